@@ -1,0 +1,8 @@
+/** The contract every other part uses: topics, messages, serial frame codecs. Imports nothing of ours. */
+export * from './result.ts';
+export * from './ids.ts';
+export * from './topics.ts';
+export * from './messages/index.ts';
+export * as modbus from './modbus/index.ts';
+export * as mp3 from './mp3/index.ts';
+export * from './plate.ts';

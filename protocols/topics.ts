@@ -1,0 +1,83 @@
+import { isDeviceId } from './ids.ts';
+import { fail, ok, type Result } from './result.ts';
+
+/**
+ * The one place that writes and reads MQTT topic strings.
+ * Tree: rw/v1/{deviceId}/status | telemetry | event/{kind} | evidence/{id} | cmd/{name} | cmd/{name}/result | config
+ */
+export const TOPIC_PREFIX = 'rw/v1';
+
+export type ParsedTopic =
+  | { kind: 'status'; deviceId: string }
+  | { kind: 'telemetry'; deviceId: string }
+  | { kind: 'event'; deviceId: string; eventKind: string }
+  | { kind: 'evidence'; deviceId: string; evidenceId: string }
+  | { kind: 'command'; deviceId: string; command: string }
+  | { kind: 'command_result'; deviceId: string; command: string }
+  | { kind: 'config'; deviceId: string };
+
+const levelRe = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function level(name: string, value: string): string {
+  if (!levelRe.test(value)) throw new TypeError(`${name} "${value}" is not a valid topic level (letters, digits, _ . - only)`);
+  return value;
+}
+
+function device(id: string): string {
+  if (!isDeviceId(id)) throw new TypeError(`device id "${id}" is not valid (letters, digits, _ . -, at most 64)`);
+  return `${TOPIC_PREFIX}/${id}`;
+}
+
+export const topics = {
+  status: (deviceId: string) => `${device(deviceId)}/status`,
+  telemetry: (deviceId: string) => `${device(deviceId)}/telemetry`,
+  event: (deviceId: string, kind: string) => `${device(deviceId)}/event/${level('event kind', kind)}`,
+  evidence: (deviceId: string, evidenceId: string) => `${device(deviceId)}/evidence/${level('evidence id', evidenceId)}`,
+  command: (deviceId: string, name: string) => `${device(deviceId)}/cmd/${level('command', name)}`,
+  commandResult: (deviceId: string, name: string) => `${device(deviceId)}/cmd/${level('command', name)}/result`,
+  config: (deviceId: string) => `${device(deviceId)}/config`,
+} as const;
+
+/** Subscription filters, for the gateway (all devices) and for one device (its own inbox). */
+export const filters = {
+  all: `${TOPIC_PREFIX}/#`,
+  allStatus: `${TOPIC_PREFIX}/+/status`,
+  allTelemetry: `${TOPIC_PREFIX}/+/telemetry`,
+  allEvents: `${TOPIC_PREFIX}/+/event/+`,
+  allEvidence: `${TOPIC_PREFIX}/+/evidence/+`,
+  allCommandResults: `${TOPIC_PREFIX}/+/cmd/+/result`,
+  deviceTree: (deviceId: string) => `${device(deviceId)}/#`,
+  deviceCommands: (deviceId: string) => `${device(deviceId)}/cmd/+`,
+  deviceConfig: (deviceId: string) => topics.config(deviceId),
+} as const;
+
+export function parseTopic(topic: string): Result<ParsedTopic> {
+  const parts = topic.split('/');
+  if (parts.length < 4 || `${parts[0]}/${parts[1]}` !== TOPIC_PREFIX) {
+    return fail('bad_topic', `topic "${topic}" is not under ${TOPIC_PREFIX}/{deviceId}/…`);
+  }
+  const deviceId = parts[2];
+  if (!isDeviceId(deviceId)) return fail('bad_topic', `topic "${topic}" has an invalid device id "${deviceId}"`);
+  const rest = parts.slice(3);
+  const bad = rest.find((p) => !levelRe.test(p));
+  if (bad !== undefined) return fail('bad_topic', `topic "${topic}" has an invalid level "${bad}"`);
+  const [head, arg, tail] = rest;
+  switch (rest.length === 1 ? head : `${head}/*${rest.length === 3 ? '/' + tail : ''}`) {
+    case 'status':
+      return ok({ kind: 'status', deviceId });
+    case 'telemetry':
+      return ok({ kind: 'telemetry', deviceId });
+    case 'config':
+      return ok({ kind: 'config', deviceId });
+    case 'event/*':
+      return ok({ kind: 'event', deviceId, eventKind: arg });
+    case 'evidence/*':
+      return ok({ kind: 'evidence', deviceId, evidenceId: arg });
+    case 'cmd/*':
+      return ok({ kind: 'command', deviceId, command: arg });
+    case 'cmd/*/result':
+      return ok({ kind: 'command_result', deviceId, command: arg });
+    default:
+      return fail('bad_topic', `topic "${topic}" is not a known roadwarden topic`);
+  }
+}
