@@ -1,0 +1,86 @@
+import type { Transform } from 'node:stream';
+import { NO_FAULTS, type LineFaults } from '../faults/faults.ts';
+import type { SerialDeviceModel } from '../devices/serial-device.ts';
+
+export interface DeviceServerStats {
+  framesIn: number;
+  framesOut: number;
+  dropped: number;
+  corrupted: number;
+}
+
+/** The device end of a line: a SerialLine on a pty, or anything that moves bytes both ways. */
+export interface ByteLine {
+  write(bytes: Uint8Array): Promise<void> | unknown;
+  on(event: 'data', listener: (d: Buffer) => void): unknown;
+  off(event: 'data', listener: (d: Buffer) => void): unknown;
+}
+
+/**
+ * Puts a simulated device on a byte stream (a pty end opened with serialport, or a mock port):
+ * frames in through the device's framer, replies out, with the line faults applied on the way.
+ */
+export class DeviceServer {
+  readonly faults: LineFaults = { ...NO_FAULTS };
+  readonly stats: DeviceServerStats = { framesIn: 0, framesOut: 0, dropped: 0, corrupted: 0 };
+  private readonly framer: Transform;
+  private readonly onSend = (frame: Buffer) => this.send(frame);
+  private readonly onData = (d: Buffer) => this.framer.write(d);
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    readonly device: SerialDeviceModel,
+    private readonly port: ByteLine,
+    baudRate = 9600,
+    private readonly random: () => number = Math.random,
+  ) {
+    this.framer = device.createFramer(baudRate);
+    port.on('data', this.onData);
+    this.framer.on('data', (f: Buffer) => {
+      this.stats.framesIn++;
+      device.receive(f);
+    });
+    device.on('send', this.onSend);
+  }
+
+  setFaults(f: Partial<LineFaults>): void {
+    Object.assign(this.faults, f);
+  }
+
+  clearFaults(): void {
+    Object.assign(this.faults, NO_FAULTS);
+  }
+
+  close(): void {
+    this.device.off('send', this.onSend);
+    this.port.off('data', this.onData);
+    this.framer.destroy();
+    for (const t of this.timers) clearTimeout(t);
+  }
+
+  private send(frame: Buffer): void {
+    if (this.faults.dropReplies > 0 && this.random() < this.faults.dropReplies) {
+      this.stats.dropped++;
+      return;
+    }
+    let out = frame;
+    if (this.faults.corruptReplies > 0 && this.random() < this.faults.corruptReplies) {
+      out = Buffer.from(frame);
+      // The last bytes are the CRC (Modbus) or checksum+end (MP3): damage the check itself.
+      out[out.length - 2] ^= 0x01;
+      this.stats.corrupted++;
+    }
+    const write = () => {
+      this.stats.framesOut++;
+      // A pty that is being unplugged refuses writes; the device just talks into the void then.
+      void Promise.resolve(this.port.write(out)).catch(() => undefined);
+    };
+    if (this.faults.replyDelayMs > 0) {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        write();
+      }, this.faults.replyDelayMs);
+      this.timers.add(t);
+    } else write();
+  }
+}
