@@ -3,6 +3,7 @@ import { modbus, type LampState, type LightChannelHealth, type LightMode } from 
 import { HardwareError } from '../errors.ts';
 import { HealthState } from '../health.ts';
 import { ModbusMaster } from '../modbus/modbus-master.ts';
+import { ProbeLoop } from '../probe-loop.ts';
 import type { SerialLine } from '../serial/serial-line.ts';
 import { checkPattern, resolveChannels, type FlashPattern, type LightCommand, type WarningLight } from './light.ts';
 
@@ -17,6 +18,8 @@ export interface ModbusLightOptions {
   retries?: number;
   /** Read the lamps back on every lit phase of a flash, so a lamp that burns out mid-shift is seen. */
   verifyFlash?: boolean;
+  /** How often to look for an offline controller on an open port. */
+  probeIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -42,6 +45,7 @@ export class ModbusLight implements WarningLight {
   private readonly durationTimers = new Map<number, NodeJS.Timeout>();
   private written: boolean[] | undefined;
   private started = false;
+  private readonly probeLoop: ProbeLoop;
 
   constructor(
     readonly line: SerialLine,
@@ -59,11 +63,13 @@ export class ModbusLight implements WarningLight {
     this.health.on('change', (h) => this.log?.info({ health: h }, 'light controller health changed'));
     line.on('close', () => this.health.offline(new HardwareError('port_closed', `serial port ${line.path} closed`)));
     line.on('open', () => void this.resync());
+    this.probeLoop = new ProbeLoop(opts.probeIntervalMs ?? 5000, () => line.isOpen && this.health.value.state === 'offline', () => this.resync());
   }
 
   /** Opens the port (if this driver owns it) and probes the controller; an absent one leaves health offline. */
   async start(): Promise<void> {
     this.started = true;
+    this.probeLoop.start();
     await this.line.start();
     if (this.line.isOpen) await this.resync();
     else this.health.offline(new HardwareError('port_closed', `serial port ${this.line.path} is not open`));
@@ -72,6 +78,7 @@ export class ModbusLight implements WarningLight {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    this.probeLoop.stop();
     this.stopFlashLoop();
     for (const t of this.durationTimers.values()) clearTimeout(t);
     this.durationTimers.clear();

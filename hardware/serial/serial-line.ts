@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { SerialPortStream, type OpenOptions } from '@serialport/stream';
 import { autoDetect } from '@serialport/bindings-cpp';
 import type { Logger } from 'pino';
@@ -15,6 +16,11 @@ export interface SerialLineOptions {
   /** Reopen back-off after the port disappears (USB unplugged, pty closed). */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /**
+   * How often to check that the device node still exists. A vanished USB adapter or pty does not
+   * always wake the reader, so the line would look open forever without this.
+   */
+  watchMs?: number;
   logger?: Logger;
 }
 
@@ -29,6 +35,7 @@ export class SerialLine extends EventEmitter {
   private port: SerialPortStream | undefined;
   private stopped = true;
   private retryTimer: NodeJS.Timeout | undefined;
+  private watchTimer: NodeJS.Timeout | undefined;
   private delay: number;
   private readonly opts: Required<Omit<SerialLineOptions, 'logger' | 'binding'>> & { binding: SerialBinding };
   private readonly log: Logger | undefined;
@@ -43,6 +50,7 @@ export class SerialLine extends EventEmitter {
       binding: opts.binding ?? (autoDetect() as SerialBinding),
       reconnectMinMs: opts.reconnectMinMs ?? 200,
       reconnectMaxMs: opts.reconnectMaxMs ?? 5000,
+      watchMs: opts.watchMs ?? 250,
     };
     this.delay = this.opts.reconnectMinMs;
     this.log = opts.logger?.child({ port: opts.path });
@@ -62,6 +70,7 @@ export class SerialLine extends EventEmitter {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.watchTimer);
     const p = this.port;
     this.port = undefined;
     if (p?.isOpen) await new Promise<void>((resolve) => p.close(() => resolve()));
@@ -111,6 +120,7 @@ export class SerialLine extends EventEmitter {
         }
         this.delay = this.opts.reconnectMinMs;
         port.once('close', (e?: Error) => this.onClose(port, e));
+        this.watch(port);
         this.log?.info({ baudRate: this.baudRate }, 'serial port open');
         this.emit('open');
         resolve();
@@ -118,8 +128,24 @@ export class SerialLine extends EventEmitter {
     });
   }
 
-  private onClose(port: SerialPortStream, err?: Error): void {
-    if (this.port !== port) return;
+  private watch(port: SerialPortStream): void {
+    // Only real device nodes vanish; a mock binding's paths never exist on disk.
+    if (!existsSync(this.path)) return;
+    clearInterval(this.watchTimer);
+    this.watchTimer = setInterval(() => {
+      if (this.port !== port || existsSync(this.path)) return;
+      this.port = undefined;
+      port.destroy();
+      this.onClose(port, new Error(`${this.path} disappeared`), true);
+    }, this.opts.watchMs);
+    this.watchTimer.unref();
+  }
+
+  private onClose(port: SerialPortStream, err?: Error, vanished = false): void {
+    if (this.port !== port && !vanished) return;
+    clearInterval(this.watchTimer);
+    if (vanished) port.removeAllListeners('close');
+    else this.port = undefined;
     this.log?.warn({ err: err?.message }, 'serial port closed');
     this.emit('close', err);
     this.scheduleReopen();

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { mp3 } from '../../protocols/index.ts';
 import { HardwareError } from '../errors.ts';
 import { HealthState } from '../health.ts';
+import { ProbeLoop } from '../probe-loop.ts';
 import type { SerialLine } from '../serial/serial-line.ts';
 import type { Loudspeaker, PlayOptions, SpeakerState } from './speaker.ts';
 
@@ -12,6 +13,8 @@ export interface Mp3SpeakerOptions {
   name?: string;
   timeoutMs?: number;
   retries?: number;
+  /** How often to look for an offline module on an open port. */
+  probeIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -40,6 +43,7 @@ export class Mp3Speaker extends EventEmitter implements Loudspeaker {
   private volume = 20;
   private lastFinishedAt = 0;
   private readonly onData = (d: Buffer) => this.framer.write(d);
+  private readonly probeLoop: ProbeLoop;
 
   constructor(
     readonly line: SerialLine,
@@ -55,15 +59,18 @@ export class Mp3Speaker extends EventEmitter implements Loudspeaker {
     line.on('close', () => this.health.offline(new HardwareError('port_closed', `serial port ${line.path} closed`)));
     line.on('open', () => void this.probe());
     this.health.on('change', (h) => this.log?.info({ health: h }, 'speaker health changed'));
+    this.probeLoop = new ProbeLoop(opts.probeIntervalMs ?? 5000, () => line.isOpen && this.health.value.state === 'offline', () => this.probe());
   }
 
   async start(): Promise<void> {
+    this.probeLoop.start();
     await this.line.start();
     if (this.line.isOpen) await this.probe();
     else this.health.offline(new HardwareError('port_closed', `serial port ${this.line.path} is not open`));
   }
 
   async stop(): Promise<void> {
+    this.probeLoop.stop();
     this.current = undefined;
     if (this.line.isOpen) await this.silence().catch(() => undefined);
     this.line.off('data', this.onData);
