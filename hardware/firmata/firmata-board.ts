@@ -1,0 +1,121 @@
+import { EventEmitter } from 'node:events';
+import five, { type Board } from 'johnny-five';
+import firmataIo, { type Firmata, type FirmataTransport } from 'firmata-io';
+import type { Logger } from 'pino';
+import { HardwareError } from '../errors.ts';
+import { HealthState } from '../health.ts';
+import { ProbeLoop } from '../probe-loop.ts';
+import { withTimeout } from '../timeout.ts';
+import type { SerialLine } from '../serial/serial-line.ts';
+
+export interface FirmataBoardOptions {
+  name?: string;
+  /** How long to wait for the board to answer the Firmata handshake. */
+  readyTimeoutMs?: number;
+  /** How often to retry the handshake with a silent board on an open port. */
+  probeIntervalMs?: number;
+  logger?: Logger;
+}
+
+/** Bridges our SerialLine to the transport shape firmata.js expects (events + write callback). */
+function transportFor(line: SerialLine): FirmataTransport & { detach(): void } {
+  const t = new EventEmitter() as FirmataTransport & { detach(): void };
+  const onData = (d: Buffer) => t.emit('data', d);
+  line.on('data', onData);
+  t.write = (data: Buffer, cb?: (err?: Error | null) => void) => line.write(data).then(() => cb?.(null), (e: Error) => cb?.(e));
+  t.detach = () => line.off('data', onData);
+  return t;
+}
+
+/**
+ * An Arduino-class board running StandardFirmata, driven through johnny-five. After the port
+ * comes back it redoes the handshake and emits 'ready' again, so components rebuild themselves.
+ * Emits 'ready' (johnny-five Board) and 'lost'.
+ */
+export class FirmataBoard extends EventEmitter {
+  readonly name: string;
+  readonly health = new HealthState();
+  board: Board | undefined;
+  io: Firmata | undefined;
+  private transport: ReturnType<typeof transportFor> | undefined;
+  private readonly readyTimeoutMs: number;
+  private readonly log: Logger | undefined;
+  private connecting: Promise<void> | undefined;
+  private readonly probeLoop: ProbeLoop;
+
+  constructor(
+    readonly line: SerialLine,
+    opts: FirmataBoardOptions = {},
+  ) {
+    super();
+    this.name = opts.name ?? 'firmata';
+    this.readyTimeoutMs = opts.readyTimeoutMs ?? 5000;
+    this.log = opts.logger?.child({ driver: this.name });
+    line.on('open', () => void this.connect());
+    line.on('close', () => {
+      this.teardown();
+      this.health.offline(new HardwareError('port_closed', `serial port ${line.path} closed`));
+      this.emit('lost');
+    });
+    this.probeLoop = new ProbeLoop(opts.probeIntervalMs ?? 5000, () => line.isOpen && !this.ready && !this.connecting, () => this.connect());
+  }
+
+  get ready(): boolean {
+    return this.board?.isReady === true;
+  }
+
+  async start(): Promise<void> {
+    this.probeLoop.start();
+    await this.line.start();
+    if (this.line.isOpen) await this.connect();
+    else this.health.offline(new HardwareError('port_closed', `serial port ${this.line.path} is not open`));
+  }
+
+  async stop(): Promise<void> {
+    this.probeLoop.stop();
+    this.teardown();
+    await this.line.stop();
+  }
+
+  private connect(): Promise<void> {
+    this.connecting ??= this.handshake().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async handshake(): Promise<void> {
+    this.teardown();
+    const transport = transportFor(this.line);
+    this.transport = transport;
+    // Ask for the version soon instead of waiting for a reset banner that a pty never sends.
+    const io = new firmataIo.Firmata(transport, { reportVersionTimeout: 150 });
+    io.on('error', (e: Error) => this.log?.warn({ err: e.message }, 'firmata error'));
+    const board = new five.Board({ io, repl: false, debug: false, timeout: this.readyTimeoutMs });
+    board.on('error', (e: Error) => this.log?.warn({ err: e.message }, 'board error'));
+    // johnny-five waits for the IO's 'connect' (from the transport's 'open'); our line is already open.
+    process.nextTick(() => transport.emit('open'));
+    try {
+      await withTimeout(
+        new Promise<void>((resolve) => board.once('ready', () => resolve())),
+        this.readyTimeoutMs,
+        `board on ${this.line.path} did not finish the Firmata handshake in ${this.readyTimeoutMs} ms`,
+      );
+    } catch (e) {
+      transport.detach();
+      this.health.offline(e);
+      return;
+    }
+    if (this.transport !== transport) return;
+    this.io = io;
+    this.board = board;
+    this.health.ok();
+    this.log?.info('firmata board ready');
+    this.emit('ready', board);
+  }
+
+  private teardown(): void {
+    this.transport?.detach();
+    this.transport = undefined;
+    this.board = undefined;
+    this.io = undefined;
+  }
+}

@@ -1,0 +1,108 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { VirtualFirmataBoard } from '../../sim/devices/virtual-firmata-board.ts';
+import { PtyPair } from '../../sim/serial/pty-pair.ts';
+import { serveOnTty, type ServedDevice } from '../../sim/serial/serve.ts';
+import { SerialLine } from '../serial/serial-line.ts';
+import { FirmataBoard } from './firmata-board.ts';
+import { FirmataLight } from './firmata-light.ts';
+import { FirmataPresenceSensor } from './firmata-presence-sensor.ts';
+
+const until = async (cond: () => boolean, ms = 3000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe('johnny-five over a real pty against the virtual Firmata board', () => {
+  let pair: PtyPair;
+  let sim: VirtualFirmataBoard;
+  let served: ServedDevice;
+  let board: FirmataBoard;
+  let light: FirmataLight;
+  let sensor: FirmataPresenceSensor;
+
+  beforeEach(async () => {
+    pair = await PtyPair.create('firmata');
+    sim = new VirtualFirmataBoard();
+    served = await serveOnTty(sim, pair.devicePath, 57600);
+    board = new FirmataBoard(new SerialLine({ path: pair.driverPath, baudRate: 57600, reconnectMinMs: 50 }), { readyTimeoutMs: 3000 });
+    light = new FirmataLight(board, { pins: [12, 13] });
+    sensor = new FirmataPresenceSensor(board, { pin: 2, debounceMs: 30, stuckAfterMs: 400 });
+    await board.start();
+    await sensor.start();
+  });
+
+  afterEach(async () => {
+    await light.stop();
+    await sensor.stop();
+    await board.stop();
+    await served.close();
+    await pair.close();
+  });
+
+  it('finishes the Firmata handshake', () => {
+    expect(board.ready).toBe(true);
+    expect(board.health.value.state).toBe('ok');
+  });
+
+  it('drives lamp pins through johnny-five Leds', async () => {
+    await light.on({ channels: [2] });
+    await until(() => sim.values[13] === 1);
+    expect(sim.values[12]).toBe(0);
+    await light.off();
+    await until(() => sim.values[13] === 0);
+    const lamps = await light.readLamps();
+    expect(lamps).toEqual([
+      { channel: 1, mode: 'off', lamp: 'unknown' },
+      { channel: 2, mode: 'off', lamp: 'unknown' },
+    ]);
+  });
+
+  it('flashes a pin with the requested duty', async () => {
+    const from = sim.outputs.length;
+    await light.flash({ channels: [1], periodMs: 200, duty: 0.25 });
+    await new Promise((r) => setTimeout(r, 820));
+    await light.off();
+    const edges = sim.outputs.slice(from).filter((o) => o.pin === 12);
+    const ons = edges.filter((e) => e.value === 1);
+    expect(ons.length).toBeGreaterThanOrEqual(3);
+    // Lit time per cycle ≈ 50 ms (25% of 200 ms).
+    const litMs = ons.map((on) => (edges.find((e) => e.value === 0 && e.at > on.at)?.at ?? on.at) - on.at).filter((ms) => ms > 0);
+    const mean = litMs.reduce((a, b) => a + b, 0) / litMs.length;
+    expect(mean).toBeGreaterThan(30);
+    expect(mean).toBeLessThan(90);
+  });
+
+  it('reports a vehicle arriving and leaving, debounced', async () => {
+    const events: string[] = [];
+    sensor.on('arrived', () => events.push('arrived'));
+    sensor.on('left', () => events.push('left'));
+    sim.setInput(2, true);
+    sim.setInput(2, false); // chatter shorter than the debounce
+    sim.setInput(2, true);
+    await until(() => events.length === 1);
+    expect(sensor.present).toBe(true);
+    sim.setInput(2, false);
+    await until(() => events.length === 2);
+    expect(events).toEqual(['arrived', 'left']);
+  });
+
+  it('reports a sensor stuck active', async () => {
+    sim.setInput(2, true);
+    await until(() => sensor.health.value.state === 'degraded', 2000);
+    expect(sensor.health.value.error?.message).toMatch(/stuck/);
+    sim.setInput(2, false);
+    await until(() => sensor.health.value.state === 'ok');
+  });
+
+  it('redoes the handshake after the port comes back', async () => {
+    await pair.unplug();
+    await until(() => board.health.value.state === 'offline');
+    await pair.replug();
+    await until(() => board.ready, 8000);
+    await light.on({ channels: [1] });
+    await until(() => sim.values[12] === 1);
+  });
+});
