@@ -13,3 +13,7 @@ export * from './sensor/debouncer.ts';
 export * from './firmata/firmata-board.ts';
 export * from './firmata/firmata-light.ts';
 export * from './firmata/firmata-presence-sensor.ts';
+export * from './camera/camera.ts';
+export * from './camera/http-snapshot-camera.ts';
+export * from './camera/directory-camera.ts';
+export * from './timeout.ts';

@@ -6,3 +6,4 @@ export * from './messages/index.ts';
 export * as modbus from './modbus/index.ts';
 export * as mp3 from './mp3/index.ts';
 export * from './plate.ts';
+export * from './http-digest.ts';
