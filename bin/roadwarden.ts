@@ -1,12 +1,23 @@
 import { Command } from 'commander';
+import { registerHardwareCli } from '../hardware/cli.ts';
+import { registerSimCli } from '../sim/cli.ts';
+import { registerBenchCli } from '../sim/bench/cli.ts';
+import { registerStartCli } from '../sim/story/cli.ts';
+import { cliContext } from './cli-context.ts';
 
 const program = new Command('roadwarden')
   .description('Roadside warning boxes and the county gateway (一抓拍三识别, 一报警三响应)')
-  .option('--pretty', 'human-readable logs instead of JSON')
+  .option('--pretty', 'human-readable logs instead of JSON (logs go to stderr)')
   .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
   .showHelpAfterError();
 
+registerHardwareCli(program, cliContext.logger);
+registerSimCli(program, cliContext.logger);
+registerBenchCli(program, cliContext.logger);
+registerStartCli(program, cliContext.logger);
+
 program.parseAsync(process.argv).catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
-  process.exitCode = 1;
+  console.error(`roadwarden: ${err instanceof Error ? err.message : String(err)}`);
+  // Devices opened before the error may hold the event loop open; an error ends the command.
+  process.exit(1);
 });

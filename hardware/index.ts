@@ -17,3 +17,6 @@ export * from './camera/camera.ts';
 export * from './camera/http-snapshot-camera.ts';
 export * from './camera/directory-camera.ts';
 export * from './timeout.ts';
+export * from './device-spec.ts';
+export * from './device-factory.ts';
+export * from './self-test.ts';

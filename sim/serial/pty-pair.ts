@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,6 +19,7 @@ export class PtyPair {
 
   /** Creates the pair under `dir` (a fresh temp dir by default), named `{name}-device` and `{name}`. */
   static async create(name = 'tty', dir?: string): Promise<PtyPair> {
+    if (dir) mkdirSync(dir, { recursive: true });
     const base = dir ?? mkdtempSync(join(tmpdir(), 'rw-pty-'));
     const pair = new PtyPair(join(base, `${name}-device`), join(base, name));
     if (!dir) pair.ownDir = base;

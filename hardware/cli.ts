@@ -1,0 +1,89 @@
+import { readdir } from 'node:fs/promises';
+import { SerialPort } from 'serialport';
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import { DeviceFactory } from './device-factory.ts';
+import { parseCameraSpec, parseLightSpec, parseSensorSpec, parseSpeakerSpec } from './device-spec.ts';
+import { runSelfTest, type CheckResult, type SelfTestTargets } from './self-test.ts';
+
+export interface SerialPortInfo {
+  path: string;
+  manufacturer?: string;
+  vendorId?: string;
+  productId?: string;
+  serialNumber?: string;
+}
+
+/** Serial ports on this machine; without udev (containers, minimal images) fall back to /dev names. */
+export async function listSerialPorts(): Promise<SerialPortInfo[]> {
+  try {
+    return (await SerialPort.list()).map((p) => ({ path: p.path, manufacturer: p.manufacturer, vendorId: p.vendorId, productId: p.productId, serialNumber: p.serialNumber }));
+  } catch {
+    const names = await readdir('/dev').catch(() => [] as string[]);
+    return names.filter((n) => /^tty(USB|ACM|AMA|S\d|XRUSB|CH)/.test(n)).sort().map((n) => ({ path: `/dev/${n}` }));
+  }
+}
+
+interface TestOpts {
+  light?: string;
+  speaker?: string;
+  sensor?: string;
+  camera?: string;
+  clip: string;
+  sensorWait: string;
+  snapshot?: string;
+  json?: boolean;
+}
+
+function printResult(r: CheckResult, json: boolean): void {
+  if (json) return void process.stdout.write(`${JSON.stringify(r)}\n`);
+  process.stdout.write(`${r.ok ? 'PASS' : 'FAIL'}  ${r.device.padEnd(8)} ${r.check.padEnd(24)} ${r.message} (${r.ms} ms)\n`);
+}
+
+export function registerHardwareCli(program: Command, logger: (cmd: Command) => Logger): void {
+  const hw = program.command('hw').description('work with the real hardware of a roadside box');
+
+  hw.command('list')
+    .description('list serial ports (USB–RS-485 adapters, Arduino boards)')
+    .option('--json', 'one JSON object per port')
+    .action(async (o: { json?: boolean }) => {
+      const ports = await listSerialPorts();
+      if (o.json) for (const p of ports) process.stdout.write(`${JSON.stringify(p)}\n`);
+      else if (!ports.length) process.stdout.write('no serial ports found\n');
+      else for (const p of ports) process.stdout.write(`${p.path}\t${[p.manufacturer, p.vendorId && `${p.vendorId}:${p.productId}`].filter(Boolean).join(' ')}\n`);
+    });
+
+  hw.command('test')
+    .description('self-test devices on the spot: prints PASS/FAIL per check, exits 1 if any fail')
+    .option('--light <spec>', 'modbus:/dev/ttyUSB0[?unit=1&channels=4&baud=9600] or firmata:/dev/ttyACM0?pins=12,13')
+    .option('--speaker <spec>', 'mp3:/dev/ttyUSB1[?baud=9600]')
+    .option('--sensor <spec>', 'firmata:/dev/ttyACM0?pin=2[&active=low&pullup=1]')
+    .option('--camera <spec>', 'http://user:pass@host/snapshot.jpg or dir:/path/to/images')
+    .option('--clip <n>', 'track played as the speaker test', '1')
+    .option('--sensor-wait <seconds>', 'wait this long for a hand trigger of the sensor (0 = skip)', '0')
+    .option('--snapshot <file>', 'save the camera test frame to this file')
+    .option('--json', 'one JSON object per check')
+    .addHelpText('after', '\nExample (against `roadwarden sim hw --pty`):\n  roadwarden hw test --light modbus:/tmp/roadwarden-sim/light --speaker mp3:/tmp/roadwarden-sim/speaker')
+    .action(async (o: TestOpts, cmd: Command) => {
+      const log = logger(cmd);
+      const factory = new DeviceFactory({ logger: log });
+      const t: SelfTestTargets = {};
+      if (o.light) t.light = factory.light(parseLightSpec(o.light));
+      if (o.speaker) t.speaker = factory.speaker(parseSpeakerSpec(o.speaker));
+      if (o.sensor) t.sensor = factory.sensor(parseSensorSpec(o.sensor));
+      if (o.camera) t.camera = factory.camera(parseCameraSpec(o.camera));
+      if (!Object.keys(t).length) throw new Error('name at least one device: --light, --speaker, --sensor or --camera (see --help)');
+      const clip = Number(o.clip);
+      const results = await runSelfTest(t, {
+        testClip: clip,
+        sensorWaitMs: Number(o.sensorWait) * 1000,
+        snapshotPath: o.snapshot,
+        onResult: (r) => printResult(r, o.json === true),
+      });
+      await Promise.all([t.light?.stop(), t.speaker?.stop(), t.sensor?.stop(), t.camera?.stop()]);
+      await factory.stop();
+      const failed = results.filter((r) => !r.ok).length;
+      if (!o.json) process.stdout.write(failed ? `${failed} of ${results.length} checks FAILED\n` : `all ${results.length} checks passed\n`);
+      process.exitCode = failed ? 1 : 0;
+    });
+}

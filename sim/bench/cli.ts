@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import { emit } from './report.ts';
+import { runHwBench } from './hw-bench.ts';
+
+export function registerBenchCli(program: Command, logger: (cmd: Command) => Logger): void {
+  const bench = program
+    .command('bench')
+    .description('benchmarks: one JSON line per metric on stdout ({bench, metric, unit, median/p99/n or value}); logs on stderr');
+
+  bench
+    .command('hw')
+    .description('Modbus framer throughput on a noisy stream, and flash() → request frame on the tty latency')
+    .option('--frames <n>', 'frames in the noisy stream', '100000')
+    .option('--flashes <n>', 'flash() calls measured', '300')
+    .action(async (o: { frames: string; flashes: string }, cmd: Command) => {
+      const log = logger(cmd);
+      const lines = await runHwBench({ frames: Number(o.frames), flashes: Number(o.flashes), onProgress: (m) => log.info(m) });
+      for (const l of lines) emit(l);
+    });
+}

@@ -1,0 +1,92 @@
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import { untilSignal } from '../bin/cli-context.ts';
+import { HardwareSimulator, type HwSimOptions } from './hw-sim.ts';
+
+interface SimHwOpts {
+  pty?: boolean;
+  ptyDir: string;
+  light?: string;
+  speaker?: string;
+  sensorFirmata?: string;
+  lightUnit: string;
+  lightChannels: string;
+  sensorPin: string;
+  camera: boolean;
+  cameraPort: string;
+  cameraDir?: string;
+  fault: string[];
+  burnt: string[];
+  json?: boolean;
+  stdin: boolean;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function registerSimCli(program: Command, logger: (cmd: Command) => Logger): void {
+  const sim = program.command('sim').description('simulate hardware and fleets for tests, demos and testers');
+
+  sim
+    .command('hw')
+    .description("serve a simulated box's hardware on serial ttys and HTTP, with faults on demand")
+    .option('--pty', 'create pty pairs for devices given no tty, and print the driver-side paths')
+    .option('--pty-dir <dir>', 'where --pty puts its tty links', '/tmp/roadwarden-sim')
+    .option('--light <tty>', 'serve the Modbus light controller on this tty')
+    .option('--speaker <tty>', 'serve the MP3 module on this tty')
+    .option('--sensor-firmata <tty>', 'serve the Firmata board with the presence sensor on this tty')
+    .option('--light-unit <n>', 'Modbus slave id of the light controller', '1')
+    .option('--light-channels <n>', 'lamp channels on the light controller', '4')
+    .option('--sensor-pin <n>', 'Firmata pin of the presence sensor', '2')
+    .option('--no-camera', 'do not start the virtual IP camera')
+    .option('--camera-port <n>', 'HTTP port of the virtual camera (0 = any free port)', '0')
+    .option('--camera-dir <dir>', 'serve the images of this folder instead of a test pattern')
+    .option('--fault <dev:spec>', 'start with a line fault, e.g. light:drop=1 or speaker:corrupt=0.5,delay=200 (repeatable)', collect, [])
+    .option('--burnt <channel>', 'start with this lamp burnt out (repeatable)', collect, [])
+    .option('--json', 'print the endpoints as one JSON line')
+    .option('--no-stdin', 'do not read tester commands from standard input')
+    .addHelpText(
+      'after',
+      '\nWhile running, type commands on stdin: fault light drop=1 · clear light · burn 2 · fix 2 · unplug speaker · replug speaker · sensor on · sensor off · camera dead · camera ok · state',
+    )
+    .action(async (o: SimHwOpts, cmd: Command) => {
+      const log = logger(cmd);
+      const opts: HwSimOptions = {
+        pty: o.pty,
+        ptyDir: o.ptyDir,
+        logger: log,
+        light: o.light || o.pty ? { tty: o.light, unit: Number(o.lightUnit), channels: Number(o.lightChannels) } : false,
+        speaker: o.speaker || o.pty ? { tty: o.speaker } : false,
+        sensor: o.sensorFirmata || o.pty ? { tty: o.sensorFirmata, pin: Number(o.sensorPin) } : false,
+        camera: o.camera ? { port: Number(o.cameraPort), dir: o.cameraDir } : false,
+      };
+      const hw = new HardwareSimulator(opts);
+      const endpoints = await hw.start();
+      for (const f of o.fault) {
+        const [dev, spec] = f.split(':', 2);
+        log.info(await hw.control(`fault ${dev} ${spec ?? ''}`));
+      }
+      for (const ch of o.burnt) log.info(await hw.control(`burn ${ch}`));
+      if (o.json) process.stdout.write(`${JSON.stringify(endpoints)}\n`);
+      else {
+        for (const [k, v] of Object.entries(endpoints)) process.stdout.write(`${k.padEnd(8)} ${v}\n`);
+        const args = Object.entries(endpoints).map(([k, v]) => `--${k} '${v}'`).join(' ');
+        process.stdout.write(`\nIn another terminal:\n  roadwarden hw test ${args}\n\nType "help" for tester commands; Ctrl-C stops.\n`);
+      }
+      let rl: ReturnType<typeof createInterface> | undefined;
+      if (o.stdin && process.stdin.readable) {
+        rl = createInterface({ input: process.stdin });
+        rl.on('line', (line) => {
+          if (!line.trim()) return;
+          hw.control(line).then(
+            (msg) => process.stdout.write(`${msg}\n`),
+            (e: Error) => process.stdout.write(`${e.message}\n`),
+          );
+        });
+      }
+      const sig = await untilSignal();
+      log.info({ signal: sig }, 'stopping hardware simulator');
+      rl?.close();
+      await hw.stop();
+    });
+}

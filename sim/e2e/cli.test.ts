@@ -1,0 +1,139 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../../bin/roadwarden.js', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [BIN, '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d));
+    p.stderr.on('data', (d: Buffer) => (stderr += d));
+    const t = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`roadwarden ${args.join(' ')} timed out; stderr: ${stderr}`));
+    }, timeoutMs);
+    p.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Start `roadwarden sim hw` and wait for its endpoints line. */
+function startSim(args: string[]): Promise<{ proc: ChildProcess; endpoints: Record<string, string> }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [BIN, '--log-level', 'warn', 'sim', 'hw', '--json', '--no-stdin', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stderr!.on('data', (d: Buffer) => (err += d));
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve({ proc, endpoints: JSON.parse(line) as Record<string, string> });
+    });
+    proc.on('exit', (code) => reject(new Error(`sim hw exited ${code}: ${err}`)));
+  });
+}
+
+describe('roadwarden CLI, as a newcomer uses it', () => {
+  const procs: ChildProcess[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const p of procs.splice(0)) {
+      const exited = new Promise((r) => p.once('exit', r));
+      p.kill('SIGTERM');
+      await exited;
+    }
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  const ptyDir = () => {
+    const d = mkdtempSync(join(tmpdir(), 'rw-cli-'));
+    dirs.push(d);
+    return d;
+  };
+
+  it('`sim hw --pty` in one process, `hw test` against its ttys in another: every check passes', async () => {
+    const { proc, endpoints } = await startSim(['--pty', '--pty-dir', ptyDir()]);
+    procs.push(proc);
+    expect(Object.keys(endpoints).sort()).toEqual(['camera', 'light', 'sensor', 'speaker']);
+    const r = await run(['hw', 'test', '--json', ...Object.entries(endpoints).flatMap(([k, v]) => [`--${k}`, v])]);
+    const results = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ok: boolean; check: string; device: string });
+    expect(r.code).toBe(0);
+    expect(results.length).toBeGreaterThanOrEqual(10);
+    expect(results.filter((x) => !x.ok)).toEqual([]);
+  });
+
+  it('with faults injected, the matching checks fail with a clear message and the exit code says so', async () => {
+    const { proc, endpoints } = await startSim(['--pty', '--pty-dir', ptyDir(), '--burnt', '3', '--fault', 'speaker:drop=1', '--no-camera']);
+    procs.push(proc);
+    const r = await run(['hw', 'test', '--light', endpoints.light, '--speaker', endpoints.speaker]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAIL\s+light\s+channel 3 lamp lights\s+channel 3: lamp open circuit/);
+    expect(r.stdout).toMatch(/PASS\s+light\s+channel 2 lamp lights/);
+    expect(r.stdout).toMatch(/FAIL\s+speaker\s+player answers\s+MP3 module did not answer/);
+    expect(r.stdout).toMatch(/2 of \d+ checks FAILED/);
+  });
+
+  it('refuses a bad device spec with a message, not a stack trace', async () => {
+    const r = await run(['hw', 'test', '--light', 'modbus:/dev/ttyUSB0?unit=999']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unit=999 must be a whole number 1–247/);
+    expect(r.stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('a missing port fails the check by name', async () => {
+    const r = await run(['hw', 'test', '--light', `modbus:${join(ptyDir(), 'nothing')}`]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAIL\s+light\s+controller answers\s+serial port .*nothing is not open/);
+  });
+
+  it('`start --once` plays the self-test story: pass, faults caught, pass after repair', async () => {
+    const r = await run(['start', '--once', '--pty-dir', ptyDir()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/all 11 checks passed/);
+    expect(r.stdout).toMatch(/FAIL\s+light\s+channel 2 lamp lights/);
+    expect(r.stdout).toMatch(/all 10 checks passed/);
+  });
+
+  it('`bench hw` prints only bench JSON lines on stdout', async () => {
+    const r = await run(['bench', 'hw', '--frames', '2000', '--flashes', '20']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.metric)).toEqual(['modbus_frames_per_s', 'flash_to_tty_ms', 'rss_mb']);
+    for (const l of lines) {
+      expect(l.bench).toBe('hw');
+      expect(typeof l.unit).toBe('string');
+      expect(typeof l.value === 'number' || (typeof l.median === 'number' && typeof l.p99 === 'number')).toBe(true);
+    }
+    const flash = lines[1] as { median: number; p99: number; n: number };
+    expect(flash.n).toBe(20);
+    expect(flash.median).toBeGreaterThan(0);
+    expect(flash.p99).toBeGreaterThanOrEqual(flash.median);
+  });
+
+  it('every command has --help', async () => {
+    for (const cmd of [[], ['hw'], ['hw', 'list'], ['hw', 'test'], ['sim'], ['sim', 'hw'], ['bench'], ['bench', 'hw'], ['start']]) {
+      const r = await run([...cmd, '--help']);
+      expect(r.code, cmd.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(/Usage: roadwarden/);
+    }
+  });
+
+  it('`hw list` runs without udev', async () => {
+    const r = await run(['hw', 'list', '--json']);
+    expect(r.code).toBe(0);
+    for (const l of r.stdout.trim().split('\n').filter(Boolean)) expect(JSON.parse(l)).toHaveProperty('path');
+  });
+});

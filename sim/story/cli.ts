@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import { untilSignal } from '../../bin/cli-context.ts';
+import { playSelfTestStory } from './self-test-story.ts';
+
+export function registerStartCli(program: Command, logger: (cmd: Command) => Logger): void {
+  program
+    .command('start')
+    .description('the main job on embedded defaults: a simulated box and a self-test story against it (npm start)')
+    .option('--once', 'exit after the story instead of leaving the simulator running')
+    .option('--pty-dir <dir>', 'where the simulated ttys appear', '/tmp/roadwarden-sim')
+    .action(async (o: { once?: boolean; ptyDir: string }, cmd: Command) => {
+      const log = logger(cmd);
+      const { sim, endpoints, acts } = await playSelfTestStory({ ptyDir: o.ptyDir, logger: log });
+      const [first, broken, repaired] = acts;
+      const storyHolds = first.every((r) => r.ok) && broken.some((r) => !r.ok) && repaired.every((r) => r.ok);
+      if (!storyHolds) {
+        process.stdout.write('\nThe story did not go as expected: see the FAIL lines above.\n');
+        process.exitCode = 1;
+      }
+      if (o.once) {
+        await sim.stop();
+        return;
+      }
+      const args = Object.entries(endpoints).map(([k, v]) => `--${k} '${v}'`).join(' ');
+      process.stdout.write(`\nThe simulated box keeps running. In another terminal try:\n  npx roadwarden hw test ${args}\nCtrl-C stops it.\n`);
+      await untilSignal();
+      await sim.stop();
+    });
+}
