@@ -1,8 +1,6 @@
 import { Command } from 'commander';
 import { registerHardwareCli } from '../hardware/cli.ts';
 import { registerSimCli } from '../sim/cli.ts';
-import { registerBenchCli } from '../sim/bench/cli.ts';
-import { registerStartCli } from '../sim/story/cli.ts';
 import { cliContext } from './cli-context.ts';
 
 const program = new Command('roadwarden')
@@ -13,8 +11,6 @@ const program = new Command('roadwarden')
 
 registerHardwareCli(program, cliContext.logger);
 registerSimCli(program, cliContext.logger);
-registerBenchCli(program, cliContext.logger);
-registerStartCli(program, cliContext.logger);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`roadwarden: ${err instanceof Error ? err.message : String(err)}`);

@@ -2,7 +2,9 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { untilSignal } from '../bin/cli-context.ts';
+import { registerBenchCli } from './bench/cli.ts';
 import { HardwareSimulator, type HwSimOptions } from './hw-sim.ts';
+import { registerStartCli } from './story/cli.ts';
 
 interface SimHwOpts {
   pty?: boolean;
@@ -24,7 +26,14 @@ interface SimHwOpts {
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
+/** Everything the simulator offers on the command line: `sim …`, `bench …` and `start`. */
 export function registerSimCli(program: Command, logger: (cmd: Command) => Logger): void {
+  registerSimHwCli(program, logger);
+  registerBenchCli(program, logger);
+  registerStartCli(program, logger);
+}
+
+function registerSimHwCli(program: Command, logger: (cmd: Command) => Logger): void {
   const sim = program.command('sim').description('simulate hardware and fleets for tests, demos and testers');
 
   sim
