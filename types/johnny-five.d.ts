@@ -46,6 +46,9 @@ declare module 'firmata-io' {
     digitalRead(pin: number, cb: (value: number) => void): void;
     queryPinState(pin: number, cb: () => void): void;
     reset(): void;
+    reportVersion(cb: () => void): void;
+    queryFirmware(cb: () => void): void;
+    versionReceived: boolean;
   }
   const bind: { Firmata: typeof Firmata };
   export default bind;

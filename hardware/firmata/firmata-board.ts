@@ -93,6 +93,13 @@ export class FirmataBoard extends EventEmitter {
     board.on('error', (e: Error) => this.log?.warn({ err: e.message }, 'board error'));
     // johnny-five waits for the IO's 'connect' (from the transport's 'open'); our line is already open.
     process.nextTick(() => transport.emit('open'));
+    // firmata.js asks for the version once; a board that was still booting (or a pty whose far
+    // end was not yet open) misses it, so keep asking until it answers.
+    const ask = setInterval(() => {
+      if (io.versionReceived) return clearInterval(ask);
+      io.reportVersion(() => undefined);
+      io.queryFirmware(() => undefined);
+    }, 500);
     try {
       await withTimeout(
         new Promise<void>((resolve) => board.once('ready', () => resolve())),
@@ -103,6 +110,8 @@ export class FirmataBoard extends EventEmitter {
       transport.detach();
       this.health.offline(e);
       return;
+    } finally {
+      clearInterval(ask);
     }
     if (this.transport !== transport) return;
     this.io = io;

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { SerialPortStream, type OpenOptions } from '@serialport/stream';
 import { autoDetect } from '@serialport/bindings-cpp';
 import type { Logger } from 'pino';
@@ -130,10 +130,12 @@ export class SerialLine extends EventEmitter {
 
   private watch(port: SerialPortStream): void {
     // Only real device nodes vanish; a mock binding's paths never exist on disk.
-    if (!existsSync(this.path)) return;
+    const opened = nodeId(this.path);
+    if (!opened) return;
     clearInterval(this.watchTimer);
     this.watchTimer = setInterval(() => {
-      if (this.port !== port || existsSync(this.path)) return;
+      // Gone, or replaced by a new node under the same name (a pty pair remade, a re-enumerated adapter).
+      if (this.port !== port || nodeId(this.path) === opened) return;
       this.port = undefined;
       port.destroy();
       this.onClose(port, new Error(`${this.path} disappeared`), true);
@@ -159,5 +161,15 @@ export class SerialLine extends EventEmitter {
     }, this.delay);
     this.retryTimer.unref();
     this.delay = Math.min(this.delay * 2, this.opts.reconnectMaxMs);
+  }
+}
+
+/** Identity of the device node behind a path (following links), or undefined if there is none. */
+function nodeId(path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    return `${st.dev}:${st.ino}:${st.rdev}`;
+  } catch {
+    return undefined;
   }
 }
