@@ -10,3 +10,4 @@ export * from './serial/device-server.ts';
 export * from './serial/serve.ts';
 export * from './serial/mock-binding.ts';
 export * from './hw-sim.ts';
+export * from './testing/until.ts';

@@ -2,8 +2,8 @@ import five, { type Board, type Led } from 'johnny-five';
 import type { LampState, LightChannelHealth } from '../../protocols/index.ts';
 import { HardwareError } from '../errors.ts';
 import type { HealthState } from '../health.ts';
-import type { FlashPattern, LightCommand, WarningLight } from '../light/light.ts';
-import { LightProgram } from '../light/light-program.ts';
+import type { WarningLight } from '../light/light.ts';
+import { LightProgram, ProgrammedLight } from '../light/light-program.ts';
 import { withTimeout } from '../timeout.ts';
 import type { FirmataBoard } from './firmata-board.ts';
 
@@ -19,17 +19,18 @@ export interface FirmataLightOptions {
  * A plain GPIO has no lamp sense: read-back checks the board still holds the outputs it was
  * told (a board that reset itself has not) and re-applies them, but lamps stay 'unknown'.
  */
-export class FirmataLight implements WarningLight {
+export class FirmataLight extends ProgrammedLight implements WarningLight {
   readonly name: string;
   readonly channelCount: number;
   private leds: Led[] = [];
-  private readonly program: LightProgram;
+  protected readonly program: LightProgram;
   private readonly pins: number[];
 
   constructor(
     readonly board: FirmataBoard,
     opts: FirmataLightOptions,
   ) {
+    super();
     if (!opts.pins.length) throw new RangeError('a Firmata light needs at least one pin');
     this.name = opts.name ?? 'light';
     this.pins = opts.pins;
@@ -50,18 +51,6 @@ export class FirmataLight implements WarningLight {
   async stop(): Promise<void> {
     this.program.halt();
     if (this.leds.length) await this.program.set('off').catch(() => undefined);
-  }
-
-  on(cmd: LightCommand = {}): Promise<void> {
-    return this.program.set('on', cmd);
-  }
-
-  off(cmd: LightCommand = {}): Promise<void> {
-    return this.program.set('off', cmd);
-  }
-
-  flash(cmd: LightCommand & Partial<FlashPattern> = {}): Promise<void> {
-    return this.program.flash(cmd);
   }
 
   async readLamps(): Promise<LightChannelHealth[]> {

@@ -2,18 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VirtualFirmataBoard } from '../../sim/devices/virtual-firmata-board.ts';
 import { PtyPair } from '../../sim/serial/pty-pair.ts';
 import { serveOnTty, type ServedDevice } from '../../sim/serial/serve.ts';
+import { until } from '../../sim/testing/until.ts';
 import { SerialLine } from '../serial/serial-line.ts';
 import { FirmataBoard } from './firmata-board.ts';
 import { FirmataLight } from './firmata-light.ts';
 import { FirmataPresenceSensor } from './firmata-presence-sensor.ts';
-
-const until = async (cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe('johnny-five over a real pty against the virtual Firmata board', () => {
   let pair: PtyPair;

@@ -99,3 +99,20 @@ export class LightProgram {
     this.flashTimer = undefined;
   }
 }
+
+/** The verbs every light shares, given a LightProgram; drivers add only their wire protocol. */
+export abstract class ProgrammedLight {
+  protected abstract readonly program: LightProgram;
+
+  on(cmd: LightCommand = {}): Promise<void> {
+    return this.program.set('on', cmd);
+  }
+
+  off(cmd: LightCommand = {}): Promise<void> {
+    return this.program.set('off', cmd);
+  }
+
+  flash(cmd: LightCommand & Partial<FlashPattern> = {}): Promise<void> {
+    return this.program.flash(cmd);
+  }
+}

@@ -2,16 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VirtualModbusLight } from '../../sim/devices/virtual-modbus-light.ts';
 import { PtyPair } from '../../sim/serial/pty-pair.ts';
 import { serveOnTty, type ServedDevice } from '../../sim/serial/serve.ts';
+import { until } from '../../sim/testing/until.ts';
 import { SerialLine } from '../serial/serial-line.ts';
 import { ModbusLight } from './modbus-light.ts';
-
-const until = async (cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe('ModbusLight over a real pty against the virtual controller', () => {
   let pair: PtyPair;

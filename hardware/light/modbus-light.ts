@@ -5,8 +5,8 @@ import { HealthState } from '../health.ts';
 import { ModbusMaster } from '../modbus/modbus-master.ts';
 import { ProbeLoop } from '../probe-loop.ts';
 import type { SerialLine } from '../serial/serial-line.ts';
-import type { FlashPattern, LightCommand, WarningLight } from './light.ts';
-import { LightProgram, type ApplyReason } from './light-program.ts';
+import type { WarningLight } from './light.ts';
+import { LightProgram, ProgrammedLight, type ApplyReason } from './light-program.ts';
 
 export interface ModbusLightOptions {
   name?: string;
@@ -29,7 +29,7 @@ export interface ModbusLightOptions {
  * writing all coils at once (function 0F) on each flash edge, which every relay board supports;
  * coil read-back (function 01) tells a lit lamp from a burnt one.
  */
-export class ModbusLight implements WarningLight {
+export class ModbusLight extends ProgrammedLight implements WarningLight {
   readonly name: string;
   readonly channelCount: number;
   readonly health = new HealthState();
@@ -38,7 +38,7 @@ export class ModbusLight implements WarningLight {
   private readonly coilBase: number;
   private readonly verifyFlash: boolean;
   private readonly log: Logger | undefined;
-  private readonly program: LightProgram;
+  protected readonly program: LightProgram;
   private readonly lamps: LampState[];
   private readonly probeLoop: ProbeLoop;
   private written: boolean[] | undefined;
@@ -48,6 +48,7 @@ export class ModbusLight implements WarningLight {
     readonly line: SerialLine,
     opts: ModbusLightOptions = {},
   ) {
+    super();
     this.name = opts.name ?? 'light';
     this.unit = opts.unit ?? 1;
     this.channelCount = opts.channelCount ?? 4;
@@ -82,18 +83,6 @@ export class ModbusLight implements WarningLight {
     if (this.line.isOpen) await this.program.set('off').catch(() => undefined);
     this.master.close();
     await this.line.stop();
-  }
-
-  on(cmd: LightCommand = {}): Promise<void> {
-    return this.program.set('on', cmd);
-  }
-
-  off(cmd: LightCommand = {}): Promise<void> {
-    return this.program.set('off', cmd);
-  }
-
-  flash(cmd: LightCommand & Partial<FlashPattern> = {}): Promise<void> {
-    return this.program.flash(cmd);
   }
 
   /** Read the coils back: a channel told to be lit that reads dark has an open lamp circuit. */
