@@ -11,3 +11,4 @@ export * from './serial/serve.ts';
 export * from './serial/mock-binding.ts';
 export * from './hw-sim.ts';
 export * from './testing/until.ts';
+export * from './testing/aedes-broker.ts';
