@@ -1,7 +1,8 @@
 import { Command } from 'commander';
+import { registerEdgeCli } from '../edge/cli.ts';
 import { registerHardwareCli } from '../hardware/cli.ts';
 import { registerSimCli } from '../sim/cli.ts';
-import { cliContext } from './cli-context.ts';
+import { cliContext, untilSignal } from './cli-context.ts';
 
 const program = new Command('roadwarden')
   .description('Roadside warning boxes and the county gateway (一抓拍三识别, 一报警三响应)')
@@ -11,6 +12,7 @@ const program = new Command('roadwarden')
 
 registerHardwareCli(program, cliContext.logger);
 registerSimCli(program, cliContext.logger);
+registerEdgeCli(program, cliContext.logger, untilSignal);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`roadwarden: ${err instanceof Error ? err.message : String(err)}`);

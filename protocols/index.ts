@@ -7,3 +7,4 @@ export * as modbus from './modbus/index.ts';
 export * as mp3 from './mp3/index.ts';
 export * from './plate.ts';
 export * from './http-digest.ts';
+export * from './schema-errors.ts';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Cron } from 'croner';
-import { Kind, type TSchema } from '@sinclair/typebox';
-import { Value, type ValueError } from '@sinclair/typebox/value';
+import { Value } from '@sinclair/typebox/value';
 import { LineCounter, parseDocument } from 'yaml';
+import { explainError } from '../../protocols/index.ts';
 import { EdgeConfig } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -16,19 +16,6 @@ export class ConfigError extends Error {
 }
 
 const key = (path: string) => path.replace(/^\//, '').replace(/\//g, '.') || '(top level)';
-
-/** A union's own error ("Expected union value") says nothing: explain with the closest variant. */
-function explain(e: ValueError): ValueError {
-  const variants = (e.schema as { anyOf?: TSchema[] }).anyOf;
-  if (!variants || e.schema[Kind] !== 'Union') return e;
-  const typeOf = (e.value as { type?: unknown } | null)?.type;
-  const matching = variants.filter((v) => (v as { properties?: { type?: { const?: unknown } } }).properties?.type?.const === typeOf);
-  const candidates = matching.length ? matching : variants;
-  const best = candidates
-    .map((v) => [...Value.Errors(v, e.value)])
-    .sort((a, b) => a.length - b.length)[0]?.[0];
-  return best ? explain({ ...best, path: e.path + best.path }) : e;
-}
 
 function substituteEnv(value: unknown, path: string, env: NodeJS.ProcessEnv, problems: string[]): unknown {
   if (typeof value === 'string') {
@@ -95,7 +82,7 @@ export function parseEdgeConfig(text: string, file = 'edge.yaml', env: NodeJS.Pr
   if (!Value.Check(EdgeConfig, raw)) {
     const seen = new Set<string>();
     for (const e0 of Value.Errors(EdgeConfig, raw)) {
-      const e = explain(e0);
+      const e = explainError(e0);
       const msg = `${key(e.path)}: ${e.message}${e.value !== undefined && typeof e.value !== 'object' ? ` (got ${JSON.stringify(e.value)})` : ''}${lineOf(e.path)}`;
       if (!seen.has(e.path)) problems.push(msg);
       seen.add(e.path);

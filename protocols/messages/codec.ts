@@ -2,6 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { parseTopic, type ParsedTopic } from '../topics.ts';
 import { fail, ok, type Result } from '../result.ts';
+import { explainError } from '../schema-errors.ts';
 import { CommandMessage, CommandResultMessage, DesiredConfigMessage } from './command.ts';
 import { EventMessage } from './event.ts';
 import { EvidenceManifest } from './evidence.ts';
@@ -39,7 +40,8 @@ function checker(kind: MessageKind): TypeCheck<TSchema> {
 export function validateMessage<K extends MessageKind>(kind: K, value: unknown): Result<MessageOf<K>> {
   const check = checker(kind);
   if (check.Check(value)) return ok(value as MessageOf<K>);
-  const first = check.Errors(value).First();
+  const raw = check.Errors(value).First();
+  const first = raw && explainError(raw);
   const path = first?.path || '/';
   return fail('bad_schema', `${kind} message: ${path} ${first?.message ?? 'is invalid'}`, path);
 }

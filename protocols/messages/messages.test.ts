@@ -81,3 +81,12 @@ describe('message codec', () => {
     expect([...ids].sort()).toEqual(ids);
   });
 });
+
+describe('union errors are explained by the variant meant', () => {
+  it('names the bad parameter of a command instead of "Expected union value"', () => {
+    const cmd = { v: 1, id: createIdGenerator()(), deviceId: 'box', ts: '2026-11-29T08:00:00Z', name: 'set_volume', params: { volume: 99 } };
+    const r = decodeMessage('command', JSON.stringify(cmd));
+    expect(!r.ok && r.error.path).toBe('/params/volume');
+    expect(!r.ok && r.error.message).toMatch(/params\/volume .*30/);
+  });
+});

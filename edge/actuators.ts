@@ -1,0 +1,49 @@
+import type { Logger } from 'pino';
+import type { Loudspeaker, WarningLight } from '../hardware/index.ts';
+import type { LightAction, VoiceAction } from './config/schema.ts';
+
+export interface Action {
+  light?: LightAction;
+  voice?: VoiceAction;
+}
+
+/**
+ * The box's outputs. Each is driven on its own: a dead speaker never stops the lights, and the
+ * result says what actually happened (it goes into the event as `localActions`).
+ */
+export class Actuators {
+  constructor(
+    readonly light: WarningLight | undefined,
+    readonly speaker: Loudspeaker | undefined,
+    private readonly log?: Logger,
+  ) {}
+
+  async perform(a: Action, opts: { quiet?: boolean } = {}): Promise<string[]> {
+    const done: string[] = [];
+    const jobs: Promise<void>[] = [];
+    if (a.light && this.light) {
+      const l = a.light;
+      const cmd = { channels: l.channels, durationMs: l.durationS !== undefined ? l.durationS * 1000 : undefined };
+      const p = l.mode === 'flash' ? this.light.flash({ ...cmd, periodMs: l.periodMs, duty: l.duty }) : l.mode === 'on' ? this.light.on(cmd) : this.light.off(cmd);
+      jobs.push(p.then(() => void done.push(`light_${l.mode}`)).catch((e) => this.fail('light', e)));
+    }
+    if (a.voice && this.speaker) {
+      if (opts.quiet) done.push('voice_muted_quiet_hours');
+      else {
+        const v = a.voice;
+        jobs.push(
+          this.speaker
+            .play(v.clip, { times: v.times, volume: v.volume })
+            .then(() => void done.push(`voice_clip_${v.clip}`))
+            .catch((e) => this.fail('speaker', e)),
+        );
+      }
+    }
+    await Promise.all(jobs);
+    return done;
+  }
+
+  private fail(what: string, e: unknown): void {
+    this.log?.warn({ actuator: what, err: (e as Error).message }, 'local warning could not be given on this device');
+  }
+}

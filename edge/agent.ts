@@ -1,0 +1,244 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import {
+  DeviceFactory,
+  runSelfTest,
+  type Camera,
+  type HealthState,
+  type Loudspeaker,
+  type PresenceSensor,
+  type SerialBinding,
+  type WarningLight,
+} from '../hardware/index.ts';
+import {
+  createIdGenerator,
+  decodeMessage,
+  encodeMessage,
+  topics,
+  type AlarmKind,
+  type EventMessage,
+  type IdGenerator,
+  type MessageKind,
+  type MessageOf,
+} from '../protocols/index.ts';
+import { Actuators } from './actuators.ts';
+import { CommandHandler } from './commands/command-handler.ts';
+import { VoiceStore } from './commands/voice-store.ts';
+import type { EdgeConfig } from './config/schema.ts';
+import { MqttLink } from './mqtt-link.ts';
+import { Outbox, type OutboxClass } from './outbox.ts';
+import { inWindow } from './rules/quiet-hours.ts';
+import { RuleEngine, type Firing } from './rules/rule-engine.ts';
+import { Scheduler } from './schedule/scheduler.ts';
+import { TelemetryBuilder } from './telemetry.ts';
+
+export const FIRMWARE = 'roadwarden-edge/0.1.0';
+
+export interface EdgeAgentOptions {
+  config: EdgeConfig;
+  logger?: Logger;
+  /** Serial binding for the drivers (tests pass the mock binding). */
+  binding?: SerialBinding;
+  now?: () => Date;
+}
+
+/** What the vision pipeline (or anything else in-process) reports: one recognised incident. */
+export interface Recognition {
+  kind: AlarmKind;
+  data?: Record<string, unknown>;
+  incidentId?: string;
+  evidenceId?: string;
+}
+
+/**
+ * One roadside box. Local warnings come first and need nothing but the hardware; every report
+ * goes through the durable outbox; the MQTT link drains it whenever the gateway is reachable.
+ */
+export class EdgeAgent {
+  readonly outbox: Outbox;
+  readonly link: MqttLink;
+  readonly light?: WarningLight;
+  readonly speaker?: Loudspeaker;
+  readonly sensors = new Map<string, PresenceSensor>();
+  readonly camera?: Camera;
+  readonly rules: RuleEngine;
+  readonly scheduler: Scheduler;
+  private readonly factory: DeviceFactory;
+  private readonly commands: CommandHandler;
+  private readonly telemetry: TelemetryBuilder;
+  private readonly newId: IdGenerator;
+  private readonly now: () => Date;
+  private readonly log: Logger | undefined;
+  private readonly dataDir: string;
+  private configVersion: number | undefined;
+  private telemetryTimer: NodeJS.Timeout | undefined;
+  private changeTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: EdgeAgentOptions) {
+    const c = o.config;
+    this.now = o.now ?? (() => new Date());
+    this.newId = createIdGenerator(() => this.now().getTime());
+    this.log = o.logger?.child({ deviceId: c.device.id });
+    this.dataDir = c.dataDir ?? './data/edge';
+    mkdirSync(this.dataDir, { recursive: true });
+    this.factory = new DeviceFactory({ logger: this.log, binding: o.binding });
+    const hw = c.hardware;
+    if (hw.light) this.light = this.factory.light(hw.light.type === 'modbus' ? { ...hw.light, channels: hw.light.channels } : hw.light);
+    if (hw.speaker) this.speaker = this.factory.speaker(hw.speaker);
+    for (const s of hw.sensors ?? []) this.sensors.set(s.name, this.factory.sensor(s, `sensor_${s.name}`));
+    if (hw.camera) this.camera = this.factory.camera(hw.camera);
+
+    this.outbox = new Outbox({ path: join(this.dataDir, 'outbox.db'), maxBytes: (c.outbox?.maxMb ?? 512) * 1024 * 1024, now: () => this.now().getTime() });
+    this.configVersion = this.readNumber('config-version');
+    const bdSeq = (this.readNumber('bdseq') ?? -1) + 1;
+    writeFileSync(join(this.dataDir, 'bdseq'), String(bdSeq));
+    this.link = new MqttLink({
+      url: c.gateway.url,
+      deviceId: c.device.id,
+      username: c.gateway.username,
+      password: c.gateway.password,
+      ca: c.gateway.caFile ? readFileSync(c.gateway.caFile) : undefined,
+      protocolVersion: c.gateway.protocolVersion,
+      keepaliveS: c.gateway.keepaliveS,
+      outbox: this.outbox,
+      newId: this.newId,
+      bdSeq,
+      firmware: FIRMWARE,
+      logger: this.log,
+    });
+
+    const actuators = new Actuators(this.light, this.speaker, this.log);
+    const isQuiet = () => (c.quietHours ? inWindow(this.now(), c.quietHours.from, c.quietHours.to, c.device.timezone) : false);
+    this.rules = new RuleEngine({ rules: c.rules ?? [], actuators, isQuiet, now: () => this.now().getTime(), logger: this.log });
+    this.scheduler = new Scheduler({ schedules: c.schedules ?? [], actuators, isQuiet, timezone: c.device.timezone, logger: this.log });
+    this.commands = new CommandHandler({
+      deviceId: c.device.id,
+      actuators,
+      camera: this.camera,
+      voices: new VoiceStore(join(this.dataDir, 'voice')),
+      selfTest: () => runSelfTest({ light: this.light, speaker: this.speaker }, { flashMs: 500 }),
+      newId: this.newId,
+      now: this.now,
+      logger: this.log,
+    });
+    this.telemetry = new TelemetryBuilder(c.device.id, this.newId, this.now);
+  }
+
+  get deviceId(): string {
+    return this.o.config.device.id;
+  }
+
+  async start(): Promise<void> {
+    for (const [name, s] of this.sensors) s.on('arrived', () => void this.onTrigger(this.rules.onSensor(name), 'sensor', { sensor: name }));
+    this.link.on('command', (name: string, payload: Buffer) => void this.onCommand(name, payload));
+    this.link.on('config', (payload: Buffer) => this.onDesiredConfig(payload));
+    this.link.on('connected', () => this.sendTelemetry());
+    for (const h of this.healthStates()) h.on('change', () => this.telemetrySoon());
+    this.link.start();
+    // Each device starts on its own: one that is absent must not hold up the others.
+    const devices: Array<{ start(): Promise<void> }> = [this.light, this.speaker, ...this.sensors.values(), this.camera].filter((d) => d !== undefined);
+    await Promise.all(devices.map((d) => d.start().catch((e: Error) => this.log?.warn({ err: e.message }, 'device did not start; it will be retried'))));
+    const volume = this.o.config.hardware.speaker?.volume;
+    if (volume !== undefined) await this.speaker?.setVolume(volume).catch(() => undefined);
+    this.scheduler.start();
+    const every = (this.o.config.telemetry?.intervalS ?? 60) * 1000;
+    this.telemetryTimer = setInterval(() => this.sendTelemetry(), every);
+    this.log?.info({ firmware: FIRMWARE }, 'edge agent started');
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.telemetryTimer);
+    clearTimeout(this.changeTimer);
+    this.scheduler.stop();
+    await this.link.stop();
+    const devices: Array<{ stop(): Promise<void> }> = [this.light, this.speaker, ...this.sensors.values(), this.camera].filter((d) => d !== undefined);
+    await Promise.all(devices.map((d) => d.stop().catch(() => undefined)));
+    await this.factory.stop();
+    this.outbox.close();
+  }
+
+  /** The in-process interface for recognition: warn on the spot, then report. */
+  reportRecognition(r: Recognition): Promise<Firing[]> {
+    return this.onTrigger(this.rules.onEvent(r.kind), 'vision', r.data, r);
+  }
+
+  /** Queue a message durably and let the link publish it. */
+  enqueue<K extends MessageKind>(kind: K, topic: string, message: MessageOf<K>, cls: OutboxClass, retain = false): void {
+    const { dropped } = this.outbox.append({ id: (message as { id: string }).id, topic, payload: encodeMessage(kind, message), cls, retain });
+    if (dropped.length) this.log?.warn({ dropped }, 'outbox full: dropped older telemetry/evidence');
+    this.link.kick();
+  }
+
+  sendTelemetry(): void {
+    const drivers = Object.fromEntries(
+      [this.light, this.speaker, ...this.sensors.values(), this.camera].filter((d) => d !== undefined).map((d) => [d.name, d.health.value]),
+    );
+    const msg = this.telemetry.build({ drivers, outbox: this.outbox.stats(), configVersion: this.configVersion, authRefused: this.link.refused });
+    this.enqueue('telemetry', topics.telemetry(this.deviceId), msg, 'telemetry');
+  }
+
+  private async onTrigger(firing: Promise<Firing[]>, source: EventMessage['source'], data?: Record<string, unknown>, r?: Recognition): Promise<Firing[]> {
+    const fired = await firing;
+    for (const f of fired) {
+      if (!f.report) continue;
+      const loc = this.o.config.device.location;
+      const ev: EventMessage = {
+        v: 1,
+        id: this.newId(),
+        deviceId: this.deviceId,
+        ts: this.now().toISOString(),
+        kind: f.report.kind,
+        severity: f.report.severity,
+        source,
+        localActions: f.localActions,
+        data: { rule: f.rule, ...data },
+        ...(loc ? { location: loc } : {}),
+        ...(r?.incidentId ? { incidentId: r.incidentId } : {}),
+        ...(r?.evidenceId ? { evidenceId: r.evidenceId } : {}),
+      };
+      this.enqueue('event', topics.event(this.deviceId, ev.kind), ev, ev.severity === 'alarm' ? 'alarm' : 'event');
+    }
+    return fired;
+  }
+
+  private async onCommand(name: string, payload: Buffer): Promise<void> {
+    const result = await this.commands.handle(name, payload);
+    this.enqueue('command_result', topics.commandResult(this.deviceId, name), result, 'result');
+  }
+
+  private onDesiredConfig(payload: Buffer): void {
+    const d = decodeMessage('config', payload);
+    if (!d.ok) {
+      this.log?.warn({ err: d.error.message }, 'desired config refused');
+      return;
+    }
+    const { version, config } = d.value;
+    if (version === this.configVersion) return;
+    const volume = (config as { volume?: unknown }).volume;
+    if (typeof volume === 'number' && Number.isInteger(volume) && volume >= 0 && volume <= 30) void this.speaker?.setVolume(volume).catch(() => undefined);
+    this.configVersion = version;
+    writeFileSync(join(this.dataDir, 'config-version'), String(version));
+    this.log?.info({ version }, 'desired config applied');
+    this.sendTelemetry();
+  }
+
+  private healthStates(): HealthState[] {
+    return [this.light, this.speaker, ...this.sensors.values(), this.camera].filter((d) => d !== undefined).map((d) => d.health);
+  }
+
+  private telemetrySoon(): void {
+    clearTimeout(this.changeTimer);
+    this.changeTimer = setTimeout(() => this.sendTelemetry(), 300);
+    this.changeTimer.unref();
+  }
+
+  private readNumber(file: string): number | undefined {
+    try {
+      const n = Number(readFileSync(join(this.dataDir, file), 'utf8'));
+      return Number.isFinite(n) ? n : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}

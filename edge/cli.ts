@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import { EdgeAgent } from './agent.ts';
+import { loadEdgeConfig } from './config/load-config.ts';
+
+interface EdgeOpts {
+  config: string;
+  checkConfig?: boolean;
+  dataDir?: string;
+}
+
+export function registerEdgeCli(program: Command, logger: (cmd: Command) => Logger, untilSignal: () => Promise<NodeJS.Signals>): void {
+  program
+    .command('edge')
+    .description('run one roadside box: local warnings, schedules, commands, reports over MQTT')
+    .requiredOption('--config <file>', 'edge.yaml (see examples/edge.yaml)')
+    .option('--check-config', 'validate the config and exit (0 = valid)')
+    .option('--data-dir <dir>', 'override dataDir from the config (outbox, voice clips)')
+    .action(async (o: EdgeOpts, cmd: Command) => {
+      const config = loadEdgeConfig(o.config);
+      if (o.dataDir) config.dataDir = o.dataDir;
+      if (o.checkConfig) {
+        process.stdout.write(`${o.config}: valid (device ${config.device.id}, ${config.rules?.length ?? 0} rules, ${config.schedules?.length ?? 0} schedules)\n`);
+        return;
+      }
+      const log = logger(cmd);
+      const agent = new EdgeAgent({ config, logger: log });
+      await agent.start();
+      const sig = await untilSignal();
+      log.info({ signal: sig }, 'stopping edge agent');
+      await agent.stop();
+    });
+}
