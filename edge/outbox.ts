@@ -46,6 +46,8 @@ export class Outbox {
   private readonly maxBytes: number;
   private readonly now: () => number;
   private bytes: number;
+  private readonly acked: number[] = [];
+  private ackFlush: NodeJS.Immediate | undefined;
   private readonly stmt: {
     insert: Database.Statement;
     next: Database.Statement;
@@ -116,13 +118,30 @@ export class Outbox {
     return (this.stmt.next.all(afterSeq, limit) as Array<Omit<OutboxItem, 'retain'> & { retain: number }>).map((r) => ({ ...r, retain: r.retain === 1 }));
   }
 
-  /** The broker acknowledged it: it may go. */
+  /**
+   * The broker acknowledged it: it may go. Deletes are batched into one transaction per turn of
+   * the event loop — an ack lost to a crash costs only a resend, which the gateway dedupes.
+   */
   ack(seq: number): void {
-    const r = this.stmt.ack.get(seq) as { n: number } | undefined;
-    if (r) this.bytes -= r.n;
+    this.acked.push(seq);
+    this.ackFlush ??= setImmediate(() => this.flushAcks());
+  }
+
+  flushAcks(): void {
+    if (this.ackFlush) clearImmediate(this.ackFlush);
+    this.ackFlush = undefined;
+    if (!this.acked.length) return;
+    const seqs = this.acked.splice(0);
+    this.db.transaction(() => {
+      for (const seq of seqs) {
+        const r = this.stmt.ack.get(seq) as { n: number } | undefined;
+        if (r) this.bytes -= r.n;
+      }
+    })();
   }
 
   stats(): OutboxStats {
+    this.flushAcks();
     const { n } = this.stmt.count.get() as { n: number };
     const rows = this.db.prepare('SELECT cls, n FROM outbox_dropped').all() as Array<{ cls: 'telemetry' | 'evidence'; n: number }>;
     const dropped = { telemetry: 0, evidence: 0 };
@@ -131,6 +150,7 @@ export class Outbox {
   }
 
   close(): void {
+    this.flushAcks();
     this.db.close();
   }
 

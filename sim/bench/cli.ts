@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { emit } from './report.ts';
+import { runEdgeBench } from './edge-bench.ts';
 import { runHwBench } from './hw-bench.ts';
 
 export function registerBenchCli(program: Command, logger: (cmd: Command) => Logger): void {
@@ -16,6 +17,18 @@ export function registerBenchCli(program: Command, logger: (cmd: Command) => Log
     .action(async (o: { frames: string; flashes: string }, cmd: Command) => {
       const log = logger(cmd);
       const lines = await runHwBench({ frames: Number(o.frames), flashes: Number(o.flashes), onProgress: (m) => log.info(m) });
+      for (const l of lines) emit(l);
+    });
+
+  bench
+    .command('edge')
+    .description('presence trigger → light frame latency (while telemetry flows), durable outbox appends/s, resend/s after reconnect, RSS')
+    .option('--triggers <n>', 'presence triggers measured', '200')
+    .option('--appends <n>', 'durable outbox appends', '2000')
+    .option('--resend <n>', 'queued messages resent after reconnect', '5000')
+    .action(async (o: { triggers: string; appends: string; resend: string }, cmd: Command) => {
+      const log = logger(cmd);
+      const lines = await runEdgeBench({ triggers: Number(o.triggers), appends: Number(o.appends), resend: Number(o.resend), onProgress: (m) => log.info(m) });
       for (const l of lines) emit(l);
     });
 }

@@ -123,8 +123,37 @@ describe('roadwarden CLI, as a newcomer uses it', () => {
     expect(flash.p99).toBeGreaterThanOrEqual(flash.median);
   });
 
+  it('`bench edge` prints its four metrics as bench JSON lines', async () => {
+    const r = await run(['bench', 'edge', '--triggers', '10', '--appends', '200', '--resend', '300']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.metric)).toEqual(['trigger_to_light_ms', 'outbox_appends_per_s', 'resend_per_s', 'rss_mb']);
+    expect(lines[0]).toMatchObject({ bench: 'edge', unit: 'ms', n: 10 });
+    for (const l of lines.slice(1)) expect(l.value as number).toBeGreaterThan(0);
+  });
+
+  it('`edge --check-config` accepts the example and names what is wrong in a bad one', async () => {
+    const example = fileURLToPath(new URL('../../examples/edge.yaml', import.meta.url));
+    const ok = await new Promise<Run>((resolve) => {
+      const p = spawn(process.execPath, [BIN, 'edge', '--config', example, '--check-config'], {
+        env: { ...process.env, RW_DEVICE_PASSWORD: 'x', RW_CAMERA_PASSWORD: 'y' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d: Buffer) => (stdout += d));
+      p.stderr.on('data', (d: Buffer) => (stderr += d));
+      p.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/valid \(device lc-dongchang-0001, 2 rules, 3 schedules\)/);
+    const bad = await run(['edge', '--config', example, '--check-config']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/gateway\.password: environment variable RW_DEVICE_PASSWORD is not set/);
+  });
+
   it('every command has --help', async () => {
-    for (const cmd of [[], ['hw'], ['hw', 'list'], ['hw', 'test'], ['sim'], ['sim', 'hw'], ['bench'], ['bench', 'hw'], ['start']]) {
+    for (const cmd of [[], ['hw'], ['hw', 'list'], ['hw', 'test'], ['sim'], ['sim', 'hw'], ['bench'], ['bench', 'hw'], ['bench', 'edge'], ['edge'], ['start']]) {
       const r = await run([...cmd, '--help']);
       expect(r.code, cmd.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/Usage: roadwarden/);
