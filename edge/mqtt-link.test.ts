@@ -124,3 +124,33 @@ describe('MqttLink against a real aedes broker', () => {
     expect(got.sort()).toEqual(['cmd:play_clip', 'config']);
   });
 });
+
+describe('MqttLink resubscribes after the broker lost its session', () => {
+  it('still receives commands after the broker restarts empty', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'rw-link-'));
+    const box = new Outbox({ path: join(d, 'outbox.db') });
+    let b = await startTestBroker();
+    const port = b.port;
+    const l = new MqttLink({ url: b.url, deviceId: DEVICE, outbox: box, newId, bdSeq: 1, reconnectMinMs: 100, reconnectMaxMs: 300 });
+    const got: string[] = [];
+    l.on('command', (name: string) => got.push(name));
+    try {
+      l.start();
+      await until(() => l.connected);
+      await b.close();
+      await until(() => !l.connected);
+      b = await startTestBroker({ port });
+      await until(() => l.connected, 5000);
+      await new Promise((r) => setTimeout(r, 200));
+      const c = await mqtt.connectAsync(b.url);
+      await c.publishAsync(topics.command(DEVICE, 'stop'), '{}', { qos: 1 });
+      await c.endAsync();
+      await until(() => got.includes('stop'), 3000);
+    } finally {
+      await l.stop();
+      await b.close();
+      box.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
