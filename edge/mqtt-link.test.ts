@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -148,6 +149,35 @@ describe('MqttLink resubscribes after the broker lost its session', () => {
       await until(() => got.includes('stop'), 3000);
     } finally {
       await l.stop();
+      await b.close();
+      box.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('MqttLink over TLS', () => {
+  it('connects to an mqtts:// broker it trusts through caFile, and refuses one it does not', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'rw-tls-'));
+    // A throwaway self-signed certificate for 127.0.0.1, made for this test only.
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(d, 'key.pem'), '-out', join(d, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const cert = readFileSync(join(d, 'cert.pem'));
+    const b = await startTestBroker({ tls: { key: readFileSync(join(d, 'key.pem')), cert } });
+    const box = new Outbox({ path: join(d, 'outbox.db') });
+    box.append({ id: newId(), topic: topics.event(DEVICE, 'presence'), payload: Buffer.from('{}'), cls: 'event' });
+    const trusted = new MqttLink({ url: b.url, deviceId: DEVICE, outbox: box, newId, bdSeq: 0, ca: cert });
+    const untrusted = new MqttLink({ url: b.url, deviceId: 'box-untrusting', outbox: box, newId, bdSeq: 0, reconnectMinMs: 100 });
+    try {
+      expect(b.url).toMatch(/^mqtts:/);
+      trusted.start();
+      await until(() => trusted.connected, 5000);
+      await until(() => box.stats().pending === 0, 3000);
+      untrusted.start();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(untrusted.connected).toBe(false);
+    } finally {
+      await trusted.stop();
+      await untrusted.stop();
       await b.close();
       box.close();
       rmSync(d, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
 
 export interface TestBroker {
@@ -12,6 +13,8 @@ export interface TestBrokerOptions {
   port?: number;
   /** Accept only these username → password pairs (all clients when absent). */
   users?: Record<string, string>;
+  /** Serve MQTT over TLS (mqtts://) with this key and certificate (PEM). */
+  tls?: { key: Buffer; cert: Buffer };
 }
 
 /** A real aedes broker on a TCP port of this machine, for tests that need MQTT. */
@@ -27,11 +30,12 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
     };
   }
   const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
+  const onSocket = (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     aedes.handle(socket);
-  });
+  };
+  const server: Server = opts.tls ? createTlsServer(opts.tls, onSocket) : createServer(onSocket);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', resolve);
@@ -40,7 +44,7 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
   return {
     aedes,
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     close: async () => {
       // Stop accepting first: clients reconnect at once and would keep the server open forever.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
