@@ -22,10 +22,8 @@ export class Actuators {
     const done: string[] = [];
     const jobs: Promise<void>[] = [];
     if (a.light && this.light) {
-      const l = a.light;
-      const cmd = { channels: l.channels, durationMs: l.durationS !== undefined ? l.durationS * 1000 : undefined };
-      const p = l.mode === 'flash' ? this.light.flash({ ...cmd, periodMs: l.periodMs, duty: l.duty }) : l.mode === 'on' ? this.light.on(cmd) : this.light.off(cmd);
-      jobs.push(p.then(() => void done.push(`light_${l.mode}`)).catch((e) => this.fail('light', e)));
+      const mode = a.light.mode;
+      jobs.push(this.setLight(a.light).then(() => void done.push(`light_${mode}`)).catch((e) => this.fail('light', e)));
     }
     if (a.voice && this.speaker) {
       if (opts.quiet) done.push('voice_muted_quiet_hours');
@@ -41,6 +39,14 @@ export class Actuators {
     }
     await Promise.all(jobs);
     return done;
+  }
+
+  /** Put the light in a mode; rejects if the controller did not confirm (commands report that). */
+  setLight(l: LightAction): Promise<void> {
+    if (!this.light) return Promise.reject(Object.assign(new Error('this box has no light'), { code: 'no_such_device' }));
+    const cmd = { channels: l.channels, durationMs: l.durationS !== undefined ? l.durationS * 1000 : undefined };
+    if (l.mode === 'flash') return this.light.flash({ ...cmd, periodMs: l.periodMs, duty: l.duty });
+    return l.mode === 'on' ? this.light.on(cmd) : this.light.off(cmd);
   }
 
   private fail(what: string, e: unknown): void {

@@ -78,11 +78,8 @@ export class CommandHandler {
     };
     switch (cmd.name) {
       case 'set_light': {
-        const p = cmd.params;
-        const l = need(light, 'light');
-        const cmdArgs = { channels: p.channels, durationMs: p.durationS !== undefined ? p.durationS * 1000 : undefined };
-        await (p.mode === 'flash' ? l.flash({ ...cmdArgs, periodMs: p.periodMs, duty: p.duty }) : p.mode === 'on' ? l.on(cmdArgs) : l.off(cmdArgs));
-        return { ok: true, data: { mode: p.mode } };
+        await this.c.actuators.setLight(cmd.params);
+        return { ok: true, data: { mode: cmd.params.mode } };
       }
       case 'play_clip':
         await need(speaker, 'speaker').play(cmd.params.clip, { times: cmd.params.times, volume: cmd.params.volume });
