@@ -22,6 +22,8 @@ export function healthFlags(i: TelemetryInputs): HealthFlag[] {
   }
   if (i.lights?.some((l) => l.lamp === 'open_circuit')) flags.add('lamp_fault');
   if (i.outbox.dropped.telemetry + i.outbox.dropped.evidence > 0) flags.add('outbox_dropping');
+  // Delivered once the credentials are fixed: the centre sees the box was locked out, and since when.
+  if (i.authRefused) flags.add('auth_refused');
   return [...flags];
 }
 

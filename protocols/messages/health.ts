@@ -37,6 +37,7 @@ export const HEALTH_FLAGS = [
   'outbox_dropping',
   'overheat',
   'clock_unsynced',
+  'auth_refused',
 ] as const;
 export const HealthFlag = Type.Union(HEALTH_FLAGS.map((f) => Type.Literal(f)));
 export type HealthFlag = (typeof HEALTH_FLAGS)[number];

@@ -144,6 +144,16 @@ describe('edge agent end to end: aedes over TCP, simulated hardware over ptys', 
     await until(() => seen.some((m) => m.topic === topics.telemetry(DEVICE) && JSON.parse(m.payload).configVersion === 7), 5000);
   });
 
+  it('reports a vanished light controller in telemetry and recovers when it is back, while the speaker keeps working', async () => {
+    const telemetry = () => seen.filter((m) => m.topic === topics.telemetry(DEVICE)).map((m) => JSON.parse(m.payload) as { flags: string[] });
+    await sim.control('unplug light');
+    await until(() => telemetry().at(-1)?.flags.includes('light_offline') === true, 5000);
+    expect(await command('play_clip', { clip: 2 })).toMatchObject({ ok: true });
+    expect(await command('set_light', { mode: 'on' })).toMatchObject({ ok: false });
+    await sim.control('replug light');
+    await until(() => telemetry().at(-1)?.flags.includes('light_offline') === false, 8000);
+  });
+
   it('reports a lamp fault in telemetry', async () => {
     await sim.control('burn 4');
     await command('set_light', { mode: 'on', channels: [4] });
