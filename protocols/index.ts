@@ -8,3 +8,4 @@ export * as mp3 from './mp3/index.ts';
 export * from './plate.ts';
 export * from './http-digest.ts';
 export * from './schema-errors.ts';
+export * from './yaml-config.ts';

@@ -1,35 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { Cron } from 'croner';
-import { Value } from '@sinclair/typebox/value';
-import { LineCounter, parseDocument } from 'yaml';
-import { explainError } from '../../protocols/index.ts';
+import { loadYamlConfig, parseYamlConfig } from '../../protocols/index.ts';
 import { EdgeConfig } from './schema.ts';
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly file: string,
-    readonly problems: string[],
-  ) {
-    super(`${file}: ${problems.length} problem${problems.length > 1 ? 's' : ''}\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  }
-}
-
-const key = (path: string) => path.replace(/^\//, '').replace(/\//g, '.') || '(top level)';
-
-function substituteEnv(value: unknown, path: string, env: NodeJS.ProcessEnv, problems: string[]): unknown {
-  if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Z_][A-Z0-9_]*)\}/g, (_, name: string) => {
-      if (env[name] === undefined) problems.push(`${key(path)}: environment variable ${name} is not set`);
-      return env[name] ?? '';
-    });
-  }
-  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, `${path}/${i}`, env, problems));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, `${path}/${k}`, env, problems)]));
-  }
-  return value;
-}
+export { ConfigError } from '../../protocols/index.ts';
 
 /** Checks the schema cannot express: names that must refer to each other, cron syntax. */
 function crossCheck(c: EdgeConfig, problems: string[]): void {
@@ -64,44 +37,9 @@ function crossCheck(c: EdgeConfig, problems: string[]): void {
 
 /** Parse and validate edge.yaml text; every problem names its key and, where known, its line. */
 export function parseEdgeConfig(text: string, file = 'edge.yaml', env: NodeJS.ProcessEnv = process.env): EdgeConfig {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length) {
-    throw new ConfigError(file, doc.errors.map((e) => `line ${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`));
-  }
-  const problems: string[] = [];
-  const raw = substituteEnv(doc.toJS(), '', env, problems);
-  const lineOf = (path: string) => {
-    const parts = path.split('/').filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-    for (let n = parts.length; n > 0; n--) {
-      const node = doc.getIn(parts.slice(0, n), true) as { range?: [number, number] } | undefined;
-      if (node?.range) return ` (line ${lines.linePos(node.range[0]).line})`;
-    }
-    return '';
-  };
-  if (!Value.Check(EdgeConfig, raw)) {
-    const seen = new Set<string>();
-    for (const e0 of Value.Errors(EdgeConfig, raw)) {
-      const e = explainError(e0);
-      const msg = `${key(e.path)}: ${e.message}${e.value !== undefined && typeof e.value !== 'object' ? ` (got ${JSON.stringify(e.value)})` : ''}${lineOf(e.path)}`;
-      if (!seen.has(e.path)) problems.push(msg);
-      seen.add(e.path);
-      if (problems.length >= 20) break;
-    }
-    throw new ConfigError(file, problems);
-  }
-  const config = raw as EdgeConfig;
-  crossCheck(config, problems);
-  if (problems.length) throw new ConfigError(file, problems);
-  return config;
+  return parseYamlConfig(EdgeConfig, text, { file, env, crossCheck });
 }
 
 export function loadEdgeConfig(file: string, env: NodeJS.ProcessEnv = process.env): EdgeConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError(file, [`cannot read the file: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (e as Error).message}`]);
-  }
-  return parseEdgeConfig(text, file, env);
+  return loadYamlConfig(EdgeConfig, file, { env, crossCheck });
 }
