@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerEdgeCli } from '../edge/cli.ts';
+import { registerGatewayCli } from '../gateway/cli.ts';
 import { registerHardwareCli } from '../hardware/cli.ts';
 import { registerSimCli } from '../sim/cli.ts';
 import { cliContext, untilSignal } from './cli-context.ts';
@@ -13,6 +14,7 @@ const program = new Command('roadwarden')
 registerHardwareCli(program, cliContext.logger);
 registerSimCli(program, cliContext.logger);
 registerEdgeCli(program, cliContext.logger, untilSignal);
+registerGatewayCli(program, cliContext.logger, untilSignal);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`roadwarden: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,5 +1,8 @@
-/**
- * The county centre: broker, device registry, alarm intake and the three responses.
- * Built by the gateway issue; nothing is exported yet.
- */
-export {};
+/** The county centre: broker, device registry, alarm intake and the three responses. */
+export * from './gateway.ts';
+export * from './config/schema.ts';
+export * from './broker/acl.ts';
+export * from './broker/embedded-broker.ts';
+export * from './registry/credentials.ts';
+export * from './registry/password.ts';
+export * from './store/database.ts';

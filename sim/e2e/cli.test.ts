@@ -152,8 +152,25 @@ describe('roadwarden CLI, as a newcomer uses it', () => {
     expect(bad.stderr).toMatch(/gateway\.password: environment variable RW_DEVICE_PASSWORD is not set/);
   });
 
+  it('`gateway device add/list/remove` manage credentials in the data dir; the gateway runs on a chosen port', async () => {
+    const dataDir = ptyDir();
+    expect((await run(['gateway', 'device', 'add', '--id', 'lc-cli-0001', '--password', 'a-long-secret', '--data-dir', dataDir])).code).toBe(0);
+    const list = await run(['gateway', 'device', 'list', '--json', '--data-dir', dataDir]);
+    expect(JSON.parse(list.stdout.trim())).toMatchObject({ username: 'lc-cli-0001', kind: 'device' });
+    const short = await run(['gateway', 'device', 'add', '--id', 'lc-cli-0002', '--password', 'short', '--data-dir', dataDir]);
+    expect(short.code).toBe(1);
+    expect(short.stderr).toMatch(/at least 8 characters/);
+    expect((await run(['gateway', 'device', 'remove', '--id', 'lc-cli-0001', '--data-dir', dataDir])).code).toBe(0);
+    expect((await run(['gateway', 'device', 'remove', '--id', 'lc-cli-0001', '--data-dir', dataDir])).stderr).toMatch(/no device lc-cli-0001/);
+
+    const gw = spawn(process.execPath, [BIN, '--log-level', 'warn', 'gateway', '--mqtt-port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(gw);
+    const line = await new Promise<string>((resolve) => gw.stdout!.on('data', (d: Buffer) => resolve(d.toString())));
+    expect(line).toMatch(/^gateway: MQTT on port \d+/);
+  });
+
   it('every command has --help', async () => {
-    for (const cmd of [[], ['hw'], ['hw', 'list'], ['hw', 'test'], ['sim'], ['sim', 'hw'], ['bench'], ['bench', 'hw'], ['bench', 'edge'], ['edge'], ['start']]) {
+    for (const cmd of [[], ['hw'], ['hw', 'list'], ['hw', 'test'], ['sim'], ['sim', 'hw'], ['bench'], ['bench', 'hw'], ['bench', 'edge'], ['edge'], ['gateway'], ['gateway', 'device', 'add'], ['gateway', 'user', 'add'], ['start']]) {
       const r = await run([...cmd, '--help']);
       expect(r.code, cmd.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/Usage: roadwarden/);

@@ -68,15 +68,15 @@ dataDir: ${join(dir, 'data')}
     // 1. The gateway is unreachable; vehicles pass; the box warns and queues.
     const first = await startEdge(config);
     procs.push(first);
-    for (let i = 0; i < N; i++) {
-      await sim.control('sensor on');
-      await new Promise((r) => setTimeout(r, 40));
-      await sim.control('sensor off');
-      await new Promise((r) => setTimeout(r, 40));
-    }
     const db = new Database(join(dir, 'data', 'outbox.db'), { readonly: true });
     const queued = () => (db.prepare("SELECT count(*) AS n FROM outbox WHERE cls = 'event'").get() as { n: number }).n;
-    await until(() => queued() === N, 10_000, `${N} queued events`);
+    for (let i = 0; i < N; i++) {
+      // One vehicle at a time: on until the box has queued its event, then off.
+      await sim.control('sensor on');
+      await until(() => queued() === i + 1, 10_000, `event ${i + 1} queued`);
+      await sim.control('sensor off');
+      await new Promise((r) => setTimeout(r, 30));
+    }
     db.close();
 
     // 2. Power cut.

@@ -1,0 +1,114 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../sim/testing/until.ts';
+import { Gateway } from '../gateway.ts';
+
+const run = promisify(execFile);
+
+/** mosquitto_pub / mosquitto_sub (Debian mosquitto-clients): MQTT clients nobody here wrote. */
+const pub = (port: number, args: string[]) => run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-V', 'mqttv311', ...args], { timeout: 10_000 });
+
+function sub(port: number, args: string[]): { lines: string[]; stderr: () => string; done: Promise<number | null> } {
+  const p = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-V', 'mqttv311', '-v', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let err = '';
+  p.stdout.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
+  p.stderr.on('data', (d: Buffer) => (err += d));
+  return { lines, stderr: () => err, done: new Promise((r) => p.on('exit', r)) };
+}
+
+describe('embedded broker: credentials and topic ACLs, with mosquitto clients', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-gw-'));
+  let gw: Gateway;
+  let port: number;
+
+  beforeAll(async () => {
+    gw = new Gateway({ dataDir: dir, mqttPort: 0 });
+    await gw.credentials.addDevice('box-1', 'box-1-secret');
+    await gw.credentials.addDevice('box-2', 'box-2-secret');
+    await gw.credentials.addOperator('county', 'county-secret', 'gateway');
+    await gw.start();
+    port = gw.broker.port;
+  });
+
+  afterAll(async () => {
+    await gw.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const asDevice = (id: string, pw = `${id}-secret`) => ['-i', id, '-u', id, '-P', pw];
+
+  it('stores only scrypt hashes', () => {
+    const rows = gw.db.prepare('SELECT password_hash AS h FROM credentials').all() as Array<{ h: string }>;
+    for (const r of rows) expect(r.h).toMatch(/^scrypt\$16384\$8\$1\$/);
+    expect(rows.map((r) => r.h).join()).not.toContain('secret');
+  });
+
+  it('delivers a device’s own report to the county, and refuses a wrong password', async () => {
+    const county = sub(port, ['-i', 'county', '-u', 'county', '-P', 'county-secret', '-t', 'rw/v1/+/telemetry', '-C', '1', '-W', '10']);
+    await new Promise((r) => setTimeout(r, 300));
+    await pub(port, [...asDevice('box-1'), '-q', '1', '-t', 'rw/v1/box-1/telemetry', '-m', '{"ok":1}']);
+    expect(await county.done).toBe(0);
+    expect(county.lines).toEqual(['rw/v1/box-1/telemetry {"ok":1}']);
+
+    const before = gw.broker.stats!.authRefused;
+    await expect(pub(port, [...asDevice('box-1', 'wrong-password'), '-t', 'rw/v1/box-1/telemetry', '-m', 'x'])).rejects.toMatchObject({
+      stderr: expect.stringMatching(/not authori[sz]ed|Connection Refused/i),
+    });
+    expect(gw.broker.stats!.authRefused).toBe(before + 1);
+  });
+
+  it('refuses a device that connects with another device’s client id', async () => {
+    await expect(pub(port, ['-i', 'box-2', '-u', 'box-1', '-P', 'box-1-secret', '-t', 'rw/v1/box-1/telemetry', '-m', 'x'])).rejects.toBeTruthy();
+  });
+
+  it('does not deliver a device’s publish under another device’s topic, and counts it', async () => {
+    const county = sub(port, ['-i', 'county-2', '-u', 'county', '-P', 'county-secret', '-t', 'rw/v1/#', '-W', '2']);
+    await new Promise((r) => setTimeout(r, 300));
+    const before = gw.broker.stats!.publishDenied;
+    await pub(port, [...asDevice('box-1'), '-q', '1', '-t', 'rw/v1/box-2/event/presence', '-m', '{"spoof":1}']).catch(() => undefined);
+    await pub(port, [...asDevice('box-1'), '-q', '1', '-t', 'rw/v1/box-1/cmd/stop', '-m', '{}']).catch(() => undefined);
+    await county.done;
+    expect(county.lines.filter((l) => l.includes('spoof') || l.includes('/cmd/stop'))).toEqual([]);
+    expect(gw.broker.stats!.publishDenied).toBe(before + 2);
+  });
+
+  it('lets a device read its own commands but not another device’s', async () => {
+    const mine = sub(port, [...asDevice('box-2'), '-t', 'rw/v1/box-2/cmd/+', '-C', '1', '-W', '10']);
+    const theirs = sub(port, ['-i', 'box-1', '-u', 'box-1', '-P', 'box-1-secret', '-t', 'rw/v1/box-2/cmd/+', '-W', '3']);
+    await new Promise((r) => setTimeout(r, 400));
+    await pub(port, ['-i', 'county-3', '-u', 'county', '-P', 'county-secret', '-q', '1', '-t', 'rw/v1/box-2/cmd/stop', '-m', '{"c":1}']);
+    expect(await mine.done).toBe(0);
+    expect(mine.lines).toEqual(['rw/v1/box-2/cmd/stop {"c":1}']);
+    await theirs.done;
+    expect(theirs.lines).toEqual([]);
+    await until(() => gw.broker.stats!.subscribeDenied >= 1);
+  });
+});
+
+describe('embedded broker persistence', () => {
+  it('keeps retained messages and credentials across a restart (on disk, not memory)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-gw-'));
+    try {
+      const a = new Gateway({ dataDir: dir, mqttPort: 0 });
+      await a.credentials.addDevice('box-9', 'box-9-secret');
+      await a.credentials.addOperator('county', 'county-secret', 'gateway');
+      await a.start();
+      await pub(a.broker.port, ['-i', 'box-9', '-u', 'box-9', '-P', 'box-9-secret', '-q', '1', '-r', '-t', 'rw/v1/box-9/status', '-m', '{"state":"online"}']);
+      await a.stop();
+
+      const b = new Gateway({ dataDir: dir, mqttPort: 0 });
+      await b.start();
+      const got = sub(b.broker.port, ['-i', 'county', '-u', 'county', '-P', 'county-secret', '-t', 'rw/v1/+/status', '-C', '1', '-W', '5']);
+      expect(await got.done).toBe(0);
+      expect(got.lines).toEqual(['rw/v1/box-9/status {"state":"online"}']);
+      await b.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

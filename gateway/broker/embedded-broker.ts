@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
+import { Aedes } from 'aedes';
+import persistence from 'aedes-persistence-level';
+import { Level } from 'level';
+import type { Logger } from 'pino';
+import type { CredentialStore } from '../registry/credentials.ts';
+import { installBrokerAuth, type BrokerAuthStats } from './broker-auth.ts';
+
+export interface EmbeddedBrokerOptions {
+  dataDir: string;
+  host?: string;
+  port?: number;
+  tls?: { port: number; certFile: string; keyFile: string };
+  credentials: CredentialStore;
+  logger?: Logger;
+}
+
+/**
+ * aedes inside the gateway: sessions, retained messages and queued QoS 1 messages persist in
+ * LevelDB under dataDir/broker, so devices' persistent sessions survive a gateway restart.
+ */
+export class EmbeddedBroker {
+  aedes: Aedes | undefined;
+  stats: BrokerAuthStats | undefined;
+  private servers: Server[] = [];
+  private readonly sockets = new Set<Socket>();
+  private db: Level<string, unknown> | undefined;
+  private readonly log: Logger | undefined;
+
+  constructor(private readonly o: EmbeddedBrokerOptions) {
+    this.log = o.logger?.child({ unit: 'broker' });
+  }
+
+  get port(): number {
+    return (this.servers[0]?.address() as AddressInfo).port;
+  }
+
+  get tlsPort(): number | undefined {
+    return this.o.tls ? (this.servers[1]?.address() as AddressInfo).port : undefined;
+  }
+
+  async start(): Promise<void> {
+    this.db = new Level(join(this.o.dataDir, 'broker'));
+    const aedes = await Aedes.createBroker({ persistence: persistence(this.db) as never, id: 'roadwarden-gateway' });
+    this.aedes = aedes;
+    this.stats = installBrokerAuth(aedes, this.o.credentials, this.log);
+    aedes.on('clientError', (client, err) => this.log?.debug({ clientId: client.id, err: err.message }, 'client error'));
+    const onSocket = (s: Socket) => {
+      this.sockets.add(s);
+      s.once('close', () => this.sockets.delete(s));
+      aedes.handle(s);
+    };
+    this.servers.push(await listen(createServer(onSocket), this.o.port ?? 1883, this.o.host));
+    if (this.o.tls) {
+      const tls = createTlsServer({ cert: readFileSync(this.o.tls.certFile), key: readFileSync(this.o.tls.keyFile) }, onSocket);
+      this.servers.push(await listen(tls, this.o.tls.port, this.o.host));
+    }
+    this.log?.info({ port: this.port, tlsPort: this.tlsPort }, 'embedded MQTT broker listening');
+  }
+
+  async stop(): Promise<void> {
+    const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    if (this.aedes) await new Promise<void>((resolve) => this.aedes!.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await Promise.all(closed);
+    this.servers = [];
+    await this.db?.close();
+  }
+}
+
+function listen(server: Server, port: number, host?: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'EADDRINUSE' ? new Error(`MQTT port ${port} is already in use (another broker running? use --mqtt-port)`) : e),
+    );
+    server.listen(port, host, () => resolve(server));
+  });
+}

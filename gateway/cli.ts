@@ -1,0 +1,90 @@
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import { loadYamlConfig } from '../protocols/index.ts';
+import { GatewayConfig, GATEWAY_DEFAULTS } from './config/schema.ts';
+import { Gateway } from './gateway.ts';
+import { CredentialStore, type OperatorRole } from './registry/credentials.ts';
+import { openDatabase } from './store/database.ts';
+
+const ROLES: OperatorRole[] = ['gateway', 'admin', 'police', 'village', 'technician'];
+const port = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`port ${v} is not 0–65535`);
+  return n;
+};
+
+/** Credentials are managed straight in the database, so they work with the gateway stopped too. */
+async function withCredentials<T>(dataDir: string, fn: (c: CredentialStore) => Promise<T> | T): Promise<T> {
+  const db = openDatabase(dataDir);
+  try {
+    return await fn(new CredentialStore(db));
+  } finally {
+    db.close();
+  }
+}
+
+export function registerGatewayCli(program: Command, logger: (cmd: Command) => Logger, untilSignal: () => Promise<NodeJS.Signals>): void {
+  const gw = program.command('gateway').description('the county centre: MQTT broker, device registry, alarms and the three responses');
+
+  gw.command('run', { isDefault: true })
+    .description('run the gateway (the default when no subcommand is given)')
+    .option('--config <file>', 'gateway.yaml')
+    .option('--mqtt-port <n>', `embedded broker port (default ${GATEWAY_DEFAULTS.brokerPort})`, port)
+    .option('--http-port <n>', `HTTP API port (default ${GATEWAY_DEFAULTS.httpPort})`, port)
+    .option('--data-dir <dir>', `database, broker state and evidence (default ${GATEWAY_DEFAULTS.dataDir})`)
+    .action(async (o: { config?: string; mqttPort?: number; httpPort?: number; dataDir?: string }, cmd: Command) => {
+      const log = logger(cmd);
+      const config = o.config ? loadYamlConfig(GatewayConfig, o.config) : {};
+      const gateway = new Gateway({ config, mqttPort: o.mqttPort, dataDir: o.dataDir, logger: log });
+      await gateway.start();
+      process.stdout.write(`gateway: MQTT on port ${gateway.broker.port}${gateway.broker.tlsPort ? `, MQTT/TLS on ${gateway.broker.tlsPort}` : ''}, data in ${gateway.dataDir}\n`);
+      const sig = await untilSignal();
+      log.info({ signal: sig }, 'stopping gateway');
+      await gateway.stop();
+    });
+
+  const device = gw.command('device').description("manage devices' MQTT credentials (username = client id = device id)");
+  device
+    .command('add')
+    .description('add a device, or set a new password for it')
+    .requiredOption('--id <id>', 'device id, e.g. lc-dongchang-0001')
+    .requiredOption('--password <pw>', 'at least 8 characters; stored as a scrypt hash only')
+    .option('--data-dir <dir>', 'gateway data dir', GATEWAY_DEFAULTS.dataDir)
+    .action(async (o: { id: string; password: string; dataDir: string }) => {
+      await withCredentials(o.dataDir, (c) => c.addDevice(o.id, o.password));
+      process.stdout.write(`device ${o.id} added\n`);
+    });
+  device
+    .command('list')
+    .description('list devices and operators')
+    .option('--data-dir <dir>', 'gateway data dir', GATEWAY_DEFAULTS.dataDir)
+    .option('--json', 'one JSON object per line')
+    .action(async (o: { dataDir: string; json?: boolean }) => {
+      const rows = await withCredentials(o.dataDir, (c) => c.list());
+      for (const r of rows) process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${r.username}\t${r.kind}\t${r.role}\t${r.createdAt}\n`);
+    });
+  device
+    .command('remove')
+    .description('remove a device (it can no longer connect)')
+    .requiredOption('--id <id>', 'device id')
+    .option('--data-dir <dir>', 'gateway data dir', GATEWAY_DEFAULTS.dataDir)
+    .action(async (o: { id: string; dataDir: string }) => {
+      const removed = await withCredentials(o.dataDir, (c) => c.remove(o.id));
+      if (!removed) throw new Error(`no device ${o.id}`);
+      process.stdout.write(`device ${o.id} removed\n`);
+    });
+
+  gw.command('user')
+    .description('operator accounts for county systems and people')
+    .command('add')
+    .description('add an operator account, or set a new password')
+    .requiredOption('--name <name>', 'user name')
+    .requiredOption('--password <pw>', 'at least 8 characters')
+    .requiredOption('--role <role>', ROLES.join(' | '))
+    .option('--data-dir <dir>', 'gateway data dir', GATEWAY_DEFAULTS.dataDir)
+    .action(async (o: { name: string; password: string; role: string; dataDir: string }) => {
+      if (!ROLES.includes(o.role as OperatorRole)) throw new Error(`role "${o.role}" is unknown (${ROLES.join(', ')})`);
+      await withCredentials(o.dataDir, (c) => c.addOperator(o.name, o.password, o.role as OperatorRole));
+      process.stdout.write(`operator ${o.name} (${o.role}) added\n`);
+    });
+}

@@ -1,0 +1,29 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+export const GatewayConfig = Type.Object(
+  {
+    /** Database, broker persistence and evidence live here. */
+    dataDir: Type.Optional(Type.String({ minLength: 1 })),
+    broker: Type.Optional(
+      Type.Object(
+        {
+          host: Type.Optional(Type.String()),
+          /** Port of the embedded aedes broker (MQTT 3.1.1). */
+          port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+          tls: Type.Optional(
+            Type.Object(
+              { port: Type.Integer({ minimum: 0, maximum: 65535 }), certFile: Type.String(), keyFile: Type.String() },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    http: Type.Optional(Type.Object({ host: Type.Optional(Type.String()), port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })) }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+export type GatewayConfig = Static<typeof GatewayConfig>;
+
+export const GATEWAY_DEFAULTS = { dataDir: './data', brokerHost: '0.0.0.0', brokerPort: 1883, httpPort: 8080 } as const;
