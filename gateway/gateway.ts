@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { EmbeddedBroker } from './broker/embedded-broker.ts';
 import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.ts';
+import { Intake } from './intake/intake.ts';
+import { IntakeStore } from './intake/intake-store.ts';
 import { CredentialStore } from './registry/credentials.ts';
 import { openDatabase } from './store/database.ts';
 
@@ -13,14 +16,19 @@ export interface GatewayOptions {
   logger?: Logger;
 }
 
+const INTAKE_USER = 'roadwarden-intake';
+
 /** The county centre. main wires its units; each has start/stop. */
 export class Gateway {
   readonly db: Database.Database;
   readonly credentials: CredentialStore;
   readonly broker: EmbeddedBroker;
   readonly dataDir: string;
+  intake: Intake | undefined;
+  private readonly log: Logger | undefined;
 
   constructor(o: GatewayOptions) {
+    this.log = o.logger;
     const c = o.config ?? {};
     this.dataDir = o.dataDir ?? c.dataDir ?? GATEWAY_DEFAULTS.dataDir;
     this.db = openDatabase(this.dataDir);
@@ -37,9 +45,17 @@ export class Gateway {
 
   async start(): Promise<void> {
     await this.broker.start();
+    // Intake talks MQTT like any client, so the same code serves an external broker later.
+    // Its account gets a fresh random password at every start; nobody needs to know it.
+    const password = randomBytes(24).toString('base64url');
+    await this.credentials.addOperator(INTAKE_USER, password, 'gateway');
+    this.intake = new Intake({ url: `mqtt://127.0.0.1:${this.broker.port}`, username: INTAKE_USER, password, store: new IntakeStore(this.db), logger: this.log });
+    await this.intake.start();
+    this.broker.admitDevices();
   }
 
   async stop(): Promise<void> {
+    await this.intake?.stop();
     await this.broker.stop();
     this.db.close();
   }

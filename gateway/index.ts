@@ -6,3 +6,5 @@ export * from './broker/embedded-broker.ts';
 export * from './registry/credentials.ts';
 export * from './registry/password.ts';
 export * from './store/database.ts';
+export * from './intake/intake.ts';
+export * from './intake/intake-store.ts';

@@ -13,7 +13,7 @@ export interface BrokerAuthStats {
  * aedes hooks: per-device credentials (username = device id, which must also be the client id so
  * a device cannot take another's session) and topic ACLs. Every refusal is logged and counted.
  */
-export function installBrokerAuth(aedes: Aedes, creds: CredentialStore, log?: Logger): BrokerAuthStats {
+export function installBrokerAuth(aedes: Aedes, creds: CredentialStore, log?: Logger, admitDevices: () => boolean = () => true): BrokerAuthStats {
   const stats: BrokerAuthStats = { authRefused: 0, publishDenied: 0, subscribeDenied: 0 };
   const principals = new WeakMap<Client, Principal>();
 
@@ -25,6 +25,10 @@ export function installBrokerAuth(aedes: Aedes, creds: CredentialStore, log?: Lo
           stats.authRefused++;
           log?.warn({ clientId: client.id, username, reason: p ? 'client id must equal the device id' : 'bad user name or password' }, 'broker refused a connection');
           return done(Object.assign(new Error('bad user name or password'), { returnCode: p ? 2 : 4 }) as never, false);
+        }
+        if (p.kind === 'device' && !admitDevices()) {
+          // Starting up: intake is not listening yet. "Server unavailable"; the device retries.
+          return done(Object.assign(new Error('gateway starting'), { returnCode: 3 }) as never, false);
         }
         principals.set(client, p);
         done(null, true);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
 import { until } from '../../sim/testing/until.ts';
 import { Gateway } from '../gateway.ts';
 
@@ -91,6 +92,31 @@ describe('embedded broker: credentials and topic ACLs, with mosquitto clients', 
 });
 
 describe('embedded broker persistence', () => {
+  it('delivers a retained birth followed at once by another publish (aedes 1.2 + LevelDB race)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-gw-'));
+    const gw = new Gateway({ dataDir: dir, mqttPort: 0 });
+    try {
+      await gw.credentials.addDevice('box-5', 'box-5-secret');
+      await gw.credentials.addOperator('county', 'county-secret', 'gateway');
+      await gw.start();
+      const url = `mqtt://127.0.0.1:${gw.broker.port}`;
+      const county = await mqtt.connectAsync(url, { clientId: 'county-r', username: 'county', password: 'county-secret' });
+      const got: string[] = [];
+      county.on('message', (t) => got.push(t));
+      await county.subscribeAsync('rw/v1/box-5/#', { qos: 1 });
+      const box = await mqtt.connectAsync(url, { clientId: 'box-5', username: 'box-5', password: 'box-5-secret' });
+      box.publish('rw/v1/box-5/status', '{"state":"online"}', { qos: 1, retain: true });
+      box.publish('rw/v1/box-5/telemetry', '{}', { qos: 1 });
+      await until(() => got.length >= 2, 3000);
+      expect(got).toEqual(['rw/v1/box-5/status', 'rw/v1/box-5/telemetry']);
+      await box.endAsync();
+      await county.endAsync();
+    } finally {
+      await gw.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps retained messages and credentials across a restart (on disk, not memory)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-gw-'));
     try {

@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
-import persistence from 'aedes-persistence-level';
-import { Level } from 'level';
 import type { Logger } from 'pino';
 import type { CredentialStore } from '../registry/credentials.ts';
 import { installBrokerAuth, type BrokerAuthStats } from './broker-auth.ts';
+import { openLevelPersistence, type LevelPersistence } from './level-persistence.ts';
 
 export interface EmbeddedBrokerOptions {
   dataDir: string;
@@ -27,7 +25,8 @@ export class EmbeddedBroker {
   stats: BrokerAuthStats | undefined;
   private servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
-  private db: Level<string, unknown> | undefined;
+  private store: LevelPersistence | undefined;
+  private admitting = false;
   private readonly log: Logger | undefined;
 
   constructor(private readonly o: EmbeddedBrokerOptions) {
@@ -43,10 +42,10 @@ export class EmbeddedBroker {
   }
 
   async start(): Promise<void> {
-    this.db = new Level(join(this.o.dataDir, 'broker'));
-    const aedes = await Aedes.createBroker({ persistence: persistence(this.db) as never, id: 'roadwarden-gateway' });
+    this.store = openLevelPersistence(this.o.dataDir, this.log);
+    const aedes = await Aedes.createBroker({ persistence: this.store.persistence as never, id: 'roadwarden-gateway' });
     this.aedes = aedes;
-    this.stats = installBrokerAuth(aedes, this.o.credentials, this.log);
+    this.stats = installBrokerAuth(aedes, this.o.credentials, this.log, () => this.admitting);
     aedes.on('clientError', (client, err) => this.log?.debug({ clientId: client.id, err: err.message }, 'client error'));
     const onSocket = (s: Socket) => {
       this.sockets.add(s);
@@ -61,13 +60,18 @@ export class EmbeddedBroker {
     this.log?.info({ port: this.port, tlsPort: this.tlsPort }, 'embedded MQTT broker listening');
   }
 
+  /** Let devices in (operators are always admitted): call once everything that listens is ready. */
+  admitDevices(): void {
+    this.admitting = true;
+  }
+
   async stop(): Promise<void> {
     const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     if (this.aedes) await new Promise<void>((resolve) => this.aedes!.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
     await Promise.all(closed);
     this.servers = [];
-    await this.db?.close();
+    await this.store?.close();
   }
 }
 

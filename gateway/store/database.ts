@@ -11,6 +11,41 @@ const MIGRATIONS = [
      password_hash TEXT NOT NULL,
      created_at TEXT NOT NULL
    );`,
+  `CREATE TABLE devices (
+     id TEXT PRIMARY KEY,
+     name TEXT, road TEXT, crossing TEXT, township TEXT, village TEXT, lat REAL, lon REAL,
+     hardware TEXT, donor TEXT,
+     state TEXT NOT NULL DEFAULT 'unknown',
+     bd_seq INTEGER, firmware TEXT,
+     last_seen TEXT, last_telemetry TEXT, flags TEXT NOT NULL DEFAULT '[]', config_version INTEGER,
+     telemetry_seq INTEGER, telemetry_gaps INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE events (
+     id TEXT PRIMARY KEY,
+     device_id TEXT NOT NULL,
+     kind TEXT NOT NULL, severity TEXT NOT NULL, source TEXT NOT NULL,
+     ts TEXT NOT NULL, received_at TEXT NOT NULL,
+     incident_id TEXT, evidence_id TEXT,
+     body TEXT NOT NULL
+   );
+   CREATE INDEX events_device_ts ON events (device_id, ts);
+   CREATE INDEX events_kind_ts ON events (kind, ts);
+   CREATE TABLE telemetry (
+     id TEXT PRIMARY KEY, device_id TEXT NOT NULL, ts TEXT NOT NULL, body TEXT NOT NULL
+   );
+   CREATE INDEX telemetry_device_ts ON telemetry (device_id, ts);
+   CREATE TABLE command_results (
+     id TEXT PRIMARY KEY, device_id TEXT NOT NULL, command_id TEXT NOT NULL, name TEXT NOT NULL,
+     ok INTEGER NOT NULL, code TEXT, message TEXT, ts TEXT NOT NULL, body TEXT NOT NULL
+   );
+   CREATE INDEX command_results_command ON command_results (command_id);
+   CREATE TABLE evidence (
+     id TEXT PRIMARY KEY, device_id TEXT NOT NULL, event_id TEXT, ts TEXT NOT NULL, body TEXT NOT NULL
+   );
+   CREATE TABLE dead_letters (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     topic TEXT NOT NULL, payload BLOB NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL, received_at TEXT NOT NULL
+   );`,
 ];
 
 /** The gateway's SQLite database in dataDir (WAL, foreign keys on), migrated to the current schema. */

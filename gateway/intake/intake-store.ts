@@ -1,0 +1,102 @@
+import type Database from 'better-sqlite3';
+import type {
+  CommandResultMessage,
+  DecodedPublish,
+  EventMessage,
+  EvidenceManifest,
+  StatusMessage,
+  TelemetryMessage,
+} from '../../protocols/index.ts';
+
+export type StoreOutcome = 'stored' | 'duplicate';
+
+const changed = (r: Database.RunResult): StoreOutcome => (r.changes ? 'stored' : 'duplicate');
+
+/**
+ * Where intake writes: one table per message kind, each keyed by the message id, so a message
+ * re-sent after a reconnect (QoS 1 may deliver twice) is stored once. Status and telemetry also
+ * update the device row (availability, last telemetry, flags, sequence gaps).
+ */
+export class IntakeStore {
+  private readonly s;
+
+  constructor(private readonly db: Database.Database) {
+    this.s = {
+      event: db.prepare(
+        `INSERT OR IGNORE INTO events (id, device_id, kind, severity, source, ts, received_at, incident_id, evidence_id, body)
+         VALUES (@id, @deviceId, @kind, @severity, @source, @ts, @receivedAt, @incidentId, @evidenceId, @body)`,
+      ),
+      telemetry: db.prepare('INSERT OR IGNORE INTO telemetry (id, device_id, ts, body) VALUES (?, ?, ?, ?)'),
+      result: db.prepare(
+        'INSERT OR IGNORE INTO command_results (id, device_id, command_id, name, ok, code, message, ts, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      evidence: db.prepare('INSERT OR IGNORE INTO evidence (id, device_id, event_id, ts, body) VALUES (?, ?, ?, ?, ?)'),
+      ensureDevice: db.prepare('INSERT OR IGNORE INTO devices (id) VALUES (?)'),
+      status: db.prepare('UPDATE devices SET state = ?, bd_seq = ?, firmware = coalesce(?, firmware), last_seen = ? WHERE id = ?'),
+      seqOf: db.prepare('SELECT telemetry_seq AS seq FROM devices WHERE id = ?'),
+      deviceTelemetry: db.prepare(
+        `UPDATE devices SET last_telemetry = ?, flags = ?, config_version = coalesce(?, config_version), last_seen = ?,
+           telemetry_seq = ?, telemetry_gaps = telemetry_gaps + ? WHERE id = ?`,
+      ),
+      dead: db.prepare('INSERT INTO dead_letters (topic, payload, code, reason, received_at) VALUES (?, ?, ?, ?, ?)'),
+    };
+  }
+
+  store(d: DecodedPublish, receivedAt: string): StoreOutcome {
+    return this.db.transaction((): StoreOutcome => {
+      this.s.ensureDevice.run(d.message.deviceId);
+      switch (d.topic.kind) {
+        case 'event':
+          return this.event(d.message as EventMessage, receivedAt);
+        case 'telemetry':
+          return this.telemetry(d.message as TelemetryMessage);
+        case 'status': {
+          const m = d.message as StatusMessage;
+          this.s.status.run(m.state, m.bdSeq, m.firmware ?? null, m.ts, m.deviceId);
+          return 'stored';
+        }
+        case 'command_result': {
+          const m = d.message as CommandResultMessage;
+          return changed(this.s.result.run(m.id, m.deviceId, m.commandId, m.name, m.ok ? 1 : 0, m.code ?? null, m.message ?? null, m.ts, JSON.stringify(m)));
+        }
+        case 'evidence': {
+          const m = d.message as EvidenceManifest;
+          return changed(this.s.evidence.run(m.evidenceId, m.deviceId, m.eventId ?? null, m.ts, JSON.stringify(m)));
+        }
+        default:
+          // Commands and desired config are what the gateway sends; hearing them back is not intake.
+          return 'duplicate';
+      }
+    })();
+  }
+
+  deadLetter(topic: string, payload: Buffer, code: string, reason: string, receivedAt: string): void {
+    this.s.dead.run(topic, payload, code, reason, receivedAt);
+  }
+
+  private event(m: EventMessage, receivedAt: string): StoreOutcome {
+    return changed(
+      this.s.event.run({
+        id: m.id,
+        deviceId: m.deviceId,
+        kind: m.kind,
+        severity: m.severity,
+        source: m.source,
+        ts: m.ts,
+        receivedAt,
+        incidentId: m.incidentId ?? null,
+        evidenceId: m.evidenceId ?? null,
+        body: JSON.stringify(m),
+      }),
+    );
+  }
+
+  private telemetry(m: TelemetryMessage): StoreOutcome {
+    if (this.s.telemetry.run(m.id, m.deviceId, m.ts, JSON.stringify(m)).changes === 0) return 'duplicate';
+    const prev = (this.s.seqOf.get(m.deviceId) as { seq: number | null }).seq;
+    // seq wraps at 255; a jump of more than one means telemetry was lost on the way.
+    const gap = prev === null ? 0 : ((m.seq - prev + 256) % 256) - 1;
+    this.s.deviceTelemetry.run(JSON.stringify(m), JSON.stringify(m.flags), m.configVersion ?? null, m.ts, m.seq, gap > 0 ? gap : 0, m.deviceId);
+    return 'stored';
+  }
+}

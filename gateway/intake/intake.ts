@@ -1,0 +1,85 @@
+import { EventEmitter } from 'node:events';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { decodePublish, filters, type CommandResultMessage, type EventMessage } from '../../protocols/index.ts';
+import type { IntakeStore } from './intake-store.ts';
+
+export interface IntakeOptions {
+  url: string;
+  username: string;
+  password: string;
+  store: IntakeStore;
+  clientId?: string;
+  now?: () => Date;
+  logger?: Logger;
+}
+
+export interface IntakeStats {
+  received: number;
+  stored: number;
+  duplicates: number;
+  deadLetters: number;
+}
+
+/** What intake listens to: every report of every device, and nothing the gateway itself sends. */
+export const INTAKE_FILTERS = [filters.allStatus, filters.allTelemetry, filters.allEvents, filters.allEvidence, filters.allCommandResults];
+
+/**
+ * Takes every device message off the broker (embedded or external) with a persistent QoS 1
+ * session, validates it against the protocol schemas, dedupes it by message id and stores it.
+ * What fails validation goes to the dead-letter table with the reason; nothing valid is dropped.
+ * Emits 'event' (EventMessage) and 'command_result' (CommandResultMessage) for new ones.
+ */
+export class Intake extends EventEmitter {
+  readonly stats: IntakeStats = { received: 0, stored: 0, duplicates: 0, deadLetters: 0 };
+  private client: MqttClient | undefined;
+  private readonly now: () => Date;
+  private readonly log: Logger | undefined;
+
+  constructor(private readonly o: IntakeOptions) {
+    super();
+    this.now = o.now ?? (() => new Date());
+    this.log = o.logger?.child({ unit: 'intake' });
+  }
+
+  async start(): Promise<void> {
+    const client = await mqtt.connectAsync(this.o.url, {
+      clientId: this.o.clientId ?? 'roadwarden-gateway-intake',
+      username: this.o.username,
+      password: this.o.password,
+      // Persistent session: what devices publish while intake reconnects is queued for it.
+      clean: false,
+      reconnectPeriod: 1000,
+    });
+    this.client = client;
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('error', (e) => this.log?.warn({ err: e.message }, 'intake connection error'));
+    await client.subscribeAsync(Object.fromEntries(INTAKE_FILTERS.map((f) => [f, { qos: 1 as const }])));
+    this.log?.info({ filters: INTAKE_FILTERS }, 'intake subscribed');
+  }
+
+  async stop(): Promise<void> {
+    await this.client?.endAsync();
+    this.client = undefined;
+  }
+
+  /** Handle one publish; exposed so tests and replays can feed messages directly. */
+  onMessage(topic: string, payload: Buffer): void {
+    this.stats.received++;
+    const receivedAt = this.now().toISOString();
+    const d = decodePublish(topic, payload);
+    if (!d.ok) {
+      this.stats.deadLetters++;
+      this.o.store.deadLetter(topic, payload, d.error.code, d.error.message, receivedAt);
+      this.log?.warn({ topic, code: d.error.code, reason: d.error.message }, 'message refused: kept in dead letters');
+      return;
+    }
+    if (this.o.store.store(d.value, receivedAt) === 'duplicate') {
+      this.stats.duplicates++;
+      return;
+    }
+    this.stats.stored++;
+    if (d.value.topic.kind === 'event') this.emit('event', d.value.message as EventMessage);
+    if (d.value.topic.kind === 'command_result') this.emit('command_result', d.value.message as CommandResultMessage);
+  }
+}

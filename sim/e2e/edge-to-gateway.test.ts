@@ -1,0 +1,90 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EdgeAgent } from '../../edge/index.ts';
+import { Gateway } from '../../gateway/index.ts';
+import { createIdGenerator, topics } from '../../protocols/index.ts';
+import { HardwareSimulator } from '../hw-sim.ts';
+import { until } from '../testing/until.ts';
+
+const run = promisify(execFile);
+const DEVICE = 'lc-intake-0001';
+const PASSWORD = 'box-secret-1';
+const newId = createIdGenerator();
+
+describe('edge agent → gateway: credentials, intake, dedupe, dead letters', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-e2g-'));
+  let sim: HardwareSimulator;
+  let gw: Gateway;
+  let agent: EdgeAgent;
+
+  beforeAll(async () => {
+    sim = new HardwareSimulator({ pty: true, ptyDir: join(dir, 'tty'), camera: false, speaker: false });
+    const ep = await sim.start();
+    gw = new Gateway({ dataDir: join(dir, 'gw'), mqttPort: 0 });
+    await gw.credentials.addDevice(DEVICE, PASSWORD);
+    await gw.start();
+    const port = (s: string) => s.split(':')[1].split('?')[0];
+    agent = new EdgeAgent({
+      config: {
+        device: { id: DEVICE },
+        gateway: { url: `mqtt://127.0.0.1:${gw.broker.port}`, username: DEVICE, password: PASSWORD },
+        hardware: {
+          light: { type: 'modbus', port: port(ep.light!), channels: 4 },
+          sensors: [{ name: 'approach', type: 'firmata', port: port(ep.sensor!), pin: 2, debounceMs: 10 }],
+        },
+        rules: [{ name: 'warn', trigger: { sensor: 'approach' }, light: { mode: 'flash', durationS: 1 }, report: { kind: 'presence', severity: 'info' } }],
+        telemetry: { intervalS: 3600 },
+        dataDir: join(dir, 'edge'),
+      },
+    });
+    await agent.start();
+    await until(() => agent.link.connected, 5000);
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await gw?.stop();
+    await sim?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const count = (sql: string, ...args: unknown[]) => (gw.db.prepare(sql).get(...args) as { n: number }).n;
+
+  it('registers the box online and stores its event exactly once', async () => {
+    await until(() => count("SELECT count(*) AS n FROM devices WHERE id = ? AND state = 'online'", DEVICE) === 1, 5000);
+    await sim.control('sensor on');
+    await until(() => count('SELECT count(*) AS n FROM events WHERE device_id = ?', DEVICE) === 1, 5000);
+    await sim.control('sensor off');
+    const row = gw.db.prepare('SELECT kind, body FROM events WHERE device_id = ?').get(DEVICE) as { kind: string; body: string };
+    expect(row.kind).toBe('presence');
+    expect(JSON.parse(row.body).localActions).toContain('light_flash');
+    await until(() => count('SELECT count(*) AS n FROM telemetry WHERE device_id = ?', DEVICE) >= 1, 5000);
+  });
+
+  it('stores a replayed message once and counts the duplicate', async () => {
+    const ev = { v: 1, id: newId(), deviceId: DEVICE, ts: new Date().toISOString(), kind: 'presence', severity: 'info', source: 'sensor' };
+    const before = gw.intake!.stats.duplicates;
+    for (let i = 0; i < 2; i++) {
+      await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(gw.broker.port), '-V', 'mqttv311', '-i', DEVICE, '-u', DEVICE, '-P', PASSWORD, '-q', '1', '-t', topics.event(DEVICE, 'presence'), '-m', JSON.stringify(ev)]);
+    }
+    await until(() => gw.intake!.stats.duplicates === before + 1, 5000);
+    expect(count('SELECT count(*) AS n FROM events WHERE id = ?', ev.id)).toBe(1);
+    await until(() => agent.link.connected, 5000); // mosquitto_pub took over the session briefly
+  });
+
+  it('keeps malformed and mislabelled messages in dead letters with the reason', async () => {
+    const pub = (payload: string) =>
+      run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(gw.broker.port), '-V', 'mqttv311', '-i', DEVICE, '-u', DEVICE, '-P', PASSWORD, '-q', '1', '-t', topics.event(DEVICE, 'presence'), '-m', payload]);
+    await pub('{"not": "an event"');
+    await pub(JSON.stringify({ v: 1, id: newId(), deviceId: 'lc-someone-else', ts: new Date().toISOString(), kind: 'presence', severity: 'info', source: 'sensor' }));
+    await until(() => count('SELECT count(*) AS n FROM dead_letters') >= 2, 5000);
+    const reasons = (gw.db.prepare('SELECT code, reason FROM dead_letters ORDER BY seq').all() as Array<{ code: string; reason: string }>).map((r) => `${r.code}: ${r.reason}`);
+    expect(reasons[0]).toMatch(/^bad_json: event message is not JSON/);
+    expect(reasons[1]).toMatch(/does not match topic device/);
+    await until(() => agent.link.connected, 5000);
+  });
+});
