@@ -8,3 +8,7 @@ export * from './registry/password.ts';
 export * from './store/database.ts';
 export * from './intake/intake.ts';
 export * from './intake/intake-store.ts';
+export * from './responses/response-state.ts';
+export * from './responses/case-store.ts';
+export * from './responses/channels/channel.ts';
+export * from './responses/channels/webhook-channel.ts';

@@ -46,6 +46,28 @@ const MIGRATIONS = [
      seq INTEGER PRIMARY KEY AUTOINCREMENT,
      topic TEXT NOT NULL, payload BLOB NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL, received_at TEXT NOT NULL
    );`,
+  `CREATE TABLE cases (
+     id TEXT PRIMARY KEY,
+     incident_key TEXT NOT NULL UNIQUE,
+     event_id TEXT NOT NULL, device_id TEXT NOT NULL, kind TEXT NOT NULL,
+     opened_at TEXT NOT NULL, closed_at TEXT, closed_by TEXT
+   );
+   CREATE TABLE responses (
+     id TEXT PRIMARY KEY,
+     case_id TEXT NOT NULL REFERENCES cases (id),
+     kind TEXT NOT NULL CHECK (kind IN ('onsite', 'village', 'police')),
+     state TEXT NOT NULL,
+     ack_deadline TEXT,
+     updated_at TEXT NOT NULL,
+     actor TEXT, note TEXT,
+     UNIQUE (case_id, kind)
+   );
+   CREATE TABLE response_log (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     response_id TEXT NOT NULL REFERENCES responses (id),
+     from_state TEXT, to_state TEXT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, note TEXT
+   );
+   CREATE INDEX responses_state ON responses (state, ack_deadline);`,
 ];
 
 /** The gateway's SQLite database in dataDir (WAL, foreign keys on), migrated to the current schema. */

@@ -1,0 +1,113 @@
+import type Database from 'better-sqlite3';
+import type { EventMessage, IdGenerator } from '../../protocols/index.ts';
+import { RESPONSE_KINDS, checkTransition, isFinished, type ResponseKind, type ResponseState } from './response-state.ts';
+
+export interface ResponseRow {
+  id: string;
+  caseId: string;
+  kind: ResponseKind;
+  state: ResponseState;
+  ackDeadline: string | null;
+  updatedAt: string;
+  actor: string | null;
+  note: string | null;
+}
+
+export interface CaseRow {
+  id: string;
+  eventId: string;
+  deviceId: string;
+  kind: string;
+  openedAt: string;
+  closedAt: string | null;
+  closedBy: string | null;
+}
+
+/**
+ * Cases and their three responses, with every state change logged (who, when, why). One
+ * incident makes one case: re-sent messages and further frames of the same incident fold in.
+ * A case closes when all three responses are done or waived.
+ */
+export class CaseStore {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly newId: IdGenerator,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Open the case for this alarm, or return the one its incident already has. */
+  open(ev: EventMessage): { case: CaseRow; created: boolean } {
+    const key = ev.incidentId ? `${ev.deviceId}:${ev.incidentId}` : `event:${ev.id}`;
+    return this.db.transaction(() => {
+      const existing = this.caseByKey(key);
+      if (existing) return { case: existing, created: false };
+      const id = this.newId();
+      const at = this.now().toISOString();
+      this.db
+        .prepare('INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(id, key, ev.id, ev.deviceId, ev.kind, at);
+      for (const kind of RESPONSE_KINDS) {
+        const rid = this.newId();
+        this.db.prepare("INSERT INTO responses (id, case_id, kind, state, updated_at) VALUES (?, ?, ?, 'pending', ?)").run(rid, id, kind, at);
+        this.log(rid, null, 'pending', 'gateway', 'case opened');
+      }
+      return { case: this.caseByKey(key)!, created: true };
+    })();
+  }
+
+  /** Move a response; refuses moves the state machine does not allow, and closes the case when all are finished. */
+  move(responseId: string, to: ResponseState, actor: string, note?: string, ackDeadline?: string | null): ResponseRow {
+    return this.db.transaction(() => {
+      const r = this.response(responseId);
+      if (!r) throw Object.assign(new Error(`no response ${responseId}`), { code: 'not_found' });
+      checkTransition(r.kind, r.state, to);
+      const at = this.now().toISOString();
+      this.db
+        .prepare('UPDATE responses SET state = ?, updated_at = ?, actor = ?, note = ?, ack_deadline = coalesce(?, ack_deadline) WHERE id = ?')
+        .run(to, at, actor, note ?? null, ackDeadline ?? null, responseId);
+      this.log(responseId, r.state, to, actor, note);
+      const all = this.responses(r.caseId);
+      if (all.every((x) => isFinished(x.state))) {
+        this.db.prepare('UPDATE cases SET closed_at = ?, closed_by = ? WHERE id = ? AND closed_at IS NULL').run(at, actor, r.caseId);
+      }
+      return this.response(responseId)!;
+    })();
+  }
+
+  getCase(id: string): CaseRow | undefined {
+    return this.db.prepare(`${CASE_SELECT} WHERE id = ?`).get(id) as CaseRow | undefined;
+  }
+
+  response(id: string): ResponseRow | undefined {
+    return this.db.prepare(`${RESPONSE_SELECT} WHERE id = ?`).get(id) as ResponseRow | undefined;
+  }
+
+  responses(caseId: string): ResponseRow[] {
+    return this.db.prepare(`${RESPONSE_SELECT} WHERE case_id = ? ORDER BY CASE kind WHEN 'onsite' THEN 0 WHEN 'village' THEN 1 ELSE 2 END`).all(caseId) as ResponseRow[];
+  }
+
+  /** Responses that are not finished: what to resume after a restart. */
+  unfinished(): ResponseRow[] {
+    return this.db.prepare(`${RESPONSE_SELECT} WHERE state NOT IN ('done', 'waived') ORDER BY updated_at`).all() as ResponseRow[];
+  }
+
+  history(responseId: string): Array<{ from: string | null; to: string; at: string; actor: string; note: string | null }> {
+    return this.db
+      .prepare('SELECT from_state AS "from", to_state AS "to", at, actor, note FROM response_log WHERE response_id = ? ORDER BY seq')
+      .all(responseId) as Array<{ from: string | null; to: string; at: string; actor: string; note: string | null }>;
+  }
+
+  private caseByKey(key: string): CaseRow | undefined {
+    return this.db.prepare(`${CASE_SELECT} WHERE incident_key = ?`).get(key) as CaseRow | undefined;
+  }
+
+  private log(responseId: string, from: ResponseState | null, to: ResponseState, actor: string, note?: string): void {
+    this.db
+      .prepare('INSERT INTO response_log (response_id, from_state, to_state, at, actor, note) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(responseId, from, to, this.now().toISOString(), actor, note ?? null);
+  }
+}
+
+const CASE_SELECT = 'SELECT id, event_id AS eventId, device_id AS deviceId, kind, opened_at AS openedAt, closed_at AS closedAt, closed_by AS closedBy FROM cases';
+const RESPONSE_SELECT =
+  'SELECT id, case_id AS caseId, kind, state, ack_deadline AS ackDeadline, updated_at AS updatedAt, actor, note FROM responses';
