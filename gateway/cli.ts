@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { loadYamlConfig } from '../protocols/index.ts';
 import { GatewayConfig, GATEWAY_DEFAULTS } from './config/schema.ts';
+import { checkPlans } from './responses/response-plan.ts';
 import { Gateway } from './gateway.ts';
 import { CredentialStore, type OperatorRole } from './registry/credentials.ts';
 import { openDatabase } from './store/database.ts';
@@ -34,7 +35,7 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
     .option('--data-dir <dir>', `database, broker state and evidence (default ${GATEWAY_DEFAULTS.dataDir})`)
     .action(async (o: { config?: string; mqttPort?: number; httpPort?: number; dataDir?: string }, cmd: Command) => {
       const log = logger(cmd);
-      const config = o.config ? loadYamlConfig(GatewayConfig, o.config) : {};
+      const config = o.config ? loadYamlConfig(GatewayConfig, o.config, { crossCheck: (c, problems) => c.responses && checkPlans(c.responses, problems) }) : {};
       const gateway = new Gateway({ config, mqttPort: o.mqttPort, dataDir: o.dataDir, logger: log });
       await gateway.start();
       process.stdout.write(`gateway: MQTT on port ${gateway.broker.port}${gateway.broker.tlsPort ? `, MQTT/TLS on ${gateway.broker.tlsPort}` : ''}, data in ${gateway.dataDir}\n`);

@@ -6,6 +6,11 @@ import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.ts';
 import { Intake } from './intake/intake.ts';
 import { IntakeStore } from './intake/intake-store.ts';
 import { CredentialStore } from './registry/credentials.ts';
+import { CaseStore } from './responses/case-store.ts';
+import type { Channel } from './responses/channels/channel.ts';
+import { WebhookChannel } from './responses/channels/webhook-channel.ts';
+import { ResponseEngine } from './responses/response-engine.ts';
+import { createIdGenerator } from '../protocols/index.ts';
 import { openDatabase } from './store/database.ts';
 
 export interface GatewayOptions {
@@ -24,15 +29,20 @@ export class Gateway {
   readonly credentials: CredentialStore;
   readonly broker: EmbeddedBroker;
   readonly dataDir: string;
+  readonly cases: CaseStore;
   intake: Intake | undefined;
+  responses: ResponseEngine | undefined;
   private readonly log: Logger | undefined;
+  private readonly config: GatewayConfig;
 
   constructor(o: GatewayOptions) {
     this.log = o.logger;
+    this.config = o.config ?? {};
     const c = o.config ?? {};
     this.dataDir = o.dataDir ?? c.dataDir ?? GATEWAY_DEFAULTS.dataDir;
     this.db = openDatabase(this.dataDir);
     this.credentials = new CredentialStore(this.db);
+    this.cases = new CaseStore(this.db, createIdGenerator());
     this.broker = new EmbeddedBroker({
       dataDir: this.dataDir,
       host: c.broker?.host ?? GATEWAY_DEFAULTS.brokerHost,
@@ -51,10 +61,23 @@ export class Gateway {
     await this.credentials.addOperator(INTAKE_USER, password, 'gateway');
     this.intake = new Intake({ url: `mqtt://127.0.0.1:${this.broker.port}`, username: INTAKE_USER, password, store: new IntakeStore(this.db), logger: this.log });
     await this.intake.start();
+    const rc = this.config.responses;
+    if (rc) {
+      const intake = this.intake;
+      const channels = new Map<string, Channel>(
+        Object.entries(rc.channels).map(([name, c]) => [name, new WebhookChannel({ name, url: c.url, secret: c.secret, timeoutMs: c.timeoutMs, attempts: c.attempts, logger: this.log })]),
+      );
+      const engine = new ResponseEngine({ config: rc, cases: this.cases, channels, publish: (t, p) => intake.publish(t, p), newId: createIdGenerator(), logger: this.log });
+      intake.on('event', (ev) => void engine.onAlarm(ev).catch((e: Error) => this.log?.error({ err: e.message, eventId: ev.id }, 'could not open a case')));
+      intake.on('command_result', (r) => engine.onCommandResult(r));
+      engine.start();
+      this.responses = engine;
+    }
     this.broker.admitDevices();
   }
 
   async stop(): Promise<void> {
+    this.responses?.stop();
     await this.intake?.stop();
     await this.broker.stop();
     this.db.close();

@@ -12,3 +12,5 @@ export * from './responses/response-state.ts';
 export * from './responses/case-store.ts';
 export * from './responses/channels/channel.ts';
 export * from './responses/channels/webhook-channel.ts';
+export * from './responses/response-plan.ts';
+export * from './responses/response-engine.ts';

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { ResponsesConfig } from '../responses/response-plan.ts';
 
 export const GatewayConfig = Type.Object(
   {
@@ -21,6 +22,8 @@ export const GatewayConfig = Type.Object(
       ),
     ),
     http: Type.Optional(Type.Object({ host: Type.Optional(Type.String()), port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })) }, { additionalProperties: false })),
+    /** 一报警三响应: channels and the plans that map alarm kinds to the three responses. */
+    responses: Type.Optional(ResponsesConfig),
   },
   { additionalProperties: false },
 );

@@ -58,6 +58,12 @@ export class Intake extends EventEmitter {
     this.log?.info({ filters: INTAKE_FILTERS }, 'intake subscribed');
   }
 
+  /** Publish as the gateway (QoS 1): commands and desired config for boxes. */
+  async publish(topic: string, payload: Buffer, retain = false): Promise<void> {
+    if (!this.client) throw new Error('intake is not connected');
+    await this.client.publishAsync(topic, payload, { qos: 1, retain });
+  }
+
   async stop(): Promise<void> {
     await this.client?.endAsync();
     this.client = undefined;

@@ -1,0 +1,75 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { ALARM_KINDS } from '../../protocols/index.ts';
+
+const ChannelRef = Type.String({ pattern: '^[a-z][a-z0-9_-]*$', description: 'a name under channels:' });
+
+/** How the three responses go for some alarm kinds. */
+export const ResponsePlan = Type.Object(
+  {
+    kinds: Type.Array(Type.Union(ALARM_KINDS.map((k) => Type.Literal(k))), { minItems: 1 }),
+    onsite: Type.Object(
+      {
+        light: Type.Optional(
+          Type.Object(
+            {
+              mode: Type.Union([Type.Literal('flash'), Type.Literal('on')]),
+              periodMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 10_000 })),
+              durationS: Type.Optional(Type.Number({ minimum: 1, maximum: 3600 })),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        voice: Type.Optional(Type.Object({ clip: Type.Integer({ minimum: 1, maximum: 2999 }), times: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })) }, { additionalProperties: false })),
+        /** The box must confirm within this time, or the on-site response fails. */
+        confirmS: Type.Optional(Type.Number({ minimum: 1 })),
+      },
+      { additionalProperties: false },
+    ),
+    village: Type.Object({ channel: ChannelRef, ackDeadlineS: Type.Number({ minimum: 1 }), escalateTo: Type.Optional(ChannelRef) }, { additionalProperties: false }),
+    police: Type.Object({ channel: ChannelRef, ackDeadlineS: Type.Number({ minimum: 1 }), escalateTo: Type.Optional(ChannelRef) }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+export type ResponsePlan = Static<typeof ResponsePlan>;
+
+export const ChannelConfig = Type.Union([
+  Type.Object(
+    {
+      type: Type.Literal('webhook'),
+      url: Type.String({ pattern: '^https?://' }),
+      secret: Type.String({ minLength: 16, description: 'HMAC key; write ${ENV_NAME}' }),
+      timeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
+      attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+    },
+    { additionalProperties: false },
+  ),
+]);
+export type ChannelConfig = Static<typeof ChannelConfig>;
+
+export const ResponsesConfig = Type.Object(
+  {
+    channels: Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_-]*$' }), ChannelConfig),
+    plans: Type.Array(ResponsePlan, { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type ResponsesConfig = Static<typeof ResponsesConfig>;
+
+/** The plan for an alarm kind (the first that lists it), or undefined: not every event is an alarm. */
+export function planFor(c: ResponsesConfig, kind: string): ResponsePlan | undefined {
+  return c.plans.find((p) => (p.kinds as string[]).includes(kind));
+}
+
+/** Channel names used by plans must exist. */
+export function checkPlans(c: ResponsesConfig, problems: string[]): void {
+  c.plans.forEach((p, i) => {
+    for (const [what, ref] of [
+      ['village.channel', p.village.channel],
+      ['village.escalateTo', p.village.escalateTo],
+      ['police.channel', p.police.channel],
+      ['police.escalateTo', p.police.escalateTo],
+    ] as const) {
+      if (ref && !c.channels[ref]) problems.push(`responses.plans.${i}.${what}: no channel named "${ref}" (have: ${Object.keys(c.channels).join(', ') || 'none'})`);
+    }
+  });
+}

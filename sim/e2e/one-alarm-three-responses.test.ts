@@ -1,0 +1,109 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EdgeAgent } from '../../edge/index.ts';
+import { Gateway, verifySignature, SIGNATURE_HEADER } from '../../gateway/index.ts';
+import { HardwareSimulator } from '../hw-sim.ts';
+import { until } from '../testing/until.ts';
+
+const DEVICE = 'lc-3resp-0001';
+const PASSWORD = 'box-secret-3';
+const SECRET = 'village-and-police-hmac-key';
+
+async function receiver() {
+  const got: Array<{ body: Record<string, unknown>; signed: boolean }> = [];
+  const server: Server = createServer(async (req, res) => {
+    let raw = '';
+    for await (const c of req) raw += c;
+    got.push({ body: JSON.parse(raw), signed: verifySignature(SECRET, raw, String(req.headers[SIGNATURE_HEADER]), new Date()) });
+    res.writeHead(202).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { got, server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/notify` };
+}
+
+describe('一报警三响应 end to end: box → gateway → box, village app, police dispatch', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-3resp-'));
+  let sim: HardwareSimulator;
+  let gw: Gateway;
+  let agent: EdgeAgent;
+  let village: Awaited<ReturnType<typeof receiver>>;
+  let police: Awaited<ReturnType<typeof receiver>>;
+
+  beforeAll(async () => {
+    village = await receiver();
+    police = await receiver();
+    sim = new HardwareSimulator({ pty: true, ptyDir: join(dir, 'tty'), camera: false, sensor: false });
+    const ep = await sim.start();
+    gw = new Gateway({
+      dataDir: join(dir, 'gw'),
+      mqttPort: 0,
+      config: {
+        responses: {
+          channels: { village: { type: 'webhook', url: village.url, secret: SECRET }, police: { type: 'webhook', url: police.url, secret: SECRET } },
+          plans: [
+            {
+              kinds: ['tricycle_passengers'],
+              onsite: { light: { mode: 'flash', periodMs: 300, durationS: 5 }, voice: { clip: 5, times: 1 } },
+              village: { channel: 'village', ackDeadlineS: 3600 },
+              police: { channel: 'police', ackDeadlineS: 300 },
+            },
+          ],
+        },
+      },
+    });
+    await gw.credentials.addDevice(DEVICE, PASSWORD);
+    await gw.start();
+    const port = (s: string) => s.split(':')[1].split('?')[0];
+    agent = new EdgeAgent({
+      config: {
+        device: { id: DEVICE },
+        gateway: { url: `mqtt://127.0.0.1:${gw.broker.port}`, username: DEVICE, password: PASSWORD },
+        hardware: { light: { type: 'modbus', port: port(ep.light!), channels: 4 }, speaker: { type: 'mp3', port: port(ep.speaker!) } },
+        rules: [{ name: 'tricycle', trigger: { event: 'tricycle_passengers' }, light: { mode: 'flash', periodMs: 300, durationS: 2 }, voice: { clip: 2 }, report: { kind: 'tricycle_passengers', severity: 'alarm' } }],
+        telemetry: { intervalS: 3600 },
+        dataDir: join(dir, 'edge'),
+      },
+    });
+    await agent.start();
+    await until(() => agent.link.connected, 5000);
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await gw?.stop();
+    await sim?.stop();
+    village?.server.close();
+    police?.server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('warns on the spot, opens one case, runs all three responses, and closes it with who and when', async () => {
+    await agent.reportRecognition({ kind: 'tricycle_passengers', data: { riders: 3 } });
+    // On the spot, before any network round trip: the box's own rule played clip 2.
+    expect(sim.speaker!.device.plays.at(-1)?.track).toBe(2);
+
+    await until(() => (gw.db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n === 1, 5000);
+    const caseId = (gw.db.prepare('SELECT id FROM cases').get() as { id: string }).id;
+    const states = () => gw.cases.responses(caseId).map((r) => `${r.kind}:${r.state}`);
+
+    // 1. On-site: the gateway commanded the box (clip 5), and the box confirmed.
+    await until(() => states()[0] === 'onsite:done', 8000);
+    expect(sim.speaker!.device.plays.some((p) => p.track === 5)).toBe(true);
+    // 2 and 3: village app and police dispatch were notified, signed.
+    await until(() => village.got.length === 1 && police.got.length === 1, 5000);
+    expect(village.got[0]).toMatchObject({ signed: true, body: { kind: 'village', caseId, deviceId: DEVICE, alarm: 'tricycle_passengers' } });
+    expect(police.got[0].signed).toBe(true);
+    expect(states()).toEqual(['onsite:done', 'village:sent', 'police:sent']);
+
+    const [, v, p] = gw.cases.responses(caseId);
+    gw.responses!.acknowledge(p.id, 'duty-officer-li');
+    gw.responses!.complete(p.id, 'duty-officer-li', 'patrol car stopped the tricycle');
+    gw.responses!.acknowledge(v.id, 'grid-worker-wang');
+    gw.responses!.complete(v.id, 'grid-worker-wang', '溯源劝诫: visited the owner');
+    expect(gw.cases.getCase(caseId)).toMatchObject({ closedBy: 'grid-worker-wang', closedAt: expect.any(String) });
+  });
+});
