@@ -6,6 +6,7 @@ import { checkPlans } from './responses/response-plan.ts';
 import { Gateway } from './gateway.ts';
 import { CredentialStore, type OperatorRole } from './registry/credentials.ts';
 import { openDatabase } from './store/database.ts';
+import { ApiTokens } from './api/api-tokens.ts';
 
 const ROLES: OperatorRole[] = ['gateway', 'admin', 'police', 'village', 'technician'];
 const port = (v: string) => {
@@ -36,9 +37,11 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
     .action(async (o: { config?: string; mqttPort?: number; httpPort?: number; dataDir?: string }, cmd: Command) => {
       const log = logger(cmd);
       const config = o.config ? loadYamlConfig(GatewayConfig, o.config, { crossCheck: (c, problems) => c.responses && checkPlans(c.responses, problems) }) : {};
-      const gateway = new Gateway({ config, mqttPort: o.mqttPort, dataDir: o.dataDir, logger: log });
+      const gateway = new Gateway({ config, mqttPort: o.mqttPort, httpPort: o.httpPort, dataDir: o.dataDir, logger: log });
       await gateway.start();
-      process.stdout.write(`gateway: MQTT on port ${gateway.broker.port}${gateway.broker.tlsPort ? `, MQTT/TLS on ${gateway.broker.tlsPort}` : ''}, data in ${gateway.dataDir}\n`);
+      process.stdout.write(
+        `gateway: MQTT on port ${gateway.broker.port}${gateway.broker.tlsPort ? `, MQTT/TLS on ${gateway.broker.tlsPort}` : ''}, HTTP API on port ${gateway.httpPort}, data in ${gateway.dataDir}\n`,
+      );
       const sig = await untilSignal();
       log.info({ signal: sig }, 'stopping gateway');
       await gateway.stop();
@@ -73,6 +76,23 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
       const removed = await withCredentials(o.dataDir, (c) => c.remove(o.id));
       if (!removed) throw new Error(`no device ${o.id}`);
       process.stdout.write(`device ${o.id} removed\n`);
+    });
+
+  gw.command('token')
+    .description('bearer tokens for the HTTP API')
+    .command('add')
+    .description('issue a token (printed once; only its hash is stored)')
+    .requiredOption('--name <name>', 'who or what uses it')
+    .requiredOption('--role <role>', ROLES.join(' | '))
+    .option('--data-dir <dir>', 'gateway data dir', GATEWAY_DEFAULTS.dataDir)
+    .action((o: { name: string; role: string; dataDir: string }) => {
+      if (!ROLES.includes(o.role as OperatorRole)) throw new Error(`role "${o.role}" is unknown (${ROLES.join(', ')})`);
+      const db = openDatabase(o.dataDir);
+      try {
+        process.stdout.write(`${new ApiTokens(db).issue(o.name, o.role as OperatorRole)}\n`);
+      } finally {
+        db.close();
+      }
     });
 
   gw.command('user')

@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import type { FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { ApiTokens } from './api/api-tokens.ts';
+import { startHttpApi } from './api/http-api.ts';
 import type { Logger } from 'pino';
 import { EmbeddedBroker } from './broker/embedded-broker.ts';
 import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.ts';
@@ -17,6 +21,7 @@ export interface GatewayOptions {
   config?: GatewayConfig;
   /** Command-line overrides, as operators and tests use them. */
   mqttPort?: number;
+  httpPort?: number;
   dataDir?: string;
   logger?: Logger;
 }
@@ -30,6 +35,9 @@ export class Gateway {
   readonly broker: EmbeddedBroker;
   readonly dataDir: string;
   readonly cases: CaseStore;
+  readonly tokens: ApiTokens;
+  http: FastifyInstance | undefined;
+  private readonly httpPortWanted: number;
   intake: Intake | undefined;
   responses: ResponseEngine | undefined;
   private readonly log: Logger | undefined;
@@ -43,6 +51,8 @@ export class Gateway {
     this.db = openDatabase(this.dataDir);
     this.credentials = new CredentialStore(this.db);
     this.cases = new CaseStore(this.db, createIdGenerator());
+    this.tokens = new ApiTokens(this.db);
+    this.httpPortWanted = o.httpPort ?? c.http?.port ?? GATEWAY_DEFAULTS.httpPort;
     this.broker = new EmbeddedBroker({
       dataDir: this.dataDir,
       host: c.broker?.host ?? GATEWAY_DEFAULTS.brokerHost,
@@ -73,10 +83,16 @@ export class Gateway {
       engine.start();
       this.responses = engine;
     }
+    this.http = await startHttpApi({ gateway: this, tokens: this.tokens, host: this.config.http?.host, port: this.httpPortWanted, logger: this.log });
     this.broker.admitDevices();
   }
 
+  get httpPort(): number {
+    return (this.http?.server.address() as AddressInfo).port;
+  }
+
   async stop(): Promise<void> {
+    await this.http?.close();
     this.responses?.stop();
     await this.intake?.stop();
     await this.broker.stop();

@@ -14,3 +14,5 @@ export * from './responses/channels/channel.ts';
 export * from './responses/channels/webhook-channel.ts';
 export * from './responses/response-plan.ts';
 export * from './responses/response-engine.ts';
+export * from './api/api-tokens.ts';
+export * from './api/http-api.ts';

@@ -28,7 +28,7 @@ describe('embedded broker: credentials and topic ACLs, with mosquitto clients', 
   let port: number;
 
   beforeAll(async () => {
-    gw = new Gateway({ dataDir: dir, mqttPort: 0 });
+    gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
     await gw.credentials.addDevice('box-1', 'box-1-secret');
     await gw.credentials.addDevice('box-2', 'box-2-secret');
     await gw.credentials.addOperator('county', 'county-secret', 'gateway');
@@ -94,7 +94,7 @@ describe('embedded broker: credentials and topic ACLs, with mosquitto clients', 
 describe('embedded broker persistence', () => {
   it('delivers a retained birth followed at once by another publish (aedes 1.2 + LevelDB race)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-gw-'));
-    const gw = new Gateway({ dataDir: dir, mqttPort: 0 });
+    const gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
     try {
       await gw.credentials.addDevice('box-5', 'box-5-secret');
       await gw.credentials.addOperator('county', 'county-secret', 'gateway');
@@ -120,14 +120,14 @@ describe('embedded broker persistence', () => {
   it('keeps retained messages and credentials across a restart (on disk, not memory)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-gw-'));
     try {
-      const a = new Gateway({ dataDir: dir, mqttPort: 0 });
+      const a = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
       await a.credentials.addDevice('box-9', 'box-9-secret');
       await a.credentials.addOperator('county', 'county-secret', 'gateway');
       await a.start();
       await pub(a.broker.port, ['-i', 'box-9', '-u', 'box-9', '-P', 'box-9-secret', '-q', '1', '-r', '-t', 'rw/v1/box-9/status', '-m', '{"state":"online"}']);
       await a.stop();
 
-      const b = new Gateway({ dataDir: dir, mqttPort: 0 });
+      const b = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
       await b.start();
       const got = sub(b.broker.port, ['-i', 'county', '-u', 'county', '-P', 'county-secret', '-t', 'rw/v1/+/status', '-C', '1', '-W', '5']);
       expect(await got.done).toBe(0);

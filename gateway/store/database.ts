@@ -68,6 +68,10 @@ const MIGRATIONS = [
      from_state TEXT, to_state TEXT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, note TEXT
    );
    CREATE INDEX responses_state ON responses (state, ack_deadline);`,
+  `CREATE TABLE api_tokens (
+     token_hash TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL, created_at TEXT NOT NULL
+   );
+   CREATE INDEX events_severity_ts ON events (severity, ts);`,
 ];
 
 /** The gateway's SQLite database in dataDir (WAL, foreign keys on), migrated to the current schema. */

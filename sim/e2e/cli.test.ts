@@ -163,10 +163,10 @@ describe('roadwarden CLI, as a newcomer uses it', () => {
     expect((await run(['gateway', 'device', 'remove', '--id', 'lc-cli-0001', '--data-dir', dataDir])).code).toBe(0);
     expect((await run(['gateway', 'device', 'remove', '--id', 'lc-cli-0001', '--data-dir', dataDir])).stderr).toMatch(/no device lc-cli-0001/);
 
-    const gw = spawn(process.execPath, [BIN, '--log-level', 'warn', 'gateway', '--mqtt-port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const gw = spawn(process.execPath, [BIN, '--log-level', 'warn', 'gateway', '--mqtt-port', '0', '--http-port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
     procs.push(gw);
     const line = await new Promise<string>((resolve) => gw.stdout!.on('data', (d: Buffer) => resolve(d.toString())));
-    expect(line).toMatch(/^gateway: MQTT on port \d+/);
+    expect(line).toMatch(/^gateway: MQTT on port \d+, HTTP API on port \d+/);
   });
 
   it('every command has --help', async () => {

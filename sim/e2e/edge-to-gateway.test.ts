@@ -24,7 +24,7 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
   beforeAll(async () => {
     sim = new HardwareSimulator({ pty: true, ptyDir: join(dir, 'tty'), camera: false, speaker: false });
     const ep = await sim.start();
-    gw = new Gateway({ dataDir: join(dir, 'gw'), mqttPort: 0 });
+    gw = new Gateway({ dataDir: join(dir, 'gw'), mqttPort: 0, httpPort: 0 });
     await gw.credentials.addDevice(DEVICE, PASSWORD);
     await gw.start();
     const port = (s: string) => s.split(':')[1].split('?')[0];

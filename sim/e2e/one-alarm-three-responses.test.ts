@@ -41,6 +41,7 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
     gw = new Gateway({
       dataDir: join(dir, 'gw'),
       mqttPort: 0,
+      httpPort: 0,
       config: {
         responses: {
           channels: { village: { type: 'webhook', url: village.url, secret: SECRET }, police: { type: 'webhook', url: police.url, secret: SECRET } },
@@ -99,11 +100,29 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
     expect(police.got[0].signed).toBe(true);
     expect(states()).toEqual(['onsite:done', 'village:sent', 'police:sent']);
 
+    // The people act through the HTTP API, each with a token of their role.
+    const api = `http://127.0.0.1:${gw.httpPort}/api/v1`;
+    const policeToken = gw.tokens.issue('duty-officer-li', 'police');
+    const villageToken = gw.tokens.issue('grid-worker-wang', 'village');
+    const call = (path: string, token: string, body?: unknown) =>
+      fetch(`${api}${path}`, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
     const [, v, p] = gw.cases.responses(caseId);
-    gw.responses!.acknowledge(p.id, 'duty-officer-li');
-    gw.responses!.complete(p.id, 'duty-officer-li', 'patrol car stopped the tricycle');
-    gw.responses!.acknowledge(v.id, 'grid-worker-wang');
-    gw.responses!.complete(v.id, 'grid-worker-wang', '溯源劝诫: visited the owner');
-    expect(gw.cases.getCase(caseId)).toMatchObject({ closedBy: 'grid-worker-wang', closedAt: expect.any(String) });
+    expect((await call(`/responses/${v.id}/acknowledge`, policeToken, {})).status).toBe(403);
+    expect((await fetch(`${api}/cases/${caseId}`)).status).toBe(401);
+    expect((await call(`/responses/${p.id}/acknowledge`, policeToken, { note: 'car 3 on the way' })).status).toBe(200);
+    expect((await call(`/responses/${p.id}/complete`, policeToken, { outcome: 'patrol car stopped the tricycle' })).status).toBe(200);
+    const again = await call(`/responses/${p.id}/acknowledge`, policeToken, {});
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { message: string }).message).toMatch(/police response is done/);
+    await call(`/responses/${v.id}/acknowledge`, villageToken, {});
+    await call(`/responses/${v.id}/complete`, villageToken, { outcome: '溯源劝诫: visited the owner, who signed a pledge' });
+    const c = (await (await call(`/cases/${caseId}`, villageToken)).json()) as { closedBy: string; closedAt: string; responses: Array<{ kind: string; state: string; history: unknown[] }> };
+    expect(c).toMatchObject({ closedBy: 'grid-worker-wang', closedAt: expect.any(String) });
+    expect(c.responses.map((r) => `${r.kind}:${r.state}`)).toEqual(['onsite:done', 'village:done', 'police:done']);
+    const alarms = (await (await call('/alarms?limit=10', villageToken)).json()) as { items: Array<{ caseId: string; closedAt: string }> };
+    expect(alarms.items[0]).toMatchObject({ caseId, closedAt: expect.any(String) });
+    const metrics = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/^rw_cases_open 0$/m);
+    expect(metrics).toMatch(/^rw_intake_stored_total [1-9]\d*$/m);
   });
 });

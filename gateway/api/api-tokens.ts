@@ -1,0 +1,35 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { OperatorRole } from '../registry/credentials.ts';
+
+export interface ApiUser {
+  name: string;
+  role: OperatorRole;
+}
+
+const digest = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/**
+ * Bearer tokens for the HTTP API. A token is 32 random bytes, shown once; only its SHA-256 is
+ * stored (enough for a high-entropy secret, and cheap to check on every request).
+ */
+export class ApiTokens {
+  constructor(private readonly db: Database.Database) {}
+
+  issue(name: string, role: OperatorRole): string {
+    const token = `rw_${randomBytes(32).toString('base64url')}`;
+    this.db
+      .prepare('INSERT INTO api_tokens (token_hash, name, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash, role = excluded.role')
+      .run(digest(token), name, role, new Date().toISOString());
+    return token;
+  }
+
+  check(token: string | undefined): ApiUser | undefined {
+    if (!token) return undefined;
+    return this.db.prepare('SELECT name, role FROM api_tokens WHERE token_hash = ?').get(digest(token)) as ApiUser | undefined;
+  }
+
+  revoke(name: string): boolean {
+    return this.db.prepare('DELETE FROM api_tokens WHERE name = ?').run(name).changes > 0;
+  }
+}

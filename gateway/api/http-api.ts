@@ -1,0 +1,110 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Gateway } from '../gateway.ts';
+import type { ResponseKind } from '../responses/response-state.ts';
+import type { ApiTokens, ApiUser } from './api-tokens.ts';
+import { prometheusText } from './metrics.ts';
+
+/** Which roles may act on which response. */
+const ACTS_ON: Record<string, ResponseKind[]> = {
+  admin: ['onsite', 'village', 'police'],
+  gateway: ['onsite', 'village', 'police'],
+  police: ['police'],
+  village: ['village'],
+  technician: ['onsite'],
+};
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user?: ApiUser;
+  }
+}
+
+export interface HttpApiOptions {
+  gateway: Gateway;
+  tokens: ApiTokens;
+  host?: string;
+  port: number;
+  logger?: Logger;
+}
+
+const ActionBody = {
+  type: 'object',
+  properties: { note: { type: 'string', maxLength: 2000 }, outcome: { type: 'string', maxLength: 2000 }, reason: { type: 'string', maxLength: 2000 } },
+  additionalProperties: false,
+} as const;
+
+/**
+ * The gateway's HTTP API (JSON, bearer tokens with roles): devices, alarms, cases, and the
+ * actions on responses — acknowledge, complete (with the outcome), waive (with a reason).
+ * /health and /metrics (Prometheus) need no token.
+ */
+export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: o.logger?.child({ unit: 'http' }) as FastifyBaseLogger | undefined, disableRequestLogging: true });
+  const gw = o.gateway;
+
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (!req.url.startsWith('/api/')) return;
+    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    const user = o.tokens.check(m?.[1]);
+    if (!user) return reply.code(401).send({ error: 'unauthorized', message: 'send Authorization: Bearer <token> (roadwarden gateway token add)' });
+    req.user = user;
+  });
+
+  app.get('/health', async () => ({ ok: true, mqttPort: gw.broker.port, intake: gw.intake?.stats, broker: gw.broker.stats }));
+  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(prometheusText(gw)));
+
+  app.get('/api/v1/devices', async () => gw.db.prepare('SELECT id, name, township, village, lat, lon, state, last_seen AS lastSeen, flags FROM devices ORDER BY id').all());
+
+  app.get<{ Querystring: { limit?: number; before?: string } }>(
+    '/api/v1/alarms',
+    { schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 500 }, before: { type: 'string' } } } } },
+    async (req) => {
+      const limit = req.query.limit ?? 50;
+      const rows = gw.db
+        .prepare(
+          `SELECT e.id, e.device_id AS deviceId, e.kind, e.ts, c.id AS caseId, c.closed_at AS closedAt
+           FROM events e LEFT JOIN cases c ON c.event_id = e.id
+           WHERE e.severity = 'alarm' AND (? IS NULL OR e.id < ?) ORDER BY e.id DESC LIMIT ?`,
+        )
+        .all(req.query.before ?? null, req.query.before ?? null, limit) as Array<{ id: string }>;
+      return { items: rows, next: rows.length === limit ? rows.at(-1)!.id : null };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/api/v1/cases/:id', async (req, reply) => {
+    const c = gw.cases.getCase(req.params.id);
+    if (!c) return reply.code(404).send({ error: 'not_found', message: `no case ${req.params.id}` });
+    const responses = gw.cases.responses(c.id).map((r) => ({ ...r, history: gw.cases.history(r.id) }));
+    return { ...c, responses };
+  });
+
+  const act = (verb: 'acknowledge' | 'complete' | 'waive') =>
+    app.post<{ Params: { id: string }; Body: { note?: string; outcome?: string; reason?: string } }>(
+      `/api/v1/responses/:id/${verb}`,
+      { schema: { body: ActionBody } },
+      async (req, reply) => {
+        const engine = gw.responses;
+        if (!engine) return reply.code(409).send({ error: 'no_plans', message: 'no response plans are configured' });
+        const r = gw.cases.response(req.params.id);
+        if (!r) return reply.code(404).send({ error: 'not_found', message: `no response ${req.params.id}` });
+        const user = req.user!;
+        if (!ACTS_ON[user.role]?.includes(r.kind)) return reply.code(403).send({ error: 'forbidden', message: `role ${user.role} may not act on ${r.kind} responses` });
+        const body = req.body ?? {};
+        try {
+          if (verb === 'acknowledge') return engine.acknowledge(r.id, user.name, body.note);
+          if (verb === 'complete') return engine.complete(r.id, user.name, body.outcome ?? body.note ?? '');
+          return engine.waive(r.id, user.name, body.reason ?? '');
+        } catch (e) {
+          const err = e as Error & { code?: string };
+          return reply.code(err.code === 'bad_transition' ? 409 : 400).send({ error: err.code ?? 'bad_request', message: err.message });
+        }
+      },
+    );
+  act('acknowledge');
+  act('complete');
+  act('waive');
+
+  await app.listen({ port: o.port, host: o.host ?? '0.0.0.0' });
+  return app;
+}
