@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { untilSignal } from '../bin/cli-context.ts';
 import { registerBenchCli } from './bench/cli.ts';
 import { HardwareSimulator, type HwSimOptions } from './hw-sim.ts';
-import { registerStartCli } from './story/cli.ts';
+import { registerDemoCli } from './demo/cli.ts';
+import { registerStoryCli } from './story/cli.ts';
 
 interface SimHwOpts {
   pty?: boolean;
@@ -26,16 +27,16 @@ interface SimHwOpts {
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-/** Everything the simulator offers on the command line: `sim …`, `bench …` and `start`. */
+/** Everything the simulator offers on the command line: `sim …`, `bench …` and `demo`. */
 export function registerSimCli(program: Command, logger: (cmd: Command) => Logger): void {
-  registerSimHwCli(program, logger);
+  const sim = program.command('sim').description('simulate hardware and fleets for tests, demos and testers');
+  registerSimHwCli(sim, logger);
+  registerStoryCli(sim, logger);
   registerBenchCli(program, logger);
-  registerStartCli(program, logger);
+  registerDemoCli(program, logger);
 }
 
-function registerSimHwCli(program: Command, logger: (cmd: Command) => Logger): void {
-  const sim = program.command('sim').description('simulate hardware and fleets for tests, demos and testers');
-
+function registerSimHwCli(sim: Command, logger: (cmd: Command) => Logger): void {
   sim
     .command('hw')
     .description("serve a simulated box's hardware on serial ttys and HTTP, with faults on demand")

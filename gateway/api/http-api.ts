@@ -40,7 +40,8 @@ const ActionBody = {
  * /health and /metrics (Prometheus) need no token.
  */
 export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: o.logger?.child({ unit: 'http' }) as FastifyBaseLogger | undefined, disableRequestLogging: true });
+  // Request lines are noise at info level; the API's own warnings and errors still show.
+  const app = Fastify({ loggerInstance: o.logger?.child({ unit: 'http' }, { level: 'warn' }) as FastifyBaseLogger | undefined });
   const gw = o.gateway;
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {

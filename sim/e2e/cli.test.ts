@@ -99,12 +99,20 @@ describe('roadwarden CLI, as a newcomer uses it', () => {
     expect(r.stdout).toMatch(/FAIL\s+light\s+controller answers\s+serial port .*nothing is not open/);
   });
 
-  it('`start --once` plays the self-test story: pass, faults caught, pass after repair', async () => {
-    const r = await run(['start', '--once', '--pty-dir', ptyDir()]);
+  it('`sim story --once` plays the self-test story: pass, faults caught, pass after repair', async () => {
+    const r = await run(['sim', 'story', '--once', '--pty-dir', ptyDir()]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/all 11 checks passed/);
     expect(r.stdout).toMatch(/FAIL\s+light\s+channel 2 lamp lights/);
     expect(r.stdout).toMatch(/all 10 checks passed/);
+  });
+
+  it('`demo --once --json` plays one alarm through its three responses and ends with the JSON summary', async () => {
+    const r = await run(['demo', '--once', '--json']);
+    expect(r.code).toBe(0);
+    const last = r.stdout.trim().split('\n').at(-1)!;
+    expect(JSON.parse(last)).toMatchObject({ alarm_id: expect.any(String), case: 'closed', responses: { onsite: 'done', village: 'done', police: 'done' }, ms: expect.any(Number) });
+    expect(r.stderr).toMatch(/The box warns at once, no network needed: light_flash, voice_clip_2/);
   });
 
   it('`bench hw` prints only bench JSON lines on stdout', async () => {
@@ -170,7 +178,7 @@ describe('roadwarden CLI, as a newcomer uses it', () => {
   });
 
   it('every command has --help', async () => {
-    for (const cmd of [[], ['hw'], ['hw', 'list'], ['hw', 'test'], ['sim'], ['sim', 'hw'], ['bench'], ['bench', 'hw'], ['bench', 'edge'], ['edge'], ['gateway'], ['gateway', 'device', 'add'], ['gateway', 'user', 'add'], ['start']]) {
+    for (const cmd of [[], ['hw'], ['hw', 'list'], ['hw', 'test'], ['sim'], ['sim', 'hw'], ['bench'], ['bench', 'hw'], ['bench', 'edge'], ['edge'], ['gateway'], ['gateway', 'device', 'add'], ['gateway', 'user', 'add'], ['gateway', 'token', 'add'], ['sim', 'story'], ['demo']]) {
       const r = await run([...cmd, '--help']);
       expect(r.code, cmd.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/Usage: roadwarden/);

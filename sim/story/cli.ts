@@ -3,10 +3,10 @@ import type { Logger } from 'pino';
 import { untilSignal } from '../../bin/cli-context.ts';
 import { playSelfTestStory } from './self-test-story.ts';
 
-export function registerStartCli(program: Command, logger: (cmd: Command) => Logger): void {
-  program
-    .command('start')
-    .description('the main job on embedded defaults: a simulated box and a self-test story against it (npm start)')
+export function registerStoryCli(sim: Command, logger: (cmd: Command) => Logger): void {
+  sim
+    .command('story')
+    .description("a simulated box and a technician's self-test story against it: all pass, faults caught, repaired")
     .option('--once', 'exit after the story instead of leaving the simulator running')
     .option('--pty-dir <dir>', 'where the simulated ttys appear', '/tmp/roadwarden-sim')
     .action(async (o: { once?: boolean; ptyDir: string }, cmd: Command) => {
