@@ -19,26 +19,16 @@ export class Actuators {
   ) {}
 
   async perform(a: Action, opts: { quiet?: boolean } = {}): Promise<string[]> {
-    const done: string[] = [];
-    const jobs: Promise<void>[] = [];
-    if (a.light && this.light) {
-      const mode = a.light.mode;
-      jobs.push(this.setLight(a.light).then(() => void done.push(`light_${mode}`)).catch((e) => this.fail('light', e)));
-    }
+    // Both start at once; the result lists them in a fixed order (light, then voice).
+    const light = a.light && this.light ? this.setLight(a.light).then(() => `light_${a.light!.mode}`, (e) => this.fail('light', e)) : undefined;
+    let voice: Promise<string | undefined> | undefined;
     if (a.voice && this.speaker) {
-      if (opts.quiet) done.push('voice_muted_quiet_hours');
-      else {
-        const v = a.voice;
-        jobs.push(
-          this.speaker
-            .play(v.clip, { times: v.times, volume: v.volume })
-            .then(() => void done.push(`voice_clip_${v.clip}`))
-            .catch((e) => this.fail('speaker', e)),
-        );
-      }
+      const v = a.voice;
+      voice = opts.quiet
+        ? Promise.resolve('voice_muted_quiet_hours')
+        : this.speaker.play(v.clip, { times: v.times, volume: v.volume }).then(() => `voice_clip_${v.clip}`, (e) => this.fail('speaker', e));
     }
-    await Promise.all(jobs);
-    return done;
+    return (await Promise.all([light, voice])).filter((x): x is string => typeof x === 'string');
   }
 
   /** Put the light in a mode; rejects if the controller did not confirm (commands report that). */
@@ -49,7 +39,7 @@ export class Actuators {
     return l.mode === 'on' ? this.light.on(cmd) : this.light.off(cmd);
   }
 
-  private fail(what: string, e: unknown): void {
+  private fail(what: string, e: unknown): undefined {
     this.log?.warn({ actuator: what, err: (e as Error).message }, 'local warning could not be given on this device');
   }
 }
