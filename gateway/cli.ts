@@ -5,6 +5,7 @@ import { GatewayConfig, GATEWAY_DEFAULTS } from './config/schema.ts';
 import { checkPlans } from './responses/response-plan.ts';
 import { Gateway } from './gateway.ts';
 import { CredentialStore, type OperatorRole } from './registry/credentials.ts';
+import { Registry, type DeviceMeta } from './registry/registry.ts';
 import { openDatabase } from './store/database.ts';
 import { ApiTokens } from './api/api-tokens.ts';
 
@@ -53,9 +54,22 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
     .description('add a device, or set a new password for it')
     .requiredOption('--id <id>', 'device id, e.g. lc-dongchang-0001')
     .requiredOption('--password <pw>', 'at least 8 characters; stored as a scrypt hash only')
+    .option('--name <name>', 'place name shown to people, e.g. "梁水镇 李庄路口"')
+    .option('--road <road>', 'road file (一路一档)')
+    .option('--crossing <crossing>', 'crossing or village entrance')
+    .option('--township <township>', 'township (乡镇)')
+    .option('--village <village>', 'village (村)')
+    .option('--lat <lat>', 'latitude, WGS-84', Number)
+    .option('--lon <lon>', 'longitude, WGS-84', Number)
     .option('--data-dir <dir>', 'gateway data dir', GATEWAY_DEFAULTS.dataDir)
-    .action(async (o: { id: string; password: string; dataDir: string }) => {
-      await withCredentials(o.dataDir, (c) => c.addDevice(o.id, o.password));
+    .action(async (o: { id: string; password: string; dataDir: string } & Omit<DeviceMeta, 'id'>) => {
+      const db = openDatabase(o.dataDir);
+      try {
+        await new CredentialStore(db).addDevice(o.id, o.password);
+        new Registry(db).upsert({ id: o.id, name: o.name, road: o.road, crossing: o.crossing, township: o.township, village: o.village, lat: o.lat, lon: o.lon });
+      } finally {
+        db.close();
+      }
       process.stdout.write(`device ${o.id} added\n`);
     });
   device

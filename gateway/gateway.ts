@@ -10,6 +10,7 @@ import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.ts';
 import { Intake } from './intake/intake.ts';
 import { IntakeStore } from './intake/intake-store.ts';
 import { CredentialStore } from './registry/credentials.ts';
+import { Registry } from './registry/registry.ts';
 import { CaseStore } from './responses/case-store.ts';
 import type { Channel } from './responses/channels/channel.ts';
 import { WebhookChannel } from './responses/channels/webhook-channel.ts';
@@ -35,6 +36,7 @@ export class Gateway {
   readonly broker: EmbeddedBroker;
   readonly dataDir: string;
   readonly cases: CaseStore;
+  readonly registry: Registry;
   readonly tokens: ApiTokens;
   http: FastifyInstance | undefined;
   private readonly httpPortWanted: number;
@@ -52,6 +54,7 @@ export class Gateway {
     this.credentials = new CredentialStore(this.db);
     this.cases = new CaseStore(this.db, createIdGenerator());
     this.tokens = new ApiTokens(this.db);
+    this.registry = new Registry(this.db);
     this.httpPortWanted = o.httpPort ?? c.http?.port ?? GATEWAY_DEFAULTS.httpPort;
     this.broker = new EmbeddedBroker({
       dataDir: this.dataDir,

@@ -16,3 +16,4 @@ export * from './responses/response-plan.ts';
 export * from './responses/response-engine.ts';
 export * from './api/api-tokens.ts';
 export * from './api/http-api.ts';
+export * from './registry/registry.ts';

@@ -55,7 +55,8 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   app.get('/health', async () => ({ ok: true, mqttPort: gw.broker.port, intake: gw.intake?.stats, broker: gw.broker.stats }));
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(prometheusText(gw)));
 
-  app.get('/api/v1/devices', async () => gw.db.prepare('SELECT id, name, township, village, lat, lon, state, last_seen AS lastSeen, flags FROM devices ORDER BY id').all());
+  app.get('/api/v1/devices', async () => gw.registry.list());
+  app.get<{ Params: { id: string } }>('/api/v1/devices/:id', async (req, reply) => gw.registry.get(req.params.id) ?? reply.code(404).send({ error: 'not_found', message: `no device ${req.params.id}` }));
 
   app.get<{ Querystring: { limit?: number; before?: string } }>(
     '/api/v1/alarms',

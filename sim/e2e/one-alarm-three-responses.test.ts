@@ -121,6 +121,8 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
     expect(c.responses.map((r) => `${r.kind}:${r.state}`)).toEqual(['onsite:done', 'village:done', 'police:done']);
     const alarms = (await (await call('/alarms?limit=10', villageToken)).json()) as { items: Array<{ caseId: string; closedAt: string }> };
     expect(alarms.items[0]).toMatchObject({ caseId, closedAt: expect.any(String) });
+    const devices = (await (await call('/devices', villageToken)).json()) as Array<{ id: string; state: string }>;
+    expect(devices).toEqual([expect.objectContaining({ id: DEVICE, state: 'online' })]);
     const metrics = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
     expect(metrics).toMatch(/^rw_cases_open 0$/m);
     expect(metrics).toMatch(/^rw_intake_stored_total [1-9]\d*$/m);

@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../store/database.ts';
+import { Registry } from './registry.ts';
+
+describe('device registry', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  const registry = () => {
+    const d = mkdtempSync(join(tmpdir(), 'rw-reg-'));
+    dirs.push(d);
+    return new Registry(openDatabase(d));
+  };
+
+  it('records the road file, place, position and donor, updating only what is given', () => {
+    const r = registry();
+    r.upsert({ id: 'lc-0001', name: '梁水镇 李庄路口', road: 'X031', township: '梁水镇', village: '李庄', lat: 36.4562, lon: 115.9854, donor: { name: '王先生', amount: 3000, thanks: '一灯一带' } });
+    r.upsert({ id: 'lc-0001', crossing: '李庄路口' });
+    expect(r.get('lc-0001')).toMatchObject({
+      id: 'lc-0001',
+      name: '梁水镇 李庄路口',
+      road: 'X031',
+      crossing: '李庄路口',
+      village: '李庄',
+      lat: 36.4562,
+      donor: { name: '王先生', amount: 3000 },
+      state: 'unknown',
+      flags: [],
+    });
+  });
+
+  it('refuses a position off the globe', () => {
+    expect(() => registry().upsert({ id: 'x', lat: 136 })).toThrow(/latitude 136/);
+  });
+});

@@ -1,0 +1,78 @@
+import type Database from 'better-sqlite3';
+
+/** What the county records about a box (一路一档: which road file it belongs to). */
+export interface DeviceMeta {
+  id: string;
+  name?: string;
+  road?: string;
+  crossing?: string;
+  township?: string;
+  village?: string;
+  lat?: number;
+  lon?: number;
+  hardware?: Record<string, unknown>;
+  /** 一灯一带 / 慈善+交安: who paid for the light, and the public thank-you. */
+  donor?: { name?: string; amount?: number; date?: string; thanks?: string; anonymous?: boolean };
+}
+
+export interface DeviceRecord extends DeviceMeta {
+  state: string;
+  lastSeen: string | null;
+  flags: string[];
+  configVersion: number | null;
+  telemetryGaps: number;
+}
+
+/** The device registry: metadata from people, availability and health from the devices themselves. */
+export class Registry {
+  constructor(private readonly db: Database.Database) {}
+
+  /** Set the given fields, keep the others. */
+  upsert(m: DeviceMeta): void {
+    if (m.lat !== undefined && !(m.lat >= -90 && m.lat <= 90)) throw new Error(`latitude ${m.lat} is outside −90…90`);
+    if (m.lon !== undefined && !(m.lon >= -180 && m.lon <= 180)) throw new Error(`longitude ${m.lon} is outside −180…180`);
+    this.db.prepare('INSERT OR IGNORE INTO devices (id) VALUES (?)').run(m.id);
+    this.db
+      .prepare(
+        `UPDATE devices SET name = coalesce(@name, name), road = coalesce(@road, road), crossing = coalesce(@crossing, crossing),
+           township = coalesce(@township, township), village = coalesce(@village, village), lat = coalesce(@lat, lat), lon = coalesce(@lon, lon),
+           hardware = coalesce(@hardware, hardware), donor = coalesce(@donor, donor) WHERE id = @id`,
+      )
+      .run({
+        id: m.id,
+        name: m.name ?? null,
+        road: m.road ?? null,
+        crossing: m.crossing ?? null,
+        township: m.township ?? null,
+        village: m.village ?? null,
+        lat: m.lat ?? null,
+        lon: m.lon ?? null,
+        hardware: m.hardware ? JSON.stringify(m.hardware) : null,
+        donor: m.donor ? JSON.stringify(m.donor) : null,
+      });
+  }
+
+  get(id: string): DeviceRecord | undefined {
+    return this.list().find((d) => d.id === id);
+  }
+
+  list(): DeviceRecord[] {
+    const rows = this.db.prepare('SELECT * FROM devices ORDER BY id').all() as Array<Record<string, unknown>>;
+    return rows.map((r) => {
+      const d: DeviceRecord = {
+        id: String(r.id),
+        state: String(r.state),
+        lastSeen: (r.last_seen as string | null) ?? null,
+        flags: JSON.parse(String(r.flags ?? '[]')) as string[],
+        configVersion: (r.config_version as number | null) ?? null,
+        telemetryGaps: Number(r.telemetry_gaps ?? 0),
+      };
+      for (const k of ['name', 'road', 'crossing', 'township', 'village'] as const) if (r[k] !== null && r[k] !== undefined) d[k] = String(r[k]);
+      if (r.lat !== null && r.lat !== undefined) d.lat = Number(r.lat);
+      if (r.lon !== null && r.lon !== undefined) d.lon = Number(r.lon);
+      if (r.hardware) d.hardware = JSON.parse(String(r.hardware)) as Record<string, unknown>;
+      if (r.donor) d.donor = JSON.parse(String(r.donor)) as DeviceMeta['donor'];
+      return d;
+    });
+  }
+}
