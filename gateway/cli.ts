@@ -78,8 +78,17 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
     .option('--data-dir <dir>', 'gateway data dir', GATEWAY_DEFAULTS.dataDir)
     .option('--json', 'one JSON object per line')
     .action(async (o: { dataDir: string; json?: boolean }) => {
-      const rows = await withCredentials(o.dataDir, (c) => c.list());
-      for (const r of rows) process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${r.username}\t${r.kind}\t${r.role}\t${r.createdAt}\n`);
+      const db = openDatabase(o.dataDir);
+      try {
+        const places = new Map(new Registry(db).list().map((d) => [d.id, d]));
+        for (const r of new CredentialStore(db).list()) {
+          const d = places.get(r.username);
+          const row = { ...r, ...(d ? { name: d.name, village: d.village, state: d.state, lastSeen: d.lastSeen } : {}) };
+          process.stdout.write(o.json ? `${JSON.stringify(row)}\n` : `${r.username}\t${r.kind}\t${r.role}\t${d?.name ?? ''}\t${d?.state ?? ''}\n`);
+        }
+      } finally {
+        db.close();
+      }
     });
   device
     .command('remove')

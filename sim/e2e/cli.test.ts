@@ -165,7 +165,7 @@ describe('roadwarden CLI, as a newcomer uses it', () => {
     const add = await run(['gateway', 'device', 'add', '--id', 'lc-cli-0001', '--password', 'a-long-secret', '--name', '梁水镇 李庄路口', '--village', '李庄', '--lat', '36.4562', '--lon', '115.9854', '--data-dir', dataDir]);
     expect(add.code).toBe(0);
     const list = await run(['gateway', 'device', 'list', '--json', '--data-dir', dataDir]);
-    expect(JSON.parse(list.stdout.trim())).toMatchObject({ username: 'lc-cli-0001', kind: 'device' });
+    expect(JSON.parse(list.stdout.trim())).toMatchObject({ username: 'lc-cli-0001', kind: 'device', name: '梁水镇 李庄路口', village: '李庄', state: 'unknown' });
     const short = await run(['gateway', 'device', 'add', '--id', 'lc-cli-0002', '--password', 'short', '--data-dir', dataDir]);
     expect(short.code).toBe(1);
     expect(short.stderr).toMatch(/at least 8 characters/);
