@@ -15,7 +15,7 @@ import { CaseStore } from './responses/case-store.ts';
 import type { Channel } from './responses/channels/channel.ts';
 import { WebhookChannel } from './responses/channels/webhook-channel.ts';
 import { ResponseEngine } from './responses/response-engine.ts';
-import { createIdGenerator } from '../protocols/index.ts';
+import { createIdGenerator, encodeMessage, topics } from '../protocols/index.ts';
 import { openDatabase } from './store/database.ts';
 
 export interface GatewayOptions {
@@ -44,6 +44,7 @@ export class Gateway {
   responses: ResponseEngine | undefined;
   private readonly log: Logger | undefined;
   private readonly config: GatewayConfig;
+  private readonly newId = createIdGenerator();
 
   constructor(o: GatewayOptions) {
     this.log = o.logger;
@@ -88,6 +89,13 @@ export class Gateway {
     }
     this.http = await startHttpApi({ gateway: this, tokens: this.tokens, host: this.config.http?.host, port: this.httpPortWanted, logger: this.log });
     this.broker.admitDevices();
+  }
+
+  /** Desired configuration for a box, retained on its config topic; the box reports the version it applied. */
+  async pushConfig(deviceId: string, version: number, config: Record<string, unknown>): Promise<void> {
+    if (!this.intake) throw new Error('gateway is not started');
+    const msg = { v: 1 as const, id: this.newId(), deviceId, ts: new Date().toISOString(), version, config };
+    await this.intake.publish(topics.config(deviceId), encodeMessage('config', msg), true);
   }
 
   get httpPort(): number {
