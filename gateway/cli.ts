@@ -41,7 +41,7 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
       const gateway = new Gateway({ config, mqttPort: o.mqttPort, httpPort: o.httpPort, dataDir: o.dataDir, logger: log });
       await gateway.start();
       process.stdout.write(
-        `gateway: MQTT on port ${gateway.broker.port}${gateway.broker.tlsPort ? `, MQTT/TLS on ${gateway.broker.tlsPort}` : ''}, HTTP API on port ${gateway.httpPort}, data in ${gateway.dataDir}\n`,
+        `gateway: ${gateway.broker ? `MQTT on port ${gateway.broker.port}${gateway.broker.tlsPort ? `, MQTT/TLS on ${gateway.broker.tlsPort}` : ''}` : `MQTT via ${config.broker?.url}`}, HTTP API on port ${gateway.httpPort}, data in ${gateway.dataDir}\n`,
       );
       const sig = await untilSignal();
       log.info({ signal: sig }, 'stopping gateway');

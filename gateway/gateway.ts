@@ -33,7 +33,8 @@ const INTAKE_USER = 'roadwarden-intake';
 export class Gateway {
   readonly db: Database.Database;
   readonly credentials: CredentialStore;
-  readonly broker: EmbeddedBroker;
+  /** The embedded broker; undefined when `broker.url` names an external one. */
+  readonly broker: EmbeddedBroker | undefined;
   readonly dataDir: string;
   readonly cases: CaseStore;
   readonly registry: Registry;
@@ -57,7 +58,7 @@ export class Gateway {
     this.tokens = new ApiTokens(this.db);
     this.registry = new Registry(this.db);
     this.httpPortWanted = o.httpPort ?? c.http?.port ?? GATEWAY_DEFAULTS.httpPort;
-    this.broker = new EmbeddedBroker({
+    this.broker = c.broker?.url ? undefined : new EmbeddedBroker({
       dataDir: this.dataDir,
       host: c.broker?.host ?? GATEWAY_DEFAULTS.brokerHost,
       port: o.mqttPort ?? c.broker?.port ?? GATEWAY_DEFAULTS.brokerPort,
@@ -68,12 +69,19 @@ export class Gateway {
   }
 
   async start(): Promise<void> {
-    await this.broker.start();
-    // Intake talks MQTT like any client, so the same code serves an external broker later.
-    // Its account gets a fresh random password at every start; nobody needs to know it.
-    const password = randomBytes(24).toString('base64url');
-    await this.credentials.addOperator(INTAKE_USER, password, 'gateway');
-    this.intake = new Intake({ url: `mqtt://127.0.0.1:${this.broker.port}`, username: INTAKE_USER, password, store: new IntakeStore(this.db), logger: this.log });
+    const b = this.config.broker;
+    let mqtt: { url: string; username?: string; password?: string; clientId?: string };
+    if (this.broker) {
+      await this.broker.start();
+      // Intake talks MQTT like any client, so the same code serves an external broker.
+      // Its embedded account gets a fresh random password at every start; nobody needs to know it.
+      const password = randomBytes(24).toString('base64url');
+      await this.credentials.addOperator(INTAKE_USER, password, 'gateway');
+      mqtt = { url: `mqtt://127.0.0.1:${this.broker.port}`, username: INTAKE_USER, password };
+    } else {
+      mqtt = { url: b!.url!, username: b?.username, password: b?.password, clientId: b?.clientId };
+    }
+    this.intake = new Intake({ ...mqtt, store: new IntakeStore(this.db), logger: this.log });
     await this.intake.start();
     const rc = this.config.responses;
     if (rc) {
@@ -88,7 +96,7 @@ export class Gateway {
       this.responses = engine;
     }
     this.http = await startHttpApi({ gateway: this, tokens: this.tokens, host: this.config.http?.host, port: this.httpPortWanted, logger: this.log });
-    this.broker.admitDevices();
+    this.broker?.admitDevices();
   }
 
   /** Desired configuration for a box, retained on its config topic; the box reports the version it applied. */
@@ -106,7 +114,7 @@ export class Gateway {
     await this.http?.close();
     this.responses?.stop();
     await this.intake?.stop();
-    await this.broker.stop();
+    await this.broker?.stop();
     this.db.close();
   }
 }

@@ -52,7 +52,7 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     req.user = user;
   });
 
-  app.get('/health', async () => ({ ok: true, mqttPort: gw.broker.port, intake: gw.intake?.stats, broker: gw.broker.stats }));
+  app.get('/health', async () => ({ ok: true, mqttPort: gw.broker?.port, intake: gw.intake?.stats, broker: gw.broker?.stats ?? 'external' }));
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(prometheusText(gw)));
 
   app.get('/api/v1/devices', async () => gw.registry.list());

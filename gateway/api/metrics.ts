@@ -11,7 +11,7 @@ export function prometheusText(gw: Gateway): string {
   metric('rw_intake_stored_total', 'counter', 'Device messages stored', i?.stored ?? 0);
   metric('rw_intake_duplicates_total', 'counter', 'Re-sent messages folded into one', i?.duplicates ?? 0);
   metric('rw_intake_dead_letters_total', 'counter', 'Messages refused and kept in dead letters', i?.deadLetters ?? 0);
-  const b = gw.broker.stats;
+  const b = gw.broker?.stats;
   metric('rw_broker_auth_refused_total', 'counter', 'Connections refused for bad credentials', b?.authRefused ?? 0);
   metric('rw_broker_publish_denied_total', 'counter', 'Publishes refused by the topic ACL', b?.publishDenied ?? 0);
   metric('rw_broker_subscribe_denied_total', 'counter', 'Subscriptions refused by the topic ACL', b?.subscribeDenied ?? 0);

@@ -33,7 +33,7 @@ describe('embedded broker: credentials and topic ACLs, with mosquitto clients', 
     await gw.credentials.addDevice('box-2', 'box-2-secret');
     await gw.credentials.addOperator('county', 'county-secret', 'gateway');
     await gw.start();
-    port = gw.broker.port;
+    port = gw.broker!.port;
   });
 
   afterAll(async () => {
@@ -56,11 +56,11 @@ describe('embedded broker: credentials and topic ACLs, with mosquitto clients', 
     expect(await county.done).toBe(0);
     expect(county.lines).toEqual(['rw/v1/box-1/telemetry {"ok":1}']);
 
-    const before = gw.broker.stats!.authRefused;
+    const before = gw.broker!.stats!.authRefused;
     await expect(pub(port, [...asDevice('box-1', 'wrong-password'), '-t', 'rw/v1/box-1/telemetry', '-m', 'x'])).rejects.toMatchObject({
       stderr: expect.stringMatching(/not authori[sz]ed|Connection Refused/i),
     });
-    expect(gw.broker.stats!.authRefused).toBe(before + 1);
+    expect(gw.broker!.stats!.authRefused).toBe(before + 1);
   });
 
   it('refuses a device that connects with another device’s client id', async () => {
@@ -70,12 +70,12 @@ describe('embedded broker: credentials and topic ACLs, with mosquitto clients', 
   it('does not deliver a device’s publish under another device’s topic, and counts it', async () => {
     const county = sub(port, ['-i', 'county-2', '-u', 'county', '-P', 'county-secret', '-t', 'rw/v1/#', '-W', '2']);
     await new Promise((r) => setTimeout(r, 300));
-    const before = gw.broker.stats!.publishDenied;
+    const before = gw.broker!.stats!.publishDenied;
     await pub(port, [...asDevice('box-1'), '-q', '1', '-t', 'rw/v1/box-2/event/presence', '-m', '{"spoof":1}']).catch(() => undefined);
     await pub(port, [...asDevice('box-1'), '-q', '1', '-t', 'rw/v1/box-1/cmd/stop', '-m', '{}']).catch(() => undefined);
     await county.done;
     expect(county.lines.filter((l) => l.includes('spoof') || l.includes('/cmd/stop'))).toEqual([]);
-    expect(gw.broker.stats!.publishDenied).toBe(before + 2);
+    expect(gw.broker!.stats!.publishDenied).toBe(before + 2);
   });
 
   it('lets a device read its own commands but not another device’s', async () => {
@@ -87,7 +87,7 @@ describe('embedded broker: credentials and topic ACLs, with mosquitto clients', 
     expect(mine.lines).toEqual(['rw/v1/box-2/cmd/stop {"c":1}']);
     await theirs.done;
     expect(theirs.lines).toEqual([]);
-    await until(() => gw.broker.stats!.subscribeDenied >= 1);
+    await until(() => gw.broker!.stats!.subscribeDenied >= 1);
   });
 });
 
@@ -99,7 +99,7 @@ describe('embedded broker persistence', () => {
       await gw.credentials.addDevice('box-5', 'box-5-secret');
       await gw.credentials.addOperator('county', 'county-secret', 'gateway');
       await gw.start();
-      const url = `mqtt://127.0.0.1:${gw.broker.port}`;
+      const url = `mqtt://127.0.0.1:${gw.broker!.port}`;
       const county = await mqtt.connectAsync(url, { clientId: 'county-r', username: 'county', password: 'county-secret' });
       const got: string[] = [];
       county.on('message', (t) => got.push(t));
@@ -124,12 +124,12 @@ describe('embedded broker persistence', () => {
       await a.credentials.addDevice('box-9', 'box-9-secret');
       await a.credentials.addOperator('county', 'county-secret', 'gateway');
       await a.start();
-      await pub(a.broker.port, ['-i', 'box-9', '-u', 'box-9', '-P', 'box-9-secret', '-q', '1', '-r', '-t', 'rw/v1/box-9/status', '-m', '{"state":"online"}']);
+      await pub(a.broker!.port, ['-i', 'box-9', '-u', 'box-9', '-P', 'box-9-secret', '-q', '1', '-r', '-t', 'rw/v1/box-9/status', '-m', '{"state":"online"}']);
       await a.stop();
 
       const b = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
       await b.start();
-      const got = sub(b.broker.port, ['-i', 'county', '-u', 'county', '-P', 'county-secret', '-t', 'rw/v1/+/status', '-C', '1', '-W', '5']);
+      const got = sub(b.broker!.port, ['-i', 'county', '-u', 'county', '-P', 'county-secret', '-t', 'rw/v1/+/status', '-C', '1', '-W', '5']);
       expect(await got.done).toBe(0);
       expect(got.lines).toEqual(['rw/v1/box-9/status {"state":"online"}']);
       await b.stop();

@@ -17,6 +17,13 @@ export const GatewayConfig = Type.Object(
               { additionalProperties: false },
             ),
           ),
+          /** Use this external broker (Mosquitto, EMQX) instead of the embedded one. */
+          url: Type.Optional(Type.String({ pattern: '^(mqtts?|tcp|ssl)://' })),
+          /** The gateway's own account on the external broker (role: reads all reports, sends commands). */
+          username: Type.Optional(Type.String()),
+          password: Type.Optional(Type.String()),
+          /** MQTT client id of the gateway on the external broker; unique per gateway instance. */
+          clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
         },
         { additionalProperties: false },
       ),

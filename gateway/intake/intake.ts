@@ -6,8 +6,8 @@ import type { IntakeStore } from './intake-store.ts';
 
 export interface IntakeOptions {
   url: string;
-  username: string;
-  password: string;
+  username?: string;
+  password?: string;
   store: IntakeStore;
   clientId?: string;
   now?: () => Date;

@@ -103,7 +103,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
   }
   await gateway.start();
   api = `http://127.0.0.1:${gateway.httpPort}/api/v1`;
-  say(`roadwarden demo — county gateway: MQTT on ${gateway.broker.port}, HTTP API on ${gateway.httpPort}; data in ${dir}`);
+  say(`roadwarden demo — county gateway: MQTT on ${gateway.broker!.port}, HTTP API on ${gateway.httpPort}; data in ${dir}`);
 
   const sims: HardwareSimulator[] = [];
   const agents: EdgeAgent[] = [];
@@ -116,7 +116,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
       logger: o.logger,
       config: {
         device: { id: b.id, name: b.place, location: { lat: b.lat, lon: b.lon } },
-        gateway: { url: `mqtt://127.0.0.1:${gateway.broker.port}`, username: b.id, password: passwords[b.id] },
+        gateway: { url: `mqtt://127.0.0.1:${gateway.broker!.port}`, username: b.id, password: passwords[b.id] },
         hardware: { light: { type: 'modbus', port: port(ep.light!), channels: 4 }, speaker: { type: 'mp3', port: port(ep.speaker!) } },
         rules: [
           {

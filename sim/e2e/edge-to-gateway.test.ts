@@ -31,7 +31,7 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
     agent = new EdgeAgent({
       config: {
         device: { id: DEVICE },
-        gateway: { url: `mqtt://127.0.0.1:${gw.broker.port}`, username: DEVICE, password: PASSWORD },
+        gateway: { url: `mqtt://127.0.0.1:${gw.broker!.port}`, username: DEVICE, password: PASSWORD },
         hardware: {
           light: { type: 'modbus', port: port(ep.light!), channels: 4 },
           sensors: [{ name: 'approach', type: 'firmata', port: port(ep.sensor!), pin: 2, debounceMs: 10 }],
@@ -76,7 +76,7 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
     const ev = { v: 1, id: newId(), deviceId: DEVICE, ts: new Date().toISOString(), kind: 'presence', severity: 'info', source: 'sensor' };
     const before = gw.intake!.stats.duplicates;
     for (let i = 0; i < 2; i++) {
-      await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(gw.broker.port), '-V', 'mqttv311', '-i', DEVICE, '-u', DEVICE, '-P', PASSWORD, '-q', '1', '-t', topics.event(DEVICE, 'presence'), '-m', JSON.stringify(ev)]);
+      await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(gw.broker!.port), '-V', 'mqttv311', '-i', DEVICE, '-u', DEVICE, '-P', PASSWORD, '-q', '1', '-t', topics.event(DEVICE, 'presence'), '-m', JSON.stringify(ev)]);
     }
     await until(() => gw.intake!.stats.duplicates === before + 1, 5000);
     expect(count('SELECT count(*) AS n FROM events WHERE id = ?', ev.id)).toBe(1);
@@ -85,7 +85,7 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
 
   it('keeps malformed and mislabelled messages in dead letters with the reason', async () => {
     const pub = (payload: string) =>
-      run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(gw.broker.port), '-V', 'mqttv311', '-i', DEVICE, '-u', DEVICE, '-P', PASSWORD, '-q', '1', '-t', topics.event(DEVICE, 'presence'), '-m', payload]);
+      run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(gw.broker!.port), '-V', 'mqttv311', '-i', DEVICE, '-u', DEVICE, '-P', PASSWORD, '-q', '1', '-t', topics.event(DEVICE, 'presence'), '-m', payload]);
     await pub('{"not": "an event"');
     await pub(JSON.stringify({ v: 1, id: newId(), deviceId: 'lc-someone-else', ts: new Date().toISOString(), kind: 'presence', severity: 'info', source: 'sensor' }));
     await until(() => count('SELECT count(*) AS n FROM dead_letters') >= 2, 5000);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MqttLink, Outbox } from '../../edge/index.ts';
+import { Gateway } from '../../gateway/index.ts';
 import { createIdGenerator, decodeMessage, encodeMessage, topics, type EventMessage } from '../../protocols/index.ts';
 import { until } from '../testing/until.ts';
 
@@ -55,5 +56,42 @@ describe('edge link against Mosquitto over MQTT 5, read by mosquitto_sub', () =>
     expect(got.every((g) => g.ok)).toBe(true);
     expect(got.map((g) => (g.ok ? g.value.id : ''))).toEqual(sent);
     await until(() => box.stats().pending === 0, 5000);
+  });
+
+  it('runs the gateway against Mosquitto as an external broker: intake stores the alarm, on-site commands reach the box', async () => {
+    const device = `ext-${newId().toLowerCase()}`;
+    const dir = mkdtempSync(join(tmpdir(), 'rw-ext-'));
+    const gw = new Gateway({
+      dataDir: join(dir, 'gw'),
+      httpPort: 0,
+      config: {
+        broker: { url: `mqtt://${MOSQUITTO.host}:${MOSQUITTO.port}`, clientId: `rw-gw-${newId().toLowerCase()}` },
+        responses: {
+          channels: {},
+          plans: [{ kinds: ['tricycle_passengers'], onsite: { voice: { clip: 3 } }, village: { channel: 'none', ackDeadlineS: 60 }, police: { channel: 'none', ackDeadlineS: 60 } }],
+        },
+      },
+    });
+    const box = new Outbox({ path: join(dir, 'outbox.db') });
+    const link = new MqttLink({ url: `mqtt://${MOSQUITTO.host}:${MOSQUITTO.port}`, deviceId: device, protocolVersion: 5, outbox: box, newId, bdSeq: 0 });
+    const commands: string[] = [];
+    link.on('command', (name: string) => commands.push(name));
+    cleanups.push(async () => {
+      await link.stop();
+      await gw.stop();
+      box.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    await gw.start();
+    expect(gw.broker).toBeUndefined();
+    link.start();
+    await until(() => link.connected, 5000);
+    const ev: EventMessage = { v: 1, id: newId(), deviceId: device, ts: new Date().toISOString(), kind: 'tricycle_passengers', severity: 'alarm', source: 'vision' };
+    box.append({ id: ev.id, topic: topics.event(device, ev.kind), payload: encodeMessage('event', ev), cls: 'alarm' });
+    link.kick();
+    const count = (sql: string) => (gw.db.prepare(sql).get(device) as { n: number }).n;
+    await until(() => count('SELECT count(*) AS n FROM events WHERE device_id = ?') === 1, 5000, 'event stored');
+    await until(() => count('SELECT count(*) AS n FROM cases WHERE device_id = ?') === 1, 5000, 'case opened');
+    await until(() => commands.includes('play_clip'), 5000, 'on-site command delivered through Mosquitto');
   });
 });

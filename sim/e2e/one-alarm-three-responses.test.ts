@@ -62,7 +62,7 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
     agent = new EdgeAgent({
       config: {
         device: { id: DEVICE },
-        gateway: { url: `mqtt://127.0.0.1:${gw.broker.port}`, username: DEVICE, password: PASSWORD },
+        gateway: { url: `mqtt://127.0.0.1:${gw.broker!.port}`, username: DEVICE, password: PASSWORD },
         hardware: { light: { type: 'modbus', port: port(ep.light!), channels: 4 }, speaker: { type: 'mp3', port: port(ep.speaker!) } },
         rules: [{ name: 'tricycle', trigger: { event: 'tricycle_passengers' }, light: { mode: 'flash', periodMs: 300, durationS: 2 }, voice: { clip: 2 }, report: { kind: 'tricycle_passengers', severity: 'alarm' } }],
         telemetry: { intervalS: 3600 },
