@@ -8,6 +8,8 @@ import { CredentialStore, type OperatorRole } from './registry/credentials.ts';
 import { Registry, type DeviceMeta } from './registry/registry.ts';
 import { openDatabase } from './store/database.ts';
 import { ApiTokens } from './api/api-tokens.ts';
+import { Archive } from './archive/archive.ts';
+import { readFileSync } from 'node:fs';
 
 const ROLES: OperatorRole[] = ['gateway', 'admin', 'police', 'village', 'technician'];
 const port = (v: string) => {
@@ -99,6 +101,30 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
       const removed = await withCredentials(o.dataDir, (c) => c.remove(o.id));
       if (!removed) throw new Error(`no device ${o.id}`);
       process.stdout.write(`device ${o.id} removed\n`);
+    });
+
+  gw.command('archive')
+    .description('三见面一建档: vehicles, owners and drivers on file')
+    .command('import <file>')
+    .description('check a CSV (plate,class,owner_name,owner_phone,driver_name,township,village) and, with --commit, import it')
+    .option('--commit', 'write it (only when every row is valid)')
+    .option('--data-dir <dir>', 'gateway data dir', GATEWAY_DEFAULTS.dataDir)
+    .option('--json', 'print the report as JSON')
+    .action((file: string, o: { commit?: boolean; dataDir: string; json?: boolean }) => {
+      const db = openDatabase(o.dataDir);
+      try {
+        const r = new Archive(db).importCsv(readFileSync(file, 'utf8'), o.commit === true);
+        if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+        else {
+          for (const p of r.problems) process.stdout.write(`line ${p.line}: ${p.errors.join('; ')}\n`);
+          process.stdout.write(
+            `${r.rows} rows, ${r.valid} valid${r.committed ? `; imported: ${r.added} added, ${r.updated} updated` : r.problems.length ? '; nothing imported' : '; dry run, add --commit to import'}\n`,
+          );
+        }
+        if (r.problems.length) process.exitCode = 1;
+      } finally {
+        db.close();
+      }
     });
 
   gw.command('token')

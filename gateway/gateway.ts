@@ -11,6 +11,7 @@ import { Intake } from './intake/intake.ts';
 import { IntakeStore } from './intake/intake-store.ts';
 import { CredentialStore } from './registry/credentials.ts';
 import { Registry } from './registry/registry.ts';
+import { Archive } from './archive/archive.ts';
 import { CaseStore } from './responses/case-store.ts';
 import type { Channel } from './responses/channels/channel.ts';
 import { WebhookChannel } from './responses/channels/webhook-channel.ts';
@@ -38,6 +39,7 @@ export class Gateway {
   readonly dataDir: string;
   readonly cases: CaseStore;
   readonly registry: Registry;
+  readonly archive: Archive;
   readonly tokens: ApiTokens;
   http: FastifyInstance | undefined;
   private readonly httpPortWanted: number;
@@ -57,6 +59,7 @@ export class Gateway {
     this.cases = new CaseStore(this.db, createIdGenerator());
     this.tokens = new ApiTokens(this.db);
     this.registry = new Registry(this.db);
+    this.archive = new Archive(this.db);
     this.httpPortWanted = o.httpPort ?? c.http?.port ?? GATEWAY_DEFAULTS.httpPort;
     this.broker = c.broker?.url ? undefined : new EmbeddedBroker({
       dataDir: this.dataDir,
@@ -89,7 +92,11 @@ export class Gateway {
       const channels = new Map<string, Channel>(
         Object.entries(rc.channels).map(([name, c]) => [name, new WebhookChannel({ name, url: c.url, secret: c.secret, timeoutMs: c.timeoutMs, attempts: c.attempts, logger: this.log })]),
       );
-      const engine = new ResponseEngine({ config: rc, cases: this.cases, channels, publish: (t, p) => intake.publish(t, p), newId: createIdGenerator(), logger: this.log });
+      const lookupPlate = (plate: string) => {
+        const m = this.archive.lookup(plate);
+        return m && { plate: m.plate, confidence: m.confidence, match: m.reason, id: m.vehicle.id, class: m.vehicle.class, owner: m.vehicle.ownerName, village: m.vehicle.village, township: m.vehicle.township };
+      };
+      const engine = new ResponseEngine({ config: rc, cases: this.cases, channels, publish: (t, p) => intake.publish(t, p), newId: createIdGenerator(), lookupPlate, logger: this.log });
       intake.on('event', (ev) => void engine.onAlarm(ev).catch((e: Error) => this.log?.error({ err: e.message, eventId: ev.id }, 'could not open a case')));
       intake.on('command_result', (r) => engine.onCommandResult(r));
       engine.start();

@@ -17,3 +17,5 @@ export * from './responses/response-engine.ts';
 export * from './api/api-tokens.ts';
 export * from './api/http-api.ts';
 export * from './registry/registry.ts';
+export * from './archive/archive.ts';
+export * from './archive/plate-match.ts';

@@ -81,6 +81,15 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     return { ...c, responses };
   });
 
+  app.get<{ Querystring: { plate: string } }>(
+    '/api/v1/archive/lookup',
+    { schema: { querystring: { type: 'object', required: ['plate'], properties: { plate: { type: 'string', minLength: 2, maxLength: 16 } } } } },
+    async (req, reply) => {
+      if (req.user!.role === 'technician') return reply.code(403).send({ error: 'forbidden', message: 'owner data is not for the technician role' });
+      return gw.archive.lookup(req.query.plate) ?? reply.code(404).send({ error: 'not_found', message: `no vehicle on file near ${req.query.plate}` });
+    },
+  );
+
   const act = (verb: 'acknowledge' | 'complete' | 'waive') =>
     app.post<{ Params: { id: string }; Body: { note?: string; outcome?: string; reason?: string } }>(
       `/api/v1/responses/:id/${verb}`,

@@ -19,6 +19,8 @@ export interface ResponseEngineOptions {
   /** Publish to the broker as the gateway (commands to boxes). */
   publish: (topic: string, payload: Buffer) => Promise<void>;
   newId: IdGenerator;
+  /** The archive match for a recognised plate (owner, village, confidence), if any. */
+  lookupPlate?: (plate: string) => Record<string, unknown> | undefined;
   now?: () => Date;
   tickMs?: number;
   logger?: Logger;
@@ -139,12 +141,21 @@ export class ResponseEngine extends EventEmitter {
   }
 
   private notification(r: ResponseRow, c: CaseRow, kind: Notification['kind'], ackDeadline: string, ev?: EventMessage): Notification {
+    const plate = typeof ev?.data?.plate === 'string' ? ev.data.plate : undefined;
+    const vehicle = plate ? this.o.lookupPlate?.(plate) : undefined;
     return {
       idempotencyKey: `${r.id}:${kind}`,
       caseId: c.id,
       responseId: r.id,
       kind,
-      body: { alarm: c.kind, deviceId: c.deviceId, openedAt: c.openedAt, ackDeadline, event: ev ? { id: ev.id, ts: ev.ts, location: ev.location, data: ev.data, evidenceId: ev.evidenceId } : { id: c.eventId } },
+      body: {
+        alarm: c.kind,
+        deviceId: c.deviceId,
+        openedAt: c.openedAt,
+        ackDeadline,
+        event: ev ? { id: ev.id, ts: ev.ts, location: ev.location, data: ev.data, evidenceId: ev.evidenceId } : { id: c.eventId },
+        ...(vehicle ? { vehicle } : {}),
+      },
     };
   }
 

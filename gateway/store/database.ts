@@ -72,6 +72,15 @@ const MIGRATIONS = [
      token_hash TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL, created_at TEXT NOT NULL
    );
    CREATE INDEX events_severity_ts ON events (severity, ts);`,
+  `CREATE TABLE vehicles (
+     id TEXT PRIMARY KEY,
+     plate TEXT UNIQUE,
+     class TEXT NOT NULL,
+     owner_name TEXT, owner_phone TEXT, driver_name TEXT,
+     township TEXT, village TEXT,
+     created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+   );
+   CREATE INDEX vehicles_village ON vehicles (village);`,
 ];
 
 /** The gateway's SQLite database in dataDir (WAL, foreign keys on), migrated to the current schema. */

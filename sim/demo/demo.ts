@@ -101,6 +101,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
     const [township, crossing] = b.place.split(' ');
     gateway.registry.upsert({ id: b.id, name: b.place, township, crossing, lat: b.lat, lon: b.lon, donor: { name: '聊城市慈善总会', thanks: '一灯一带，平安回家' } });
   }
+  gateway.archive.importCsv('plate,class,owner_name,township,village\n鲁PA3N82,tricycle,赵某,梁水镇,王屯村\n', true);
   await gateway.start();
   api = `http://127.0.0.1:${gateway.httpPort}/api/v1`;
   say(`roadwarden demo — county gateway: MQTT on ${gateway.broker!.port}, HTTP API on ${gateway.httpPort}; data in ${dir}`);
@@ -142,7 +143,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
   const agent = agents[1];
   say(`\n① ${box.place} (${box.id}): the camera sees a tricycle carrying 3 passengers (三轮车违法载人).`);
   const t0 = performance.now();
-  const fired = await agent.reportRecognition({ kind: 'tricycle_passengers', data: { vehicle: 'tricycle', riders: 3, plate: '鲁P·A3N82' } });
+  // The plate reader saw the last 2 as a Z: the archive lookup settles it.
+  const fired = await agent.reportRecognition({ kind: 'tricycle_passengers', data: { vehicle: 'tricycle', riders: 3, plate: '鲁PA3N8Z' } });
   say(`   The box warns at once, no network needed: ${fired[0]?.localActions.join(', ')} (${(performance.now() - t0).toFixed(1)} ms).`);
 
   const labels: Record<string, string> = { onsite: '现场 on-site', village: '村居 village', police: '警务 police' };

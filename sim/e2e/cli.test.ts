@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -172,6 +172,15 @@ describe('roadwarden CLI, as a newcomer uses it', () => {
     expect((await run(['gateway', 'device', 'remove', '--id', 'lc-cli-0001', '--data-dir', dataDir])).code).toBe(0);
     expect((await run(['gateway', 'device', 'remove', '--id', 'lc-cli-0001', '--data-dir', dataDir])).stderr).toMatch(/no device lc-cli-0001/);
 
+    const csv = join(dataDir, 'archive.csv');
+    writeFileSync(csv, 'plate,class,owner_name,village\n鲁PAB123,tricycle,张三,李庄\n鲁PI0000,tricycle,李四,王屯\n');
+    const dry = await run(['gateway', 'archive', 'import', csv, '--commit', '--data-dir', dataDir]);
+    expect(dry.code).toBe(1);
+    expect(dry.stdout).toMatch(/line 3: plate "鲁PI0000" is not a valid GA 36 plate/);
+    expect(dry.stdout).toMatch(/2 rows, 1 valid; nothing imported/);
+    writeFileSync(csv, 'plate,class,owner_name,village\n鲁PAB123,tricycle,张三,李庄\n');
+    expect((await run(['gateway', 'archive', 'import', csv, '--commit', '--data-dir', dataDir])).stdout).toMatch(/imported: 1 added/);
+
     const gw = spawn(process.execPath, [BIN, '--log-level', 'warn', 'gateway', '--mqtt-port', '0', '--http-port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
     procs.push(gw);
     const line = await new Promise<string>((resolve) => gw.stdout!.on('data', (d: Buffer) => resolve(d.toString())));
@@ -179,7 +188,7 @@ describe('roadwarden CLI, as a newcomer uses it', () => {
   });
 
   it('every command has --help', async () => {
-    for (const cmd of [[], ['hw'], ['hw', 'list'], ['hw', 'test'], ['sim'], ['sim', 'hw'], ['bench'], ['bench', 'hw'], ['bench', 'edge'], ['edge'], ['gateway'], ['gateway', 'device', 'add'], ['gateway', 'user', 'add'], ['gateway', 'token', 'add'], ['sim', 'story'], ['demo']]) {
+    for (const cmd of [[], ['hw'], ['hw', 'list'], ['hw', 'test'], ['sim'], ['sim', 'hw'], ['bench'], ['bench', 'hw'], ['bench', 'edge'], ['edge'], ['gateway'], ['gateway', 'device', 'add'], ['gateway', 'user', 'add'], ['gateway', 'token', 'add'], ['gateway', 'archive', 'import'], ['sim', 'story'], ['demo']]) {
       const r = await run([...cmd, '--help']);
       expect(r.code, cmd.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/Usage: roadwarden/);

@@ -57,6 +57,7 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
       },
     });
     await gw.credentials.addDevice(DEVICE, PASSWORD);
+    gw.archive.importCsv('plate,class,owner_name,village\n鲁PAB123,tricycle,张三,李庄\n', true);
     await gw.start();
     const port = (s: string) => s.split(':')[1].split('?')[0];
     agent = new EdgeAgent({
@@ -83,7 +84,8 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
   });
 
   it('warns on the spot, opens one case, runs all three responses, and closes it with who and when', async () => {
-    await agent.reportRecognition({ kind: 'tricycle_passengers', data: { riders: 3 } });
+    // The plate was read with one OCR confusion (8 for B).
+    await agent.reportRecognition({ kind: 'tricycle_passengers', data: { riders: 3, plate: '鲁PA8123' } });
     // On the spot, before any network round trip: the box's own rule played clip 2.
     expect(sim.speaker!.device.plays.at(-1)?.track).toBe(2);
 
@@ -98,6 +100,8 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
     await until(() => village.got.length === 1 && police.got.length === 1, 5000);
     expect(village.got[0]).toMatchObject({ signed: true, body: { kind: 'village', caseId, deviceId: DEVICE, alarm: 'tricycle_passengers' } });
     expect(police.got[0].signed).toBe(true);
+    // The village response names the owner found in the archive, and how sure the match is.
+    expect(village.got[0].body.vehicle).toMatchObject({ plate: '鲁PAB123', confidence: 0.85, owner: '张三', village: '李庄' });
     expect(states()).toEqual(['onsite:done', 'village:sent', 'police:sent']);
 
     // The people act through the HTTP API, each with a token of their role.
@@ -121,6 +125,8 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
     expect(c.responses.map((r) => `${r.kind}:${r.state}`)).toEqual(['onsite:done', 'village:done', 'police:done']);
     const alarms = (await (await call('/alarms?limit=10', villageToken)).json()) as { items: Array<{ caseId: string; closedAt: string }> };
     expect(alarms.items[0]).toMatchObject({ caseId, closedAt: expect.any(String) });
+    const look = (await (await call(`/archive/lookup?plate=${encodeURIComponent('鲁PA8123')}`, policeToken)).json()) as { confidence: number; vehicle: { ownerName: string } };
+    expect(look).toMatchObject({ confidence: 0.85, vehicle: { ownerName: '张三' } });
     const devices = (await (await call('/devices', villageToken)).json()) as Array<{ id: string; state: string }>;
     expect(devices).toEqual([expect.objectContaining({ id: DEVICE, state: 'online' })]);
     const metrics = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();

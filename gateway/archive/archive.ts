@@ -1,0 +1,138 @@
+import type Database from 'better-sqlite3';
+import { parse } from 'csv-parse/sync';
+import { normalizePlate, parsePlate } from '../../protocols/index.ts';
+import { matchPlate, type PlateMatch } from './plate-match.ts';
+
+export const VEHICLE_CLASSES = ['tricycle', 'minivan', 'motorcycle', 'car', 'truck', 'farm', 'other'] as const;
+export type VehicleClass = (typeof VEHICLE_CLASSES)[number];
+
+export interface Vehicle {
+  id: string;
+  plate: string | null;
+  class: VehicleClass;
+  ownerName: string | null;
+  ownerPhone: string | null;
+  driverName: string | null;
+  township: string | null;
+  village: string | null;
+}
+
+export interface ImportReport {
+  rows: number;
+  valid: number;
+  added: number;
+  updated: number;
+  problems: Array<{ line: number; errors: string[] }>;
+  committed: boolean;
+}
+
+const COLUMNS = ['plate', 'class', 'owner_name', 'owner_phone', 'driver_name', 'township', 'village'];
+
+/**
+ * 三见面一建档: every rural tricycle and minivan, its owner and driver, on file. Plateless
+ * vehicles (common among rural tricycles) get a registry id of their own so they can still be
+ * matched (by face, later). Imports from CSV report every problem by line before committing.
+ */
+export class Archive {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Validate a CSV; with commit, write the valid rows (all or nothing when any row is bad). */
+  importCsv(text: string, commit: boolean): ImportReport {
+    let records: Array<Record<string, string>>;
+    const report: ImportReport = { rows: 0, valid: 0, added: 0, updated: 0, problems: [], committed: false };
+    try {
+      records = parse(text, { columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()), skip_empty_lines: true, trim: true, bom: true });
+    } catch (e) {
+      report.problems.push({ line: (e as { lines?: number }).lines ?? 0, errors: [`not valid CSV: ${(e as Error).message}`] });
+      return report;
+    }
+    const header = records.length ? Object.keys(records[0]) : [];
+    const missing = ['plate', 'class', 'village'].filter((c) => !header.includes(c));
+    if (missing.length) {
+      report.problems.push({ line: 1, errors: [`missing column(s): ${missing.join(', ')} (columns: ${COLUMNS.join(', ')})`] });
+      return report;
+    }
+    const rows: Array<Omit<Vehicle, 'id'> & { line: number }> = [];
+    const seen = new Map<string, number>();
+    records.forEach((r, i) => {
+      const line = i + 2;
+      const errors: string[] = [];
+      const plateRaw = r.plate ?? '';
+      let plate: string | null = null;
+      if (plateRaw && !/^(无|无牌|none|-)$/i.test(plateRaw)) {
+        const p = parsePlate(plateRaw);
+        if (!p.ok) errors.push(p.error.message);
+        else plate = p.value.text;
+      }
+      const cls = (r.class ?? '').toLowerCase();
+      if (!(VEHICLE_CLASSES as readonly string[]).includes(cls)) errors.push(`class "${r.class}" is not one of ${VEHICLE_CLASSES.join(', ')}`);
+      if (r.owner_phone && !/^1\d{10}$/.test(r.owner_phone)) errors.push(`owner_phone "${r.owner_phone}" is not an 11-digit mobile number`);
+      if (!r.village) errors.push('village is empty (the village cadre is found by it)');
+      if (!plate && !r.owner_name) errors.push('a plateless vehicle needs owner_name');
+      if (plate && seen.has(plate)) errors.push(`plate ${plate} already on line ${seen.get(plate)}`);
+      if (plate) seen.set(plate, line);
+      if (errors.length) report.problems.push({ line, errors });
+      else
+        rows.push({
+          line,
+          plate,
+          class: cls as VehicleClass,
+          ownerName: r.owner_name || null,
+          ownerPhone: r.owner_phone || null,
+          driverName: r.driver_name || null,
+          township: r.township || null,
+          village: r.village || null,
+        });
+    });
+    report.rows = records.length;
+    report.valid = rows.length;
+    if (!commit || report.problems.length) return report;
+    this.db.transaction(() => {
+      for (const v of rows) {
+        const existing = v.plate ? (this.db.prepare('SELECT id FROM vehicles WHERE plate = ?').get(v.plate) as { id: string } | undefined) : undefined;
+        const at = this.now().toISOString();
+        if (existing) {
+          this.db
+            .prepare('UPDATE vehicles SET class = ?, owner_name = ?, owner_phone = ?, driver_name = ?, township = ?, village = ?, updated_at = ? WHERE id = ?')
+            .run(v.class, v.ownerName, v.ownerPhone, v.driverName, v.township, v.village, at, existing.id);
+          report.updated++;
+        } else {
+          this.db
+            .prepare('INSERT INTO vehicles (id, plate, class, owner_name, owner_phone, driver_name, township, village, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+            .run(v.plate ? `VP-${v.plate}` : this.plateless(), v.plate, v.class, v.ownerName, v.ownerPhone, v.driverName, v.township, v.village, at, at);
+          report.added++;
+        }
+      }
+    })();
+    report.committed = true;
+    return report;
+  }
+
+  /** The vehicle a recognised plate belongs to, with how sure the match is. */
+  lookup(read: string): (PlateMatch & { vehicle: Vehicle }) | undefined {
+    const has = (p: string) => this.db.prepare('SELECT 1 FROM vehicles WHERE plate = ?').get(p) !== undefined;
+    const all = () => (this.db.prepare('SELECT plate FROM vehicles WHERE plate IS NOT NULL').all() as Array<{ plate: string }>).map((r) => r.plate);
+    const m = matchPlate(normalizePlate(read), has, all);
+    return m && { ...m, vehicle: this.byPlate(m.plate)! };
+  }
+
+  get(id: string): Vehicle | undefined {
+    return this.db.prepare(`${SELECT} WHERE id = ?`).get(id) as Vehicle | undefined;
+  }
+
+  private byPlate(plate: string): Vehicle | undefined {
+    return this.db.prepare(`${SELECT} WHERE plate = ?`).get(plate) as Vehicle | undefined;
+  }
+
+  /** PL-000001…: the registry's own id for a vehicle without a plate. */
+  private plateless(): string {
+    const n = (this.db.prepare("SELECT coalesce(max(CAST(substr(id, 4) AS INTEGER)), 0) AS n FROM vehicles WHERE id LIKE 'PL-%'").get() as { n: number }).n;
+    return `PL-${String(n + 1).padStart(6, '0')}`;
+  }
+}
+
+const SELECT =
+  'SELECT id, plate, class, owner_name AS ownerName, owner_phone AS ownerPhone, driver_name AS driverName, township, village FROM vehicles';
