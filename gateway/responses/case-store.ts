@@ -11,6 +11,7 @@ export interface ResponseRow {
   updatedAt: string;
   actor: string | null;
   note: string | null;
+  remindedAt: string | null;
 }
 
 export interface CaseRow {
@@ -21,6 +22,9 @@ export interface CaseRow {
   openedAt: string;
   closedAt: string | null;
   closedBy: string | null;
+  vehicleId: string | null;
+  /** This vehicle's cases within the plan's repeat window, this one included. */
+  repeatCount: number;
 }
 
 /**
@@ -35,17 +39,23 @@ export class CaseStore {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Open the case for this alarm, or return the one its incident already has. */
-  open(ev: EventMessage): { case: CaseRow; created: boolean } {
+  /**
+   * Open the case for this alarm, or return the one its incident already has. With a matched
+   * vehicle, the case counts that vehicle's cases opened since `repeatSince`.
+   */
+  open(ev: EventMessage, vehicle?: { id: string; repeatSince?: string }): { case: CaseRow; created: boolean } {
     const key = ev.incidentId ? `${ev.deviceId}:${ev.incidentId}` : `event:${ev.id}`;
     return this.db.transaction(() => {
       const existing = this.caseByKey(key);
       if (existing) return { case: existing, created: false };
       const id = this.newId();
       const at = this.now().toISOString();
+      const earlier = vehicle
+        ? (this.db.prepare('SELECT count(*) AS n FROM cases WHERE vehicle_id = ? AND opened_at >= ?').get(vehicle.id, vehicle.repeatSince ?? '') as { n: number }).n
+        : 0;
       this.db
-        .prepare('INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(id, key, ev.id, ev.deviceId, ev.kind, at);
+        .prepare('INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, vehicle_id, repeat_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(id, key, ev.id, ev.deviceId, ev.kind, at, vehicle?.id ?? null, earlier + 1);
       for (const kind of RESPONSE_KINDS) {
         const rid = this.newId();
         this.db.prepare("INSERT INTO responses (id, case_id, kind, state, updated_at) VALUES (?, ?, ?, 'pending', ?)").run(rid, id, kind, at);
@@ -86,6 +96,10 @@ export class CaseStore {
     return this.db.prepare(`${RESPONSE_SELECT} WHERE case_id = ? ORDER BY CASE kind WHEN 'onsite' THEN 0 WHEN 'village' THEN 1 ELSE 2 END`).all(caseId) as ResponseRow[];
   }
 
+  markReminded(responseId: string): void {
+    this.db.prepare('UPDATE responses SET reminded_at = ? WHERE id = ?').run(this.now().toISOString(), responseId);
+  }
+
   /** Responses that are not finished: what to resume after a restart. */
   unfinished(): ResponseRow[] {
     return this.db.prepare(`${RESPONSE_SELECT} WHERE state NOT IN ('done', 'waived') ORDER BY updated_at`).all() as ResponseRow[];
@@ -108,6 +122,7 @@ export class CaseStore {
   }
 }
 
-const CASE_SELECT = 'SELECT id, event_id AS eventId, device_id AS deviceId, kind, opened_at AS openedAt, closed_at AS closedAt, closed_by AS closedBy FROM cases';
+const CASE_SELECT =
+  'SELECT id, event_id AS eventId, device_id AS deviceId, kind, opened_at AS openedAt, closed_at AS closedAt, closed_by AS closedBy, vehicle_id AS vehicleId, repeat_count AS repeatCount FROM cases';
 const RESPONSE_SELECT =
-  'SELECT id, case_id AS caseId, kind, state, ack_deadline AS ackDeadline, updated_at AS updatedAt, actor, note FROM responses';
+  'SELECT id, case_id AS caseId, kind, state, ack_deadline AS ackDeadline, updated_at AS updatedAt, actor, note, reminded_at AS remindedAt FROM responses';

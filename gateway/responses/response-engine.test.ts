@@ -49,7 +49,7 @@ describe('ResponseEngine: one alarm, three responses', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function engine(villageStatus = 200) {
+  async function engine(villageStatus = 200, extra: Partial<ResponsesConfig['plans'][number]> = {}, lookupPlate?: (p: string) => { id: string } | undefined) {
     const village = await receiver(villageStatus);
     const police = await receiver();
     const chief = await receiver();
@@ -63,6 +63,7 @@ describe('ResponseEngine: one alarm, three responses', () => {
           onsite: { light: { mode: 'flash', periodMs: 300, durationS: 60 }, voice: { clip: 2, times: 2 }, confirmS: 30 },
           village: { channel: 'village', ackDeadlineS: 3600 },
           police: { channel: 'police', ackDeadlineS: 300, escalateTo: 'chief' },
+          ...extra,
         },
       ],
     };
@@ -80,6 +81,7 @@ describe('ResponseEngine: one alarm, three responses', () => {
         published.push(d.value);
       },
       newId,
+      lookupPlate,
       now: () => new Date(clock),
       tickMs: 20,
     });
@@ -154,6 +156,46 @@ describe('ResponseEngine: one alarm, three responses', () => {
     try {
       await until(() => states(c.id).every((s) => s.endsWith(':sent')), 3000);
       expect(police.got).toHaveLength(1);
+    } finally {
+      e.stop();
+    }
+  });
+
+  it('sends the grid worker in person on the third case of the same vehicle within 30 days', async () => {
+    const { e, village } = await engine(200, { repeat: { count: 3, withinDays: 30, action: 'visit in person; schedule an education session' } }, (p) =>
+      p === '鲁PAB123' ? { id: 'VP-鲁PAB123', owner: '张三' } : undefined,
+    );
+    const withPlate = () => ({ ...alarm(), data: { plate: '鲁PAB123' } });
+    for (let i = 0; i < 3; i++) {
+      await e.onAlarm(withPlate());
+      clock += 5 * 86_400_000;
+    }
+    expect(village.got.map((g) => (g.repeat as { count: number; inPerson: boolean }) ?? null)).toEqual([
+      { count: 1, inPerson: false },
+      { count: 2, inPerson: false },
+      { count: 3, inPerson: true, action: 'visit in person; schedule an education session' },
+    ]);
+    expect(village.got[2].vehicle).toEqual({ id: 'VP-鲁PAB123', owner: '张三' });
+    clock += 40 * 86_400_000;
+    await e.onAlarm(withPlate());
+    expect((village.got[3].repeat as { count: number }).count).toBe(1);
+  });
+
+  it('reminds an unacknowledged receiver on its interval with a fresh key each time, until acknowledged', async () => {
+    const { e, police } = await engine(200, { police: { channel: 'police', ackDeadlineS: 300, remindEveryS: 60 } });
+    e.start();
+    try {
+      const c = (await e.onAlarm(alarm()))!;
+      clock += 61_000;
+      await until(() => police.got.length === 2, 3000);
+      clock += 61_000;
+      await until(() => police.got.length === 3, 3000);
+      expect(police.got.map((g) => g.kind)).toEqual(['police', 'reminder', 'reminder']);
+      expect(new Set(police.got.map((g) => g.idempotencyKey)).size).toBe(3);
+      e.acknowledge(cases.responses(c.id)[2].id, 'officer-li');
+      clock += 61_000;
+      await new Promise((r) => setTimeout(r, 100));
+      expect(police.got).toHaveLength(3);
     } finally {
       e.stop();
     }

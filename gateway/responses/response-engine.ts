@@ -20,7 +20,7 @@ export interface ResponseEngineOptions {
   publish: (topic: string, payload: Buffer) => Promise<void>;
   newId: IdGenerator;
   /** The archive match for a recognised plate (owner, village, confidence), if any. */
-  lookupPlate?: (plate: string) => Record<string, unknown> | undefined;
+  lookupPlate?: (plate: string) => ({ id: string } & Record<string, unknown>) | undefined;
   now?: () => Date;
   tickMs?: number;
   logger?: Logger;
@@ -41,6 +41,7 @@ export class ResponseEngine extends EventEmitter {
   /** On-site command id → its response; the response is done when none of its commands is left. */
   private readonly awaiting = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly vehicles = new WeakMap<EventMessage, ({ id: string } & Record<string, unknown>) | undefined>();
 
   constructor(private readonly o: ResponseEngineOptions) {
     super();
@@ -60,8 +61,11 @@ export class ResponseEngine extends EventEmitter {
 
   /** An alarm came in: open its case (once per incident) and start the three responses. */
   async onAlarm(ev: EventMessage): Promise<CaseRow | undefined> {
-    if (ev.severity !== 'alarm' || !planFor(this.o.config, ev.kind)) return undefined;
-    const { case: c, created } = this.o.cases.open(ev);
+    const plan = ev.severity === 'alarm' ? planFor(this.o.config, ev.kind) : undefined;
+    if (!plan) return undefined;
+    const vehicle = this.vehicleOf(ev);
+    const since = plan.repeat ? new Date(this.now().getTime() - plan.repeat.withinDays * 86_400_000).toISOString() : undefined;
+    const { case: c, created } = this.o.cases.open(ev, vehicle && { id: vehicle.id, repeatSince: since });
     if (!created) return c;
     this.log?.info({ caseId: c.id, deviceId: ev.deviceId, kind: ev.kind }, 'case opened');
     this.emit('case', c);
@@ -140,11 +144,22 @@ export class ResponseEngine extends EventEmitter {
     else this.move(r.id, 'failed', SYSTEM, `${channel.name}: ${res.error}`);
   }
 
-  private notification(r: ResponseRow, c: CaseRow, kind: Notification['kind'], ackDeadline: string, ev?: EventMessage): Notification {
-    const plate = typeof ev?.data?.plate === 'string' ? ev.data.plate : undefined;
-    const vehicle = plate ? this.o.lookupPlate?.(plate) : undefined;
+  /** The archive match for the event's plate, looked up once per event. */
+  private vehicleOf(ev?: EventMessage): ({ id: string } & Record<string, unknown>) | undefined {
+    if (!ev) return undefined;
+    if (!this.vehicles.has(ev)) {
+      const plate = typeof ev.data?.plate === 'string' ? ev.data.plate : undefined;
+      this.vehicles.set(ev, plate ? this.o.lookupPlate?.(plate) : undefined);
+    }
+    return this.vehicles.get(ev);
+  }
+
+  private notification(r: ResponseRow, c: CaseRow, kind: Notification['kind'], ackDeadline: string, ev?: EventMessage, key = `${r.id}:${kind}`): Notification {
+    const vehicle = this.vehicleOf(ev);
+    const repeat = this.plan(r)?.plan.repeat;
+    const inPerson = repeat !== undefined && c.repeatCount >= repeat.count;
     return {
-      idempotencyKey: `${r.id}:${kind}`,
+      idempotencyKey: key,
       caseId: c.id,
       responseId: r.id,
       kind,
@@ -155,15 +170,24 @@ export class ResponseEngine extends EventEmitter {
         ackDeadline,
         event: ev ? { id: ev.id, ts: ev.ts, location: ev.location, data: ev.data, evidenceId: ev.evidenceId } : { id: c.eventId },
         ...(vehicle ? { vehicle } : {}),
+        ...(c.vehicleId ? { repeat: { count: c.repeatCount, inPerson, ...(inPerson && repeat?.action ? { action: repeat.action } : {}) } } : {}),
       },
     };
   }
 
-  /** Deadlines: an on-site box that never confirmed fails; an unacknowledged notification escalates. */
+  /**
+   * Deadlines: an on-site box that never confirmed fails; an unacknowledged notification is
+   * reminded every `remindEveryS`, and escalates at its deadline.
+   */
   private async tick(): Promise<void> {
+    const nowMs = this.now().getTime();
     const now = this.now().toISOString();
     for (const r of this.o.cases.unfinished()) {
-      if (r.state !== 'sent' || !r.ackDeadline || r.ackDeadline > now) continue;
+      if (r.state !== 'sent' || !r.ackDeadline) continue;
+      if (r.ackDeadline > now) {
+        await this.remind(r, nowMs);
+        continue;
+      }
       if (r.kind === 'onsite') {
         for (const [id, rid] of this.awaiting) if (rid === r.id) this.awaiting.delete(id);
         this.move(r.id, 'failed', SYSTEM, 'the box did not confirm in time');
@@ -179,5 +203,20 @@ export class ResponseEngine extends EventEmitter {
       }
       this.move(r.id, 'escalated', SYSTEM, note);
     }
+  }
+
+  private async remind(r: ResponseRow, nowMs: number): Promise<void> {
+    if (r.kind === 'onsite') return;
+    const p = this.plan(r);
+    const step = p && (r.kind === 'village' ? p.plan.village : p.plan.police);
+    const every = step?.remindEveryS;
+    if (!p || !step || !every) return;
+    const last = Date.parse(r.remindedAt ?? r.updatedAt);
+    if (nowMs - last < every * 1000) return;
+    const channel = this.o.channels.get(step.channel);
+    if (!channel) return;
+    this.o.cases.markReminded(r.id);
+    const res = await channel.send(this.notification(r, p.c, 'reminder', r.ackDeadline!, undefined, `${r.id}:reminder:${nowMs}`));
+    this.log?.info({ responseId: r.id, ok: res.ok }, 'reminder sent');
   }
 }

@@ -25,8 +25,21 @@ export const ResponsePlan = Type.Object(
       },
       { additionalProperties: false },
     ),
-    village: Type.Object({ channel: ChannelRef, ackDeadlineS: Type.Number({ minimum: 1 }), escalateTo: Type.Optional(ChannelRef) }, { additionalProperties: false }),
-    police: Type.Object({ channel: ChannelRef, ackDeadlineS: Type.Number({ minimum: 1 }), escalateTo: Type.Optional(ChannelRef) }, { additionalProperties: false }),
+    village: Type.Object(
+      { channel: ChannelRef, ackDeadlineS: Type.Number({ minimum: 1 }), escalateTo: Type.Optional(ChannelRef), remindEveryS: Type.Optional(Type.Number({ minimum: 1 })) },
+      { additionalProperties: false },
+    ),
+    police: Type.Object(
+      { channel: ChannelRef, ackDeadlineS: Type.Number({ minimum: 1 }), escalateTo: Type.Optional(ChannelRef), remindEveryS: Type.Optional(Type.Number({ minimum: 1 })) },
+      { additionalProperties: false },
+    ),
+    /** Repeat offenders: the Nth case of the same vehicle within the window sends the grid worker in person. */
+    repeat: Type.Optional(
+      Type.Object(
+        { count: Type.Integer({ minimum: 2 }), withinDays: Type.Number({ minimum: 1 }), action: Type.Optional(Type.String({ description: 'what the village notification asks for' })) },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -81,6 +81,10 @@ const MIGRATIONS = [
      created_at TEXT NOT NULL, updated_at TEXT NOT NULL
    );
    CREATE INDEX vehicles_village ON vehicles (village);`,
+  `ALTER TABLE cases ADD COLUMN vehicle_id TEXT;
+   ALTER TABLE cases ADD COLUMN repeat_count INTEGER NOT NULL DEFAULT 1;
+   ALTER TABLE responses ADD COLUMN reminded_at TEXT;
+   CREATE INDEX cases_vehicle ON cases (vehicle_id, opened_at);`,
 ];
 
 /** The gateway's SQLite database in dataDir (WAL, foreign keys on), migrated to the current schema. */
