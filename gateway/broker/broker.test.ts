@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
+import { createIdGenerator } from '../../protocols/index.ts';
+const newId = createIdGenerator();
 import { until } from '../../sim/testing/until.ts';
 import { Gateway } from '../gateway.ts';
 
@@ -92,6 +94,30 @@ describe('embedded broker: credentials and topic ACLs, with mosquitto clients', 
 });
 
 describe('embedded broker persistence', () => {
+  it('loses no QoS 1 report when many boxes publish at once (intake stores every one)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-gw-'));
+    const gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
+    try {
+      const ids = Array.from({ length: 20 }, (_, i) => `box-c${i}`);
+      for (const id of ids) await gw.credentials.addDevice(id, `${id}-secret`);
+      await gw.start();
+      const clients = await Promise.all(ids.map((id) => mqtt.connectAsync(`mqtt://127.0.0.1:${gw.broker!.port}`, { clientId: id, username: id, password: `${id}-secret`, clean: false })));
+      const n = 50;
+      await Promise.all(
+        clients.flatMap((c, k) =>
+          Array.from({ length: n }, (_, i) =>
+            c.publishAsync(`rw/v1/${ids[k]}/event/presence`, JSON.stringify({ v: 1, id: newId(), deviceId: ids[k], ts: new Date().toISOString(), kind: 'presence', severity: 'info', source: 'sensor', data: { i } }), { qos: 1 }),
+          ),
+        ),
+      );
+      await until(() => gw.intake!.stats.stored === ids.length * n, 5000, `${ids.length * n} stored`);
+      await Promise.all(clients.map((c) => c.endAsync()));
+    } finally {
+      await gw.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('delivers a retained birth followed at once by another publish (aedes 1.2 + LevelDB race)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-gw-'));
     const gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });

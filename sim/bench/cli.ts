@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { emit } from './report.ts';
 import { runEdgeBench } from './edge-bench.ts';
+import { runGatewayBench } from './gateway-bench.ts';
 import { runHwBench } from './hw-bench.ts';
 
 export function registerBenchCli(program: Command, logger: (cmd: Command) => Logger): void {
@@ -29,6 +30,19 @@ export function registerBenchCli(program: Command, logger: (cmd: Command) => Log
     .action(async (o: { triggers: string; appends: string; resend: string }, cmd: Command) => {
       const log = logger(cmd);
       const lines = await runEdgeBench({ triggers: Number(o.triggers), appends: Number(o.appends), resend: Number(o.resend), onProgress: (m) => log.info(m) });
+      for (const l of lines) emit(l);
+    });
+
+  bench
+    .command('gateway')
+    .description('alarm published → all three responses sent (steady rate), sustained persisted alarms/s (burst), RSS')
+    .option('--rate <n>', 'alarms per second for the latency run', '200')
+    .option('--seconds <n>', 'length of the latency run', '10')
+    .option('--burst <n>', 'alarms in the throughput burst', '3000')
+    .option('--devices <n>', 'simulated devices publishing', '20')
+    .action(async (o: { rate: string; seconds: string; burst: string; devices: string }, cmd: Command) => {
+      const log = logger(cmd);
+      const lines = await runGatewayBench({ rate: Number(o.rate), seconds: Number(o.seconds), burst: Number(o.burst), devices: Number(o.devices), onProgress: (m) => log.info(m) });
       for (const l of lines) emit(l);
     });
 }

@@ -140,6 +140,15 @@ describe('roadwarden CLI, as a newcomer uses it', () => {
     for (const l of lines.slice(1)) expect(l.value as number).toBeGreaterThan(0);
   });
 
+  it('`bench gateway` prints its metrics as bench JSON lines', async () => {
+    const r = await run(['bench', 'gateway', '--rate', '20', '--seconds', '1', '--burst', '50', '--devices', '4']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.metric)).toEqual(['ingest_to_dispatch_ms', 'alarms_per_s', 'rss_mb']);
+    expect(lines[0]).toMatchObject({ bench: 'gateway', unit: 'ms', n: 20 });
+    expect(lines[1].value as number).toBeGreaterThan(0);
+  });
+
   it('`edge --check-config` accepts the example and names what is wrong in a bad one', async () => {
     const example = fileURLToPath(new URL('../../examples/edge.yaml', import.meta.url));
     const ok = await new Promise<Run>((resolve) => {
@@ -188,7 +197,7 @@ describe('roadwarden CLI, as a newcomer uses it', () => {
   });
 
   it('every command has --help', async () => {
-    for (const cmd of [[], ['hw'], ['hw', 'list'], ['hw', 'test'], ['sim'], ['sim', 'hw'], ['bench'], ['bench', 'hw'], ['bench', 'edge'], ['edge'], ['gateway'], ['gateway', 'device', 'add'], ['gateway', 'user', 'add'], ['gateway', 'token', 'add'], ['gateway', 'archive', 'import'], ['sim', 'story'], ['demo']]) {
+    for (const cmd of [[], ['hw'], ['hw', 'list'], ['hw', 'test'], ['sim'], ['sim', 'hw'], ['bench'], ['bench', 'hw'], ['bench', 'edge'], ['bench', 'gateway'], ['edge'], ['gateway'], ['gateway', 'device', 'add'], ['gateway', 'user', 'add'], ['gateway', 'token', 'add'], ['gateway', 'archive', 'import'], ['sim', 'story'], ['demo']]) {
       const r = await run([...cmd, '--help']);
       expect(r.code, cmd.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/Usage: roadwarden/);

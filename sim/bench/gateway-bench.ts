@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { Gateway, type ResponseRow } from '../../gateway/index.ts';
+import { createIdGenerator, encodeMessage, topics, type EventMessage } from '../../protocols/index.ts';
+import { until } from '../testing/until.ts';
+import { rssMb, summary, value, type BenchLine } from './report.ts';
+
+export interface GatewayBenchOptions {
+  rate?: number;
+  seconds?: number;
+  burst?: number;
+  devices?: number;
+  onProgress?: (m: string) => void;
+}
+
+const newId = createIdGenerator();
+
+async function receiver(): Promise<{ server: Server; url: string }> {
+  const server = createServer(async (req, res) => {
+    for await (const _ of req);
+    res.writeHead(200).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+}
+
+/**
+ * The gateway under alarm load over real MQTT: devices publish alarms, intake validates and
+ * stores them, the engine opens cases and sends village and police webhooks to a local receiver.
+ */
+export async function runGatewayBench(o: GatewayBenchOptions = {}): Promise<BenchLine[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-bench-gw-'));
+  const hook = await receiver();
+  const secret = 'bench-secret-bench-secret';
+  const gw = new Gateway({
+    dataDir: dir,
+    mqttPort: 0,
+    httpPort: 0,
+    config: {
+      responses: {
+        channels: { v: { type: 'webhook', url: hook.url, secret }, p: { type: 'webhook', url: hook.url, secret } },
+        plans: [{ kinds: ['tricycle_passengers'], onsite: { voice: { clip: 2 } }, village: { channel: 'v', ackDeadlineS: 3600 }, police: { channel: 'p', ackDeadlineS: 3600 } }],
+      },
+    },
+  });
+  const ids = Array.from({ length: o.devices ?? 20 }, (_, i) => `bench-${String(i).padStart(4, '0')}`);
+  for (const id of ids) await gw.credentials.addDevice(id, `${id}-password`);
+  await gw.start();
+  const clients: MqttClient[] = await Promise.all(
+    ids.map((id) => mqtt.connectAsync(`mqtt://127.0.0.1:${gw.broker!.port}`, { clientId: id, username: id, password: `${id}-password`, clean: false })),
+  );
+  // When each case has all three responses sent.
+  const publishedAt = new Map<string, number>();
+  const sentAt = new Map<string, number>();
+  const sentCount = new Map<string, number>();
+  gw.responses!.on('change', (r: ResponseRow) => {
+    if (r.state !== 'sent') return;
+    const n = (sentCount.get(r.caseId) ?? 0) + 1;
+    sentCount.set(r.caseId, n);
+    if (n === 3) sentAt.set(r.caseId, performance.now());
+  });
+  const publish = (i: number) => {
+    const c = clients[i % clients.length];
+    const deviceId = ids[i % ids.length];
+    const ev: EventMessage = { v: 1, id: newId(), deviceId, ts: new Date().toISOString(), kind: 'tricycle_passengers', severity: 'alarm', source: 'vision', data: { i } };
+    publishedAt.set(ev.id, performance.now());
+    return c.publishAsync(topics.event(deviceId, ev.kind), encodeMessage('event', ev), { qos: 1 });
+  };
+  const caseEvent = () => new Map((gw.db.prepare('SELECT id, event_id AS e FROM cases').all() as Array<{ id: string; e: string }>).map((r) => [r.id, r.e]));
+  try {
+    // 1. Latency at a steady rate.
+    const rate = o.rate ?? 200;
+    const total = rate * (o.seconds ?? 10);
+    const t0 = performance.now();
+    for (let i = 0; i < total; i++) {
+      const due = t0 + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      void publish(i);
+      if (i % rate === rate - 1) o.onProgress?.(`steady load: ${i + 1}/${total} alarms`);
+    }
+    await until(() => sentAt.size >= total, 60_000, 'all cases dispatched');
+    const events = caseEvent();
+    const lat = [...sentAt].map(([caseId, t]) => t - publishedAt.get(events.get(caseId)!)!);
+    const lines = [summary('gateway', 'ingest_to_dispatch_ms', 'ms', lat, { rate_per_s: rate, devices: ids.length, responses: 'onsite command + 2 signed webhooks' })];
+
+    // 2. Sustained maximum: a burst, counted until every alarm is persisted as a case.
+    const burst = o.burst ?? 3000;
+    const before = (gw.db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n;
+    const b0 = performance.now();
+    const pubs: Promise<unknown>[] = [];
+    for (let i = 0; i < burst; i++) pubs.push(publish(total + i));
+    await Promise.all(pubs);
+    await until(() => (gw.db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n >= before + burst, 120_000, 'burst persisted');
+    lines.push(value('gateway', 'alarms_per_s', 'alarms/s', burst / ((performance.now() - b0) / 1000), { n: burst, persisted: 'event + case + 3 responses in SQLite' }));
+    lines.push(value('gateway', 'rss_mb', 'MB', rssMb()));
+    return lines;
+  } finally {
+    await Promise.all(clients.map((c) => c.endAsync()));
+    await gw.stop();
+    hook.server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
