@@ -45,6 +45,8 @@ export class HardwareSimulator {
   board?: SerialSim<VirtualFirmataBoard> & { pin: number };
   camera?: VirtualCamera;
   readonly endpoints: SimEndpoints = {};
+  /** Driver-side tty of each serial device, for configs that take a bare port path. */
+  readonly ttys: { light?: string; speaker?: string; sensor?: string } = {};
   private readonly log: Logger | undefined;
 
   constructor(private readonly opts: HwSimOptions) {
@@ -58,14 +60,16 @@ export class HardwareSimulator {
       const device = new VirtualModbusLight({ unit: l.unit ?? SERIAL_DEFAULTS.modbusUnit, channels: l.channels ?? 4 });
       this.light = await this.serve('light', device, l.tty, l.baudRate ?? SERIAL_DEFAULTS.modbusBaud);
       const q = device.unit !== SERIAL_DEFAULTS.modbusUnit ? `?unit=${device.unit}&channels=${device.coils.length}` : `?channels=${device.coils.length}`;
-      this.endpoints.light = `modbus:${this.path(this.light, l.tty)}${q}`;
+      this.ttys.light = this.path(this.light, l.tty);
+      this.endpoints.light = `modbus:${this.ttys.light}${q}`;
       device.on('coils', (c: { coils: boolean[] }) => this.log?.debug({ device: 'light', coils: c.coils.map((b) => (b ? '●' : '○')).join('') }, 'light outputs'));
     }
     if (o.speaker !== false) {
       const s = o.speaker ?? {};
       const device = new VirtualMp3Module();
       this.speaker = await this.serve('speaker', device, s.tty, s.baudRate ?? SERIAL_DEFAULTS.mp3Baud);
-      this.endpoints.speaker = `mp3:${this.path(this.speaker, s.tty)}`;
+      this.ttys.speaker = this.path(this.speaker, s.tty);
+      this.endpoints.speaker = `mp3:${this.ttys.speaker}`;
       device.on('play', (p: { track: number; volume: number }) => this.log?.info({ device: 'speaker', track: p.track, volume: p.volume }, 'speaker plays clip'));
     }
     if (o.sensor !== false) {
@@ -73,7 +77,8 @@ export class HardwareSimulator {
       const device = new VirtualFirmataBoard();
       const sim = await this.serve('sensor', device, s.tty, s.baudRate ?? SERIAL_DEFAULTS.firmataBaud);
       this.board = { ...sim, pin: s.pin ?? 2 };
-      this.endpoints.sensor = `firmata:${this.path(sim, s.tty)}?pin=${this.board.pin}`;
+      this.ttys.sensor = this.path(sim, s.tty);
+      this.endpoints.sensor = `firmata:${this.ttys.sensor}?pin=${this.board.pin}`;
     }
     if (o.camera !== false) {
       const c = o.camera ?? {};

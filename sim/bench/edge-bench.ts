@@ -24,17 +24,16 @@ const eventPayload = (deviceId: string): { id: string; payload: Buffer } => {
 /** Presence input on the Firmata board → first byte of the light's Modbus request, while telemetry flows. */
 async function benchTriggerToLight(dir: string, n: number, progress?: (m: string) => void): Promise<BenchLine> {
   const sim = new HardwareSimulator({ pty: true, ptyDir: join(dir, 'tty'), camera: false });
-  const ep = await sim.start();
+  await sim.start();
   const broker = await startTestBroker();
-  const port = (spec: string) => spec.split(':')[1].split('?')[0];
   const agent = new EdgeAgent({
     config: {
       device: { id: 'bench-box' },
       gateway: { url: broker.url },
       hardware: {
-        light: { type: 'modbus', port: port(ep.light!), channels: 4 },
-        speaker: { type: 'mp3', port: port(ep.speaker!) },
-        sensors: [{ name: 'approach', type: 'firmata', port: port(ep.sensor!), pin: 2, debounceMs: 0 }],
+        light: { type: 'modbus', port: sim.ttys.light!, channels: 4 },
+        speaker: { type: 'mp3', port: sim.ttys.speaker! },
+        sensors: [{ name: 'approach', type: 'firmata', port: sim.ttys.sensor!, pin: 2, debounceMs: 0 }],
       },
       rules: [{ name: 'warn', trigger: { sensor: 'approach' }, light: { mode: 'flash', periodMs: 1000 }, cooldownS: 0, report: { kind: 'presence', severity: 'info' } }],
       telemetry: { intervalS: 3600 },

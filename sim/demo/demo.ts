@@ -110,15 +110,14 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
   const agents: EdgeAgent[] = [];
   for (const b of BOXES) {
     const sim = new HardwareSimulator({ pty: true, ptyDir: join(dir, 'tty', b.id), camera: false, sensor: false });
-    const ep = await sim.start();
+    await sim.start();
     sims.push(sim);
-    const port = (s: string) => s.split(':')[1].split('?')[0];
     const agent = new EdgeAgent({
       logger: o.logger,
       config: {
         device: { id: b.id, name: b.place, location: { lat: b.lat, lon: b.lon } },
         gateway: { url: `mqtt://127.0.0.1:${gateway.broker!.port}`, username: b.id, password: passwords[b.id] },
-        hardware: { light: { type: 'modbus', port: port(ep.light!), channels: 4 }, speaker: { type: 'mp3', port: port(ep.speaker!) } },
+        hardware: { light: { type: 'modbus', port: sim.ttys.light!, channels: 4 }, speaker: { type: 'mp3', port: sim.ttys.speaker! } },
         rules: [
           {
             name: 'tricycle_passengers',

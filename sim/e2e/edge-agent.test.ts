@@ -28,7 +28,7 @@ describe('edge agent end to end: aedes over TCP, simulated hardware over ptys', 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rw-e2e-'));
     sim = new HardwareSimulator({ pty: true, ptyDir: join(dir, 'tty'), camera: false });
-    const ep = await sim.start();
+    await sim.start();
     broker = await startTestBroker();
     watcher = await mqtt.connectAsync(broker.url, { clientId: 'county-watcher' });
     watcher.on('message', (topic, payload) => seen.push({ topic, payload: payload.toString() }));
@@ -39,9 +39,9 @@ describe('edge agent end to end: aedes over TCP, simulated hardware over ptys', 
       device: { id: DEVICE, location: { lat: 36.45, lon: 115.98 } },
       gateway: { url: broker.url },
       hardware: {
-        light: { type: 'modbus', port: ep.light!.split(':')[1].split('?')[0], channels: 4 },
-        speaker: { type: 'mp3', port: ep.speaker!.split(':')[1] },
-        sensors: [{ name: 'approach', type: 'firmata', port: ep.sensor!.split(':')[1].split('?')[0], pin: 2, debounceMs: 20 }],
+        light: { type: 'modbus', port: sim.ttys.light!, channels: 4 },
+        speaker: { type: 'mp3', port: sim.ttys.speaker! },
+        sensors: [{ name: 'approach', type: 'firmata', port: sim.ttys.sensor!, pin: 2, debounceMs: 20 }],
       },
       rules: [
         {

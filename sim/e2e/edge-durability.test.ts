@@ -42,7 +42,7 @@ describe('durability: events queued with the broker down survive kill -9 and arr
 
   it('counts every event exactly once after SIGKILL and restart', async () => {
     sim = new HardwareSimulator({ pty: true, ptyDir: join(dir, 'tty'), camera: false, speaker: false });
-    const ep = await sim.start();
+    await sim.start();
     const probe = await startTestBroker();
     const port = probe.port;
     await probe.close();
@@ -52,8 +52,8 @@ describe('durability: events queued with the broker down survive kill -9 and arr
       `device: { id: ${DEVICE} }
 gateway: { url: "mqtt://127.0.0.1:${port}" }
 hardware:
-  light: { type: modbus, port: ${ep.light!.split(':')[1].split('?')[0]}, channels: 4 }
-  sensors: [{ name: approach, type: firmata, port: ${ep.sensor!.split(':')[1].split('?')[0]}, pin: 2, debounceMs: 10 }]
+  light: { type: modbus, port: ${sim.ttys.light}, channels: 4 }
+  sensors: [{ name: approach, type: firmata, port: ${sim.ttys.sensor}, pin: 2, debounceMs: 10 }]
 rules:
   - name: count_vehicles
     trigger: { sensor: approach }

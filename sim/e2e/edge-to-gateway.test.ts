@@ -23,18 +23,17 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
 
   beforeAll(async () => {
     sim = new HardwareSimulator({ pty: true, ptyDir: join(dir, 'tty'), camera: false, speaker: false });
-    const ep = await sim.start();
+    await sim.start();
     gw = new Gateway({ dataDir: join(dir, 'gw'), mqttPort: 0, httpPort: 0 });
     await gw.credentials.addDevice(DEVICE, PASSWORD);
     await gw.start();
-    const port = (s: string) => s.split(':')[1].split('?')[0];
     agent = new EdgeAgent({
       config: {
         device: { id: DEVICE },
         gateway: { url: `mqtt://127.0.0.1:${gw.broker!.port}`, username: DEVICE, password: PASSWORD },
         hardware: {
-          light: { type: 'modbus', port: port(ep.light!), channels: 4 },
-          sensors: [{ name: 'approach', type: 'firmata', port: port(ep.sensor!), pin: 2, debounceMs: 10 }],
+          light: { type: 'modbus', port: sim.ttys.light!, channels: 4 },
+          sensors: [{ name: 'approach', type: 'firmata', port: sim.ttys.sensor!, pin: 2, debounceMs: 10 }],
         },
         rules: [{ name: 'warn', trigger: { sensor: 'approach' }, light: { mode: 'flash', durationS: 1 }, report: { kind: 'presence', severity: 'info' } }],
         telemetry: { intervalS: 3600 },

@@ -37,7 +37,7 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
     village = await receiver();
     police = await receiver();
     sim = new HardwareSimulator({ pty: true, ptyDir: join(dir, 'tty'), camera: false, sensor: false });
-    const ep = await sim.start();
+    await sim.start();
     gw = new Gateway({
       dataDir: join(dir, 'gw'),
       mqttPort: 0,
@@ -59,12 +59,11 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
     await gw.credentials.addDevice(DEVICE, PASSWORD);
     gw.archive.importCsv('plate,class,owner_name,village\n鲁PAB123,tricycle,张三,李庄\n', true);
     await gw.start();
-    const port = (s: string) => s.split(':')[1].split('?')[0];
     agent = new EdgeAgent({
       config: {
         device: { id: DEVICE },
         gateway: { url: `mqtt://127.0.0.1:${gw.broker!.port}`, username: DEVICE, password: PASSWORD },
-        hardware: { light: { type: 'modbus', port: port(ep.light!), channels: 4 }, speaker: { type: 'mp3', port: port(ep.speaker!) } },
+        hardware: { light: { type: 'modbus', port: sim.ttys.light!, channels: 4 }, speaker: { type: 'mp3', port: sim.ttys.speaker! } },
         rules: [{ name: 'tricycle', trigger: { event: 'tricycle_passengers' }, light: { mode: 'flash', periodMs: 300, durationS: 2 }, voice: { clip: 2 }, report: { kind: 'tricycle_passengers', severity: 'alarm' } }],
         telemetry: { intervalS: 3600 },
         dataDir: join(dir, 'edge'),
