@@ -84,7 +84,7 @@ export class EdgeAgent {
     mkdirSync(this.dataDir, { recursive: true });
     this.factory = new DeviceFactory({ logger: this.log, binding: o.binding });
     const hw = c.hardware;
-    if (hw.light) this.light = this.factory.light(hw.light.type === 'modbus' ? { ...hw.light, channels: hw.light.channels } : hw.light);
+    if (hw.light) this.light = this.factory.light(hw.light);
     if (hw.speaker) this.speaker = this.factory.speaker(hw.speaker);
     for (const s of hw.sensors ?? []) this.sensors.set(s.name, this.factory.sensor(s, `sensor_${s.name}`));
     if (hw.camera) this.camera = this.factory.camera(hw.camera);
@@ -134,11 +134,10 @@ export class EdgeAgent {
     this.link.on('command', (name: string, payload: Buffer) => void this.onCommand(name, payload));
     this.link.on('config', (payload: Buffer) => this.onDesiredConfig(payload));
     this.link.on('connected', () => this.sendTelemetry());
-    for (const h of this.healthStates()) h.on('change', () => this.telemetrySoon());
+    for (const d of this.devices()) d.health.on('change', () => this.telemetrySoon());
     this.link.start();
     // Each device starts on its own: one that is absent must not hold up the others.
-    const devices: Array<{ start(): Promise<void> }> = [this.light, this.speaker, ...this.sensors.values(), this.camera].filter((d) => d !== undefined);
-    await Promise.all(devices.map((d) => d.start().catch((e: Error) => this.log?.warn({ err: e.message }, 'device did not start; it will be retried'))));
+    await Promise.all(this.devices().map((d) => d.start().catch((e: Error) => this.log?.warn({ err: e.message }, 'device did not start; it will be retried'))));
     const volume = this.o.config.hardware.speaker?.volume;
     if (volume !== undefined) await this.speaker?.setVolume(volume).catch(() => undefined);
     this.scheduler.start();
@@ -152,8 +151,7 @@ export class EdgeAgent {
     clearTimeout(this.changeTimer);
     this.scheduler.stop();
     await this.link.stop();
-    const devices: Array<{ stop(): Promise<void> }> = [this.light, this.speaker, ...this.sensors.values(), this.camera].filter((d) => d !== undefined);
-    await Promise.all(devices.map((d) => d.stop().catch(() => undefined)));
+    await Promise.all(this.devices().map((d) => d.stop().catch(() => undefined)));
     await this.factory.stop();
     this.outbox.close();
   }
@@ -172,7 +170,7 @@ export class EdgeAgent {
 
   sendTelemetry(): void {
     const drivers = Object.fromEntries(
-      [this.light, this.speaker, ...this.sensors.values(), this.camera].filter((d) => d !== undefined).map((d) => [d.name, d.health.value]),
+      this.devices().map((d) => [d.name, d.health.value]),
     );
     const msg = this.telemetry.build({ drivers, outbox: this.outbox.stats(), configVersion: this.configVersion, authRefused: this.link.refused });
     this.enqueue('telemetry', topics.telemetry(this.deviceId), msg, 'telemetry');
@@ -223,8 +221,9 @@ export class EdgeAgent {
     this.sendTelemetry();
   }
 
-  private healthStates(): HealthState[] {
-    return [this.light, this.speaker, ...this.sensors.values(), this.camera].filter((d) => d !== undefined).map((d) => d.health);
+  /** Every device this box has, in a fixed order. */
+  private devices(): Array<{ name: string; health: HealthState; start(): Promise<void>; stop(): Promise<void> }> {
+    return [this.light, this.speaker, ...this.sensors.values(), this.camera].filter((d) => d !== undefined);
   }
 
   private telemetrySoon(): void {

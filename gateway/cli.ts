@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { loadYamlConfig } from '../protocols/index.ts';
@@ -18,11 +19,11 @@ const port = (v: string) => {
   return n;
 };
 
-/** Credentials are managed straight in the database, so they work with the gateway stopped too. */
-async function withCredentials<T>(dataDir: string, fn: (c: CredentialStore) => Promise<T> | T): Promise<T> {
+/** Admin commands work straight in the database, so they work with the gateway stopped too. */
+async function withDatabase<T>(dataDir: string, fn: (db: Database.Database) => Promise<T> | T): Promise<T> {
   const db = openDatabase(dataDir);
   try {
-    return await fn(new CredentialStore(db));
+    return await fn(db);
   } finally {
     db.close();
   }
@@ -65,13 +66,10 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
     .option('--lon <lon>', 'longitude, WGS-84', Number)
     .option('--data-dir <dir>', 'gateway data dir', GATEWAY_DEFAULTS.dataDir)
     .action(async (o: { id: string; password: string; dataDir: string } & Omit<DeviceMeta, 'id'>) => {
-      const db = openDatabase(o.dataDir);
-      try {
+      await withDatabase(o.dataDir, async (db) => {
         await new CredentialStore(db).addDevice(o.id, o.password);
         new Registry(db).upsert({ id: o.id, name: o.name, road: o.road, crossing: o.crossing, township: o.township, village: o.village, lat: o.lat, lon: o.lon });
-      } finally {
-        db.close();
-      }
+      });
       process.stdout.write(`device ${o.id} added\n`);
     });
   device
@@ -80,17 +78,14 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
     .option('--data-dir <dir>', 'gateway data dir', GATEWAY_DEFAULTS.dataDir)
     .option('--json', 'one JSON object per line')
     .action(async (o: { dataDir: string; json?: boolean }) => {
-      const db = openDatabase(o.dataDir);
-      try {
+      await withDatabase(o.dataDir, (db) => {
         const places = new Map(new Registry(db).list().map((d) => [d.id, d]));
         for (const r of new CredentialStore(db).list()) {
           const d = places.get(r.username);
           const row = { ...r, ...(d ? { name: d.name, village: d.village, state: d.state, lastSeen: d.lastSeen } : {}) };
           process.stdout.write(o.json ? `${JSON.stringify(row)}\n` : `${r.username}\t${r.kind}\t${r.role}\t${d?.name ?? ''}\t${d?.state ?? ''}\n`);
         }
-      } finally {
-        db.close();
-      }
+      });
     });
   device
     .command('remove')
@@ -98,7 +93,7 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
     .requiredOption('--id <id>', 'device id')
     .option('--data-dir <dir>', 'gateway data dir', GATEWAY_DEFAULTS.dataDir)
     .action(async (o: { id: string; dataDir: string }) => {
-      const removed = await withCredentials(o.dataDir, (c) => c.remove(o.id));
+      const removed = await withDatabase(o.dataDir, (db) => new CredentialStore(db).remove(o.id));
       if (!removed) throw new Error(`no device ${o.id}`);
       process.stdout.write(`device ${o.id} removed\n`);
     });
@@ -110,9 +105,8 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
     .option('--commit', 'write it (only when every row is valid)')
     .option('--data-dir <dir>', 'gateway data dir', GATEWAY_DEFAULTS.dataDir)
     .option('--json', 'print the report as JSON')
-    .action((file: string, o: { commit?: boolean; dataDir: string; json?: boolean }) => {
-      const db = openDatabase(o.dataDir);
-      try {
+    .action(async (file: string, o: { commit?: boolean; dataDir: string; json?: boolean }) => {
+      await withDatabase(o.dataDir, (db) => {
         const r = new Archive(db).importCsv(readFileSync(file, 'utf8'), o.commit === true);
         if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
         else {
@@ -122,9 +116,7 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
           );
         }
         if (r.problems.length) process.exitCode = 1;
-      } finally {
-        db.close();
-      }
+      });
     });
 
   gw.command('token')
@@ -134,14 +126,9 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
     .requiredOption('--name <name>', 'who or what uses it')
     .requiredOption('--role <role>', ROLES.join(' | '))
     .option('--data-dir <dir>', 'gateway data dir', GATEWAY_DEFAULTS.dataDir)
-    .action((o: { name: string; role: string; dataDir: string }) => {
+    .action(async (o: { name: string; role: string; dataDir: string }) => {
       if (!ROLES.includes(o.role as OperatorRole)) throw new Error(`role "${o.role}" is unknown (${ROLES.join(', ')})`);
-      const db = openDatabase(o.dataDir);
-      try {
-        process.stdout.write(`${new ApiTokens(db).issue(o.name, o.role as OperatorRole)}\n`);
-      } finally {
-        db.close();
-      }
+      await withDatabase(o.dataDir, (db) => process.stdout.write(`${new ApiTokens(db).issue(o.name, o.role as OperatorRole)}\n`));
     });
 
   gw.command('user')
@@ -154,7 +141,7 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
     .option('--data-dir <dir>', 'gateway data dir', GATEWAY_DEFAULTS.dataDir)
     .action(async (o: { name: string; password: string; role: string; dataDir: string }) => {
       if (!ROLES.includes(o.role as OperatorRole)) throw new Error(`role "${o.role}" is unknown (${ROLES.join(', ')})`);
-      await withCredentials(o.dataDir, (c) => c.addOperator(o.name, o.password, o.role as OperatorRole));
+      await withDatabase(o.dataDir, (db) => new CredentialStore(db).addOperator(o.name, o.password, o.role as OperatorRole));
       process.stdout.write(`operator ${o.name} (${o.role}) added\n`);
     });
 }

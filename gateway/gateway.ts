@@ -56,7 +56,7 @@ export class Gateway {
     this.dataDir = o.dataDir ?? c.dataDir ?? GATEWAY_DEFAULTS.dataDir;
     this.db = openDatabase(this.dataDir);
     this.credentials = new CredentialStore(this.db);
-    this.cases = new CaseStore(this.db, createIdGenerator());
+    this.cases = new CaseStore(this.db, this.newId);
     this.tokens = new ApiTokens(this.db);
     this.registry = new Registry(this.db);
     this.archive = new Archive(this.db);
@@ -96,7 +96,7 @@ export class Gateway {
         const m = this.archive.lookup(plate);
         return m && { plate: m.plate, confidence: m.confidence, match: m.reason, id: m.vehicle.id, class: m.vehicle.class, owner: m.vehicle.ownerName, village: m.vehicle.village, township: m.vehicle.township };
       };
-      const engine = new ResponseEngine({ config: rc, cases: this.cases, channels, publish: (t, p) => intake.publish(t, p), newId: createIdGenerator(), lookupPlate, logger: this.log });
+      const engine = new ResponseEngine({ config: rc, cases: this.cases, channels, publish: (t, p) => intake.publish(t, p), newId: this.newId, lookupPlate, logger: this.log });
       intake.on('event', (ev) => void engine.onAlarm(ev).catch((e: Error) => this.log?.error({ err: e.message, eventId: ev.id }, 'could not open a case')));
       intake.on('command_result', (r) => engine.onCommandResult(r));
       engine.start();

@@ -1,7 +1,6 @@
 /** Machine codes a driver reports; telemetry and self-tests show them to people. */
 export type HardwareErrorCode =
   | 'port_closed'
-  | 'port_open_failed'
   | 'no_reply'
   | 'crc_error'
   | 'bad_reply'

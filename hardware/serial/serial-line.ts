@@ -115,7 +115,6 @@ export class SerialLine extends EventEmitter {
         if (err) {
           this.log?.debug({ err: err.message }, 'serial port open failed');
           this.scheduleReopen();
-          this.emit('open_failed', new HardwareError('port_open_failed', `cannot open ${this.path}: ${err.message}`, this.path));
           return resolve();
         }
         this.delay = this.opts.reconnectMinMs;

@@ -14,7 +14,6 @@ export interface DemoOptions {
   once?: boolean;
   mqttPort?: number;
   httpPort?: number;
-  dataDir?: string;
   logger?: Logger;
   say?: (line: string) => void;
 }
@@ -62,7 +61,8 @@ async function freePort(wanted: number): Promise<number> {
 export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
   const say = o.say ?? ((l: string) => process.stdout.write(`${l}\n`));
   const started = performance.now();
-  const dir = o.once || !o.dataDir ? mkdtempSync(join(tmpdir(), 'rw-demo-')) : o.dataDir;
+  // A fresh data dir each time: the demo's story starts from an empty county.
+  const dir = mkdtempSync(join(tmpdir(), 'rw-demo-'));
   const secret = randomBytes(24).toString('base64url');
   const tokens: Record<string, string> = {};
   let api = '';
@@ -165,7 +165,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
     for (const s of sims) await s.stop();
     await village.stop();
     await police.stop();
-    if (o.once || !o.dataDir) rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   };
   return { summary, gateway, adminToken, stop };
 }
