@@ -16,6 +16,7 @@ import { CaseStore } from './responses/case-store.ts';
 import type { Channel } from './responses/channels/channel.ts';
 import { WebhookChannel } from './responses/channels/webhook-channel.ts';
 import { ResponseEngine } from './responses/response-engine.ts';
+import { Deliveries } from './responses/deliveries.ts';
 import { createIdGenerator, encodeMessage, topics } from '../protocols/index.ts';
 import { openDatabase } from './store/database.ts';
 
@@ -92,11 +93,14 @@ export class Gateway {
       const channels = new Map<string, Channel>(
         Object.entries(rc.channels).map(([name, c]) => [name, new WebhookChannel({ name, url: c.url, secret: c.secret, timeoutMs: c.timeoutMs, attempts: c.attempts, logger: this.log })]),
       );
+      const limits = new Map(Object.entries(rc.channels).flatMap(([name, c]) => (c.perRecipientPerHour ? [[name, c.perRecipientPerHour] as [string, number]] : [])));
+      const deliveries = new Deliveries(this.db, channels, limits, () => new Date());
+      const places = { device: (id: string) => this.registry.get(id), neighbours: (id: string, m: number) => this.registry.neighbours(id, m) };
       const lookupPlate = (plate: string) => {
         const m = this.archive.lookup(plate);
         return m && { plate: m.plate, confidence: m.confidence, match: m.reason, id: m.vehicle.id, class: m.vehicle.class, owner: m.vehicle.ownerName, village: m.vehicle.village, township: m.vehicle.township };
       };
-      const engine = new ResponseEngine({ config: rc, cases: this.cases, channels, publish: (t, p) => intake.publish(t, p), newId: this.newId, lookupPlate, logger: this.log });
+      const engine = new ResponseEngine({ config: rc, cases: this.cases, deliveries, places, publish: (t, p) => intake.publish(t, p), newId: this.newId, lookupPlate, logger: this.log });
       intake.on('event', (ev) => void engine.onAlarm(ev).catch((e: Error) => this.log?.error({ err: e.message, eventId: ev.id }, 'could not open a case')));
       intake.on('command_result', (r) => engine.onCommandResult(r));
       engine.start();

@@ -36,4 +36,20 @@ describe('device registry', () => {
   it('refuses a position off the globe', () => {
     expect(() => registry().upsert({ id: 'x', lat: 136 })).toThrow(/latitude 136/);
   });
+
+  it('finds the boxes on the same road within a radius, nearest first', () => {
+    const r = registry();
+    // Along X031 heading east: about 90 m per 0.001° of longitude at this latitude.
+    r.upsert({ id: 'a', road: 'X031', lat: 36.45, lon: 115.98 });
+    r.upsert({ id: 'b', road: 'X031', lat: 36.45, lon: 115.985 });
+    r.upsert({ id: 'c', road: 'X031', lat: 36.45, lon: 115.982 });
+    r.upsert({ id: 'far', road: 'X031', lat: 36.45, lon: 116.0 });
+    r.upsert({ id: 'other-road', road: 'S245', lat: 36.45, lon: 115.981 });
+    r.upsert({ id: 'no-gps', road: 'X031' });
+    const near = r.neighbours('a', 600);
+    expect(near.map((d) => d.id)).toEqual(['c', 'b']);
+    expect(near[0].distanceM).toBeGreaterThan(170);
+    expect(near[0].distanceM).toBeLessThan(190);
+    expect(r.neighbours('no-gps', 600)).toEqual([]);
+  });
 });

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { distanceM } from './geo.ts';
 
 /** What the county records about a box (一路一档: which road file it belongs to). */
 export interface DeviceMeta {
@@ -74,5 +75,18 @@ export class Registry {
       if (r.donor) d.donor = JSON.parse(String(r.donor)) as DeviceMeta['donor'];
       return d;
     });
+  }
+
+  /** Boxes on the same road (一路一档) within `withinM` metres of this one, nearest first. */
+  neighbours(id: string, withinM: number): Array<DeviceRecord & { distanceM: number }> {
+    const all = this.list();
+    const me = all.find((d) => d.id === id);
+    if (!me?.road || me.lat === undefined || me.lon === undefined) return [];
+    const here = { lat: me.lat, lon: me.lon };
+    return all
+      .filter((d) => d.id !== id && d.road === me.road && d.lat !== undefined && d.lon !== undefined)
+      .map((d) => ({ ...d, distanceM: Math.round(distanceM(here, { lat: d.lat!, lon: d.lon! })) }))
+      .filter((d) => d.distanceM <= withinM)
+      .sort((a, b) => a.distanceM - b.distanceM);
   }
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { EventMessage, IdGenerator } from '../../protocols/index.ts';
+import type { Recipient } from './directory.ts';
 import { RESPONSE_KINDS, checkTransition, isFinished, type ResponseKind, type ResponseState } from './response-state.ts';
 
 export interface ResponseRow {
@@ -12,6 +13,8 @@ export interface ResponseRow {
   actor: string | null;
   note: string | null;
   remindedAt: string | null;
+  /** Who the notification went to (village cadre, duty squad), as the directory chose. */
+  recipient: Recipient | null;
 }
 
 export interface CaseRow {
@@ -89,11 +92,16 @@ export class CaseStore {
   }
 
   response(id: string): ResponseRow | undefined {
-    return this.db.prepare(`${RESPONSE_SELECT} WHERE id = ?`).get(id) as ResponseRow | undefined;
+    const row = this.db.prepare(`${RESPONSE_SELECT} WHERE id = ?`).get(id) as RawResponse | undefined;
+    return row && toResponse(row);
   }
 
   responses(caseId: string): ResponseRow[] {
-    return this.db.prepare(`${RESPONSE_SELECT} WHERE case_id = ? ORDER BY CASE kind WHEN 'onsite' THEN 0 WHEN 'village' THEN 1 ELSE 2 END`).all(caseId) as ResponseRow[];
+    return (this.db.prepare(`${RESPONSE_SELECT} WHERE case_id = ? ORDER BY CASE kind WHEN 'onsite' THEN 0 WHEN 'village' THEN 1 ELSE 2 END`).all(caseId) as RawResponse[]).map(toResponse);
+  }
+
+  setRecipient(responseId: string, recipient: Recipient | undefined): void {
+    this.db.prepare('UPDATE responses SET recipient = ? WHERE id = ?').run(recipient ? JSON.stringify(recipient) : null, responseId);
   }
 
   markReminded(responseId: string): void {
@@ -102,7 +110,7 @@ export class CaseStore {
 
   /** Responses that are not finished: what to resume after a restart. */
   unfinished(): ResponseRow[] {
-    return this.db.prepare(`${RESPONSE_SELECT} WHERE state NOT IN ('done', 'waived') ORDER BY updated_at`).all() as ResponseRow[];
+    return (this.db.prepare(`${RESPONSE_SELECT} WHERE state NOT IN ('done', 'waived') ORDER BY updated_at`).all() as RawResponse[]).map(toResponse);
   }
 
   history(responseId: string): Array<{ from: string | null; to: string; at: string; actor: string; note: string | null }> {
@@ -125,4 +133,7 @@ export class CaseStore {
 const CASE_SELECT =
   'SELECT id, event_id AS eventId, device_id AS deviceId, kind, opened_at AS openedAt, closed_at AS closedAt, closed_by AS closedBy, vehicle_id AS vehicleId, repeat_count AS repeatCount FROM cases';
 const RESPONSE_SELECT =
-  'SELECT id, case_id AS caseId, kind, state, ack_deadline AS ackDeadline, updated_at AS updatedAt, actor, note, reminded_at AS remindedAt FROM responses';
+  'SELECT id, case_id AS caseId, kind, state, ack_deadline AS ackDeadline, updated_at AS updatedAt, actor, note, reminded_at AS remindedAt, recipient FROM responses';
+
+type RawResponse = Omit<ResponseRow, 'recipient'> & { recipient: string | null };
+const toResponse = (r: RawResponse): ResponseRow => ({ ...r, recipient: r.recipient ? (JSON.parse(r.recipient) as Recipient) : null });

@@ -7,9 +7,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createIdGenerator, decodeMessage, type CommandMessage, type EventMessage } from '../../protocols/index.ts';
 import { until } from '../../sim/testing/until.ts';
 import { openDatabase } from '../store/database.ts';
-import { CaseStore } from './case-store.ts';
+import { CaseStore, type CaseRow } from './case-store.ts';
 import { WebhookChannel } from './channels/webhook-channel.ts';
-import { ResponseEngine } from './response-engine.ts';
+import { Deliveries } from './deliveries.ts';
+import { ResponseEngine, type Places } from './response-engine.ts';
 import type { ResponsesConfig } from './response-plan.ts';
 
 const SECRET = 'a-test-secret-of-16+';
@@ -49,7 +50,13 @@ describe('ResponseEngine: one alarm, three responses', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function engine(villageStatus = 200, extra: Partial<ResponsesConfig['plans'][number]> = {}, lookupPlate?: (p: string) => { id: string } | undefined) {
+  interface More {
+    directory?: ResponsesConfig['directory'];
+    limits?: Map<string, number>;
+    places?: Places;
+  }
+
+  async function engine(villageStatus = 200, extra: Partial<ResponsesConfig['plans'][number]> = {}, lookupPlate?: (p: string) => ({ id: string } & Record<string, unknown>) | undefined, more: More = {}) {
     const village = await receiver(villageStatus);
     const police = await receiver();
     const chief = await receiver();
@@ -57,6 +64,7 @@ describe('ResponseEngine: one alarm, three responses', () => {
     const ch = (name: string, url: string) => new WebhookChannel({ name, url, secret: SECRET, attempts: 2, backoffMs: 5 });
     const config: ResponsesConfig = {
       channels: {},
+      directory: more.directory,
       plans: [
         {
           kinds: ['tricycle_passengers'],
@@ -70,11 +78,17 @@ describe('ResponseEngine: one alarm, three responses', () => {
     const e = new ResponseEngine({
       config,
       cases,
-      channels: new Map([
-        ['village', ch('village', village.url)],
-        ['police', ch('police', police.url)],
-        ['chief', ch('chief', chief.url)],
-      ]),
+      deliveries: new Deliveries(
+        db,
+        new Map([
+          ['village', ch('village', village.url)],
+          ['police', ch('police', police.url)],
+          ['chief', ch('chief', chief.url)],
+        ]),
+        more.limits ?? new Map(),
+        () => new Date(clock),
+      ),
+      places: more.places,
       publish: async (_topic, payload) => {
         const d = decodeMessage('command', payload);
         if (!d.ok) throw new Error(d.error.message);
@@ -196,6 +210,89 @@ describe('ResponseEngine: one alarm, three responses', () => {
       clock += 61_000;
       await new Promise((r) => setTimeout(r, 100));
       expect(police.got).toHaveLength(3);
+    } finally {
+      e.stop();
+    }
+  });
+
+  describe('who is told', () => {
+    const directory: ResponsesConfig['directory'] = {
+      village: [
+        { township: '梁水镇', village: '李庄', name: '李庄 grid worker', phone: '+8613800000001' },
+        { township: '梁水镇', village: '王庄', name: '王庄 cadre', phone: '+8613800000002' },
+        { village: '*', name: 'county grid office' },
+      ],
+      police: [
+        { area: '梁水镇', name: '梁水派出所 duty squad', phone: '110-0001' },
+        { area: '*', name: 'county traffic police duty' },
+      ],
+    };
+    const places = (township?: string, village?: string): Places => ({ device: () => ({ township, village }), neighbours: () => [] });
+
+    it("tells the cadre of the owner's village, found by plate, and the duty squad of the box's township", async () => {
+      const lookup = (p: string) => (p === '鲁PAB123' ? { id: 'V1', plate: p, village: '王庄', township: '梁水镇' } : undefined);
+      const { e, village, police } = await engine(200, {}, lookup, { directory, places: places('梁水镇', '李庄') });
+      const c = (await e.onAlarm({ ...alarm(), data: { plate: '鲁PAB123' } }))!;
+      expect(village.got[0].recipient).toMatchObject({ name: '王庄 cadre', phone: '+8613800000002' });
+      expect((village.got[0].recipient as { routedBy: string }).routedBy).toMatch(/owner's village \(archive, plate 鲁PAB123\): 梁水镇 王庄/);
+      expect(police.got[0].recipient).toMatchObject({ name: '梁水派出所 duty squad', routedBy: 'duty squad for 梁水镇' });
+      expect(cases.responses(c.id)[1]).toMatchObject({ recipient: { name: '王庄 cadre' }, note: expect.stringMatching(/to 王庄 cadre/) });
+    });
+
+    it("falls back to the box's own village when the owner is unknown, then to the county-wide entries", async () => {
+      const { e, village, police } = await engine(200, {}, undefined, { directory, places: places('梁水镇', '李庄') });
+      await e.onAlarm({ ...alarm(), data: { plate: '鲁P00000' } });
+      expect(village.got[0].recipient).toMatchObject({ name: '李庄 grid worker', routedBy: expect.stringMatching(/box's own village/) });
+      const other = await engine(200, {}, undefined, { directory, places: places('黄河镇', '张庄') });
+      await other.e.onAlarm(alarm());
+      expect(other.village.got[0].recipient).toMatchObject({ name: 'county grid office' });
+      expect(other.police.got[0].recipient).toMatchObject({ name: 'county traffic police duty', routedBy: expect.stringMatching(/no squad on file for 黄河镇/) });
+      expect(police.got[0].recipient).toMatchObject({ name: '梁水派出所 duty squad' });
+    });
+  });
+
+  it('warns from the neighbouring boxes down the road too, and names a neighbour that did not confirm', async () => {
+    const places: Places = { device: () => undefined, neighbours: (_id, m) => [{ id: 'lc-box-2', distanceM: 180 }, { id: 'lc-box-3', distanceM: 450 }].filter((n) => n.distanceM <= m) };
+    const { e } = await engine(200, { onsite: { light: { mode: 'flash' }, voice: { clip: 2 }, confirmS: 30, neighboursWithinM: 500 } }, undefined, { places });
+    e.start();
+    try {
+      const c = (await e.onAlarm(alarm()))!;
+      expect(published.map((m) => `${m.deviceId}:${m.name}`)).toEqual([
+        'lc-box-1:set_light', 'lc-box-1:play_clip', 'lc-box-2:set_light', 'lc-box-2:play_clip', 'lc-box-3:set_light', 'lc-box-3:play_clip',
+      ]);
+      expect(cases.responses(c.id)[0].note).toMatch(/also lc-box-2 \(180 m\), lc-box-3 \(450 m\)/);
+      for (const m of published.filter((m) => m.deviceId !== 'lc-box-3')) e.onCommandResult(result(m, m.deviceId !== 'lc-box-2' || m.name !== 'play_clip'));
+      expect(cases.responses(c.id)[0].state).toBe('sent');
+      clock += 31_000;
+      await until(() => cases.responses(c.id)[0].state === 'done', 3000);
+      expect(cases.responses(c.id)[0].note).toMatch(/neighbours: lc-box-2 play_clip: .*; lc-box-3 did not confirm/);
+    } finally {
+      e.stop();
+    }
+  });
+
+  it('sends a receiver at most N an hour and the rest as one digest when the hour has room', async () => {
+    const directory = { village: [{ village: '*', name: 'grid office' }] };
+    const { e, village } = await engine(200, {}, undefined, { directory, limits: new Map([['village', 2]]) });
+    e.start();
+    try {
+      const opened: CaseRow[] = [];
+      for (let i = 0; i < 5; i++) opened.push((await e.onAlarm(alarm()))!);
+      expect(village.got.map((g) => g.kind)).toEqual(['village', 'village']);
+      expect(opened.map((c) => cases.responses(c.id)[1].state)).toEqual(['sent', 'sent', 'pending', 'pending', 'pending']);
+      // A restart does not send held notifications on their own.
+      e.stop();
+      e.start();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(village.got).toHaveLength(2);
+      clock += 3_601_000;
+      await until(() => village.got.length === 3, 3000);
+      const digest = village.got[2];
+      expect(digest).toMatchObject({ kind: 'digest', count: 3, recipient: { name: 'grid office' } });
+      expect((digest.items as Array<{ caseId: string }>).map((i) => i.caseId)).toEqual(opened.slice(2).map((c) => c.id));
+      // The first two passed their own deadline meanwhile (escalated); the held three are now sent.
+      await until(() => opened.slice(2).every((c) => cases.responses(c.id)[1].state === 'sent'), 3000);
+      expect(cases.responses(opened[4].id)[1].note).toMatch(/in a digest of 3/);
     } finally {
       e.stop();
     }

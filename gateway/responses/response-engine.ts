@@ -9,18 +9,30 @@ import {
   type IdGenerator,
 } from '../../protocols/index.ts';
 import type { CaseRow, CaseStore, ResponseRow } from './case-store.ts';
-import type { Channel, Notification } from './channels/channel.ts';
+import type { Notification } from './channels/channel.ts';
+import type { Deliveries } from './deliveries.ts';
+import { Directory } from './directory.ts';
 import { planFor, type ResponsePlan, type ResponsesConfig } from './response-plan.ts';
+
+/** What the engine needs to know about boxes: their place, and their neighbours down the road. */
+export interface Places {
+  device(id: string): { township?: string; village?: string } | undefined;
+  neighbours(id: string, withinM: number): Array<{ id: string; distanceM: number }>;
+}
+
+type Vehicle = { id: string } & Record<string, unknown>;
 
 export interface ResponseEngineOptions {
   config: ResponsesConfig;
   cases: CaseStore;
-  channels: Map<string, Channel>;
+  /** Sends notifications through the configured channels, records them, applies rate limits. */
+  deliveries: Deliveries;
+  places?: Places;
   /** Publish to the broker as the gateway (commands to boxes). */
   publish: (topic: string, payload: Buffer) => Promise<void>;
   newId: IdGenerator;
   /** The archive match for a recognised plate (owner, village, confidence), if any. */
-  lookupPlate?: (plate: string) => ({ id: string } & Record<string, unknown>) | undefined;
+  lookupPlate?: (plate: string) => Vehicle | undefined;
   now?: () => Date;
   tickMs?: number;
   logger?: Logger;
@@ -38,20 +50,25 @@ const SYSTEM = 'gateway';
 export class ResponseEngine extends EventEmitter {
   private readonly now: () => Date;
   private readonly log: Logger | undefined;
-  /** On-site command id → its response; the response is done when none of its commands is left. */
-  private readonly awaiting = new Map<string, string>();
+  /** On-site command id → its response and box; the response is done when none of its commands is left. */
+  private readonly awaiting = new Map<string, { responseId: string; deviceId: string }>();
+  /** Neighbour boxes that refused, per on-site response: recorded, but only the reporting box decides. */
+  private readonly neighbourTrouble = new Map<string, string[]>();
   private timer: NodeJS.Timeout | undefined;
-  private readonly vehicles = new WeakMap<EventMessage, ({ id: string } & Record<string, unknown>) | undefined>();
+  private ticking = false;
+  private readonly vehicles = new WeakMap<EventMessage, Vehicle | undefined>();
+  private readonly directory: Directory;
 
   constructor(private readonly o: ResponseEngineOptions) {
     super();
     this.now = o.now ?? (() => new Date());
     this.log = o.logger?.child({ unit: 'responses' });
+    this.directory = new Directory(o.config.directory);
   }
 
   start(): void {
-    for (const r of this.o.cases.unfinished()) if (r.state === 'pending') void this.dispatch(r);
-    this.timer = setInterval(() => void this.tick(), this.o.tickMs ?? 1000);
+    for (const r of this.o.cases.unfinished()) if (r.state === 'pending' && !this.o.deliveries.isHeld(r.id)) void this.dispatch(r);
+    this.timer = setInterval(() => void this.tickOnce(), this.o.tickMs ?? 1000);
     this.timer.unref();
   }
 
@@ -75,13 +92,28 @@ export class ResponseEngine extends EventEmitter {
 
   /** A box answered one of our on-site commands. */
   onCommandResult(res: CommandResultMessage): void {
-    const responseId = this.awaiting.get(res.commandId);
-    if (!responseId) return;
+    const waiting = this.awaiting.get(res.commandId);
+    if (!waiting) return;
     this.awaiting.delete(res.commandId);
-    const r = this.o.cases.response(responseId);
-    if (!r || (r.state !== 'sent' && r.state !== 'pending')) return;
-    if (!res.ok) return void this.move(r.id, 'failed', res.deviceId, `${res.name}: ${res.message ?? res.code}`);
-    if (![...this.awaiting.values()].includes(r.id)) this.move(r.id, 'done', res.deviceId, 'box confirmed lights and voice');
+    const r = this.o.cases.response(waiting.responseId);
+    const c = r && this.o.cases.getCase(r.caseId);
+    if (!r || !c || (r.state !== 'sent' && r.state !== 'pending')) return;
+    if (!res.ok && res.deviceId === c.deviceId) return void this.move(r.id, 'failed', res.deviceId, `${res.name}: ${res.message ?? res.code}`);
+    if (!res.ok) this.neighbourTrouble.set(r.id, [...(this.neighbourTrouble.get(r.id) ?? []), `${res.deviceId} ${res.name}: ${res.message ?? res.code}`]);
+    if (this.commandsLeft(r.id).length === 0) this.finishOnsite(r, c);
+  }
+
+  private commandsLeft(responseId: string): string[] {
+    return [...this.awaiting.values()].filter((w) => w.responseId === responseId).map((w) => w.deviceId);
+  }
+
+  /** The reporting box confirmed; neighbours that did not are named in the note. */
+  private finishOnsite(r: ResponseRow, c: CaseRow): void {
+    const missing = [...new Set(this.commandsLeft(r.id))].filter((d) => d !== c.deviceId);
+    const trouble = [...(this.neighbourTrouble.get(r.id) ?? []), ...missing.map((d) => `${d} did not confirm`)];
+    for (const [id, w] of this.awaiting) if (w.responseId === r.id) this.awaiting.delete(id);
+    this.neighbourTrouble.delete(r.id);
+    this.move(r.id, 'done', c.deviceId, `box confirmed lights and voice${trouble.length ? `; neighbours: ${trouble.join('; ')}` : ''}`);
   }
 
   acknowledge(responseId: string, actor: string, note?: string): ResponseRow {
@@ -123,29 +155,50 @@ export class ResponseEngine extends EventEmitter {
   }
 
   private async dispatchOnsite(r: ResponseRow, plan: ResponsePlan, c: CaseRow): Promise<void> {
-    const cmds: CommandMessage[] = [];
-    const base = () => ({ v: 1 as const, id: this.o.newId(), deviceId: c.deviceId, ts: this.now().toISOString() });
+    const within = plan.onsite.neighboursWithinM;
+    const neighbours = within ? (this.o.places?.neighbours(c.deviceId, within) ?? []) : [];
     const expiresAt = new Date(this.now().getTime() + (plan.onsite.confirmS ?? 30) * 1000).toISOString();
-    if (plan.onsite.light) cmds.push({ ...base(), name: 'set_light', params: { ...plan.onsite.light }, expiresAt });
-    if (plan.onsite.voice) cmds.push({ ...base(), name: 'play_clip', params: { ...plan.onsite.voice }, expiresAt });
+    const cmds: CommandMessage[] = [];
+    for (const deviceId of [c.deviceId, ...neighbours.map((n) => n.id)]) {
+      const base = { v: 1 as const, id: this.o.newId(), deviceId, ts: this.now().toISOString(), expiresAt };
+      if (plan.onsite.light) cmds.push({ ...base, name: 'set_light', params: { ...plan.onsite.light } });
+      if (plan.onsite.voice) cmds.push({ ...base, id: this.o.newId(), name: 'play_clip', params: { ...plan.onsite.voice } });
+    }
     if (!cmds.length) return void this.move(r.id, 'done', SYSTEM, 'plan asks for no on-site action');
-    for (const m of cmds) this.awaiting.set(m.id, r.id);
-    for (const m of cmds) await this.o.publish(topics.command(c.deviceId, m.name), encodeMessage('command', m));
-    this.move(r.id, 'sent', SYSTEM, cmds.map((m) => m.name).join(' + '), expiresAt);
+    for (const m of cmds) this.awaiting.set(m.id, { responseId: r.id, deviceId: m.deviceId });
+    for (const m of cmds) await this.o.publish(topics.command(m.deviceId, m.name), encodeMessage('command', m));
+    const names = [...new Set(cmds.map((m) => m.name))].join(' + ');
+    const also = neighbours.length ? `; also ${neighbours.map((n) => `${n.id} (${n.distanceM} m)`).join(', ')} on the same road` : '';
+    this.move(r.id, 'sent', SYSTEM, `${names} to ${c.deviceId}${also}`, expiresAt);
   }
 
   private async notify(r: ResponseRow, plan: ResponsePlan, c: CaseRow, ev?: EventMessage): Promise<void> {
     const step = r.kind === 'village' ? plan.village : plan.police;
-    const channel = this.o.channels.get(step.channel);
-    if (!channel) throw new Error(`channel ${step.channel} is not configured`);
+    const recipient = r.recipient ?? this.route(r, c, ev);
+    const channel = recipient?.channel ?? step.channel;
     const deadline = new Date(this.now().getTime() + step.ackDeadlineS * 1000).toISOString();
-    const res = await channel.send(this.notification(r, c, r.kind as 'village' | 'police', deadline, ev));
-    if (res.ok) this.move(r.id, 'sent', SYSTEM, `${channel.name} (${res.attempts} attempt${res.attempts > 1 ? 's' : ''})`, deadline);
-    else this.move(r.id, 'failed', SYSTEM, `${channel.name}: ${res.error}`);
+    const out = await this.o.deliveries.deliver(channel, this.notification(r, c, r.kind as 'village' | 'police', deadline, ev), 'hold');
+    const to = recipient ? ` to ${recipient.name}` : '';
+    if (out.status === 'held') this.log?.info({ responseId: r.id, channel }, 'notification held for a digest (rate limit)');
+    else if (out.status === 'sent') this.move(r.id, 'sent', SYSTEM, `${channel}${to} (${out.result.attempts} attempt${out.result.attempts > 1 ? 's' : ''})`, deadline);
+    else if (out.status === 'failed') this.move(r.id, 'failed', SYSTEM, out.error);
+  }
+
+  /** Choose and record who gets this response: the owner's village cadre, or the area's duty squad. */
+  private route(r: ResponseRow, c: CaseRow, ev?: EventMessage) {
+    const v = this.vehicleOf(ev);
+    const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
+    const facts = {
+      device: this.o.places?.device(c.deviceId),
+      owner: v && { village: str(v.village), township: str(v.township), plate: str(v.plate) },
+    };
+    const recipient = r.kind === 'village' ? this.directory.village(facts) : this.directory.police(facts);
+    this.o.cases.setRecipient(r.id, recipient);
+    return recipient;
   }
 
   /** The archive match for the event's plate, looked up once per event. */
-  private vehicleOf(ev?: EventMessage): ({ id: string } & Record<string, unknown>) | undefined {
+  private vehicleOf(ev?: EventMessage): Vehicle | undefined {
     if (!ev) return undefined;
     if (!this.vehicles.has(ev)) {
       const plate = typeof ev.data?.plate === 'string' ? ev.data.plate : undefined;
@@ -158,11 +211,13 @@ export class ResponseEngine extends EventEmitter {
     const vehicle = this.vehicleOf(ev);
     const repeat = this.plan(r)?.plan.repeat;
     const inPerson = repeat !== undefined && c.repeatCount >= repeat.count;
+    const recipient = this.o.cases.response(r.id)?.recipient ?? undefined;
     return {
       idempotencyKey: key,
       caseId: c.id,
       responseId: r.id,
       kind,
+      ...(recipient && kind !== 'escalation' ? { recipient } : {}),
       body: {
         alarm: c.kind,
         deviceId: c.deviceId,
@@ -175,9 +230,23 @@ export class ResponseEngine extends EventEmitter {
     };
   }
 
+  /** Ticks never overlap: a slow receiver must not let the next tick escalate the same response twice. */
+  private async tickOnce(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      await this.tick();
+    } catch (e) {
+      this.log?.error({ err: (e as Error).message }, 'response tick failed');
+    } finally {
+      this.ticking = false;
+    }
+  }
+
   /**
    * Deadlines: an on-site box that never confirmed fails; an unacknowledged notification is
-   * reminded every `remindEveryS`, and escalates at its deadline.
+   * reminded every `remindEveryS`, and escalates at its deadline. Held notifications go out as
+   * digests when their receiver's hour has room.
    */
   private async tick(): Promise<void> {
     const nowMs = this.now().getTime();
@@ -189,19 +258,53 @@ export class ResponseEngine extends EventEmitter {
         continue;
       }
       if (r.kind === 'onsite') {
-        for (const [id, rid] of this.awaiting) if (rid === r.id) this.awaiting.delete(id);
-        this.move(r.id, 'failed', SYSTEM, 'the box did not confirm in time');
+        this.onsiteDeadline(r);
         continue;
       }
       const p = this.plan(r);
       const step = p && (r.kind === 'village' ? p.plan.village : p.plan.police);
-      const target = step?.escalateTo ? this.o.channels.get(step.escalateTo) : undefined;
       let note = 'not acknowledged in time; no escalation target in the plan';
-      if (p && target) {
-        const res = await target.send(this.notification(r, p.c, 'escalation', r.ackDeadline));
-        note = res.ok ? `not acknowledged in time; escalated to ${target.name}` : `not acknowledged in time; escalation to ${target.name} failed: ${res.error}`;
+      if (p && step?.escalateTo) {
+        const out = await this.o.deliveries.deliver(step.escalateTo, this.notification(r, p.c, 'escalation', r.ackDeadline), 'send');
+        note = out.status === 'sent' ? `not acknowledged in time; escalated to ${step.escalateTo}` : `not acknowledged in time; escalation to ${step.escalateTo} failed: ${out.status === 'failed' ? out.error : out.status}`;
       }
       this.move(r.id, 'escalated', SYSTEM, note);
+    }
+    await this.sendDigests(now);
+  }
+
+  private onsiteDeadline(r: ResponseRow): void {
+    const c = this.o.cases.getCase(r.caseId);
+    if (c && !this.commandsLeft(r.id).includes(c.deviceId) && this.commandsLeft(r.id).length > 0) return this.finishOnsite(r, c);
+    for (const [id, w] of this.awaiting) if (w.responseId === r.id) this.awaiting.delete(id);
+    this.neighbourTrouble.delete(r.id);
+    this.move(r.id, 'failed', SYSTEM, 'the box did not confirm in time');
+  }
+
+  private async sendDigests(now: string): Promise<void> {
+    for (const b of this.o.deliveries.due()) {
+      const first = b.items[0];
+      const digest: Notification = {
+        idempotencyKey: `digest:${first.responseId}`,
+        caseId: first.caseId,
+        responseId: first.responseId,
+        kind: 'digest',
+        ...(first.recipient ? { recipient: first.recipient } : {}),
+        body: { count: b.items.length, items: b.items.map((i) => ({ caseId: i.caseId, responseId: i.responseId, kind: i.kind, ...i.body })) },
+      };
+      const res = await this.o.deliveries.sendDigest(b, digest);
+      if (!res.ok) {
+        this.log?.warn({ channel: b.channel, err: res.error }, 'digest not delivered; will retry');
+        continue;
+      }
+      for (const i of b.items) {
+        const r = this.o.cases.response(i.responseId);
+        const p = r && this.plan(r);
+        if (!r || !p || r.state !== 'pending') continue;
+        const step = r.kind === 'village' ? p.plan.village : p.plan.police;
+        const deadline = new Date(Date.parse(now) + step.ackDeadlineS * 1000).toISOString();
+        this.move(r.id, 'sent', SYSTEM, `${b.channel}: in a digest of ${b.items.length} (rate limit)`, deadline);
+      }
     }
   }
 
@@ -213,10 +316,11 @@ export class ResponseEngine extends EventEmitter {
     if (!p || !step || !every) return;
     const last = Date.parse(r.remindedAt ?? r.updatedAt);
     if (nowMs - last < every * 1000) return;
-    const channel = this.o.channels.get(step.channel);
-    if (!channel) return;
     this.o.cases.markReminded(r.id);
-    const res = await channel.send(this.notification(r, p.c, 'reminder', r.ackDeadline!, undefined, `${r.id}:reminder:${nowMs}`));
-    this.log?.info({ responseId: r.id, ok: res.ok }, 'reminder sent');
+    const n = this.notification(r, p.c, 'reminder', r.ackDeadline!, undefined, `${r.id}:reminder:${nowMs}`);
+    // A reminder that would pass the receiver's limit is skipped, not held: the next one will do.
+    const channel = r.recipient?.channel ?? step.channel;
+    const out = await this.o.deliveries.deliver(channel, n, 'skip');
+    this.log?.info({ responseId: r.id, status: out.status }, 'reminder sent');
   }
 }

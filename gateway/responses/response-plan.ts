@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ALARM_KINDS } from '../../protocols/index.ts';
+import { Directory, DirectoryConfig } from './directory.ts';
 
 const ChannelRef = Type.String({ pattern: '^[a-z][a-z0-9_-]*$', description: 'a name under channels:' });
 
@@ -22,6 +23,8 @@ export const ResponsePlan = Type.Object(
         voice: Type.Optional(Type.Object({ clip: Type.Integer({ minimum: 1, maximum: 2999 }), times: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })) }, { additionalProperties: false })),
         /** The box must confirm within this time, or the on-site response fails. */
         confirmS: Type.Optional(Type.Number({ minimum: 1 })),
+        /** Also warn from the boxes on the same road (一路一档) within this many metres. */
+        neighboursWithinM: Type.Optional(Type.Number({ minimum: 1, maximum: 20_000 })),
       },
       { additionalProperties: false },
     ),
@@ -45,6 +48,9 @@ export const ResponsePlan = Type.Object(
 );
 export type ResponsePlan = Static<typeof ResponsePlan>;
 
+/** At most this many notifications to one receiver in any hour; the rest go out as one digest. */
+const PerHour = Type.Integer({ minimum: 1, maximum: 1000 });
+
 export const ChannelConfig = Type.Union([
   Type.Object(
     {
@@ -53,6 +59,7 @@ export const ChannelConfig = Type.Union([
       secret: Type.String({ minLength: 16, description: 'HMAC key; write ${ENV_NAME}' }),
       timeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
       attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+      perRecipientPerHour: Type.Optional(PerHour),
     },
     { additionalProperties: false },
   ),
@@ -63,6 +70,8 @@ export const ResponsesConfig = Type.Object(
   {
     channels: Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_-]*$' }), ChannelConfig),
     plans: Type.Array(ResponsePlan, { minItems: 1 }),
+    /** Who answers for which village, and which duty squad for which area. */
+    directory: Type.Optional(DirectoryConfig),
   },
   { additionalProperties: false },
 );
@@ -73,16 +82,16 @@ export function planFor(c: ResponsesConfig, kind: string): ResponsePlan | undefi
   return c.plans.find((p) => (p.kinds as string[]).includes(kind));
 }
 
-/** Channel names used by plans must exist. */
+/** Channel names used by plans and the directory must exist. */
 export function checkPlans(c: ResponsesConfig, problems: string[]): void {
-  c.plans.forEach((p, i) => {
-    for (const [what, ref] of [
-      ['village.channel', p.village.channel],
-      ['village.escalateTo', p.village.escalateTo],
-      ['police.channel', p.police.channel],
-      ['police.escalateTo', p.police.escalateTo],
-    ] as const) {
-      if (ref && !c.channels[ref]) problems.push(`responses.plans.${i}.${what}: no channel named "${ref}" (have: ${Object.keys(c.channels).join(', ') || 'none'})`);
-    }
-  });
+  const refs: Array<[string, string | undefined]> = c.plans.flatMap((p, i) => [
+    [`plans.${i}.village.channel`, p.village.channel],
+    [`plans.${i}.village.escalateTo`, p.village.escalateTo],
+    [`plans.${i}.police.channel`, p.police.channel],
+    [`plans.${i}.police.escalateTo`, p.police.escalateTo],
+  ]);
+  refs.push(...new Directory(c.directory).channelRefs());
+  for (const [what, ref] of refs) {
+    if (ref && !c.channels[ref]) problems.push(`responses.${what}: no channel named "${ref}" (have: ${Object.keys(c.channels).join(', ') || 'none'})`);
+  }
 }

@@ -85,6 +85,18 @@ const MIGRATIONS = [
    ALTER TABLE cases ADD COLUMN repeat_count INTEGER NOT NULL DEFAULT 1;
    ALTER TABLE responses ADD COLUMN reminded_at TEXT;
    CREATE INDEX cases_vehicle ON cases (vehicle_id, opened_at);`,
+  `ALTER TABLE responses ADD COLUMN recipient TEXT;
+   CREATE TABLE deliveries (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     recipient_key TEXT NOT NULL, channel TEXT NOT NULL, kind TEXT NOT NULL,
+     idempotency_key TEXT NOT NULL, response_ids TEXT NOT NULL,
+     at TEXT NOT NULL, ok INTEGER NOT NULL, attempts INTEGER NOT NULL, error TEXT
+   );
+   CREATE INDEX deliveries_recipient_at ON deliveries (recipient_key, at);
+   CREATE TABLE held_notifications (
+     response_id TEXT PRIMARY KEY REFERENCES responses (id),
+     recipient_key TEXT NOT NULL, channel TEXT NOT NULL, body TEXT NOT NULL, held_at TEXT NOT NULL
+   );`,
 ];
 
 /** The gateway's SQLite database in dataDir (WAL, foreign keys on), migrated to the current schema. */

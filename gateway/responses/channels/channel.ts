@@ -1,10 +1,15 @@
+import type { Recipient } from '../directory.ts';
+
 /** One notification to a receiver (village app, police dispatch, SMS gateway, county bus). */
 export interface Notification {
   /** Same on every retry and after a gateway restart: the receiver dedupes on it. */
   idempotencyKey: string;
   caseId: string;
   responseId: string;
-  kind: 'village' | 'police' | 'escalation' | 'reminder';
+  /** A digest carries several held notifications (rate limit) in `body.items`. */
+  kind: 'village' | 'police' | 'escalation' | 'reminder' | 'digest';
+  /** The person or squad the directory chose; absent when the channel routes on its own. */
+  recipient?: Recipient;
   body: Record<string, unknown>;
 }
 

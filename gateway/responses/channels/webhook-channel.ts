@@ -52,7 +52,7 @@ export class WebhookChannel implements Channel {
   }
 
   async send(n: Notification): Promise<DeliveryResult> {
-    const body = JSON.stringify({ idempotencyKey: n.idempotencyKey, caseId: n.caseId, responseId: n.responseId, kind: n.kind, ...n.body });
+    const body = JSON.stringify({ idempotencyKey: n.idempotencyKey, caseId: n.caseId, responseId: n.responseId, kind: n.kind, ...(n.recipient ? { recipient: n.recipient } : {}), ...n.body });
     const attempts = this.o.attempts ?? 5;
     let error = '';
     for (let i = 1; i <= attempts; i++) {

@@ -1,0 +1,116 @@
+import type Database from 'better-sqlite3';
+import type { Channel, DeliveryResult, Notification } from './channels/channel.ts';
+
+export type DeliveryOutcome =
+  | { status: 'sent'; result: DeliveryResult & { ok: true } }
+  | { status: 'failed'; error: string }
+  | { status: 'held' }
+  | { status: 'skipped' };
+
+/** At the receiver's limit: hold for the digest (first notifications), skip (reminders), or send anyway (escalations). */
+export type OverLimit = 'hold' | 'skip' | 'send';
+
+/** Notifications held back for one receiver, sent together as one digest once the hour has room. */
+export interface HeldBatch {
+  recipientKey: string;
+  channel: string;
+  items: Notification[];
+}
+
+const HOUR_MS = 3_600_000;
+
+/** One receiver on one channel: the phone or name the directory chose, or the channel itself. */
+export const recipientKey = (channel: string, n: Notification): string => `${channel}:${n.recipient?.phone ?? n.recipient?.name ?? '*'}`;
+
+/**
+ * Every notification the gateway sends, recorded (who, which channel, which responses, when, with
+ * what result), and the per-receiver rate limit: a channel with `perRecipientPerHour` sends a
+ * receiver at most that many in any hour; the rest are held (durably) and go out as one digest
+ * as soon as the hour has room. Escalations are never held.
+ */
+export class Deliveries {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly channels: Map<string, Channel>,
+    private readonly limits: Map<string, number>,
+    private readonly now: () => Date,
+  ) {}
+
+  async deliver(channelName: string, n: Notification, overLimit: OverLimit): Promise<DeliveryOutcome> {
+    const channel = this.channels.get(channelName);
+    if (!channel) return { status: 'failed', error: `channel ${channelName} is not configured` };
+    const key = recipientKey(channelName, n);
+    const full = overLimit !== 'send' && (!this.hasRoom(channelName, key) || this.isWaiting(key));
+    if (full && overLimit === 'skip') return { status: 'skipped' };
+    if (full) {
+      this.db
+        .prepare('INSERT OR IGNORE INTO held_notifications (response_id, recipient_key, channel, body, held_at) VALUES (?, ?, ?, ?, ?)')
+        .run(n.responseId, key, channelName, JSON.stringify(n), this.now().toISOString());
+      return { status: 'held' };
+    }
+    const res = await channel.send(n);
+    this.record(key, channelName, n, [n.responseId], res);
+    return res.ok ? { status: 'sent', result: res } : { status: 'failed', error: `${channel.name}: ${res.error}` };
+  }
+
+  /** Whether a response waits in a digest queue (a restart must not send it on its own). */
+  isHeld(responseId: string): boolean {
+    return this.db.prepare('SELECT 1 FROM held_notifications WHERE response_id = ?').get(responseId) !== undefined;
+  }
+
+  /** Held batches whose receiver has room again. */
+  due(): HeldBatch[] {
+    const rows = this.db.prepare('SELECT recipient_key AS k, channel, body FROM held_notifications ORDER BY held_at').all() as Array<{ k: string; channel: string; body: string }>;
+    const batches = new Map<string, HeldBatch>();
+    for (const r of rows) {
+      if (!batches.has(r.k)) batches.set(r.k, { recipientKey: r.k, channel: r.channel, items: [] });
+      batches.get(r.k)!.items.push(JSON.parse(r.body) as Notification);
+    }
+    return [...batches.values()].filter((b) => this.hasRoom(b.channel, b.recipientKey));
+  }
+
+  /** Send one digest for a batch; on success its items are no longer held. */
+  async sendDigest(b: HeldBatch, digest: Notification): Promise<DeliveryResult> {
+    const channel = this.channels.get(b.channel);
+    if (!channel) return { ok: false, attempts: 0, error: `channel ${b.channel} is not configured` };
+    const ids = b.items.map((i) => i.responseId);
+    const res = await channel.send(digest);
+    this.record(b.recipientKey, b.channel, digest, ids, res);
+    if (res.ok) {
+      const del = this.db.prepare('DELETE FROM held_notifications WHERE response_id = ?');
+      this.db.transaction(() => ids.forEach((id) => del.run(id)))();
+    }
+    return res;
+  }
+
+  /** Delivery history of one response (what went to whom, when). */
+  forResponse(responseId: string): Array<{ channel: string; kind: string; recipientKey: string; at: string; ok: boolean; attempts: number; error: string | null }> {
+    return (
+      this.db
+        .prepare(
+          `SELECT channel, kind, recipient_key AS recipientKey, at, ok, attempts, error FROM deliveries
+           WHERE response_ids LIKE ? ORDER BY seq`,
+        )
+        .all(`%"${responseId}"%`) as Array<{ channel: string; kind: string; recipientKey: string; at: string; ok: number; attempts: number; error: string | null }>
+    ).map((d) => ({ ...d, ok: d.ok === 1 }));
+  }
+
+  /** Older notifications for this receiver are held: a new one joins them, keeping the order. */
+  private isWaiting(key: string): boolean {
+    return this.db.prepare('SELECT 1 FROM held_notifications WHERE recipient_key = ? LIMIT 1').get(key) !== undefined;
+  }
+
+  private hasRoom(channelName: string, key: string): boolean {
+    const limit = this.limits.get(channelName);
+    if (limit === undefined) return true;
+    const since = new Date(this.now().getTime() - HOUR_MS).toISOString();
+    const n = (this.db.prepare('SELECT count(*) AS n FROM deliveries WHERE recipient_key = ? AND at > ? AND ok = 1').get(key, since) as { n: number }).n;
+    return n < limit;
+  }
+
+  private record(key: string, channel: string, n: Notification, responseIds: string[], res: DeliveryResult): void {
+    this.db
+      .prepare('INSERT INTO deliveries (recipient_key, channel, kind, idempotency_key, response_ids, at, ok, attempts, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(key, channel, n.kind, n.idempotencyKey, JSON.stringify(responseIds), this.now().toISOString(), res.ok ? 1 : 0, res.attempts, res.ok ? null : res.error);
+  }
+}
