@@ -14,7 +14,7 @@ import { Registry } from './registry/registry.ts';
 import { Archive } from './archive/archive.ts';
 import { CaseStore } from './responses/case-store.ts';
 import type { Channel } from './responses/channels/channel.ts';
-import { WebhookChannel } from './responses/channels/webhook-channel.ts';
+import { createChannel } from './responses/channels/create-channel.ts';
 import { ResponseEngine } from './responses/response-engine.ts';
 import { Deliveries } from './responses/deliveries.ts';
 import { createIdGenerator, encodeMessage, topics } from '../protocols/index.ts';
@@ -91,7 +91,7 @@ export class Gateway {
     if (rc) {
       const intake = this.intake;
       const channels = new Map<string, Channel>(
-        Object.entries(rc.channels).map(([name, c]) => [name, new WebhookChannel({ name, url: c.url, secret: c.secret, timeoutMs: c.timeoutMs, attempts: c.attempts, logger: this.log })]),
+        Object.entries(rc.channels).map(([name, c]) => [name, createChannel(name, c, { publish: (t, p) => intake.publish(t, p), logger: this.log })]),
       );
       const limits = new Map(Object.entries(rc.channels).flatMap(([name, c]) => (c.perRecipientPerHour ? [[name, c.perRecipientPerHour] as [string, number]] : [])));
       const deliveries = new Deliveries(this.db, channels, limits, () => new Date());

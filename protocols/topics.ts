@@ -6,6 +6,8 @@ import { fail, ok, type Result } from './result.ts';
  * Tree: rw/v1/{deviceId}/status | telemetry | event/{kind} | evidence/{id} | cmd/{name} | cmd/{name}/result | config
  */
 export const TOPIC_PREFIX = 'rw/v1';
+/** Where the gateway tells county systems about cases (not a device tree). */
+export const COUNTY_PREFIX = 'rw-county/v1';
 
 export type ParsedTopic =
   | { kind: 'status'; deviceId: string }
@@ -36,6 +38,7 @@ export const topics = {
   command: (deviceId: string, name: string) => `${device(deviceId)}/cmd/${level('command', name)}`,
   commandResult: (deviceId: string, name: string) => `${device(deviceId)}/cmd/${level('command', name)}/result`,
   config: (deviceId: string) => `${device(deviceId)}/config`,
+  county: (channel: string, kind: string) => `${COUNTY_PREFIX}/${level('channel', channel)}/${level('notification kind', kind)}`,
 } as const;
 
 /** Subscription filters, for the gateway (all devices) and for one device (its own inbox). */
@@ -49,6 +52,7 @@ export const filters = {
   deviceTree: (deviceId: string) => `${device(deviceId)}/#`,
   deviceCommands: (deviceId: string) => `${device(deviceId)}/cmd/+`,
   deviceConfig: (deviceId: string) => topics.config(deviceId),
+  county: `${COUNTY_PREFIX}/#`,
 } as const;
 
 export function parseTopic(topic: string): Result<ParsedTopic> {

@@ -29,5 +29,12 @@ describe('topic ACL', () => {
     expect(canSubscribe(op('gateway'), '$share/intake/rw/v1/+/event/+')).toBe(true);
     expect(canSubscribe(op('village'), '#')).toBe(false);
     expect(canSubscribe(op('admin'), '$SYS/#')).toBe(true);
+    // County notifications (case news): people's roles read them, technicians and devices do not.
+    expect(canSubscribe(op('police'), 'rw-county/v1/#')).toBe(true);
+    expect(canSubscribe(op('technician'), 'rw-county/v1/#')).toBe(false);
+    expect(canSubscribe(dev, 'rw-county/v1/#')).toBe(false);
+    expect(canPublish(op('gateway'), 'rw-county/v1/bus/police')).toBe(true);
+    expect(canPublish(op('police'), 'rw-county/v1/bus/police')).toBe(false);
+    expect(canPublish(dev, 'rw-county/v1/bus/police')).toBe(false);
   });
 });

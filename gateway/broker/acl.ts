@@ -1,4 +1,4 @@
-import { TOPIC_PREFIX, parseTopic } from '../../protocols/index.ts';
+import { COUNTY_PREFIX, TOPIC_PREFIX, parseTopic } from '../../protocols/index.ts';
 import type { Principal } from '../registry/credentials.ts';
 
 /** What a device may publish under its own tree: reports, never commands or desired config. */
@@ -11,7 +11,7 @@ const COMMANDERS = new Set(['gateway', 'admin', 'technician']);
 export function canPublish(p: Principal, topic: string): boolean {
   const t = parseTopic(topic);
   if (p.kind === 'device') return t.ok && t.value.deviceId === p.id && DEVICE_PUBLISHES.has(t.value.kind);
-  if (p.role === 'gateway' || p.role === 'admin') return topic.startsWith(`${TOPIC_PREFIX}/`);
+  if (p.role === 'gateway' || p.role === 'admin') return topic.startsWith(`${TOPIC_PREFIX}/`) || topic.startsWith(`${COUNTY_PREFIX}/`);
   return COMMANDERS.has(p.role) && t.ok && t.value.kind === 'command';
 }
 
@@ -25,5 +25,6 @@ export function canSubscribe(p: Principal, filter: string): boolean {
   }
   if (filter.startsWith('$SYS/')) return p.role === 'admin';
   if (filter.startsWith('$share/')) return p.role === 'gateway' && canSubscribe(p, filter.split('/').slice(2).join('/'));
-  return READERS.has(p.role) && (filter === '#' ? p.role === 'gateway' || p.role === 'admin' : filter.startsWith(`${TOPIC_PREFIX}/`) || filter === `${TOPIC_PREFIX}/#`);
+  if (filter.startsWith(`${COUNTY_PREFIX}/`)) return p.role !== 'technician' && READERS.has(p.role);
+  return READERS.has(p.role) && (filter === '#' ? p.role === 'gateway' || p.role === 'admin' : filter.startsWith(`${TOPIC_PREFIX}/`));
 }

@@ -16,7 +16,7 @@ import { planFor, type ResponsePlan, type ResponsesConfig } from './response-pla
 
 /** What the engine needs to know about boxes: their place, and their neighbours down the road. */
 export interface Places {
-  device(id: string): { township?: string; village?: string } | undefined;
+  device(id: string): { name?: string; road?: string; crossing?: string; township?: string; village?: string } | undefined;
   neighbours(id: string, withinM: number): Array<{ id: string; distanceM: number }>;
 }
 
@@ -184,6 +184,14 @@ export class ResponseEngine extends EventEmitter {
     else if (out.status === 'failed') this.move(r.id, 'failed', SYSTEM, out.error);
   }
 
+  /** Where the box stands, in words a receiver knows (road file, crossing, township, village). */
+  private placeOf(deviceId: string): { place?: Record<string, string> } {
+    const d = this.o.places?.device(deviceId);
+    if (!d) return {};
+    const place = Object.fromEntries(Object.entries({ name: d.name, road: d.road, crossing: d.crossing, township: d.township, village: d.village }).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    return Object.keys(place).length ? { place } : {};
+  }
+
   /** Choose and record who gets this response: the owner's village cadre, or the area's duty squad. */
   private route(r: ResponseRow, c: CaseRow, ev?: EventMessage) {
     const v = this.vehicleOf(ev);
@@ -221,6 +229,7 @@ export class ResponseEngine extends EventEmitter {
       body: {
         alarm: c.kind,
         deviceId: c.deviceId,
+        ...this.placeOf(c.deviceId),
         openedAt: c.openedAt,
         ackDeadline,
         event: ev ? { id: ev.id, ts: ev.ts, location: ev.location, data: ev.data, evidenceId: ev.evidenceId } : { id: c.eventId },

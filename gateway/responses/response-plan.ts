@@ -51,18 +51,34 @@ export type ResponsePlan = Static<typeof ResponsePlan>;
 /** At most this many notifications to one receiver in any hour; the rest go out as one digest. */
 const PerHour = Type.Integer({ minimum: 1, maximum: 1000 });
 
+const Retry = {
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
+  attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+  perRecipientPerHour: Type.Optional(PerHour),
+};
+
 export const ChannelConfig = Type.Union([
   Type.Object(
     {
       type: Type.Literal('webhook'),
       url: Type.String({ pattern: '^https?://' }),
       secret: Type.String({ minLength: 16, description: 'HMAC key; write ${ENV_NAME}' }),
-      timeoutMs: Type.Optional(Type.Integer({ minimum: 100 })),
-      attempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
-      perRecipientPerHour: Type.Optional(PerHour),
+      ...Retry,
     },
     { additionalProperties: false },
   ),
+  Type.Object(
+    {
+      type: Type.Literal('sms'),
+      url: Type.String({ pattern: '^https?://', description: "the SMS gateway's send endpoint" }),
+      token: Type.String({ minLength: 8, description: 'API token of the SMS gateway; write ${ENV_NAME}' }),
+      sign: Type.String({ minLength: 2, maxLength: 12, description: 'registered SMS signature, e.g. 路卫' }),
+      timeZone: Type.Optional(Type.String({ description: 'IANA zone for times in the text (default Asia/Shanghai)' })),
+      ...Retry,
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object({ type: Type.Literal('mqtt'), perRecipientPerHour: Type.Optional(PerHour) }, { additionalProperties: false }),
 ]);
 export type ChannelConfig = Static<typeof ChannelConfig>;
 
