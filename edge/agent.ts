@@ -15,8 +15,11 @@ import {
   createIdGenerator,
   decodeMessage,
   encodeMessage,
+  manifestHash,
+  sha256Hex,
   topics,
   type AlarmKind,
+  type EvidenceManifest,
   type EventMessage,
   type IdGenerator,
   type MessageKind,
@@ -49,6 +52,15 @@ export interface Recognition {
   data?: Record<string, unknown>;
   incidentId?: string;
   evidenceId?: string;
+}
+
+/** One evidence package: the full frame and crops, with what was recognised where. */
+export interface Evidence {
+  images: Array<{ role: EvidenceManifest['images'][number]['role']; jpeg: Buffer; width: number; height: number; box?: [number, number, number, number] }>;
+  recognitions?: EvidenceManifest['recognitions'];
+  models?: EvidenceManifest['models'];
+  eventId?: string;
+  capturedAt?: Date;
 }
 
 /**
@@ -159,6 +171,33 @@ export class EdgeAgent {
   /** The in-process interface for recognition: warn on the spot, then report. */
   reportRecognition(r: Recognition): Promise<Firing[]> {
     return this.onTrigger(this.rules.onEvent(r.kind), 'vision', r.data, r);
+  }
+
+  /**
+   * Queue an evidence package: each image as raw JPEG on its content-addressed topic, then the
+   * manifest that names them by SHA-256. Returns the evidence id to put on the event. Under
+   * storage pressure the outbox drops old evidence before it ever drops an alarm.
+   */
+  reportEvidence(e: Evidence): string {
+    const evidenceId = this.newId();
+    const images = e.images.map((i) => ({ role: i.role, sha256: sha256Hex(i.jpeg), bytes: i.jpeg.byteLength, mime: 'image/jpeg' as const, width: i.width, height: i.height, ...(i.box ? { box: i.box } : {}) }));
+    e.images.forEach((i, n) => {
+      this.outbox.append({ id: this.newId(), topic: topics.image(this.deviceId, images[n].sha256), payload: i.jpeg, cls: 'evidence' });
+    });
+    const body = {
+      v: 1 as const,
+      id: this.newId(),
+      deviceId: this.deviceId,
+      ts: this.now().toISOString(),
+      evidenceId,
+      ...(e.eventId ? { eventId: e.eventId } : {}),
+      capturedAt: (e.capturedAt ?? this.now()).toISOString(),
+      images,
+      recognitions: e.recognitions ?? [],
+      models: e.models ?? [],
+    };
+    this.enqueue('evidence', topics.evidence(this.deviceId, evidenceId), { ...body, hash: manifestHash(body) }, 'evidence');
+    return evidenceId;
   }
 
   /** Queue a message durably and let the link publish it. */

@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { ApiTokens } from './api/api-tokens.ts';
+import { AccessLog } from './api/access-log.ts';
 import { startHttpApi } from './api/http-api.ts';
 import type { Logger } from 'pino';
 import { EmbeddedBroker } from './broker/embedded-broker.ts';
@@ -19,6 +20,9 @@ import { ResponseEngine } from './responses/response-engine.ts';
 import { Deliveries } from './responses/deliveries.ts';
 import { createIdGenerator, encodeMessage, topics } from '../protocols/index.ts';
 import { openDatabase } from './store/database.ts';
+import { EvidenceStore } from './evidence/evidence-store.ts';
+import { loadOrCreateKey } from './evidence/evidence-key.ts';
+import { join } from 'node:path';
 
 export interface GatewayOptions {
   config?: GatewayConfig;
@@ -42,6 +46,8 @@ export class Gateway {
   readonly registry: Registry;
   readonly archive: Archive;
   readonly tokens: ApiTokens;
+  readonly evidence: EvidenceStore;
+  readonly accessLog: AccessLog;
   http: FastifyInstance | undefined;
   private readonly httpPortWanted: number;
   intake: Intake | undefined;
@@ -49,6 +55,7 @@ export class Gateway {
   private readonly log: Logger | undefined;
   private readonly config: GatewayConfig;
   private readonly newId = createIdGenerator();
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(o: GatewayOptions) {
     this.log = o.logger;
@@ -61,6 +68,8 @@ export class Gateway {
     this.tokens = new ApiTokens(this.db);
     this.registry = new Registry(this.db);
     this.archive = new Archive(this.db);
+    this.accessLog = new AccessLog(this.db);
+    this.evidence = new EvidenceStore(this.db, join(this.dataDir, 'evidence'), loadOrCreateKey(c.evidence?.keyFile ?? join(this.dataDir, 'evidence.key')));
     this.httpPortWanted = o.httpPort ?? c.http?.port ?? GATEWAY_DEFAULTS.httpPort;
     this.broker = c.broker?.url ? undefined : new EmbeddedBroker({
       dataDir: this.dataDir,
@@ -85,7 +94,7 @@ export class Gateway {
     } else {
       mqtt = { url: b!.url!, username: b?.username, password: b?.password, clientId: b?.clientId };
     }
-    this.intake = new Intake({ ...mqtt, store: new IntakeStore(this.db), logger: this.log });
+    this.intake = new Intake({ ...mqtt, store: new IntakeStore(this.db), images: this.evidence, logger: this.log });
     await this.intake.start();
     const rc = this.config.responses;
     if (rc) {
@@ -106,6 +115,8 @@ export class Gateway {
       engine.start();
       this.responses = engine;
     }
+    this.sweepEvidence();
+    this.sweepTimer = setInterval(() => this.sweepEvidence(), 6 * 3_600_000).unref();
     this.http = await startHttpApi({ gateway: this, tokens: this.tokens, host: this.config.http?.host, port: this.httpPortWanted, logger: this.log });
     this.broker?.admitDevices();
   }
@@ -117,11 +128,18 @@ export class Gateway {
     await this.intake.publish(topics.config(deviceId), encodeMessage('config', msg), true);
   }
 
+  private sweepEvidence(): void {
+    const days = this.config.evidence?.retentionDays ?? GATEWAY_DEFAULTS.evidenceRetentionDays;
+    const n = this.evidence.sweep(days);
+    if (n) this.log?.info({ removed: n, retentionDays: days }, 'evidence past retention removed');
+  }
+
   get httpPort(): number {
     return (this.http?.server.address() as AddressInfo).port;
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.sweepTimer);
     await this.http?.close();
     this.responses?.stop();
     // Devices first: nothing is acknowledged to a box after intake has stopped listening.

@@ -10,7 +10,9 @@ export type ProtocolErrorCode =
   | 'bad_length'
   | 'bad_frame'
   | 'unknown_function'
-  | 'unknown_kind';
+  | 'unknown_kind'
+  | 'bad_image'
+  | 'bad_hash';
 
 export interface ProtocolError {
   code: ProtocolErrorCode;

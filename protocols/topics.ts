@@ -3,7 +3,7 @@ import { fail, ok, type Result } from './result.ts';
 
 /**
  * The one place that writes and reads MQTT topic strings.
- * Tree: rw/v1/{deviceId}/status | telemetry | event/{kind} | evidence/{id} | cmd/{name} | cmd/{name}/result | config
+ * Tree: rw/v1/{deviceId}/status | telemetry | event/{kind} | evidence/{id} | image/{sha256} | cmd/{name} | cmd/{name}/result | config
  */
 export const TOPIC_PREFIX = 'rw/v1';
 /** Where the gateway tells county systems about cases (not a device tree). */
@@ -14,6 +14,8 @@ export type ParsedTopic =
   | { kind: 'telemetry'; deviceId: string }
   | { kind: 'event'; deviceId: string; eventKind: string }
   | { kind: 'evidence'; deviceId: string; evidenceId: string }
+  /** Raw JPEG bytes, addressed by their SHA-256 (lowercase hex). */
+  | { kind: 'image'; deviceId: string; sha256: string }
   | { kind: 'command'; deviceId: string; command: string }
   | { kind: 'command_result'; deviceId: string; command: string }
   | { kind: 'config'; deviceId: string };
@@ -23,6 +25,13 @@ const levelRe = /^[A-Za-z0-9_.-]{1,64}$/;
 function level(name: string, value: string): string {
   if (!levelRe.test(value)) throw new TypeError(`${name} "${value}" is not a valid topic level (letters, digits, _ . - only)`);
   return value;
+}
+
+const SHA256_RE = /^[0-9a-f]{64}$/;
+
+function sha256Level(v: string): string {
+  if (!SHA256_RE.test(v)) throw new TypeError(`"${v}" is not a SHA-256 in lowercase hex`);
+  return v;
 }
 
 function device(id: string): string {
@@ -35,6 +44,7 @@ export const topics = {
   telemetry: (deviceId: string) => `${device(deviceId)}/telemetry`,
   event: (deviceId: string, kind: string) => `${device(deviceId)}/event/${level('event kind', kind)}`,
   evidence: (deviceId: string, evidenceId: string) => `${device(deviceId)}/evidence/${level('evidence id', evidenceId)}`,
+  image: (deviceId: string, sha256: string) => `${device(deviceId)}/image/${sha256Level(sha256)}`,
   command: (deviceId: string, name: string) => `${device(deviceId)}/cmd/${level('command', name)}`,
   commandResult: (deviceId: string, name: string) => `${device(deviceId)}/cmd/${level('command', name)}/result`,
   config: (deviceId: string) => `${device(deviceId)}/config`,
@@ -48,6 +58,7 @@ export const filters = {
   allTelemetry: `${TOPIC_PREFIX}/+/telemetry`,
   allEvents: `${TOPIC_PREFIX}/+/event/+`,
   allEvidence: `${TOPIC_PREFIX}/+/evidence/+`,
+  allImages: `${TOPIC_PREFIX}/+/image/+`,
   allCommandResults: `${TOPIC_PREFIX}/+/cmd/+/result`,
   deviceTree: (deviceId: string) => `${device(deviceId)}/#`,
   deviceCommands: (deviceId: string) => `${device(deviceId)}/cmd/+`,
@@ -77,6 +88,8 @@ export function parseTopic(topic: string): Result<ParsedTopic> {
       return ok({ kind: 'event', deviceId, eventKind: arg });
     case 'evidence/*':
       return ok({ kind: 'evidence', deviceId, evidenceId: arg });
+    case 'image/*':
+      return SHA256_RE.test(arg) ? ok({ kind: 'image', deviceId, sha256: arg }) : fail('bad_topic', `topic "${topic}": image level must be a SHA-256 in lowercase hex`);
     case 'cmd/*':
       return ok({ kind: 'command', deviceId, command: arg });
     case 'cmd/*/result':

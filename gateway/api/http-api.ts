@@ -5,6 +5,9 @@ import type { ResponseKind } from '../responses/response-state.ts';
 import type { ApiTokens, ApiUser } from './api-tokens.ts';
 import { prometheusText } from './metrics.ts';
 
+/** Roles that may see personal data (faces, plates, owners); each view is recorded. */
+const SEES_PERSONAL_DATA = new Set(['admin', 'police', 'village']);
+
 /** Which roles may act on which response. */
 const ACTS_ON: Record<string, ResponseKind[]> = {
   admin: ['onsite', 'village', 'police'],
@@ -85,8 +88,39 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     '/api/v1/archive/lookup',
     { schema: { querystring: { type: 'object', required: ['plate'], properties: { plate: { type: 'string', minLength: 2, maxLength: 16 } } } } },
     async (req, reply) => {
-      if (req.user!.role === 'technician') return reply.code(403).send({ error: 'forbidden', message: 'owner data is not for the technician role' });
+      if (!SEES_PERSONAL_DATA.has(req.user!.role)) return reply.code(403).send({ error: 'forbidden', message: `owner data is not for the ${req.user!.role} role` });
+      gw.accessLog.record(req.user!, 'archive_lookup', req.query.plate);
       return gw.archive.lookup(req.query.plate) ?? reply.code(404).send({ error: 'not_found', message: `no vehicle on file near ${req.query.plate}` });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/api/v1/evidence/:id', async (req, reply) => {
+    if (!SEES_PERSONAL_DATA.has(req.user!.role)) return reply.code(403).send({ error: 'forbidden', message: `evidence is not for the ${req.user!.role} role` });
+    const row = gw.db.prepare('SELECT body FROM evidence WHERE id = ?').get(req.params.id) as { body: string } | undefined;
+    if (!row) return reply.code(404).send({ error: 'not_found', message: `no evidence ${req.params.id}` });
+    gw.accessLog.record(req.user!, 'evidence', req.params.id);
+    const m = JSON.parse(row.body) as { images: Array<{ sha256: string }> };
+    return { ...m, images: m.images.map((i) => ({ ...i, stored: gw.evidence.has(i.sha256), url: `/api/v1/images/${i.sha256}` })) };
+  });
+
+  app.get<{ Params: { sha256: string } }>(
+    '/api/v1/images/:sha256',
+    { schema: { params: { type: 'object', properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } } } } },
+    async (req, reply) => {
+      if (!SEES_PERSONAL_DATA.has(req.user!.role)) return reply.code(403).send({ error: 'forbidden', message: `evidence images are not for the ${req.user!.role} role` });
+      const jpeg = gw.evidence.get(req.params.sha256);
+      if (!jpeg) return reply.code(404).send({ error: 'not_found', message: `no image ${req.params.sha256} (never received, or past retention)` });
+      gw.accessLog.record(req.user!, 'image', req.params.sha256);
+      return reply.type('image/jpeg').header('cache-control', 'private, no-store').send(jpeg);
+    },
+  );
+
+  app.get<{ Querystring: { limit?: number } }>(
+    '/api/v1/access-log',
+    { schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 } } } } },
+    async (req, reply) => {
+      if (req.user!.role !== 'admin') return reply.code(403).send({ error: 'forbidden', message: 'the access log is for admins' });
+      return gw.accessLog.recent(req.query.limit ?? 100);
     },
   );
 

@@ -29,6 +29,16 @@ export const GatewayConfig = Type.Object(
       ),
     ),
     http: Type.Optional(Type.Object({ host: Type.Optional(Type.String()), port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })) }, { additionalProperties: false })),
+    /** Evidence images: encrypted at rest, deleted after the retention period unless an open case needs them. */
+    evidence: Type.Optional(
+      Type.Object(
+        {
+          retentionDays: Type.Optional(Type.Number({ minimum: 1, maximum: 3650, description: 'days to keep images (default 90)' })),
+          keyFile: Type.Optional(Type.String({ minLength: 1, description: 'AES key file (default <dataDir>/evidence.key, made at first start)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** 一报警三响应: channels and the plans that map alarm kinds to the three responses. */
     responses: Type.Optional(ResponsesConfig),
   },
@@ -36,4 +46,4 @@ export const GatewayConfig = Type.Object(
 );
 export type GatewayConfig = Static<typeof GatewayConfig>;
 
-export const GATEWAY_DEFAULTS = { dataDir: './data', brokerHost: '0.0.0.0', brokerPort: 1883, httpPort: 8080 } as const;
+export const GATEWAY_DEFAULTS = { dataDir: './data', brokerHost: '0.0.0.0', brokerPort: 1883, httpPort: 8080, evidenceRetentionDays: 90 } as const;

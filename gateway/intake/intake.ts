@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { decodePublish, filters, type CommandResultMessage, type EventMessage } from '../../protocols/index.ts';
+import { checkImage, decodePublish, manifestHash, filters, parseTopic, type CommandResultMessage, type EventMessage, type EvidenceManifest } from '../../protocols/index.ts';
+import type { EvidenceStore } from '../evidence/evidence-store.ts';
 import type { IntakeStore } from './intake-store.ts';
 
 export interface IntakeOptions {
@@ -9,6 +10,8 @@ export interface IntakeOptions {
   username?: string;
   password?: string;
   store: IntakeStore;
+  /** Where evidence images go (encrypted, content-addressed). */
+  images: EvidenceStore;
   clientId?: string;
   /**
    * Keep a persistent session so the broker queues reports while intake is away. Off for the
@@ -28,8 +31,10 @@ export interface IntakeStats {
   deadLetters: number;
 }
 
+const DEAD_LETTER_KEEP_BYTES = 64 * 1024;
+
 /** What intake listens to: every report of every device, and nothing the gateway itself sends. */
-export const INTAKE_FILTERS = [filters.allStatus, filters.allTelemetry, filters.allEvents, filters.allEvidence, filters.allCommandResults];
+export const INTAKE_FILTERS = [filters.allStatus, filters.allTelemetry, filters.allEvents, filters.allEvidence, filters.allImages, filters.allCommandResults];
 
 /**
  * Takes every device message off the broker (embedded or external) with QoS 1, validates it against the protocol schemas, dedupes it by message id and stores it.
@@ -80,12 +85,12 @@ export class Intake extends EventEmitter {
   onMessage(topic: string, payload: Buffer): void {
     this.stats.received++;
     const receivedAt = this.now().toISOString();
+    const t = parseTopic(topic);
+    if (t.ok && t.value.kind === 'image') return this.onImage(topic, t.value.deviceId, t.value.sha256, payload, receivedAt);
     const d = decodePublish(topic, payload);
-    if (!d.ok) {
-      this.stats.deadLetters++;
-      this.o.store.deadLetter(topic, payload, d.error.code, d.error.message, receivedAt);
-      this.log?.warn({ topic, code: d.error.code, reason: d.error.message }, 'message refused: kept in dead letters');
-      return;
+    if (!d.ok) return this.refuse(topic, payload, d.error.code, d.error.message, receivedAt);
+    if (d.value.topic.kind === 'evidence' && manifestHash(d.value.message) !== (d.value.message as EvidenceManifest).hash) {
+      return this.refuse(topic, payload, 'bad_hash', 'evidence manifest hash does not match its content (altered on the way?)', receivedAt);
     }
     if (this.o.store.store(d.value, receivedAt) === 'duplicate') {
       this.stats.duplicates++;
@@ -94,5 +99,19 @@ export class Intake extends EventEmitter {
     this.stats.stored++;
     if (d.value.topic.kind === 'event') this.emit('event', d.value.message as EventMessage);
     if (d.value.topic.kind === 'command_result') this.emit('command_result', d.value.message as CommandResultMessage);
+  }
+
+  private onImage(topic: string, deviceId: string, sha256: string, payload: Buffer, receivedAt: string): void {
+    const c = checkImage(sha256, payload);
+    if (!c.ok) return this.refuse(topic, payload, c.error.code, c.error.message, receivedAt);
+    if (this.o.images.put(deviceId, sha256, payload) === 'duplicate') this.stats.duplicates++;
+    else this.stats.stored++;
+  }
+
+  private refuse(topic: string, payload: Buffer, code: string, reason: string, receivedAt: string): void {
+    this.stats.deadLetters++;
+    // Keep the head of a big payload: enough to see what it was, not megabytes of it.
+    this.o.store.deadLetter(topic, payload.subarray(0, DEAD_LETTER_KEEP_BYTES), code, reason, receivedAt);
+    this.log?.warn({ topic, code, reason }, 'message refused: kept in dead letters');
   }
 }

@@ -97,6 +97,15 @@ const MIGRATIONS = [
      response_id TEXT PRIMARY KEY REFERENCES responses (id),
      recipient_key TEXT NOT NULL, channel TEXT NOT NULL, body TEXT NOT NULL, held_at TEXT NOT NULL
    );`,
+  `CREATE TABLE evidence_images (
+     sha256 TEXT PRIMARY KEY, device_id TEXT NOT NULL, bytes INTEGER NOT NULL, received_at TEXT NOT NULL
+   );
+   CREATE INDEX evidence_images_received ON evidence_images (received_at);
+   CREATE INDEX evidence_event ON evidence (event_id);
+   CREATE TABLE access_log (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     at TEXT NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL, what TEXT NOT NULL, subject TEXT NOT NULL
+   );`,
 ];
 
 /** The gateway's SQLite database in dataDir (WAL, foreign keys on), migrated to the current schema. */

@@ -65,7 +65,7 @@ export function encodeMessage<K extends MessageKind>(kind: K, message: MessageOf
   return Buffer.from(JSON.stringify(message));
 }
 
-export type DecodedPublish = { [K in MessageKind]: { topic: ParsedTopic & { kind: K }; message: MessageOf<K> } }[MessageKind];
+export type DecodedPublish = { [K in MessageKind]: { topic: Extract<ParsedTopic, { kind: K }>; message: MessageOf<K> } }[MessageKind];
 
 /**
  * Decode a publish by its topic, and refuse a payload whose device id (or command name) differs
@@ -74,6 +74,7 @@ export type DecodedPublish = { [K in MessageKind]: { topic: ParsedTopic & { kind
 export function decodePublish(topic: string, payload: Uint8Array | string): Result<DecodedPublish> {
   const t = parseTopic(topic);
   if (!t.ok) return t;
+  if (t.value.kind === 'image') return fail('bad_topic', `topic "${topic}" carries raw image bytes, not a message (use checkImage)`);
   const m = decodeMessage(t.value.kind, payload);
   if (!m.ok) return m;
   const msg = m.value as { deviceId: string; name?: string };

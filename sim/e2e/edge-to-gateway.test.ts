@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import sharp from 'sharp';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -91,6 +93,54 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
     const reasons = (gw.db.prepare('SELECT code, reason FROM dead_letters ORDER BY seq').all() as Array<{ code: string; reason: string }>).map((r) => `${r.code}: ${r.reason}`);
     expect(reasons[0]).toMatch(/^bad_json: event message is not JSON/);
     expect(reasons[1]).toMatch(/does not match topic device/);
+    await until(() => agent.link.connected, 5000);
+  });
+
+  it('carries an evidence package from the box to the API: images by hash, encrypted at rest, shown only to allowed roles and logged', async () => {
+    const frame = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 30, g: 90, b: 60 } } }).jpeg().toBuffer();
+    const plate = await sharp({ create: { width: 94, height: 24, channels: 3, background: { r: 240, g: 200, b: 0 } } }).jpeg().toBuffer();
+    const evidenceId = agent.reportEvidence({
+      images: [
+        { role: 'frame', jpeg: frame, width: 320, height: 240 },
+        { role: 'plate', jpeg: plate, width: 94, height: 24, box: [100, 150, 94, 24] },
+      ],
+      recognitions: [{ what: 'plate', label: 'plate', score: 0.93, box: [100, 150, 94, 24], value: '鲁PAB123' }],
+    });
+    const frameHash = createHash('sha256').update(frame).digest('hex');
+    await until(() => count('SELECT count(*) AS n FROM evidence WHERE id = ?', evidenceId) === 1 && count('SELECT count(*) AS n FROM evidence_images') >= 2, 5000);
+    // At rest the file is ciphertext: the JPEG bytes are nowhere in it.
+    const onDisk = readFileSync(join(dir, 'gw', 'evidence', frameHash.slice(0, 2), `${frameHash}.jpg.enc`));
+    expect(onDisk.includes(frame.subarray(0, 64))).toBe(false);
+
+    const api = `http://127.0.0.1:${gw.httpPort}/api/v1`;
+    const police = gw.tokens.issue('officer-evidence', 'police');
+    const tech = gw.tokens.issue('tech-evidence', 'technician');
+    const get = (path: string, token: string) => fetch(`${api}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const manifest = (await (await get(`/evidence/${evidenceId}`, police)).json()) as { images: Array<{ sha256: string; url: string; stored: boolean }> };
+    expect(manifest.images.map((i) => i.stored)).toEqual([true, true]);
+    const img = await get(manifest.images[0].url.replace('/api/v1', ''), police);
+    expect(img.headers.get('content-type')).toBe('image/jpeg');
+    expect(Buffer.from(await img.arrayBuffer()).equals(frame)).toBe(true);
+    expect((await get(`/images/${frameHash}`, tech)).status).toBe(403);
+    expect((await get(`/evidence/${evidenceId}`, tech)).status).toBe(403);
+    const log = gw.accessLog.recent(10).map((e) => `${e.actor} ${e.what} ${e.subject}`);
+    expect(log).toContain(`officer-evidence image ${frameHash}`);
+    expect(log).toContain(`officer-evidence evidence ${evidenceId}`);
+  });
+
+  it('refuses an image whose bytes do not match the hash in its topic, and a non-JPEG, into dead letters', async () => {
+    const file = join(dir, 'fake.jpg');
+    writeFileSync(file, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]));
+    const wrong = 'a'.repeat(64);
+    const pub = (topic: string) => run('mosquitto_pub', ['-p', String(gw.broker!.port), '-V', 'mqttv311', '-i', DEVICE, '-u', DEVICE, '-P', PASSWORD, '-q', '1', '-t', topic, '-f', file]);
+    const before = count('SELECT count(*) AS n FROM dead_letters');
+    await pub(topics.image(DEVICE, wrong));
+    writeFileSync(file, 'GIF89a not a jpeg');
+    await pub(topics.image(DEVICE, createHash('sha256').update('GIF89a not a jpeg').digest('hex')));
+    await until(() => count('SELECT count(*) AS n FROM dead_letters') === before + 2, 5000);
+    const codes = (gw.db.prepare('SELECT code FROM dead_letters ORDER BY seq DESC LIMIT 2').all() as Array<{ code: string }>).map((r) => r.code);
+    expect(codes.sort()).toEqual(['bad_hash', 'bad_image']);
+    expect(gw.evidence.has(wrong)).toBe(false);
     await until(() => agent.link.connected, 5000);
   });
 });

@@ -1,0 +1,26 @@
+import type Database from 'better-sqlite3';
+import type { ApiUser } from './api-tokens.ts';
+
+export interface AccessEntry {
+  at: string;
+  actor: string;
+  role: string;
+  what: string;
+  subject: string;
+}
+
+/** Every view of personal data (faces, plates, owners) is recorded: who, when, what. */
+export class AccessLog {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  record(user: ApiUser, what: string, subject: string): void {
+    this.db.prepare('INSERT INTO access_log (at, actor, role, what, subject) VALUES (?, ?, ?, ?, ?)').run(this.now().toISOString(), user.name, user.role, what, subject);
+  }
+
+  recent(limit = 100): AccessEntry[] {
+    return this.db.prepare('SELECT at, actor, role, what, subject FROM access_log ORDER BY seq DESC LIMIT ?').all(limit) as AccessEntry[];
+  }
+}

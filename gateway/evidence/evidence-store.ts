@@ -1,0 +1,77 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type Database from 'better-sqlite3';
+import { sha256Hex } from '../../protocols/index.ts';
+
+export type PutOutcome = 'stored' | 'duplicate';
+
+/**
+ * Evidence images on disk, addressed by the SHA-256 of their plain bytes and encrypted with
+ * AES-256-GCM (file = 12-byte nonce, ciphertext, 16-byte tag). The same image sent twice is
+ * stored once. Reading checks the tag and the hash, so a file changed on disk is caught.
+ * Retention: images older than `retentionDays` are deleted unless a case that uses them is open.
+ */
+export class EvidenceStore {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly dir: string,
+    private readonly key: Buffer,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /** Store checked bytes (see checkImage). */
+  put(deviceId: string, sha256: string, jpeg: Uint8Array): PutOutcome {
+    if (this.has(sha256)) return 'duplicate';
+    const path = this.pathOf(sha256);
+    mkdirSync(dirname(path), { recursive: true });
+    const nonce = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', this.key, nonce);
+    const body = Buffer.concat([nonce, c.update(jpeg), c.final(), c.getAuthTag()]);
+    // Write then rename: a crash never leaves half a file under the image's name.
+    writeFileSync(`${path}.tmp`, body);
+    renameSync(`${path}.tmp`, path);
+    this.db.prepare('INSERT OR IGNORE INTO evidence_images (sha256, device_id, bytes, received_at) VALUES (?, ?, ?, ?)').run(sha256, deviceId, jpeg.byteLength, this.now().toISOString());
+    return 'stored';
+  }
+
+  has(sha256: string): boolean {
+    return this.db.prepare('SELECT 1 FROM evidence_images WHERE sha256 = ?').get(sha256) !== undefined;
+  }
+
+  /** The plain JPEG, or undefined when unknown; throws when the file was altered or the key is wrong. */
+  get(sha256: string): Buffer | undefined {
+    if (!this.has(sha256)) return undefined;
+    const body = readFileSync(this.pathOf(sha256));
+    const d = createDecipheriv('aes-256-gcm', this.key, body.subarray(0, 12));
+    d.setAuthTag(body.subarray(body.length - 16));
+    const plain = Buffer.concat([d.update(body.subarray(12, body.length - 16)), d.final()]);
+    if (sha256Hex(plain) !== sha256) throw new Error(`evidence image ${sha256} does not match its hash`);
+    return plain;
+  }
+
+  /** Delete images past retention that no open case needs; returns how many went. */
+  sweep(retentionDays: number): number {
+    const cutoff = new Date(this.now().getTime() - retentionDays * 86_400_000).toISOString();
+    const old = this.db
+      .prepare(
+        `SELECT i.sha256 FROM evidence_images i WHERE i.received_at < ? AND NOT EXISTS (
+           SELECT 1 FROM evidence e, json_each(e.body, '$.images') img
+             JOIN cases c ON c.event_id = e.event_id AND c.closed_at IS NULL
+           WHERE json_extract(img.value, '$.sha256') = i.sha256)`,
+      )
+      .all(cutoff) as Array<{ sha256: string }>;
+    const del = this.db.prepare('DELETE FROM evidence_images WHERE sha256 = ?');
+    for (const { sha256 } of old) {
+      rmSync(this.pathOf(sha256), { force: true });
+      del.run(sha256);
+    }
+    return old.length;
+  }
+
+  private pathOf(sha256: string): string {
+    return join(this.dir, sha256.slice(0, 2), `${sha256}.jpg.enc`);
+  }
+}
