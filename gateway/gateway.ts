@@ -52,6 +52,8 @@ export class Gateway {
   private readonly httpPortWanted: number;
   intake: Intake | undefined;
   responses: ResponseEngine | undefined;
+  /** Notification records and rate limits; undefined without response plans. */
+  deliveries: Deliveries | undefined;
   private readonly log: Logger | undefined;
   private readonly config: GatewayConfig;
   private readonly newId = createIdGenerator();
@@ -104,6 +106,7 @@ export class Gateway {
       );
       const limits = new Map(Object.entries(rc.channels).flatMap(([name, c]) => (c.perRecipientPerHour ? [[name, c.perRecipientPerHour] as [string, number]] : [])));
       const deliveries = new Deliveries(this.db, channels, limits, () => new Date());
+      this.deliveries = deliveries;
       const places = { device: (id: string) => this.registry.get(id), neighbours: (id: string, m: number) => this.registry.neighbours(id, m) };
       const lookupPlate = (plate: string) => {
         const m = this.archive.lookup(plate);

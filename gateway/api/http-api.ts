@@ -4,6 +4,25 @@ import type { Gateway } from '../gateway.ts';
 import type { ResponseKind } from '../responses/response-state.ts';
 import type { ApiTokens, ApiUser } from './api-tokens.ts';
 import { prometheusText } from './metrics.ts';
+import { ROUTE_DOCS } from './route-docs.ts';
+import swagger from '@fastify/swagger';
+
+/** OpenAPI 3 at /openapi.json, built from the routes' own schemas plus ROUTE_DOCS. */
+async function describeApi(app: FastifyInstance): Promise<void> {
+  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 20 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+  app.addHook('onRoute', (r) => {
+    const d = ROUTE_DOCS[`${String(r.method)} ${r.url}`];
+    if (!d) return;
+    r.schema = { ...r.schema, summary: d.summary, tags: [d.tag], ...(r.url.startsWith('/api/') ? { security: [{ bearer: [] }] } : {}) };
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'roadwarden gateway API', version: '1', description: '一报警三响应: devices, alarms, cases and their three responses, archive, evidence.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'roadwarden gateway token add --name N --role R' } } },
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
 
 /** Roles that may see personal data (faces, plates, owners); each view is recorded. */
 const SEES_PERSONAL_DATA = new Set(['admin', 'police', 'village']);
@@ -46,6 +65,7 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   // Request lines are noise at info level; the API's own warnings and errors still show.
   const app = Fastify({ loggerInstance: o.logger?.child({ unit: 'http' }, { level: 'warn' }) as FastifyBaseLogger | undefined });
   const gw = o.gateway;
+  await describeApi(app);
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if (!req.url.startsWith('/api/')) return;
@@ -77,10 +97,20 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     },
   );
 
+  app.get<{ Querystring: { limit?: number; before?: string; open?: boolean } }>(
+    '/api/v1/cases',
+    { schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 500 }, before: { type: 'string' }, open: { type: 'boolean' } } } } },
+    async (req) => {
+      const limit = req.query.limit ?? 50;
+      const items = gw.cases.list({ limit, before: req.query.before, open: req.query.open });
+      return { items, next: items.length === limit ? items.at(-1)!.id : null };
+    },
+  );
+
   app.get<{ Params: { id: string } }>('/api/v1/cases/:id', async (req, reply) => {
     const c = gw.cases.getCase(req.params.id);
     if (!c) return reply.code(404).send({ error: 'not_found', message: `no case ${req.params.id}` });
-    const responses = gw.cases.responses(c.id).map((r) => ({ ...r, history: gw.cases.history(r.id) }));
+    const responses = gw.cases.responses(c.id).map((r) => ({ ...r, history: gw.cases.history(r.id), deliveries: gw.deliveries?.forResponse(r.id) ?? [] }));
     return { ...c, responses };
   });
 
@@ -91,6 +121,17 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       if (!SEES_PERSONAL_DATA.has(req.user!.role)) return reply.code(403).send({ error: 'forbidden', message: `owner data is not for the ${req.user!.role} role` });
       gw.accessLog.record(req.user!, 'archive_lookup', req.query.plate);
       return gw.archive.lookup(req.query.plate) ?? reply.code(404).send({ error: 'not_found', message: `no vehicle on file near ${req.query.plate}` });
+    },
+  );
+
+  app.post<{ Querystring: { commit?: boolean }; Body: string }>(
+    '/api/v1/archive/import',
+    { schema: { querystring: { type: 'object', properties: { commit: { type: 'boolean' } } } } },
+    async (req, reply) => {
+      if (req.user!.role !== 'admin') return reply.code(403).send({ error: 'forbidden', message: 'archive import is for admins' });
+      if (typeof req.body !== 'string') return reply.code(415).send({ error: 'unsupported_media_type', message: 'send the CSV as text/csv' });
+      const report = gw.archive.importCsv(req.body, req.query.commit === true);
+      return reply.code(report.problems.length ? 422 : 200).send(report);
     },
   );
 
@@ -150,6 +191,7 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   act('complete');
   act('waive');
 
+  await app.ready();
   await app.listen({ port: o.port, host: o.host ?? '0.0.0.0' });
   return app;
 }

@@ -91,6 +91,13 @@ export class CaseStore {
     return this.db.prepare(`${CASE_SELECT} WHERE id = ?`).get(id) as CaseRow | undefined;
   }
 
+  /** Newest first, paged by id (ULIDs sort by time). */
+  list(o: { limit: number; before?: string; open?: boolean }): CaseRow[] {
+    return this.db
+      .prepare(`${CASE_SELECT} WHERE (? IS NULL OR id < ?) AND (? = 0 OR closed_at IS NULL) ORDER BY id DESC LIMIT ?`)
+      .all(o.before ?? null, o.before ?? null, o.open ? 1 : 0, o.limit) as CaseRow[];
+  }
+
   response(id: string): ResponseRow | undefined {
     const row = this.db.prepare(`${RESPONSE_SELECT} WHERE id = ?`).get(id) as RawResponse | undefined;
     return row && toResponse(row);
