@@ -85,14 +85,14 @@ export class Gateway {
 
   async start(): Promise<void> {
     const b = this.config.broker;
-    let mqtt: { url: string; username?: string; password?: string; clientId?: string; persistentSession?: boolean };
+    let mqtt: { url: string; username?: string; password?: string; clientId?: string };
     if (this.broker) {
       await this.broker.start();
       // Intake talks MQTT like any client, so the same code serves an external broker.
       // Its embedded account gets a fresh random password at every start; nobody needs to know it.
       const password = randomBytes(24).toString('base64url');
       await this.credentials.addOperator(INTAKE_USER, password, 'gateway');
-      mqtt = { url: `mqtt://127.0.0.1:${this.broker.port}`, username: INTAKE_USER, password, persistentSession: false };
+      mqtt = { url: `mqtt://127.0.0.1:${this.broker.port}`, username: INTAKE_USER, password };
     } else {
       mqtt = { url: b!.url!, username: b?.username, password: b?.password, clientId: b?.clientId };
     }

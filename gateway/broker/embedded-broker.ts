@@ -5,7 +5,7 @@ import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import type { CredentialStore } from '../registry/credentials.ts';
 import { installBrokerAuth, type BrokerAuthStats } from './broker-auth.ts';
-import { openLevelPersistence, type LevelPersistence } from './level-persistence.ts';
+import { SqlitePersistence } from './sqlite-persistence.ts';
 
 export interface EmbeddedBrokerOptions {
   dataDir: string;
@@ -17,15 +17,15 @@ export interface EmbeddedBrokerOptions {
 }
 
 /**
- * aedes inside the gateway: sessions, retained messages and queued QoS 1 messages persist in
- * LevelDB under dataDir/broker, so devices' persistent sessions survive a gateway restart.
+ * aedes inside the gateway: sessions, subscriptions, retained messages, wills and queued QoS 1
+ * messages persist in SQLite (dataDir/broker.db), so persistent sessions survive a restart.
  */
 export class EmbeddedBroker {
   aedes: Aedes | undefined;
   stats: BrokerAuthStats | undefined;
   private servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
-  private store: LevelPersistence | undefined;
+  private store: SqlitePersistence | undefined;
   private admitting = false;
   private readonly log: Logger | undefined;
 
@@ -42,8 +42,8 @@ export class EmbeddedBroker {
   }
 
   async start(): Promise<void> {
-    this.store = openLevelPersistence(this.o.dataDir, this.log);
-    const aedes = await Aedes.createBroker({ persistence: this.store.persistence as never, id: 'roadwarden-gateway' });
+    this.store = new SqlitePersistence(this.o.dataDir);
+    const aedes = await Aedes.createBroker({ persistence: this.store as never });
     this.aedes = aedes;
     this.stats = installBrokerAuth(aedes, this.o.credentials, this.log, () => this.admitting);
     aedes.on('clientError', (client, err) => this.log?.debug({ clientId: client.id, err: err.message }, 'client error'));
@@ -71,7 +71,8 @@ export class EmbeddedBroker {
     for (const s of this.sockets) s.destroy();
     await Promise.all(closed);
     this.servers = [];
-    await this.store?.close();
+    await this.store?.destroy();
+    this.store = undefined;
   }
 }
 

@@ -13,13 +13,6 @@ export interface IntakeOptions {
   /** Where evidence images go (encrypted, content-addressed). */
   images: EvidenceStore;
   clientId?: string;
-  /**
-   * Keep a persistent session so the broker queues reports while intake is away. Off for the
-   * embedded aedes: with its LevelDB persistence, aedes 1.2 loses some QoS 1 messages to a
-   * persistent-session subscriber when several clients publish at once (3 of 120 in
-   * `roadwarden bench gateway`); a clean session lost none.
-   */
-  persistentSession?: boolean;
   now?: () => Date;
   logger?: Logger;
 }
@@ -58,7 +51,8 @@ export class Intake extends EventEmitter {
       clientId: this.o.clientId ?? 'roadwarden-gateway-intake',
       username: this.o.username,
       password: this.o.password,
-      clean: !(this.o.persistentSession ?? true),
+      // Persistent: the broker queues reports while intake is away (a restart, a network blip).
+      clean: false,
       reconnectPeriod: 1000,
     });
     this.client = client;
