@@ -2,15 +2,16 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { runEdgeBench } from './edge-bench.ts';
 import { runGatewayBench } from './gateway-bench.ts';
+import { runFleetBench } from './fleet-bench.ts';
 import { runHwBench } from './hw-bench.ts';
 import { emit, type BenchLine } from './report.ts';
 
 interface BenchSpec {
   name: string;
   description: string;
-  /** option name (also the numeric option key), help, default */
+  /** option name (also the option key), help, default; values are numbers or comma-separated lists of numbers */
   options: Array<[string, string, string]>;
-  run: (o: Record<string, number>, onProgress: (m: string) => void) => Promise<BenchLine[]>;
+  run: (o: Record<string, number[]>, onProgress: (m: string) => void) => Promise<BenchLine[]>;
 }
 
 const BENCHES: BenchSpec[] = [
@@ -21,7 +22,7 @@ const BENCHES: BenchSpec[] = [
       ['frames', 'frames in the noisy stream', '100000'],
       ['flashes', 'flash() calls measured', '300'],
     ],
-    run: (o, onProgress) => runHwBench({ frames: o.frames, flashes: o.flashes, onProgress }),
+    run: (o, onProgress) => runHwBench({ frames: o.frames[0], flashes: o.flashes[0], onProgress }),
   },
   {
     name: 'edge',
@@ -31,18 +32,26 @@ const BENCHES: BenchSpec[] = [
       ['appends', 'durable outbox appends', '2000'],
       ['resend', 'queued messages resent after reconnect', '5000'],
     ],
-    run: (o, onProgress) => runEdgeBench({ triggers: o.triggers, appends: o.appends, resend: o.resend, onProgress }),
+    run: (o, onProgress) => runEdgeBench({ triggers: o.triggers[0], appends: o.appends[0], resend: o.resend[0], onProgress }),
   },
   {
     name: 'gateway',
-    description: 'alarm published → all three responses sent (steady rate), sustained persisted alarms/s (burst), RSS',
+    description:
+      'alarm published → all three responses sent (steady rate), sustained persisted alarms/s (burst), RSS; then the gateway as its own process: QoS 1 publish/s next to Mosquitto, and fleets of boxes with heartbeats (its RSS and CPU)',
     options: [
       ['rate', 'alarms per second for the latency run', '200'],
       ['seconds', 'length of the latency run', '10'],
       ['burst', 'alarms in the throughput burst', '3000'],
-      ['devices', 'simulated devices publishing', '20'],
+      ['devices', 'simulated devices publishing alarms', '20'],
+      ['messages', 'QoS 1 messages for publish_per_s (ours and Mosquitto)', '20000'],
+      ['fleet', 'fleet sizes for devices_connected, comma-separated', '1000,10000'],
+      ['heartbeat', 'seconds between a box’s telemetry heartbeats', '30'],
+      ['window', 'seconds measured at each fleet size', '30'],
     ],
-    run: (o, onProgress) => runGatewayBench({ rate: o.rate, seconds: o.seconds, burst: o.burst, devices: o.devices, onProgress }),
+    run: async (o, onProgress) => [
+      ...(await runGatewayBench({ rate: o.rate[0], seconds: o.seconds[0], burst: o.burst[0], devices: o.devices[0], onProgress })),
+      ...(await runFleetBench({ messages: o.messages[0], fleet: o.fleet, heartbeatS: o.heartbeat[0], windowS: o.window[0], onProgress })),
+    ],
   },
 ];
 
@@ -55,7 +64,9 @@ export function registerBenchCli(program: Command, logger: (cmd: Command) => Log
     for (const [name, help, def] of b.options) cmd.option(`--${name} <n>`, help, def);
     cmd.action(async (o: Record<string, string>, c: Command) => {
       const log = logger(c);
-      const nums = Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Number(v)]));
+      const nums = Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v).split(',').map(Number)]));
+      const bad = Object.entries(nums).find(([, v]) => v.some((x) => !Number.isFinite(x) || x < 0));
+      if (bad) throw new Error(`--${bad[0]} must be a number (or numbers separated by commas), not "${o[bad[0]]}"`);
       for (const l of await b.run(nums, (m) => log.info(m))) emit(l);
     });
   }

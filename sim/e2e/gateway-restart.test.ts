@@ -1,31 +1,22 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createIdGenerator, topics } from '../../protocols/index.ts';
 import { startTestBroker } from '../testing/aedes-broker.ts';
 import { until } from '../testing/until.ts';
+import { BIN, spawnGateway } from '../testing/gateway-process.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/roadwarden.js', import.meta.url));
 const run = promisify(execFile);
 const newId = createIdGenerator();
 const SECRET = 'restart-test-hmac-secret';
 
-function startGateway(args: string[]): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, '--log-level', 'warn', 'gateway', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    p.stderr!.on('data', (d: Buffer) => (err += d));
-    p.stdout!.on('data', (d: Buffer) => d.toString().includes('gateway: MQTT on port') && resolve(p));
-    p.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${err}`)));
-  });
-}
+const startGateway = async (args: string[]): Promise<ChildProcess> => (await spawnGateway(args)).proc;
 
 describe('a gateway killed mid-dispatch resumes, and no receiver gets a response twice', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rw-gwkill-'));
