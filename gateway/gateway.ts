@@ -145,9 +145,10 @@ export class Gateway {
     clearInterval(this.sweepTimer);
     await this.http?.close();
     this.responses?.stop();
-    // Devices first: nothing is acknowledged to a box after intake has stopped listening.
-    await this.broker?.stop();
+    // Intake first, while the broker can still acknowledge what intake sent; its session is
+    // persistent, so reports arriving after it left wait in the broker's store for the next start.
     await this.intake?.stop();
+    await this.broker?.stop();
     this.db.close();
   }
 }

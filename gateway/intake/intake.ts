@@ -71,8 +71,13 @@ export class Intake extends EventEmitter {
   async stop(): Promise<void> {
     const c = this.client;
     this.client = undefined;
-    // The broker may already be gone (the gateway stops it first): do not wait for a goodbye.
-    await c?.endAsync(!c.connected);
+    if (!c) return;
+    // A graceful end waits for acknowledgements of what is in flight; an unreachable broker never
+    // sends them, so after a short while the connection is dropped instead.
+    let timer: NodeJS.Timeout | undefined;
+    const forced = new Promise<void>((r) => (timer = setTimeout(() => r(c.endAsync(true)), 2000)));
+    await Promise.race([c.endAsync(!c.connected), forced]);
+    clearTimeout(timer);
   }
 
   /** Handle one publish; exposed so tests and replays can feed messages directly. */

@@ -54,27 +54,12 @@ export class Registry {
   }
 
   get(id: string): DeviceRecord | undefined {
-    return this.list().find((d) => d.id === id);
+    const row = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    return row && toRecord(row);
   }
 
   list(): DeviceRecord[] {
-    const rows = this.db.prepare('SELECT * FROM devices ORDER BY id').all() as Array<Record<string, unknown>>;
-    return rows.map((r) => {
-      const d: DeviceRecord = {
-        id: String(r.id),
-        state: String(r.state),
-        lastSeen: (r.last_seen as string | null) ?? null,
-        flags: JSON.parse(String(r.flags ?? '[]')) as string[],
-        configVersion: (r.config_version as number | null) ?? null,
-        telemetryGaps: Number(r.telemetry_gaps ?? 0),
-      };
-      for (const k of ['name', 'road', 'crossing', 'township', 'village'] as const) if (r[k] !== null && r[k] !== undefined) d[k] = String(r[k]);
-      if (r.lat !== null && r.lat !== undefined) d.lat = Number(r.lat);
-      if (r.lon !== null && r.lon !== undefined) d.lon = Number(r.lon);
-      if (r.hardware) d.hardware = JSON.parse(String(r.hardware)) as Record<string, unknown>;
-      if (r.donor) d.donor = JSON.parse(String(r.donor)) as DeviceMeta['donor'];
-      return d;
-    });
+    return (this.db.prepare('SELECT * FROM devices ORDER BY id').all() as Array<Record<string, unknown>>).map(toRecord);
   }
 
   /** Boxes on the same road (一路一档) within `withinM` metres of this one, nearest first. */
@@ -90,3 +75,21 @@ export class Registry {
       .sort((a, b) => a.distanceM - b.distanceM);
   }
 }
+
+function toRecord(r: Record<string, unknown>): DeviceRecord {
+  const d: DeviceRecord = {
+    id: String(r.id),
+    state: String(r.state),
+    lastSeen: (r.last_seen as string | null) ?? null,
+    flags: JSON.parse(String(r.flags ?? '[]')) as string[],
+    configVersion: (r.config_version as number | null) ?? null,
+    telemetryGaps: Number(r.telemetry_gaps ?? 0),
+  };
+  for (const k of ['name', 'road', 'crossing', 'township', 'village'] as const) if (r[k] !== null && r[k] !== undefined) d[k] = String(r[k]);
+  if (r.lat !== null && r.lat !== undefined) d.lat = Number(r.lat);
+  if (r.lon !== null && r.lon !== undefined) d.lon = Number(r.lon);
+  if (r.hardware) d.hardware = JSON.parse(String(r.hardware)) as Record<string, unknown>;
+  if (r.donor) d.donor = JSON.parse(String(r.donor)) as DeviceMeta['donor'];
+  return d;
+}
+

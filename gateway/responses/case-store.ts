@@ -120,6 +120,17 @@ export class CaseStore {
     return (this.db.prepare(`${RESPONSE_SELECT} WHERE state NOT IN ('done', 'waived') ORDER BY updated_at`).all() as RawResponse[]).map(toResponse);
   }
 
+  /** Sent responses waiting on a deadline: those due by `dueBy`, or (notifications) the village and police ones. */
+  sent(o: { dueBy?: string; notifications?: boolean }): ResponseRow[] {
+    return (
+      this.db
+        .prepare(
+          `${RESPONSE_SELECT} WHERE state = 'sent' AND ack_deadline IS NOT NULL AND (? IS NULL OR ack_deadline <= ?) AND (? = 0 OR kind != 'onsite') ORDER BY ack_deadline`,
+        )
+        .all(o.dueBy ?? null, o.dueBy ?? null, o.notifications ? 1 : 0) as RawResponse[]
+    ).map(toResponse);
+  }
+
   history(responseId: string): Array<{ from: string | null; to: string; at: string; actor: string; note: string | null }> {
     return this.db
       .prepare('SELECT from_state AS "from", to_state AS "to", at, actor, note FROM response_log WHERE response_id = ? ORDER BY seq')

@@ -12,6 +12,7 @@ import type { CaseRow, CaseStore, ResponseRow } from './case-store.ts';
 import type { Notification } from './channels/channel.ts';
 import type { Deliveries } from './deliveries.ts';
 import { Directory } from './directory.ts';
+import { OnsiteTracker } from './onsite-tracker.ts';
 import { planFor, type ResponsePlan, type ResponsesConfig } from './response-plan.ts';
 
 /** What the engine needs to know about boxes: their place, and their neighbours down the road. */
@@ -50,20 +51,21 @@ const SYSTEM = 'gateway';
 export class ResponseEngine extends EventEmitter {
   private readonly now: () => Date;
   private readonly log: Logger | undefined;
-  /** On-site command id → its response and box; the response is done when none of its commands is left. */
-  private readonly awaiting = new Map<string, { responseId: string; deviceId: string }>();
-  /** Neighbour boxes that refused, per on-site response: recorded, but only the reporting box decides. */
-  private readonly neighbourTrouble = new Map<string, string[]>();
+  /** On-site commands not yet answered; the response is done when none is left. */
+  private readonly onsite = new OnsiteTracker();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private readonly vehicles = new WeakMap<EventMessage, Vehicle | undefined>();
   private readonly directory: Directory;
+  /** Most counties set no reminders: then the tick need not look at every open response. */
+  private readonly remindersPlanned: boolean;
 
   constructor(private readonly o: ResponseEngineOptions) {
     super();
     this.now = o.now ?? (() => new Date());
     this.log = o.logger?.child({ unit: 'responses' });
     this.directory = new Directory(o.config.directory);
+    this.remindersPlanned = o.config.plans.some((p) => p.village.remindEveryS || p.police.remindEveryS);
   }
 
   start(): void {
@@ -92,28 +94,25 @@ export class ResponseEngine extends EventEmitter {
 
   /** A box answered one of our on-site commands. */
   onCommandResult(res: CommandResultMessage): void {
-    const waiting = this.awaiting.get(res.commandId);
-    if (!waiting) return;
-    this.awaiting.delete(res.commandId);
-    const r = this.o.cases.response(waiting.responseId);
+    const responseId = this.onsite.answered(res.commandId);
+    if (!responseId) return;
+    const r = this.o.cases.response(responseId);
     const c = r && this.o.cases.getCase(r.caseId);
     if (!r || !c || (r.state !== 'sent' && r.state !== 'pending')) return;
-    if (!res.ok && res.deviceId === c.deviceId) return void this.move(r.id, 'failed', res.deviceId, `${res.name}: ${res.message ?? res.code}`);
-    if (!res.ok) this.neighbourTrouble.set(r.id, [...(this.neighbourTrouble.get(r.id) ?? []), `${res.deviceId} ${res.name}: ${res.message ?? res.code}`]);
-    if (this.commandsLeft(r.id).length === 0) this.finishOnsite(r, c);
-  }
-
-  private commandsLeft(responseId: string): string[] {
-    return [...this.awaiting.values()].filter((w) => w.responseId === responseId).map((w) => w.deviceId);
+    if (!res.ok && res.deviceId === c.deviceId) {
+      this.onsite.forget(r.id);
+      return void this.move(r.id, 'failed', res.deviceId, `${res.name}: ${res.message ?? res.code}`);
+    }
+    // Neighbours' refusals are recorded; only the reporting box decides done or failed.
+    if (!res.ok) this.onsite.trouble(r.id, `${res.deviceId} ${res.name}: ${res.message ?? res.code}`);
+    if (this.onsite.silent(r.id).length === 0) this.finishOnsite(r, c);
   }
 
   /** The reporting box confirmed; neighbours that did not are named in the note. */
   private finishOnsite(r: ResponseRow, c: CaseRow): void {
-    const missing = [...new Set(this.commandsLeft(r.id))].filter((d) => d !== c.deviceId);
-    const trouble = [...(this.neighbourTrouble.get(r.id) ?? []), ...missing.map((d) => `${d} did not confirm`)];
-    for (const [id, w] of this.awaiting) if (w.responseId === r.id) this.awaiting.delete(id);
-    this.neighbourTrouble.delete(r.id);
-    this.move(r.id, 'done', c.deviceId, `box confirmed lights and voice${trouble.length ? `; neighbours: ${trouble.join('; ')}` : ''}`);
+    const { silent, trouble } = this.onsite.forget(r.id);
+    const all = [...trouble, ...silent.filter((d) => d !== c.deviceId).map((d) => `${d} did not confirm`)];
+    this.move(r.id, 'done', c.deviceId, `box confirmed lights and voice${all.length ? `; neighbours: ${all.join('; ')}` : ''}`);
   }
 
   acknowledge(responseId: string, actor: string, note?: string): ResponseRow {
@@ -165,7 +164,7 @@ export class ResponseEngine extends EventEmitter {
       if (plan.onsite.voice) cmds.push({ ...base, id: this.o.newId(), name: 'play_clip', params: { ...plan.onsite.voice } });
     }
     if (!cmds.length) return void this.move(r.id, 'done', SYSTEM, 'plan asks for no on-site action');
-    for (const m of cmds) this.awaiting.set(m.id, { responseId: r.id, deviceId: m.deviceId });
+    this.onsite.expect(r.id, cmds);
     for (const m of cmds) await this.o.publish(topics.command(m.deviceId, m.name), encodeMessage('command', m));
     const names = [...new Set(cmds.map((m) => m.name))].join(' + ');
     const also = neighbours.length ? `; also ${neighbours.map((n) => `${n.id} (${n.distanceM} m)`).join(', ')} on the same road` : '';
@@ -260,12 +259,7 @@ export class ResponseEngine extends EventEmitter {
   private async tick(): Promise<void> {
     const nowMs = this.now().getTime();
     const now = this.now().toISOString();
-    for (const r of this.o.cases.unfinished()) {
-      if (r.state !== 'sent' || !r.ackDeadline) continue;
-      if (r.ackDeadline > now) {
-        await this.remind(r, nowMs);
-        continue;
-      }
+    for (const r of this.o.cases.sent({ dueBy: now })) {
       if (r.kind === 'onsite') {
         this.onsiteDeadline(r);
         continue;
@@ -274,19 +268,20 @@ export class ResponseEngine extends EventEmitter {
       const step = p && (r.kind === 'village' ? p.plan.village : p.plan.police);
       let note = 'not acknowledged in time; no escalation target in the plan';
       if (p && step?.escalateTo) {
-        const out = await this.o.deliveries.deliver(step.escalateTo, this.notification(r, p.c, 'escalation', r.ackDeadline), 'send');
+        const out = await this.o.deliveries.deliver(step.escalateTo, this.notification(r, p.c, 'escalation', r.ackDeadline!), 'send');
         note = out.status === 'sent' ? `not acknowledged in time; escalated to ${step.escalateTo}` : `not acknowledged in time; escalation to ${step.escalateTo} failed: ${out.status === 'failed' ? out.error : out.status}`;
       }
       this.move(r.id, 'escalated', SYSTEM, note);
     }
+    if (this.remindersPlanned) for (const r of this.o.cases.sent({ notifications: true })) if (r.ackDeadline! > now) await this.remind(r, nowMs);
     await this.sendDigests(now);
   }
 
   private onsiteDeadline(r: ResponseRow): void {
     const c = this.o.cases.getCase(r.caseId);
-    if (c && !this.commandsLeft(r.id).includes(c.deviceId) && this.commandsLeft(r.id).length > 0) return this.finishOnsite(r, c);
-    for (const [id, w] of this.awaiting) if (w.responseId === r.id) this.awaiting.delete(id);
-    this.neighbourTrouble.delete(r.id);
+    // Tracked and the reporting box is no longer silent: it confirmed, only neighbours did not.
+    if (c && this.onsite.isTracked(r.id) && !this.onsite.silent(r.id).includes(c.deviceId)) return this.finishOnsite(r, c);
+    this.onsite.forget(r.id);
     this.move(r.id, 'failed', SYSTEM, 'the box did not confirm in time');
   }
 

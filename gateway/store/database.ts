@@ -120,5 +120,24 @@ export function openDatabase(dataDir: string): Database.Database {
     for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]);
     db.pragma(`user_version = ${MIGRATIONS.length}`);
   })();
+  cacheStatements(db);
   return db;
+}
+
+/**
+ * better-sqlite3 compiles the SQL on every prepare(); the gateway prepares the same few dozen
+ * statements thousands of times a second under alarm load, so each is compiled once and reused.
+ * (Safe because nothing here keeps a statement's iterator open across calls.)
+ */
+function cacheStatements(db: Database.Database): void {
+  const prepare = db.prepare.bind(db);
+  const cache = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string) => {
+    let st = cache.get(sql);
+    if (!st) {
+      st = prepare(sql);
+      cache.set(sql, st);
+    }
+    return st;
+  }) as typeof db.prepare;
 }

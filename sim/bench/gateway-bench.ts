@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
 import { Gateway, type ResponseRow } from '../../gateway/index.ts';
 import { createIdGenerator, encodeMessage, topics, type EventMessage } from '../../protocols/index.ts';
 import { until } from '../testing/until.ts';
@@ -15,6 +16,7 @@ export interface GatewayBenchOptions {
   burst?: number;
   devices?: number;
   onProgress?: (m: string) => void;
+  logger?: Logger;
 }
 
 const newId = createIdGenerator();
@@ -40,6 +42,7 @@ export async function runGatewayBench(o: GatewayBenchOptions = {}): Promise<Benc
     dataDir: dir,
     mqttPort: 0,
     httpPort: 0,
+    logger: o.logger,
     config: {
       responses: {
         channels: { v: { type: 'webhook', url: hook.url, secret }, p: { type: 'webhook', url: hook.url, secret } },
@@ -83,7 +86,8 @@ export async function runGatewayBench(o: GatewayBenchOptions = {}): Promise<Benc
       void publish(i);
       if (i % rate === rate - 1) o.onProgress?.(`steady load: ${i + 1}/${total} alarms`);
     }
-    await until(() => sentAt.size >= total, 60_000, 'all cases dispatched');
+    const progress = setInterval(() => o.onProgress?.(`dispatched ${sentAt.size}/${total} cases`), 5000);
+    await until(() => sentAt.size >= total, 60_000, 'all cases dispatched').finally(() => clearInterval(progress));
     const events = caseEvent();
     const lat = [...sentAt].map(([caseId, t]) => t - publishedAt.get(events.get(caseId)!)!);
     const lines = [summary('gateway', 'ingest_to_dispatch_ms', 'ms', lat, { rate_per_s: rate, devices: ids.length, responses: 'onsite command + 2 signed webhooks' })];
@@ -94,13 +98,19 @@ export async function runGatewayBench(o: GatewayBenchOptions = {}): Promise<Benc
     const b0 = performance.now();
     const pubs: Promise<unknown>[] = [];
     for (let i = 0; i < burst; i++) pubs.push(publish(total + i));
-    await Promise.all(pubs);
+    let acked = 0;
+    for (const p of pubs) void p.then(() => acked++);
+    await until(() => acked === burst, 120_000, `all ${burst} alarms acknowledged by the broker`);
     await until(() => (gw.db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n >= before + burst, 120_000, 'burst persisted');
     lines.push(value('gateway', 'alarms_per_s', 'alarms/s', burst / ((performance.now() - b0) / 1000), { n: burst, persisted: 'event + case + 3 responses in SQLite' }));
     lines.push(value('gateway', 'rss_mb', 'MB', rssMb()));
     return lines;
+  } catch (e) {
+    o.onProgress?.(`failed: ${(e as Error).message}`);
+    throw e;
   } finally {
-    await Promise.all(clients.map((c) => c.endAsync()));
+    // Forced: a client still waiting for acks must not hide the error that got us here.
+    await Promise.all(clients.map((c) => c.endAsync(true)));
     await gw.stop();
     hook.server.close();
     rmSync(dir, { recursive: true, force: true });

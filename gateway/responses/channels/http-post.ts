@@ -1,4 +1,5 @@
 import type { DeliveryResult } from './channel.ts';
+import type { Limiter } from './limiter.ts';
 
 export interface RetryOptions {
   timeoutMs?: number;
@@ -9,6 +10,8 @@ export interface RetryOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Called after each failed attempt (for logs). */
   onFailure?: (attempt: number, error: string) => void;
+  /** Bounds the requests in flight to this receiver (each attempt waits its turn). */
+  limiter?: Limiter;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -24,8 +27,12 @@ export async function postJson(url: string, body: string, headers: () => Record<
   let error = '';
   for (let i = 1; i <= attempts; i++) {
     try {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers() }, body, signal: AbortSignal.timeout(timeoutMs) });
-      await res.body?.cancel();
+      const attempt = async () => {
+        const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers() }, body, signal: AbortSignal.timeout(timeoutMs) });
+        await r.body?.cancel();
+        return r;
+      };
+      const res = o.limiter ? await o.limiter.run(attempt) : await attempt();
       if (res.ok) return { ok: true, attempts: i, status: res.status };
       error = `HTTP ${res.status}`;
       if (res.status < 500 && res.status !== 408 && res.status !== 429) return { ok: false, attempts: i, error: `${error} (refused, not retried)` };

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { Channel, DeliveryResult, Notification } from './channel.ts';
 import { postJson, type RetryOptions } from './http-post.ts';
+import { Limiter } from './limiter.ts';
 
 export interface SmsOptions extends RetryOptions {
+  maxInFlight?: number;
   name: string;
   /** The SMS gateway's send endpoint: it gets `{to, text, idempotencyKey}` as JSON. */
   url: string;
@@ -35,9 +37,12 @@ const str = (x: unknown): string | undefined => (typeof x === 'string' && x ? x 
  */
 export class SmsChannel implements Channel {
   readonly name: string;
+  /** Requests in flight to this receiver at most (default 8). */
+  private readonly limiter: Limiter;
 
   constructor(private readonly o: SmsOptions) {
     this.name = o.name;
+    this.limiter = new Limiter(o.maxInFlight ?? 8);
   }
 
   send(n: Notification): Promise<DeliveryResult> {
@@ -46,6 +51,7 @@ export class SmsChannel implements Channel {
     const body = JSON.stringify({ to, text: this.text(n), idempotencyKey: n.idempotencyKey });
     return postJson(this.o.url, body, () => ({ authorization: `Bearer ${this.o.token}`, 'idempotency-key': n.idempotencyKey }), {
       ...this.o,
+      limiter: this.limiter,
       onFailure: (attempt, err) => this.o.logger?.warn({ channel: this.name, attempt, err, key: n.idempotencyKey }, 'SMS delivery failed'),
     });
   }

@@ -2,8 +2,10 @@ import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Channel, DeliveryResult, Notification } from './channel.ts';
 import { postJson, type RetryOptions } from './http-post.ts';
+import { Limiter } from './limiter.ts';
 
 export interface WebhookOptions extends RetryOptions {
+  maxInFlight?: number;
   name: string;
   url: string;
   /** Shared secret for the X-Roadwarden-Signature header (HMAC-SHA256 over "timestamp.body"). */
@@ -36,10 +38,13 @@ export function verifySignature(secret: string, body: string, header: string, no
  */
 export class WebhookChannel implements Channel {
   readonly name: string;
+  /** Requests in flight to this receiver at most (default 8). */
+  private readonly limiter: Limiter;
   private readonly now: () => Date;
 
   constructor(private readonly o: WebhookOptions) {
     this.name = o.name;
+    this.limiter = new Limiter(o.maxInFlight ?? 8);
     this.now = o.now ?? (() => new Date());
   }
 
@@ -48,6 +53,7 @@ export class WebhookChannel implements Channel {
     const headers = () => ({ [IDEMPOTENCY_HEADER]: n.idempotencyKey, [SIGNATURE_HEADER]: signPayload(this.o.secret, body, this.now()) });
     return postJson(this.o.url, body, headers, {
       ...this.o,
+      limiter: this.limiter,
       onFailure: (attempt, err) => this.o.logger?.warn({ channel: this.name, attempt, err, key: n.idempotencyKey }, 'webhook delivery failed'),
     });
   }
