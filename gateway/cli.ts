@@ -38,9 +38,15 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
     .option('--mqtt-port <n>', `embedded broker port (default ${GATEWAY_DEFAULTS.brokerPort})`, port)
     .option('--http-port <n>', `HTTP API port (default ${GATEWAY_DEFAULTS.httpPort})`, port)
     .option('--data-dir <dir>', `database, broker state and evidence (default ${GATEWAY_DEFAULTS.dataDir})`)
-    .action(async (o: { config?: string; mqttPort?: number; httpPort?: number; dataDir?: string }, cmd: Command) => {
+    .option('--check-config', 'only check gateway.yaml (schema, channel names) and exit')
+    .action(async (o: { config?: string; mqttPort?: number; httpPort?: number; dataDir?: string; checkConfig?: boolean }, cmd: Command) => {
       const log = logger(cmd);
       const config = o.config ? loadYamlConfig(GatewayConfig, o.config, { crossCheck: (c, problems) => c.responses && checkPlans(c.responses, problems) }) : {};
+      if (o.checkConfig) {
+        const plans = config.responses?.plans.length ?? 0;
+        process.stdout.write(`${o.config ?? '(no --config)'}: OK — ${plans} response plan${plans === 1 ? '' : 's'}, ${Object.keys(config.responses?.channels ?? {}).length} channels\n`);
+        return;
+      }
       const gateway = new Gateway({ config, mqttPort: o.mqttPort, httpPort: o.httpPort, dataDir: o.dataDir, logger: log });
       await gateway.start();
       process.stdout.write(

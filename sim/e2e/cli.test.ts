@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +13,9 @@ interface Run {
   stderr: string;
 }
 
-function run(args: string[], timeoutMs = 60_000): Promise<Run> {
+function run(args: string[], timeoutMs = 60_000, env?: Record<string, string>): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [BIN, '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -47,7 +47,8 @@ function startSim(args: string[]): Promise<{ proc: ChildProcess; endpoints: Reco
   });
 }
 
-describe('roadwarden CLI, as a newcomer uses it', () => {
+// Every test here starts real processes (Node + tsx, often several): they get a minute each.
+describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
   const procs: ChildProcess[] = [];
   const dirs: string[] = [];
   afterEach(async () => {
@@ -174,7 +175,24 @@ describe('roadwarden CLI, as a newcomer uses it', () => {
     expect(bad.stderr).toMatch(/gateway\.password: environment variable RW_DEVICE_PASSWORD is not set/);
   });
 
-  it('`gateway device add/list/remove` manage credentials in the data dir; the gateway runs on a chosen port', async () => {
+  it('`gateway --check-config` accepts the example and names a missing secret or an unknown channel', async () => {
+    const example = fileURLToPath(new URL('../../examples/gateway.yaml', import.meta.url));
+    const secrets = { VILLAGE_HMAC: 'village-hmac-0123456789', POLICE_HMAC: 'police-hmac-0123456789', SMS_TOKEN: 'sms-token-123' };
+    const ok = await run(['gateway', '--config', example, '--check-config'], 60_000, secrets);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/OK — 2 response plans, 4 channels/);
+    const noSecret = await run(['gateway', '--config', example, '--check-config'], 60_000, { VILLAGE_HMAC: 'village-hmac-0123456789', POLICE_HMAC: 'police-hmac-0123456789' });
+    expect(noSecret.code).toBe(1);
+    expect(noSecret.stderr).toMatch(/SMS_TOKEN is not set/);
+    const bad = join(ptyDir(), 'gateway.yaml');
+    writeFileSync(bad, readFileSync(example, 'utf8').replace('escalateTo: county-bus', 'escalateTo: county-bsu'));
+    const wrong = await run(['gateway', '--config', bad, '--check-config'], 60_000, secrets);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/police\.escalateTo: no channel named "county-bsu"/);
+  });
+
+  // About ten CLI runs in a row, each starting Node and tsx, some hashing with scrypt.
+  it('`gateway device add/list/remove` manage credentials in the data dir; the gateway runs on a chosen port', { timeout: 60_000 }, async () => {
     const dataDir = ptyDir();
     const add = await run(['gateway', 'device', 'add', '--id', 'lc-cli-0001', '--password', 'a-long-secret', '--name', '梁水镇 李庄路口', '--village', '李庄', '--lat', '36.4562', '--lon', '115.9854', '--data-dir', dataDir]);
     expect(add.code).toBe(0);
