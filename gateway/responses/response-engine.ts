@@ -176,7 +176,7 @@ export class ResponseEngine extends EventEmitter {
     const recipient = r.recipient ?? this.route(r, c, ev);
     const channel = recipient?.channel ?? step.channel;
     const deadline = new Date(this.now().getTime() + step.ackDeadlineS * 1000).toISOString();
-    const out = await this.o.deliveries.deliver(channel, this.notification(r, c, r.kind as 'village' | 'police', deadline, ev), 'hold');
+    const out = await this.o.deliveries.deliver(channel, this.notification({ ...r, recipient: recipient ?? null }, c, r.kind as 'village' | 'police', deadline, ev), 'hold');
     const to = recipient ? ` to ${recipient.name}` : '';
     if (out.status === 'held') this.log?.info({ responseId: r.id, channel }, 'notification held for a digest (rate limit)');
     else if (out.status === 'sent') this.move(r.id, 'sent', SYSTEM, `${channel}${to} (${out.result.attempts} attempt${out.result.attempts > 1 ? 's' : ''})`, deadline);
@@ -218,7 +218,7 @@ export class ResponseEngine extends EventEmitter {
     const vehicle = this.vehicleOf(ev);
     const repeat = this.plan(r)?.plan.repeat;
     const inPerson = repeat !== undefined && c.repeatCount >= repeat.count;
-    const recipient = this.o.cases.response(r.id)?.recipient ?? undefined;
+    const recipient = r.recipient ?? undefined;
     return {
       idempotencyKey: key,
       caseId: c.id,
