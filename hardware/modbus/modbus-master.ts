@@ -124,6 +124,8 @@ export class ModbusMaster {
       }, timeoutMs);
       this.pending = { unit, fc, resolve, timer };
     });
+    // A slow write can outlast the timeout: the rejection is returned below, not unhandled.
+    reply.catch(() => undefined);
     try {
       await this.line.write(frame);
     } catch (e) {

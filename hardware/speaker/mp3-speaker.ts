@@ -147,6 +147,9 @@ export class Mp3Speaker extends EventEmitter implements Loudspeaker {
           );
           this.waiter = { cmds, resolve, reject, timer };
         });
+        // The reply may time out (or the write fail) before we await it: it is handled below,
+        // not an unhandled rejection.
+        reply.catch(() => undefined);
         await this.line.write(frame);
         const r = await reply;
         if (r.cmd !== Mp3Cmd.error) this.health.ok();
