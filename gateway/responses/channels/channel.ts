@@ -20,3 +20,8 @@ export interface Channel {
   readonly name: string;
   send(n: Notification): Promise<DeliveryResult>;
 }
+
+/** The JSON a receiver gets (webhook body, county MQTT payload): the envelope fields, then the body. */
+export function notificationJson(n: Notification): string {
+  return JSON.stringify({ idempotencyKey: n.idempotencyKey, caseId: n.caseId, responseId: n.responseId, kind: n.kind, ...(n.recipient ? { recipient: n.recipient } : {}), ...n.body });
+}

@@ -1,5 +1,5 @@
 import { topics } from '../../../protocols/index.ts';
-import type { Channel, DeliveryResult, Notification } from './channel.ts';
+import { notificationJson, type Channel, type DeliveryResult, type Notification } from './channel.ts';
 
 /**
  * Notifications as JSON on the broker for county systems (a command platform, a big screen):
@@ -13,7 +13,7 @@ export class MqttChannel implements Channel {
   ) {}
 
   async send(n: Notification): Promise<DeliveryResult> {
-    const payload = Buffer.from(JSON.stringify({ idempotencyKey: n.idempotencyKey, caseId: n.caseId, responseId: n.responseId, kind: n.kind, ...(n.recipient ? { recipient: n.recipient } : {}), ...n.body }));
+    const payload = Buffer.from(notificationJson(n));
     try {
       await this.publish(topics.county(this.name, n.kind), payload);
       return { ok: true, attempts: 1 };

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Channel, DeliveryResult, Notification } from './channel.ts';
+import { notificationJson, type Channel, type DeliveryResult, type Notification } from './channel.ts';
 import { postJson, type RetryOptions } from './http-post.ts';
 import { Limiter } from './limiter.ts';
 
@@ -49,7 +49,7 @@ export class WebhookChannel implements Channel {
   }
 
   send(n: Notification): Promise<DeliveryResult> {
-    const body = JSON.stringify({ idempotencyKey: n.idempotencyKey, caseId: n.caseId, responseId: n.responseId, kind: n.kind, ...(n.recipient ? { recipient: n.recipient } : {}), ...n.body });
+    const body = notificationJson(n);
     const headers = () => ({ [IDEMPOTENCY_HEADER]: n.idempotencyKey, [SIGNATURE_HEADER]: signPayload(this.o.secret, body, this.now()) });
     return postJson(this.o.url, body, headers, {
       ...this.o,
