@@ -23,6 +23,10 @@ import { openDatabase } from './store/database.ts';
 import { EvidenceStore } from './evidence/evidence-store.ts';
 import { loadOrCreateKey } from './evidence/evidence-key.ts';
 import { join } from 'node:path';
+import { SelfTests } from './registry/selftests.ts';
+import { Commissioning } from './registry/commissioning.ts';
+import { TicketStore } from './tickets/ticket-store.ts';
+import { FaultWatcher } from './tickets/fault-watcher.ts';
 
 export interface GatewayOptions {
   config?: GatewayConfig;
@@ -48,6 +52,10 @@ export class Gateway {
   readonly tokens: ApiTokens;
   readonly evidence: EvidenceStore;
   readonly accessLog: AccessLog;
+  readonly selftests: SelfTests;
+  readonly commissioning: Commissioning;
+  readonly tickets: TicketStore;
+  readonly faults: FaultWatcher;
   http: FastifyInstance | undefined;
   private readonly httpPortWanted: number;
   intake: Intake | undefined;
@@ -71,6 +79,10 @@ export class Gateway {
     this.registry = new Registry(this.db);
     this.archive = new Archive(this.db);
     this.accessLog = new AccessLog(this.db);
+    this.selftests = new SelfTests(this.db);
+    this.commissioning = new Commissioning(this.db, this.credentials, this.registry);
+    this.tickets = new TicketStore(this.db, this.newId);
+    this.faults = new FaultWatcher({ store: this.tickets, registry: this.registry, selftests: this.selftests, db: this.db, config: c.tickets, logger: o.logger });
     this.evidence = new EvidenceStore(this.db, join(this.dataDir, 'evidence'), loadOrCreateKey(c.evidence?.keyFile ?? join(this.dataDir, 'evidence.key')));
     this.httpPortWanted = o.httpPort ?? c.http?.port ?? GATEWAY_DEFAULTS.httpPort;
     this.broker = c.broker?.url ? undefined : new EmbeddedBroker({
@@ -97,7 +109,10 @@ export class Gateway {
       mqtt = { url: b!.url!, username: b?.username, password: b?.password, clientId: b?.clientId };
     }
     this.intake = new Intake({ ...mqtt, store: new IntakeStore(this.db), images: this.evidence, logger: this.log });
+    this.intake.on('telemetry', (m) => this.faults.onTelemetry(m));
+    this.intake.on('status', (m) => this.faults.onStatus(m));
     await this.intake.start();
+    this.faults.start();
     const rc = this.config.responses;
     if (rc) {
       const intake = this.intake;
@@ -143,6 +158,7 @@ export class Gateway {
 
   async stop(): Promise<void> {
     clearInterval(this.sweepTimer);
+    this.faults.stop();
     await this.http?.close();
     this.responses?.stop();
     // Intake first, while the broker can still acknowledge what intake sent; its session is

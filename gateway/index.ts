@@ -4,7 +4,6 @@ export * from './config/schema.ts';
 export * from './broker/acl.ts';
 export * from './broker/embedded-broker.ts';
 export * from './registry/credentials.ts';
-export * from './registry/password.ts';
 export * from './store/database.ts';
 export * from './intake/intake.ts';
 export * from './intake/intake-store.ts';

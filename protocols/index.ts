@@ -10,3 +10,5 @@ export * from './evidence-image.ts';
 export * from './http-digest.ts';
 export * from './schema-errors.ts';
 export * from './yaml-config.ts';
+export * from './password-hash.ts';
+export * from './registration.ts';

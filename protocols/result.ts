@@ -12,7 +12,8 @@ export type ProtocolErrorCode =
   | 'unknown_function'
   | 'unknown_kind'
   | 'bad_image'
-  | 'bad_hash';
+  | 'bad_hash'
+  | 'bad_signature';
 
 export interface ProtocolError {
   code: ProtocolErrorCode;

@@ -3,7 +3,7 @@ import { fail, ok, type Result } from './result.ts';
 
 /**
  * The one place that writes and reads MQTT topic strings.
- * Tree: rw/v1/{deviceId}/status | telemetry | event/{kind} | evidence/{id} | image/{sha256} | cmd/{name} | cmd/{name}/result | config
+ * Tree: rw/v1/{deviceId}/status | telemetry | selftest | event/{kind} | evidence/{id} | image/{sha256} | cmd/{name} | cmd/{name}/result | config
  */
 export const TOPIC_PREFIX = 'rw/v1';
 /** Where the gateway tells county systems about cases (not a device tree). */
@@ -12,6 +12,7 @@ export const COUNTY_PREFIX = 'rw-county/v1';
 export type ParsedTopic =
   | { kind: 'status'; deviceId: string }
   | { kind: 'telemetry'; deviceId: string }
+  | { kind: 'selftest'; deviceId: string }
   | { kind: 'event'; deviceId: string; eventKind: string }
   | { kind: 'evidence'; deviceId: string; evidenceId: string }
   /** Raw JPEG bytes, addressed by their SHA-256 (lowercase hex). */
@@ -42,6 +43,7 @@ function device(id: string): string {
 export const topics = {
   status: (deviceId: string) => `${device(deviceId)}/status`,
   telemetry: (deviceId: string) => `${device(deviceId)}/telemetry`,
+  selftest: (deviceId: string) => `${device(deviceId)}/selftest`,
   event: (deviceId: string, kind: string) => `${device(deviceId)}/event/${level('event kind', kind)}`,
   evidence: (deviceId: string, evidenceId: string) => `${device(deviceId)}/evidence/${level('evidence id', evidenceId)}`,
   image: (deviceId: string, sha256: string) => `${device(deviceId)}/image/${sha256Level(sha256)}`,
@@ -56,6 +58,7 @@ export const filters = {
   all: `${TOPIC_PREFIX}/#`,
   allStatus: `${TOPIC_PREFIX}/+/status`,
   allTelemetry: `${TOPIC_PREFIX}/+/telemetry`,
+  allSelfTests: `${TOPIC_PREFIX}/+/selftest`,
   allEvents: `${TOPIC_PREFIX}/+/event/+`,
   allEvidence: `${TOPIC_PREFIX}/+/evidence/+`,
   allImages: `${TOPIC_PREFIX}/+/image/+`,
@@ -84,6 +87,8 @@ export function parseTopic(topic: string): Result<ParsedTopic> {
       return ok({ kind: 'telemetry', deviceId });
     case 'config':
       return ok({ kind: 'config', deviceId });
+    case 'selftest':
+      return ok({ kind: 'selftest', deviceId });
     case 'event/*':
       return ok({ kind: 'event', deviceId, eventKind: arg });
     case 'evidence/*':

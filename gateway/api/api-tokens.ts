@@ -29,6 +29,12 @@ export class ApiTokens {
     return this.db.prepare('SELECT name, role FROM api_tokens WHERE token_hash = ?').get(digest(token)) as ApiUser | undefined;
   }
 
+  /** SHA-256 of the named token: the key that verifies what it signed (offline registrations). */
+  digestOf(name: string): Buffer | undefined {
+    const r = this.db.prepare('SELECT token_hash AS h FROM api_tokens WHERE name = ?').get(name) as { h: string } | undefined;
+    return r && Buffer.from(r.h, 'hex');
+  }
+
   revoke(name: string): boolean {
     return this.db.prepare('DELETE FROM api_tokens WHERE name = ?').run(name).changes > 0;
   }

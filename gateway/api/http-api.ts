@@ -6,6 +6,9 @@ import type { ApiTokens, ApiUser } from './api-tokens.ts';
 import { prometheusText } from './metrics.ts';
 import { ROUTE_DOCS } from './route-docs.ts';
 import swagger from '@fastify/swagger';
+import { deviceRoutes } from './device-routes.ts';
+import { ticketRoutes } from './ticket-routes.ts';
+import { donorRoutes } from './donor-wall.ts';
 
 /** OpenAPI 3 at /openapi.json, built from the routes' own schemas plus ROUTE_DOCS. */
 async function describeApi(app: FastifyInstance): Promise<void> {
@@ -75,11 +78,12 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     req.user = user;
   });
 
-  app.get('/health', async () => ({ ok: true, mqttPort: gw.broker?.port, intake: gw.intake?.stats, broker: gw.broker?.stats ?? 'external' }));
+  app.get('/health', async () => ({ ok: true, time: new Date().toISOString(), mqttPort: gw.broker?.port, intake: gw.intake?.stats, broker: gw.broker?.stats ?? 'external' }));
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(prometheusText(gw)));
 
-  app.get('/api/v1/devices', async () => gw.registry.list());
-  app.get<{ Params: { id: string } }>('/api/v1/devices/:id', async (req, reply) => gw.registry.get(req.params.id) ?? reply.code(404).send({ error: 'not_found', message: `no device ${req.params.id}` }));
+  deviceRoutes(app, gw);
+  ticketRoutes(app, gw);
+  donorRoutes(app, gw);
 
   app.get<{ Querystring: { limit?: number; before?: string } }>(
     '/api/v1/alarms',

@@ -2,7 +2,7 @@ import { COUNTY_PREFIX, TOPIC_PREFIX, parseTopic } from '../../protocols/index.t
 import type { Principal } from '../registry/credentials.ts';
 
 /** What a device may publish under its own tree: reports, never commands or desired config. */
-const DEVICE_PUBLISHES = new Set(['status', 'telemetry', 'event', 'evidence', 'image', 'command_result']);
+const DEVICE_PUBLISHES = new Set(['status', 'telemetry', 'event', 'evidence', 'image', 'command_result', 'selftest']);
 
 /** Operator roles that may read the fleet, and those that may also command it. */
 const READERS = new Set(['gateway', 'admin', 'police', 'village', 'technician']);

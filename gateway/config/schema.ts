@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ResponsesConfig } from '../responses/response-plan.ts';
+import { TicketsConfig } from '../tickets/fault-watcher.ts';
 
 export const GatewayConfig = Type.Object(
   {
@@ -41,6 +42,8 @@ export const GatewayConfig = Type.Object(
     ),
     /** 一报警三响应: channels and the plans that map alarm kinds to the three responses. */
     responses: Type.Optional(ResponsesConfig),
+    /** Fault tickets (故障工单) from telemetry and silence; on with defaults when absent. */
+    tickets: Type.Optional(TicketsConfig),
   },
   { additionalProperties: false },
 );

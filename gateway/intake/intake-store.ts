@@ -4,6 +4,7 @@ import type {
   DecodedPublish,
   EventMessage,
   EvidenceManifest,
+  SelfTestReport,
   StatusMessage,
   TelemetryMessage,
 } from '../../protocols/index.ts';
@@ -38,6 +39,7 @@ export class IntakeStore {
         `UPDATE devices SET last_telemetry = ?, flags = ?, config_version = coalesce(?, config_version), last_seen = ?,
            telemetry_seq = ?, telemetry_gaps = telemetry_gaps + ? WHERE id = ?`,
       ),
+      selftest: db.prepare('INSERT OR IGNORE INTO selftests (id, device_id, ts, received_at, ok, body) VALUES (?, ?, ?, ?, ?, ?)'),
       dead: db.prepare('INSERT INTO dead_letters (topic, payload, code, reason, received_at) VALUES (?, ?, ?, ?, ?)'),
     };
   }
@@ -62,6 +64,10 @@ export class IntakeStore {
         case 'evidence': {
           const m = d.message as EvidenceManifest;
           return changed(this.s.evidence.run(m.evidenceId, m.deviceId, m.eventId ?? null, m.ts, JSON.stringify(m)));
+        }
+        case 'selftest': {
+          const m = d.message as SelfTestReport;
+          return changed(this.s.selftest.run(m.id, m.deviceId, m.ts, receivedAt, m.ok ? 1 : 0, JSON.stringify(m)));
         }
         default:
           // Commands and desired config are what the gateway sends; hearing them back is not intake.

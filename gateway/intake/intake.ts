@@ -1,7 +1,19 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { checkImage, decodePublish, manifestHash, filters, parseTopic, type CommandResultMessage, type EventMessage, type EvidenceManifest } from '../../protocols/index.ts';
+import {
+  checkImage,
+  decodePublish,
+  manifestHash,
+  filters,
+  parseTopic,
+  type CommandResultMessage,
+  type EventMessage,
+  type EvidenceManifest,
+  type SelfTestReport,
+  type StatusMessage,
+  type TelemetryMessage,
+} from '../../protocols/index.ts';
 import type { EvidenceStore } from '../evidence/evidence-store.ts';
 import type { IntakeStore } from './intake-store.ts';
 
@@ -24,17 +36,28 @@ export interface IntakeStats {
   deadLetters: number;
 }
 
+/** What intake emits for each new (not duplicate) message, by topic kind. */
+export interface IntakeEvents {
+  event: [EventMessage];
+  command_result: [CommandResultMessage];
+  telemetry: [TelemetryMessage];
+  status: [StatusMessage];
+  selftest: [SelfTestReport];
+  evidence: [EvidenceManifest];
+}
+
 const DEAD_LETTER_KEEP_BYTES = 64 * 1024;
 
 /** What intake listens to: every report of every device, and nothing the gateway itself sends. */
-export const INTAKE_FILTERS = [filters.allStatus, filters.allTelemetry, filters.allEvents, filters.allEvidence, filters.allImages, filters.allCommandResults];
+export const INTAKE_FILTERS = [filters.allStatus, filters.allTelemetry, filters.allSelfTests, filters.allEvents, filters.allEvidence, filters.allImages, filters.allCommandResults];
 
 /**
  * Takes every device message off the broker (embedded or external) with QoS 1, validates it against the protocol schemas, dedupes it by message id and stores it.
  * What fails validation goes to the dead-letter table with the reason; nothing valid is dropped.
- * Emits 'event' (EventMessage) and 'command_result' (CommandResultMessage) for new ones.
+ * Emits each new message under its topic kind ('event', 'command_result', 'telemetry', 'status',
+ * 'selftest'), with the decoded message.
  */
-export class Intake extends EventEmitter {
+export class Intake extends EventEmitter<IntakeEvents> {
   readonly stats: IntakeStats = { received: 0, stored: 0, duplicates: 0, deadLetters: 0 };
   private client: MqttClient | undefined;
   private readonly now: () => Date;
@@ -96,8 +119,7 @@ export class Intake extends EventEmitter {
       return;
     }
     this.stats.stored++;
-    if (d.value.topic.kind === 'event') this.emit('event', d.value.message as EventMessage);
-    if (d.value.topic.kind === 'command_result') this.emit('command_result', d.value.message as CommandResultMessage);
+    (this.emit as (k: string, m: unknown) => boolean)(d.value.topic.kind, d.value.message);
   }
 
   private onImage(topic: string, deviceId: string, sha256: string, payload: Buffer, receivedAt: string): void {

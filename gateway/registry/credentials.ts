@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { isDeviceId } from '../../protocols/index.ts';
-import { hashPassword, verifyPassword } from './password.ts';
+import { hashPassword, verifyPassword } from '../../protocols/index.ts';
 
 export type OperatorRole = 'gateway' | 'admin' | 'police' | 'village' | 'technician';
 export type Principal = { kind: 'device'; id: string } | { kind: 'operator'; id: string; role: OperatorRole };
@@ -69,7 +69,12 @@ export class CredentialStore {
 
   private async put(username: string, kind: 'device' | 'operator', role: string, password: string): Promise<void> {
     if (password.length < 8) throw new Error('password must be at least 8 characters');
-    const hash = await hashPassword(password);
+    this.putHash(username, kind, role, await hashPassword(password));
+  }
+
+  /** Store an already hashed password (a registration from `roadwarden commission` carries only the hash). */
+  putHash(username: string, kind: 'device' | 'operator', role: string, hash: string): void {
+    if (kind === 'device' && !isDeviceId(username)) throw new Error(`device id "${username}" is not valid (letters, digits, _ . -; at most 64)`);
     this.cache.delete(username);
     this.db
       .prepare(

@@ -22,6 +22,8 @@ export interface DeviceRecord extends DeviceMeta {
   flags: string[];
   configVersion: number | null;
   telemetryGaps: number;
+  /** Set by `roadwarden commission`: when, by whom, and where the position came from. */
+  commissioned?: { at: string; by: string; registeredBy: string; position?: { source: string; sats?: number; hdop?: number } };
 }
 
 /** The device registry: metadata from people, availability and health from the devices themselves. */
@@ -89,6 +91,7 @@ function toRecord(r: Record<string, unknown>): DeviceRecord {
   if (r.lat !== null && r.lat !== undefined) d.lat = Number(r.lat);
   if (r.lon !== null && r.lon !== undefined) d.lon = Number(r.lon);
   if (r.hardware) d.hardware = JSON.parse(String(r.hardware)) as Record<string, unknown>;
+  if (r.commissioned) d.commissioned = JSON.parse(String(r.commissioned)) as DeviceRecord['commissioned'];
   if (r.donor) d.donor = JSON.parse(String(r.donor)) as DeviceMeta['donor'];
   return d;
 }

@@ -106,6 +106,18 @@ const MIGRATIONS = [
      seq INTEGER PRIMARY KEY AUTOINCREMENT,
      at TEXT NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL, what TEXT NOT NULL, subject TEXT NOT NULL
    );`,
+  `CREATE TABLE selftests (
+     id TEXT PRIMARY KEY, device_id TEXT NOT NULL, ts TEXT NOT NULL, received_at TEXT NOT NULL, ok INTEGER NOT NULL, body TEXT NOT NULL
+   );
+   CREATE INDEX selftests_device ON selftests (device_id, received_at);
+   ALTER TABLE devices ADD COLUMN commissioned TEXT;
+   CREATE TABLE tickets (
+     id TEXT PRIMARY KEY, device_id TEXT NOT NULL, kind TEXT NOT NULL, township TEXT, team TEXT,
+     opened_at TEXT NOT NULL, last_seen_at TEXT NOT NULL, seen INTEGER NOT NULL DEFAULT 1, detail TEXT,
+     cleared_at TEXT, closed_at TEXT, closed_by TEXT, note TEXT, selftest_id TEXT
+   );
+   CREATE UNIQUE INDEX tickets_one_open ON tickets (device_id, kind) WHERE closed_at IS NULL;
+   CREATE INDEX tickets_township_opened ON tickets (township, opened_at);`,
 ];
 
 /** The gateway's SQLite database in dataDir (WAL, foreign keys on), migrated to the current schema. */

@@ -6,6 +6,7 @@ import { explainError } from '../schema-errors.ts';
 import { CommandMessage, CommandResultMessage, DesiredConfigMessage } from './command.ts';
 import { EventMessage } from './event.ts';
 import { EvidenceManifest } from './evidence.ts';
+import { SelfTestReport } from './selftest.ts';
 import { StatusMessage } from './status.ts';
 import { TelemetryMessage } from './telemetry.ts';
 
@@ -18,6 +19,7 @@ export const MESSAGE_SCHEMAS = {
   command: CommandMessage,
   command_result: CommandResultMessage,
   config: DesiredConfigMessage,
+  selftest: SelfTestReport,
 } as const;
 
 export type MessageKind = keyof typeof MESSAGE_SCHEMAS;

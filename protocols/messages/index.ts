@@ -5,4 +5,5 @@ export * from './telemetry.ts';
 export * from './event.ts';
 export * from './evidence.ts';
 export * from './command.ts';
+export * from './selftest.ts';
 export * from './codec.ts';

@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword, signRegistration, type DeviceRegistration } from '../../protocols/index.ts';
+import { Gateway } from '../gateway.ts';
+
+describe('registering boxes (roadwarden commission) and the donor wall', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-commission-'));
+  let gw: Gateway;
+  let base: string;
+  let tech: string;
+  const post = async (path: string, token: string, body: unknown) => {
+    const res = await fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const reg = async (id: string, password: string, extra: Partial<DeviceRegistration> = {}): Promise<DeviceRegistration> => ({
+    v: 1,
+    id,
+    passwordHash: await hashPassword(password),
+    township: '梁水镇',
+    village: '李庄',
+    crossing: '李庄路口',
+    lat: 36.4562,
+    lon: 115.9854,
+    position: { source: 'typed' },
+    commissionedAt: new Date().toISOString(),
+    commissionedBy: 'tech-li',
+    ...extra,
+  });
+  const connects = (id: string, password: string) =>
+    mqtt.connectAsync(`mqtt://127.0.0.1:${gw.broker!.port}`, { clientId: id, username: id, password, reconnectPeriod: 0, connectTimeout: 3000 }).then(
+      async (c) => (await c.endAsync(), true),
+      () => false,
+    );
+
+  beforeAll(async () => {
+    gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
+    await gw.start();
+    base = `http://127.0.0.1:${gw.httpPort}`;
+    tech = gw.tokens.issue('tech-li', 'technician');
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('registers a box online: its own credential works at once, a second registration of the id needs replace', async () => {
+    const r = await post('/api/v1/devices', tech, await reg('lc-liangshui-0001', 'first-password-1', { donor: { name: '聊城爱心车队', date: '2026-11-20', thanks: '感谢爱心车队捐赠' } }));
+    expect(r).toMatchObject({ status: 201, body: { id: 'lc-liangshui-0001', replaced: false } });
+    expect(await connects('lc-liangshui-0001', 'first-password-1')).toBe(true);
+    expect(await connects('lc-liangshui-0001', 'wrong-password-1')).toBe(false);
+    expect(gw.registry.get('lc-liangshui-0001')).toMatchObject({ township: '梁水镇', commissioned: { by: 'tech-li', registeredBy: 'tech-li', position: { source: 'typed' } } });
+
+    expect((await post('/api/v1/devices', tech, await reg('lc-liangshui-0001', 'second-password'))).status).toBe(409);
+    expect((await post('/api/v1/devices?replace=true', tech, await reg('lc-liangshui-0001', 'second-password'))).body.replaced).toBe(true);
+    expect(await connects('lc-liangshui-0001', 'first-password-1')).toBe(false);
+    expect(await connects('lc-liangshui-0001', 'second-password')).toBe(true);
+  });
+
+  it('refuses a bad registration with the field named, and other roles', async () => {
+    const bad = await post('/api/v1/devices', tech, { ...(await reg('lc-x-1', 'password-123')), lat: 123 });
+    expect(bad).toMatchObject({ status: 400, body: { error: 'bad_schema' } });
+    expect(bad.body.message).toContain('/lat');
+    const plain = await post('/api/v1/devices', tech, { ...(await reg('lc-x-1', 'password-123')), passwordHash: 'password-123' });
+    expect(plain.body.message).toContain('/passwordHash');
+    const police = gw.tokens.issue('duty-3', 'police');
+    expect((await post('/api/v1/devices', police, await reg('lc-x-1', 'password-123'))).status).toBe(403);
+  });
+
+  it('takes a registration file signed offline, and refuses one changed after signing or signed by an unknown token', async () => {
+    const signed = signRegistration(await reg('lc-liangshui-0002', 'offline-password', { donor: { anonymous: true, name: '张某', date: '2026-11-25' } }), 'tech-li', tech);
+    const tampered = { ...signed, registration: { ...signed.registration, village: '王屯' } };
+    expect(await post('/api/v1/devices/registrations', tech, tampered)).toMatchObject({ status: 403, body: { error: 'bad_signature' } });
+    const unknown = signRegistration(signed.registration, 'tech-nobody', 'rw_not-a-real-token');
+    expect((await post('/api/v1/devices/registrations', tech, unknown)).body.message).toContain('does not know');
+    // Uploaded later by someone else (the township office): still attributed to the signer.
+    const admin = gw.tokens.issue('office-admin', 'admin');
+    expect(await post('/api/v1/devices/registrations', admin, signed)).toMatchObject({ status: 201, body: { id: 'lc-liangshui-0002', signedBy: 'tech-li' } });
+    expect(gw.registry.get('lc-liangshui-0002')!.commissioned!.registeredBy).toBe('office-admin (signed by tech-li)');
+    expect(await connects('lc-liangshui-0002', 'offline-password')).toBe(true);
+  });
+
+  it('shows crowd-funded lights on a public donor wall: name or anonymous, place, date, working or not, no amounts', async () => {
+    gw.db.prepare("UPDATE devices SET state = 'online', flags = ? WHERE id = ?").run('["lamp_fault"]', 'lc-liangshui-0001');
+    gw.db.prepare("UPDATE devices SET state = 'online' WHERE id = ?").run('lc-liangshui-0002');
+    const wall = (await (await fetch(`${base}/donors.json`)).json()) as Array<Record<string, unknown>>;
+    expect(wall).toEqual([
+      { donor: '匿名 anonymous', place: '梁水镇 李庄 李庄路口', date: '2026-11-25', thanks: null, working: true },
+      { donor: '聊城爱心车队', place: '梁水镇 李庄 李庄路口', date: '2026-11-20', thanks: '感谢爱心车队捐赠', working: false },
+    ]);
+    const html = await (await fetch(`${base}/donors`)).text();
+    expect(html).toContain('聊城爱心车队');
+    expect(html).not.toContain('张某');
+    expect(html).toContain('2 盏 lights · 1 正常 working');
+  });
+});

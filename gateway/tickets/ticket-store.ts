@@ -1,0 +1,138 @@
+import type Database from 'better-sqlite3';
+import type { IdGenerator } from '../../protocols/index.ts';
+
+/** 'offline' (no sign of life for N minutes) or a health flag the box reports (lamp_fault, low_battery …). */
+export type TicketKind = string;
+
+export interface Ticket {
+  id: string;
+  deviceId: string;
+  kind: TicketKind;
+  township: string | null;
+  team: string | null;
+  openedAt: string;
+  /** Last time the fault was reported; a self-test must come after this to close the ticket. */
+  lastSeenAt: string;
+  seen: number;
+  detail: string | null;
+  /** When the box stopped reporting the fault (the ticket stays open until 销号). */
+  clearedAt: string | null;
+  closedAt: string | null;
+  closedBy: string | null;
+  note: string | null;
+  selftestId: string | null;
+}
+
+export interface TicketQuery {
+  open?: boolean;
+  township?: string;
+  deviceId?: string;
+  limit?: number;
+  before?: string;
+}
+
+export interface TownshipSummary {
+  township: string;
+  team: string | null;
+  opened: number;
+  closed: number;
+  openAtEnd: number;
+  openedByKind: Record<string, number>;
+}
+
+const COLUMNS = `id, device_id AS deviceId, kind, township, team, opened_at AS openedAt, last_seen_at AS lastSeenAt, seen, detail,
+  cleared_at AS clearedAt, closed_at AS closedAt, closed_by AS closedBy, note, selftest_id AS selftestId`;
+
+/** Fault tickets (故障工单): at most one open ticket per device and kind; 销号 records who, why and the self-test. */
+export class TicketStore {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly newId: IdGenerator,
+  ) {}
+
+  /** Open a ticket, or note that the fault was seen again on the open one. Returns the ticket and whether it is new. */
+  report(t: { deviceId: string; kind: TicketKind; township?: string; team?: string; detail?: string; at: string }): { ticket: Ticket; opened: boolean } {
+    return this.db.transaction(() => {
+      const open = this.openFor(t.deviceId, t.kind);
+      if (open) {
+        this.db
+          .prepare('UPDATE tickets SET last_seen_at = ?, seen = seen + 1, cleared_at = NULL, detail = coalesce(?, detail) WHERE id = ?')
+          .run(t.at, t.detail ?? null, open.id);
+        return { ticket: this.get(open.id)!, opened: false };
+      }
+      const id = this.newId();
+      this.db
+        .prepare('INSERT INTO tickets (id, device_id, kind, township, team, opened_at, last_seen_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(id, t.deviceId, t.kind, t.township ?? null, t.team ?? null, t.at, t.at, t.detail ?? null);
+      return { ticket: this.get(id)!, opened: true };
+    })();
+  }
+
+  /** The box no longer reports this fault. */
+  cleared(deviceId: string, kind: TicketKind, at: string): boolean {
+    return this.db.prepare('UPDATE tickets SET cleared_at = ? WHERE device_id = ? AND kind = ? AND closed_at IS NULL AND cleared_at IS NULL').run(at, deviceId, kind).changes > 0;
+  }
+
+  openFor(deviceId: string, kind?: TicketKind): Ticket | undefined {
+    return this.db
+      .prepare(`SELECT ${COLUMNS} FROM tickets WHERE device_id = ? AND (? IS NULL OR kind = ?) AND closed_at IS NULL ORDER BY id LIMIT 1`)
+      .get(deviceId, kind ?? null, kind ?? null) as Ticket | undefined;
+  }
+
+  openKinds(deviceId: string): TicketKind[] {
+    return (this.db.prepare('SELECT kind FROM tickets WHERE device_id = ? AND closed_at IS NULL').all(deviceId) as Array<{ kind: string }>).map((r) => r.kind);
+  }
+
+  get(id: string): Ticket | undefined {
+    return this.db.prepare(`SELECT ${COLUMNS} FROM tickets WHERE id = ?`).get(id) as Ticket | undefined;
+  }
+
+  list(q: TicketQuery = {}): Ticket[] {
+    const open = q.open === undefined ? null : q.open ? 1 : 0;
+    return this.db
+      .prepare(
+        `SELECT ${COLUMNS} FROM tickets
+         WHERE (@open IS NULL OR (closed_at IS NULL) = @open) AND (@township IS NULL OR township = @township)
+           AND (@deviceId IS NULL OR device_id = @deviceId) AND (@before IS NULL OR id < @before)
+         ORDER BY id DESC LIMIT @limit`,
+      )
+      .all({ open, township: q.township ?? null, deviceId: q.deviceId ?? null, before: q.before ?? null, limit: q.limit ?? 100 }) as Ticket[];
+  }
+
+  markClosed(id: string, by: string, note: string, selftestId: string, at: string): Ticket {
+    this.db.prepare('UPDATE tickets SET closed_at = ?, closed_by = ?, note = ?, selftest_id = ? WHERE id = ? AND closed_at IS NULL').run(at, by, note, selftestId, id);
+    return this.get(id)!;
+  }
+
+  /** Per township, for one day [from, to): opened, closed, still open at the end, and what kinds were opened. */
+  summary(from: string, to: string): TownshipSummary[] {
+    const rows = this.db
+      .prepare(
+        `SELECT coalesce(township, '') AS township, team, kind,
+           sum(opened_at >= @from AND opened_at < @to) AS opened,
+           sum(closed_at >= @from AND closed_at < @to) AS closed,
+           sum(opened_at < @to AND (closed_at IS NULL OR closed_at >= @to)) AS openAtEnd
+         FROM tickets WHERE opened_at < @to AND (closed_at IS NULL OR closed_at >= @from)
+         GROUP BY township, team, kind ORDER BY township, kind`,
+      )
+      .all({ from, to }) as Array<{ township: string; team: string | null; kind: string; opened: number; closed: number; openAtEnd: number }>;
+    const out = new Map<string, TownshipSummary>();
+    for (const r of rows) {
+      let s = out.get(r.township);
+      if (!s) out.set(r.township, (s = { township: r.township, team: r.team, opened: 0, closed: 0, openAtEnd: 0, openedByKind: {} }));
+      s.opened += r.opened;
+      s.closed += r.closed;
+      s.openAtEnd += r.openAtEnd;
+      if (r.opened) s.openedByKind[r.kind] = (s.openedByKind[r.kind] ?? 0) + r.opened;
+    }
+    return [...out.values()];
+  }
+}
+
+/** [from, to) in UTC ISO for a calendar day at a fixed offset, e.g. ('2026-11-29', '+08:00'). */
+export function dayBounds(day: string, utcOffset = '+08:00'): { from: string; to: string } {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new RangeError(`day "${day}" should be YYYY-MM-DD`);
+  const start = new Date(`${day}T00:00:00${utcOffset}`);
+  if (Number.isNaN(start.getTime())) throw new RangeError(`day "${day}" is not a date`);
+  return { from: start.toISOString(), to: new Date(start.getTime() + 86_400_000).toISOString() };
+}
