@@ -7,6 +7,7 @@ export type LightSpec =
   | { type: 'firmata'; port: string; baudRate?: number; pins: number[] };
 export type SpeakerSpec = { type: 'mp3'; port: string; baudRate?: number };
 export type SensorSpec = { type: 'firmata'; port: string; baudRate?: number; pin: number; activeLow?: boolean; pullup?: boolean; debounceMs?: number };
+export type GpsSpec = { type: 'nmea'; port: string; baudRate?: number };
 export type CameraSpec = { type: 'http'; url: string; username?: string; password?: string } | { type: 'dir'; dir: string; loop?: boolean };
 
 export class SpecError extends Error {
@@ -81,4 +82,10 @@ export function parseCameraSpec(spec: string): CameraSpec {
   const { kind, path } = split(spec, 'camera');
   if (kind === 'dir') return { type: 'dir', dir: path, loop: true };
   throw new SpecError(`camera "${spec}" should be an http:// snapshot URL or dir:/path/to/images`);
+}
+
+export function parseGpsSpec(spec: string): GpsSpec {
+  const { kind, path, params } = split(spec, 'gps');
+  if (kind !== 'nmea') throw new SpecError(`gps kind "${kind}" is unknown (nmea:/dev/ttyUSB2?baud=9600)`);
+  return { type: 'nmea', port: path, baudRate: baud(params, `gps ${spec}`) };
 }

@@ -11,7 +11,8 @@ export type HardwareErrorCode =
   | 'camera_failed'
   | 'image_too_large'
   | 'bad_image'
-  | 'stopped';
+  | 'stopped'
+  | 'no_fix';
 
 export class HardwareError extends Error {
   override readonly name = 'HardwareError';

@@ -20,3 +20,5 @@ export * from './timeout.ts';
 export * from './device-spec.ts';
 export * from './device-factory.ts';
 export * from './self-test.ts';
+export * from './gps/nmea-gps.ts';
+export * from './probe/serial-probe.ts';

@@ -12,3 +12,4 @@ export * from './schema-errors.ts';
 export * from './yaml-config.ts';
 export * from './password-hash.ts';
 export * from './registration.ts';
+export * from './nmea.ts';

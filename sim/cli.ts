@@ -14,7 +14,10 @@ interface SimHwOpts {
   speaker?: string;
   sensorFirmata?: string;
   lightUnit: string;
+  lightBaud: string;
   lightChannels: string;
+  gps?: string;
+  strictBaud: boolean;
   sensorPin: string;
   camera: boolean;
   cameraPort: string;
@@ -46,7 +49,10 @@ function registerSimHwCli(sim: Command, logger: (cmd: Command) => Logger): void 
     .option('--speaker <tty>', 'serve the MP3 module on this tty')
     .option('--sensor-firmata <tty>', 'serve the Firmata board with the presence sensor on this tty')
     .option('--light-unit <n>', 'Modbus slave id of the light controller', '1')
+    .option('--light-baud <n>', 'baud rate the light controller was set to', '9600')
     .option('--light-channels <n>', 'lamp channels on the light controller', '4')
+    .option('--gps <lat,lon>', 'also serve an NMEA GPS receiver (pty) with a fix at this position, e.g. 36.4562,115.9854')
+    .option('--no-strict-baud', 'let drivers at any baud talk to the simulated devices (by default a wrong baud is noise, as on a real line)')
     .option('--sensor-pin <n>', 'Firmata pin of the presence sensor', '2')
     .option('--no-camera', 'do not start the virtual IP camera')
     .option('--camera-port <n>', 'HTTP port of the virtual camera (0 = any free port)', '0')
@@ -61,11 +67,15 @@ function registerSimHwCli(sim: Command, logger: (cmd: Command) => Logger): void 
     )
     .action(async (o: SimHwOpts, cmd: Command) => {
       const log = logger(cmd);
+      const [lat, lon] = (o.gps ?? '').split(',').map(Number);
+      if (o.gps && !(Math.abs(lat) <= 90 && Math.abs(lon) <= 180)) throw new Error(`--gps ${o.gps}: write latitude,longitude in degrees, e.g. 36.4562,115.9854`);
       const opts: HwSimOptions = {
         pty: o.pty,
         ptyDir: o.ptyDir,
         logger: log,
-        light: o.light || o.pty ? { tty: o.light, unit: Number(o.lightUnit), channels: Number(o.lightChannels) } : false,
+        strictBaud: o.strictBaud,
+        light: o.light || o.pty ? { tty: o.light, unit: Number(o.lightUnit), baudRate: Number(o.lightBaud), channels: Number(o.lightChannels) } : false,
+        gps: o.gps ? { lat, lon, acquireMs: 3000 } : false,
         speaker: o.speaker || o.pty ? { tty: o.speaker } : false,
         sensor: o.sensorFirmata || o.pty ? { tty: o.sensorFirmata, pin: Number(o.sensorPin) } : false,
         camera: o.camera ? { port: Number(o.cameraPort), dir: o.cameraDir } : false,

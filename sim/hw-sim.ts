@@ -4,6 +4,7 @@ import { VirtualCamera } from './devices/virtual-camera.ts';
 import { VirtualFirmataBoard } from './devices/virtual-firmata-board.ts';
 import { VirtualModbusLight } from './devices/virtual-modbus-light.ts';
 import { VirtualMp3Module } from './devices/virtual-mp3-module.ts';
+import { VirtualGps } from './devices/virtual-gps.ts';
 import type { SerialDeviceModel } from './devices/serial-device.ts';
 import { parseFaultSpec } from './faults/faults.ts';
 import { PtyPair } from './serial/pty-pair.ts';
@@ -17,6 +18,13 @@ export interface HwSimOptions {
   speaker?: { tty?: string; baudRate?: number } | false;
   sensor?: { tty?: string; pin?: number; baudRate?: number } | false;
   camera?: { host?: string; port?: number; dir?: string } | false;
+  /** An NMEA GPS receiver (off unless asked for). */
+  gps?: { tty?: string; lat: number; lon: number; baudRate?: number; acquireMs?: number } | false;
+  /**
+   * Devices on pty pairs the simulator made understand only a driver at their own baud, as a real
+   * UART would (the driver's line speed is read from its tty). Costs an `stty` per frame, so it is opt-in.
+   */
+  strictBaud?: boolean;
   logger?: Logger;
 }
 
@@ -26,6 +34,7 @@ export interface SimEndpoints {
   speaker?: string;
   sensor?: string;
   camera?: string;
+  gps?: string;
 }
 
 interface SerialSim<D extends SerialDeviceModel> {
@@ -44,9 +53,10 @@ export class HardwareSimulator {
   speaker?: SerialSim<VirtualMp3Module>;
   board?: SerialSim<VirtualFirmataBoard> & { pin: number };
   camera?: VirtualCamera;
+  gps?: SerialSim<VirtualGps>;
   readonly endpoints: SimEndpoints = {};
   /** Driver-side tty of each serial device, for configs that take a bare port path. */
-  readonly ttys: { light?: string; speaker?: string; sensor?: string } = {};
+  readonly ttys: { light?: string; speaker?: string; sensor?: string; gps?: string } = {};
   private readonly log: Logger | undefined;
 
   constructor(private readonly opts: HwSimOptions) {
@@ -59,9 +69,12 @@ export class HardwareSimulator {
       const l = o.light ?? {};
       const device = new VirtualModbusLight({ unit: l.unit ?? SERIAL_DEFAULTS.modbusUnit, channels: l.channels ?? 4 });
       this.light = await this.serve('light', device, l.tty, l.baudRate ?? SERIAL_DEFAULTS.modbusBaud);
-      const q = device.unit !== SERIAL_DEFAULTS.modbusUnit ? `?unit=${device.unit}&channels=${device.coils.length}` : `?channels=${device.coils.length}`;
+      const q = new URLSearchParams();
+      if (device.unit !== SERIAL_DEFAULTS.modbusUnit) q.set('unit', String(device.unit));
+      if (l.baudRate && l.baudRate !== SERIAL_DEFAULTS.modbusBaud) q.set('baud', String(l.baudRate));
+      q.set('channels', String(device.coils.length));
       this.ttys.light = this.path(this.light, l.tty);
-      this.endpoints.light = `modbus:${this.ttys.light}${q}`;
+      this.endpoints.light = `modbus:${this.ttys.light}?${q}`;
       device.on('coils', (c: { coils: boolean[] }) => this.log?.debug({ device: 'light', coils: c.coils.map((b) => (b ? '●' : '○')).join('') }, 'light outputs'));
     }
     if (o.speaker !== false) {
@@ -80,6 +93,13 @@ export class HardwareSimulator {
       this.ttys.sensor = this.path(sim, s.tty);
       this.endpoints.sensor = `firmata:${this.ttys.sensor}?pin=${this.board.pin}`;
     }
+    if (o.gps) {
+      const g = o.gps;
+      const baud = g.baudRate ?? 9600;
+      this.gps = await this.serve('gps', new VirtualGps({ lat: g.lat, lon: g.lon, acquireMs: g.acquireMs }), g.tty, baud);
+      this.ttys.gps = this.path(this.gps, g.tty);
+      this.endpoints.gps = `nmea:${this.ttys.gps}${baud === 9600 ? '' : `?baud=${baud}`}`;
+    }
     if (o.camera !== false) {
       const c = o.camera ?? {};
       this.camera = new VirtualCamera({ host: c.host, port: c.port, dir: c.dir });
@@ -90,7 +110,8 @@ export class HardwareSimulator {
   }
 
   async stop(): Promise<void> {
-    for (const s of [this.light, this.speaker, this.board]) {
+    this.gps?.device.close();
+    for (const s of [this.light, this.speaker, this.board, this.gps]) {
       if (!s) continue;
       await s.served.close();
       await s.pair?.close();
@@ -141,11 +162,16 @@ export class HardwareSimulator {
         else throw new Error('usage: camera dead|truncate|slow=MS|ok');
         return `camera: ${JSON.stringify(f)}`;
       }
+      case 'gps': {
+        if (!this.gps || target !== 'cold') throw new Error('usage: gps cold (needs --gps)');
+        this.gps.device.coldStart();
+        return 'gps: cold start, acquiring satellites';
+      }
       case 'state':
         return JSON.stringify(this.state());
       default:
         throw new Error(
-          'commands: fault <light|speaker|sensor> drop[=p],corrupt[=p],delay=ms · clear <dev> · burn|fix <ch> · unplug|replug <dev> · sensor on|off · camera dead|truncate|slow=MS|ok · state',
+          'commands: fault <light|speaker|sensor> drop[=p],corrupt[=p],delay=ms · clear <dev> · burn|fix <ch> · unplug|replug <dev> · sensor on|off · camera dead|truncate|slow=MS|ok · gps cold · state',
         );
     }
   }
@@ -177,7 +203,7 @@ export class HardwareSimulator {
       pair = await PtyPair.create(name, this.opts.ptyDir);
       path = pair.devicePath;
     }
-    const served = await serveOnTty(device, path, baudRate, this.log?.child({ sim: name }));
+    const served = await serveOnTty(device, path, baudRate, this.log?.child({ sim: name }), this.opts.strictBaud ? pair?.driverPath : undefined);
     if (device instanceof VirtualFirmataBoard) device.announce();
     return { device, served, pair };
   }

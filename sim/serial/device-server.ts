@@ -4,6 +4,8 @@ import type { SerialDeviceModel } from '../devices/serial-device.ts';
 
 export interface DeviceServerStats {
   framesIn: number;
+  /** Frames sent at another line speed than the device's: it hears noise and stays silent. */
+  baudMismatch: number;
   framesOut: number;
   dropped: number;
   corrupted: number;
@@ -22,23 +24,32 @@ export interface ByteLine {
  */
 export class DeviceServer {
   readonly faults: LineFaults = { ...NO_FAULTS };
-  readonly stats: DeviceServerStats = { framesIn: 0, framesOut: 0, dropped: 0, corrupted: 0 };
+  readonly stats: DeviceServerStats = { framesIn: 0, baudMismatch: 0, framesOut: 0, dropped: 0, corrupted: 0 };
   private readonly framer: Transform;
   private readonly onSend = (frame: Buffer) => this.send(frame);
   private readonly onData = (d: Buffer) => this.framer.write(d);
   private readonly timers = new Set<NodeJS.Timeout>();
+  private inbound: Promise<void> = Promise.resolve();
 
+  /** `peerSpeed`, when given, reads the driver's line speed: frames sent at another speed are not understood. */
   constructor(
     readonly device: SerialDeviceModel,
     private readonly port: ByteLine,
-    baudRate = 9600,
+    readonly baudRate = 9600,
     private readonly random: () => number = Math.random,
+    private readonly peerSpeed?: () => Promise<number | undefined>,
   ) {
     this.framer = device.createFramer(baudRate);
     port.on('data', this.onData);
     this.framer.on('data', (f: Buffer) => {
       this.stats.framesIn++;
-      device.receive(f);
+      if (!peerSpeed) return device.receive(f);
+      // In order: each frame waits for the speed check of the one before.
+      this.inbound = this.inbound.then(async () => {
+        const speed = await peerSpeed();
+        if (speed !== undefined && speed !== baudRate) this.stats.baudMismatch++;
+        else device.receive(f);
+      });
     });
     device.on('send', this.onSend);
   }
@@ -73,7 +84,10 @@ export class DeviceServer {
     const write = () => {
       this.stats.framesOut++;
       // A pty that is being unplugged refuses writes; the device just talks into the void then.
-      void Promise.resolve(this.port.write(out)).catch(() => undefined);
+      const put = (bytes: Uint8Array) => void Promise.resolve(this.port.write(bytes)).catch(() => undefined);
+      if (!this.peerSpeed) return put(out);
+      // Heard at the wrong speed, every byte arrives as something else.
+      void this.peerSpeed().then((speed) => put(speed !== undefined && speed !== this.baudRate ? out.map((b) => (b * 37 + 101) & 0xff) : out));
     };
     if (this.faults.replyDelayMs > 0) {
       const t = setTimeout(() => {
