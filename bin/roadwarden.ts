@@ -9,7 +9,9 @@ const program = new Command('roadwarden')
   .description('Roadside warning boxes and the county gateway (一抓拍三识别, 一报警三响应)')
   .option('--pretty', 'human-readable logs instead of JSON (logs go to stderr)')
   .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Options after a subcommand belong to it (`commission --api` and `commission upload --api`).
+  .enablePositionalOptions();
 
 registerHardwareCli(program, cliContext.logger);
 registerSimCli(program, cliContext.logger);

@@ -35,6 +35,7 @@ import { inWindow } from './rules/quiet-hours.ts';
 import { RuleEngine, type Firing } from './rules/rule-engine.ts';
 import { Scheduler } from './schedule/scheduler.ts';
 import { TelemetryBuilder } from './telemetry.ts';
+import { selfTestReport } from './selftest/report.ts';
 
 export const FIRMWARE = 'roadwarden-edge/0.1.0';
 
@@ -129,7 +130,13 @@ export class EdgeAgent {
       actuators,
       camera: this.camera,
       voices: new VoiceStore(join(this.dataDir, 'voice')),
-      selfTest: () => runSelfTest({ light: this.light, speaker: this.speaker }, { flashMs: 500 }),
+      selfTest: async () => {
+        const checks = await runSelfTest({ light: this.light, speaker: this.speaker }, { flashMs: 500 });
+        // Filed with the device record too: a passing remote self-test can close a fault ticket.
+        const report = selfTestReport({ deviceId: c.device.id, trigger: 'command', firmware: FIRMWARE, newId: this.newId, now: this.now() }, checks);
+        this.enqueue('selftest', topics.selftest(c.device.id), report, 'result');
+        return checks;
+      },
       newId: this.newId,
       now: this.now,
       logger: this.log,

@@ -16,7 +16,8 @@ const OFFLINE_FLAG: Record<string, HealthFlag> = { light: 'light_offline', speak
 export function healthFlags(i: TelemetryInputs): HealthFlag[] {
   const flags = new Set<HealthFlag>();
   for (const [name, h] of Object.entries(i.drivers)) {
-    if (h.state === 'offline') flags.add(OFFLINE_FLAG[name] ?? 'sensor_offline');
+    // A driver still starting up is not a fault (telemetry goes out as soon as the link is up).
+    if (h.state === 'offline' && h.error?.code !== 'not_ready') flags.add(OFFLINE_FLAG[name] ?? 'sensor_offline');
     if (h.error?.code === 'lamp_open_circuit') flags.add('lamp_fault');
     if (name.startsWith('sensor') && h.state === 'degraded') flags.add('sensor_stuck');
   }

@@ -1,28 +1,9 @@
-import { readdir } from 'node:fs/promises';
-import { SerialPort } from 'serialport';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { DeviceFactory } from './device-factory.ts';
+import { listSerialPorts } from './serial/port-list.ts';
 import { parseCameraSpec, parseLightSpec, parseSensorSpec, parseSpeakerSpec } from './device-spec.ts';
-import { runSelfTest, type CheckResult, type SelfTestTargets } from './self-test.ts';
-
-export interface SerialPortInfo {
-  path: string;
-  manufacturer?: string;
-  vendorId?: string;
-  productId?: string;
-  serialNumber?: string;
-}
-
-/** Serial ports on this machine; without udev (containers, minimal images) fall back to /dev names. */
-export async function listSerialPorts(): Promise<SerialPortInfo[]> {
-  try {
-    return (await SerialPort.list()).map((p) => ({ path: p.path, manufacturer: p.manufacturer, vendorId: p.vendorId, productId: p.productId, serialNumber: p.serialNumber }));
-  } catch {
-    const names = await readdir('/dev').catch(() => [] as string[]);
-    return names.filter((n) => /^tty(USB|ACM|AMA|S\d|XRUSB|CH)/.test(n)).sort().map((n) => ({ path: `/dev/${n}` }));
-  }
-}
+import { formatCheck, runSelfTest, type CheckResult, type SelfTestTargets } from './self-test.ts';
 
 interface TestOpts {
   light?: string;
@@ -37,7 +18,7 @@ interface TestOpts {
 
 function printResult(r: CheckResult, json: boolean): void {
   if (json) return void process.stdout.write(`${JSON.stringify(r)}\n`);
-  process.stdout.write(`${r.ok ? 'PASS' : 'FAIL'}  ${r.device.padEnd(8)} ${r.check.padEnd(24)} ${r.message} (${r.ms} ms)\n`);
+  process.stdout.write(`${formatCheck(r)}\n`);
 }
 
 export function registerHardwareCli(program: Command, logger: (cmd: Command) => Logger): void {

@@ -2,6 +2,7 @@
 export * from './errors.ts';
 export * from './health.ts';
 export * from './serial/serial-line.ts';
+export * from './serial/port-list.ts';
 export * from './modbus/modbus-master.ts';
 export * from './light/light.ts';
 export * from './light/modbus-light.ts';

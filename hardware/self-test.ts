@@ -29,13 +29,33 @@ export interface SelfTestOptions {
   /** Save the camera's test frame here for the technician to look at. */
   snapshotPath?: string;
   flashMs?: number;
+  /** A check begins (a live checklist shows it as running). */
+  onStart?: (device: string, check: string) => void;
   onResult?: (r: CheckResult) => void;
+}
+
+/** One line of a technician's checklist: `PASS  light    channel 1 lamp lights     lit and read back (5 ms)`. */
+export function formatCheck(r: CheckResult): string {
+  return `${r.ok ? 'PASS' : 'FAIL'}  ${r.device.padEnd(8)} ${r.check.padEnd(24)} ${r.message} (${r.ms} ms)`;
 }
 
 /** The on-the-spot checks a technician runs: every check reports pass/fail with a reason. */
 export async function runSelfTest(t: SelfTestTargets, opts: SelfTestOptions = {}): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
-  const check = async (device: string, name: string, fn: () => Promise<string>): Promise<boolean> => {
+  const check = checker(results, opts);
+  if (t.light) await checkLight(t.light, check, opts.flashMs ?? 1200);
+  if (t.speaker) await checkSpeaker(t.speaker, check, opts.testClip ?? 1);
+  if (t.sensor) await checkSensor(t.sensor, check, opts.sensorWaitMs ?? 0);
+  if (t.camera) await checkCamera(t.camera, check, opts.snapshotPath);
+  return results;
+}
+
+export type Check = (device: string, name: string, fn: () => Promise<string>) => Promise<boolean>;
+
+/** Runs one named check: resolves its message as a pass, a throw as a fail with the reason; timed and reported. */
+export function checker(results: CheckResult[], opts: Pick<SelfTestOptions, 'onStart' | 'onResult'> = {}): Check {
+  return async (device, name, fn) => {
+    opts.onStart?.(device, name);
     const start = performance.now();
     let r: CheckResult;
     try {
@@ -48,15 +68,7 @@ export async function runSelfTest(t: SelfTestTargets, opts: SelfTestOptions = {}
     opts.onResult?.(r);
     return r.ok;
   };
-
-  if (t.light) await checkLight(t.light, check, opts.flashMs ?? 1200);
-  if (t.speaker) await checkSpeaker(t.speaker, check, opts.testClip ?? 1);
-  if (t.sensor) await checkSensor(t.sensor, check, opts.sensorWaitMs ?? 0);
-  if (t.camera) await checkCamera(t.camera, check, opts.snapshotPath);
-  return results;
 }
-
-type Check = (device: string, name: string, fn: () => Promise<string>) => Promise<boolean>;
 
 async function checkLight(light: WarningLight, check: Check, flashMs: number): Promise<void> {
   const answers = await check(light.name, 'controller answers', async () => {

@@ -90,7 +90,7 @@ function registerSimHwCli(sim: Command, logger: (cmd: Command) => Logger): void 
       if (o.json) process.stdout.write(`${JSON.stringify(endpoints)}\n`);
       else {
         for (const [k, v] of Object.entries(endpoints)) process.stdout.write(`${k.padEnd(8)} ${v}\n`);
-        const args = Object.entries(endpoints).map(([k, v]) => `--${k} '${v}'`).join(' ');
+        const args = Object.entries(endpoints).filter(([k]) => k !== 'gps').map(([k, v]) => `--${k} '${v}'`).join(' ');
         process.stdout.write(`\nIn another terminal:\n  roadwarden hw test ${args}\n\nType "help" for tester commands; Ctrl-C stops.\n`);
       }
       let rl: ReturnType<typeof createInterface> | undefined;

@@ -120,6 +120,8 @@ export const EdgeConfig = Type.Object(
         caFile: Type.Optional(Type.String()),
         protocolVersion: Type.Optional(Type.Union([Type.Literal(4), Type.Literal(5)])),
         keepaliveS: Type.Optional(Type.Integer({ minimum: 5, maximum: 3600 })),
+        /** The gateway's HTTP API, e.g. http://gateway:8080: the self-test checks the box's clock against it. */
+        apiUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
       },
       { additionalProperties: false },
     ),

@@ -3,33 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BIN } from '../testing/gateway-process.ts';
+import { runCli } from '../testing/run-cli.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 
-const BIN = fileURLToPath(new URL('../../bin/roadwarden.js', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], timeoutMs = 60_000, env?: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d));
-    p.stderr.on('data', (d: Buffer) => (stderr += d));
-    const t = setTimeout(() => {
-      p.kill('SIGKILL');
-      reject(new Error(`roadwarden ${args.join(' ')} timed out; stderr: ${stderr}`));
-    }, timeoutMs);
-    p.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[], timeoutMs = 60_000, env?: Record<string, string>) => runCli(args, { timeoutMs, env });
 
 /** Start `roadwarden sim hw` and wait for its endpoints line. */
 function startSim(args: string[]): Promise<{ proc: ChildProcess; endpoints: Record<string, string> }> {
@@ -157,17 +135,7 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
 
   it('`edge --check-config` accepts the example and names what is wrong in a bad one', async () => {
     const example = fileURLToPath(new URL('../../examples/edge.yaml', import.meta.url));
-    const ok = await new Promise<Run>((resolve) => {
-      const p = spawn(process.execPath, [BIN, 'edge', '--config', example, '--check-config'], {
-        env: { ...process.env, RW_DEVICE_PASSWORD: 'x', RW_CAMERA_PASSWORD: 'y' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      p.stdout.on('data', (d: Buffer) => (stdout += d));
-      p.stderr.on('data', (d: Buffer) => (stderr += d));
-      p.on('exit', (code) => resolve({ code, stdout, stderr }));
-    });
+    const ok = await run(['edge', '--config', example, '--check-config'], 60_000, { RW_DEVICE_PASSWORD: 'x', RW_CAMERA_PASSWORD: 'y' });
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/valid \(device lc-dongchang-0001, 2 rules, 3 schedules\)/);
     const bad = await run(['edge', '--config', example, '--check-config']);
