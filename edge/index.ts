@@ -12,3 +12,5 @@ export * from './commands/command-handler.ts';
 export * from './commands/voice-store.ts';
 export * from './telemetry.ts';
 export * from './vision/plate-reader.ts';
+export * from './selftest/box-self-test.ts';
+export * from './selftest/report.ts';

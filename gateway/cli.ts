@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { loadYamlConfig } from '../protocols/index.ts';
+import { createIdGenerator, loadYamlConfig } from '../protocols/index.ts';
 import { GatewayConfig, GATEWAY_DEFAULTS } from './config/schema.ts';
 import { checkPlans } from './responses/response-plan.ts';
 import { Gateway } from './gateway.ts';
@@ -11,6 +11,9 @@ import { openDatabase } from './store/database.ts';
 import { ApiTokens } from './api/api-tokens.ts';
 import { Archive } from './archive/archive.ts';
 import { readFileSync } from 'node:fs';
+import { TicketStore } from './tickets/ticket-store.ts';
+import { FaultWatcher } from './tickets/fault-watcher.ts';
+import { SelfTests } from './registry/selftests.ts';
 
 const ROLES: OperatorRole[] = ['gateway', 'admin', 'police', 'village', 'technician'];
 const port = (v: string) => {
@@ -122,6 +125,45 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
           );
         }
         if (r.problems.length) process.exitCode = 1;
+      });
+    });
+
+  const tickets = gw.command('tickets').description('fault tickets (故障工单) of the boxes: opened from telemetry, closed (销号) after a passing self-test');
+  tickets
+    .command('list')
+    .description('open tickets (or all with --all), newest first')
+    .option('--all', 'closed ones too')
+    .option('--township <name>', 'only this township')
+    .option('--data-dir <dir>', 'gateway data dir', GATEWAY_DEFAULTS.dataDir)
+    .option('--json', 'one JSON object per line')
+    .action(async (o: { all?: boolean; township?: string; dataDir: string; json?: boolean }) => {
+      await withDatabase(o.dataDir, (db) => {
+        const list = new TicketStore(db, createIdGenerator()).list({ open: o.all ? undefined : true, township: o.township, limit: 500 });
+        for (const t of list) {
+          process.stdout.write(o.json ? `${JSON.stringify(t)}\n` : `${t.id}\t${t.deviceId}\t${t.kind}\t${t.township ?? ''}\t${t.team ?? 'unassigned'}\t${t.closedAt ? `closed ${t.closedAt} by ${t.closedBy}` : t.clearedAt ? 'fault cleared, awaiting 销号' : `open since ${t.openedAt}`}\t${t.detail ?? ''}\n`);
+        }
+        if (!list.length && !o.json) process.stdout.write('no tickets\n');
+      });
+    });
+  tickets
+    .command('summary')
+    .description('the daily summary per township: opened, closed, open at the end of the day')
+    .option('--day <YYYY-MM-DD>', 'which day (default today, UTC+08:00)')
+    .option('--utc-offset <±hh:mm>', 'day boundaries', '+08:00')
+    .option('--data-dir <dir>', 'gateway data dir', GATEWAY_DEFAULTS.dataDir)
+    .option('--json', 'print the summary as JSON')
+    .action(async (o: { day?: string; utcOffset: string; dataDir: string; json?: boolean }) => {
+      await withDatabase(o.dataDir, (db) => {
+        const store = new TicketStore(db, createIdGenerator());
+        const watcher = new FaultWatcher({ store, registry: new Registry(db), selftests: new SelfTests(db), db, config: { utcOffset: o.utcOffset } });
+        const s = watcher.daySummary(o.day);
+        if (o.json) return void process.stdout.write(`${JSON.stringify(s)}\n`);
+        process.stdout.write(`fault tickets on ${s.day} (UTC${o.utcOffset})\n`);
+        if (!s.townships.length) process.stdout.write('  none\n');
+        for (const t of s.townships) {
+          const kinds = Object.entries(t.openedByKind).map(([k, n]) => `${k}×${n}`).join(', ');
+          process.stdout.write(`  ${(t.township || '(no township)').padEnd(10)} team ${t.team ?? 'unassigned'}: opened ${t.opened}, closed ${t.closed}, open at end of day ${t.openAtEnd}${kinds ? ` (${kinds})` : ''}\n`);
+        }
       });
     });
 

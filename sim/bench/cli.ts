@@ -4,6 +4,7 @@ import { runEdgeBench } from './edge-bench.ts';
 import { runGatewayBench } from './gateway-bench.ts';
 import { runFleetBench } from './fleet-bench.ts';
 import { runHwBench } from './hw-bench.ts';
+import { runTechnicianBench } from './technician-bench.ts';
 import { emit, type BenchLine } from './report.ts';
 
 interface BenchSpec {
@@ -52,6 +53,16 @@ const BENCHES: BenchSpec[] = [
       ...(await runGatewayBench({ rate: o.rate[0], seconds: o.seconds[0], burst: o.burst[0], devices: o.devices[0], onProgress })),
       ...(await runFleetBench({ messages: o.messages[0], fleet: o.fleet, heartbeatS: o.heartbeat[0], windowS: o.window[0], onProgress })),
     ],
+  },
+  {
+    name: 'technician',
+    description: 'auto-probe time to find a light controller (default, slave 7 @ 19200, slave 16 @ 57600), a whole self-test, telemetry/s through intake with fault tickets',
+    options: [
+      ['runs', 'repetitions of each probe and self-test', '3'],
+      ['devices', 'boxes sending telemetry', '1000'],
+      ['messages', 'telemetry messages through intake', '20000'],
+    ],
+    run: (o, onProgress) => runTechnicianBench({ runs: o.runs[0], devices: o.devices[0], messages: o.messages[0], onProgress }),
   },
 ];
 

@@ -119,6 +119,19 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
     for (const l of lines.slice(1)) expect(l.value as number).toBeGreaterThan(0);
   });
 
+  it('`bench technician` prints probe, self-test and ticket-intake metrics as bench JSON lines', async () => {
+    const r = await run(['bench', 'technician', '--runs', '1', '--devices', '20', '--messages', '200'], 150_000);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.metric)).toEqual(['probe_s', 'probe_s', 'probe_s', 'selftest_s', 'telemetry_per_s', 'telemetry_with_tickets_per_s', 'rss_mb']);
+    expect(lines.slice(0, 3).map((l) => [l.slave, l.baud, l.unit])).toEqual([[1, 9600, 's'], [7, 19200, 's'], [16, 57600, 's']]);
+    // Further along the search order takes longer: the probe really walks bauds and slave ids.
+    expect(lines[2].median as number).toBeGreaterThan(lines[1].median as number);
+    expect(lines[1].median as number).toBeGreaterThan(lines[0].median as number);
+    expect(lines[5]).toMatchObject({ n: 200, devices: 20 });
+    expect(lines[5].tickets_opened as number).toBeGreaterThan(0);
+  }, 160_000);
+
   it('`bench gateway` prints its metrics as bench JSON lines', async () => {
     const r = await run(['bench', 'gateway', '--rate', '20', '--seconds', '1', '--burst', '50', '--devices', '4', '--messages', '300', '--fleet', '20,40', '--heartbeat', '1', '--window', '2']);
     expect(r.code).toBe(0);

@@ -137,6 +137,8 @@ describe('field technicians: commission, self-test, fault tickets', () => {
     expect(after.code, after.stdout).toBe(0);
     const closed = await close(ticket!.id, '2路灯泡烧坏，已更换，自检通过');
     expect(closed).toMatchObject({ status: 200, body: { closedBy: 'tech-li' } });
+    const summary = await runCli(['gateway', 'tickets', 'summary', '--data-dir', join(dir, 'gw')]);
+    expect(summary.stdout).toMatch(/梁水镇 +team team-liangshui: opened 1, closed 1, open at end of day 0 \(lamp_fault×1\)/);
     expect(existsSync(join(dir, 'box', 'outbox.db'))).toBe(true);
   });
 
