@@ -14,7 +14,7 @@ import {
   probeSerialPorts,
   type ProbeFinding,
 } from '../../hardware/index.ts';
-import type { Donor } from '../../protocols/index.ts';
+import { signRegistration, type Donor } from '../../protocols/index.ts';
 import { parseEdgeConfig } from '../config/load-config.ts';
 import {
   describeFinding,
@@ -26,7 +26,6 @@ import {
   placeName,
   registerOnline,
   registrationFor,
-  signedRegistration,
   type CommissionInput,
   type Position,
 } from './commission.ts';
@@ -194,7 +193,7 @@ async function commission(o: CommissionOpts): Promise<void> {
   const writeSigned = (why: string) => {
     if (!token || !o.technician) throw new Error(`${why}; to register later, give --token and --technician (the token's name) so the registration file can be signed`);
     regFile = join(dirname(o.out), `${input.id}.registration.json`);
-    writeFileSync(regFile, `${JSON.stringify(signedRegistration(reg, o.technician, token), null, 2)}\n`);
+    writeFileSync(regFile, `${JSON.stringify(signRegistration(reg, o.technician, token), null, 2)}\n`);
     registered = `not yet: ${why}. Upload ${regFile} later: roadwarden commission upload ${regFile} --api URL`;
   };
   if (o.offline || !o.api) writeSigned(o.offline ? 'offline (--offline)' : 'no --api given');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Document } from 'yaml';
 import type { CameraSpec, LightSpec, ProbeFinding, SensorSpec, SpeakerSpec } from '../../hardware/index.ts';
-import { hashPassword, signRegistration, type DeviceRegistration, type Donor, type SignedRegistration } from '../../protocols/index.ts';
+import { hashPassword, type DeviceRegistration } from '../../protocols/index.ts';
 import type { EdgeConfig } from '../config/schema.ts';
 
 export interface Position {
@@ -13,19 +13,12 @@ export interface Position {
 }
 
 /** Everything a technician tells (or the tools find out) about a new box. */
-export interface CommissionInput {
-  id: string;
-  name?: string;
-  road?: string;
-  crossing?: string;
-  township?: string;
-  village?: string;
+export interface CommissionInput extends Pick<DeviceRegistration, 'id' | 'name' | 'road' | 'crossing' | 'township' | 'village' | 'donor'> {
   position?: Position;
   light?: LightSpec;
   speaker?: SpeakerSpec;
   sensor?: SensorSpec;
   camera?: CameraSpec;
-  donor?: Donor;
   /** MQTT URL of the county gateway, as the box will use it. */
   gatewayUrl: string;
   apiUrl?: string;
@@ -74,7 +67,7 @@ const round = (d: number) => Math.round(d * 1e6) / 1e6;
 const baud = (b: number | undefined) => b as 1200 | 2400 | 4800 | 9600 | 19200 | 38400 | 57600 | 115200 | undefined;
 
 export function edgeYaml(config: EdgeConfig, i: CommissionInput, at: Date): string {
-  const doc = new Document(JSON.parse(JSON.stringify(config)) as unknown);
+  const doc = new Document(config);
   doc.commentBefore = [
     ` roadwarden edge — ${config.device.id}${config.device.name ? ` (${config.device.name})` : ''}`,
     ` Written by \`roadwarden commission\` at ${at.toISOString()}${i.technician ? ` by ${i.technician}` : ''}.`,
@@ -126,7 +119,7 @@ export async function registerOnline(apiUrl: string, token: string, reg: DeviceR
     res = await fetch(new URL(`/api/v1/devices${replace ? '?replace=true' : ''}`, apiUrl), {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(JSON.parse(JSON.stringify(reg))),
+      body: JSON.stringify(reg),
       signal: AbortSignal.timeout(10_000),
     });
   } catch (e) {
@@ -135,10 +128,6 @@ export async function registerOnline(apiUrl: string, token: string, reg: DeviceR
   const body = (await res.json().catch(() => ({}))) as { replaced?: boolean; message?: string };
   if (res.status === 201) return { registered: true, replaced: body.replaced === true };
   return { registered: false, unreachable: res.status >= 500, message: `gateway refused the registration (${res.status}): ${body.message ?? res.statusText}` };
-}
-
-export function signedRegistration(reg: DeviceRegistration, tokenName: string, token: string): SignedRegistration {
-  return signRegistration(JSON.parse(JSON.stringify(reg)) as DeviceRegistration, tokenName, token);
 }
 
 export function describeFinding(f: ProbeFinding): string {

@@ -22,20 +22,8 @@ export const TicketsConfig = Type.Object(
 );
 export type TicketsConfig = Static<typeof TicketsConfig>;
 
-export const DEFAULT_TICKET_FAULTS: HealthFlag[] = [
-  'lamp_fault',
-  'light_offline',
-  'speaker_offline',
-  'sensor_offline',
-  'sensor_stuck',
-  'camera_offline',
-  'low_battery',
-  'solar_low',
-  'disk_low',
-  'overheat',
-  'clock_unsynced',
-  'auth_refused',
-];
+/** Every hardware fault the boxes report; a full outbox is the box's own business, not a repair. */
+export const DEFAULT_TICKET_FAULTS: HealthFlag[] = HEALTH_FLAGS.filter((f) => f !== 'outbox_dropping');
 
 export class TicketError extends Error {
   constructor(
