@@ -4,6 +4,7 @@ import { EdgeAgent } from './agent.ts';
 import { loadEdgeConfig } from './config/load-config.ts';
 import { registerSelftestCli } from './selftest/cli.ts';
 import { registerCommissionCli } from './commission/cli.ts';
+import { registerRecognizeCli } from './vision/cli.ts';
 
 interface EdgeOpts {
   config: string;
@@ -15,6 +16,7 @@ interface EdgeOpts {
 export function registerEdgeCli(program: Command, logger: (cmd: Command) => Logger, untilSignal: () => Promise<NodeJS.Signals>): void {
   registerCommissionCli(program, logger);
   registerSelftestCli(program, logger);
+  registerRecognizeCli(program, logger);
   program
     .command('edge')
     .description('run one roadside box: local warnings, schedules, commands, reports over MQTT')

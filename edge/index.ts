@@ -12,5 +12,7 @@ export * from './commands/command-handler.ts';
 export * from './commands/voice-store.ts';
 export * from './telemetry.ts';
 export * from './vision/plate-reader.ts';
+export * from './vision/text-detector.ts';
+export * from './vision/plate-finder.ts';
 export * from './selftest/box-self-test.ts';
 export * from './selftest/report.ts';

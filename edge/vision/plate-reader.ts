@@ -33,7 +33,11 @@ export class PlateReader {
     return new PlateReader(session, keys);
   }
 
-  async read(image: Buffer): Promise<PlateReading> {
+  /**
+   * `firstPosition`: where in the plate this image starts — 2 for the lower row of a double-row
+   * plate (five serial characters after the province and letter above them).
+   */
+  async read(image: Buffer, firstPosition = 0): Promise<PlateReading> {
     const meta = await sharp(image).metadata();
     const width = Math.min(MAX_WIDTH, Math.max(HEIGHT, Math.ceil((HEIGHT * (meta.width ?? 1)) / (meta.height ?? 1))));
     const { data } = await sharp(image).removeAlpha().resize(width, HEIGHT, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
@@ -54,7 +58,7 @@ export class PlateReader {
     const out = await this.session.run({ [this.session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, HEIGHT, MAX_WIDTH]) });
     const probs = out[this.session.outputNames[0]];
     const [, steps, classes] = probs.dims as number[];
-    return this.decode(probs.data as Float32Array, steps, classes);
+    return this.decode(probs.data as Float32Array, steps, classes, firstPosition);
   }
 
   /**
@@ -62,7 +66,7 @@ export class PlateReader {
    * plate rules forbid where it stands (GA 36: no I or O; a letter second) is replaced by the best
    * character they allow at that step: O read in a serial becomes 0.
    */
-  private decode(p: Float32Array, steps: number, classes: number): PlateReading {
+  private decode(p: Float32Array, steps: number, classes: number, first: number): PlateReading {
     const chars: PlateReading['chars'] = [];
     let prev = -1;
     for (let t = 0; t < steps; t++) {
@@ -70,7 +74,7 @@ export class PlateReader {
       let best = 0;
       for (let c = 1; c < classes; c++) if (p[row + c] > p[row + best]) best = c;
       if (best !== 0 && best !== prev && PLATE_CHAR.test(this.keys[best - 1] ?? '')) {
-        const at = chars.length;
+        const at = first + chars.length;
         let pick = best;
         if (!allowedAt(at, this.keys[best - 1])) {
           pick = -1;

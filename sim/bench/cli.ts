@@ -5,6 +5,7 @@ import { runGatewayBench } from './gateway-bench.ts';
 import { runFleetBench } from './fleet-bench.ts';
 import { runHwBench } from './hw-bench.ts';
 import { runTechnicianBench } from './technician-bench.ts';
+import { runVisionBench } from './vision-bench.ts';
 import { emit, type BenchLine } from './report.ts';
 
 interface BenchSpec {
@@ -63,6 +64,12 @@ const BENCHES: BenchSpec[] = [
       ['messages', 'telemetry messages through intake', '20000'],
     ],
     run: (o, onProgress) => runTechnicianBench({ runs: o.runs[0], devices: o.devices[0], messages: o.messages[0], onProgress }),
+  },
+  {
+    name: 'vision',
+    description: 'plate stages on a 1280×720 frame: PP-OCR text detection, plate line recognition, the whole plate search; RSS with the models loaded (vehicle, rider and face stages still to come)',
+    options: [['frames', 'frames measured per stage', '30']],
+    run: (o, onProgress) => runVisionBench({ frames: o.frames[0], onProgress }),
   },
 ];
 

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BIN } from '../testing/gateway-process.ts';
 import { runCli } from '../testing/run-cli.ts';
+import { haveCjkFont, renderPlate, sceneWithPlate } from '../vision/synthetic-plate.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const run = (args: string[], timeoutMs = 60_000, env?: Record<string, string>) => runCli(args, { timeoutMs, env });
@@ -117,6 +118,39 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
     expect(lines.map((l) => l.metric)).toEqual(['trigger_to_light_ms', 'outbox_appends_per_s', 'resend_per_s', 'rss_mb']);
     expect(lines[0]).toMatchObject({ bench: 'edge', unit: 'ms', n: 10 });
     for (const l of lines.slice(1)) expect(l.value as number).toBeGreaterThan(0);
+  });
+
+  it.skipIf(!haveCjkFont())('`recognize --stage plate` reads a folder: one JSON line per image, a bad file reported, boxes drawn, names scored', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-recognize-'));
+    try {
+      writeFileSync(join(dir, '鲁PA1234.jpg'), await sceneWithPlate(await renderPlate({ text: '鲁PA1234' }), { x: 400, y: 400, plateWidth: 240 }));
+      writeFileSync(join(dir, '鲁P12345.jpg'), await renderPlate({ text: '鲁P12345', rows: 2 }));
+      writeFileSync(join(dir, 'broken.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0x00, 0x01]));
+      const r = await run(['recognize', dir, '--stage', 'plate', '--json', '--annotate', join(dir, 'out'), '--score-names']);
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines).toHaveLength(4);
+      expect(lines[0]).toMatchObject({ file: join(dir, 'broken.jpg'), error: expect.stringContaining('cannot read') });
+      expect(lines[1]).toMatchObject({ file: join(dir, '鲁P12345.jpg'), plates: [{ text: '鲁P12345', rows: 2, colour: 'yellow', valid: true }] });
+      expect(lines[2]).toMatchObject({ file: join(dir, '鲁PA1234.jpg'), plates: [{ text: '鲁PA1234', rows: 1, colour: 'blue', valid: true }] });
+      expect(lines[3]).toEqual({ images: 2, exact: 2, exact_rate: 1, char_accuracy: 1 });
+      expect(readdirSync(join(dir, 'out')).sort()).toEqual(['鲁P12345.jpg', '鲁PA1234.jpg']);
+      const other = await run(['recognize', dir, '--stage', 'faces']);
+      expect(other.code).toBe(1);
+      expect(other.stderr).toMatch(/stage "faces" is not available yet/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!haveCjkFont())('`bench vision` prints the plate stages as bench JSON lines', async () => {
+    const r = await run(['bench', 'vision', '--frames', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.metric)).toEqual(['plate_det_ms', 'plate_rec_ms', 'plate_pipeline_ms', 'rss_mb']);
+    for (const l of lines.slice(0, 3)) expect(l).toMatchObject({ bench: 'vision', unit: 'ms', n: 2, median: expect.any(Number) });
+    // The whole search includes detection and recognition, so it takes longer than either.
+    expect(lines[2].median as number).toBeGreaterThan(lines[1].median as number);
   });
 
   it('`bench technician` prints probe, self-test and ticket-intake metrics as bench JSON lines', async () => {

@@ -1,0 +1,48 @@
+import { PlateFinder } from '../../edge/index.ts';
+import { haveCjkFont, renderPlate, sceneWithPlate } from '../vision/synthetic-plate.ts';
+import { rssMb, summary, value, type BenchLine } from './report.ts';
+
+export interface VisionBenchOptions {
+  frames?: number;
+  onProgress?: (msg: string) => void;
+}
+
+const BENCH = 'vision';
+
+async function timed(n: number, fn: () => Promise<unknown>): Promise<number[]> {
+  await fn(); // warm-up: the first run allocates onnxruntime's buffers
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+/**
+ * The plate stages on this machine: PP-OCR text detection over a whole 1280×720 frame,
+ * recognition of one plate line, and the whole plate search (detect, join, read, colour) on a
+ * frame with one plate. Vehicle, rider and face stages are not built yet (issue 5).
+ */
+export async function runVisionBench(o: VisionBenchOptions = {}): Promise<BenchLine[]> {
+  if (!haveCjkFont()) throw new Error('bench vision renders synthetic plates and needs a CJK font: apt-get install fonts-wqy-zenhei');
+  const n = o.frames ?? 30;
+  o.onProgress?.('loading models');
+  const finder = await PlateFinder.load();
+  const plate = await renderPlate({ text: '鲁PA1234' });
+  const frame = await sceneWithPlate(plate, { x: 520, y: 420, plateWidth: 220 });
+  const line = await renderPlate({ text: '鲁PB7Z21' });
+  o.onProgress?.(`text detection on ${n} frames`);
+  const det = await timed(n, () => finder.detector.detect(frame));
+  o.onProgress?.(`recognition of ${n} plate lines`);
+  const rec = await timed(n, () => finder.reader.read(line));
+  o.onProgress?.(`plate search on ${n} frames`);
+  const find = await timed(n, () => finder.find(frame));
+  return [
+    summary(BENCH, 'plate_det_ms', 'ms', det, { frame: '1280x720', model: 'PP-OCRv4 det (onnxruntime-node, CPU)' }),
+    summary(BENCH, 'plate_rec_ms', 'ms', rec, { input: '48x320', model: 'PP-OCRv4 rec' }),
+    summary(BENCH, 'plate_pipeline_ms', 'ms', find, { frame: '1280x720', plates: 1, stages: 'det + join + rec + colour' }),
+    value(BENCH, 'rss_mb', 'MB', rssMb(), { models: 'PP-OCRv4 det + rec' }),
+  ];
+}
