@@ -16,7 +16,7 @@ const iou = (a: Box, b: Box) => {
   return (ix * iy) / (a[2] * a[3] + b[2] * b[3] - ix * iy);
 };
 
-describe('PlateFinder: PP-OCR detection + recognition, single and double-row plates', () => {
+describe('PlateFinder: PP-OCR detection + recognition, single and double-row plates', { timeout: 60_000 }, () => {
   let finder: PlateFinder;
   beforeAll(async () => {
     finder = await PlateFinder.load();

@@ -20,7 +20,7 @@ interface Ticket {
  * self-test it, a lamp burns out in service and opens a ticket, which closes only after a
  * repair and a passing self-test.
  */
-describe('field technicians: commission, self-test, fault tickets', () => {
+describe('field technicians: commission, self-test, fault tickets', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'rw-tech-'));
   const hw = new HardwareSimulator({
     pty: true,
