@@ -1,0 +1,95 @@
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import { decodeYolov5, decodeYolov8, nms, type RawDetection } from './decoders/yolo.ts';
+import type { ModelEntry } from './models/manifest.ts';
+import type { Box } from './text-detector.ts';
+
+export type ObjectKind = 'person' | 'vehicle' | 'other';
+
+export interface Detection {
+  class: string;
+  kind: ObjectKind;
+  score: number;
+  /** In image pixels: [x, y, width, height]. */
+  box: Box;
+}
+
+const PERSON = new Set(['person', 'pedestrian', 'rider', 'driver', 'passenger']);
+const VEHICLE = new Set(['tricycle', 'three_wheeler', 'minivan', 'van', 'car', 'bus', 'truck', 'motorcycle', 'motorbike', 'bicycle', 'e-bike', 'ebike', 'tractor']);
+
+/** What a class name means to the rules: people ride, vehicles carry them. */
+export function kindOf(name: string): ObjectKind {
+  const n = name.toLowerCase();
+  return PERSON.has(n) ? 'person' : VEHICLE.has(n) ? 'vehicle' : 'other';
+}
+
+/**
+ * A box detector described by the model manifest (YOLOv5/v8 exports, a county's own tricycle
+ * model): letterbox or stretch to the input size, normalise, run, decode, suppress overlaps per
+ * class, and map boxes back to the image.
+ */
+export class ObjectDetector {
+  private constructor(
+    readonly model: ModelEntry,
+    private readonly session: ort.InferenceSession,
+  ) {}
+
+  static async load(model: ModelEntry): Promise<ObjectDetector> {
+    if (model.decoder !== 'yolov8' && model.decoder !== 'yolov5') throw new Error(`model ${model.name}: the ${model.decoder} decoder is not an object detector here (yolov8, yolov5)`);
+    return new ObjectDetector(model, await ort.InferenceSession.create(model.file));
+  }
+
+  async detect(image: Buffer): Promise<Detection[]> {
+    const m = this.model;
+    const meta = await sharp(image).metadata();
+    const W0 = meta.width ?? 0;
+    const H0 = meta.height ?? 0;
+    if (!W0 || !H0) throw new Error('image has no size');
+    const { width: w, height: h } = m.input;
+    const letterbox = (m.input.resize ?? 'letterbox') === 'letterbox';
+    const sx = letterbox ? Math.min(w / W0, h / H0) : w / W0;
+    const sy = letterbox ? sx : h / H0;
+    const nw = Math.round(W0 * sx);
+    const nh = Math.round(H0 * sy);
+    const left = Math.floor((w - nw) / 2);
+    const top = Math.floor((h - nh) / 2);
+    const { data } = await sharp(image)
+      .removeAlpha()
+      .resize(nw, nh, { fit: 'fill' })
+      .extend({ left, top, right: w - nw - left, bottom: h - nh - top, background: { r: 114, g: 114, b: 114 } })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const input = toTensor(data, w, h, m.input);
+    const out = await this.session.run({ [this.session.inputNames[0]]: input });
+    const t = out[this.session.outputNames[0]];
+    const classes = m.classes!;
+    const threshold = m.scoreThreshold ?? 0.35;
+    const raw: RawDetection[] = m.decoder === 'yolov8' ? decodeYolov8(t.data as Float32Array, t.dims, classes.length, threshold) : decodeYolov5(t.data as Float32Array, t.dims, classes.length, threshold);
+    return nms(raw, m.iouThreshold ?? 0.45).map((d) => {
+      const x0 = clamp((d.box[0] - left) / sx, W0);
+      const y0 = clamp((d.box[1] - top) / sy, H0);
+      const x1 = clamp((d.box[0] + d.box[2] - left) / sx, W0);
+      const y1 = clamp((d.box[1] + d.box[3] - top) / sy, H0);
+      const name = classes[d.classIndex] ?? `class_${d.classIndex}`;
+      return { class: name, kind: kindOf(name), score: Math.round(d.score * 1000) / 1000, box: [Math.round(x0), Math.round(y0), Math.round(x1 - x0), Math.round(y1 - y0)] as Box };
+    });
+  }
+}
+
+const clamp = (v: number, max: number) => Math.min(max, Math.max(0, v));
+
+function toTensor(rgb: Buffer, w: number, h: number, input: ModelEntry['input']): ort.Tensor {
+  const mean = input.mean ?? [0, 0, 0];
+  const std = input.std ?? [1, 1, 1];
+  const bgr = input.channels === 'BGR';
+  const nhwc = input.layout === 'NHWC';
+  const plane = w * h;
+  const out = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) {
+    for (let c = 0; c < 3; c++) {
+      const v = (rgb[i * 3 + (bgr ? 2 - c : c)] / 255 - mean[c]) / std[c];
+      out[nhwc ? i * 3 + c : c * plane + i] = v;
+    }
+  }
+  return new ort.Tensor('float32', out, nhwc ? [1, h, w, 3] : [1, 3, h, w]);
+}
