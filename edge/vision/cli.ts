@@ -4,12 +4,17 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import sharp from 'sharp';
 import { normalizePlate } from '../../protocols/index.ts';
+import { VisionPipeline } from './pipeline.ts';
 import { PlateFinder, type PlateFinding } from './plate-finder.ts';
+import type { Box } from './text-detector.ts';
 
 const IMAGE = /\.(jpe?g|png|webp|bmp|tiff?)$/i;
 
 interface RecognizeOpts {
-  stage: string;
+  stage?: string;
+  models?: string;
+  maxRiders: string[];
+  platesForAll?: boolean;
   json?: boolean;
   annotate?: string;
   scoreNames?: boolean;
@@ -24,37 +29,78 @@ function imagesOf(path: string): string[] {
 }
 
 /** Boxes and readings drawn over the image, for people to check. */
-async function annotate(image: Buffer, plates: PlateFinding[], out: string): Promise<void> {
+async function annotate(image: Buffer, plates: PlateFinding[], out: string, extra: Array<{ box: Box; label: string; bad: boolean }> = []): Promise<void> {
   const meta = await sharp(image).metadata();
   const w = meta.width ?? 1;
   const h = meta.height ?? 1;
   const stroke = Math.max(2, Math.round(Math.min(w, h) / 200));
   const size = Math.max(12, Math.round(Math.min(w, h) / 18));
   const esc = (s: string) => s.replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
-  const marks = plates
+  const items = [...extra, ...plates.map((p) => ({ box: p.box, label: `${p.text} ${p.score.toFixed(2)}`, bad: !p.valid }))];
+  const marks = items
     .map((p) => {
       const [x, y, bw, bh] = p.box;
-      const colour = p.valid ? '#00e676' : '#ff9100';
+      const colour = p.bad ? '#ff3d00' : '#00e676';
       const ty = y > size + 4 ? y - 4 : Math.min(h - 4, y + bh + size);
       return `<rect x="${x}" y="${y}" width="${bw}" height="${bh}" fill="none" stroke="${colour}" stroke-width="${stroke}"/>
-        <text x="${x}" y="${ty}" font-family="WenQuanYi Zen Hei, Noto Sans CJK SC, sans-serif" font-size="${size}" fill="${colour}" stroke="#000" stroke-width="${Math.max(2, size / 8)}" paint-order="stroke">${esc(p.text)} ${p.score.toFixed(2)}</text>`;
+        <text x="${x}" y="${ty}" font-family="WenQuanYi Zen Hei, Noto Sans CJK SC, sans-serif" font-size="${size}" fill="${colour}" stroke="#000" stroke-width="${Math.max(2, size / 8)}" paint-order="stroke">${esc(p.label)}</text>`;
     })
     .join('');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${marks}</svg>`;
   await sharp(image).composite([{ input: Buffer.from(svg) }]).jpeg({ quality: 90 }).toFile(out);
 }
 
+function maxRiders(list: string[]): Record<string, number> {
+  return Object.fromEntries(
+    list.map((kv) => {
+      const [k, v] = kv.split('=');
+      const n = Number(v);
+      if (!k || !Number.isInteger(n) || n < 0) throw new Error(`--max-riders ${kv}: write class=number, e.g. tricycle=1`);
+      return [k, n];
+    }),
+  );
+}
+
+/** The whole pipeline: one JSON object (or line of text) per image. */
+async function recognizeAll(path: string, o: RecognizeOpts): Promise<void> {
+  if (!o.models) throw new Error('--stage all needs --models models.yaml (a vehicle and person detector)');
+  const files = imagesOf(path);
+  if (!files.length) throw new Error(`no images in ${path} (jpg, png, webp, bmp, tiff)`);
+  if (o.annotate) mkdirSync(o.annotate, { recursive: true });
+  const pipeline = await VisionPipeline.load({ manifest: o.models, rules: { maxRiders: maxRiders(o.maxRiders) }, platesForAll: o.platesForAll });
+  for (const file of files) {
+    try {
+      const image = readFileSync(file);
+      const r = await pipeline.run(image);
+      if (o.annotate) await annotate(image, r.vehicles.flatMap((v) => (v.plate ? [v.plate] : [])), join(o.annotate, `${basename(file, extname(file))}.jpg`), r.vehicles.map((v) => ({ box: v.box, label: `${v.class}, ${v.riders} riding${v.violation ? ', VIOLATION' : ''}`, bad: v.violation })));
+      if (o.json) process.stdout.write(`${JSON.stringify({ file, ...r })}\n`);
+      else {
+        const said = r.vehicles.map((v) => `${v.class} with ${v.riders} rider${v.riders === 1 ? '' : 's'}: ${v.violation ? `VIOLATION (${v.kind}) ${v.reason}` : 'ok'}${v.plate ? `, plate ${v.plate.text}` : v.violation ? `, no plate (${v.plateReason})` : ''}`);
+        process.stdout.write(`${file}\t${said.length ? said.join('; ') : 'no vehicles'}\t${r.ms.total} ms\n`);
+      }
+    } catch (e) {
+      const error = `cannot read ${file}: ${(e as Error).message}`;
+      process.stdout.write(o.json ? `${JSON.stringify({ file, error })}\n` : `${file}\tERROR ${error}\n`);
+    }
+  }
+}
+
 export function registerRecognizeCli(program: Command, _logger: (cmd: Command) => Logger): void {
   program
     .command('recognize <path>')
     .description('run the recognition pipeline on an image or a folder of images; one result per image')
-    .option('--stage <stage>', 'plate: find and read licence plates in the whole image (plate photos, crops, frames)', 'plate')
+    .option('--stage <stage>', 'all (with --models: vehicles, riders, the rule, plates on offending vehicles) or plate (plates anywhere in the image: photos, crops, frames); default all with --models, else plate')
+    .option('--models <models.yaml>', 'model manifest with a vehicle/person detector (task: objects), e.g. a county-trained YOLOv8 tricycle model')
+    .option('--max-riders <class=n>', 'people allowed on a vehicle class, driver included (repeatable; default tricycle=1)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--plates-for-all', 'read the plates of all vehicles, not only of those breaking the rule')
     .option('--json', 'one JSON object per line per image: {"file", "plates": [{text, valid, kind, rows, colour, score, box}]}')
     .option('--annotate <dir>', 'write each image with its boxes and readings drawn into this folder')
     .option('--score-names', 'the file names are the true plates (鲁PA1234.jpg): print exact-match rate and character accuracy at the end')
-    .addHelpText('after', '\nStages still being built (issue 5): vehicles, riders, faces. Models come from npm packages; nothing is downloaded.')
+    .addHelpText('after', '\nStill being built (issue 5): faces and embeddings, the default detector. Models come from npm packages or the manifest; nothing is downloaded.')
     .action(async (path: string, o: RecognizeOpts) => {
-      if (o.stage !== 'plate') throw new Error(`stage "${o.stage}" is not available yet; use --stage plate (vehicle, rider and face stages are still being built)`);
+      const stage = o.stage ?? (o.models ? 'all' : 'plate');
+      if (stage === 'all') return recognizeAll(path, o);
+      if (stage !== 'plate') throw new Error(`stage "${stage}" is not available yet; use --stage plate, or --stage all with --models (face stages are still being built)`);
       const files = imagesOf(path);
       if (!files.length) throw new Error(`no images in ${path} (jpg, png, webp, bmp, tiff)`);
       if (o.annotate) mkdirSync(o.annotate, { recursive: true });

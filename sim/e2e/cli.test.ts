@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BIN } from '../testing/gateway-process.ts';
 import { runCli } from '../testing/run-cli.ts';
 import { haveCjkFont, renderPlate, sceneWithPlate } from '../vision/synthetic-plate.ts';
+import { TINY_YOLO_CLASSES, tinyYoloModel } from '../vision/tiny-yolo.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const run = (args: string[], timeoutMs = 60_000, env?: Record<string, string>) => runCli(args, { timeoutMs, env });
@@ -135,6 +136,16 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
       expect(lines[2]).toMatchObject({ file: join(dir, '鲁PA1234.jpg'), plates: [{ text: '鲁PA1234', rows: 1, colour: 'blue', valid: true }] });
       expect(lines[3]).toEqual({ images: 2, exact: 2, exact_rate: 1, char_accuracy: 1 });
       expect(readdirSync(join(dir, 'out')).sort()).toEqual(['鲁P12345.jpg', '鲁PA1234.jpg']);
+      writeFileSync(join(dir, 'tiny.onnx'), tinyYoloModel('yolov8'));
+      writeFileSync(join(dir, 'models.yaml'), `models:\n  - name: tiny\n    task: objects\n    file: tiny.onnx\n    input: { width: 64, height: 64 }\n    decoder: yolov8\n    classes: [${TINY_YOLO_CLASSES.join(', ')}]\n`);
+      const frame = join(dir, 'frames');
+      mkdirSync(frame);
+      writeFileSync(join(frame, 'cam-0001.jpg'), await sceneWithPlate(await renderPlate({ text: '鲁PA1234' }), { x: 560, y: 400, plateWidth: 160 }));
+      const all = await run(['recognize', frame, '--models', join(dir, 'models.yaml'), '--max-riders', 'tricycle=0', '--json']);
+      expect(all.code, all.stderr).toBe(0);
+      expect(JSON.parse(all.stdout.trim())).toMatchObject({ file: join(frame, 'cam-0001.jpg'), persons: 2, vehicles: [{ class: 'tricycle', riders: 1, violation: true, kind: 'tricycle_passengers', plate: { text: '鲁PA1234' } }] });
+      const text = await run(['recognize', frame, '--models', join(dir, 'models.yaml')]);
+      expect(text.stdout).toMatch(/tricycle with 1 rider: ok/);
       const other = await run(['recognize', dir, '--stage', 'faces']);
       expect(other.code).toBe(1);
       expect(other.stderr).toMatch(/stage "faces" is not available yet/);
