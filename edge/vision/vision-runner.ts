@@ -1,0 +1,99 @@
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { FrameResult, PipelineOptions } from './pipeline.ts';
+
+export interface VisionFrame<M = unknown> {
+  jpeg: Buffer;
+  /** Whatever the caller needs back with the result (capture time, camera, the frame itself). */
+  meta: M;
+}
+
+export interface VisionRunnerStats {
+  submitted: number;
+  processed: number;
+  /** Frames replaced by a newer one before the worker got to them. */
+  dropped: number;
+  errors: number;
+}
+
+/**
+ * The pipeline in a worker thread, so inference never delays the agent's local warnings. One
+ * frame is in the worker and at most one waits; a newer frame replaces the waiting one (dropped,
+ * counted), so a camera faster than inference never builds a queue — the freshest frame wins.
+ * Emits 'result' (FrameResult, meta), 'dropped' (meta) and 'error' (Error, meta).
+ */
+export class VisionRunner<M = unknown> extends EventEmitter<{ result: [FrameResult, M]; dropped: [M]; error: [Error, M] }> {
+  readonly stats: VisionRunnerStats = { submitted: 0, processed: 0, dropped: 0, errors: 0 };
+  private worker: Worker | undefined;
+  private busy: { id: number; meta: M } | undefined;
+  private waiting: VisionFrame<M> | undefined;
+  private nextId = 1;
+
+  constructor(private readonly o: PipelineOptions) {
+    super();
+  }
+
+  /** Resolves once the models are loaded in the worker. */
+  async start(): Promise<void> {
+    const worker = new Worker(new URL('./vision-worker-boot.mjs', import.meta.url), { workerData: this.o });
+    this.worker = worker;
+    await new Promise<void>((resolve, reject) => {
+      const first = (m: { ready?: boolean; fatal?: string }) => {
+        if (m.ready) resolve();
+        else reject(new Error(`vision worker could not start: ${m.fatal ?? 'unknown error'}`));
+      };
+      worker.once('message', first);
+      worker.once('error', reject);
+    });
+    worker.on('message', (m: { id: number; result?: FrameResult; error?: string }) => this.onDone(m));
+    worker.on('error', (e) => this.emit('error', e, this.busy?.meta as M));
+  }
+
+  /** Hand a frame over; false if it only replaced (dropped) an older waiting frame or nothing runs. */
+  submit(frame: VisionFrame<M>): boolean {
+    if (!this.worker) return false;
+    this.stats.submitted++;
+    if (!this.busy) {
+      this.send(frame);
+      return true;
+    }
+    if (this.waiting) {
+      this.stats.dropped++;
+      this.emit('dropped', this.waiting.meta);
+    }
+    this.waiting = frame;
+    return true;
+  }
+
+  get idle(): boolean {
+    return !this.busy && !this.waiting;
+  }
+
+  async stop(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    this.waiting = undefined;
+    await w?.terminate();
+  }
+
+  private send(frame: VisionFrame<M>): void {
+    const id = this.nextId++;
+    this.busy = { id, meta: frame.meta };
+    this.worker!.postMessage({ id, frame: new Uint8Array(frame.jpeg) });
+  }
+
+  private onDone(m: { id: number; result?: FrameResult; error?: string }): void {
+    const meta = this.busy?.meta as M;
+    this.busy = undefined;
+    if (m.result) {
+      this.stats.processed++;
+      this.emit('result', m.result, meta);
+    } else {
+      this.stats.errors++;
+      this.emit('error', new Error(m.error ?? 'vision worker failed'), meta);
+    }
+    const next = this.waiting;
+    this.waiting = undefined;
+    if (next && this.worker) this.send(next);
+  }
+}
