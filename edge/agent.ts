@@ -36,6 +36,7 @@ import { RuleEngine, type Firing } from './rules/rule-engine.ts';
 import { Scheduler } from './schedule/scheduler.ts';
 import { TelemetryBuilder } from './telemetry.ts';
 import { selfTestReport } from './selftest/report.ts';
+import { VisionUnit } from './vision/vision-unit.ts';
 
 export const FIRMWARE = 'roadwarden-edge/0.1.0';
 
@@ -77,6 +78,8 @@ export class EdgeAgent {
   readonly camera?: Camera;
   readonly rules: RuleEngine;
   readonly scheduler: Scheduler;
+  /** On-device recognition, when edge.yaml has `vision:` and a camera. */
+  readonly vision?: VisionUnit;
   private readonly factory: DeviceFactory;
   private readonly commands: CommandHandler;
   private readonly telemetry: TelemetryBuilder;
@@ -142,6 +145,9 @@ export class EdgeAgent {
       logger: this.log,
     });
     this.telemetry = new TelemetryBuilder(c.device.id, this.newId, this.now);
+    if (c.vision && this.camera) {
+      this.vision = new VisionUnit({ config: c.vision, camera: this.camera, reportEvidence: (e) => this.reportEvidence(e), reportRecognition: (r) => this.reportRecognition(r), logger: this.log });
+    }
   }
 
   get deviceId(): string {
@@ -160,6 +166,8 @@ export class EdgeAgent {
     const volume = this.o.config.hardware.speaker?.volume;
     if (volume !== undefined) await this.speaker?.setVolume(volume).catch(() => undefined);
     this.scheduler.start();
+    // Models load in the vision worker; a box whose models fail still warns from its sensors.
+    await this.vision?.start().catch((e: Error) => this.log?.error({ err: e.message }, 'vision did not start'));
     const every = (this.o.config.telemetry?.intervalS ?? 60) * 1000;
     this.telemetryTimer = setInterval(() => this.sendTelemetry(), every);
     this.log?.info({ firmware: FIRMWARE }, 'edge agent started');
@@ -169,6 +177,7 @@ export class EdgeAgent {
     clearInterval(this.telemetryTimer);
     clearTimeout(this.changeTimer);
     this.scheduler.stop();
+    await this.vision?.stop();
     await this.link.stop();
     await Promise.all(this.devices().map((d) => d.stop().catch(() => undefined)));
     await this.factory.stop();

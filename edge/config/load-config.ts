@@ -30,6 +30,7 @@ function crossCheck(c: EdgeConfig, problems: string[]): void {
     }
     checkActions(where, s);
   });
+  if (c.vision && !c.hardware.camera) problems.push('vision: needs a camera in hardware.camera');
   const names = [...(c.rules ?? []).map((r) => r.name), ...(c.schedules ?? []).map((s) => s.name)];
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) problems.push(`rule/schedule name "${dup}" is used twice`);

@@ -100,6 +100,22 @@ export const ScheduleConfig = Type.Object(
   { additionalProperties: false },
 );
 
+export const VisionConfig = Type.Object(
+  {
+    /** models.yaml: the vehicle and person detector (task: objects), e.g. a county-trained YOLOv8. */
+    models: Type.String({ minLength: 1 }),
+    /** Grab a frame this often; frames are dropped, not queued, while inference is busy. */
+    everyMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 60_000, description: 'default 1000' })),
+    /** People allowed per vehicle class, driver included (default tricycle 1, minivan 7). */
+    maxRiders: Type.Optional(Type.Record(Type.String(), Type.Integer({ minimum: 0, maximum: 60 }))),
+    /** Where this camera sees tricycles' cargo beds: [[x, y], …] in frame pixels. */
+    cargoRegion: Type.Optional(Type.Array(Type.Tuple([Type.Number(), Type.Number()]), { minItems: 3 })),
+    /** One vehicle passing gives one event: the same vehicle (plate, or place in the frame) within this many seconds is not reported again. */
+    debounceS: Type.Optional(Type.Number({ minimum: 0, maximum: 3600, description: 'default 20' })),
+  },
+  { additionalProperties: false },
+);
+
 export const EdgeConfig = Type.Object(
   {
     device: Type.Object(
@@ -134,6 +150,8 @@ export const EdgeConfig = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** On-device recognition (一抓拍三识别) on the camera's frames. */
+    vision: Type.Optional(VisionConfig),
     rules: Type.Optional(Type.Array(RuleConfig)),
     schedules: Type.Optional(Type.Array(ScheduleConfig)),
     quietHours: Type.Optional(Type.Object({ from: HhMm, to: HhMm }, { additionalProperties: false, description: 'no voice in this window; lights still flash' })),
@@ -145,6 +163,7 @@ export const EdgeConfig = Type.Object(
 );
 export type EdgeConfig = Static<typeof EdgeConfig>;
 export type RuleConfig = Static<typeof RuleConfig>;
+export type VisionConfig = Static<typeof VisionConfig>;
 export type ScheduleConfig = Static<typeof ScheduleConfig>;
 export type LightAction = Static<typeof LightAction>;
 export type VoiceAction = Static<typeof VoiceAction>;

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { decodeYolov5, decodeYolov8, nms, type RawDetection } from './decoders/yolo.ts';
@@ -31,12 +33,15 @@ export function kindOf(name: string): ObjectKind {
 export class ObjectDetector {
   private constructor(
     readonly model: ModelEntry,
+    /** Of the model file, for the evidence record. */
+    readonly sha256: string,
     private readonly session: ort.InferenceSession,
   ) {}
 
   static async load(model: ModelEntry): Promise<ObjectDetector> {
     if (model.decoder !== 'yolov8' && model.decoder !== 'yolov5') throw new Error(`model ${model.name}: the ${model.decoder} decoder is not an object detector here (yolov8, yolov5)`);
-    return new ObjectDetector(model, await ort.InferenceSession.create(model.file));
+    const bytes = readFileSync(model.file);
+    return new ObjectDetector(model, createHash('sha256').update(bytes).digest('hex'), await ort.InferenceSession.create(bytes));
   }
 
   async detect(image: Buffer): Promise<Detection[]> {

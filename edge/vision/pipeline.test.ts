@@ -25,7 +25,7 @@ describe.skipIf(!haveCjkFont())('vision pipeline: vehicles, riders, the rule, th
     const frame = await sceneWithPlate(await renderPlate({ text: '鲁PA1234' }), { x: 560, y: 400, plateWidth: 160 });
     const r = await pipeline.run(frame);
     expect(r.persons).toBe(2);
-    expect(r.models).toEqual([{ name: 'tiny-tricycle', version: '1' }]);
+    expect(r.models).toEqual([{ name: 'tiny-tricycle', version: '1', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
     expect(r.vehicles).toHaveLength(1);
     const [v] = r.vehicles;
     expect(v).toMatchObject({ class: 'tricycle', box: [440, 260, 400, 200], riders: 1, violation: true, kind: 'tricycle_passengers', plate: { text: '鲁PA1234', valid: true, colour: 'blue' } });

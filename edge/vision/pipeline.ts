@@ -10,7 +10,7 @@ export interface VehicleResult {
   score: number;
   box: Box;
   riders: number;
-  riderBoxes: Box[];
+  riderDetections: Array<{ box: Box; score: number }>;
   violation: boolean;
   kind?: VehicleAssessment['kind'];
   reason: string;
@@ -23,7 +23,7 @@ export interface FrameResult {
   vehicles: VehicleResult[];
   persons: number;
   ms: { detector: number; plates: number; total: number };
-  models: Array<{ name: string; version?: string }>;
+  models: Array<{ name: string; version: string; sha256: string }>;
 }
 
 export interface PipelineOptions {
@@ -61,7 +61,7 @@ export class VisionPipeline {
     const meta = await sharp(image).metadata();
     const vehicles: VehicleResult[] = [];
     for (const a of assessVehicles(detections, this.o.rules)) {
-      const v: VehicleResult = { class: a.vehicle.class, score: a.vehicle.score, box: a.vehicle.box, riders: a.riders.length, riderBoxes: a.riders.map((r) => r.box), violation: a.violation, kind: a.kind, reason: a.reason, plate: null };
+      const v: VehicleResult = { class: a.vehicle.class, score: a.vehicle.score, box: a.vehicle.box, riders: a.riders.length, riderDetections: a.riders.map((r) => ({ box: r.box, score: r.score })), violation: a.violation, kind: a.kind, reason: a.reason, plate: null };
       if (a.violation || this.o.platesForAll) Object.assign(v, await this.plateIn(image, a.vehicle.box, meta.width ?? 0, meta.height ?? 0));
       else v.plateReason = 'not searched: no violation';
       vehicles.push(v);
@@ -71,7 +71,7 @@ export class VisionPipeline {
       vehicles,
       persons: detections.filter((d) => d.kind === 'person').length,
       ms: { detector: Math.round(t1 - t0), plates: Math.round(t2 - t1), total: Math.round(t2 - t0) },
-      models: this.detectors.map((d) => ({ name: d.model.name, version: d.model.version })),
+      models: this.detectors.map((d) => ({ name: d.model.name, version: d.model.version ?? 'unversioned', sha256: d.sha256 })),
     };
   }
 
