@@ -14,6 +14,7 @@ export * from './telemetry.ts';
 export * from './vision/plate-reader.ts';
 export * from './vision/text-detector.ts';
 export * from './vision/plate-finder.ts';
+export * from './vision/face-detector.ts';
 export * from './vision/models/onnx-builder.ts';
 export * from './vision/models/manifest.ts';
 export * from './vision/object-detector.ts';

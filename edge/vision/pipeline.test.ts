@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveCjkFont, renderPlate, sceneWithPlate } from '../../sim/vision/synthetic-plate.ts';
 import { TINY_YOLO_CLASSES, tinyYoloModel } from '../../sim/vision/tiny-yolo.ts';
@@ -20,9 +22,13 @@ describe.skipIf(!haveCjkFont())('vision pipeline: vehicles, riders, the rule, th
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('reads the plate of a tricycle carrying a passenger, in frame coordinates', async () => {
+  it('reads the plate and finds the driver’s face of a tricycle carrying a passenger, in frame coordinates', async () => {
     const pipeline = await VisionPipeline.load({ manifest, rules: { maxRiders: { tricycle: 0 } } });
-    const frame = await sceneWithPlate(await renderPlate({ text: '鲁PA1234' }), { x: 560, y: 400, plateWidth: 160 });
+    const scene = await sceneWithPlate(await renderPlate({ text: '鲁PA1234' }), { x: 560, y: 400, plateWidth: 160 });
+    // A real face (from the face-api demo photos) where the rider's head is.
+    const demo = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'demo', 'sample1.jpg');
+    const face = await sharp(demo).extract({ left: 380, top: 360, width: 270, height: 290 }).resize(120).toBuffer();
+    const frame = await sharp(scene).composite([{ input: face, left: 600, top: 220 }]).jpeg().toBuffer();
     const r = await pipeline.run(frame);
     expect(r.persons).toBe(2);
     expect(r.models).toEqual([{ name: 'tiny-tricycle', version: '1', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
@@ -32,13 +38,19 @@ describe.skipIf(!haveCjkFont())('vision pipeline: vehicles, riders, the rule, th
     const [x, y] = v.plate!.box;
     expect(Math.abs(x - 560)).toBeLessThan(20);
     expect(Math.abs(y - 400)).toBeLessThan(20);
+    expect(v.face!.score).toBeGreaterThan(0.7);
+    const [fx, fy, fw, fh] = v.face!.box;
+    expect(fx + fw / 2).toBeGreaterThan(600);
+    expect(fx + fw / 2).toBeLessThan(720);
+    expect(fy + fh / 2).toBeGreaterThan(220);
+    expect(fy + fh / 2).toBeLessThan(350);
   });
 
   it('still reports a violating vehicle without a readable plate (plate null, with why), and leaves lawful ones alone', async () => {
     const strict = await VisionPipeline.load({ manifest, rules: { maxRiders: { tricycle: 0 } } });
     const empty = await sceneWithPlate(await renderPlate({ text: '鲁PA1234' }), { x: 20, y: 20, plateWidth: 40 });
     const [v] = (await strict.run(empty)).vehicles;
-    expect(v).toMatchObject({ violation: true, plate: null, plateReason: expect.stringContaining('no plate found') });
+    expect(v).toMatchObject({ violation: true, plate: null, plateReason: expect.stringContaining('no plate found'), face: null, faceReason: expect.stringContaining('no face found') });
     const lawful = await VisionPipeline.load({ manifest });
     const [ok] = (await lawful.run(empty)).vehicles;
     expect(ok).toMatchObject({ violation: false, riders: 1, plate: null, plateReason: 'not searched: no violation' });

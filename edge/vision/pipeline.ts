@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { loadModelManifest } from './models/manifest.ts';
+import { FaceDetector } from './face-detector.ts';
 import { ObjectDetector, type Detection } from './object-detector.ts';
 import { PlateFinder, type PlateFinding } from './plate-finder.ts';
 import { assessVehicles, type RiderRules, type VehicleAssessment } from './rider-rule.ts';
@@ -17,12 +18,15 @@ export interface VehicleResult {
   /** The best plate found inside the vehicle's box, or null with why. */
   plate: PlateFinding | null;
   plateReason?: string;
+  /** The driver's face (the best face over the vehicle), or null with why. */
+  face: { box: Box; score: number } | null;
+  faceReason?: string;
 }
 
 export interface FrameResult {
   vehicles: VehicleResult[];
   persons: number;
-  ms: { detector: number; plates: number; total: number };
+  ms: { detector: number; plates: number; faces: number; total: number };
   models: Array<{ name: string; version: string; sha256: string }>;
 }
 
@@ -43,6 +47,7 @@ export class VisionPipeline {
   private constructor(
     private readonly detectors: ObjectDetector[],
     private readonly plates: PlateFinder,
+    private readonly faces: FaceDetector,
     private readonly o: PipelineOptions,
   ) {}
 
@@ -50,8 +55,8 @@ export class VisionPipeline {
     const m = loadModelManifest(o.manifest);
     const entries = m.models.filter((e) => e.task === 'objects');
     if (!entries.length) throw new Error(`${o.manifest}: no model with task: objects (a vehicle and person detector)`);
-    const [detectors, plates] = await Promise.all([Promise.all(entries.map((e) => ObjectDetector.load(e))), PlateFinder.load()]);
-    return new VisionPipeline(detectors, plates, o);
+    const [detectors, plates, faces] = await Promise.all([Promise.all(entries.map((e) => ObjectDetector.load(e))), PlateFinder.load(), FaceDetector.load()]);
+    return new VisionPipeline(detectors, plates, faces, o);
   }
 
   async run(image: Buffer): Promise<FrameResult> {
@@ -60,19 +65,57 @@ export class VisionPipeline {
     const t1 = performance.now();
     const meta = await sharp(image).metadata();
     const vehicles: VehicleResult[] = [];
+    const W = meta.width ?? 0;
+    const H = meta.height ?? 0;
+    let faceMs = 0;
     for (const a of assessVehicles(detections, this.o.rules)) {
-      const v: VehicleResult = { class: a.vehicle.class, score: a.vehicle.score, box: a.vehicle.box, riders: a.riders.length, riderDetections: a.riders.map((r) => ({ box: r.box, score: r.score })), violation: a.violation, kind: a.kind, reason: a.reason, plate: null };
-      if (a.violation || this.o.platesForAll) Object.assign(v, await this.plateIn(image, a.vehicle.box, meta.width ?? 0, meta.height ?? 0));
-      else v.plateReason = 'not searched: no violation';
+      const v: VehicleResult = {
+        class: a.vehicle.class,
+        score: a.vehicle.score,
+        box: a.vehicle.box,
+        riders: a.riders.length,
+        riderDetections: a.riders.map((r) => ({ box: r.box, score: r.score })),
+        violation: a.violation,
+        kind: a.kind,
+        reason: a.reason,
+        plate: null,
+        face: null,
+      };
+      if (a.violation || this.o.platesForAll) {
+        Object.assign(v, await this.plateIn(image, a.vehicle.box, W, H));
+        const f0 = performance.now();
+        Object.assign(v, await this.faceOn(image, [a.vehicle.box, ...a.riders.map((r) => r.box)], W, H));
+        faceMs += performance.now() - f0;
+      } else {
+        v.plateReason = 'not searched: no violation';
+        v.faceReason = 'not searched: no violation';
+      }
       vehicles.push(v);
     }
     const t2 = performance.now();
     return {
       vehicles,
       persons: detections.filter((d) => d.kind === 'person').length,
-      ms: { detector: Math.round(t1 - t0), plates: Math.round(t2 - t1), total: Math.round(t2 - t0) },
+      ms: { detector: Math.round(t1 - t0), plates: Math.round(t2 - t1 - faceMs), faces: Math.round(faceMs), total: Math.round(t2 - t0) },
       models: this.detectors.map((d) => ({ name: d.model.name, version: d.model.version ?? 'unversioned', sha256: d.sha256 })),
     };
+  }
+
+  /**
+   * The driver's face: searched over the vehicle and its riders, widened upwards (a rider's head
+   * is above the vehicle's box); the best face there is taken as the driver's.
+   */
+  private async faceOn(image: Buffer, boxes: Box[], W: number, H: number): Promise<Pick<VehicleResult, 'face' | 'faceReason'>> {
+    const x0 = Math.max(0, Math.min(...boxes.map((b) => b[0])) - 20);
+    const x1 = Math.min(W, Math.max(...boxes.map((b) => b[0] + b[2])) + 20);
+    const top = Math.min(...boxes.map((b) => b[1]));
+    const y0 = Math.max(0, top - Math.round(0.3 * (Math.max(...boxes.map((b) => b[1] + b[3])) - top)));
+    const y1 = Math.min(H, Math.max(...boxes.map((b) => b[1] + b[3])));
+    if (x1 - x0 < 24 || y1 - y0 < 24) return { face: null, faceReason: 'vehicle too small in the frame to see a face' };
+    const found = await this.faces.detect(await sharp(image).extract({ left: x0, top: y0, width: x1 - x0, height: y1 - y0 }).jpeg({ quality: 95 }).toBuffer());
+    if (!found.length) return { face: null, faceReason: 'no face found (turned away, covered, or too small)' };
+    const f = found[0];
+    return { face: { box: [f.box[0] + x0, f.box[1] + y0, f.box[2], f.box[3]], score: f.score } };
   }
 
   /** Plates are searched in the vehicle's box widened by a tenth (plates sit at its edge). */

@@ -104,7 +104,15 @@ export class VisionUnit {
         kind,
         incidentId,
         evidenceId,
-        data: { vehicle: v.class, riders: v.riders, reason: v.reason, plate: plate ?? null, ...(plate ? { plateColour: v.plate!.colour, plateScore: v.plate!.score } : { plateReason: v.plateReason }) },
+        data: {
+          vehicle: v.class,
+          riders: v.riders,
+          reason: v.reason,
+          plate: plate ?? null,
+          ...(plate ? { plateColour: v.plate!.colour, plateScore: v.plate!.score } : { plateReason: v.plateReason }),
+          face: v.face !== null,
+          ...(v.face ? {} : { faceReason: v.faceReason }),
+        },
       });
       this.stats.reported++;
     }
@@ -122,10 +130,12 @@ async function evidenceOf(v: VehicleResult, frame: Frame, r: FrameResult): Promi
   const images: Evidence['images'] = [{ role: 'frame', jpeg: frame.jpeg, width: frame.width, height: frame.height }];
   images.push({ role: 'vehicle', ...(await crop(v.box)), box: v.box });
   if (v.plate) images.push({ role: 'plate', ...(await crop(v.plate.box)), box: v.plate.box });
+  if (v.face) images.push({ role: 'face', ...(await crop(v.face.box)), box: v.face.box });
   const recognitions: EvidenceManifest['recognitions'] = [
     { what: 'vehicle', label: v.class, score: v.score, box: v.box },
     ...v.riderDetections.map((d) => ({ what: 'person' as const, label: 'rider', score: d.score, box: d.box })),
     ...(v.plate ? [{ what: 'plate' as const, label: v.plate.colour, score: v.plate.score, box: v.plate.box, value: v.plate.text }] : []),
+    ...(v.face ? [{ what: 'face' as const, label: 'driver', score: v.face.score, box: v.face.box }] : []),
   ];
   return { images, recognitions, models: r.models, capturedAt: frame.at };
 }

@@ -5,7 +5,7 @@ import { parseGpsSpec, parseLightSpec } from '../device-spec.ts';
 import { gpsFixFromPort } from '../gps/nmea-gps.ts';
 import { probeSerialPort, probeSerialPorts, type ProbeAttempt } from './serial-probe.ts';
 
-describe('finding devices on serial ports (auto-probe) and reading a GPS, over ptys', () => {
+describe('finding devices on serial ports (auto-probe) and reading a GPS, over ptys', { timeout: 60_000 }, () => {
   // The light controller was set up by its installer at slave 7 and 19200 baud; a driver at any
   // other baud hears noise from it (strictBaud reads the driver's line speed from its tty).
   const sim = new HardwareSimulator({
@@ -48,9 +48,10 @@ describe('finding devices on serial ports (auto-probe) and reading a GPS, over p
   });
 
   it('waits for a GPS fix, showing satellites as they come in; at the wrong baud it says so', async () => {
-    sim.gps!.device.coldStart();
+    // Long enough that the port is surely open before the fix comes, even on a busy machine.
+    sim.gps!.device.coldStart(4000);
     const seen: number[] = [];
-    const fix = await gpsFixFromPort(parseGpsSpec(sim.endpoints.gps!).port, 9600, { timeoutMs: 8000, onProgress: (g) => seen.push(g.quality) });
+    const fix = await gpsFixFromPort(parseGpsSpec(sim.endpoints.gps!).port, 9600, { timeoutMs: 15_000, onProgress: (g) => seen.push(g.quality) });
     expect(fix.lat).toBeCloseTo(36.4562, 4);
     expect(fix.lon).toBeCloseTo(115.9854, 4);
     expect(fix.sats).toBeGreaterThanOrEqual(4);

@@ -67,7 +67,7 @@ const BENCHES: BenchSpec[] = [
   },
   {
     name: 'vision',
-    description: 'plate stages on a 1280×720 frame: PP-OCR text detection, plate line recognition, the whole plate search; RSS with the models loaded (vehicle, rider and face stages still to come)',
+    description: 'plate stages on a 1280×720 frame (PP-OCR text detection, plate line recognition, the whole plate search), BlazeFace face detection on a photo; RSS with the models loaded',
     options: [['frames', 'frames measured per stage', '30']],
     run: (o, onProgress) => runVisionBench({ frames: o.frames[0], onProgress }),
   },

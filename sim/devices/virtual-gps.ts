@@ -37,9 +37,10 @@ export class VirtualGps extends EventEmitter implements SerialDeviceModel {
 
   receive(): void {}
 
-  /** Lose the fix and acquire again, as after a power cut. */
-  coldStart(): void {
+  /** Lose the fix and acquire again, as after a power cut (taking `acquireMs` this time, if given). */
+  coldStart(acquireMs?: number): void {
     this.started = Date.now();
+    if (acquireMs !== undefined) this.o.acquireMs = acquireMs;
   }
 
   close(): void {

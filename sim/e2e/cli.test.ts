@@ -158,8 +158,8 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
     const r = await run(['bench', 'vision', '--frames', '2']);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => l.metric)).toEqual(['plate_det_ms', 'plate_rec_ms', 'plate_pipeline_ms', 'rss_mb']);
-    for (const l of lines.slice(0, 3)) expect(l).toMatchObject({ bench: 'vision', unit: 'ms', n: 2, median: expect.any(Number) });
+    expect(lines.map((l) => l.metric)).toEqual(['plate_det_ms', 'plate_rec_ms', 'plate_pipeline_ms', 'face_det_ms', 'rss_mb']);
+    for (const l of lines.slice(0, 4)) expect(l).toMatchObject({ bench: 'vision', unit: 'ms', n: 2, median: expect.any(Number) });
     // The whole search includes detection and recognition, so it takes longer than either.
     expect(lines[2].median as number).toBeGreaterThan(lines[1].median as number);
   });

@@ -61,7 +61,7 @@ describe.skipIf(!haveCjkFont())('camera frames → vision on the box → alarm w
     const alarms = () => gw.db.prepare("SELECT body FROM events WHERE device_id = ? AND kind = 'tricycle_passengers'").all(DEVICE) as Array<{ body: string }>;
     await until(() => alarms().length === 1, 30_000, 'the alarm at the gateway');
     const ev = JSON.parse(alarms()[0].body) as { severity: string; source: string; localActions: string[]; evidenceId: string; incidentId: string; data: Record<string, unknown> };
-    expect(ev).toMatchObject({ severity: 'alarm', source: 'vision', localActions: ['light_flash'], data: { vehicle: 'tricycle', riders: 1, plate: '鲁PA1234', plateColour: 'blue' } });
+    expect(ev).toMatchObject({ severity: 'alarm', source: 'vision', localActions: ['light_flash'], data: { vehicle: 'tricycle', riders: 1, plate: '鲁PA1234', plateColour: 'blue', face: false, faceReason: expect.stringContaining('no face') } });
     expect(sim.light!.device.history.length).toBeGreaterThan(0);
 
     const manifestOf = () => gw.db.prepare('SELECT body FROM evidence WHERE id = ?').get(ev.evidenceId) as { body: string } | undefined;
