@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import sharp from 'sharp';
 import { iou } from './decoders/yolo.ts';
+import { fitImage } from './letterbox.ts';
 import type { Box } from './text-detector.ts';
 
 export interface Face {
@@ -54,26 +54,14 @@ export class FaceDetector {
 
   async detect(image: Buffer): Promise<Face[]> {
     const S = this.size;
-    const meta = await sharp(image).metadata();
-    const W = meta.width ?? 0;
-    const H = meta.height ?? 0;
-    if (!W || !H) throw new Error('image has no size');
-    const scale = Math.min(S / W, S / H);
-    const nw = Math.round(W * scale);
-    const nh = Math.round(H * scale);
-    const left = Math.floor((S - nw) / 2);
-    const top = Math.floor((S - nh) / 2);
-    const { data } = await sharp(image)
-      .removeAlpha()
-      .resize(nw, nh, { fit: 'fill' })
-      .extend({ left, top, right: S - nw - left, bottom: S - nh - top, background: { r: 0, g: 0, b: 0 } })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    const fit = await fitImage(image, S, S, { pad: 0 });
+    const data = fit.rgb;
+    const [W, H] = [fit.imageWidth, fit.imageHeight];
     const x = new Float32Array(S * S * 3);
     for (let i = 0; i < x.length; i++) x[i] = data[i] / 127.5 - 1;
     const out = await this.session.run({ [this.session.inputNames[0]]: new ort.Tensor('float32', x, [1, S, S, 3]) });
     const [s1, s2, b1, b2] = this.session.outputNames.map((n) => out[n].data as Float32Array);
-    const back = (px: number, py: number): [number, number] => [(px - left) / scale, (py - top) / scale];
+    const back = fit.back;
     const faces: Face[] = [];
     LEVELS.forEach((level, li) => {
       const scores = li === 0 ? s1 : s2;

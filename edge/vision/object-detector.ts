@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import sharp from 'sharp';
 import { decodeYolov5, decodeYolov8, nms, type RawDetection } from './decoders/yolo.ts';
+import { fitImage } from './letterbox.ts';
 import type { ModelEntry } from './models/manifest.ts';
 import type { Box } from './text-detector.ts';
 
@@ -46,35 +46,20 @@ export class ObjectDetector {
 
   async detect(image: Buffer): Promise<Detection[]> {
     const m = this.model;
-    const meta = await sharp(image).metadata();
-    const W0 = meta.width ?? 0;
-    const H0 = meta.height ?? 0;
-    if (!W0 || !H0) throw new Error('image has no size');
     const { width: w, height: h } = m.input;
-    const letterbox = (m.input.resize ?? 'letterbox') === 'letterbox';
-    const sx = letterbox ? Math.min(w / W0, h / H0) : w / W0;
-    const sy = letterbox ? sx : h / H0;
-    const nw = Math.round(W0 * sx);
-    const nh = Math.round(H0 * sy);
-    const left = Math.floor((w - nw) / 2);
-    const top = Math.floor((h - nh) / 2);
-    const { data } = await sharp(image)
-      .removeAlpha()
-      .resize(nw, nh, { fit: 'fill' })
-      .extend({ left, top, right: w - nw - left, bottom: h - nh - top, background: { r: 114, g: 114, b: 114 } })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const input = toTensor(data, w, h, m.input);
+    const fit = await fitImage(image, w, h, { mode: m.input.resize, pad: 114 });
+    const W0 = fit.imageWidth;
+    const H0 = fit.imageHeight;
+    const input = toTensor(fit.rgb, w, h, m.input);
     const out = await this.session.run({ [this.session.inputNames[0]]: input });
     const t = out[this.session.outputNames[0]];
     const classes = m.classes!;
     const threshold = m.scoreThreshold ?? 0.35;
     const raw: RawDetection[] = m.decoder === 'yolov8' ? decodeYolov8(t.data as Float32Array, t.dims, classes.length, threshold) : decodeYolov5(t.data as Float32Array, t.dims, classes.length, threshold);
     return nms(raw, m.iouThreshold ?? 0.45).map((d) => {
-      const x0 = clamp((d.box[0] - left) / sx, W0);
-      const y0 = clamp((d.box[1] - top) / sy, H0);
-      const x1 = clamp((d.box[0] + d.box[2] - left) / sx, W0);
-      const y1 = clamp((d.box[1] + d.box[3] - top) / sy, H0);
+      const [ax, ay] = fit.back(d.box[0], d.box[1]);
+      const [bx, by] = fit.back(d.box[0] + d.box[2], d.box[1] + d.box[3]);
+      const [x0, y0, x1, y1] = [clamp(ax, W0), clamp(ay, H0), clamp(bx, W0), clamp(by, H0)];
       const name = classes[d.classIndex] ?? `class_${d.classIndex}`;
       return { class: name, kind: kindOf(name), score: Math.round(d.score * 1000) / 1000, box: [Math.round(x0), Math.round(y0), Math.round(x1 - x0), Math.round(y1 - y0)] as Box };
     });
