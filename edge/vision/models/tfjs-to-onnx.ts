@@ -1,0 +1,258 @@
+import { buildOnnxModel, type OnnxNode, type OnnxTensor, type OnnxValue } from './onnx-builder.ts';
+
+/** A TensorFlow.js graph model: model.json (graph + weights manifest) and its weight bytes. */
+export interface TfjsGraphModel {
+  modelTopology: { node: TfNode[] };
+  weightsManifest: Array<{ paths: string[]; weights: WeightSpec[] }>;
+  signature?: { inputs?: Record<string, TfSignature>; outputs?: Record<string, TfSignature> };
+}
+
+interface TfSignature {
+  name: string;
+  tensorShape?: { dim?: Array<{ size: string }> };
+}
+
+interface TfNode {
+  name: string;
+  op: string;
+  input?: string[];
+  attr?: Record<string, TfAttr>;
+}
+
+interface TfAttr {
+  s?: string;
+  i?: string;
+  f?: number;
+  b?: boolean;
+  list?: { i?: string[]; f?: number[]; s?: string[] };
+  shape?: { dim?: Array<{ size: string }> };
+  type?: string;
+}
+
+interface WeightSpec {
+  name: string;
+  shape: number[];
+  dtype: 'float32' | 'int32' | 'bool' | 'string';
+  quantization?: { dtype: 'uint8' | 'uint16' | 'float16'; min?: number; scale?: number; original_dtype?: string };
+}
+
+/** A constant known at conversion time. */
+interface Value {
+  dtype: 'float32' | 'int';
+  shape: number[];
+  data: Float32Array | number[];
+}
+
+export class ConversionError extends Error {}
+
+/** The ops this converter knows; anything else stops the conversion with its name. */
+export const SUPPORTED_OPS = ['Const', 'Placeholder', 'Identity', 'Conv2D', 'Pad', 'PadV2', 'Transpose', 'LeakyRelu', 'ResizeBilinear', 'ConcatV2', 'SplitV', 'SparseToDense', 'Sigmoid', 'Reshape', 'Add', 'AddV2', 'MaxPool'];
+
+function float16(h: number): number {
+  const s = (h & 0x8000) >> 15;
+  const e = (h & 0x7c00) >> 10;
+  const f = h & 0x03ff;
+  const v = e === 0 ? (f / 1024) * 2 ** -14 : e === 31 ? (f ? NaN : Infinity) : (1 + f / 1024) * 2 ** (e - 15);
+  return s ? -v : v;
+}
+
+/** Weights in manifest order, dequantised to float32 (or ints). */
+function readWeights(m: TfjsGraphModel, bytes: Buffer): Map<string, Value> {
+  const out = new Map<string, Value>();
+  let off = 0;
+  for (const w of m.weightsManifest.flatMap((g) => g.weights)) {
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    const q = w.quantization;
+    if (q) {
+      const size = q.dtype === 'uint8' ? 1 : 2;
+      const data = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        const raw = size === 1 ? bytes[off + i] : bytes.readUInt16LE(off + i * 2);
+        data[i] = q.dtype === 'float16' ? float16(raw) : (q.min ?? 0) + raw * (q.scale ?? 1);
+      }
+      off += n * size;
+      out.set(w.name, w.dtype === 'int32' ? { dtype: 'int', shape: w.shape, data: Array.from(data, Math.round) } : { dtype: 'float32', shape: w.shape, data });
+    } else if (w.dtype === 'float32') {
+      out.set(w.name, { dtype: 'float32', shape: w.shape, data: new Float32Array(bytes.buffer.slice(bytes.byteOffset + off, bytes.byteOffset + off + n * 4)) });
+      off += n * 4;
+    } else if (w.dtype === 'int32') {
+      const data: number[] = [];
+      for (let i = 0; i < n; i++) data.push(bytes.readInt32LE(off + i * 4));
+      out.set(w.name, { dtype: 'int', shape: w.shape, data });
+      off += n * 4;
+    } else {
+      throw new ConversionError(`weight ${w.name}: dtype ${w.dtype} is not supported`);
+    }
+  }
+  return out;
+}
+
+const strAttr = (a: TfAttr | undefined) => (a?.s ? Buffer.from(a.s, 'base64').toString('utf8') : undefined);
+const ints = (a: TfAttr | undefined) => (a?.list?.i ?? []).map(Number);
+/** tfjs names a node's second output "name:1"; ONNX needs plain names, so output 0 keeps the node's name. */
+const ref = (input: string) => (input.endsWith(':0') ? input.slice(0, -2) : input);
+
+/**
+ * Converts a TensorFlow.js graph model to ONNX for the ops above. TF works in NHWC, ONNX
+ * convolutions in NCHW, so each Conv2D, MaxPool and ResizeBilinear is wrapped in transposes;
+ * onnxruntime removes most of them when it optimises the graph. Constant sub-graphs that only
+ * compute shapes (SparseToDense, integer Add) are folded here.
+ */
+export function convertTfjsToOnnx(model: TfjsGraphModel, weightBytes: Buffer, name = 'converted'): Buffer {
+  const consts = readWeights(model, weightBytes);
+  const nodes: OnnxNode[] = [];
+  const inits: OnnxTensor[] = [];
+  const inputs: OnnxValue[] = [];
+  let seq = 0;
+  const emittedConsts = new Set<string>();
+  const tensorOf = (n: string, v: Value): OnnxTensor =>
+    v.dtype === 'float32' ? { name: n, type: 'float32', dims: v.shape, data: v.data as Float32Array } : { name: n, type: 'int64', dims: v.shape, data: BigInt64Array.from((v.data as number[]).map(BigInt)) };
+  const constInput = (n: string): string => {
+    const v = consts.get(n)!;
+    if (!emittedConsts.has(n)) {
+      inits.push(tensorOf(n, v));
+      emittedConsts.add(n);
+    }
+    return n;
+  };
+  /** A node input: a constant becomes an initializer, anything else is a tensor by name. */
+  const input = (i: string) => (consts.has(ref(i)) ? constInput(ref(i)) : ref(i));
+  const intConst = (i: string, what: string): number[] => {
+    const v = consts.get(ref(i));
+    if (!v) throw new ConversionError(`${what}: "${i}" must be a constant`);
+    return Array.from(v.data as ArrayLike<number>, Number);
+  };
+  const newInt64 = (values: number[], hint: string): string => {
+    const n = `${hint}__${seq++}`;
+    inits.push({ name: n, type: 'int64', dims: [values.length], data: BigInt64Array.from(values.map(BigInt)) });
+    return n;
+  };
+  const nchw = (x: string, hint: string): string => {
+    const y = `${hint}__nchw${seq++}`;
+    nodes.push({ op: 'Transpose', inputs: [x], outputs: [y], attributes: { perm: [0, 3, 1, 2] } });
+    return y;
+  };
+  const toNhwc = (x: string, out: string) => nodes.push({ op: 'Transpose', inputs: [x], outputs: [out], attributes: { perm: [0, 2, 3, 1] } });
+
+  for (const n of model.modelTopology.node) {
+    const ins = (n.input ?? []).filter((i) => !i.startsWith('^'));
+    switch (n.op) {
+      case 'Const':
+        if (!consts.has(n.name)) throw new ConversionError(`Const ${n.name} has no weights in the manifest`);
+        break;
+      case 'Placeholder': {
+        const dims = (n.attr?.shape?.shape?.dim ?? []).map((d) => Number(d.size));
+        inputs.push({ name: n.name, type: 'float32', shape: dims.map((d) => (d < 0 ? 'batch' : d)) });
+        break;
+      }
+      case 'SparseToDense': {
+        // sparse_indices, output_shape, sparse_values, default_value — all constants here.
+        const [idx, shape, vals, dflt] = ins.map((i) => intConst(i, `SparseToDense ${n.name}`));
+        const out = new Array(shape.reduce((a, b) => a * b, 1)).fill(dflt[0] ?? 0);
+        idx.forEach((k, j) => (out[k] = vals.length === 1 ? vals[0] : vals[j]));
+        consts.set(n.name, { dtype: 'int', shape, data: out });
+        break;
+      }
+      case 'Identity':
+        if (consts.has(ref(ins[0]))) consts.set(n.name, consts.get(ref(ins[0]))!);
+        else nodes.push({ op: 'Identity', inputs: [ref(ins[0])], outputs: [n.name] });
+        break;
+      case 'Add':
+      case 'AddV2': {
+        const [a, b] = ins.map((i) => consts.get(ref(i)));
+        if (a && b && a.dtype === 'int' && b.dtype === 'int') {
+          const A = a.data as number[];
+          const B = b.data as number[];
+          const len = Math.max(A.length, B.length);
+          consts.set(n.name, { dtype: 'int', shape: A.length >= B.length ? a.shape : b.shape, data: Array.from({ length: len }, (_, k) => A[A.length === 1 ? 0 : k] + B[B.length === 1 ? 0 : k]) });
+        } else nodes.push({ op: 'Add', inputs: ins.map(input), outputs: [n.name] });
+        break;
+      }
+      case 'Conv2D': {
+        if ((strAttr(n.attr?.data_format) ?? 'NHWC') !== 'NHWC') throw new ConversionError(`Conv2D ${n.name}: only NHWC`);
+        const padding = strAttr(n.attr?.padding);
+        if (padding !== 'VALID' && padding !== 'EXPLICIT') throw new ConversionError(`Conv2D ${n.name}: padding ${padding} is not supported (VALID, EXPLICIT)`);
+        const f = consts.get(ref(ins[1]));
+        if (!f) throw new ConversionError(`Conv2D ${n.name}: the filter must be a constant`);
+        const [kh, kw, ci, co] = f.shape;
+        const w = new Float32Array(f.data.length);
+        const src = f.data as Float32Array;
+        for (let h = 0; h < kh; h++) for (let x = 0; x < kw; x++) for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) w[((o * ci + i) * kh + h) * kw + x] = src[((h * kw + x) * ci + i) * co + o];
+        const wName = `${n.name}__oihw`;
+        inits.push({ name: wName, type: 'float32', dims: [co, ci, kh, kw], data: w });
+        const s = ints(n.attr?.strides);
+        const d = ints(n.attr?.dilations);
+        const ep = ints(n.attr?.explicit_paddings);
+        const pads = padding === 'EXPLICIT' ? [ep[2], ep[4], ep[3], ep[5]] : [0, 0, 0, 0];
+        const y = `${n.name}__conv`;
+        nodes.push({ op: 'Conv', inputs: [nchw(ref(ins[0]), n.name), wName], outputs: [y], attributes: { strides: [s[1], s[2]], dilations: [d[1] ?? 1, d[2] ?? 1], pads, kernel_shape: [kh, kw] } });
+        toNhwc(y, n.name);
+        break;
+      }
+      case 'MaxPool': {
+        if (strAttr(n.attr?.padding) !== 'VALID') throw new ConversionError(`MaxPool ${n.name}: only VALID padding`);
+        const k = ints(n.attr?.ksize);
+        const s = ints(n.attr?.strides);
+        const y = `${n.name}__pool`;
+        nodes.push({ op: 'MaxPool', inputs: [nchw(ref(ins[0]), n.name)], outputs: [y], attributes: { kernel_shape: [k[1], k[2]], strides: [s[1], s[2]] } });
+        toNhwc(y, n.name);
+        break;
+      }
+      case 'ResizeBilinear': {
+        const size = intConst(ins[1], `ResizeBilinear ${n.name}`);
+        const align = n.attr?.align_corners?.b === true;
+        const half = n.attr?.half_pixel_centers?.b === true;
+        const y = `${n.name}__resize`;
+        nodes.push({
+          op: 'Resize',
+          inputs: [nchw(ref(ins[0]), n.name), '', '', newInt64(size, `${n.name}_sizes`)],
+          outputs: [y],
+          attributes: { mode: 'linear', axes: [2, 3], coordinate_transformation_mode: align ? 'align_corners' : half ? 'half_pixel' : 'asymmetric' },
+        });
+        toNhwc(y, n.name);
+        break;
+      }
+      case 'Pad':
+      case 'PadV2': {
+        const p = intConst(ins[1], `${n.op} ${n.name}`);
+        const begins = p.filter((_, k) => k % 2 === 0);
+        const ends = p.filter((_, k) => k % 2 === 1);
+        const extra = n.op === 'PadV2' ? [input(ins[2])] : [];
+        nodes.push({ op: 'Pad', inputs: [ref(ins[0]), newInt64([...begins, ...ends], `${n.name}_pads`), ...extra], outputs: [n.name], attributes: { mode: 'constant' } });
+        break;
+      }
+      case 'Transpose':
+        nodes.push({ op: 'Transpose', inputs: [ref(ins[0])], outputs: [n.name], attributes: { perm: intConst(ins[1], `Transpose ${n.name}`) } });
+        break;
+      case 'LeakyRelu':
+        nodes.push({ op: 'LeakyRelu', inputs: [ref(ins[0])], outputs: [n.name], attributes: { alpha: { float: n.attr?.alpha?.f ?? 0.2 } } });
+        break;
+      case 'Sigmoid':
+        nodes.push({ op: 'Sigmoid', inputs: [ref(ins[0])], outputs: [n.name] });
+        break;
+      case 'ConcatV2': {
+        const axis = intConst(ins[ins.length - 1], `ConcatV2 ${n.name}`)[0];
+        nodes.push({ op: 'Concat', inputs: ins.slice(0, -1).map(input), outputs: [n.name], attributes: { axis } });
+        break;
+      }
+      case 'SplitV': {
+        const sizes = intConst(ins[1], `SplitV ${n.name}`);
+        const axis = intConst(ins[2], `SplitV ${n.name}`)[0];
+        nodes.push({ op: 'Split', inputs: [ref(ins[0]), newInt64(sizes, `${n.name}_split`)], outputs: sizes.map((_, k) => (k === 0 ? n.name : `${n.name}:${k}`)), attributes: { axis } });
+        break;
+      }
+      case 'Reshape':
+        nodes.push({ op: 'Reshape', inputs: [ref(ins[0]), newInt64(intConst(ins[1], `Reshape ${n.name}`), `${n.name}_shape`)], outputs: [n.name] });
+        break;
+      default:
+        throw new ConversionError(`op ${n.op} (node ${n.name}) is not supported by this converter (supported: ${SUPPORTED_OPS.join(', ')})`);
+    }
+  }
+  const outputs: OnnxValue[] = Object.values(model.signature?.outputs ?? {}).map((o) => ({
+    name: ref(o.name),
+    type: 'float32',
+    shape: (o.tensorShape?.dim ?? []).map((d) => (Number(d.size) < 0 ? 'batch' : Number(d.size))),
+  }));
+  if (!outputs.length) throw new ConversionError('the model has no signature outputs: name them');
+  return buildOnnxModel({ name, inputs, outputs, nodes, initializers: inits, opset: 18, producer: 'roadwarden tfjs-to-onnx' });
+}
