@@ -102,8 +102,8 @@ export const ScheduleConfig = Type.Object(
 
 export const VisionConfig = Type.Object(
   {
-    /** models.yaml: the vehicle and person detector (task: objects), e.g. a county-trained YOLOv8. */
-    models: Type.String({ minLength: 1 }),
+    /** models.yaml: the vehicle and person detector (task: objects), e.g. a county-trained YOLOv8; default: the built-in COCO NanoDet. */
+    models: Type.Optional(Type.String({ minLength: 1 })),
     /** Grab a frame this often; frames are dropped, not queued, while inference is busy. */
     everyMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 60_000, description: 'default 1000' })),
     /** People allowed per vehicle class, driver included (default tricycle 1, minivan 7). */

