@@ -108,6 +108,8 @@ export const VisionConfig = Type.Object(
     everyMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 60_000, description: 'default 1000' })),
     /** People allowed per vehicle class, driver included (default tricycle 1, minivan 7). */
     maxRiders: Type.Optional(Type.Record(Type.String(), Type.Integer({ minimum: 0, maximum: 60 }))),
+    /** Detector classes to treat as tricycles (the built-in COCO model has none; e.g. [motorcycle]). */
+    tricycleClasses: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     /** Where this camera sees tricycles' cargo beds: [[x, y], …] in frame pixels. */
     cargoRegion: Type.Optional(Type.Array(Type.Tuple([Type.Number(), Type.Number()]), { minItems: 3 })),
     /** One vehicle passing gives one event: the same vehicle (plate, or place in the frame) within this many seconds is not reported again. */

@@ -15,6 +15,7 @@ interface RecognizeOpts {
   models?: string;
   maxRiders: string[];
   platesForAll?: boolean;
+  tricycleClasses?: string;
   json?: boolean;
   annotate?: string;
   scoreNames?: boolean;
@@ -66,7 +67,7 @@ async function recognizeAll(path: string, o: RecognizeOpts): Promise<void> {
   const files = imagesOf(path);
   if (!files.length) throw new Error(`no images in ${path} (jpg, png, webp, bmp, tiff)`);
   if (o.annotate) mkdirSync(o.annotate, { recursive: true });
-  const pipeline = await VisionPipeline.load({ manifest: o.models, rules: { maxRiders: maxRiders(o.maxRiders) }, platesForAll: o.platesForAll });
+  const pipeline = await VisionPipeline.load({ manifest: o.models, rules: { maxRiders: maxRiders(o.maxRiders), tricycleClasses: o.tricycleClasses?.split(',').filter(Boolean) }, platesForAll: o.platesForAll });
   for (const file of files) {
     try {
       const image = readFileSync(file);
@@ -92,6 +93,7 @@ export function registerRecognizeCli(program: Command, _logger: (cmd: Command) =
     .option('--models <models.yaml>', 'model manifest with a vehicle/person detector (task: objects), e.g. a county-trained YOLOv8 tricycle model; default: the built-in COCO NanoDet')
     .option('--max-riders <class=n>', 'people allowed on a vehicle class, driver included (repeatable; default tricycle=1)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--plates-for-all', 'read the plates of all vehicles, not only of those breaking the rule')
+    .option('--tricycle-classes <list>', 'detector classes to treat as tricycles, comma-separated (the built-in COCO model has none; e.g. motorcycle)')
     .option('--json', 'one JSON object per line per image: {"file", "plates": [{text, valid, kind, rows, colour, score, box}]}')
     .option('--annotate <dir>', 'write each image with its boxes and readings drawn into this folder')
     .option('--score-names', 'the file names are the true plates (鲁PA1234.jpg): print exact-match rate and character accuracy at the end')

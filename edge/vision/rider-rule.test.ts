@@ -36,6 +36,13 @@ describe('riders and the violation rule', () => {
     expect(r[0]).toMatchObject({ violation: true, kind: 'tricycle_passengers', reason: '1 person in the cargo region' });
   });
 
+  it('reports an overloaded COCO "motorcycle" as a passenger tricycle where the county says so', () => {
+    const moto = v('motorcycle', [400, 300, 300, 200]);
+    const three = [driver, inBed1, inBed2];
+    expect(assessVehicles([moto, ...three])[0]).toMatchObject({ violation: true, kind: 'overload', reason: '3 people on a motorcycle, at most 2 allowed' });
+    expect(assessVehicles([moto, ...three], { tricycleClasses: ['motorcycle'] })[0]).toMatchObject({ violation: true, kind: 'tricycle_passengers' });
+  });
+
   it('watches only the classes asked for', () => {
     expect(assessVehicles([v('car', [0, 0, 100, 100]), p([10, 10, 20, 40])], { classes: ['tricycle'] })).toEqual([]);
   });

@@ -14,6 +14,11 @@ export interface RiderRules {
   cargoRegion?: Polygon;
   /** A person rides a vehicle when this share of their box lies on the vehicle's (default 0.4). */
   overlap?: number;
+  /**
+   * Classes to treat as tricycles. COCO detectors have no tricycle: where motorcycles rarely carry
+   * three, a "motorcycle" over its limit is most likely a passenger tricycle.
+   */
+  tricycleClasses?: string[];
 }
 
 export interface VehicleAssessment {
@@ -69,7 +74,7 @@ export function assessVehicles(detections: Detection[], rules: RiderRules = {}):
     const riders = ridersOf.get(vehicle)!;
     const max = limits[vehicle.class] ?? rules.defaultMax ?? Infinity;
     const inCargo = rules.cargoRegion ? riders.filter((r) => inPolygon([r.box[0] + r.box[2] / 2, r.box[1] + r.box[3]], rules.cargoRegion!)) : [];
-    const tricycle = vehicle.class === 'tricycle' || vehicle.class === 'three_wheeler';
+    const tricycle = vehicle.class === 'tricycle' || vehicle.class === 'three_wheeler' || (rules.tricycleClasses ?? []).includes(vehicle.class);
     if (inCargo.length) {
       return { vehicle, riders, violation: true, kind: tricycle ? 'tricycle_passengers' : 'cargo_passengers', reason: `${inCargo.length} ${inCargo.length === 1 ? 'person' : 'people'} in the cargo region` };
     }

@@ -46,7 +46,7 @@ export class VisionUnit {
 
   constructor(private readonly o: VisionUnitOptions) {
     this.log = o.logger?.child({ unit: 'vision' });
-    this.runner = new VisionRunner<Frame>({ manifest: o.config.models, rules: { maxRiders: o.config.maxRiders, cargoRegion: o.config.cargoRegion } });
+    this.runner = new VisionRunner<Frame>({ manifest: o.config.models, rules: { maxRiders: o.config.maxRiders, cargoRegion: o.config.cargoRegion, tricycleClasses: o.config.tricycleClasses } });
     this.runner.on('result', (r, frame) => void this.onResult(r, frame).catch((e: Error) => this.log?.error({ err: e.message }, 'could not report a recognition')));
     this.runner.on('error', (e) => this.log?.warn({ err: e.message }, 'frame not recognised'));
   }
