@@ -44,4 +44,10 @@ describe.skipIf(!haveCjkFont())('vision off the event loop: a worker thread that
     // Inference ran elsewhere: the loop was never held up for as long as one frame took.
     expect(maxLag, `loop lag ${maxLag.toFixed(1)} ms, a frame took ${inference} ms`).toBeLessThan(inference);
   });
+
+  it('refuses to start with a manifest it cannot load, with the reason', async () => {
+    const runner = new VisionRunner({ manifest: join(dir, 'missing.yaml') });
+    await expect(runner.start()).rejects.toThrow(/vision worker could not start: .*missing\.yaml/);
+    expect(runner.running).toBe(false);
+  });
 });

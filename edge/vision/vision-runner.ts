@@ -37,16 +37,31 @@ export class VisionRunner<M = unknown> extends EventEmitter<{ result: [FrameResu
   async start(): Promise<void> {
     const worker = new Worker(new URL('./vision-worker-boot.mjs', import.meta.url), { workerData: this.o });
     this.worker = worker;
-    await new Promise<void>((resolve, reject) => {
-      const first = (m: { ready?: boolean; fatal?: string }) => {
-        if (m.ready) resolve();
-        else reject(new Error(`vision worker could not start: ${m.fatal ?? 'unknown error'}`));
-      };
-      worker.once('message', first);
-      worker.once('error', reject);
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const first = (m: { ready?: boolean; fatal?: string }) => {
+          if (m.ready) resolve();
+          else reject(new Error(`vision worker could not start: ${m.fatal ?? 'unknown error'}`));
+        };
+        worker.once('message', first);
+        worker.once('error', reject);
+      });
+    } catch (e) {
+      this.worker = undefined;
+      await worker.terminate();
+      throw e;
+    }
     worker.on('message', (m: { id: number; result?: FrameResult; error?: string }) => this.onDone(m));
     worker.on('error', (e) => this.emit('error', e, this.busy?.meta as M));
+    // A worker that dies (out of memory, a native crash) takes no more frames; say so instead of hanging.
+    worker.on('exit', (code) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      this.busy = undefined;
+      this.waiting = undefined;
+      this.stats.errors++;
+      this.emit('error', new Error(`vision worker exited (code ${code})`), undefined as M);
+    });
   }
 
   /** Hand a frame over; false if it only replaced (dropped) an older waiting frame or nothing runs. */
@@ -67,6 +82,11 @@ export class VisionRunner<M = unknown> extends EventEmitter<{ result: [FrameResu
 
   get idle(): boolean {
     return !this.busy && !this.waiting;
+  }
+
+  /** Whether the worker is up (it stops taking frames if it dies). */
+  get running(): boolean {
+    return this.worker !== undefined;
   }
 
   async stop(): Promise<void> {
