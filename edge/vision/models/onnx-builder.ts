@@ -26,8 +26,8 @@ export interface OnnxNode {
 export interface OnnxValue {
   name: string;
   type: OnnxDataType;
-  /** A number, or a name for a dimension known only at run time (e.g. "batch"). */
-  shape: Array<number | string>;
+  /** A number, or a name for a dimension known only at run time (e.g. "batch"); undefined when not known at all. */
+  shape?: Array<number | string>;
 }
 
 export interface OnnxGraph {
@@ -114,9 +114,12 @@ function attribute(name: string, a: OnnxAttribute): Writer {
 }
 
 function valueInfo(v: OnnxValue): Writer {
-  const shape = new Writer();
-  for (const d of v.shape) shape.message(1, typeof d === 'number' ? new Writer().varint(1, d) : new Writer().bytes(2, d));
-  const tensorType = new Writer().varint(1, DATA_TYPE[v.type]).message(2, shape);
+  const tensorType = new Writer().varint(1, DATA_TYPE[v.type]);
+  if (v.shape) {
+    const shape = new Writer();
+    for (const d of v.shape) shape.message(1, typeof d === 'number' ? new Writer().varint(1, d) : new Writer().bytes(2, d));
+    tensorType.message(2, shape);
+  }
   return new Writer().bytes(1, v.name).message(2, new Writer().message(1, tensorType));
 }
 

@@ -33,6 +33,33 @@ describe('tfjs graph → ONNX converter, checked against @tensorflow/tfjs itself
     }
   });
 
+  it('converts mobilefacenet (fused conv + bias, depthwise, PReLU as Relu/Abs/Sub/Mul, Squeeze, Square, Sum, Maximum, Rsqrt): the embedding within 1e-3 of tfjs', async () => {
+    const json = JSON.parse(readFileSync(join(models, 'mobilefacenet.json'), 'utf8')) as TfjsGraphModel & { format: string };
+    const bin = readFileSync(join(models, 'mobilefacenet.bin'));
+    const session = await ort.InferenceSession.create(convertTfjsToOnnx(json, bin, 'mobilefacenet'), { logSeverityLevel: 3 });
+    await tf.setBackend('cpu');
+    const graph = await tf.loadGraphModel(
+      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights as tf.io.WeightsManifestEntry[], weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer, format: json.format }),
+    );
+    const x = new Float32Array(112 * 112 * 3).map((_, i) => ((i * 7919) % 255) / 127.5 - 1);
+    // No signature: the output is the node nobody reads.
+    expect(session.outputNames).toEqual(['embeddings']);
+    const want = (graph.execute(tf.tensor(x, [1, 112, 112, 3]), 'embeddings') as tf.Tensor).dataSync();
+    const got = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, [1, 112, 112, 3]) })).embeddings.data as Float32Array;
+    expect(got.length).toBe(192);
+    let max = 0;
+    for (let k = 0; k < got.length; k++) max = Math.max(max, Math.abs(want[k] - got[k]));
+    expect(max).toBeLessThanOrEqual(1e-3);
+  });
+
+  it('converts only what the named outputs need (faceres: the 1024-number descriptor without the age and gender heads)', async () => {
+    const json = JSON.parse(readFileSync(join(models, 'faceres.json'), 'utf8')) as TfjsGraphModel;
+    const session = await ort.InferenceSession.create(convertTfjsToOnnx(json, readFileSync(join(models, 'faceres.bin')), 'faceres', ['global_pooling/Mean']), { logSeverityLevel: 3 });
+    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', new Float32Array(224 * 224 * 3).fill(0.5), [1, 224, 224, 3]) });
+    expect(session.outputNames).toEqual(['global_pooling/Mean']);
+    expect(out['global_pooling/Mean'].dims).toEqual([1, 1024]);
+  });
+
   it('names the op it cannot convert', () => {
     const model: TfjsGraphModel = {
       modelTopology: { node: [{ name: 'x', op: 'Placeholder', attr: { shape: { shape: { dim: [{ size: '1' }] } } } }, { name: 'y', op: 'Erf', input: ['x'] }] },

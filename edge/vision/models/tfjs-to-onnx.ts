@@ -46,7 +46,14 @@ interface Value {
 export class ConversionError extends Error {}
 
 /** The ops this converter knows; anything else stops the conversion with its name. */
-export const SUPPORTED_OPS = ['Const', 'Placeholder', 'Identity', 'Conv2D', 'Pad', 'PadV2', 'Transpose', 'LeakyRelu', 'ResizeBilinear', 'ConcatV2', 'SplitV', 'SparseToDense', 'Sigmoid', 'Reshape', 'Add', 'AddV2', 'MaxPool'];
+export const SUPPORTED_OPS = [
+  'Const', 'Placeholder', 'Identity', 'Conv2D', '_FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2dNative', 'Pad', 'PadV2', 'Transpose', 'LeakyRelu',
+  'Relu', 'ResizeBilinear', 'ConcatV2', 'SplitV', 'SparseToDense', 'Sigmoid', 'Reshape', 'Add', 'AddV2', 'Sub', 'Mul', 'Abs', 'Maximum', 'Minimum', 'Square',
+  'Rsqrt', 'Sum', 'Mean', 'Squeeze', 'MaxPool',
+];
+
+/** Plain element-wise ops: same name or a direct ONNX twin. */
+const ELEMENTWISE: Record<string, string> = { Sub: 'Sub', Mul: 'Mul', Abs: 'Abs', Relu: 'Relu', Sigmoid: 'Sigmoid', Maximum: 'Max', Minimum: 'Min' };
 
 function float16(h: number): number {
   const s = (h & 0x8000) >> 15;
@@ -89,6 +96,22 @@ function readWeights(m: TfjsGraphModel, bytes: Buffer): Map<string, Value> {
 
 const strAttr = (a: TfAttr | undefined) => (a?.s ? Buffer.from(a.s, 'base64').toString('utf8') : undefined);
 const ints = (a: TfAttr | undefined) => (a?.list?.i ?? []).map(Number);
+/** The nodes an output depends on. */
+function neededBy(model: TfjsGraphModel, outputs: string[]): Set<string> {
+  const byName = new Map(model.modelTopology.node.map((n) => [n.name, n]));
+  const need = new Set<string>();
+  const stack = outputs.map((o) => o.split(':')[0]);
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (need.has(n)) continue;
+    need.add(n);
+    const node = byName.get(n);
+    if (!node) throw new ConversionError(`output ${n} is not a node of the model`);
+    for (const i of node.input ?? []) stack.push(i.replace(/^\^/, '').split(':')[0]);
+  }
+  return need;
+}
+
 /** tfjs names a node's second output "name:1"; ONNX needs plain names, so output 0 keeps the node's name. */
 const ref = (input: string) => (input.endsWith(':0') ? input.slice(0, -2) : input);
 
@@ -98,8 +121,10 @@ const ref = (input: string) => (input.endsWith(':0') ? input.slice(0, -2) : inpu
  * onnxruntime removes most of them when it optimises the graph. Constant sub-graphs that only
  * compute shapes (SparseToDense, integer Add) are folded here.
  */
-export function convertTfjsToOnnx(model: TfjsGraphModel, weightBytes: Buffer, name = 'converted'): Buffer {
+export function convertTfjsToOnnx(model: TfjsGraphModel, weightBytes: Buffer, name = 'converted', only?: string[]): Buffer {
   const consts = readWeights(model, weightBytes);
+  // With `only`, just the nodes those outputs need (e.g. a face model's embedding, not its age head).
+  const wanted = only && neededBy(model, only);
   const nodes: OnnxNode[] = [];
   const inits: OnnxTensor[] = [];
   const inputs: OnnxValue[] = [];
@@ -134,7 +159,73 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, weightBytes: Buffer, na
   };
   const toNhwc = (x: string, out: string) => nodes.push({ op: 'Transpose', inputs: [x], outputs: [out], attributes: { perm: [0, 2, 3, 1] } });
 
+  /** VALID, EXPLICIT, or SAME (TF pads the extra pixel at the end: ONNX SAME_UPPER). */
+  const padAttrs = (n: TfNode, what: string): Record<string, number[] | string> => {
+    const padding = strAttr(n.attr?.padding);
+    if (padding === 'SAME') return { auto_pad: 'SAME_UPPER' };
+    if (padding === 'VALID') return { pads: [0, 0, 0, 0] };
+    if (padding === 'EXPLICIT') {
+      const ep = ints(n.attr?.explicit_paddings);
+      return { pads: [ep[2], ep[4], ep[3], ep[5]] };
+    }
+    throw new ConversionError(`${what}: padding ${padding} is not supported`);
+  };
+
+  /** Conv2D and depthwise convolutions (with their fused bias and activation) as ONNX Conv in NCHW. */
+  const convolution = (n: TfNode, ins: string[]): void => {
+    if ((strAttr(n.attr?.data_format) ?? 'NHWC') !== 'NHWC') throw new ConversionError(`${n.op} ${n.name}: only NHWC`);
+    const f = consts.get(ref(ins[1]));
+    if (!f) throw new ConversionError(`${n.op} ${n.name}: the filter must be a constant`);
+    const depthwise = n.op.includes('Depthwise');
+    const [kh, kw, ci, co] = f.shape;
+    const outC = depthwise ? ci * co : co;
+    const w = new Float32Array(f.data.length);
+    const src = f.data as Float32Array;
+    for (let h = 0; h < kh; h++) {
+      for (let x = 0; x < kw; x++) {
+        for (let i = 0; i < ci; i++) {
+          for (let o = 0; o < co; o++) {
+            const from = ((h * kw + x) * ci + i) * co + o;
+            // Depthwise: output channel i·mult + o sees only input channel i.
+            w[depthwise ? ((i * co + o) * kh + h) * kw + x : ((o * ci + i) * kh + h) * kw + x] = src[from];
+          }
+        }
+      }
+    }
+    const wName = `${n.name}__oihw`;
+    inits.push({ name: wName, type: 'float32', dims: depthwise ? [outC, 1, kh, kw] : [co, ci, kh, kw], data: w });
+    const fused = (n.attr?.fused_ops?.list?.s ?? []).map((x) => Buffer.from(x, 'base64').toString('utf8'));
+    const convInputs = [nchw(ref(ins[0]), n.name), wName];
+    if (fused[0] === 'BiasAdd') convInputs.push(input(ins[2]));
+    else if (fused.length) throw new ConversionError(`${n.op} ${n.name}: fused ops ${fused.join('+')} are not supported`);
+    const s = ints(n.attr?.strides);
+    const d = ints(n.attr?.dilations);
+    const y = `${n.name}__conv`;
+    nodes.push({ op: 'Conv', inputs: convInputs, outputs: [y], attributes: { strides: [s[1], s[2]], dilations: [d[1] ?? 1, d[2] ?? 1], kernel_shape: [kh, kw], group: depthwise ? ci : 1, ...padAttrs(n, `${n.op} ${n.name}`) } });
+    const act = fused[1];
+    let z = y;
+    if (act === 'Relu' || act === 'Relu6' || act === 'LeakyRelu' || act === 'Elu') {
+      z = `${n.name}__act`;
+      if (act === 'Relu6') nodes.push({ op: 'Clip', inputs: [y, newFloat(0, `${n.name}_min`), newFloat(6, `${n.name}_max`)], outputs: [z] });
+      else nodes.push({ op: act, inputs: [y], outputs: [z], ...(act === 'LeakyRelu' ? { attributes: { alpha: { float: n.attr?.leakyrelu_alpha?.f ?? 0.2 } } } : {}) });
+    } else if (act === 'Prelu') {
+      const alpha = consts.get(ref(ins[3]));
+      if (!alpha) throw new ConversionError(`${n.op} ${n.name}: Prelu alpha must be a constant`);
+      const slope = `${n.name}__slope`;
+      inits.push({ name: slope, type: 'float32', dims: [alpha.data.length, 1, 1], data: Float32Array.from(alpha.data as ArrayLike<number>) });
+      z = `${n.name}__act`;
+      nodes.push({ op: 'PRelu', inputs: [y, slope], outputs: [z] });
+    } else if (act) throw new ConversionError(`${n.op} ${n.name}: fused activation ${act} is not supported`);
+    toNhwc(z, n.name);
+  };
+  const newFloat = (v: number, hint: string): string => {
+    const name = `${hint}__${seq++}`;
+    inits.push({ name, type: 'float32', dims: [], data: new Float32Array([v]) });
+    return name;
+  };
+
   for (const n of model.modelTopology.node) {
+    if (wanted && !wanted.has(n.name)) continue;
     const ins = (n.input ?? []).filter((i) => !i.startsWith('^'));
     switch (n.op) {
       case 'Const':
@@ -168,33 +259,17 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, weightBytes: Buffer, na
         } else nodes.push({ op: 'Add', inputs: ins.map(input), outputs: [n.name] });
         break;
       }
-      case 'Conv2D': {
-        if ((strAttr(n.attr?.data_format) ?? 'NHWC') !== 'NHWC') throw new ConversionError(`Conv2D ${n.name}: only NHWC`);
-        const padding = strAttr(n.attr?.padding);
-        if (padding !== 'VALID' && padding !== 'EXPLICIT') throw new ConversionError(`Conv2D ${n.name}: padding ${padding} is not supported (VALID, EXPLICIT)`);
-        const f = consts.get(ref(ins[1]));
-        if (!f) throw new ConversionError(`Conv2D ${n.name}: the filter must be a constant`);
-        const [kh, kw, ci, co] = f.shape;
-        const w = new Float32Array(f.data.length);
-        const src = f.data as Float32Array;
-        for (let h = 0; h < kh; h++) for (let x = 0; x < kw; x++) for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) w[((o * ci + i) * kh + h) * kw + x] = src[((h * kw + x) * ci + i) * co + o];
-        const wName = `${n.name}__oihw`;
-        inits.push({ name: wName, type: 'float32', dims: [co, ci, kh, kw], data: w });
-        const s = ints(n.attr?.strides);
-        const d = ints(n.attr?.dilations);
-        const ep = ints(n.attr?.explicit_paddings);
-        const pads = padding === 'EXPLICIT' ? [ep[2], ep[4], ep[3], ep[5]] : [0, 0, 0, 0];
-        const y = `${n.name}__conv`;
-        nodes.push({ op: 'Conv', inputs: [nchw(ref(ins[0]), n.name), wName], outputs: [y], attributes: { strides: [s[1], s[2]], dilations: [d[1] ?? 1, d[2] ?? 1], pads, kernel_shape: [kh, kw] } });
-        toNhwc(y, n.name);
+      case 'Conv2D':
+      case '_FusedConv2D':
+      case 'DepthwiseConv2dNative':
+      case 'FusedDepthwiseConv2dNative':
+        convolution(n, ins);
         break;
-      }
       case 'MaxPool': {
-        if (strAttr(n.attr?.padding) !== 'VALID') throw new ConversionError(`MaxPool ${n.name}: only VALID padding`);
         const k = ints(n.attr?.ksize);
         const s = ints(n.attr?.strides);
         const y = `${n.name}__pool`;
-        nodes.push({ op: 'MaxPool', inputs: [nchw(ref(ins[0]), n.name)], outputs: [y], attributes: { kernel_shape: [k[1], k[2]], strides: [s[1], s[2]] } });
+        nodes.push({ op: 'MaxPool', inputs: [nchw(ref(ins[0]), n.name)], outputs: [y], attributes: { kernel_shape: [k[1], k[2]], strides: [s[1], s[2]], ...padAttrs(n, `MaxPool ${n.name}`) } });
         toNhwc(y, n.name);
         break;
       }
@@ -227,8 +302,35 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, weightBytes: Buffer, na
       case 'LeakyRelu':
         nodes.push({ op: 'LeakyRelu', inputs: [ref(ins[0])], outputs: [n.name], attributes: { alpha: { float: n.attr?.alpha?.f ?? 0.2 } } });
         break;
+      case 'Sub':
+      case 'Mul':
+      case 'Abs':
+      case 'Relu':
       case 'Sigmoid':
-        nodes.push({ op: 'Sigmoid', inputs: [ref(ins[0])], outputs: [n.name] });
+      case 'Maximum':
+      case 'Minimum':
+        nodes.push({ op: ELEMENTWISE[n.op], inputs: ins.map(input), outputs: [n.name] });
+        break;
+      case 'Square':
+        nodes.push({ op: 'Mul', inputs: [ref(ins[0]), ref(ins[0])], outputs: [n.name] });
+        break;
+      case 'Rsqrt': {
+        const root = `${n.name}__sqrt`;
+        nodes.push({ op: 'Sqrt', inputs: [ref(ins[0])], outputs: [root] });
+        nodes.push({ op: 'Reciprocal', inputs: [root], outputs: [n.name] });
+        break;
+      }
+      case 'Sum':
+      case 'Mean':
+        nodes.push({
+          op: n.op === 'Sum' ? 'ReduceSum' : 'ReduceMean',
+          inputs: [ref(ins[0]), newInt64(intConst(ins[1], `${n.op} ${n.name}`), `${n.name}_axes`)],
+          outputs: [n.name],
+          attributes: { keepdims: n.attr?.keep_dims?.b ? 1 : 0 },
+        });
+        break;
+      case 'Squeeze':
+        nodes.push({ op: 'Squeeze', inputs: [ref(ins[0]), newInt64(ints(n.attr?.squeeze_dims), `${n.name}_axes`)], outputs: [n.name] });
         break;
       case 'ConcatV2': {
         const axis = intConst(ins[ins.length - 1], `ConcatV2 ${n.name}`)[0];
@@ -248,11 +350,16 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, weightBytes: Buffer, na
         throw new ConversionError(`op ${n.op} (node ${n.name}) is not supported by this converter (supported: ${SUPPORTED_OPS.join(', ')})`);
     }
   }
-  const outputs: OnnxValue[] = Object.values(model.signature?.outputs ?? {}).map((o) => ({
+  let outputs: OnnxValue[] = (only ? only.map((o) => ({ name: o })) : Object.values(model.signature?.outputs ?? {})).map((o: { name: string; tensorShape?: { dim?: Array<{ size: string }> } }) => ({
     name: ref(o.name),
     type: 'float32',
-    shape: (o.tensorShape?.dim ?? []).map((d) => (Number(d.size) < 0 ? 'batch' : Number(d.size))),
+    shape: o.tensorShape?.dim?.map((d) => (Number(d.size) < 0 ? 'batch' : Number(d.size))),
   }));
-  if (!outputs.length) throw new ConversionError('the model has no signature outputs: name them');
+  if (!outputs.length) {
+    // No signature: the outputs are the nodes nobody reads.
+    const read = new Set(model.modelTopology.node.flatMap((n) => (n.input ?? []).map((i) => ref(i.replace(/^\^/, '')).split(':')[0])));
+    outputs = model.modelTopology.node.filter((n) => n.op !== 'Const' && !read.has(n.name)).map((n) => ({ name: n.name, type: 'float32' }));
+  }
+  if (!outputs.length) throw new ConversionError('the model has no outputs');
   return buildOnnxModel({ name, inputs, outputs, nodes, initializers: inits, opset: 18, producer: 'roadwarden tfjs-to-onnx' });
 }
