@@ -27,7 +27,7 @@ function startEdge(config: string): Promise<ChildProcess> {
   });
 }
 
-describe('durability: events queued with the broker down survive kill -9 and arrive exactly once', () => {
+describe('durability: events queued with the broker down survive kill -9 and arrive exactly once', { timeout: 90_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'rw-durable-'));
   const procs: ChildProcess[] = [];
   let sim: HardwareSimulator | undefined;
@@ -73,9 +73,10 @@ dataDir: ${join(dir, 'data')}
     for (let i = 0; i < N; i++) {
       // One vehicle at a time: on until the box has queued its event, then off.
       await sim.control('sensor on');
-      await until(() => queued() === i + 1, 10_000, `event ${i + 1} queued`);
+      await until(() => queued() === i + 1, 20_000, `event ${i + 1} queued`);
       await sim.control('sensor off');
-      await new Promise((r) => setTimeout(r, 30));
+      // Long enough off that a busy machine cannot merge it with the next "on" under the 10 ms debounce.
+      await new Promise((r) => setTimeout(r, 300));
     }
     db.close();
 
