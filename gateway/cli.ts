@@ -173,10 +173,14 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
     .description('issue a token (printed once; only its hash is stored)')
     .requiredOption('--name <name>', 'who or what uses it')
     .requiredOption('--role <role>', ROLES.join(' | '))
+    .option('--villages <list>', 'only these villages (comma-separated): a village cadre sees cases at their boxes and of their villagers')
+    .option('--townships <list>', 'only these townships (comma-separated): a police squad sees its area')
     .option('--data-dir <dir>', 'gateway data dir', GATEWAY_DEFAULTS.dataDir)
-    .action(async (o: { name: string; role: string; dataDir: string }) => {
+    .action(async (o: { name: string; role: string; dataDir: string; villages?: string; townships?: string }) => {
       if (!ROLES.includes(o.role as OperatorRole)) throw new Error(`role "${o.role}" is unknown (${ROLES.join(', ')})`);
-      await withDatabase(o.dataDir, (db) => process.stdout.write(`${new ApiTokens(db).issue(o.name, o.role as OperatorRole)}\n`));
+      const list = (v?: string) => v?.split(',').map((x) => x.trim()).filter(Boolean);
+      const scope = { villages: list(o.villages), townships: list(o.townships) };
+      await withDatabase(o.dataDir, (db) => process.stdout.write(`${new ApiTokens(db).issue(o.name, o.role as OperatorRole, scope)}\n`));
     });
 
   gw.command('user')

@@ -1,10 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { OperatorRole } from '../registry/credentials.ts';
+import { isScoped, type Scope } from '../registry/scope.ts';
 
 export interface ApiUser {
   name: string;
   role: OperatorRole;
+  /** The villages/townships this user may see; none = the whole county. */
+  scope?: Scope;
 }
 
 const digest = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -16,17 +19,20 @@ const digest = (token: string) => createHash('sha256').update(token).digest('hex
 export class ApiTokens {
   constructor(private readonly db: Database.Database) {}
 
-  issue(name: string, role: OperatorRole): string {
+  issue(name: string, role: OperatorRole, scope?: Scope): string {
     const token = `rw_${randomBytes(32).toString('base64url')}`;
     this.db
-      .prepare('INSERT INTO api_tokens (token_hash, name, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash, role = excluded.role')
-      .run(digest(token), name, role, new Date().toISOString());
+      .prepare(
+        'INSERT INTO api_tokens (token_hash, name, role, created_at, scope) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash, role = excluded.role, scope = excluded.scope',
+      )
+      .run(digest(token), name, role, new Date().toISOString(), isScoped(scope) ? JSON.stringify(scope) : null);
     return token;
   }
 
   check(token: string | undefined): ApiUser | undefined {
     if (!token) return undefined;
-    return this.db.prepare('SELECT name, role FROM api_tokens WHERE token_hash = ?').get(digest(token)) as ApiUser | undefined;
+    const r = this.db.prepare('SELECT name, role, scope FROM api_tokens WHERE token_hash = ?').get(digest(token)) as { name: string; role: OperatorRole; scope: string | null } | undefined;
+    return r && { name: r.name, role: r.role, ...(r.scope ? { scope: JSON.parse(r.scope) as Scope } : {}) };
   }
 
   /** SHA-256 of the named token: the key that verifies what it signed (offline registrations). */

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { validateRegistration } from '../../protocols/index.ts';
 import type { Gateway } from '../gateway.ts';
 import { CommissionError } from '../registry/commissioning.ts';
+import { ScopeCheck } from '../registry/scope.ts';
 
 const COMMISSIONERS = new Set(['admin', 'technician']);
 const STATUS: Record<CommissionError['code'], number> = { exists: 409, bad_signature: 403, bad_schema: 400 };
@@ -18,11 +19,12 @@ export function deviceRoutes(app: FastifyInstance, gw: Gateway): void {
     return reply.code(STATUS[e.code]).send({ error: e.code, message: e.message });
   };
 
-  app.get('/api/v1/devices', async () => gw.registry.list());
+  const inScope = new ScopeCheck(gw.db);
+  app.get('/api/v1/devices', async (req) => gw.registry.list().filter((d) => inScope.device(d.id, req.user!.scope)));
 
   app.get<{ Params: { id: string } }>('/api/v1/devices/:id', async (req, reply) => {
     const d = gw.registry.get(req.params.id);
-    if (!d) return reply.code(404).send({ error: 'not_found', message: `no device ${req.params.id}` });
+    if (!d || !inScope.device(d.id, req.user!.scope)) return reply.code(404).send({ error: 'not_found', message: `no device ${req.params.id}` });
     return { ...d, selftests: gw.selftests.list(d.id, 5), openTickets: gw.tickets.list({ deviceId: d.id, open: true }) };
   });
 

@@ -7,6 +7,7 @@ import { prometheusText } from './metrics.ts';
 import { ROUTE_DOCS } from './route-docs.ts';
 import swagger from '@fastify/swagger';
 import { deviceRoutes } from './device-routes.ts';
+import { ScopeCheck, scopeClause, scopeParams } from '../registry/scope.ts';
 import { ticketRoutes } from './ticket-routes.ts';
 import { donorRoutes } from './donor-wall.ts';
 
@@ -68,6 +69,7 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   // Request lines are noise at info level; the API's own warnings and errors still show.
   const app = Fastify({ loggerInstance: o.logger?.child({ unit: 'http' }, { level: 'warn' }) as FastifyBaseLogger | undefined });
   const gw = o.gateway;
+  const inScope = new ScopeCheck(gw.db);
   await describeApi(app);
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
@@ -92,11 +94,12 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       const limit = req.query.limit ?? 50;
       const rows = gw.db
         .prepare(
-          `SELECT e.id, e.device_id AS deviceId, e.kind, e.ts, c.id AS caseId, c.closed_at AS closedAt
-           FROM events e LEFT JOIN cases c ON c.event_id = e.id
-           WHERE e.severity = 'alarm' AND (? IS NULL OR e.id < ?) ORDER BY e.id DESC LIMIT ?`,
+          `SELECT e.id, e.device_id AS deviceId, e.kind, e.ts, c.id AS caseId, c.closedAt AS closedAt FROM events e
+           LEFT JOIN (SELECT id, event_id, vehicle_id, closed_at AS closedAt FROM cases) c ON c.event_id = e.id
+           WHERE e.severity = 'alarm' AND (@before IS NULL OR e.id < @before) AND ${scopeClause('e.device_id', 'c.vehicle_id')}
+           ORDER BY e.id DESC LIMIT @limit`,
         )
-        .all(req.query.before ?? null, req.query.before ?? null, limit) as Array<{ id: string }>;
+        .all({ before: req.query.before ?? null, limit, ...scopeParams(req.user!.scope) }) as Array<{ id: string }>;
       return { items: rows, next: rows.length === limit ? rows.at(-1)!.id : null };
     },
   );
@@ -106,14 +109,15 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     { schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 500 }, before: { type: 'string' }, open: { type: 'boolean' } } } } },
     async (req) => {
       const limit = req.query.limit ?? 50;
-      const items = gw.cases.list({ limit, before: req.query.before, open: req.query.open });
+      const items = gw.cases.list({ limit, before: req.query.before, open: req.query.open, scope: req.user!.scope });
       return { items, next: items.length === limit ? items.at(-1)!.id : null };
     },
   );
 
   app.get<{ Params: { id: string } }>('/api/v1/cases/:id', async (req, reply) => {
     const c = gw.cases.getCase(req.params.id);
-    if (!c) return reply.code(404).send({ error: 'not_found', message: `no case ${req.params.id}` });
+    // Out of the user's villages/area is answered as not there: no existence leaks.
+    if (!c || !inScope.case(c.id, req.user!.scope)) return reply.code(404).send({ error: 'not_found', message: `no case ${req.params.id}` });
     const responses = gw.cases.responses(c.id).map((r) => ({ ...r, history: gw.cases.history(r.id), deliveries: gw.deliveries?.forResponse(r.id) ?? [] }));
     return { ...c, responses };
   });
@@ -142,7 +146,7 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   app.get<{ Params: { id: string } }>('/api/v1/evidence/:id', async (req, reply) => {
     if (!SEES_PERSONAL_DATA.has(req.user!.role)) return reply.code(403).send({ error: 'forbidden', message: `evidence is not for the ${req.user!.role} role` });
     const row = gw.db.prepare('SELECT body FROM evidence WHERE id = ?').get(req.params.id) as { body: string } | undefined;
-    if (!row) return reply.code(404).send({ error: 'not_found', message: `no evidence ${req.params.id}` });
+    if (!row || !inScope.evidence(req.params.id, req.user!.scope)) return reply.code(404).send({ error: 'not_found', message: `no evidence ${req.params.id}` });
     gw.accessLog.record(req.user!, 'evidence', req.params.id);
     const m = JSON.parse(row.body) as { images: Array<{ sha256: string }> };
     return { ...m, images: m.images.map((i) => ({ ...i, stored: gw.evidence.has(i.sha256), url: `/api/v1/images/${i.sha256}` })) };
@@ -153,7 +157,7 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     { schema: { params: { type: 'object', properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } } } } },
     async (req, reply) => {
       if (!SEES_PERSONAL_DATA.has(req.user!.role)) return reply.code(403).send({ error: 'forbidden', message: `evidence images are not for the ${req.user!.role} role` });
-      const jpeg = gw.evidence.get(req.params.sha256);
+      const jpeg = inScope.image(req.params.sha256, req.user!.scope) ? gw.evidence.get(req.params.sha256) : undefined;
       if (!jpeg) return reply.code(404).send({ error: 'not_found', message: `no image ${req.params.sha256} (never received, or past retention)` });
       gw.accessLog.record(req.user!, 'image', req.params.sha256);
       return reply.type('image/jpeg').header('cache-control', 'private, no-store').send(jpeg);
@@ -174,10 +178,10 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
       `/api/v1/responses/:id/${verb}`,
       { schema: { body: ActionBody } },
       async (req, reply) => {
+        const r = gw.cases.response(req.params.id);
+        if (!r || !inScope.case(r.caseId, req.user!.scope)) return reply.code(404).send({ error: 'not_found', message: `no response ${req.params.id}` });
         const engine = gw.responses;
         if (!engine) return reply.code(409).send({ error: 'no_plans', message: 'no response plans are configured' });
-        const r = gw.cases.response(req.params.id);
-        if (!r) return reply.code(404).send({ error: 'not_found', message: `no response ${req.params.id}` });
         const user = req.user!;
         if (!ACTS_ON[user.role]?.includes(r.kind)) return reply.code(403).send({ error: 'forbidden', message: `role ${user.role} may not act on ${r.kind} responses` });
         const body = req.body ?? {};

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { scopeClause, scopeParams, type Scope } from '../registry/scope.ts';
 import type { EventMessage, IdGenerator } from '../../protocols/index.ts';
 import type { Recipient } from './directory.ts';
 import { RESPONSE_KINDS, checkTransition, isFinished, type ResponseKind, type ResponseState } from './response-state.ts';
@@ -92,10 +93,11 @@ export class CaseStore {
   }
 
   /** Newest first, paged by id (ULIDs sort by time). */
-  list(o: { limit: number; before?: string; open?: boolean }): CaseRow[] {
+  /** Newest first; with a scope, only cases at the scope's boxes or of its villages' vehicles. */
+  list(o: { limit: number; before?: string; open?: boolean; scope?: Scope }): CaseRow[] {
     return this.db
-      .prepare(`${CASE_SELECT} WHERE (? IS NULL OR id < ?) AND (? = 0 OR closed_at IS NULL) ORDER BY id DESC LIMIT ?`)
-      .all(o.before ?? null, o.before ?? null, o.open ? 1 : 0, o.limit) as CaseRow[];
+      .prepare(`${CASE_SELECT} WHERE (@before IS NULL OR id < @before) AND (@open = 0 OR closed_at IS NULL) AND ${scopeClause('cases.device_id', 'cases.vehicle_id')} ORDER BY id DESC LIMIT @limit`)
+      .all({ before: o.before ?? null, open: o.open ? 1 : 0, limit: o.limit, ...scopeParams(o.scope) }) as CaseRow[];
   }
 
   response(id: string): ResponseRow | undefined {

@@ -118,6 +118,7 @@ const MIGRATIONS = [
    );
    CREATE UNIQUE INDEX tickets_one_open ON tickets (device_id, kind) WHERE closed_at IS NULL;
    CREATE INDEX tickets_township_opened ON tickets (township, opened_at);`,
+  `ALTER TABLE api_tokens ADD COLUMN scope TEXT;`,
 ];
 
 /** The gateway's SQLite database in dataDir (WAL, foreign keys on), migrated to the current schema. */
