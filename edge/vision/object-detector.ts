@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { dirname, join } from 'node:path';
 import { decodeNanodet } from './decoders/nanodet.ts';
 import { decodeYolov5, decodeYolov8, nms, type RawDetection } from './decoders/yolo.ts';
-import { convertTfjsToOnnx, type TfjsGraphModel } from './models/tfjs-to-onnx.ts';
+import { cachedTfjsAsOnnx } from './models/model-cache.ts';
 import { fitImage } from './letterbox.ts';
 import type { ModelEntry } from './models/manifest.ts';
 import type { Box } from './text-detector.ts';
@@ -47,7 +46,7 @@ export class ObjectDetector {
     const file = readFileSync(model.file);
     const sha = createHash('sha256').update(file).digest('hex');
     if (model.sha256 && sha !== model.sha256) throw new Error(`model ${model.name}: ${model.file} has SHA-256 ${sha}, expected ${model.sha256} (corrupted or replaced?)`);
-    const bytes = model.file.endsWith('.json') ? convertTfjsFile(model) : file;
+    const bytes = model.file.endsWith('.json') ? cachedTfjsAsOnnx(model.file, model.name).onnx : file;
     return new ObjectDetector(model, createHash('sha256').update(bytes).digest('hex'), await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 }));
   }
 
@@ -84,12 +83,6 @@ export class ObjectDetector {
       return { class: name, kind: kindOf(name), score: Math.round(d.score * 1000) / 1000, box: [Math.round(x0), Math.round(y0), Math.round(x1 - x0), Math.round(y1 - y0)] as Box };
     });
   }
-}
-
-function convertTfjsFile(model: ModelEntry): Buffer {
-  const json = JSON.parse(readFileSync(model.file, 'utf8')) as TfjsGraphModel;
-  const weights = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths).map((p) => readFileSync(join(dirname(model.file), p))));
-  return convertTfjsToOnnx(json, weights, model.name);
 }
 
 const clamp = (v: number, max: number) => Math.min(max, Math.max(0, v));
