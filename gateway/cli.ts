@@ -12,8 +12,6 @@ import { ApiTokens } from './api/api-tokens.ts';
 import { Archive } from './archive/archive.ts';
 import { readFileSync } from 'node:fs';
 import { TicketStore } from './tickets/ticket-store.ts';
-import { FaultWatcher } from './tickets/fault-watcher.ts';
-import { SelfTests } from './registry/selftests.ts';
 
 const ROLES: OperatorRole[] = ['gateway', 'admin', 'police', 'village', 'technician'];
 const port = (v: string) => {
@@ -154,9 +152,7 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
     .option('--json', 'print the summary as JSON')
     .action(async (o: { day?: string; utcOffset: string; dataDir: string; json?: boolean }) => {
       await withDatabase(o.dataDir, (db) => {
-        const store = new TicketStore(db, createIdGenerator());
-        const watcher = new FaultWatcher({ store, registry: new Registry(db), selftests: new SelfTests(db), db, config: { utcOffset: o.utcOffset } });
-        const s = watcher.daySummary(o.day);
+        const s = new TicketStore(db, createIdGenerator()).daySummary(o.day, o.utcOffset);
         if (o.json) return void process.stdout.write(`${JSON.stringify(s)}\n`);
         process.stdout.write(`fault tickets on ${s.day} (UTC${o.utcOffset})\n`);
         if (!s.townships.length) process.stdout.write('  none\n');

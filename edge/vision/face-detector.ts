@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { iou } from './decoders/yolo.ts';
+import { nms } from './decoders/yolo.ts';
 import { fitImage } from './letterbox.ts';
 import type { Box } from './text-detector.ts';
 
@@ -83,9 +83,7 @@ export class FaceDetector {
         }
       }
     });
-    const kept: Face[] = [];
-    for (const f of faces.sort((p, q) => q.score - p.score)) if (!kept.some((k) => iou(k.box, f.box) > this.o.iouThreshold)) kept.push(f);
-    return kept.map((f) => ({
+    return nms(faces, this.o.iouThreshold).map((f) => ({
       score: Math.round(f.score * 1000) / 1000,
       box: clampBox(f.box, W, H),
       keypoints: f.keypoints.map(([px, py]) => [Math.round(px), Math.round(py)] as [number, number]),

@@ -4,17 +4,12 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { haveCjkFont, renderPlate, sceneWithPlate } from '../../sim/vision/synthetic-plate.ts';
 import { PlateFinder } from './plate-finder.ts';
-import type { Box } from './text-detector.ts';
+import { iou } from './decoders/yolo.ts';
 
 const PLATES = fileURLToPath(new URL('../../../shared/fixtures/plates', import.meta.url));
 const font = haveCjkFont();
 if (!font) console.warn('plate-finder tests on synthetic plates skipped: no CJK font (apt-get install fonts-wqy-zenhei; .ci/run does)');
 
-const iou = (a: Box, b: Box) => {
-  const ix = Math.max(0, Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]));
-  const iy = Math.max(0, Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]));
-  return (ix * iy) / (a[2] * a[3] + b[2] * b[3] - ix * iy);
-};
 
 describe('PlateFinder: PP-OCR detection + recognition, single and double-row plates', { timeout: 60_000 }, () => {
   let finder: PlateFinder;

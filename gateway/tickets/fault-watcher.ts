@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { HEALTH_FLAGS, type HealthFlag, type StatusMessage, type TelemetryMessage } from '../../protocols/index.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { SelfTests } from '../registry/selftests.ts';
-import { dayBounds, type Ticket, type TicketStore, type TownshipSummary } from './ticket-store.ts';
+import type { DaySummary, Ticket, TicketStore } from './ticket-store.ts';
 
 export const TicketsConfig = Type.Object(
   {
@@ -121,13 +121,8 @@ export class FaultWatcher extends EventEmitter<{ opened: [Ticket]; closed: [Tick
   }
 
   /** The daily summary per township (today by default), in the county's day. */
-  daySummary(day?: string): { day: string; from: string; to: string; townships: TownshipSummary[] } {
-    const offset = this.o.config?.utcOffset ?? '+08:00';
-    const sign = offset.startsWith('-') ? -1 : 1;
-    const [h, m] = offset.slice(1).split(':').map(Number);
-    const d = day ?? new Date(this.now().getTime() + sign * (h * 60 + m) * 60_000).toISOString().slice(0, 10);
-    const { from, to } = dayBounds(d, offset);
-    return { day: d, from, to, townships: this.o.store.summary(from, to) };
+  daySummary(day?: string): DaySummary {
+    return this.o.store.daySummary(day, this.o.config?.utcOffset, this.now());
   }
 
   private report(deviceId: string, kind: string, detail: string | undefined, at: string): void {

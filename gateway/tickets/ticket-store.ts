@@ -104,6 +104,15 @@ export class TicketStore {
     return this.get(id)!;
   }
 
+  /** The summary of one county day (today at `utcOffset` by default, China: +08:00). */
+  daySummary(day: string | undefined, utcOffset = '+08:00', now = new Date()): DaySummary {
+    const sign = utcOffset.startsWith('-') ? -1 : 1;
+    const [h, m] = utcOffset.slice(1).split(':').map(Number);
+    const d = day ?? new Date(now.getTime() + sign * (h * 60 + m) * 60_000).toISOString().slice(0, 10);
+    const { from, to } = dayBounds(d, utcOffset);
+    return { day: d, from, to, townships: this.summary(from, to) };
+  }
+
   /** Per township, for one day [from, to): opened, closed, still open at the end, and what kinds were opened. */
   summary(from: string, to: string): TownshipSummary[] {
     const rows = this.db
@@ -127,6 +136,13 @@ export class TicketStore {
     }
     return [...out.values()];
   }
+}
+
+export interface DaySummary {
+  day: string;
+  from: string;
+  to: string;
+  townships: TownshipSummary[];
 }
 
 /** [from, to) in UTC ISO for a calendar day at a fixed offset, e.g. ('2026-11-29', '+08:00'). */

@@ -56,9 +56,9 @@ export function iou(a: Box, b: Box): number {
   return inter / Math.max(1e-9, a[2] * a[3] + b[2] * b[3] - inter);
 }
 
-/** Greedy non-maximum suppression per class: the best box stays, those overlapping it more than `threshold` go. */
-export function nms(dets: RawDetection[], threshold: number): RawDetection[] {
-  const kept: RawDetection[] = [];
+/** Greedy non-maximum suppression per class (one class when there is no classIndex): the best box stays, those overlapping it more than `threshold` go. */
+export function nms<T extends { score: number; box: Box; classIndex?: number }>(dets: T[], threshold: number): T[] {
+  const kept: T[] = [];
   for (const d of [...dets].sort((x, y) => y.score - x.score)) {
     if (!kept.some((k) => k.classIndex === d.classIndex && iou(k.box, d.box) > threshold)) kept.push(d);
   }
