@@ -15,6 +15,8 @@ export * from './vision/plate-reader.ts';
 export * from './vision/text-detector.ts';
 export * from './vision/plate-finder.ts';
 export * from './vision/face-detector.ts';
+export * from './vision/face-embedder.ts';
+export * from './vision/face-align.ts';
 export * from './vision/models/onnx-builder.ts';
 export * from './vision/models/manifest.ts';
 export * from './vision/object-detector.ts';

@@ -13,6 +13,7 @@ import { IntakeStore } from './intake/intake-store.ts';
 import { CredentialStore } from './registry/credentials.ts';
 import { Registry } from './registry/registry.ts';
 import { Archive } from './archive/archive.ts';
+import { FaceIndex } from './archive/face-index.ts';
 import { CaseStore } from './responses/case-store.ts';
 import type { Channel } from './responses/channels/channel.ts';
 import { createChannel } from './responses/channels/create-channel.ts';
@@ -49,6 +50,8 @@ export class Gateway {
   readonly cases: CaseStore;
   readonly registry: Registry;
   readonly archive: Archive;
+  /** Drivers' face descriptors (encrypted), for tracing vehicles whose plate was not read. */
+  readonly faces: FaceIndex;
   readonly tokens: ApiTokens;
   readonly evidence: EvidenceStore;
   readonly accessLog: AccessLog;
@@ -83,7 +86,9 @@ export class Gateway {
     this.commissioning = new Commissioning(this.db, this.credentials, this.registry);
     this.tickets = new TicketStore(this.db, this.newId);
     this.faults = new FaultWatcher({ store: this.tickets, registry: this.registry, selftests: this.selftests, db: this.db, config: c.tickets, logger: o.logger });
-    this.evidence = new EvidenceStore(this.db, join(this.dataDir, 'evidence'), loadOrCreateKey(c.evidence?.keyFile ?? join(this.dataDir, 'evidence.key')));
+    const evidenceKey = loadOrCreateKey(c.evidence?.keyFile ?? join(this.dataDir, 'evidence.key'));
+    this.evidence = new EvidenceStore(this.db, join(this.dataDir, 'evidence'), evidenceKey);
+    this.faces = new FaceIndex(this.db, evidenceKey);
     this.httpPortWanted = o.httpPort ?? c.http?.port ?? GATEWAY_DEFAULTS.httpPort;
     this.broker = c.broker?.url ? undefined : new EmbeddedBroker({
       dataDir: this.dataDir,
@@ -108,7 +113,7 @@ export class Gateway {
     } else {
       mqtt = { url: b!.url!, username: b?.username, password: b?.password, clientId: b?.clientId };
     }
-    this.intake = new Intake({ ...mqtt, store: new IntakeStore(this.db), images: this.evidence, logger: this.log });
+    this.intake = new Intake({ ...mqtt, store: new IntakeStore(this.db, this.faces), images: this.evidence, logger: this.log });
     this.intake.on('telemetry', (m) => this.faults.onTelemetry(m));
     this.intake.on('status', (m) => this.faults.onStatus(m));
     await this.intake.start();
@@ -149,7 +154,8 @@ export class Gateway {
   private sweepEvidence(): void {
     const days = this.config.evidence?.retentionDays ?? GATEWAY_DEFAULTS.evidenceRetentionDays;
     const n = this.evidence.sweep(days);
-    if (n) this.log?.info({ removed: n, retentionDays: days }, 'evidence past retention removed');
+    const faces = this.faces.sweep(days);
+    if (n || faces) this.log?.info({ removed: n, faces, retentionDays: days }, 'evidence past retention removed');
   }
 
   get httpPort(): number {

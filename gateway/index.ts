@@ -18,3 +18,4 @@ export * from './api/http-api.ts';
 export * from './registry/registry.ts';
 export * from './archive/archive.ts';
 export * from './archive/plate-match.ts';
+export * from './archive/face-index.ts';

@@ -13,3 +13,4 @@ export * from './yaml-config.ts';
 export * from './password-hash.ts';
 export * from './registration.ts';
 export * from './nmea.ts';
+export * from './face-embedding.ts';

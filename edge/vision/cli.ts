@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { blazeFaceModelPath } from './face-detector.ts';
 import { cachedTfjsAsOnnx } from './models/model-cache.ts';
-import { defaultObjectModel } from './models/default-models.ts';
+import { defaultFaceEmbeddingModel, defaultObjectModel } from './models/default-models.ts';
 import { normalizePlate } from '../../protocols/index.ts';
 import { VisionPipeline } from './pipeline.ts';
 import { PlateFinder, type PlateFinding } from './plate-finder.ts';
@@ -78,7 +78,9 @@ async function recognizeAll(path: string, o: RecognizeOpts): Promise<void> {
       const image = readFileSync(file);
       const r = await pipeline.run(image);
       if (o.annotate) await annotate(image, r.vehicles.flatMap((v) => (v.plate ? [v.plate] : [])), join(o.annotate, `${basename(file, extname(file))}.jpg`), r.vehicles.map((v) => ({ box: v.box, label: `${v.class}, ${v.riders} riding${v.violation ? ', VIOLATION' : ''}`, bad: v.violation })));
-      if (o.json) process.stdout.write(`${JSON.stringify({ file, ...r })}\n`);
+      // The descriptor itself goes into evidence; people reading results want to know it is there.
+      const vehicles = r.vehicles.map((v) => (v.face?.embedding ? { ...v, face: { box: v.face.box, score: v.face.score, embeddingLength: v.face.embedding.dims } } : v));
+      if (o.json) process.stdout.write(`${JSON.stringify({ file, ...r, vehicles })}\n`);
       else {
         const said = r.vehicles.map((v) => `${v.class} with ${v.riders} rider${v.riders === 1 ? '' : 's'}: ${v.violation ? `VIOLATION (${v.kind}) ${v.reason}` : 'ok'}${v.plate ? `, plate ${v.plate.text}` : v.violation ? `, no plate (${v.plateReason})` : ''}`);
         process.stdout.write(`${file}\t${said.length ? said.join('; ') : 'no vehicles'}\t${r.ms.total} ms\n`);
@@ -95,13 +97,14 @@ export function registerRecognizeCli(program: Command, _logger: (cmd: Command) =
     .command('models')
     .description('the built-in vision models (from npm packages)')
     .command('prepare')
-    .description('convert and cache the built-in detector now (otherwise done at its first load), and check every model file')
+    .description('convert and cache the built-in detector and face descriptor now (otherwise done at their first load), and list every model file')
     .action(async () => {
-      const m = defaultObjectModel();
-      process.stdout.write(`${m.name}: preparing ONNX from ${m.file}…\n`);
-      const t0 = performance.now();
-      const r = cachedTfjsAsOnnx(m.file, m.name);
-      process.stdout.write(`${m.name}: ${r.cached ? 'already prepared' : `converted in ${Math.round(performance.now() - t0)} ms`} (${(r.onnx.length / 1e6).toFixed(1)} MB) → ${r.path}\n`);
+      for (const m of [defaultObjectModel(), defaultFaceEmbeddingModel()]) {
+        process.stdout.write(`${m.name}: preparing ONNX from ${m.file}…\n`);
+        const t0 = performance.now();
+        const r = cachedTfjsAsOnnx(m.file, m.name, m.outputs);
+        process.stdout.write(`${m.name}: ${r.cached ? 'already prepared' : `converted in ${Math.round(performance.now() - t0)} ms`} (${(r.onnx.length / 1e6).toFixed(1)} MB) → ${r.path}\n`);
+      }
       for (const [name, path] of [['blazeface-back', blazeFaceModelPath('back')], ['ppocr-v4-det', ocrModels.detectionPath], ['ppocr-v4-rec', ocrModels.recognitionPath]]) {
         const bytes = readFileSync(path);
         process.stdout.write(`${name}: ${path} (${(bytes.length / 1e6).toFixed(1)} MB, sha256 ${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}…)\n`);
@@ -119,7 +122,7 @@ export function registerRecognizeCli(program: Command, _logger: (cmd: Command) =
     .option('--json', 'one JSON object per line per image: {"file", "plates": [{text, valid, kind, rows, colour, score, box}]}')
     .option('--annotate <dir>', 'write each image with its boxes and readings drawn into this folder')
     .option('--score-names', 'the file names are the true plates (鲁PA1234.jpg): print exact-match rate and character accuracy at the end')
-    .addHelpText('after', '\nModels come from npm packages or the manifest; nothing is downloaded. Face embeddings are still being built (issue 5).')
+    .addHelpText('after', '\nModels come from npm packages or the manifest; nothing is downloaded. The driver’s face is described (faceres, 1024 numbers) for matching by face; --json shows its length.')
     .action(async (path: string, o: RecognizeOpts) => {
       const stage = o.stage ?? 'all';
       if (stage === 'all') return recognizeAll(path, o);

@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { decodeNanodet } from './decoders/nanodet.ts';
 import { decodeYolov5, decodeYolov8, nms, type RawDetection } from './decoders/yolo.ts';
-import { cachedTfjsAsOnnx } from './models/model-cache.ts';
+import { loadModelSession, toTensor } from './models/model-session.ts';
 import { fitImage } from './letterbox.ts';
 import type { ModelEntry } from './models/manifest.ts';
 import type { Box } from './text-detector.ts';
@@ -43,11 +41,8 @@ export class ObjectDetector {
   /** An ONNX file, or a TensorFlow.js graph (model.json beside its weights), converted to ONNX here. */
   static async load(model: ModelEntry): Promise<ObjectDetector> {
     if (!['yolov8', 'yolov5', 'nanodet'].includes(model.decoder)) throw new Error(`model ${model.name}: the ${model.decoder} decoder is not an object detector (yolov8, yolov5, nanodet)`);
-    const file = readFileSync(model.file);
-    const sha = createHash('sha256').update(file).digest('hex');
-    if (model.sha256 && sha !== model.sha256) throw new Error(`model ${model.name}: ${model.file} has SHA-256 ${sha}, expected ${model.sha256} (corrupted or replaced?)`);
-    const bytes = model.file.endsWith('.json') ? cachedTfjsAsOnnx(model.file, model.name).onnx : file;
-    return new ObjectDetector(model, createHash('sha256').update(bytes).digest('hex'), await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 }));
+    const { session, sha256 } = await loadModelSession(model);
+    return new ObjectDetector(model, sha256, session);
   }
 
   private decode(out: ort.InferenceSession.OnnxValueMapType, classes: number, threshold: number): RawDetection[] {
@@ -87,18 +82,3 @@ export class ObjectDetector {
 
 const clamp = (v: number, max: number) => Math.min(max, Math.max(0, v));
 
-function toTensor(rgb: Buffer, w: number, h: number, input: ModelEntry['input']): ort.Tensor {
-  const mean = input.mean ?? [0, 0, 0];
-  const std = input.std ?? [1, 1, 1];
-  const bgr = input.channels === 'BGR';
-  const nhwc = input.layout === 'NHWC';
-  const plane = w * h;
-  const out = new Float32Array(3 * plane);
-  for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < 3; c++) {
-      const v = (rgb[i * 3 + (bgr ? 2 - c : c)] / 255 - mean[c]) / std[c];
-      out[nhwc ? i * 3 + c : c * plane + i] = v;
-    }
-  }
-  return new ort.Tensor('float32', out, nhwc ? [1, h, w, 3] : [1, 3, h, w]);
-}

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -6,6 +6,9 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveCjkFont, renderPlate, sceneWithPlate } from '../../sim/vision/synthetic-plate.ts';
 import { TINY_YOLO_CLASSES, tinyYoloModel } from '../../sim/vision/tiny-yolo.ts';
+import { FACE_MATCH_THRESHOLD, decodeEmbedding, faceSimilarity } from '../../protocols/index.ts';
+import { FaceDetector } from './face-detector.ts';
+import { FaceEmbedder } from './face-embedder.ts';
 import { VisionPipeline } from './pipeline.ts';
 
 /**
@@ -31,7 +34,10 @@ describe.skipIf(!haveCjkFont())('vision pipeline: vehicles, riders, the rule, th
     const frame = await sharp(scene).composite([{ input: face, left: 600, top: 220 }]).jpeg().toBuffer();
     const r = await pipeline.run(frame);
     expect(r.persons).toBe(2);
-    expect(r.models).toEqual([{ name: 'tiny-tricycle', version: '1', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    expect(r.models).toEqual([
+      { name: 'tiny-tricycle', version: '1', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      { name: 'faceres', version: 'human-models-3.0.4', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    ]);
     expect(r.vehicles).toHaveLength(1);
     const [v] = r.vehicles;
     expect(v).toMatchObject({ class: 'tricycle', box: [440, 260, 400, 200], riders: 1, violation: true, kind: 'tricycle_passengers', plate: { text: '鲁PA1234', valid: true, colour: 'blue' } });
@@ -44,6 +50,14 @@ describe.skipIf(!haveCjkFont())('vision pipeline: vehicles, riders, the rule, th
     expect(fx + fw / 2).toBeLessThan(720);
     expect(fy + fh / 2).toBeGreaterThan(220);
     expect(fy + fh / 2).toBeLessThan(350);
+    // The descriptor matches the same woman in the original photo, at full size, and not the others there.
+    const [detector, embedder] = await Promise.all([FaceDetector.load(), FaceEmbedder.load()]);
+    const photo = readFileSync(demo);
+    const there = await Promise.all((await detector.detect(photo)).map((f) => embedder.embed(photo, f)));
+    const mine = decodeEmbedding(v.face!.embedding!);
+    expect(v.face!.embedding).toMatchObject({ model: 'faceres', dims: 1024 });
+    expect(faceSimilarity(mine, there[0])).toBeGreaterThanOrEqual(FACE_MATCH_THRESHOLD);
+    for (const other of there.slice(1)) expect(faceSimilarity(mine, other)).toBeLessThan(FACE_MATCH_THRESHOLD);
   });
 
   it('still reports a violating vehicle without a readable plate (plate null, with why), and leaves lawful ones alone', async () => {

@@ -1,7 +1,9 @@
 import sharp from 'sharp';
 import { defaultObjectModel } from './models/default-models.ts';
 import { loadModelManifest } from './models/manifest.ts';
+import { encodeEmbedding, type FaceEmbedding } from '../../protocols/index.ts';
 import { FaceDetector } from './face-detector.ts';
+import { FaceEmbedder } from './face-embedder.ts';
 import { ObjectDetector, type Detection } from './object-detector.ts';
 import { PlateFinder, type PlateFinding } from './plate-finder.ts';
 import { assessVehicles, type RiderRules, type VehicleAssessment } from './rider-rule.ts';
@@ -19,24 +21,26 @@ export interface VehicleResult {
   /** The best plate found inside the vehicle's box, or null with why. */
   plate: PlateFinding | null;
   plateReason?: string;
-  /** The driver's face (the best face over the vehicle), or null with why. */
-  face: { box: Box; score: number } | null;
+  /** The driver's face (the best face over the vehicle) and its descriptor, or null with why. */
+  face: { box: Box; score: number; embedding?: FaceEmbedding } | null;
   faceReason?: string;
 }
 
 export interface FrameResult {
   vehicles: VehicleResult[];
   persons: number;
-  ms: { detector: number; plates: number; faces: number; total: number };
+  ms: { detector: number; plates: number; faces: number; embedding: number; total: number };
   models: Array<{ name: string; version: string; sha256: string }>;
 }
 
 export interface PipelineOptions {
-  /** models.yaml with at least one `task: objects` model; without it, the built-in COCO NanoDet. */
+  /** models.yaml with at least one `task: objects` model (without it, the built-in COCO NanoDet) and optionally a `task: embedding` face descriptor (else faceres). */
   manifest?: string;
   rules?: RiderRules;
   /** Read plates of every vehicle, not only of those breaking the rule. */
   platesForAll?: boolean;
+  /** Describe the driver's face for matching by face (default true). */
+  faceEmbeddings?: boolean;
 }
 
 /**
@@ -46,17 +50,26 @@ export interface PipelineOptions {
  */
 export class VisionPipeline {
   private constructor(
-    private readonly detectors: ObjectDetector[],
-    private readonly plates: PlateFinder,
-    private readonly faces: FaceDetector,
+    /** The stages, loaded once; benchmarks time them one by one. */
+    readonly detectors: ObjectDetector[],
+    readonly plates: PlateFinder,
+    readonly faces: FaceDetector,
+    readonly embedder: FaceEmbedder | null,
     private readonly o: PipelineOptions,
   ) {}
 
   static async load(o: PipelineOptions): Promise<VisionPipeline> {
-    const entries = o.manifest ? loadModelManifest(o.manifest).models.filter((e) => e.task === 'objects') : [defaultObjectModel()];
+    const manifest = o.manifest ? loadModelManifest(o.manifest).models : undefined;
+    const entries = manifest ? manifest.filter((e) => e.task === 'objects') : [defaultObjectModel()];
     if (!entries.length) throw new Error(`${o.manifest}: no model with task: objects (a vehicle and person detector)`);
-    const [detectors, plates, faces] = await Promise.all([Promise.all(entries.map((e) => ObjectDetector.load(e))), PlateFinder.load(), FaceDetector.load()]);
-    return new VisionPipeline(detectors, plates, faces, o);
+    const embedding = manifest?.find((e) => e.task === 'embedding');
+    const [detectors, plates, faces, embedder] = await Promise.all([
+      Promise.all(entries.map((e) => ObjectDetector.load(e))),
+      PlateFinder.load(),
+      FaceDetector.load(),
+      o.faceEmbeddings === false ? null : FaceEmbedder.load(embedding),
+    ]);
+    return new VisionPipeline(detectors, plates, faces, embedder, o);
   }
 
   async run(image: Buffer): Promise<FrameResult> {
@@ -68,6 +81,7 @@ export class VisionPipeline {
     const W = meta.width ?? 0;
     const H = meta.height ?? 0;
     let faceMs = 0;
+    const embedMs = { ms: 0 };
     for (const a of assessVehicles(detections, this.o.rules)) {
       const v: VehicleResult = {
         class: a.vehicle.class,
@@ -84,7 +98,7 @@ export class VisionPipeline {
       if (a.violation || this.o.platesForAll) {
         Object.assign(v, await this.plateIn(image, a.vehicle.box, W, H));
         const f0 = performance.now();
-        Object.assign(v, await this.faceOn(image, [a.vehicle.box, ...a.riders.map((r) => r.box)], W, H));
+        Object.assign(v, await this.faceOn(image, [a.vehicle.box, ...a.riders.map((r) => r.box)], W, H, embedMs));
         faceMs += performance.now() - f0;
       } else {
         v.plateReason = 'not searched: no violation';
@@ -96,8 +110,8 @@ export class VisionPipeline {
     return {
       vehicles,
       persons: detections.filter((d) => d.kind === 'person').length,
-      ms: { detector: Math.round(t1 - t0), plates: Math.round(t2 - t1 - faceMs), faces: Math.round(faceMs), total: Math.round(t2 - t0) },
-      models: this.detectors.map((d) => ({ name: d.model.name, version: d.model.version ?? 'unversioned', sha256: d.sha256 })),
+      ms: { detector: Math.round(t1 - t0), plates: Math.round(t2 - t1 - faceMs), faces: Math.round(faceMs - embedMs.ms), embedding: Math.round(embedMs.ms), total: Math.round(t2 - t0) },
+      models: [...this.detectors, ...(this.embedder ? [this.embedder] : [])].map((d) => ({ name: d.model.name, version: d.model.version ?? 'unversioned', sha256: d.sha256 })),
     };
   }
 
@@ -105,17 +119,24 @@ export class VisionPipeline {
    * The driver's face: searched over the vehicle and its riders, widened upwards (a rider's head
    * is above the vehicle's box); the best face there is taken as the driver's.
    */
-  private async faceOn(image: Buffer, boxes: Box[], W: number, H: number): Promise<Pick<VehicleResult, 'face' | 'faceReason'>> {
+  private async faceOn(image: Buffer, boxes: Box[], W: number, H: number, embedMs: { ms: number }): Promise<Pick<VehicleResult, 'face' | 'faceReason'>> {
     const x0 = Math.max(0, Math.min(...boxes.map((b) => b[0])) - 20);
     const x1 = Math.min(W, Math.max(...boxes.map((b) => b[0] + b[2])) + 20);
     const top = Math.min(...boxes.map((b) => b[1]));
     const y0 = Math.max(0, top - Math.round(0.3 * (Math.max(...boxes.map((b) => b[1] + b[3])) - top)));
     const y1 = Math.min(H, Math.max(...boxes.map((b) => b[1] + b[3])));
     if (x1 - x0 < 24 || y1 - y0 < 24) return { face: null, faceReason: 'vehicle too small in the frame to see a face' };
-    const found = await this.faces.detect(await sharp(image).extract({ left: x0, top: y0, width: x1 - x0, height: y1 - y0 }).jpeg({ quality: 95 }).toBuffer());
+    const region = await sharp(image).extract({ left: x0, top: y0, width: x1 - x0, height: y1 - y0 }).jpeg({ quality: 95 }).toBuffer();
+    const found = await this.faces.detect(region);
     if (!found.length) return { face: null, faceReason: 'no face found (turned away, covered, or too small)' };
     const f = found[0];
-    return { face: { box: [f.box[0] + x0, f.box[1] + y0, f.box[2], f.box[3]], score: f.score } };
+    const face: NonNullable<VehicleResult['face']> = { box: [f.box[0] + x0, f.box[1] + y0, f.box[2], f.box[3]], score: f.score };
+    if (this.embedder) {
+      const e0 = performance.now();
+      face.embedding = encodeEmbedding(this.embedder.model.name, await this.embedder.embed(region, f));
+      embedMs.ms += performance.now() - e0;
+    }
+    return { face };
   }
 
   /** Plates are searched in the vehicle's box widened by a tenth (plates sit at its edge). */

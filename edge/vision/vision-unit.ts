@@ -135,7 +135,7 @@ async function evidenceOf(v: VehicleResult, frame: Frame, r: FrameResult): Promi
     { what: 'vehicle', label: v.class, score: v.score, box: v.box },
     ...v.riderDetections.map((d) => ({ what: 'person' as const, label: 'rider', score: d.score, box: d.box })),
     ...(v.plate ? [{ what: 'plate' as const, label: v.plate.colour, score: v.plate.score, box: v.plate.box, value: v.plate.text }] : []),
-    ...(v.face ? [{ what: 'face' as const, label: 'driver', score: v.face.score, box: v.face.box }] : []),
+    ...(v.face ? [{ what: 'face' as const, label: 'driver', score: v.face.score, box: v.face.box, ...(v.face.embedding ? { embedding: v.face.embedding } : {}) }] : []),
   ];
   return { images, recognitions, models: r.models, capturedAt: frame.at };
 }

@@ -122,6 +122,16 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     return { ...c, responses };
   });
 
+  app.get<{ Params: { id: string } }>('/api/v1/cases/:id/face-matches', async (req, reply) => {
+    if (!SEES_PERSONAL_DATA.has(req.user!.role)) return reply.code(403).send({ error: 'forbidden', message: `face matching is not for the ${req.user!.role} role` });
+    const c = gw.cases.getCase(req.params.id);
+    if (!c || !inScope.case(c.id, req.user!.scope)) return reply.code(404).send({ error: 'not_found', message: `no case ${req.params.id}` });
+    const ev = gw.db.prepare('SELECT evidence_id AS evidenceId FROM events WHERE id = ?').get(c.eventId) as { evidenceId: string | null } | undefined;
+    gw.accessLog.record(req.user!, 'face_match', c.id);
+    const matches = ev?.evidenceId ? gw.faces.matches(ev.evidenceId) : [];
+    return { caseId: c.id, evidenceId: ev?.evidenceId ?? null, matches: matches.map((m) => ({ ...m, vehicle: gw.archive.lookup(m.plate) ?? null })) };
+  });
+
   app.get<{ Querystring: { plate: string } }>(
     '/api/v1/archive/lookup',
     { schema: { querystring: { type: 'object', required: ['plate'], properties: { plate: { type: 'string', minLength: 2, maxLength: 16 } } } } },

@@ -16,6 +16,7 @@ export const ROUTE_DOCS: Record<string, { tag: string; summary: string }> = {
   'GET /api/v1/alarms': { tag: 'alarms', summary: 'Alarms, newest first, with their case (paginated by id: ?before=)' },
   'GET /api/v1/cases': { tag: 'cases', summary: 'Cases, newest first; ?open=true for those not closed' },
   'GET /api/v1/cases/:id': { tag: 'cases', summary: 'One case with its three responses, their history and deliveries' },
+  'GET /api/v1/cases/:id/face-matches': { tag: 'cases', summary: "Vehicles whose driver's face matches this case's driver (for a plate not read): earlier sightings with a read plate, and the archive's record (personal data; logged)" },
   'POST /api/v1/responses/:id/acknowledge': { tag: 'cases', summary: 'Acknowledge a response (role must match the response)' },
   'POST /api/v1/responses/:id/complete': { tag: 'cases', summary: 'Mark a response done, with the outcome (溯源劝诫 for village)' },
   'POST /api/v1/responses/:id/waive': { tag: 'cases', summary: 'Waive a response, with a reason' },

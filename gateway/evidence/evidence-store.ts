@@ -1,8 +1,8 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { sha256Hex } from '../../protocols/index.ts';
+import { seal, unseal } from './sealed.ts';
 
 export type PutOutcome = 'stored' | 'duplicate';
 
@@ -27,9 +27,7 @@ export class EvidenceStore {
     if (this.has(sha256)) return 'duplicate';
     const path = this.pathOf(sha256);
     mkdirSync(dirname(path), { recursive: true });
-    const nonce = randomBytes(12);
-    const c = createCipheriv('aes-256-gcm', this.key, nonce);
-    const body = Buffer.concat([nonce, c.update(jpeg), c.final(), c.getAuthTag()]);
+    const body = seal(this.key, jpeg);
     // Write then rename: a crash never leaves half a file under the image's name.
     writeFileSync(`${path}.tmp`, body);
     renameSync(`${path}.tmp`, path);
@@ -44,10 +42,7 @@ export class EvidenceStore {
   /** The plain JPEG, or undefined when unknown; throws when the file was altered or the key is wrong. */
   get(sha256: string): Buffer | undefined {
     if (!this.has(sha256)) return undefined;
-    const body = readFileSync(this.pathOf(sha256));
-    const d = createDecipheriv('aes-256-gcm', this.key, body.subarray(0, 12));
-    d.setAuthTag(body.subarray(body.length - 16));
-    const plain = Buffer.concat([d.update(body.subarray(12, body.length - 16)), d.final()]);
+    const plain = unseal(this.key, readFileSync(this.pathOf(sha256)));
     if (sha256Hex(plain) !== sha256) throw new Error(`evidence image ${sha256} does not match its hash`);
     return plain;
   }

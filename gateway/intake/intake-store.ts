@@ -8,6 +8,7 @@ import type {
   StatusMessage,
   TelemetryMessage,
 } from '../../protocols/index.ts';
+import type { FaceIndex } from '../archive/face-index.ts';
 
 export type StoreOutcome = 'stored' | 'duplicate';
 
@@ -21,7 +22,11 @@ const changed = (r: Database.RunResult): StoreOutcome => (r.changes ? 'stored' :
 export class IntakeStore {
   private readonly s;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    /** Takes the face descriptors out of evidence manifests and keeps them encrypted. */
+    private readonly faces?: FaceIndex,
+  ) {
     this.s = {
       event: db.prepare(
         `INSERT OR IGNORE INTO events (id, device_id, kind, severity, source, ts, received_at, incident_id, evidence_id, body)
@@ -63,7 +68,8 @@ export class IntakeStore {
         }
         case 'evidence': {
           const m = d.message as EvidenceManifest;
-          return changed(this.s.evidence.run(m.evidenceId, m.deviceId, m.eventId ?? null, m.ts, JSON.stringify(m)));
+          if (this.s.evidence.run(m.evidenceId, m.deviceId, m.eventId ?? null, m.ts, JSON.stringify(this.faces ? this.faces.record(m) : m)).changes === 0) return 'duplicate';
+          return 'stored';
         }
         case 'selftest': {
           const m = d.message as SelfTestReport;

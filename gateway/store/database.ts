@@ -119,6 +119,12 @@ const MIGRATIONS = [
    CREATE UNIQUE INDEX tickets_one_open ON tickets (device_id, kind) WHERE closed_at IS NULL;
    CREATE INDEX tickets_township_opened ON tickets (township, opened_at);`,
   `ALTER TABLE api_tokens ADD COLUMN scope TEXT;`,
+  `CREATE TABLE faces (
+     evidence_id TEXT NOT NULL, idx INTEGER NOT NULL, device_id TEXT NOT NULL, captured_at TEXT NOT NULL,
+     model TEXT NOT NULL, plate TEXT, vector BLOB NOT NULL,
+     PRIMARY KEY (evidence_id, idx)
+   );
+   CREATE INDEX faces_model_plate ON faces (model, plate);`,
 ];
 
 /** The gateway's SQLite database in dataDir (WAL, foreign keys on), migrated to the current schema. */

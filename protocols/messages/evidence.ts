@@ -25,6 +25,13 @@ export const Recognition = Type.Object(
     score: Type.Number({ minimum: 0, maximum: 1 }),
     box: Box,
     value: Type.Optional(Type.String({ maxLength: 64 })),
+    /** Faces: the descriptor, so the centre can match a driver whose plate could not be read. */
+    embedding: Type.Optional(
+      Type.Object(
+        { model: Type.String({ maxLength: 64 }), dims: Type.Integer({ minimum: 1, maximum: 4096 }), base64: Type.String({ maxLength: 21848, pattern: '^[A-Za-z0-9+/]*={0,2}$' }) },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

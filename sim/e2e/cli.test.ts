@@ -154,14 +154,18 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
     }
   });
 
-  it.skipIf(!haveCjkFont())('`bench vision` prints the detector, pipeline, plate and face stages as bench JSON lines', async () => {
-    const r = await run(['bench', 'vision', '--frames', '2']);
+  it.skipIf(!haveCjkFont())('`bench vision` prints the detector, a whole violation frame, the plate and face stages and the face descriptor as bench JSON lines', async () => {
+    const r = await run(['bench', 'vision', '--frames', '2', '--faces', '50']);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => l.metric)).toEqual(['detector_ms', 'pipeline_ms', 'plate_det_ms', 'plate_rec_ms', 'plate_pipeline_ms', 'face_det_ms', 'rss_mb']);
-    for (const l of lines.slice(0, 6)) expect(l).toMatchObject({ bench: 'vision', unit: 'ms', n: 2, median: expect.any(Number) });
-    // The whole search includes detection and recognition, so it takes longer than either.
+    expect(lines.map((l) => l.metric)).toEqual(['detector_ms', 'pipeline_ms', 'plate_det_ms', 'plate_rec_ms', 'plate_pipeline_ms', 'face_det_ms', 'embedding_ms', 'face_match_ms', 'rss_mb']);
+    for (const l of lines.slice(0, 8)) expect(l).toMatchObject({ bench: 'vision', unit: 'ms', n: 2, median: expect.any(Number) });
+    // The whole search includes detection and recognition, so it takes longer than either;
+    // a violation frame goes through the detector and the plate search, so it takes longer than both.
     expect(lines[4].median as number).toBeGreaterThan(lines[3].median as number);
+    expect(lines[1].median as number).toBeGreaterThan(lines[0].median as number);
+    expect(lines[1]).toMatchObject({ plate: '鲁PA1234' });
+    expect(lines[7]).toMatchObject({ sightings: 50 });
   });
 
   it('`bench technician` prints probe, self-test and ticket-intake metrics as bench JSON lines', async () => {

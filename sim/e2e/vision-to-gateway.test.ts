@@ -1,6 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeAgent } from '../../edge/index.ts';
 import { Gateway } from '../../gateway/index.ts';
@@ -27,7 +29,11 @@ describe.skipIf(!haveCjkFont())('camera frames → vision on the box → alarm w
   beforeAll(async () => {
     const frames = join(dir, 'frames');
     mkdirSync(frames);
-    const scene = await sceneWithPlate(await renderPlate({ text: '鲁PA1234' }), { x: 560, y: 400, plateWidth: 160 });
+    const plated = await sceneWithPlate(await renderPlate({ text: '鲁PA1234' }), { x: 560, y: 400, plateWidth: 160 });
+    // A real face (from the face-api demo photos) where the rider's head is.
+    const demo = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'demo', 'sample1.jpg');
+    const face = await sharp(demo).extract({ left: 380, top: 360, width: 270, height: 290 }).resize(120).toBuffer();
+    const scene = await sharp(plated).composite([{ input: face, left: 600, top: 220 }]).jpeg().toBuffer();
     for (let i = 1; i <= 3; i++) writeFileSync(join(frames, `frame-${i}.jpg`), scene);
     writeFileSync(join(dir, 'tiny.onnx'), tinyYoloModel('yolov8'));
     writeFileSync(join(dir, 'models.yaml'), `models:\n  - name: tiny-tricycle\n    version: "1"\n    task: objects\n    file: tiny.onnx\n    input: { width: 64, height: 64 }\n    decoder: yolov8\n    classes: [${TINY_YOLO_CLASSES.join(', ')}]\n`);
@@ -61,15 +67,18 @@ describe.skipIf(!haveCjkFont())('camera frames → vision on the box → alarm w
     const alarms = () => gw.db.prepare("SELECT body FROM events WHERE device_id = ? AND kind = 'tricycle_passengers'").all(DEVICE) as Array<{ body: string }>;
     await until(() => alarms().length === 1, 30_000, 'the alarm at the gateway');
     const ev = JSON.parse(alarms()[0].body) as { severity: string; source: string; localActions: string[]; evidenceId: string; incidentId: string; data: Record<string, unknown> };
-    expect(ev).toMatchObject({ severity: 'alarm', source: 'vision', localActions: ['light_flash'], data: { vehicle: 'tricycle', riders: 1, plate: '鲁PA1234', plateColour: 'blue', face: false, faceReason: expect.stringContaining('no face') } });
+    expect(ev).toMatchObject({ severity: 'alarm', source: 'vision', localActions: ['light_flash'], data: { vehicle: 'tricycle', riders: 1, plate: '鲁PA1234', plateColour: 'blue', face: true } });
     expect(sim.light!.device.history.length).toBeGreaterThan(0);
 
     const manifestOf = () => gw.db.prepare('SELECT body FROM evidence WHERE id = ?').get(ev.evidenceId) as { body: string } | undefined;
     await until(() => manifestOf() !== undefined, 15_000, 'the evidence manifest');
     const m = JSON.parse(manifestOf()!.body) as EvidenceManifest;
-    expect(m.images.map((i) => i.role)).toEqual(['frame', 'vehicle', 'plate']);
+    expect(m.images.map((i) => i.role)).toEqual(['frame', 'vehicle', 'plate', 'face']);
     expect(m.recognitions.find((r) => r.what === 'plate')).toMatchObject({ value: '鲁PA1234' });
-    expect(m.models).toEqual([{ name: 'tiny-tricycle', version: '1', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    // The driver's descriptor reaches the centre and is kept apart, encrypted, with the plate read beside it.
+    expect(m.recognitions.find((r) => r.what === 'face')).not.toHaveProperty('embedding');
+    expect(gw.db.prepare('SELECT model, plate, length(vector) AS bytes FROM faces WHERE evidence_id = ?').get(ev.evidenceId)).toEqual({ model: 'faceres', plate: '鲁PA1234', bytes: 1024 * 4 + 28 });
+    expect(m.models.map((x) => x.name)).toEqual(['tiny-tricycle', 'faceres']);
     await until(() => m.images.every((i) => gw.evidence.has(i.sha256)), 15_000, 'the evidence images');
     expect(m.images[0]).toMatchObject({ width: 1280, height: 720 });
 

@@ -36,6 +36,10 @@ export const ModelEntry = Type.Object(
     classes: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
     scoreThreshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     iouThreshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    /** Only these outputs are converted and read (a TensorFlow.js graph with heads the pipeline does not need). */
+    outputs: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    /** Embedding models: how much more of the head than ArcFace's 112×112 crop the model was trained on. */
+    faceZoom: Type.Optional(Type.Number({ minimum: 0.5, maximum: 3 })),
   },
   { additionalProperties: false },
 );

