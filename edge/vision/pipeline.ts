@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { defaultObjectModel } from './models/default-models.ts';
-import { loadModelManifest } from './models/manifest.ts';
+import { loadModelManifest, type ModelEntry } from './models/manifest.ts';
 import { encodeEmbedding, type FaceEmbedding } from '../../protocols/index.ts';
 import { FaceDetector } from './face-detector.ts';
 import { FaceEmbedder } from './face-embedder.ts';
@@ -34,7 +34,10 @@ export interface FrameResult {
 }
 
 export interface PipelineOptions {
-  /** models.yaml with at least one `task: objects` model (without it, the built-in COCO NanoDet) and optionally a `task: embedding` face descriptor (else faceres). */
+  /**
+   * models.yaml with at least one `task: objects` model (without it, the built-in COCO NanoDet);
+   * `faces`, `plate_det`, `plate_rec` and `embedding` entries replace BlazeFace, PP-OCRv4 and faceres.
+   */
   manifest?: string;
   rules?: RiderRules;
   /** Read plates of every vehicle, not only of those breaking the rule. */
@@ -62,11 +65,12 @@ export class VisionPipeline {
     const manifest = o.manifest ? loadModelManifest(o.manifest).models : undefined;
     const entries = manifest ? manifest.filter((e) => e.task === 'objects') : [defaultObjectModel()];
     if (!entries.length) throw new Error(`${o.manifest}: no model with task: objects (a vehicle and person detector)`);
-    const embedding = manifest?.find((e) => e.task === 'embedding');
+    const named = (task: ModelEntry['task']) => manifest?.find((e) => e.task === task);
+    const embedding = named('embedding');
     const [detectors, plates, faces, embedder] = await Promise.all([
       Promise.all(entries.map((e) => ObjectDetector.load(e))),
-      PlateFinder.load(),
-      FaceDetector.load(),
+      PlateFinder.load({ detector: named('plate_det'), reader: named('plate_rec') }),
+      FaceDetector.load({ model: named('faces') }),
       o.faceEmbeddings === false ? null : FaceEmbedder.load(embedding),
     ]);
     return new VisionPipeline(detectors, plates, faces, embedder, o);
@@ -111,7 +115,7 @@ export class VisionPipeline {
       vehicles,
       persons: detections.filter((d) => d.kind === 'person').length,
       ms: { detector: Math.round(t1 - t0), plates: Math.round(t2 - t1 - faceMs), faces: Math.round(faceMs - embedMs.ms), embedding: Math.round(embedMs.ms), total: Math.round(t2 - t0) },
-      models: [...this.detectors, ...(this.embedder ? [this.embedder] : [])].map((d) => ({ name: d.model.name, version: d.model.version ?? 'unversioned', sha256: d.sha256 })),
+      models: [...this.detectors, this.plates.detector, this.plates.reader, this.faces, ...(this.embedder ? [this.embedder] : [])].map((d) => d.info),
     };
   }
 

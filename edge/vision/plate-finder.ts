@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { parsePlate, type PlateColour, type PlateKind } from '../../protocols/index.ts';
 import { PlateReader } from './plate-reader.ts';
 import { TextDetector, type Box } from './text-detector.ts';
+import type { ModelEntry } from './models/manifest.ts';
 
 export interface PlateFinding {
   /** Normalised, without the separator dot: 鲁PA1234. */
@@ -54,8 +55,12 @@ export class PlateFinder {
     readonly reader: PlateReader,
   ) {}
 
-  static async load(): Promise<PlateFinder> {
-    const [detector, reader] = await Promise.all([TextDetector.load(), PlateReader.load()]);
+  /** The built-in PP-OCRv4, or a manifest's `ppocr-det` / `ppocr-ctc` models in their place. */
+  static async load(o: { detector?: ModelEntry; reader?: ModelEntry } = {}): Promise<PlateFinder> {
+    const [detector, reader] = await Promise.all([
+      TextDetector.load({ model: o.detector?.file, name: o.detector?.name, version: o.detector?.version, threshold: o.detector?.scoreThreshold }),
+      PlateReader.load({ model: o.reader?.file, dictionary: o.reader?.dictionary, name: o.reader?.name, version: o.reader?.version }),
+    ]);
     return new PlateFinder(detector, reader);
   }
 

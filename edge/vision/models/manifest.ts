@@ -38,6 +38,8 @@ export const ModelEntry = Type.Object(
     iouThreshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     /** Only these outputs are converted and read (a TensorFlow.js graph with heads the pipeline does not need). */
     outputs: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    /** ppocr-ctc: the character dictionary, one per line (relative to the manifest). */
+    dictionary: Type.Optional(Type.String({ minLength: 1 })),
     /** Embedding models: how much more of the head than ArcFace's 112×112 crop the model was trained on. */
     faceZoom: Type.Optional(Type.Number({ minimum: 0.5, maximum: 3 })),
   },
@@ -51,6 +53,15 @@ export type ModelManifest = Static<typeof ModelManifest>;
 /** Decoders that produce boxes with classes need the class list. */
 const NEEDS_CLASSES: DecoderName[] = ['yolov8', 'yolov5', 'nanodet'];
 
+/** Which decoders serve which task. */
+export const TASK_DECODERS: Record<ModelEntry['task'], DecoderName[]> = {
+  objects: ['yolov8', 'yolov5', 'nanodet'],
+  faces: ['blazeface'],
+  plate_det: ['ppocr-det'],
+  plate_rec: ['ppocr-ctc'],
+  embedding: ['embedding'],
+};
+
 /**
  * models.yaml: each model's file, input (size, layout, normalisation), output decoder and class
  * map. A county that trains its own tricycle detector drops it in here, with no code change.
@@ -63,6 +74,15 @@ export function loadModelManifest(file: string): ModelManifest {
       m.models.forEach((e, i) => {
         const where = `models.${i} (${e.name})`;
         if (NEEDS_CLASSES.includes(e.decoder) && !e.classes) problems.push(`${where}.classes: the ${e.decoder} decoder needs the class names, in the model's order`);
+        if (!TASK_DECODERS[e.task].includes(e.decoder)) problems.push(`${where}.decoder: ${e.decoder} does not serve task ${e.task} (use ${TASK_DECODERS[e.task].join(' or ')})`);
+        if (e.decoder === 'ppocr-ctc') {
+          if (!e.dictionary) problems.push(`${where}.dictionary: the ppocr-ctc decoder needs the recogniser's character list`);
+          else {
+            e.dictionary = isAbsolute(e.dictionary) ? e.dictionary : resolve(base, e.dictionary);
+            if (!existsSync(e.dictionary)) problems.push(`${where}.dictionary: ${e.dictionary} does not exist`);
+          }
+        }
+        if (e.decoder === 'blazeface' && (e.input.width !== e.input.height || ![128, 256].includes(e.input.width))) problems.push(`${where}.input: BlazeFace takes 128×128 (front) or 256×256 (back)`);
         const path = isAbsolute(e.file) ? e.file : resolve(base, e.file);
         e.file = path;
         if (!existsSync(path)) return void problems.push(`${where}.file: ${path} does not exist`);

@@ -1,16 +1,45 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ModelEntry } from './manifest.ts';
 import { cachedTfjsAsOnnx } from './model-cache.ts';
 
-export interface ModelSession {
-  session: ort.InferenceSession;
-  /** Of the ONNX that runs (converted or as shipped), for the evidence record. */
+/** What evidence records of each model that looked at a frame. */
+export interface ModelInfo {
+  name: string;
+  version: string;
+  /** Of the ONNX that runs (converted or as shipped). */
   sha256: string;
 }
 
+export interface ModelSession {
+  session: ort.InferenceSession;
+  info: ModelInfo;
+}
+
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** The version of the npm package a file belongs to: the nearest package.json above it with that name (exports may hide it from require). */
+function packageVersion(file: string, name: string): string {
+  for (let d = dirname(file); d !== dirname(d); d = dirname(d)) {
+    const p = join(d, 'package.json');
+    if (!existsSync(p)) continue;
+    const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === name) return `${name}@${pkg.version}`;
+  }
+  return `${name}@unknown`;
+}
+
+/**
+ * A model file run as it is: a manifest entry's (its name and version), or a built-in one from an
+ * npm package (named here, versioned by the package).
+ */
+export async function loadOnnxFile(file: string, o: { name: string; version?: string; npmPackage?: string }): Promise<ModelSession> {
+  const bytes = readFileSync(file);
+  const version = o.version ?? (o.npmPackage ? packageVersion(file, o.npmPackage) : 'unversioned');
+  return { session: await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 }), info: { name: o.name, version, sha256: sha(bytes) } };
+}
 
 /**
  * A manifest entry's model on onnxruntime-node: an ONNX file, or a TensorFlow.js graph (model.json
@@ -22,7 +51,7 @@ export async function loadModelSession(model: ModelEntry): Promise<ModelSession>
   const got = sha(file);
   if (model.sha256 && got !== model.sha256) throw new Error(`model ${model.name}: ${model.file} has SHA-256 ${got}, expected ${model.sha256} (corrupted or replaced?)`);
   const bytes = model.file.endsWith('.json') ? cachedTfjsAsOnnx(model.file, model.name, model.outputs).onnx : file;
-  return { session: await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 }), sha256: sha(bytes) };
+  return { session: await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 }), info: { name: model.name, version: model.version ?? 'unversioned', sha256: sha(bytes) } };
 }
 
 /** RGB bytes as the model's input tensor: channel order, layout, and (x/255 − mean)/std. */
