@@ -12,6 +12,13 @@ import { ApiTokens } from './api/api-tokens.ts';
 import { Archive } from './archive/archive.ts';
 import { readFileSync } from 'node:fs';
 import { TicketStore } from './tickets/ticket-store.ts';
+import type { Scope } from './registry/scope.ts';
+
+/** --villages / --townships, comma-separated, as a scope. */
+function scopeOf(o: { villages?: string; townships?: string }): Scope {
+  const list = (v?: string) => v?.split(',').map((x) => x.trim()).filter(Boolean);
+  return { villages: list(o.villages), townships: list(o.townships) };
+}
 
 const ROLES: OperatorRole[] = ['gateway', 'admin', 'police', 'village', 'technician'];
 const port = (v: string) => {
@@ -174,9 +181,7 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
     .option('--data-dir <dir>', 'gateway data dir', GATEWAY_DEFAULTS.dataDir)
     .action(async (o: { name: string; role: string; dataDir: string; villages?: string; townships?: string }) => {
       if (!ROLES.includes(o.role as OperatorRole)) throw new Error(`role "${o.role}" is unknown (${ROLES.join(', ')})`);
-      const list = (v?: string) => v?.split(',').map((x) => x.trim()).filter(Boolean);
-      const scope = { villages: list(o.villages), townships: list(o.townships) };
-      await withDatabase(o.dataDir, (db) => process.stdout.write(`${new ApiTokens(db).issue(o.name, o.role as OperatorRole, scope)}\n`));
+      await withDatabase(o.dataDir, (db) => process.stdout.write(`${new ApiTokens(db).issue(o.name, o.role as OperatorRole, scopeOf(o))}\n`));
     });
 
   gw.command('user')
@@ -186,10 +191,12 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
     .requiredOption('--name <name>', 'user name')
     .requiredOption('--password <pw>', 'at least 8 characters')
     .requiredOption('--role <role>', ROLES.join(' | '))
+    .option('--villages <list>', 'a village cadre sees only these villages (comma-separated)')
+    .option('--townships <list>', 'a police squad sees only these townships (comma-separated)')
     .option('--data-dir <dir>', 'gateway data dir', GATEWAY_DEFAULTS.dataDir)
-    .action(async (o: { name: string; password: string; role: string; dataDir: string }) => {
+    .action(async (o: { name: string; password: string; role: string; dataDir: string; villages?: string; townships?: string }) => {
       if (!ROLES.includes(o.role as OperatorRole)) throw new Error(`role "${o.role}" is unknown (${ROLES.join(', ')})`);
-      await withDatabase(o.dataDir, (db) => new CredentialStore(db).addOperator(o.name, o.password, o.role as OperatorRole));
+      await withDatabase(o.dataDir, (db) => new CredentialStore(db).addOperator(o.name, o.password, o.role as OperatorRole, scopeOf(o)));
       process.stdout.write(`operator ${o.name} (${o.role}) added\n`);
     });
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,7 @@ import { CredentialStore } from './registry/credentials.ts';
 import { Registry } from './registry/registry.ts';
 import { Archive } from './archive/archive.ts';
 import { FaceIndex } from './archive/face-index.ts';
+import { Sessions } from './api/sessions.ts';
 import { CaseStore } from './responses/case-store.ts';
 import type { Channel } from './responses/channels/channel.ts';
 import { createChannel } from './responses/channels/create-channel.ts';
@@ -41,6 +43,12 @@ export interface GatewayOptions {
 const INTAKE_USER = 'roadwarden-intake';
 
 /** The county centre. main wires its units; each has start/stop. */
+export interface LiveEvents {
+  alarm: [{ id: string; deviceId: string }];
+  case: [{ id: string; deviceId: string }];
+  response: [{ id: string; caseId: string; kind: string; state: string }];
+}
+
 export class Gateway {
   readonly db: Database.Database;
   readonly credentials: CredentialStore;
@@ -50,6 +58,10 @@ export class Gateway {
   readonly cases: CaseStore;
   readonly registry: Registry;
   readonly archive: Archive;
+  /** What the dashboard follows live: alarms as they arrive, cases opened, responses moved. */
+  readonly live = new EventEmitter<LiveEvents>();
+  /** Dashboard log-ins (cookie sessions). */
+  readonly sessions: Sessions;
   /** Drivers' face descriptors (encrypted), for tracing vehicles whose plate was not read. */
   readonly faces: FaceIndex;
   readonly tokens: ApiTokens;
@@ -79,6 +91,7 @@ export class Gateway {
     this.credentials = new CredentialStore(this.db);
     this.cases = new CaseStore(this.db, this.newId);
     this.tokens = new ApiTokens(this.db);
+    this.sessions = new Sessions(this.db);
     this.registry = new Registry(this.db);
     this.archive = new Archive(this.db);
     this.accessLog = new AccessLog(this.db);
@@ -115,6 +128,7 @@ export class Gateway {
     }
     this.intake = new Intake({ ...mqtt, store: new IntakeStore(this.db, this.faces), images: this.evidence, logger: this.log });
     this.intake.on('telemetry', (m) => this.faults.onTelemetry(m));
+    this.intake.on('event', (ev) => ev.severity === 'alarm' && this.live.emit('alarm', { id: ev.id, deviceId: ev.deviceId }));
     this.intake.on('status', (m) => this.faults.onStatus(m));
     await this.intake.start();
     this.faults.start();
@@ -135,11 +149,13 @@ export class Gateway {
       const engine = new ResponseEngine({ config: rc, cases: this.cases, deliveries, places, publish: (t, p) => intake.publish(t, p), newId: this.newId, lookupPlate, logger: this.log });
       intake.on('event', (ev) => void engine.onAlarm(ev).catch((e: Error) => this.log?.error({ err: e.message, eventId: ev.id }, 'could not open a case')));
       intake.on('command_result', (r) => engine.onCommandResult(r));
+      engine.on('case', (c: { id: string; deviceId: string }) => this.live.emit('case', { id: c.id, deviceId: c.deviceId }));
+      engine.on('change', (r: { id: string; caseId: string; kind: string; state: string }) => this.live.emit('response', { id: r.id, caseId: r.caseId, kind: r.kind, state: r.state }));
       engine.start();
       this.responses = engine;
     }
-    this.sweepEvidence();
-    this.sweepTimer = setInterval(() => this.sweepEvidence(), 6 * 3_600_000).unref();
+    this.housekeeping();
+    this.sweepTimer = setInterval(() => this.housekeeping(), 6 * 3_600_000).unref();
     this.http = await startHttpApi({ gateway: this, tokens: this.tokens, host: this.config.http?.host, port: this.httpPortWanted, logger: this.log });
     this.broker?.admitDevices();
   }
@@ -151,7 +167,9 @@ export class Gateway {
     await this.intake.publish(topics.config(deviceId), encodeMessage('config', msg), true);
   }
 
-  private sweepEvidence(): void {
+  /** Evidence and face descriptors past retention, expired dashboard log-ins. */
+  private housekeeping(): void {
+    this.sessions.sweep();
     const days = this.config.evidence?.retentionDays ?? GATEWAY_DEFAULTS.evidenceRetentionDays;
     const n = this.evidence.sweep(days);
     const faces = this.faces.sweep(days);

@@ -7,9 +7,13 @@ import { prometheusText } from './metrics.ts';
 import { ROUTE_DOCS } from './route-docs.ts';
 import swagger from '@fastify/swagger';
 import { deviceRoutes } from './device-routes.ts';
-import { ScopeCheck, scopeClause, scopeParams } from '../registry/scope.ts';
+import { ScopeCheck } from '../registry/scope.ts';
 import { ticketRoutes } from './ticket-routes.ts';
 import { donorRoutes } from './donor-wall.ts';
+import { sessionCookie, sessionRoutes } from './session-routes.ts';
+import { alarmRoutes } from './alarm-routes.ts';
+import { liveRoutes } from './live-routes.ts';
+import { SEES_PERSONAL_DATA } from './personal-data.ts';
 
 /** OpenAPI 3 at /openapi.json, built from the routes' own schemas plus ROUTE_DOCS. */
 async function describeApi(app: FastifyInstance): Promise<void> {
@@ -29,7 +33,6 @@ async function describeApi(app: FastifyInstance): Promise<void> {
 }
 
 /** Roles that may see personal data (faces, plates, owners); each view is recorded. */
-const SEES_PERSONAL_DATA = new Set(['admin', 'police', 'village']);
 
 /** Which roles may act on which response. */
 const ACTS_ON: Record<string, ResponseKind[]> = {
@@ -74,35 +77,23 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if (!req.url.startsWith('/api/')) return;
+    if (req.method === 'POST' && req.url === '/api/v1/session') return;
+    // Scripts send a bearer token; the dashboard's browser sends its session cookie.
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
-    const user = o.tokens.check(m?.[1]);
-    if (!user) return reply.code(401).send({ error: 'unauthorized', message: 'send Authorization: Bearer <token> (roadwarden gateway token add)' });
+    const user = m ? o.tokens.check(m[1]) : gw.sessions.check(sessionCookie(req));
+    if (!user) return reply.code(401).send({ error: 'unauthorized', message: 'log in, or send Authorization: Bearer <token> (roadwarden gateway token add)' });
     req.user = user;
   });
 
   app.get('/health', async () => ({ ok: true, time: new Date().toISOString(), mqttPort: gw.broker?.port, intake: gw.intake?.stats, broker: gw.broker?.stats ?? 'external' }));
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(prometheusText(gw)));
 
+  sessionRoutes(app, gw);
+  alarmRoutes(app, gw);
+  liveRoutes(app, gw);
   deviceRoutes(app, gw);
   ticketRoutes(app, gw);
   donorRoutes(app, gw);
-
-  app.get<{ Querystring: { limit?: number; before?: string } }>(
-    '/api/v1/alarms',
-    { schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 500 }, before: { type: 'string' } } } } },
-    async (req) => {
-      const limit = req.query.limit ?? 50;
-      const rows = gw.db
-        .prepare(
-          `SELECT e.id, e.device_id AS deviceId, e.kind, e.ts, c.id AS caseId, c.closedAt AS closedAt FROM events e
-           LEFT JOIN (SELECT id, event_id, vehicle_id, closed_at AS closedAt FROM cases) c ON c.event_id = e.id
-           WHERE e.severity = 'alarm' AND (@before IS NULL OR e.id < @before) AND ${scopeClause('e.device_id', 'c.vehicle_id')}
-           ORDER BY e.id DESC LIMIT @limit`,
-        )
-        .all({ before: req.query.before ?? null, limit, ...scopeParams(req.user!.scope) }) as Array<{ id: string }>;
-      return { items: rows, next: rows.length === limit ? rows.at(-1)!.id : null };
-    },
-  );
 
   app.get<{ Querystring: { limit?: number; before?: string; open?: boolean } }>(
     '/api/v1/cases',
@@ -183,7 +174,7 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     },
   );
 
-  const act = (verb: 'acknowledge' | 'complete' | 'waive') =>
+  const act = (verb: 'acknowledge' | 'complete' | 'waive' | 'reopen') =>
     app.post<{ Params: { id: string }; Body: { note?: string; outcome?: string; reason?: string } }>(
       `/api/v1/responses/:id/${verb}`,
       { schema: { body: ActionBody } },
@@ -198,6 +189,7 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
         try {
           if (verb === 'acknowledge') return engine.acknowledge(r.id, user.name, body.note);
           if (verb === 'complete') return engine.complete(r.id, user.name, body.outcome ?? body.note ?? '');
+          if (verb === 'reopen') return engine.reopen(r.id, user.name, body.reason ?? '');
           return engine.waive(r.id, user.name, body.reason ?? '');
         } catch (e) {
           const err = e as Error & { code?: string };
@@ -208,6 +200,7 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   act('acknowledge');
   act('complete');
   act('waive');
+  act('reopen');
 
   await app.ready();
   await app.listen({ port: o.port, host: o.host ?? '0.0.0.0' });

@@ -2,6 +2,9 @@
 export const ROUTE_DOCS: Record<string, { tag: string; summary: string }> = {
   'GET /health': { tag: 'operations', summary: 'Liveness and intake/broker counters (no token)' },
   'GET /metrics': { tag: 'operations', summary: 'Prometheus metrics (no token)' },
+  'POST /api/v1/session': { tag: 'session', summary: 'Log in to the dashboard with an operator account: sets an HttpOnly session cookie (no token; 5 failures lock the name for 5 min)' },
+  'GET /api/v1/session': { tag: 'session', summary: 'Who is logged in: name, role, villages/townships' },
+  'DELETE /api/v1/session': { tag: 'session', summary: 'Log out' },
   'GET /api/v1/devices': { tag: 'devices', summary: 'All boxes: place, road file, availability, flags' },
   'GET /api/v1/devices/:id': { tag: 'devices', summary: 'One box, with its last self-tests and open fault tickets' },
   'GET /api/v1/devices/:id/selftests': { tag: 'devices', summary: "The box's self-test reports, newest first" },
@@ -20,6 +23,8 @@ export const ROUTE_DOCS: Record<string, { tag: string; summary: string }> = {
   'POST /api/v1/responses/:id/acknowledge': { tag: 'cases', summary: 'Acknowledge a response (role must match the response)' },
   'POST /api/v1/responses/:id/complete': { tag: 'cases', summary: 'Mark a response done, with the outcome (溯源劝诫 for village)' },
   'POST /api/v1/responses/:id/waive': { tag: 'cases', summary: 'Waive a response, with a reason' },
+  'POST /api/v1/responses/:id/reopen': { tag: 'cases', summary: 'Reopen a finished response (wrong outcome, waiver withdrawn), with a reason; its case opens again' },
+  'GET /api/v1/stream': { tag: 'alarms', summary: 'Live updates as server-sent events: alarm, case and response changes in the user’s scope (ids; fetch the rows)' },
   'GET /api/v1/archive/lookup': { tag: 'archive', summary: 'Find a vehicle by plate, tolerant to one OCR confusion (personal data; logged)' },
   'POST /api/v1/archive/import': { tag: 'archive', summary: 'Import vehicles from CSV (text/csv); ?commit=true writes, otherwise only validates (admin)' },
   'GET /api/v1/evidence/:id': { tag: 'evidence', summary: 'An evidence manifest with links to its images (personal data; logged)' },

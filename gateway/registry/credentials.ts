@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { isDeviceId } from '../../protocols/index.ts';
 import { hashPassword, verifyPassword } from '../../protocols/index.ts';
+import { isScoped, type Scope } from './scope.ts';
 
 export type OperatorRole = 'gateway' | 'admin' | 'police' | 'village' | 'technician';
-export type Principal = { kind: 'device'; id: string } | { kind: 'operator'; id: string; role: OperatorRole };
+export type Principal = { kind: 'device'; id: string } | { kind: 'operator'; id: string; role: OperatorRole; scope?: Scope };
 
 export interface CredentialRow {
   username: string;
@@ -32,10 +33,12 @@ export class CredentialStore {
     await this.put(id, 'device', 'device', password);
   }
 
-  async addOperator(username: string, password: string, role: OperatorRole): Promise<void> {
+  /** A person or county system; `scope` limits a village cadre or police squad to their places. */
+  async addOperator(username: string, password: string, role: OperatorRole, scope?: Scope): Promise<void> {
     if (!/^[a-z][a-z0-9_.-]{0,63}$/.test(username)) throw new Error(`operator name "${username}" is not valid (lower-case letters, digits, _ . -)`);
     if (isDeviceId(username) && this.get(username)?.kind === 'device') throw new Error(`"${username}" is already a device`);
     await this.put(username, 'operator', role, password);
+    this.db.prepare('UPDATE credentials SET scope = ? WHERE username = ?').run(isScoped(scope) ? JSON.stringify(scope) : null, username);
   }
 
   remove(username: string): boolean {
@@ -58,11 +61,12 @@ export class CredentialStore {
     const digest = createHash('sha256').update(pw).digest('hex');
     const hit = this.cache.get(username);
     if (hit && hit.digest === digest) return hit.principal;
-    const row = this.db.prepare('SELECT kind, role, password_hash AS hash FROM credentials WHERE username = ?').get(username) as
-      | { kind: 'device' | 'operator'; role: string; hash: string }
+    const row = this.db.prepare('SELECT kind, role, password_hash AS hash, scope FROM credentials WHERE username = ?').get(username) as
+      | { kind: 'device' | 'operator'; role: string; hash: string; scope: string | null }
       | undefined;
     if (!row || !(await verifyPassword(pw, row.hash))) return undefined;
-    const principal: Principal = row.kind === 'device' ? { kind: 'device', id: username } : { kind: 'operator', id: username, role: row.role as OperatorRole };
+    const principal: Principal =
+      row.kind === 'device' ? { kind: 'device', id: username } : { kind: 'operator', id: username, role: row.role as OperatorRole, ...(row.scope ? { scope: JSON.parse(row.scope) as Scope } : {}) };
     this.cache.set(username, { digest, principal });
     return principal;
   }

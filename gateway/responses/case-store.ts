@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { scopeClause, scopeParams, type Scope } from '../registry/scope.ts';
 import type { EventMessage, IdGenerator } from '../../protocols/index.ts';
 import type { Recipient } from './directory.ts';
-import { RESPONSE_KINDS, checkTransition, isFinished, type ResponseKind, type ResponseState } from './response-state.ts';
+import { RESPONSE_KINDS, TransitionError, checkTransition, isFinished, type ResponseKind, type ResponseState } from './response-state.ts';
 
 export interface ResponseRow {
   id: string;
@@ -84,6 +84,24 @@ export class CaseStore {
       if (all.every((x) => isFinished(x.state))) {
         this.db.prepare('UPDATE cases SET closed_at = ?, closed_by = ? WHERE id = ? AND closed_at IS NULL').run(at, actor, r.caseId);
       }
+      return this.response(responseId)!;
+    })();
+  }
+
+  /**
+   * Take back a finished response (a wrong outcome recorded, a waiver withdrawn): it goes back to
+   * acknowledged, with the reason logged, and its case is open again.
+   */
+  reopen(responseId: string, actor: string, reason: string): ResponseRow {
+    return this.db.transaction(() => {
+      const r = this.response(responseId);
+      if (!r) throw Object.assign(new Error(`no response ${responseId}`), { code: 'not_found' });
+      if (!isFinished(r.state)) throw new TransitionError(`the ${r.kind} response is ${r.state}, not finished: there is nothing to reopen`);
+      const at = this.now().toISOString();
+      const note = `reopened: ${reason}`;
+      this.db.prepare("UPDATE responses SET state = 'acknowledged', updated_at = ?, actor = ?, note = ? WHERE id = ?").run(at, actor, note, responseId);
+      this.log(responseId, r.state, 'acknowledged', actor, note);
+      this.db.prepare('UPDATE cases SET closed_at = NULL, closed_by = NULL WHERE id = ?').run(r.caseId);
       return this.response(responseId)!;
     })();
   }

@@ -128,6 +128,14 @@ export class ResponseEngine extends EventEmitter {
     return this.move(responseId, 'waived', actor, reason);
   }
 
+  reopen(responseId: string, actor: string, reason: string): ResponseRow {
+    if (!reason.trim()) throw Object.assign(new Error('reopening needs a reason'), { code: 'bad_request' });
+    const r = this.o.cases.reopen(responseId, actor, reason);
+    this.log?.info({ responseId, kind: r.kind, actor }, 'response reopened');
+    this.emit('change', r);
+    return r;
+  }
+
   private move(id: string, to: ResponseRow['state'], actor: string, note?: string, deadline?: string): ResponseRow {
     const r = this.o.cases.move(id, to, actor, note, deadline);
     this.log?.info({ responseId: id, kind: r.kind, state: to, actor }, 'response moved');

@@ -125,6 +125,12 @@ const MIGRATIONS = [
      PRIMARY KEY (evidence_id, idx)
    );
    CREATE INDEX faces_model_plate ON faces (model, plate);`,
+  `ALTER TABLE credentials ADD COLUMN scope TEXT;
+   CREATE TABLE sessions (
+     token_hash TEXT PRIMARY KEY, username TEXT NOT NULL, role TEXT NOT NULL, scope TEXT,
+     created_at TEXT NOT NULL, expires_at TEXT NOT NULL
+   );
+   CREATE INDEX events_alarms ON events (severity, id);`,
 ];
 
 /** The gateway's SQLite database in dataDir (WAL, foreign keys on), migrated to the current schema. */

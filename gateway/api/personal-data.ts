@@ -1,0 +1,12 @@
+import type { ApiUser } from './api-tokens.ts';
+
+/** Roles that may see faces, full plates, owners' names and evidence images (each view is logged). */
+export const SEES_PERSONAL_DATA: ReadonlySet<string> = new Set(['admin', 'police', 'village']);
+
+export const seesPersonalData = (u: ApiUser): boolean => SEES_PERSONAL_DATA.has(u.role);
+
+/** A plate as others see it: province, letter and the last two characters (鲁P***23). */
+export function maskPlate(plate: string): string {
+  const c = [...plate];
+  return c.length <= 4 ? '*'.repeat(c.length) : `${c.slice(0, 2).join('')}${'*'.repeat(c.length - 4)}${c.slice(-2).join('')}`;
+}
