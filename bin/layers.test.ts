@@ -69,7 +69,9 @@ describe('layers point one way', () => {
   });
 
   it("other folders use a folder's public face (its index.ts; its cli.ts for bin), tests excepted", () => {
-    const face = (i: Import) => /^[a-z]+\/index\.ts$/.test(i.to) || (i.fromLayer === 'bin' && /^[a-z]+\/cli\.ts$/.test(i.to));
+    // The browser bundle takes the dashboard's API types straight from their file: protocols' index pulls in Node code.
+    const browserTypes = (i: Import) => i.from.startsWith('gateway/dashboard/app/') && i.to === 'protocols/dashboard-api.ts';
+    const face = (i: Import) => /^[a-z]+\/index\.ts$/.test(i.to) || (i.fromLayer === 'bin' && /^[a-z]+\/cli\.ts$/.test(i.to)) || browserTypes(i);
     const bad = imports.filter((i) => cross(i) && !isTest(i) && i.toLayer !== 'bin' && !face(i));
     expect(show(bad)).toEqual([]);
   });

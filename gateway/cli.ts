@@ -13,6 +13,7 @@ import { Archive } from './archive/archive.ts';
 import { readFileSync } from 'node:fs';
 import { TicketStore } from './tickets/ticket-store.ts';
 import type { Scope } from './registry/scope.ts';
+import { ensureDashboard } from './dashboard/build.ts';
 
 /** --villages / --townships, comma-separated, as a scope. */
 function scopeOf(o: { villages?: string; townships?: string }): Scope {
@@ -182,6 +183,15 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
     .action(async (o: { name: string; role: string; dataDir: string; villages?: string; townships?: string }) => {
       if (!ROLES.includes(o.role as OperatorRole)) throw new Error(`role "${o.role}" is unknown (${ROLES.join(', ')})`);
       await withDatabase(o.dataDir, (db) => process.stdout.write(`${new ApiTokens(db).issue(o.name, o.role as OperatorRole, scopeOf(o))}\n`));
+    });
+
+  gw.command('dashboard')
+    .description('the web dashboard served at / on the API port')
+    .command('build')
+    .description('bundle the dashboard now (npm ci does it; the gateway otherwise does it at its first start)')
+    .action(async () => {
+      const d = await ensureDashboard();
+      process.stdout.write(`dashboard ${d.built ? `built in ${d.ms} ms` : 'already built'}: ${d.dir}\n`);
     });
 
   gw.command('user')

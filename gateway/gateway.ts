@@ -16,6 +16,7 @@ import { Registry } from './registry/registry.ts';
 import { Archive } from './archive/archive.ts';
 import { FaceIndex } from './archive/face-index.ts';
 import { Sessions } from './api/sessions.ts';
+import { ensureDashboard } from './dashboard/build.ts';
 import { CaseStore } from './responses/case-store.ts';
 import type { Channel } from './responses/channels/channel.ts';
 import { createChannel } from './responses/channels/create-channel.ts';
@@ -156,7 +157,7 @@ export class Gateway {
     }
     this.housekeeping();
     this.sweepTimer = setInterval(() => this.housekeeping(), 6 * 3_600_000).unref();
-    this.http = await startHttpApi({ gateway: this, tokens: this.tokens, host: this.config.http?.host, port: this.httpPortWanted, logger: this.log });
+    this.http = await startHttpApi({ gateway: this, tokens: this.tokens, host: this.config.http?.host, port: this.httpPortWanted, logger: this.log, dashboardDir: await this.dashboard() });
     this.broker?.admitDevices();
   }
 
@@ -165,6 +166,19 @@ export class Gateway {
     if (!this.intake) throw new Error('gateway is not started');
     const msg = { v: 1 as const, id: this.newId(), deviceId, ts: new Date().toISOString(), version, config };
     await this.intake.publish(topics.config(deviceId), encodeMessage('config', msg), true);
+  }
+
+  /** The built dashboard, or undefined (turned off, or the build failed: the API still serves). */
+  private async dashboard(): Promise<string | undefined> {
+    if (this.config.http?.dashboard === false) return undefined;
+    try {
+      const d = await ensureDashboard();
+      if (d.built) this.log?.info({ ms: d.ms, dir: d.dir }, 'dashboard built');
+      return d.dir;
+    } catch (e) {
+      this.log?.error({ err: (e as Error).message }, 'the dashboard could not be built; the API runs without it');
+      return undefined;
+    }
   }
 
   /** Evidence and face descriptors past retention, expired dashboard log-ins. */

@@ -14,3 +14,4 @@ export * from './password-hash.ts';
 export * from './registration.ts';
 export * from './nmea.ts';
 export * from './face-embedding.ts';
+export type * from './dashboard-api.ts';

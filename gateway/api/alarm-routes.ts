@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { EvidenceManifest } from '../../protocols/index.ts';
+import type { AlarmItem, EvidenceManifest } from '../../protocols/index.ts';
 import type { Gateway } from '../gateway.ts';
+import type { ApiUser } from './api-tokens.ts';
 import { scopeClause, scopeParams } from '../registry/scope.ts';
-import type { ResponseKind, ResponseState } from '../responses/response-state.ts';
-import { maskPlate, seesPersonalData } from './personal-data.ts';
+import { maskPlate, seesPersonalData } from './roles.ts';
 
 interface AlarmRow {
   id: string;
@@ -22,22 +22,6 @@ interface AlarmRow {
   evidence: string | null;
 }
 
-/** What a row of the dashboard's alarm list shows. */
-export interface AlarmItem {
-  id: string;
-  deviceId: string;
-  kind: string;
-  ts: string;
-  place: { township: string | null; village: string | null; crossing: string | null; road: string | null };
-  plate: { text: string; masked: boolean; score: number | null; colour: string | null } | null;
-  vehicle: string | null;
-  riders: number | null;
-  caseId: string | null;
-  closedAt: string | null;
-  responses: Partial<Record<ResponseKind, ResponseState>>;
-  /** The full frame and what was recognised on it, for roles that may see evidence. */
-  photo: { sha256: string; url: string; width: number; height: number; boxes: Array<{ what: string; label: string; box: [number, number, number, number] }> } | null;
-}
 
 const SQL = `SELECT e.id, e.device_id AS deviceId, e.kind, e.ts, e.evidence_id AS evidenceId, json_extract(e.body, '$.data') AS data,
     c.id AS caseId, c.closed_at AS closedAt, d.township, d.village, d.crossing, d.road,
@@ -46,8 +30,14 @@ const SQL = `SELECT e.id, e.device_id AS deviceId, e.kind, e.ts, e.evidence_id A
   FROM events e
   LEFT JOIN cases c ON c.event_id = e.id
   LEFT JOIN devices d ON d.id = e.device_id
-  WHERE e.severity = 'alarm' AND (@before IS NULL OR e.id < @before) AND ${scopeClause('e.device_id', 'c.vehicle_id')}
+  WHERE e.severity = 'alarm' AND (@id IS NULL OR e.id = @id) AND (@before IS NULL OR e.id < @before) AND ${scopeClause('e.device_id', 'c.vehicle_id')}
   ORDER BY e.id DESC LIMIT @limit`;
+
+/** One alarm as the list shows it (for the case page), or undefined out of scope. */
+export function alarmItem(gw: Gateway, eventId: string, user: ApiUser): AlarmItem | undefined {
+  const r = gw.db.prepare(SQL).get({ id: eventId, before: null, limit: 1, ...scopeParams(user.scope) }) as AlarmRow | undefined;
+  return r && toItem(r, seesPersonalData(user));
+}
 
 function toItem(r: AlarmRow, personal: boolean): AlarmItem {
   const data = (r.data ? JSON.parse(r.data) : {}) as Record<string, unknown>;
@@ -95,7 +85,7 @@ export function alarmRoutes(app: FastifyInstance, gw: Gateway): void {
       const limit = req.query.limit ?? 50;
       const user = req.user!;
       const personal = seesPersonalData(user);
-      const rows = gw.db.prepare(SQL).all({ before: req.query.before ?? null, limit, ...scopeParams(user.scope) }) as AlarmRow[];
+      const rows = gw.db.prepare(SQL).all({ id: null, before: req.query.before ?? null, limit, ...scopeParams(user.scope) }) as AlarmRow[];
       const items = rows.map((r) => toItem(r, personal));
       if (personal && items.some((i) => i.plate || i.photo)) gw.accessLog.record(user, 'alarm_list', `${items[0].id}…${items.at(-1)!.id} (${items.length})`);
       return { items, next: rows.length === limit ? rows.at(-1)!.id : null };

@@ -1,7 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Gateway } from '../gateway.ts';
-import type { ResponseKind } from '../responses/response-state.ts';
 import type { ApiTokens, ApiUser } from './api-tokens.ts';
 import { prometheusText } from './metrics.ts';
 import { ROUTE_DOCS } from './route-docs.ts';
@@ -11,9 +10,10 @@ import { ScopeCheck } from '../registry/scope.ts';
 import { ticketRoutes } from './ticket-routes.ts';
 import { donorRoutes } from './donor-wall.ts';
 import { sessionCookie, sessionRoutes } from './session-routes.ts';
-import { alarmRoutes } from './alarm-routes.ts';
+import { alarmItem, alarmRoutes } from './alarm-routes.ts';
 import { liveRoutes } from './live-routes.ts';
-import { SEES_PERSONAL_DATA } from './personal-data.ts';
+import { dashboardRoutes } from '../dashboard/dashboard-routes.ts';
+import { ACTS_ON, SEES_PERSONAL_DATA } from './roles.ts';
 
 /** OpenAPI 3 at /openapi.json, built from the routes' own schemas plus ROUTE_DOCS. */
 async function describeApi(app: FastifyInstance): Promise<void> {
@@ -32,16 +32,6 @@ async function describeApi(app: FastifyInstance): Promise<void> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }
 
-/** Roles that may see personal data (faces, plates, owners); each view is recorded. */
-
-/** Which roles may act on which response. */
-const ACTS_ON: Record<string, ResponseKind[]> = {
-  admin: ['onsite', 'village', 'police'],
-  gateway: ['onsite', 'village', 'police'],
-  police: ['police'],
-  village: ['village'],
-  technician: ['onsite'],
-};
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -55,6 +45,8 @@ export interface HttpApiOptions {
   host?: string;
   port: number;
   logger?: Logger;
+  /** The built dashboard (ensureDashboard), served at `/`. */
+  dashboardDir?: string;
 }
 
 const ActionBody = {
@@ -94,6 +86,7 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   deviceRoutes(app, gw);
   ticketRoutes(app, gw);
   donorRoutes(app, gw);
+  if (o.dashboardDir) dashboardRoutes(app, o.dashboardDir);
 
   app.get<{ Querystring: { limit?: number; before?: string; open?: boolean } }>(
     '/api/v1/cases',
@@ -110,7 +103,9 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     // Out of the user's villages/area is answered as not there: no existence leaks.
     if (!c || !inScope.case(c.id, req.user!.scope)) return reply.code(404).send({ error: 'not_found', message: `no case ${req.params.id}` });
     const responses = gw.cases.responses(c.id).map((r) => ({ ...r, history: gw.cases.history(r.id), deliveries: gw.deliveries?.forResponse(r.id) ?? [] }));
-    return { ...c, responses };
+    const alarm = alarmItem(gw, c.eventId, req.user!) ?? null;
+    if (alarm && (alarm.photo || (alarm.plate && !alarm.plate.masked))) gw.accessLog.record(req.user!, 'case', c.id);
+    return { ...c, responses, alarm };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/cases/:id/face-matches', async (req, reply) => {

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SessionInfo } from '../../protocols/index.ts';
 import type { Gateway } from '../gateway.ts';
 import type { ApiUser } from './api-tokens.ts';
+import { ACTS_ON, seesPersonalData } from './roles.ts';
 import { LoginThrottle, SESSION_COOKIE } from './sessions.ts';
 
 /** Roles that may log in to the dashboard: people, not the intake account. */
@@ -20,7 +22,7 @@ function setCookie(req: FastifyRequest, reply: FastifyReply, value: string, maxA
   reply.header('set-cookie', `${SESSION_COOKIE}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure}`);
 }
 
-const describe = (u: ApiUser) => ({ name: u.name, role: u.role, scope: u.scope ?? null });
+const describe = (u: ApiUser): SessionInfo => ({ name: u.name, role: u.role, scope: u.scope ?? null, actsOn: ACTS_ON[u.role] ?? [], seesPersonalData: seesPersonalData(u) });
 
 /** Log in (operator account and password, scrypt-checked), who am I, log out. */
 export function sessionRoutes(app: FastifyInstance, gw: Gateway): void {

@@ -29,7 +29,16 @@ export const GatewayConfig = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    http: Type.Optional(Type.Object({ host: Type.Optional(Type.String()), port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })) }, { additionalProperties: false })),
+    http: Type.Optional(
+      Type.Object(
+        {
+          host: Type.Optional(Type.String()),
+          port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+          dashboard: Type.Optional(Type.Boolean({ description: 'serve the web dashboard at / (default true)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** Evidence images: encrypted at rest, deleted after the retention period unless an open case needs them. */
     evidence: Type.Optional(
       Type.Object(

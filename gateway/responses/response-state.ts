@@ -1,9 +1,11 @@
-/** The three responses of 一报警三响应. */
-export const RESPONSE_KINDS = ['onsite', 'village', 'police'] as const;
-export type ResponseKind = (typeof RESPONSE_KINDS)[number];
+import type { ResponseKind, ResponseState } from '../../protocols/index.ts';
 
-export const RESPONSE_STATES = ['pending', 'sent', 'acknowledged', 'done', 'failed', 'escalated', 'waived'] as const;
-export type ResponseState = (typeof RESPONSE_STATES)[number];
+export type { ResponseKind, ResponseState };
+
+/** The three responses of 一报警三响应. */
+export const RESPONSE_KINDS = ['onsite', 'village', 'police'] as const satisfies readonly ResponseKind[];
+
+export const RESPONSE_STATES = ['pending', 'sent', 'acknowledged', 'done', 'failed', 'escalated', 'waived'] as const satisfies readonly ResponseState[];
 
 /**
  * Allowed moves. A response is finished when done or waived; a failed one can be retried

@@ -27,7 +27,9 @@ export function registerDemoCli(program: Command, logger: (cmd: Command) => Logg
       }
       const base = `http://127.0.0.1:${demo.gateway.httpPort}`;
       process.stdout.write(
-        `\nThe gateway keeps running. Explore it (admin token below):\n` +
+        `\nThe gateway keeps running.\n` +
+          `  Dashboard: ${base}/   (log in as ${demo.dashboard.user}, password ${demo.dashboard.password})\n` +
+          `Or the API (admin token below):\n` +
           `  curl -H 'Authorization: Bearer ${demo.adminToken}' ${base}/api/v1/cases/${summary.case_id}\n` +
           `  curl -H 'Authorization: Bearer ${demo.adminToken}' ${base}/api/v1/devices\n` +
           `  curl ${base}/metrics\n` +

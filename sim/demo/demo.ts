@@ -30,6 +30,8 @@ export interface RunningDemo {
   summary: DemoSummary;
   gateway: Gateway;
   adminToken: string;
+  /** The dashboard log-in (an operator account made for this run). */
+  dashboard: { user: string; password: string };
   stop(): Promise<void>;
 }
 
@@ -95,6 +97,9 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
   tokens.village = gateway.tokens.issue('grid-worker-wang', 'village');
   tokens.police = gateway.tokens.issue('duty-squad-3', 'police');
   const adminToken = gateway.tokens.issue('demo-admin', 'admin');
+  // A person's log-in for the dashboard; the password is new at every start and printed once.
+  const dashboardPassword = randomBytes(9).toString('base64url');
+  await gateway.credentials.addOperator('demo-admin', dashboardPassword, 'admin');
   const passwords = Object.fromEntries(BOXES.map((b) => [b.id, randomBytes(12).toString('base64url')]));
   for (const b of BOXES) {
     await gateway.credentials.addDevice(b.id, passwords[b.id]);
@@ -167,5 +172,5 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
     await police.stop();
     rmSync(dir, { recursive: true, force: true });
   };
-  return { summary, gateway, adminToken, stop };
+  return { summary, gateway, adminToken, dashboard: { user: 'demo-admin', password: dashboardPassword }, stop };
 }

@@ -1,4 +1,7 @@
+import type { ResponseKind } from '../responses/response-state.ts';
 import type { ApiUser } from './api-tokens.ts';
+
+/** What each role may see and do. */
 
 /** Roles that may see faces, full plates, owners' names and evidence images (each view is logged). */
 export const SEES_PERSONAL_DATA: ReadonlySet<string> = new Set(['admin', 'police', 'village']);
@@ -10,3 +13,12 @@ export function maskPlate(plate: string): string {
   const c = [...plate];
   return c.length <= 4 ? '*'.repeat(c.length) : `${c.slice(0, 2).join('')}${'*'.repeat(c.length - 4)}${c.slice(-2).join('')}`;
 }
+
+/** Which roles may act on which response. */
+export const ACTS_ON: Readonly<Record<string, readonly ResponseKind[]>> = {
+  admin: ['onsite', 'village', 'police'],
+  gateway: ['onsite', 'village', 'police'],
+  police: ['police'],
+  village: ['village'],
+  technician: ['onsite'],
+};

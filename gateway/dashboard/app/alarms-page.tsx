@@ -1,0 +1,74 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { api, followLive } from './api.ts';
+import { Chips, EvidencePhoto, PlateText, placeOf } from './components.tsx';
+import { kindLabel, t, time } from './i18n.ts';
+import type { Alarm } from './types.ts';
+
+/** Live alarms, newest first: photo with boxes, plate, place, the three responses. */
+export function AlarmsPage() {
+  const [items, setItems] = useState<Alarm[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  const [live, setLive] = useState(false);
+
+  // The first page again: new alarms on top, changed chips in place; older pages kept.
+  const refresh = useCallback(async () => {
+    const page = await api.alarms();
+    setItems((old) => {
+      const fresh = new Map(page.items.map((a) => [a.id, a]));
+      const older = (old ?? []).filter((a) => !fresh.has(a.id) && page.items.length && a.id < page.items.at(-1)!.id);
+      return [...page.items, ...older];
+    });
+    setNext((n) => n ?? page.next);
+  }, []);
+
+  useEffect(() => {
+    void refresh();
+    return followLive(() => void refresh(), setLive);
+  }, [refresh]);
+
+  const more = async () => {
+    if (!next) return;
+    const page = await api.alarms(next);
+    setItems((old) => [...(old ?? []), ...page.items]);
+    setNext(page.next);
+  };
+
+  return (
+    <main>
+      <h1>
+        {t('alarms')} <span class={live ? 'live up' : 'live down'} data-testid="live">{live ? `● ${t('live')}` : t('offline')}</span>
+      </h1>
+      {items === null ? null : items.length === 0 ? (
+        <p class="empty">{t('noAlarms')}</p>
+      ) : (
+        <ul class="alarms">
+          {items.map((a) => (
+            <li key={a.id} class={a.closedAt ? 'alarm closed' : 'alarm'} data-alarm={a.id}>
+              <a href={a.caseId ? `#/cases/${a.caseId}` : undefined}>
+                {a.photo ? <EvidencePhoto photo={a.photo} /> : <div class="photo none" />}
+                <div class="what">
+                  <strong>{kindLabel(a.kind)}</strong>
+                  <PlateText plate={a.plate} />
+                  {a.riders !== null && (
+                    <span class="riders">
+                      {t('riders')} {a.riders}
+                    </span>
+                  )}
+                </div>
+                <div class="where">
+                  {placeOf(a)} · <time dateTime={a.ts}>{time(a.ts)}</time>
+                </div>
+                <Chips responses={a.responses} />
+              </a>
+            </li>
+          ))}
+        </ul>
+      )}
+      {next && (
+        <button type="button" onClick={() => void more()}>
+          {t('loadMore')}
+        </button>
+      )}
+    </main>
+  );
+}

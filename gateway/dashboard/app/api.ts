@@ -1,0 +1,58 @@
+import type { Alarm, CaseDetail, Me } from './types.ts';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** JSON over the gateway's API; the session cookie rides along (same origin). */
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`/api/v1${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin',
+  });
+  const data = (await res.json().catch(() => ({}))) as { message?: string };
+  if (!res.ok) throw new ApiError(res.status, data.message ?? res.statusText);
+  return data as T;
+}
+
+export const api = {
+  me: () => call<Me>('GET', '/session'),
+  login: (username: string, password: string) => call<Me>('POST', '/session', { username, password }),
+  logout: () => call<unknown>('DELETE', '/session'),
+  alarms: (before?: string) => call<{ items: Alarm[]; next: string | null }>('GET', `/alarms?limit=50${before ? `&before=${encodeURIComponent(before)}` : ''}`),
+  case: (id: string) => call<CaseDetail>('GET', `/cases/${encodeURIComponent(id)}`),
+  faceMatches: (id: string) => call<{ matches: Array<{ plate: string; similarity: number; capturedAt: string; deviceId: string; vehicle: { vehicle: { ownerName: string | null; village: string | null } } | null }> }>('GET', `/cases/${encodeURIComponent(id)}/face-matches`),
+  act: (responseId: string, verb: 'acknowledge' | 'complete' | 'waive' | 'reopen', text?: string) =>
+    call<unknown>('POST', `/responses/${encodeURIComponent(responseId)}/${verb}`, verb === 'waive' || verb === 'reopen' ? { reason: text ?? '' } : verb === 'complete' ? { outcome: text ?? '' } : text ? { note: text } : {}),
+};
+
+/**
+ * Live updates: calls `onChange` (at most every 250 ms) when an alarm arrives or a case or
+ * response changes in the user's scope, and reports whether the stream is up. EventSource
+ * reconnects by itself; a reconnect also refreshes, in case something was missed.
+ */
+export function followLive(onChange: () => void, onState: (up: boolean) => void): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const soon = () => {
+    clearTimeout(timer);
+    timer = setTimeout(onChange, 250);
+  };
+  const es = new EventSource('/api/v1/stream');
+  es.addEventListener('hello', () => {
+    onState(true);
+    soon();
+  });
+  for (const e of ['alarm', 'case', 'response']) es.addEventListener(e, soon);
+  es.onerror = () => onState(false);
+  return () => {
+    clearTimeout(timer);
+    es.close();
+  };
+}

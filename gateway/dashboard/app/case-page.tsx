@@ -1,0 +1,164 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { api, ApiError, followLive } from './api.ts';
+import { Chips, EvidencePhoto, PlateText, placeOf } from './components.tsx';
+import { kindLabel, responseLabel, stateLabel, t, time } from './i18n.ts';
+import type { CaseDetail, CaseResponse, Me } from './types.ts';
+
+type Verb = 'acknowledge' | 'complete' | 'waive' | 'reopen';
+
+/** What can be done to a response in this state (the gateway's state machine decides in the end). */
+function verbsFor(r: CaseResponse): Verb[] {
+  if (r.state === 'done' || r.state === 'waived') return ['reopen'];
+  const v: Verb[] = [];
+  if (r.state === 'sent' || r.state === 'escalated') v.push('acknowledge');
+  if (r.state !== 'failed') v.push('complete');
+  v.push('waive');
+  return v;
+}
+
+function ResponseActions({ r, onDone }: { r: CaseResponse; onDone: () => void }) {
+  const [text, setText] = useState('');
+  const [error, setError] = useState('');
+  const run = async (verb: Verb) => {
+    setError('');
+    try {
+      await api.act(r.id, verb, text.trim() || undefined);
+      setText('');
+      onDone();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  const verbs = verbsFor(r);
+  const needsText = verbs.some((v) => v !== 'acknowledge');
+  return (
+    <div class="actions" data-response={r.kind}>
+      {needsText && (
+        <textarea
+          rows={2}
+          value={text}
+          placeholder={r.state === 'done' || r.state === 'waived' ? t('reason') : t('outcome')}
+          onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
+          data-testid={`${r.kind}-text`}
+        />
+      )}
+      {verbs.map((v) => (
+        <button type="button" key={v} onClick={() => void run(v)} data-testid={`${r.kind}-${v}`}>
+          {t(v)}
+        </button>
+      ))}
+      {error && <p class="error">{error}</p>}
+    </div>
+  );
+}
+
+function FaceMatches({ caseId }: { caseId: string }) {
+  const [m, setM] = useState<Awaited<ReturnType<typeof api.faceMatches>>['matches'] | null>(null);
+  useEffect(() => {
+    api.faceMatches(caseId).then((r) => setM(r.matches), () => setM([]));
+  }, [caseId]);
+  if (m === null) return null;
+  return (
+    <section class="faces">
+      <h2>{t('faceMatches')}</h2>
+      {m.length === 0 ? (
+        <p>{t('noFaceMatch')}</p>
+      ) : (
+        <ul>
+          {m.map((x) => (
+            <li key={x.plate}>
+              <strong>{x.plate}</strong> · {t('similarity')} {Math.round(x.similarity * 100)}% · {time(x.capturedAt)} · {x.deviceId}
+              {x.vehicle?.vehicle.ownerName && ` · ${t('owner')} ${x.vehicle.vehicle.ownerName} (${x.vehicle.vehicle.village ?? ''})`}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+/** One case: the evidence, the three responses with their actions, and the timeline of who did what when. */
+export function CasePage({ id, me }: { id: string; me: Me }) {
+  const [c, setC] = useState<CaseDetail | null | 'missing'>(null);
+  const load = useCallback(async () => {
+    try {
+      setC(await api.case(id));
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) setC('missing');
+      else throw e;
+    }
+  }, [id]);
+  useEffect(() => {
+    void load();
+    return followLive(() => void load(), () => undefined);
+  }, [load]);
+
+  if (c === null) return <main />;
+  if (c === 'missing')
+    return (
+      <main>
+        <p class="error" data-testid="not-found">
+          {t('notFound')}
+        </p>
+        <a href="#/">{t('back')}</a>
+      </main>
+    );
+  const timeline = [
+    ...(c.alarm ? [{ at: c.alarm.ts, who: c.deviceId, what: t('captured'), note: c.alarm.plate?.text ?? '' }] : []),
+    ...c.responses.flatMap((r) => r.history.map((h) => ({ at: h.at, who: h.actor, what: `${responseLabel(r.kind)} → ${stateLabel(h.to)}`, note: h.note ?? '' }))),
+  ].sort((a, b) => a.at.localeCompare(b.at));
+  const states = Object.fromEntries(c.responses.map((r) => [r.kind, r.state]));
+  return (
+    <main class="case">
+      <a href="#/">← {t('back')}</a>
+      <h1>
+        {t('caseTitle')} {c.id.slice(-8)} · {kindLabel(c.kind)}{' '}
+        <span class={c.closedAt ? 'badge closed' : 'badge open'} data-testid="case-state">
+          {c.closedAt ? t('caseClosed') : t('caseOpen')}
+        </span>
+      </h1>
+      {c.alarm && (
+        <section class="evidence">
+          {c.alarm.photo && <EvidencePhoto photo={c.alarm.photo} large />}
+          <p>
+            <PlateText plate={c.alarm.plate} /> · {placeOf(c.alarm)} · {time(c.alarm.ts)}
+            {c.repeatCount > 1 && <span class="repeat"> · {t('repeat', { n: c.repeatCount })}</span>}
+          </p>
+        </section>
+      )}
+      <Chips responses={states} />
+      <section class="responses">
+        {c.responses.map((r) => (
+          <article key={r.id} class={`response state-${r.state}`} data-kind={r.kind} data-state={r.state}>
+            <h2>
+              {responseLabel(r.kind)} · {stateLabel(r.state)}
+            </h2>
+            {r.recipient?.name && (
+              <p>
+                {t('recipient')}: {r.recipient.name}
+              </p>
+            )}
+            {r.ackDeadline && r.state === 'sent' && (
+              <p>
+                {t('deadline')}: {time(r.ackDeadline)}
+              </p>
+            )}
+            {r.note && <p class="note">{r.note}</p>}
+            {me.actsOn.includes(r.kind) && <ResponseActions r={r} onDone={() => void load()} />}
+          </article>
+        ))}
+      </section>
+      {me.seesPersonalData && c.alarm && !c.alarm.plate && <FaceMatches caseId={c.id} />}
+      <section class="timeline">
+        <h2>{t('timeline')}</h2>
+        <ol>
+          {timeline.map((e, i) => (
+            <li key={i}>
+              <time dateTime={e.at}>{time(e.at)}</time> <strong>{e.what}</strong> <span class="who">{e.who}</span> {e.note && <q>{e.note}</q>}
+            </li>
+          ))}
+        </ol>
+      </section>
+    </main>
+  );
+}

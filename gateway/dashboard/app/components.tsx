@@ -1,0 +1,56 @@
+import type { Alarm, Photo, ResponseKind, ResponseState } from './types.ts';
+import { responseLabel, stateLabel, t } from './i18n.ts';
+
+const KINDS: ResponseKind[] = ['onsite', 'village', 'police'];
+
+/** The three responses of 一报警三响应 as chips, coloured by state. */
+export function Chips({ responses }: { responses: Partial<Record<ResponseKind, ResponseState>> }) {
+  return (
+    <span class="chips">
+      {KINDS.map((k) => {
+        const s = responses[k];
+        return (
+          <span class={`chip state-${s ?? 'none'}`} data-kind={k} data-state={s ?? 'none'} title={`${responseLabel(k)}: ${s ? stateLabel(s) : '—'}`}>
+            {responseLabel(k)} · {s ? stateLabel(s) : '—'}
+          </span>
+        );
+      })}
+    </span>
+  );
+}
+
+const COLOURS: Record<string, string> = { vehicle: '#ff9800', person: '#29b6f6', plate: '#00e676', face: '#e040fb' };
+
+/** The evidence frame with what was recognised drawn over it (boxes scale with the image). */
+export function EvidencePhoto({ photo, large }: { photo: Photo; large?: boolean }) {
+  const stroke = Math.max(2, Math.round(photo.width / 320));
+  return (
+    <div class={large ? 'photo large' : 'photo'}>
+      <img src={photo.url} alt="" loading="lazy" width={photo.width} height={photo.height} />
+      <svg viewBox={`0 0 ${photo.width} ${photo.height}`} preserveAspectRatio="none" aria-hidden="true">
+        {photo.boxes.map((b, i) => (
+          <g key={i}>
+            <rect x={b.box[0]} y={b.box[1]} width={b.box[2]} height={b.box[3]} fill="none" stroke={COLOURS[b.what] ?? '#fff'} stroke-width={stroke} />
+            {large && (
+              <text x={b.box[0]} y={Math.max(b.box[1] - 6, 16)} fill={COLOURS[b.what] ?? '#fff'} font-size={Math.max(14, photo.width / 60)}>
+                {b.label}
+              </text>
+            )}
+          </g>
+        ))}
+      </svg>
+    </div>
+  );
+}
+
+export function PlateText({ plate }: { plate: Alarm['plate'] }) {
+  if (!plate) return <span class="plate none">{t('noPlate')}</span>;
+  return (
+    <span class={`plate colour-${plate.colour ?? 'unknown'}`} title={plate.masked ? t('masked') : undefined}>
+      {plate.text}
+      {plate.score !== null && <small> {Math.round(plate.score * 100)}%</small>}
+    </span>
+  );
+}
+
+export const placeOf = (a: Alarm): string => [a.place.township, a.place.village, a.place.crossing].filter(Boolean).join(' ') || a.deviceId;

@@ -1,0 +1,82 @@
+import { signal } from '@preact/signals';
+
+export type Lang = 'zh' | 'en';
+
+const saved = typeof localStorage !== 'undefined' ? localStorage.getItem('rw-lang') : null;
+/** Chinese by default (the county centre's language); English for visitors and engineers. */
+export const lang = signal<Lang>(saved === 'en' ? 'en' : 'zh');
+
+export function setLang(l: Lang): void {
+  lang.value = l;
+  localStorage.setItem('rw-lang', l);
+  document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
+}
+
+const WORDS = {
+  title: ['路卫 · 县级指挥台', 'roadwarden · county centre'],
+  alarms: ['实时报警', 'Live alarms'],
+  login: ['登录', 'Log in'],
+  logout: ['退出', 'Log out'],
+  username: ['用户名', 'User name'],
+  password: ['密码', 'Password'],
+  loginFailed: ['用户名或密码错误', 'User name or password is wrong'],
+  noAlarms: ['暂无报警', 'No alarms yet'],
+  loadMore: ['加载更多', 'Load more'],
+  live: ['实时', 'Live'],
+  offline: ['连接中断，正在重连…', 'Disconnected, reconnecting…'],
+  noPlate: ['未识别车牌', 'Plate not read'],
+  riders: ['载人', 'riders'],
+  caseTitle: ['案件', 'Case'],
+  caseOpen: ['处置中', 'Open'],
+  caseClosed: ['已结案', 'Closed'],
+  notFound: ['没有这个案件，或不在您的辖区', 'No such case, or not in your area'],
+  back: ['返回列表', 'Back to the list'],
+  timeline: ['处置经过', 'Timeline'],
+  captured: ['抓拍', 'Captured'],
+  acknowledge: ['确认接收', 'Acknowledge'],
+  complete: ['记录结果', 'Record outcome'],
+  waive: ['免除', 'Waive'],
+  reopen: ['重新打开', 'Reopen'],
+  outcome: ['处置结果（如：溯源劝诫情况）', 'Outcome (e.g. how the owner was talked to)'],
+  reason: ['原因', 'Reason'],
+  deadline: ['确认时限', 'Acknowledge by'],
+  recipient: ['通知对象', 'Notified'],
+  repeat: ['近期第 {n} 次', 'case {n} recently'],
+  faceMatches: ['人脸比对线索', 'Face-match leads'],
+  noFaceMatch: ['没有比对到已识别车牌的驾驶人', 'No earlier sighting of this driver with a read plate'],
+  similarity: ['相似度', 'similarity'],
+  owner: ['车主', 'owner'],
+  masked: ['（已脱敏）', '(masked)'],
+  language: ['English', '中文'],
+} satisfies Record<string, [string, string]>;
+
+export type WordKey = keyof typeof WORDS;
+
+export function t(key: WordKey, vars: Record<string, string | number> = {}): string {
+  const text = WORDS[key][lang.value === 'zh' ? 0 : 1];
+  return text.replace(/\{(\w+)\}/g, (_, k: string) => String(vars[k] ?? ''));
+}
+
+const KINDS: Record<string, [string, string]> = {
+  tricycle_passengers: ['三轮车违法载人', 'Tricycle carrying passengers'],
+  minivan_overload: ['面包车超员', 'Minivan overloaded'],
+  overload: ['超员', 'Overloaded'],
+  presence: ['有车辆经过', 'Vehicle passing'],
+};
+export const kindLabel = (k: string): string => KINDS[k]?.[lang.value === 'zh' ? 0 : 1] ?? k;
+
+const RESPONSES: Record<string, [string, string]> = { onsite: ['现场', 'On-site'], village: ['村居', 'Village'], police: ['警务', 'Police'] };
+export const responseLabel = (k: string): string => RESPONSES[k]?.[lang.value === 'zh' ? 0 : 1] ?? k;
+
+const STATES: Record<string, [string, string]> = {
+  pending: ['待发', 'pending'],
+  sent: ['已通知', 'notified'],
+  acknowledged: ['已确认', 'acknowledged'],
+  done: ['已完成', 'done'],
+  failed: ['失败', 'failed'],
+  escalated: ['已升级', 'escalated'],
+  waived: ['已免除', 'waived'],
+};
+export const stateLabel = (s: string): string => STATES[s]?.[lang.value === 'zh' ? 0 : 1] ?? s;
+
+export const time = (iso: string): string => new Date(iso).toLocaleString(lang.value === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });

@@ -1,0 +1,174 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EdgeAgent } from '../../edge/index.ts';
+import { Gateway } from '../../gateway/index.ts';
+import { createIdGenerator, topics } from '../../protocols/index.ts';
+import { HardwareSimulator } from '../hw-sim.ts';
+import { until } from '../testing/until.ts';
+
+const CHROMIUM = process.env.ROADWARDEN_CHROMIUM ?? '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`dashboard browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set ROADWARDEN_CHROMIUM)`);
+
+const newId = createIdGenerator();
+const BOX_A = { id: 'lc-dash-lizhuang', password: 'box-pass-lizhuang', township: '梁水镇', village: '李庄' };
+const BOX_B = { id: 'lc-dash-wangtun', password: 'box-pass-wangtun', township: '梁水镇', village: '王屯' };
+
+/**
+ * The county centre's day in a real browser (Debian's Chromium driven by playwright-core): log
+ * in, see an alarm arrive live with its photo, open it, acknowledge police, record the outcomes,
+ * watch the case close; a village cadre sees their own village's alarms and nobody else's.
+ */
+describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-dashboard-'));
+  let gw: Gateway;
+  let sim: HardwareSimulator;
+  let agent: EdgeAgent;
+  let browser: Browser;
+  let base: string;
+
+  beforeAll(async () => {
+    gw = new Gateway({
+      dataDir: join(dir, 'gw'),
+      mqttPort: 0,
+      httpPort: 0,
+      config: {
+        responses: {
+          channels: { bus: { type: 'mqtt' } },
+          plans: [{ kinds: ['tricycle_passengers'], onsite: { light: { mode: 'flash', periodMs: 300, durationS: 5 } }, village: { channel: 'bus', ackDeadlineS: 3600 }, police: { channel: 'bus', ackDeadlineS: 600 } }],
+        },
+      },
+    });
+    for (const b of [BOX_A, BOX_B]) {
+      await gw.credentials.addDevice(b.id, b.password);
+      gw.registry.upsert({ id: b.id, township: b.township, village: b.village, crossing: `${b.village}路口` });
+    }
+    await gw.credentials.addOperator('duty-admin', 'admin-pass-1', 'admin');
+    await gw.credentials.addOperator('cadre-wangtun', 'cadre-pass-1', 'village', { villages: ['王屯'] });
+    await gw.start();
+    base = `http://127.0.0.1:${gw.httpPort}`;
+    sim = new HardwareSimulator({ pty: true, ptyDir: join(dir, 'tty'), camera: false, sensor: false, speaker: false });
+    await sim.start();
+    agent = new EdgeAgent({
+      config: {
+        device: { id: BOX_A.id },
+        gateway: { url: `mqtt://127.0.0.1:${gw.broker!.port}`, username: BOX_A.id, password: BOX_A.password },
+        hardware: { light: { type: 'modbus', port: sim.ttys.light!, channels: 4 } },
+        rules: [{ name: 'tricycle', trigger: { event: 'tricycle_passengers' }, light: { mode: 'flash', periodMs: 300, durationS: 5 }, report: { kind: 'tricycle_passengers', severity: 'alarm' } }],
+        telemetry: { intervalS: 3600 },
+        dataDir: join(dir, 'edge'),
+      },
+    });
+    await agent.start();
+    await until(() => agent.link.connected, 10_000, 'the box connected');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await agent?.stop();
+    await gw?.stop();
+    await sim?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function logIn(user: string, password: string): Promise<Page> {
+    const page = await (await browser.newContext({ locale: 'zh-CN' })).newPage();
+    await page.goto(base);
+    await page.fill('input[name=username]', user);
+    await page.fill('input[name=password]', password);
+    await page.click('button[type=submit]');
+    await page.waitForSelector(`[data-testid=user]:has-text("${user}")`);
+    return page;
+  }
+
+  /** A tricycle seen by box A: evidence (frame with boxes) then the recognition, through the box's outbox. */
+  async function alarmAtA(): Promise<void> {
+    const frame = await sharp({ create: { width: 1280, height: 720, channels: 3, background: { r: 60, g: 90, b: 70 } } }).jpeg().toBuffer();
+    const plate = await sharp({ create: { width: 160, height: 50, channels: 3, background: { r: 20, g: 60, b: 200 } } }).jpeg().toBuffer();
+    const evidenceId = agent.reportEvidence({
+      images: [
+        { role: 'frame', jpeg: frame, width: 1280, height: 720 },
+        { role: 'plate', jpeg: plate, width: 160, height: 50, box: [560, 400, 160, 50] },
+      ],
+      recognitions: [
+        { what: 'vehicle', label: 'tricycle', score: 0.91, box: [440, 260, 400, 200] },
+        { what: 'person', label: 'rider', score: 0.8, box: [600, 220, 90, 160] },
+        { what: 'plate', label: 'blue', score: 0.97, box: [560, 400, 160, 50], value: '鲁PA3N82' },
+      ],
+    });
+    await agent.reportRecognition({ kind: 'tricycle_passengers', evidenceId, data: { vehicle: 'tricycle', riders: 3, plate: '鲁PA3N82', plateScore: 0.97, plateColour: 'blue' } });
+  }
+
+  async function alarmAtB(): Promise<void> {
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.broker!.port}`, { username: BOX_B.id, password: BOX_B.password, clientId: BOX_B.id });
+    const ev = { v: 1, id: newId(), deviceId: BOX_B.id, ts: new Date().toISOString(), kind: 'tricycle_passengers', severity: 'alarm', source: 'vision', data: { vehicle: 'tricycle', riders: 2, plate: '鲁PB7Z21' } };
+    await c.publishAsync(topics.event(BOX_B.id, 'tricycle_passengers'), JSON.stringify(ev), { qos: 1 });
+    await c.endAsync();
+  }
+
+  let caseA = '';
+
+  it('logs in, sees an alarm arrive live with its photo, and takes the case to closed', async () => {
+    const page = await logIn('duty-admin', 'admin-pass-1');
+    await page.waitForSelector('text=暂无报警');
+    await page.waitForSelector('[data-testid=live]:has-text("实时")');
+    // Marked now: still there after the alarm shows means no reload happened.
+    await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
+    await alarmAtA();
+    const card = page.locator('li.alarm').first();
+    await card.waitFor({ timeout: 15_000 });
+    expect(await card.locator('.plate').innerText()).toContain('鲁PA3N82');
+    expect(await card.innerText()).toContain('李庄');
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
+    // The photo is the evidence frame, and the boxes are drawn over it.
+    await card.locator('.photo img').waitFor();
+    expect(await card.locator('.photo svg rect').count()).toBe(3);
+    expect(await card.locator('.photo img').evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(1280);
+
+    await card.locator('a').click();
+    await page.waitForSelector('[data-testid=case-state]');
+    caseA = /#\/cases\/([\w-]+)/.exec(page.url())![1];
+    // The box confirms lights on its own: the on-site response is done without anyone clicking.
+    await page.waitForSelector('article[data-kind=onsite][data-state=done]', { timeout: 20_000 });
+
+    await page.click('[data-testid=police-acknowledge]');
+    await page.waitForSelector('article[data-kind=police][data-state=acknowledged]');
+    await page.fill('[data-testid=police-text]', '值班民警已拦停三轮车，乘客已下车');
+    await page.click('[data-testid=police-complete]');
+    await page.waitForSelector('article[data-kind=police][data-state=done]');
+    await page.fill('[data-testid=village-text]', '溯源劝诫：网格员已上门，车主签订承诺书');
+    await page.click('[data-testid=village-complete]');
+    await page.waitForSelector('article[data-kind=village][data-state=done]');
+    await page.waitForSelector('[data-testid=case-state]:has-text("已结案")');
+    const timeline = await page.locator('.timeline').innerText();
+    expect(timeline).toContain('duty-admin');
+    expect(timeline).toContain('溯源劝诫');
+    expect(gw.cases.getCase(caseA)?.closedBy).toBe('duty-admin');
+
+    // The list shows the closed case's chips as done, again without a reload.
+    await page.click('header nav a');
+    await page.waitForSelector(`li.alarm.closed .chip[data-kind=village][data-state=done]`);
+  });
+
+  it('shows a village cadre their own village’s alarms only; another village’s case is not found', async () => {
+    await alarmAtB();
+    await until(() => gw.cases.list({ limit: 5 }).length === 2, 10_000, 'the second case');
+    const page = await logIn('cadre-wangtun', 'cadre-pass-1');
+    await page.waitForSelector('li.alarm');
+    const places = await page.locator('li.alarm .where').allInnerTexts();
+    expect(places).toHaveLength(1);
+    expect(places[0]).toContain('王屯');
+    // A village role acts on village responses only.
+    await page.locator('li.alarm a').click();
+    await page.waitForSelector('article[data-kind=village]');
+    expect(await page.locator('[data-testid^=police-]').count()).toBe(0);
+    await page.goto(`${base}/#/cases/${caseA}`);
+    await page.waitForSelector('[data-testid=not-found]');
+  });
+});
