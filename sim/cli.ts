@@ -6,6 +6,7 @@ import { registerBenchCli } from './bench/cli.ts';
 import { HardwareSimulator, type HwSimOptions } from './hw-sim.ts';
 import { registerDemoCli } from './demo/cli.ts';
 import { registerStoryCli } from './story/cli.ts';
+import { takeScreenshots } from './demo/screenshots.ts';
 
 interface SimHwOpts {
   pty?: boolean;
@@ -35,6 +36,15 @@ export function registerSimCli(program: Command, logger: (cmd: Command) => Logge
   const sim = program.command('sim').description('simulate hardware and fleets for tests, demos and testers');
   registerSimHwCli(sim, logger);
   registerStoryCli(sim, logger);
+  sim
+    .command('screenshots')
+    .description("the dashboard's main pages as PNGs (the demo's county in headless Chromium), for the README")
+    .option('--out <dir>', 'where the PNGs go', 'docs/screenshots')
+    .option('--chromium <path>', 'the Chromium to drive', '/usr/bin/chromium')
+    .action(async (o: { out: string; chromium: string }, cmd: Command) => {
+      const log = logger(cmd);
+      for (const f of await takeScreenshots({ out: o.out, chromium: o.chromium, logger: log, onProgress: (m) => log.info(m) })) process.stdout.write(`${f}\n`);
+    });
   registerBenchCli(program, logger);
   registerDemoCli(program, logger);
 }

@@ -1,0 +1,54 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Logger } from 'pino';
+import { runDemo } from './demo.ts';
+
+export interface ScreenshotOptions {
+  out: string;
+  chromium?: string;
+  logger?: Logger;
+  onProgress?: (msg: string) => void;
+}
+
+/**
+ * The dashboard's main pages as PNGs for the README, from a real run: the demo's county (its
+ * alarm, closed case and evidence photo) in Debian's Chromium. Log-in, the alarm list, the case
+ * page, and the alarm list in English.
+ */
+export async function takeScreenshots(o: ScreenshotOptions): Promise<string[]> {
+  mkdirSync(o.out, { recursive: true });
+  o.onProgress?.('playing the demo');
+  const demo = await runDemo({ once: true, logger: o.logger, say: () => undefined });
+  const browser = await chromium.launch({ executablePath: o.chromium ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
+  const files: string[] = [];
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'zh-CN' })).newPage();
+    const shot = async (name: string) => {
+      const file = join(o.out, `${name}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      files.push(file);
+      o.onProgress?.(file);
+    };
+    await page.goto(`http://127.0.0.1:${demo.gateway.httpPort}/`);
+    await page.fill('input[name=username]', demo.dashboard.user);
+    await shot('login');
+    await page.fill('input[name=password]', demo.dashboard.password);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('li.alarm .photo img');
+    await page.waitForFunction('[...document.images].every((i) => i.complete)');
+    await shot('alarms');
+    await page.click('li.alarm a');
+    await page.waitForSelector('[data-testid=case-state]');
+    await page.waitForFunction('[...document.images].every((i) => i.complete)');
+    await shot('case');
+    await page.click('[data-testid=lang]');
+    await page.click('header nav a');
+    await page.waitForSelector('li.alarm .photo img');
+    await shot('alarms-en');
+  } finally {
+    await browser.close();
+    await demo.stop();
+  }
+  return files;
+}
