@@ -74,6 +74,8 @@ export class Gateway {
   readonly faults: FaultWatcher;
   http: FastifyInstance | undefined;
   private readonly httpPortWanted: number;
+  /** The built dashboard being served, if any. */
+  dashboardDir?: string;
   intake: Intake | undefined;
   responses: ResponseEngine | undefined;
   /** Notification records and rate limits; undefined without response plans. */
@@ -157,7 +159,8 @@ export class Gateway {
     }
     this.housekeeping();
     this.sweepTimer = setInterval(() => this.housekeeping(), 6 * 3_600_000).unref();
-    this.http = await startHttpApi({ gateway: this, tokens: this.tokens, host: this.config.http?.host, port: this.httpPortWanted, logger: this.log, dashboardDir: await this.dashboard() });
+    this.dashboardDir = await this.dashboard();
+    this.http = await startHttpApi({ gateway: this, tokens: this.tokens, host: this.config.http?.host, port: this.httpPortWanted, logger: this.log, dashboardDir: this.dashboardDir });
     this.broker?.admitDevices();
   }
 

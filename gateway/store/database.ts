@@ -131,6 +131,8 @@ const MIGRATIONS = [
      created_at TEXT NOT NULL, expires_at TEXT NOT NULL
    );
    CREATE INDEX events_alarms ON events (severity, id);`,
+  `CREATE INDEX cases_event ON cases (event_id);
+   CREATE INDEX cases_opened ON cases (opened_at);`,
 ];
 
 /** The gateway's SQLite database in dataDir (WAL, foreign keys on), migrated to the current schema. */

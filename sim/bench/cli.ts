@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
+import { runDashboardBench } from './dashboard-bench.ts';
 import { runEdgeBench } from './edge-bench.ts';
 import { runGatewayBench } from './gateway-bench.ts';
 import { runFleetBench } from './fleet-bench.ts';
@@ -64,6 +65,15 @@ const BENCHES: BenchSpec[] = [
       ['messages', 'telemetry messages through intake', '20000'],
     ],
     run: (o, onProgress) => runTechnicianBench({ runs: o.runs[0], devices: o.devices[0], messages: o.messages[0], onProgress }),
+  },
+  {
+    name: 'dashboard',
+    description: 'first load of the alarm list in headless Chromium with 10,000 stored alarms (until 50 cards and their photos are on screen), the API page behind it, the bundle size',
+    options: [
+      ['alarms', 'alarms stored before loading', '10000'],
+      ['loads', 'first loads measured (each in a fresh browser context)', '10'],
+    ],
+    run: (o, onProgress) => runDashboardBench({ alarms: o.alarms[0], loads: o.loads[0], onProgress }),
   },
   {
     name: 'vision',

@@ -24,6 +24,8 @@ export async function takeScreenshots(o: ScreenshotOptions): Promise<string[]> {
   const files: string[] = [];
   try {
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'zh-CN' })).newPage();
+    const imagesLoaded = () =>
+      page.waitForFunction(() => [...(globalThis as unknown as { document: { images: Iterable<{ complete: boolean }> } }).document.images].every((i) => i.complete));
     const shot = async (name: string) => {
       const file = join(o.out, `${name}.png`);
       await page.screenshot({ path: file, fullPage: true });
@@ -36,11 +38,11 @@ export async function takeScreenshots(o: ScreenshotOptions): Promise<string[]> {
     await page.fill('input[name=password]', demo.dashboard.password);
     await page.click('button[type=submit]');
     await page.waitForSelector('li.alarm .photo img');
-    await page.waitForFunction('[...document.images].every((i) => i.complete)');
+    await imagesLoaded();
     await shot('alarms');
     await page.click('li.alarm a');
     await page.waitForSelector('[data-testid=case-state]');
-    await page.waitForFunction('[...document.images].every((i) => i.complete)');
+    await imagesLoaded();
     await shot('case');
     await page.click('[data-testid=lang]');
     await page.click('header nav a');

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -167,6 +167,17 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
     expect(lines[1]).toMatchObject({ plate: '鲁PA1234' });
     expect(lines[7]).toMatchObject({ sightings: 50 });
   });
+
+  it.skipIf(!existsSync('/usr/bin/chromium'))('`bench dashboard` prints the first load in Chromium, the API page and the bundle size as bench JSON lines', async () => {
+    const r = await run(['bench', 'dashboard', '--alarms', '300', '--loads', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.metric)).toEqual(['first_load_ms', 'alarms_api_ms', 'bundle_kb']);
+    expect(lines[0]).toMatchObject({ bench: 'dashboard', unit: 'ms', n: 2, alarms_stored: 300, rendered: 50 });
+    // The page needs the API page and then some: loading it cannot be quicker than its data.
+    expect(lines[0].median as number).toBeGreaterThan(lines[1].median as number);
+    expect(lines[2].value as number).toBeGreaterThan(5);
+  }, 90_000);
 
   it('`bench technician` prints probe, self-test and ticket-intake metrics as bench JSON lines', async () => {
     const r = await run(['bench', 'technician', '--runs', '1', '--devices', '20', '--messages', '200'], 150_000);
