@@ -14,6 +14,19 @@ import { readFileSync } from 'node:fs';
 import { TicketStore } from './tickets/ticket-store.ts';
 import type { Scope } from './registry/scope.ts';
 import { ensureDashboard } from './dashboard/build.ts';
+import { loadCountyMap } from './registry/county-map.ts';
+import { dirname, resolve } from 'node:path';
+
+/** The map file, relative to the config, must load: a bad outline is found before the gateway starts. */
+function checkMap(c: GatewayConfig, configFile: string, problems: string[]): void {
+  if (!c.map) return;
+  c.map.geojson = resolve(dirname(configFile), c.map.geojson);
+  try {
+    loadCountyMap(c.map.geojson);
+  } catch (e) {
+    problems.push(`map.geojson: ${(e as Error).message}`);
+  }
+}
 
 /** --villages / --townships, comma-separated, as a scope. */
 function scopeOf(o: { villages?: string; townships?: string }): Scope {
@@ -50,7 +63,12 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
     .option('--check-config', 'only check gateway.yaml (schema, channel names) and exit')
     .action(async (o: { config?: string; mqttPort?: number; httpPort?: number; dataDir?: string; checkConfig?: boolean }, cmd: Command) => {
       const log = logger(cmd);
-      const config = o.config ? loadYamlConfig(GatewayConfig, o.config, { crossCheck: (c, problems) => c.responses && checkPlans(c.responses, problems) }) : {};
+      const config = o.config ? loadYamlConfig(GatewayConfig, o.config, {
+            crossCheck: (c, problems) => {
+              if (c.responses) checkPlans(c.responses, problems);
+              checkMap(c, o.config!, problems);
+            },
+          }) : {};
       if (o.checkConfig) {
         const plans = config.responses?.plans.length ?? 0;
         process.stdout.write(`${o.config ?? '(no --config)'}: OK — ${plans} response plan${plans === 1 ? '' : 's'}, ${Object.keys(config.responses?.channels ?? {}).length} channels\n`);

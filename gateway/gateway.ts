@@ -16,13 +16,14 @@ import { Registry } from './registry/registry.ts';
 import { Archive } from './archive/archive.ts';
 import { FaceIndex } from './archive/face-index.ts';
 import { Sessions } from './api/sessions.ts';
+import { loadCountyMap, type MapArea } from './registry/county-map.ts';
 import { ensureDashboard } from './dashboard/build.ts';
 import { CaseStore } from './responses/case-store.ts';
 import type { Channel } from './responses/channels/channel.ts';
 import { createChannel } from './responses/channels/create-channel.ts';
 import { ResponseEngine } from './responses/response-engine.ts';
 import { Deliveries } from './responses/deliveries.ts';
-import { createIdGenerator, encodeMessage, topics } from '../protocols/index.ts';
+import { createIdGenerator, encodeMessage, topics, type CommandMessage, type CommandName, type CommandParams } from '../protocols/index.ts';
 import { openDatabase } from './store/database.ts';
 import { EvidenceStore } from './evidence/evidence-store.ts';
 import { loadOrCreateKey } from './evidence/evidence-key.ts';
@@ -74,6 +75,8 @@ export class Gateway {
   readonly faults: FaultWatcher;
   http: FastifyInstance | undefined;
   private readonly httpPortWanted: number;
+  /** The county's outlines for the dashboard's map (config map.geojson). */
+  readonly map?: MapArea[];
   /** The built dashboard being served, if any. */
   dashboardDir?: string;
   intake: Intake | undefined;
@@ -102,6 +105,7 @@ export class Gateway {
     this.commissioning = new Commissioning(this.db, this.credentials, this.registry);
     this.tickets = new TicketStore(this.db, this.newId);
     this.faults = new FaultWatcher({ store: this.tickets, registry: this.registry, selftests: this.selftests, db: this.db, config: c.tickets, logger: o.logger });
+    this.map = c.map ? loadCountyMap(c.map.geojson) : undefined;
     const evidenceKey = loadOrCreateKey(c.evidence?.keyFile ?? join(this.dataDir, 'evidence.key'));
     this.evidence = new EvidenceStore(this.db, join(this.dataDir, 'evidence'), evidenceKey);
     this.faces = new FaceIndex(this.db, evidenceKey);
@@ -169,6 +173,15 @@ export class Gateway {
     if (!this.intake) throw new Error('gateway is not started');
     const msg = { v: 1 as const, id: this.newId(), deviceId, ts: new Date().toISOString(), version, config };
     await this.intake.publish(topics.config(deviceId), encodeMessage('config', msg), true);
+  }
+
+  /** A command to one box (QoS 1, held for it while it is away until `expiresInS`); returns its id. */
+  async sendCommand<N extends CommandName>(deviceId: string, name: N, params: CommandParams<N>, expiresInS = 600): Promise<string> {
+    if (!this.intake) throw new Error('gateway is not started');
+    const now = new Date();
+    const msg = { v: 1 as const, id: this.newId(), deviceId, ts: now.toISOString(), expiresAt: new Date(now.getTime() + expiresInS * 1000).toISOString(), name, params } as CommandMessage;
+    await this.intake.publish(topics.command(deviceId, name), encodeMessage('command', msg));
+    return msg.id;
   }
 
   /** The built dashboard, or undefined (turned off, or the build failed: the API still serves). */

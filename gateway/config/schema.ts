@@ -39,6 +39,8 @@ export const GatewayConfig = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** The dashboard's offline map: township and village outlines (GeoJSON polygons with properties.name). */
+    map: Type.Optional(Type.Object({ geojson: Type.String({ minLength: 1, description: 'GeoJSON file of the county' }) }, { additionalProperties: false })),
     /** Evidence images: encrypted at rest, deleted after the retention period unless an open case needs them. */
     evidence: Type.Optional(
       Type.Object(

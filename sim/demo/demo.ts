@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { EdgeAgent } from '../../edge/index.ts';
 import { Gateway, type ResponseRow } from '../../gateway/index.ts';
@@ -107,6 +108,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
     httpPort,
     logger: o.logger,
     config: {
+      map: { geojson: join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'county-map.geojson') },
       responses: {
         channels: { village: { type: 'webhook', url: village.url, secret }, police: { type: 'webhook', url: police.url, secret } },
         plans: [

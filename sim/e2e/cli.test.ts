@@ -230,6 +230,10 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
     const wrong = await run(['gateway', '--config', bad, '--check-config'], 60_000, secrets);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/police\.escalateTo: no channel named "county-bsu"/);
+    writeFileSync(bad, readFileSync(example, 'utf8').replace('geojson: county-map.geojson', 'geojson: county-mpa.geojson'));
+    const noMap = await run(['gateway', '--config', bad, '--check-config'], 60_000, secrets);
+    expect(noMap.code).toBe(1);
+    expect(noMap.stderr).toMatch(/map\.geojson: map .*county-mpa\.geojson: no such file/);
   });
 
   // About ten CLI runs in a row, each starting Node and tsx, some hashing with scrypt.

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
@@ -16,8 +17,8 @@ const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`dashboard browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set ROADWARDEN_CHROMIUM)`);
 
 const newId = createIdGenerator();
-const BOX_A = { id: 'lc-dash-lizhuang', password: 'box-pass-lizhuang', township: '梁水镇', village: '李庄' };
-const BOX_B = { id: 'lc-dash-wangtun', password: 'box-pass-wangtun', township: '梁水镇', village: '王屯' };
+const BOX_A = { id: 'lc-dash-lizhuang', password: 'box-pass-lizhuang', township: '梁水镇', village: '李庄', lat: 36.4562, lon: 115.9854 };
+const BOX_B = { id: 'lc-dash-wangtun', password: 'box-pass-wangtun', township: '梁水镇', village: '王屯', lat: 36.4611, lon: 115.9921 };
 
 /**
  * The county centre's day in a real browser (Debian's Chromium driven by playwright-core): log
@@ -38,6 +39,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
       mqttPort: 0,
       httpPort: 0,
       config: {
+        map: { geojson: fileURLToPath(new URL('../../examples/county-map.geojson', import.meta.url)) },
         responses: {
           channels: { bus: { type: 'mqtt' } },
           plans: [{ kinds: ['tricycle_passengers'], onsite: { light: { mode: 'flash', periodMs: 300, durationS: 5 } }, village: { channel: 'bus', ackDeadlineS: 3600 }, police: { channel: 'bus', ackDeadlineS: 600 } }],
@@ -46,7 +48,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     });
     for (const b of [BOX_A, BOX_B]) {
       await gw.credentials.addDevice(b.id, b.password);
-      gw.registry.upsert({ id: b.id, township: b.township, village: b.village, crossing: `${b.village}路口` });
+      gw.registry.upsert({ id: b.id, township: b.township, village: b.village, crossing: `${b.village}路口`, lat: b.lat, lon: b.lon });
     }
     await gw.credentials.addOperator('duty-admin', 'admin-pass-1', 'admin');
     await gw.credentials.addOperator('cadre-wangtun', 'cadre-pass-1', 'village', { villages: ['王屯'] });
@@ -170,5 +172,30 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     expect(await page.locator('[data-testid^=police-]').count()).toBe(0);
     await page.goto(`${base}/#/cases/${caseA}`);
     await page.waitForSelector('[data-testid=not-found]');
+  });
+
+  it('shows the boxes on the county map and in a table; a box’s telemetry sparklines; a self-test from the centre', async () => {
+    // A day of battery readings for box A, as its telemetry would have brought them.
+    const insert = gw.db.prepare('INSERT INTO telemetry (id, device_id, ts, body) VALUES (?, ?, ?, ?)');
+    for (let h = 23; h >= 0; h--) {
+      const ts = new Date(Date.now() - h * 3_600_000).toISOString();
+      insert.run(newId(), BOX_A.id, ts, JSON.stringify({ ts, power: { batteryV: 12.4 - h * 0.02 }, temperatureC: 10 + (h % 6) }));
+    }
+    const page = await logIn('duty-admin', 'admin-pass-1');
+    await page.click('header nav a[href="#/devices"]');
+    await page.waitForSelector('[data-testid=map] circle[data-device]');
+    expect(await page.locator('[data-testid=map] path.area').count()).toBe(5);
+    expect(await page.locator(`[data-testid=map] circle[data-device=${BOX_A.id}]`).getAttribute('data-state')).toBe('online');
+    expect(await page.locator('table.devices tbody tr').count()).toBe(2);
+    await page.click(`table.devices a[href="#/devices/${BOX_A.id}"]`);
+    await page.waitForSelector('[data-testid=spark-battery] polyline');
+    const points = (await page.locator('[data-testid=spark-battery] polyline').getAttribute('points'))!.split(' ');
+    expect(points.length).toBeGreaterThanOrEqual(24);
+    expect(await page.locator('[data-testid=spark-battery] figcaption').innerText()).toContain('12.4');
+    const before = await page.locator('.selftests li').count();
+    await page.click('[data-testid=self-test]');
+    // The real box runs its self-test on command and reports; the page shows the new report.
+    await page.waitForFunction((n) => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('.selftests li').length > n, before, { timeout: 30_000 });
+    expect(await page.locator('.selftests li').first().innerText()).toMatch(/command/);
   });
 });

@@ -1,4 +1,4 @@
-import type { Alarm, CaseDetail, Me } from './types.ts';
+import type { Alarm, CaseDetail, DeviceRow, MapArea, Me, SelfTestRow, TelemetryPoint } from './types.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -29,6 +29,11 @@ export const api = {
   alarms: (before?: string) => call<{ items: Alarm[]; next: string | null }>('GET', `/alarms?limit=50${before ? `&before=${encodeURIComponent(before)}` : ''}`),
   case: (id: string) => call<CaseDetail>('GET', `/cases/${encodeURIComponent(id)}`),
   faceMatches: (id: string) => call<{ matches: Array<{ plate: string; similarity: number; capturedAt: string; deviceId: string; vehicle: { vehicle: { ownerName: string | null; village: string | null } } | null }> }>('GET', `/cases/${encodeURIComponent(id)}/face-matches`),
+  devices: () => call<DeviceRow[]>('GET', '/devices'),
+  device: (id: string) => call<DeviceRow & { selftests: SelfTestRow[]; openTickets: Array<{ id: string; kind: string; openedAt: string }> }>('GET', `/devices/${encodeURIComponent(id)}`),
+  telemetry: (id: string, hours = 24) => call<TelemetryPoint[]>('GET', `/devices/${encodeURIComponent(id)}/telemetry?hours=${hours}`),
+  selfTest: (id: string) => call<{ commandId: string }>('POST', `/devices/${encodeURIComponent(id)}/self-test`, {}),
+  map: () => call<MapArea[]>('GET', '/map').catch((e: unknown) => (e instanceof ApiError && e.status === 404 ? null : Promise.reject(e))),
   act: (responseId: string, verb: 'acknowledge' | 'complete' | 'waive' | 'reopen', text?: string) =>
     call<unknown>('POST', `/responses/${encodeURIComponent(responseId)}/${verb}`, verb === 'waive' || verb === 'reopen' ? { reason: text ?? '' } : verb === 'complete' ? { outcome: text ?? '' } : text ? { note: text } : {}),
 };

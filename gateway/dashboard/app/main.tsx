@@ -3,6 +3,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { AlarmsPage } from './alarms-page.tsx';
 import { api, ApiError } from './api.ts';
 import { CasePage } from './case-page.tsx';
+import { DevicePage } from './device-page.tsx';
+import { DevicesPage } from './devices-page.tsx';
 import { lang, setLang, t } from './i18n.ts';
 import { LoginPage } from './login-page.tsx';
 import type { Me } from './types.ts';
@@ -29,6 +31,7 @@ function App() {
   if (me === undefined) return null;
   if (me === null) return <LoginPage onIn={setMe} />;
   const kase = /^\/cases\/([\w-]+)$/.exec(route);
+  const device = /^\/devices\/([\w.-]+)$/.exec(route);
   return (
     <>
       <header>
@@ -37,6 +40,7 @@ function App() {
         </a>
         <nav>
           <a href="#/">{t('alarms')}</a>
+          <a href="#/devices">{t('devices')}</a>
         </nav>
         <span class="user" data-testid="user">
           {me.name} · {me.role}
@@ -50,7 +54,15 @@ function App() {
           {t('logout')}
         </button>
       </header>
-      {kase ? <CasePage id={kase[1]} me={me} key={kase[1]} /> : <AlarmsPage />}
+      {kase ? (
+        <CasePage id={kase[1]} me={me} key={kase[1]} />
+      ) : device ? (
+        <DevicePage id={device[1]} me={me} key={device[1]} />
+      ) : route === '/devices' ? (
+        <DevicesPage />
+      ) : (
+        <AlarmsPage />
+      )}
     </>
   );
 }

@@ -35,3 +35,45 @@ export interface CaseDetail {
   responses: CaseResponse[];
   alarm: Alarm | null;
 }
+
+export interface DeviceRow {
+  id: string;
+  name?: string;
+  road?: string;
+  crossing?: string;
+  township?: string;
+  village?: string;
+  lat?: number;
+  lon?: number;
+  state: string;
+  lastSeen: string | null;
+  flags: string[];
+  lastAlarmAt?: string | null;
+  batteryV?: number | null;
+  openTickets?: number;
+}
+
+export interface SelfTestRow {
+  id: string;
+  ts: string;
+  receivedAt: string;
+  ok: boolean;
+  by?: string;
+  trigger: 'technician' | 'command';
+  failed: string[];
+}
+
+export interface MapArea {
+  name: string;
+  level: string;
+  polygons: Array<Array<Array<[number, number]>>>;
+}
+
+export interface TelemetryPoint {
+  ts: string;
+  batteryV: number | null;
+  solarV: number | null;
+  temperatureC: number | null;
+  diskFreeMb: number | null;
+  outboxPending: number | null;
+}
