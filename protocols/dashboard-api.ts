@@ -44,3 +44,46 @@ export interface AlarmItem {
   /** Only for roles that may see evidence. */
   photo: AlarmPhoto | null;
 }
+
+/** Cases per week (Monday), township, village and kind (GET /api/v1/reports/weekly). */
+export interface WeeklyRow {
+  week: string;
+  township: string | null;
+  village: string | null;
+  kind: string;
+  cases: number;
+}
+
+/** A plate with several cases (GET /api/v1/reports/repeat-offenders); masked unless asked in full. */
+export interface RepeatOffender {
+  plate: string;
+  masked: boolean;
+  vehicleId: string | null;
+  owner: string | null;
+  ownerVillage: string | null;
+  cases: number;
+  lastAt: string;
+  seenAt: string[];
+}
+
+/** A vehicle on file (三见面一建档) with its owner and driver. */
+export interface ArchiveVehicle {
+  id: string;
+  plate: string | null;
+  class: string;
+  ownerName: string | null;
+  ownerPhone: string | null;
+  driverName: string | null;
+  township: string | null;
+  village: string | null;
+}
+
+/** What an archive CSV import found (and, with commit, wrote). */
+export interface ImportReport {
+  rows: number;
+  valid: number;
+  added: number;
+  updated: number;
+  problems: Array<{ line: number; errors: string[] }>;
+  committed: boolean;
+}

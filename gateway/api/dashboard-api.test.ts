@@ -128,4 +128,42 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
     expect(await back.json()).toMatchObject({ state: 'acknowledged', note: 'reopened: a squad is free after all' });
     expect(gw.cases.history(police.id).map((h) => h.to).slice(-2)).toEqual(['waived', 'acknowledged']);
   });
+
+  it('reports cases per week and place, repeat offenders masked unless asked in full, and both as CSV for spreadsheets', async () => {
+    await publishAlarm('鲁PAB123');
+    await until(() => gw.cases.list({ limit: 5 }).length === 2, 5000, 'the second case');
+    const admin = gw.tokens.issue('dash-admin-2', 'admin');
+    const tech = gw.tokens.issue('dash-tech', 'technician');
+    const get = (path: string, token: string) => fetch(`${base}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const week = (await (await get('/reports/weekly', admin)).json()) as Array<Record<string, unknown>>;
+    expect(week).toEqual([{ week: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), township: '梁水镇', village: '李庄', kind: 'tricycle_passengers', cases: 2 }]);
+    expect(new Date(`${week[0].week as string}T00:00:00Z`).getUTCDay()).toBe(1);
+    const masked = (await (await get('/reports/repeat-offenders', admin)).json()) as Array<Record<string, unknown>>;
+    expect(masked).toEqual([expect.objectContaining({ plate: '鲁P***23', masked: true, cases: 2, seenAt: ['李庄'] })]);
+    const full = (await (await get('/reports/repeat-offenders?full=true', admin)).json()) as Array<Record<string, unknown>>;
+    expect(full[0]).toMatchObject({ plate: '鲁PAB123', masked: false });
+    expect(((await (await get('/reports/repeat-offenders?full=true', tech)).json()) as Array<Record<string, unknown>>)[0]).toMatchObject({ plate: '鲁P***23' });
+    expect(gw.accessLog.recent(5).map((e) => `${e.actor} ${e.what}`)).toContain('dash-admin-2 repeat_offenders');
+    const csv = await get('/reports/weekly.csv', admin);
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    const bytes = Buffer.from(await csv.arrayBuffer());
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const text = bytes.subarray(3).toString('utf8');
+    expect(text.startsWith('week,township,village,kind,cases\r\n')).toBe(true);
+    expect(text).toContain(',梁水镇,李庄,tricycle_passengers,2\r\n');
+  });
+
+  it('searches the archive by plate, owner or village; a village cadre only among their villagers', async () => {
+    gw.archive.importCsv('plate,class,owner_name,village\n鲁PAB123,tricycle,张三,李庄\n鲁PXY999,tricycle,李四,远村\n鲁PXY998,minivan,王五,李庄\n', true);
+    const admin = gw.tokens.issue('dash-admin-3', 'admin');
+    const cadre = gw.tokens.issue('dash-cadre', 'village', { villages: ['远村'] });
+    const search = async (q: string, token: string) =>
+      ((await (await fetch(`${base}/api/v1/archive/vehicles?q=${encodeURIComponent(q)}`, { headers: { authorization: `Bearer ${token}` } })).json()) as Array<{ plate: string }>).map((v) => v.plate);
+    expect(await search('鲁pxy', admin)).toEqual(['鲁PXY998', '鲁PXY999']);
+    expect(await search('张三', admin)).toEqual(['鲁PAB123']);
+    expect(await search('李庄', admin)).toEqual(['鲁PAB123', '鲁PXY998']);
+    expect(await search('%', admin)).toEqual([]);
+    expect(await search('鲁P', cadre)).toEqual(['鲁PXY999']);
+    expect(gw.accessLog.recent(10).some((e) => e.what === 'archive_search' && e.subject === '张三')).toBe(true);
+  });
 });

@@ -12,8 +12,9 @@ import { donorRoutes } from './donor-wall.ts';
 import { sessionCookie, sessionRoutes } from './session-routes.ts';
 import { alarmItem, alarmRoutes } from './alarm-routes.ts';
 import { liveRoutes } from './live-routes.ts';
+import { reportRoutes } from './report-routes.ts';
 import { dashboardRoutes } from '../dashboard/dashboard-routes.ts';
-import { ACTS_ON, SEES_PERSONAL_DATA } from './roles.ts';
+import { ACTS_ON, personalDataOnly } from './roles.ts';
 
 /** OpenAPI 3 at /openapi.json, built from the routes' own schemas plus ROUTE_DOCS. */
 async function describeApi(app: FastifyInstance): Promise<void> {
@@ -83,6 +84,7 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
   sessionRoutes(app, gw);
   alarmRoutes(app, gw);
   liveRoutes(app, gw);
+  reportRoutes(app, gw);
   deviceRoutes(app, gw);
   ticketRoutes(app, gw);
   donorRoutes(app, gw);
@@ -108,8 +110,7 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     return { ...c, responses, alarm };
   });
 
-  app.get<{ Params: { id: string } }>('/api/v1/cases/:id/face-matches', async (req, reply) => {
-    if (!SEES_PERSONAL_DATA.has(req.user!.role)) return reply.code(403).send({ error: 'forbidden', message: `face matching is not for the ${req.user!.role} role` });
+  app.get<{ Params: { id: string } }>('/api/v1/cases/:id/face-matches', { onRequest: personalDataOnly('face matching') }, async (req, reply) => {
     const c = gw.cases.getCase(req.params.id);
     if (!c || !inScope.case(c.id, req.user!.scope)) return reply.code(404).send({ error: 'not_found', message: `no case ${req.params.id}` });
     const ev = gw.db.prepare('SELECT evidence_id AS evidenceId FROM events WHERE id = ?').get(c.eventId) as { evidenceId: string | null } | undefined;
@@ -118,11 +119,20 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     return { caseId: c.id, evidenceId: ev?.evidenceId ?? null, matches: matches.map((m) => ({ ...m, vehicle: gw.archive.lookup(m.plate) ?? null })) };
   });
 
+  app.get<{ Querystring: { q: string } }>(
+    '/api/v1/archive/vehicles',
+    { onRequest: personalDataOnly('owner data'), schema: { querystring: { type: 'object', required: ['q'], properties: { q: { type: 'string', minLength: 1, maxLength: 32 } } } } },
+    async (req) => {
+      gw.accessLog.record(req.user!, 'archive_search', req.query.q);
+      // A village cadre searches their own villagers; police and admins the county (townships do not limit the archive).
+      return gw.archive.search(req.query.q, { villages: req.user!.scope?.villages });
+    },
+  );
+
   app.get<{ Querystring: { plate: string } }>(
     '/api/v1/archive/lookup',
-    { schema: { querystring: { type: 'object', required: ['plate'], properties: { plate: { type: 'string', minLength: 2, maxLength: 16 } } } } },
+    { onRequest: personalDataOnly('owner data'), schema: { querystring: { type: 'object', required: ['plate'], properties: { plate: { type: 'string', minLength: 2, maxLength: 16 } } } } },
     async (req, reply) => {
-      if (!SEES_PERSONAL_DATA.has(req.user!.role)) return reply.code(403).send({ error: 'forbidden', message: `owner data is not for the ${req.user!.role} role` });
       gw.accessLog.record(req.user!, 'archive_lookup', req.query.plate);
       return gw.archive.lookup(req.query.plate) ?? reply.code(404).send({ error: 'not_found', message: `no vehicle on file near ${req.query.plate}` });
     },
@@ -139,8 +149,7 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     },
   );
 
-  app.get<{ Params: { id: string } }>('/api/v1/evidence/:id', async (req, reply) => {
-    if (!SEES_PERSONAL_DATA.has(req.user!.role)) return reply.code(403).send({ error: 'forbidden', message: `evidence is not for the ${req.user!.role} role` });
+  app.get<{ Params: { id: string } }>('/api/v1/evidence/:id', { onRequest: personalDataOnly('evidence') }, async (req, reply) => {
     const row = gw.db.prepare('SELECT body FROM evidence WHERE id = ?').get(req.params.id) as { body: string } | undefined;
     if (!row || !inScope.evidence(req.params.id, req.user!.scope)) return reply.code(404).send({ error: 'not_found', message: `no evidence ${req.params.id}` });
     gw.accessLog.record(req.user!, 'evidence', req.params.id);
@@ -150,9 +159,8 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
 
   app.get<{ Params: { sha256: string } }>(
     '/api/v1/images/:sha256',
-    { schema: { params: { type: 'object', properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } } } } },
+    { onRequest: personalDataOnly('evidence images'), schema: { params: { type: 'object', properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } } } } },
     async (req, reply) => {
-      if (!SEES_PERSONAL_DATA.has(req.user!.role)) return reply.code(403).send({ error: 'forbidden', message: `evidence images are not for the ${req.user!.role} role` });
       const jpeg = inScope.image(req.params.sha256, req.user!.scope) ? gw.evidence.get(req.params.sha256) : undefined;
       if (!jpeg) return reply.code(404).send({ error: 'not_found', message: `no image ${req.params.sha256} (never received, or past retention)` });
       gw.accessLog.record(req.user!, 'image', req.params.sha256);

@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ResponseKind } from '../responses/response-state.ts';
 import type { ApiUser } from './api-tokens.ts';
 
@@ -21,4 +22,9 @@ export const ACTS_ON: Readonly<Record<string, readonly ResponseKind[]>> = {
   police: ['police'],
   village: ['village'],
   technician: ['onsite'],
+};
+
+/** A route guard (onRequest) for personal data: 403, naming what, for roles that may not see it. */
+export const personalDataOnly = (what: string) => async (req: FastifyRequest, reply: FastifyReply) => {
+  if (!SEES_PERSONAL_DATA.has(req.user!.role)) return reply.code(403).send({ error: 'forbidden', message: `${what} is not for the ${req.user!.role} role` });
 };

@@ -1,30 +1,15 @@
 import type Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
-import { normalizePlate, parsePlate } from '../../protocols/index.ts';
+import { normalizePlate, parsePlate, type ArchiveVehicle, type ImportReport } from '../../protocols/index.ts';
 import { matchPlate, type PlateMatch } from './plate-match.ts';
 
 export const VEHICLE_CLASSES = ['tricycle', 'minivan', 'motorcycle', 'car', 'truck', 'farm', 'other'] as const;
 export type VehicleClass = (typeof VEHICLE_CLASSES)[number];
 
-export interface Vehicle {
-  id: string;
-  plate: string | null;
-  class: VehicleClass;
-  ownerName: string | null;
-  ownerPhone: string | null;
-  driverName: string | null;
-  township: string | null;
-  village: string | null;
-}
+/** A vehicle on file; plateless ones have a registry id of their own (PL-…). */
+export type Vehicle = Omit<ArchiveVehicle, 'class'> & { class: VehicleClass };
 
-export interface ImportReport {
-  rows: number;
-  valid: number;
-  added: number;
-  updated: number;
-  problems: Array<{ line: number; errors: string[] }>;
-  committed: boolean;
-}
+export type { ImportReport };
 
 const COLUMNS = ['plate', 'class', 'owner_name', 'owner_phone', 'driver_name', 'township', 'village'];
 
@@ -117,6 +102,26 @@ export class Archive {
     const all = () => (this.db.prepare('SELECT plate FROM vehicles WHERE plate IS NOT NULL').all() as Array<{ plate: string }>).map((r) => r.plate);
     const m = matchPlate(normalizePlate(read), has, all);
     return m && { ...m, vehicle: this.byPlate(m.plate)! };
+  }
+
+  /**
+   * Vehicles whose plate or owner or driver contains `q` (plates compared normalised), within the
+   * given villages when the searcher is a village cadre; the cases each had.
+   */
+  search(q: string, o: { villages?: string[]; limit?: number } = {}): Array<Vehicle & { cases: number }> {
+    const literal = (x: string) => `%${x.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = literal(q.trim());
+    const plate = literal(normalizePlate(q));
+    return this.db
+      .prepare(
+        `SELECT v.id, v.plate, v.class, v.owner_name AS ownerName, v.owner_phone AS ownerPhone, v.driver_name AS driverName, v.township, v.village,
+           (SELECT count(*) FROM cases c WHERE c.vehicle_id = v.id) AS cases
+         FROM vehicles v
+         WHERE (v.plate LIKE @plate ESCAPE '\\' OR v.owner_name LIKE @like ESCAPE '\\' OR v.driver_name LIKE @like ESCAPE '\\' OR v.village LIKE @like ESCAPE '\\')
+           AND (@villages IS NULL OR v.village IN (SELECT value FROM json_each(@villages)))
+         ORDER BY v.plate LIMIT @limit`,
+      )
+      .all({ like, plate, villages: o.villages?.length ? JSON.stringify(o.villages) : null, limit: o.limit ?? 100 }) as Array<Vehicle & { cases: number }>;
   }
 
   get(id: string): Vehicle | undefined {

@@ -107,9 +107,9 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     await agent.reportRecognition({ kind: 'tricycle_passengers', evidenceId, data: { vehicle: 'tricycle', riders: 3, plate: '鲁PA3N82', plateScore: 0.97, plateColour: 'blue' } });
   }
 
-  async function alarmAtB(): Promise<void> {
+  async function alarmAtB(plate = '鲁PB7Z21'): Promise<void> {
     const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.broker!.port}`, { username: BOX_B.id, password: BOX_B.password, clientId: BOX_B.id });
-    const ev = { v: 1, id: newId(), deviceId: BOX_B.id, ts: new Date().toISOString(), kind: 'tricycle_passengers', severity: 'alarm', source: 'vision', data: { vehicle: 'tricycle', riders: 2, plate: '鲁PB7Z21' } };
+    const ev = { v: 1, id: newId(), deviceId: BOX_B.id, ts: new Date().toISOString(), kind: 'tricycle_passengers', severity: 'alarm', source: 'vision', data: { vehicle: 'tricycle', riders: 2, plate } };
     await c.publishAsync(topics.event(BOX_B.id, 'tricycle_passengers'), JSON.stringify(ev), { qos: 1 });
     await c.endAsync();
   }
@@ -197,5 +197,36 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     // The real box runs its self-test on command and reports; the page shows the new report.
     await page.waitForFunction((n) => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('.selftests li').length > n, before, { timeout: 30_000 });
     expect(await page.locator('.selftests li').first().innerText()).toMatch(/command/);
+  });
+
+  it('reports cases per week as a chart, repeat offenders masked until asked, CSV; imports the archive after a checked preview and finds a villager', async () => {
+    await alarmAtB('鲁PB7Z21');
+    await until(() => gw.cases.list({ limit: 5 }).length === 3, 10_000, 'the third case');
+    const page = await logIn('duty-admin', 'admin-pass-1');
+    await page.click('header nav a[href="#/reports"]');
+    await page.waitForSelector('[data-testid=weekly-chart] rect');
+    const bars = await page.locator('[data-testid=weekly-chart] rect').evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('data-cases'))));
+    expect(bars.reduce((a, b) => a + b, 0)).toBe(3);
+    await page.waitForSelector('[data-testid=offenders]');
+    expect(await page.locator('[data-testid=offenders] .plate-cell').allInnerTexts()).toEqual(['鲁P***21']);
+    await page.check('[data-testid=full-plates]');
+    await page.waitForSelector('[data-testid=offenders] .plate-cell:has-text("鲁PB7Z21")');
+    const csv = await page.request.get(`${base}/api/v1/reports/weekly.csv?weeks=12`);
+    expect(csv.headers()['content-type']).toBe('text/csv; charset=utf-8');
+    expect(await csv.text()).toMatch(/,梁水镇,王屯,tricycle_passengers,2\r\n/);
+
+    await page.click('header nav a[href="#/archive"]');
+    const upload = (text: string) => page.setInputFiles('[data-testid=import-file]', { name: 'vehicles.csv', mimeType: 'text/csv', buffer: Buffer.from(text) });
+    await upload('plate,class,owner_name,village\n鲁PB7Z21,tricycle,张三,王屯\n鲁PXX001,spaceship,李四,王屯\n');
+    await page.waitForSelector('[data-testid=import-report] .problems li');
+    expect(await page.locator('[data-testid=import-report] .problems li').innerText()).toMatch(/3/);
+    expect(await page.locator('[data-testid=import-commit]').count()).toBe(0);
+    await upload('plate,class,owner_name,driver_name,village\n鲁PB7Z21,tricycle,张三,张小三,王屯\n,tricycle,李四,,王屯\n');
+    await page.click('[data-testid=import-commit]');
+    await page.waitForSelector('[data-testid=import-report]:has-text("新增 2")');
+    await page.fill('[data-testid=archive-q]', '张三');
+    await page.click('.archive form button[type=submit]');
+    await page.waitForSelector('[data-testid=archive-results] .plate-cell');
+    expect(await page.locator('[data-testid=archive-results] tbody tr').innerText()).toContain('张小三');
   });
 });

@@ -1,4 +1,4 @@
-import type { Alarm, CaseDetail, DeviceRow, MapArea, Me, SelfTestRow, TelemetryPoint } from './types.ts';
+import type { Alarm, ArchiveVehicle, CaseDetail, DeviceRow, ImportReport, MapArea, Me, Offender, SelfTestRow, TelemetryPoint, WeeklyRow } from './types.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -10,15 +10,16 @@ export class ApiError extends Error {
 }
 
 /** JSON over the gateway's API; the session cookie rides along (same origin). */
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function call<T>(method: string, path: string, body?: unknown, csv?: string): Promise<T> {
   const res = await fetch(`/api/v1${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: csv !== undefined ? { 'content-type': 'text/csv' } : body === undefined ? {} : { 'content-type': 'application/json' },
+    body: csv ?? (body === undefined ? undefined : JSON.stringify(body)),
     credentials: 'same-origin',
   });
   const data = (await res.json().catch(() => ({}))) as { message?: string };
-  if (!res.ok) throw new ApiError(res.status, data.message ?? res.statusText);
+  // The archive import answers 422 with its report: that is a result to show, not a failure.
+  if (!res.ok && !(res.status === 422 && csv !== undefined)) throw new ApiError(res.status, data.message ?? res.statusText);
   return data as T;
 }
 
@@ -34,6 +35,10 @@ export const api = {
   telemetry: (id: string, hours = 24) => call<TelemetryPoint[]>('GET', `/devices/${encodeURIComponent(id)}/telemetry?hours=${hours}`),
   selfTest: (id: string) => call<{ commandId: string }>('POST', `/devices/${encodeURIComponent(id)}/self-test`, {}),
   map: () => call<MapArea[]>('GET', '/map').catch((e: unknown) => (e instanceof ApiError && e.status === 404 ? null : Promise.reject(e))),
+  weekly: (weeks: number) => call<WeeklyRow[]>('GET', `/reports/weekly?weeks=${weeks}`),
+  offenders: (full: boolean) => call<Offender[]>('GET', `/reports/repeat-offenders${full ? '?full=true' : ''}`),
+  searchArchive: (q: string) => call<ArchiveVehicle[]>('GET', `/archive/vehicles?q=${encodeURIComponent(q)}`),
+  importArchive: (csv: string, commit: boolean) => call<ImportReport>('POST', `/archive/import${commit ? '?commit=true' : ''}`, undefined, csv),
   act: (responseId: string, verb: 'acknowledge' | 'complete' | 'waive' | 'reopen', text?: string) =>
     call<unknown>('POST', `/responses/${encodeURIComponent(responseId)}/${verb}`, verb === 'waive' || verb === 'reopen' ? { reason: text ?? '' } : verb === 'complete' ? { outcome: text ?? '' } : text ? { note: text } : {}),
 };

@@ -1,5 +1,6 @@
+import type { ComponentChildren } from 'preact';
 import type { Alarm, Photo, ResponseKind, ResponseState } from './types.ts';
-import { responseLabel, stateLabel, t } from './i18n.ts';
+import { responseLabel, stateLabel, t, type WordKey } from './i18n.ts';
 
 const KINDS: ResponseKind[] = ['onsite', 'village', 'police'];
 
@@ -54,3 +55,27 @@ export function PlateText({ plate }: { plate: Alarm['plate'] }) {
 }
 
 export const placeOf = (a: Alarm): string => [a.place.township, a.place.village, a.place.crossing].filter(Boolean).join(' ') || a.deviceId;
+
+/** A plain table: translated headings, one row per item. */
+export function DataTable<T>({ heads, rows, row, rowKey, testid, class: cls = 'data' }: { heads: WordKey[]; rows: T[]; row: (r: T) => ComponentChildren[]; rowKey: (r: T, i: number) => string; testid?: string; class?: string }) {
+  return (
+    <table class={cls} data-testid={testid}>
+      <thead>
+        <tr>
+          {heads.map((h) => (
+            <th key={h}>{t(h)}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r, i) => (
+          <tr key={rowKey(r, i)} data-row={rowKey(r, i)}>
+            {row(r).map((c, k) => (
+              <td key={k}>{c}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from './api.ts';
+import { DataTable } from './components.tsx';
 import { CountyMap } from './county-map.tsx';
 import { t, time } from './i18n.ts';
 import type { DeviceRow, MapArea } from './types.ts';
@@ -23,34 +24,21 @@ export function DevicesPage() {
       {devices.length === 0 ? (
         <p class="empty">{t('noDevices')}</p>
       ) : (
-        <table class="devices">
-          <thead>
-            <tr>
-              <th>{t('device')}</th>
-              <th>{t('place')}</th>
-              <th>{t('status')}</th>
-              <th>{t('lampFault')}</th>
-              <th>{t('battery')}</th>
-              <th>{t('lastAlarm')}</th>
-              <th>{t('tickets')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {devices.map((d) => (
-              <tr key={d.id} data-device={d.id}>
-                <td>
-                  <a href={`#/devices/${d.id}`}>{d.id}</a>
-                </td>
-                <td>{placeText(d)}</td>
-                <td class={`state-${d.state}`}>{stateText(d.state)}</td>
-                <td>{d.flags.includes('lamp_fault') ? '⚠' : ''}</td>
-                <td>{typeof d.batteryV === 'number' ? `${d.batteryV.toFixed(1)} V` : '—'}</td>
-                <td>{d.lastAlarmAt ? time(d.lastAlarmAt) : '—'}</td>
-                <td>{d.openTickets || ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          class="devices"
+          heads={['device', 'place', 'status', 'lampFault', 'battery', 'lastAlarm', 'tickets']}
+          rows={devices}
+          rowKey={(d) => d.id}
+          row={(d) => [
+            <a href={`#/devices/${d.id}`}>{d.id}</a>,
+            placeText(d),
+            <span class={`state-${d.state}`}>{stateText(d.state)}</span>,
+            d.flags.includes('lamp_fault') ? '⚠' : '',
+            typeof d.batteryV === 'number' ? `${d.batteryV.toFixed(1)} V` : '—',
+            d.lastAlarmAt ? time(d.lastAlarmAt) : '—',
+            d.openTickets || '',
+          ]}
+        />
       )}
     </main>
   );

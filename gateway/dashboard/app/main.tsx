@@ -2,11 +2,13 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { AlarmsPage } from './alarms-page.tsx';
 import { api, ApiError } from './api.ts';
+import { ArchivePage } from './archive-page.tsx';
 import { CasePage } from './case-page.tsx';
 import { DevicePage } from './device-page.tsx';
 import { DevicesPage } from './devices-page.tsx';
 import { lang, setLang, t } from './i18n.ts';
 import { LoginPage } from './login-page.tsx';
+import { ReportsPage } from './reports-page.tsx';
 import type { Me } from './types.ts';
 import './style.css';
 
@@ -41,6 +43,8 @@ function App() {
         <nav>
           <a href="#/">{t('alarms')}</a>
           <a href="#/devices">{t('devices')}</a>
+          <a href="#/reports">{t('reports')}</a>
+          {me.seesPersonalData && <a href="#/archive">{t('archive')}</a>}
         </nav>
         <span class="user" data-testid="user">
           {me.name} · {me.role}
@@ -60,6 +64,10 @@ function App() {
         <DevicePage id={device[1]} me={me} key={device[1]} />
       ) : route === '/devices' ? (
         <DevicesPage />
+      ) : route === '/reports' ? (
+        <ReportsPage me={me} />
+      ) : route === '/archive' && me.seesPersonalData ? (
+        <ArchivePage me={me} />
       ) : (
         <AlarmsPage />
       )}

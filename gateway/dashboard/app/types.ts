@@ -1,7 +1,16 @@
 /** The API's shapes as the dashboard reads them: the shared ones from protocols, the case page's here. */
-import type { AlarmItem, ResponseKind, ResponseState } from '../../../protocols/dashboard-api.ts';
+import type { AlarmItem, ArchiveVehicle as ArchiveRecord, ResponseKind, ResponseState } from '../../../protocols/dashboard-api.ts';
 
-export type { AlarmPhoto as Photo, ResponseKind, ResponseState, SessionInfo as Me } from '../../../protocols/dashboard-api.ts';
+export type {
+  AlarmPhoto as Photo,
+  ImportReport,
+  RepeatOffender as Offender,
+  ResponseKind,
+  ResponseState,
+  SessionInfo as Me,
+  WeeklyRow,
+} from '../../../protocols/dashboard-api.ts';
+export type ArchiveVehicle = ArchiveRecord & { cases: number };
 export type Alarm = AlarmItem;
 
 export interface HistoryEntry {
@@ -77,3 +86,4 @@ export interface TelemetryPoint {
   diskFreeMb: number | null;
   outboxPending: number | null;
 }
+
