@@ -14,7 +14,7 @@ import { alarmItem, alarmRoutes } from './alarm-routes.ts';
 import { liveRoutes } from './live-routes.ts';
 import { reportRoutes } from './report-routes.ts';
 import { dashboardRoutes } from '../dashboard/dashboard-routes.ts';
-import { ACTS_ON, personalDataOnly } from './roles.ts';
+import { ACTS_ON, personalDataOnly, seesPersonalData } from './roles.ts';
 
 /** OpenAPI 3 at /openapi.json, built from the routes' own schemas plus ROUTE_DOCS. */
 async function describeApi(app: FastifyInstance): Promise<void> {
@@ -106,8 +106,10 @@ export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> 
     if (!c || !inScope.case(c.id, req.user!.scope)) return reply.code(404).send({ error: 'not_found', message: `no case ${req.params.id}` });
     const responses = gw.cases.responses(c.id).map((r) => ({ ...r, history: gw.cases.history(r.id), deliveries: gw.deliveries?.forResponse(r.id) ?? [] }));
     const alarm = alarmItem(gw, c.eventId, req.user!) ?? null;
-    if (alarm && (alarm.photo || (alarm.plate && !alarm.plate.masked))) gw.accessLog.record(req.user!, 'case', c.id);
-    return { ...c, responses, alarm };
+    const personal = seesPersonalData(req.user!);
+    const vehicle = personal && c.vehicleId ? (gw.archive.get(c.vehicleId) ?? null) : null;
+    if (vehicle || (alarm && (alarm.photo || (alarm.plate && !alarm.plate.masked)))) gw.accessLog.record(req.user!, 'case', c.id);
+    return { ...c, responses, alarm, vehicle };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/cases/:id/face-matches', { onRequest: personalDataOnly('face matching') }, async (req, reply) => {

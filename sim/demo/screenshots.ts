@@ -13,8 +13,8 @@ export interface ScreenshotOptions {
 
 /**
  * The dashboard's main pages as PNGs for the README, from a real run: the demo's county (its
- * alarm, closed case and evidence photo) in Debian's Chromium. Log-in, the alarm list, the case
- * page, and the alarm list in English.
+ * alarm, closed case and evidence photo) in Debian's Chromium: log-in, the alarm list, the case
+ * page, devices on the county map, reports, the archive, and the alarm list in English.
  */
 export async function takeScreenshots(o: ScreenshotOptions): Promise<string[]> {
   mkdirSync(o.out, { recursive: true });
@@ -44,9 +44,21 @@ export async function takeScreenshots(o: ScreenshotOptions): Promise<string[]> {
     await page.waitForSelector('[data-testid=case-state]');
     await imagesLoaded();
     await shot('case');
+    await page.click('header nav a[href="#/devices"]');
+    await page.waitForSelector('[data-testid=map] circle');
+    await shot('devices');
+    await page.click('header nav a[href="#/reports"]');
+    await page.waitForSelector('[data-testid=weekly-chart] rect');
+    await shot('reports');
+    await page.click('header nav a[href="#/archive"]');
+    await page.fill('[data-testid=archive-q]', '鲁PA3');
+    await page.click('.archive form button[type=submit]');
+    await page.waitForSelector('[data-testid=archive-results]');
+    await shot('archive');
     await page.click('[data-testid=lang]');
-    await page.click('header nav a');
+    await page.click('header nav a[href="#/"]');
     await page.waitForSelector('li.alarm .photo img');
+    await imagesLoaded();
     await shot('alarms-en');
   } finally {
     await browser.close();

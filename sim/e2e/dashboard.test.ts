@@ -152,6 +152,15 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     expect(timeline).toContain('duty-admin');
     expect(timeline).toContain('溯源劝诫');
     expect(gw.cases.getCase(caseA)?.closedBy).toBe('duty-admin');
+    // A wrong outcome is taken back with a reason: the case opens again, then closes with the right one.
+    await page.click('[data-testid=village-reopen-ask]');
+    await page.fill('[data-testid=village-text]', '网格员未见到车主本人');
+    await page.click('[data-testid=village-reopen]');
+    await page.waitForSelector('[data-testid=case-state]:has-text("处置中")');
+    await page.fill('[data-testid=village-text]', '溯源劝诫：网格员再次上门，车主本人签字');
+    await page.click('[data-testid=village-complete]');
+    await page.waitForSelector('[data-testid=case-state]:has-text("已结案")');
+    expect(gw.cases.history(gw.cases.responses(caseA).find((r) => r.kind === 'village')!.id).map((h) => h.to).slice(-3)).toEqual(['done', 'acknowledged', 'done']);
 
     // The list shows the closed case's chips as done, again without a reload.
     await page.click('header nav a');
@@ -228,5 +237,11 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     await page.click('.archive form button[type=submit]');
     await page.waitForSelector('[data-testid=archive-results] .plate-cell');
     expect(await page.locator('[data-testid=archive-results] tbody tr').innerText()).toContain('张小三');
+
+    // Every view of personal data above is on the admin's access log page.
+    await page.click('header nav a[href="#/access-log"]');
+    await page.waitForSelector('[data-testid=access-log] tbody tr');
+    const seen = await page.locator('[data-testid=access-log] tbody').innerText();
+    for (const what of ['alarm_list', 'repeat_offenders', 'archive_search']) expect(seen).toContain(what);
   });
 });

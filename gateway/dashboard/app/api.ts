@@ -19,6 +19,8 @@ async function call<T>(method: string, path: string, body?: unknown, csv?: strin
   });
   const data = (await res.json().catch(() => ({}))) as { message?: string };
   // The archive import answers 422 with its report: that is a result to show, not a failure.
+  // The session ended (expired, logged out elsewhere): the app goes back to the log-in page.
+  if (res.status === 401 && path !== '/session') dispatchEvent(new Event('rw-logged-out'));
   if (!res.ok && !(res.status === 422 && csv !== undefined)) throw new ApiError(res.status, data.message ?? res.statusText);
   return data as T;
 }
@@ -27,6 +29,7 @@ export const api = {
   me: () => call<Me>('GET', '/session'),
   login: (username: string, password: string) => call<Me>('POST', '/session', { username, password }),
   logout: () => call<unknown>('DELETE', '/session'),
+  accessLog: () => call<Array<{ at: string; actor: string; role: string; what: string; subject: string }>>('GET', '/access-log?limit=200'),
   alarms: (before?: string) => call<{ items: Alarm[]; next: string | null }>('GET', `/alarms?limit=50${before ? `&before=${encodeURIComponent(before)}` : ''}`),
   case: (id: string) => call<CaseDetail>('GET', `/cases/${encodeURIComponent(id)}`),
   faceMatches: (id: string) => call<{ matches: Array<{ plate: string; similarity: number; capturedAt: string; deviceId: string; vehicle: { vehicle: { ownerName: string | null; village: string | null } } | null }> }>('GET', `/cases/${encodeURIComponent(id)}/face-matches`),

@@ -19,6 +19,9 @@ function verbsFor(r: CaseResponse): Verb[] {
 function ResponseActions({ r, onDone }: { r: CaseResponse; onDone: () => void }) {
   const [text, setText] = useState('');
   const [error, setError] = useState('');
+  // A finished response is reopened rarely and on purpose: the reason box shows only when asked for.
+  const [reopening, setReopening] = useState(false);
+  const finished = r.state === 'done' || r.state === 'waived';
   const run = async (verb: Verb) => {
     setError('');
     try {
@@ -30,14 +33,22 @@ function ResponseActions({ r, onDone }: { r: CaseResponse; onDone: () => void })
     }
   };
   const verbs = verbsFor(r);
-  const needsText = verbs.some((v) => v !== 'acknowledge');
+  const needsText = finished ? reopening : verbs.some((v) => v !== 'acknowledge');
+  if (finished && !reopening)
+    return (
+      <div class="actions" data-response={r.kind}>
+        <button type="button" class="link" onClick={() => setReopening(true)} data-testid={`${r.kind}-reopen-ask`}>
+          {t('reopen')}…
+        </button>
+      </div>
+    );
   return (
     <div class="actions" data-response={r.kind}>
       {needsText && (
         <textarea
           rows={2}
           value={text}
-          placeholder={r.state === 'done' || r.state === 'waived' ? t('reason') : t('outcome')}
+          placeholder={finished ? t('reason') : t('outcome')}
           onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
           data-testid={`${r.kind}-text`}
         />
@@ -124,6 +135,11 @@ export function CasePage({ id, me }: { id: string; me: Me }) {
             <PlateText plate={c.alarm.plate} /> · {placeOf(c.alarm)} · {time(c.alarm.ts)}
             {c.repeatCount > 1 && <span class="repeat"> · {t('repeat', { n: c.repeatCount })}</span>}
           </p>
+          {c.vehicle && (
+            <p data-testid="archive-vehicle">
+              {t('archiveMatch')}: <strong>{c.vehicle.plate ?? c.vehicle.id}</strong> · {c.vehicle.ownerName ?? ''} · {[c.vehicle.township, c.vehicle.village].filter(Boolean).join(' ')}
+            </p>
+          )}
         </section>
       )}
       <Chips responses={states} />

@@ -28,12 +28,18 @@ export function CountyMap({ areas, devices }: { areas: MapArea[]; devices: Devic
   return (
     <svg class="county-map" viewBox={`0 0 ${W} ${H}`} role="img" aria-label="county map" data-testid="map">
       {areas.map((a) => (
-        <path key={a.name} d={a.polygons.map(path).join('')} class={`area ${a.level}`} />
+        <path key={a.name} d={a.polygons.map(path).join('')} class={`area ${a.level}`}>
+          <title>{a.name}</title>
+        </path>
       ))}
       {areas.map((a) => {
         const [x, y] = centre(a);
+        // A name wider than its outline on screen would only cover its neighbours: left to the hover title.
+        const ring = a.polygons[0][0].map(([lo, la]) => xy(lo, la));
+        const width = Math.max(...ring.map((p) => p[0])) - Math.min(...ring.map((p) => p[0]));
+        if (width < a.name.length * 13) return null;
         return (
-          <text key={`${a.name}-label`} x={x} y={y} class={`area-label ${a.level}`}>
+          <text key={`${a.name}-label`} x={x} y={a.level === 'township' ? y - 40 : y + 22} class={`area-label ${a.level}`}>
             {a.name}
           </text>
         );

@@ -104,6 +104,14 @@ const WORDS = {
   importChecked: ['共 {rows} 行，{valid} 行有效', '{rows} rows, {valid} valid'],
   importDone: ['已导入：新增 {added}，更新 {updated}', 'Imported: {added} added, {updated} updated'],
   line: ['第 {n} 行', 'line {n}'],
+  accessLog: ['访问日志', 'Access log'],
+  accessLogHelp: ['谁在何时查看了哪些个人信息（人脸、完整车牌、车主）', 'Who viewed which personal data (faces, full plates, owners), and when'],
+  when: ['时间', 'When'],
+  who: ['人员', 'Who'],
+  role: ['角色', 'Role'],
+  what: ['查看内容', 'What'],
+  subject: ['对象', 'Subject'],
+  archiveMatch: ['档案车辆', 'On file'],
 } satisfies Record<string, [string, string]>;
 
 export type WordKey = keyof typeof WORDS;

@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { AlarmsPage } from './alarms-page.tsx';
 import { api, ApiError } from './api.ts';
+import { AccessLogPage } from './access-log-page.tsx';
 import { ArchivePage } from './archive-page.tsx';
 import { CasePage } from './case-page.tsx';
 import { DevicePage } from './device-page.tsx';
@@ -28,6 +29,9 @@ function App() {
   const route = useRoute();
   useEffect(() => {
     api.me().then(setMe, (e: unknown) => (e instanceof ApiError && e.status === 401 ? setMe(null) : Promise.reject(e)));
+    const out = () => setMe(null);
+    addEventListener('rw-logged-out', out);
+    return () => removeEventListener('rw-logged-out', out);
   }, []);
   document.title = t('title');
   if (me === undefined) return null;
@@ -45,6 +49,7 @@ function App() {
           <a href="#/devices">{t('devices')}</a>
           <a href="#/reports">{t('reports')}</a>
           {me.seesPersonalData && <a href="#/archive">{t('archive')}</a>}
+          {me.role === 'admin' && <a href="#/access-log">{t('accessLog')}</a>}
         </nav>
         <span class="user" data-testid="user">
           {me.name} · {me.role}
@@ -68,6 +73,8 @@ function App() {
         <ReportsPage me={me} />
       ) : route === '/archive' && me.seesPersonalData ? (
         <ArchivePage me={me} />
+      ) : route === '/access-log' && me.role === 'admin' ? (
+        <AccessLogPage />
       ) : (
         <AlarmsPage />
       )}

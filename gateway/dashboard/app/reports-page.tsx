@@ -7,8 +7,16 @@ import type { Me, Offender, WeeklyRow } from './types.ts';
 const PALETTE = ['#1565c0', '#ef6c00', '#2e7d32', '#6a1b9a', '#c62828', '#00838f', '#827717', '#4e342e'];
 
 /** Cases per week as stacked bars, one colour per township: where people would rather look than read. */
-function WeeklyChart({ rows }: { rows: WeeklyRow[] }) {
-  const weeks = [...new Set(rows.map((r) => r.week))].sort();
+/** The Mondays (UTC) of the last `n` weeks, oldest first: the chart's axis, with empty weeks shown as such. */
+function mondays(n: number): string[] {
+  const d = new Date();
+  d.setUTCHours(0, 0, 0, 0);
+  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+  return Array.from({ length: n }, (_, i) => new Date(d.getTime() - (n - 1 - i) * 7 * 86_400_000).toISOString().slice(0, 10));
+}
+
+function WeeklyChart({ rows, span }: { rows: WeeklyRow[]; span: number }) {
+  const weeks = [...new Set([...mondays(span), ...rows.map((r) => r.week)])].sort();
   const townships = [...new Set(rows.map((r) => r.township ?? '—'))].sort();
   const total = (w: string, tw?: string) => rows.filter((r) => r.week === w && (tw === undefined || (r.township ?? '—') === tw)).reduce((s, r) => s + r.cases, 0);
   const max = Math.max(1, ...weeks.map((w) => total(w)));
@@ -72,7 +80,7 @@ export function ReportsPage({ me }: { me: Me }) {
         </a>
       </p>
       <h2>{t('casesPerWeek')}</h2>
-      {rows && (rows.length ? <WeeklyChart rows={rows} /> : <p class="empty">{t('noData')}</p>)}
+      {rows && (rows.length ? <WeeklyChart rows={rows} span={weeks} /> : <p class="empty">{t('noData')}</p>)}
       {rows && rows.length > 0 && (
         <details>
           <summary>{t('byPlace')}</summary>

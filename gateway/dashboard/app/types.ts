@@ -43,6 +43,8 @@ export interface CaseDetail {
   repeatCount: number;
   responses: CaseResponse[];
   alarm: Alarm | null;
+  /** The archive's record of the vehicle the plate matched, for roles that may see it. */
+  vehicle: ArchiveRecord | null;
 }
 
 export interface DeviceRow {
