@@ -44,13 +44,14 @@ export interface GatewayOptions {
 
 const INTAKE_USER = 'roadwarden-intake';
 
-/** The county centre. main wires its units; each has start/stop. */
+/** What the dashboard's live stream carries: ids only; the page fetches rows through the API. */
 export interface LiveEvents {
   alarm: [{ id: string; deviceId: string }];
   case: [{ id: string; deviceId: string }];
   response: [{ id: string; caseId: string; kind: string; state: string }];
 }
 
+/** The county centre. main wires its units; each has start/stop. */
 export class Gateway {
   readonly db: Database.Database;
   readonly credentials: CredentialStore;
@@ -164,7 +165,7 @@ export class Gateway {
     this.housekeeping();
     this.sweepTimer = setInterval(() => this.housekeeping(), 6 * 3_600_000).unref();
     this.dashboardDir = await this.dashboard();
-    this.http = await startHttpApi({ gateway: this, tokens: this.tokens, host: this.config.http?.host, port: this.httpPortWanted, logger: this.log, dashboardDir: this.dashboardDir });
+    this.http = await startHttpApi({ gateway: this, tokens: this.tokens, host: this.config.http?.host, port: this.httpPortWanted, logger: this.log, dashboardDir: this.dashboardDir, tls: this.config.http?.tls });
     this.broker?.admitDevices();
   }
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Gateway } from '../gateway.ts';
@@ -48,6 +49,8 @@ export interface HttpApiOptions {
   logger?: Logger;
   /** The built dashboard (ensureDashboard), served at `/`. */
   dashboardDir?: string;
+  /** Serve HTTPS with this certificate and key (PEM files). */
+  tls?: { certFile: string; keyFile: string };
 }
 
 const ActionBody = {
@@ -63,7 +66,9 @@ const ActionBody = {
  */
 export async function startHttpApi(o: HttpApiOptions): Promise<FastifyInstance> {
   // Request lines are noise at info level; the API's own warnings and errors still show.
-  const app = Fastify({ loggerInstance: o.logger?.child({ unit: 'http' }, { level: 'warn' }) as FastifyBaseLogger | undefined });
+  const loggerInstance = o.logger?.child({ unit: 'http' }, { level: 'warn' }) as FastifyBaseLogger | undefined;
+  // The routes do not care which server type carries them; the instance types differ only by it.
+  const app = (o.tls ? Fastify({ loggerInstance, https: { cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) } }) : Fastify({ loggerInstance })) as unknown as FastifyInstance;
   const gw = o.gateway;
   const inScope = new ScopeCheck(gw.db);
   await describeApi(app);

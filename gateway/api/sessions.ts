@@ -32,11 +32,13 @@ export class Sessions {
   check(token: string | undefined): ApiUser | undefined {
     if (!token) return undefined;
     const now = this.now().toISOString();
-    const r = this.db.prepare('SELECT username, role, scope FROM sessions WHERE token_hash = ? AND expires_at > ?').get(digest(token), now) as
-      | { username: string; role: OperatorRole; scope: string | null }
+    const r = this.db.prepare('SELECT username, role, scope, expires_at AS expiresAt FROM sessions WHERE token_hash = ? AND expires_at > ?').get(digest(token), now) as
+      | { username: string; role: OperatorRole; scope: string | null; expiresAt: string }
       | undefined;
     if (!r) return undefined;
-    this.db.prepare('UPDATE sessions SET expires_at = ? WHERE token_hash = ?').run(this.expiry(), digest(token));
+    // Slide the expiry at most once a minute: a busy page does not write on every request.
+    const next = this.expiry();
+    if (Date.parse(next) - Date.parse(r.expiresAt) > 60_000) this.db.prepare('UPDATE sessions SET expires_at = ? WHERE token_hash = ?').run(next, digest(token));
     return { name: r.username, role: r.role, ...(r.scope ? { scope: JSON.parse(r.scope) as Scope } : {}) };
   }
 

@@ -35,6 +35,8 @@ export const GatewayConfig = Type.Object(
           host: Type.Optional(Type.String()),
           port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
           dashboard: Type.Optional(Type.Boolean({ description: 'serve the web dashboard at / (default true)' })),
+          /** HTTPS for the dashboard and API: passwords and personal data should not cross the county network in clear. */
+          tls: Type.Optional(Type.Object({ certFile: Type.String({ minLength: 1 }), keyFile: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
         },
         { additionalProperties: false },
       ),

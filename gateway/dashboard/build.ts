@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
 const APP = join(here, 'app');
 
 /** Where built dashboards are kept: next to the converted models, one folder per source hash. */
@@ -23,7 +25,7 @@ function sourceFiles(dir: string): string[] {
 function sourceHash(): string {
   const h = createHash('sha256');
   for (const f of sourceFiles(APP)) h.update(relative(APP, f)).update(readFileSync(f));
-  for (const pkg of ['esbuild', 'preact']) h.update(readFileSync(join(here, '..', '..', 'node_modules', pkg, 'package.json')));
+  for (const pkg of ['esbuild', 'preact']) h.update(readFileSync(require.resolve(`${pkg}/package.json`)));
   return h.digest('hex').slice(0, 16);
 }
 

@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Gateway } from '../gateway.ts';
+
+function post(url: string, ca: Buffer, body: object): Promise<{ status: number; cookie: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', ca, headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, cookie: res.headers['set-cookie']?.[0] }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+describe('dashboard and API over HTTPS (http.tls)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-https-'));
+  let gw: Gateway;
+  let ca: Buffer;
+  beforeAll(async () => {
+    // A throwaway self-signed certificate for 127.0.0.1, made for this test only.
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    ca = readFileSync(join(dir, 'cert.pem'));
+    gw = new Gateway({ dataDir: join(dir, 'gw'), mqttPort: 0, httpPort: 0, config: { http: { tls: { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') }, dashboard: false } } });
+    await gw.credentials.addOperator('duty-tls', 'tls-pass-1', 'admin');
+    await gw.start();
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('logs in over TLS, and the session cookie is marked Secure', async () => {
+    const r = await post(`https://127.0.0.1:${gw.httpPort}/api/v1/session`, ca, { username: 'duty-tls', password: 'tls-pass-1' });
+    expect(r.status).toBe(200);
+    expect(r.cookie).toMatch(/; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/);
+    // Plain HTTP on the same port is not spoken.
+    await expect(fetch(`http://127.0.0.1:${gw.httpPort}/health`)).rejects.toThrow();
+  });
+});
