@@ -87,3 +87,42 @@ export interface ImportReport {
   problems: Array<{ line: number; errors: string[] }>;
   committed: boolean;
 }
+
+/** A case (one per incident) and where it stands. */
+export interface CaseSummary {
+  id: string;
+  eventId: string;
+  deviceId: string;
+  kind: string;
+  openedAt: string;
+  closedAt: string | null;
+  closedBy: string | null;
+  vehicleId: string | null;
+  /** This vehicle's cases within the plan's repeat window, this one included. */
+  repeatCount: number;
+}
+
+/** A self-test report as the device record lists it. */
+export interface SelfTestSummary {
+  id: string;
+  ts: string;
+  receivedAt: string;
+  ok: boolean;
+  by?: string;
+  /** A technician at the roadside, or a `self_test` command from the centre. */
+  trigger: 'technician' | 'command';
+  /** What failed, by device and check. */
+  failed: string[];
+}
+
+/** Where a box stands: its place in the county (一路一档). */
+export interface DevicePlace {
+  id: string;
+  name?: string;
+  road?: string;
+  crossing?: string;
+  township?: string;
+  village?: string;
+  lat?: number;
+  lon?: number;
+}

@@ -1,16 +1,9 @@
 import type Database from 'better-sqlite3';
 import { distanceM } from './geo.ts';
+import type { DevicePlace } from '../../protocols/index.ts';
 
 /** What the county records about a box (一路一档: which road file it belongs to). */
-export interface DeviceMeta {
-  id: string;
-  name?: string;
-  road?: string;
-  crossing?: string;
-  township?: string;
-  village?: string;
-  lat?: number;
-  lon?: number;
+export interface DeviceMeta extends DevicePlace {
   hardware?: Record<string, unknown>;
   /** 一灯一带 / 慈善+交安: who paid for the light, and the public thank-you. */
   donor?: { name?: string; amount?: number; date?: string; thanks?: string; anonymous?: boolean };

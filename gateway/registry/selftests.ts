@@ -1,15 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { SelfTestReport } from '../../protocols/index.ts';
+import type { SelfTestReport, SelfTestSummary } from '../../protocols/index.ts';
 
-export interface SelfTestRow {
-  id: string;
-  ts: string;
-  receivedAt: string;
-  ok: boolean;
-  by?: string;
-  trigger: SelfTestReport['trigger'];
-  failed: string[];
-}
+export type SelfTestRow = SelfTestSummary;
 
 /** Self-test reports the boxes sent, attached to the device record. */
 export class SelfTests {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { scopeClause, scopeParams, type Scope } from '../registry/scope.ts';
-import type { EventMessage, IdGenerator } from '../../protocols/index.ts';
+import type { CaseSummary, EventMessage, IdGenerator } from '../../protocols/index.ts';
 import type { Recipient } from './directory.ts';
 import { RESPONSE_KINDS, TransitionError, checkTransition, isFinished, type ResponseKind, type ResponseState } from './response-state.ts';
 
@@ -18,18 +18,7 @@ export interface ResponseRow {
   recipient: Recipient | null;
 }
 
-export interface CaseRow {
-  id: string;
-  eventId: string;
-  deviceId: string;
-  kind: string;
-  openedAt: string;
-  closedAt: string | null;
-  closedBy: string | null;
-  vehicleId: string | null;
-  /** This vehicle's cases within the plan's repeat window, this one included. */
-  repeatCount: number;
-}
+export type CaseRow = CaseSummary;
 
 /**
  * Cases and their three responses, with every state change logged (who, when, why). One

@@ -1,5 +1,5 @@
 /** The API's shapes as the dashboard reads them: the shared ones from protocols, the case page's here. */
-import type { AlarmItem, ArchiveVehicle as ArchiveRecord, ResponseKind, ResponseState } from '../../../protocols/dashboard-api.ts';
+import type { AlarmItem, ArchiveVehicle as ArchiveRecord, CaseSummary, DevicePlace, ResponseKind, ResponseState } from '../../../protocols/dashboard-api.ts';
 
 export type {
   AlarmPhoto as Photo,
@@ -7,6 +7,7 @@ export type {
   RepeatOffender as Offender,
   ResponseKind,
   ResponseState,
+  SelfTestSummary as SelfTestRow,
   SessionInfo as Me,
   WeeklyRow,
 } from '../../../protocols/dashboard-api.ts';
@@ -32,46 +33,20 @@ export interface CaseResponse {
   history: HistoryEntry[];
 }
 
-export interface CaseDetail {
-  id: string;
-  eventId: string;
-  deviceId: string;
-  kind: string;
-  openedAt: string;
-  closedAt: string | null;
-  closedBy: string | null;
-  repeatCount: number;
+export interface CaseDetail extends CaseSummary {
   responses: CaseResponse[];
   alarm: Alarm | null;
   /** The archive's record of the vehicle the plate matched, for roles that may see it. */
   vehicle: ArchiveRecord | null;
 }
 
-export interface DeviceRow {
-  id: string;
-  name?: string;
-  road?: string;
-  crossing?: string;
-  township?: string;
-  village?: string;
-  lat?: number;
-  lon?: number;
+export interface DeviceRow extends DevicePlace {
   state: string;
   lastSeen: string | null;
   flags: string[];
   lastAlarmAt?: string | null;
   batteryV?: number | null;
   openTickets?: number;
-}
-
-export interface SelfTestRow {
-  id: string;
-  ts: string;
-  receivedAt: string;
-  ok: boolean;
-  by?: string;
-  trigger: 'technician' | 'command';
-  failed: string[];
 }
 
 export interface MapArea {
