@@ -85,7 +85,7 @@ export class Gateway {
   /** Notification records and rate limits; undefined without response plans. */
   deliveries: Deliveries | undefined;
   private readonly log: Logger | undefined;
-  private readonly config: GatewayConfig;
+  readonly config: GatewayConfig;
   private readonly newId = createIdGenerator();
   private sweepTimer: NodeJS.Timeout | undefined;
 

@@ -153,6 +153,20 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
     expect(text).toContain(',梁水镇,李庄,tricycle_passengers,2\r\n');
   });
 
+  it('counts a case in the week of the county’s Monday, not UTC’s (China Standard Time by default)', async () => {
+    // Monday 02:00 in Beijing is still Sunday 18:00 in UTC.
+    const monday = new Date();
+    monday.setUTCHours(0, 0, 0, 0);
+    monday.setUTCDate(monday.getUTCDate() - ((monday.getUTCDay() + 6) % 7) - 7);
+    const opened = new Date(monday.getTime() - 6 * 3_600_000).toISOString();
+    gw.registry.upsert({ id: 'lc-dash-tz', township: '梁水镇', village: '赵楼' });
+    gw.db.prepare("INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, body) VALUES ('E-TZ', 'lc-dash-tz', 'tricycle_passengers', 'alarm', 'vision', ?, ?, '{}')").run(opened, opened);
+    gw.db.prepare("INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES ('C-TZ', 'k-tz', 'E-TZ', 'lc-dash-tz', 'tricycle_passengers', ?)").run(opened);
+    const admin = gw.tokens.issue('dash-admin-tz', 'admin');
+    const rows = (await (await fetch(`${base}/api/v1/reports/weekly?weeks=4`, { headers: { authorization: `Bearer ${admin}` } })).json()) as Array<{ village: string; week: string }>;
+    expect(rows.find((r) => r.village === '赵楼')?.week).toBe(monday.toISOString().slice(0, 10));
+  });
+
   it('searches the archive by plate, owner or village; a village cadre only among their villagers', async () => {
     gw.archive.importCsv('plate,class,owner_name,village\n鲁PAB123,tricycle,张三,李庄\n鲁PXY999,tricycle,李四,远村\n鲁PXY998,minivan,王五,李庄\n', true);
     const admin = gw.tokens.issue('dash-admin-3', 'admin');

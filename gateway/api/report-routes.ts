@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { RepeatOffender, WeeklyRow } from '../../protocols/index.ts';
+import { GATEWAY_DEFAULTS } from '../config/schema.ts';
 import type { Gateway } from '../gateway.ts';
 import { scopeClause, scopeParams } from '../registry/scope.ts';
 import { maskPlate, seesPersonalData } from './roles.ts';
@@ -20,15 +21,17 @@ function sendCsv(reply: FastifyReply, name: string, columns: string[], rows: Arr
  * a role allowed to see plates asks for them in full, which is logged). Each as JSON or CSV.
  */
 export function reportRoutes(app: FastifyInstance, gw: Gateway): void {
+  // Weeks start on Monday at the county's midnight, not UTC's.
+  const shift = `${(gw.config.reports?.utcOffsetHours ?? GATEWAY_DEFAULTS.reportsUtcOffsetHours) * 60} minutes`;
   const weekly = (weeks: number, scope: Parameters<typeof scopeParams>[0]) =>
     gw.db
       .prepare(
-        `SELECT date(c.opened_at, '-6 days', 'weekday 1') AS week, d.township, d.village, c.kind, count(*) AS cases
+        `SELECT date(c.opened_at, @shift, '-6 days', 'weekday 1') AS week, d.township, d.village, c.kind, count(*) AS cases
          FROM cases c LEFT JOIN devices d ON d.id = c.device_id
          WHERE c.opened_at >= @since AND ${scopeClause('c.device_id', 'c.vehicle_id')}
          GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
       )
-      .all({ since: new Date(Date.now() - weeks * 7 * 86_400_000).toISOString(), ...scopeParams(scope) }) as WeeklyRow[];
+      .all({ shift, since: new Date(Date.now() - weeks * 7 * 86_400_000).toISOString(), ...scopeParams(scope) }) as WeeklyRow[];
 
   const offenders = (days: number, min: number, full: boolean, scope: Parameters<typeof scopeParams>[0]): RepeatOffender[] =>
     (

@@ -41,6 +41,8 @@ export const GatewayConfig = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** Reports: weeks begin on Monday at local midnight; China Standard Time (UTC+8, no summer time) by default. */
+    reports: Type.Optional(Type.Object({ utcOffsetHours: Type.Number({ minimum: -12, maximum: 14, description: 'hours east of UTC (default 8)' }) }, { additionalProperties: false })),
     /** The dashboard's offline map: township and village outlines (GeoJSON polygons with properties.name). */
     map: Type.Optional(Type.Object({ geojson: Type.String({ minLength: 1, description: 'GeoJSON file of the county' }) }, { additionalProperties: false })),
     /** Evidence images: encrypted at rest, deleted after the retention period unless an open case needs them. */
@@ -62,4 +64,4 @@ export const GatewayConfig = Type.Object(
 );
 export type GatewayConfig = Static<typeof GatewayConfig>;
 
-export const GATEWAY_DEFAULTS = { dataDir: './data', brokerHost: '0.0.0.0', brokerPort: 1883, httpPort: 8080, evidenceRetentionDays: 90 } as const;
+export const GATEWAY_DEFAULTS = { dataDir: './data', brokerHost: '0.0.0.0', brokerPort: 1883, httpPort: 8080, evidenceRetentionDays: 90, reportsUtcOffsetHours: 8 } as const;

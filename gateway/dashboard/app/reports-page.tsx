@@ -7,12 +7,20 @@ import type { Me, Offender, WeeklyRow } from './types.ts';
 const PALETTE = ['#1565c0', '#ef6c00', '#2e7d32', '#6a1b9a', '#c62828', '#00838f', '#827717', '#4e342e'];
 
 /** Cases per week as stacked bars, one colour per township: where people would rather look than read. */
-/** The Mondays (UTC) of the last `n` weeks, oldest first: the chart's axis, with empty weeks shown as such. */
+/**
+ * The Mondays of the last `n` weeks in the browser's time (the county's, like the gateway's
+ * reports.utcOffsetHours), oldest first: the chart's axis, with empty weeks shown as such.
+ */
 function mondays(n: number): string[] {
   const d = new Date();
-  d.setUTCHours(0, 0, 0, 0);
-  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
-  return Array.from({ length: n }, (_, i) => new Date(d.getTime() - (n - 1 - i) * 7 * 86_400_000).toISOString().slice(0, 10));
+  d.setHours(12, 0, 0, 0);
+  d.setDate(d.getDate() - ((d.getDay() + 6) % 7));
+  const day = (x: Date) => `${x.getFullYear()}-${String(x.getMonth() + 1).padStart(2, '0')}-${String(x.getDate()).padStart(2, '0')}`;
+  return Array.from({ length: n }, (_, i) => {
+    const m = new Date(d);
+    m.setDate(d.getDate() - (n - 1 - i) * 7);
+    return day(m);
+  });
 }
 
 function WeeklyChart({ rows, span }: { rows: WeeklyRow[]; span: number }) {
