@@ -22,7 +22,6 @@ interface AlarmRow {
   evidence: string | null;
 }
 
-
 const SQL = `SELECT e.id, e.device_id AS deviceId, e.kind, e.ts, e.evidence_id AS evidenceId, json_extract(e.body, '$.data') AS data,
     c.id AS caseId, c.closed_at AS closedAt, d.township, d.village, d.crossing, d.road,
     (SELECT json_group_object(r.kind, r.state) FROM responses r WHERE r.case_id = c.id) AS responses,

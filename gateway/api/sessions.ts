@@ -83,6 +83,8 @@ export class LoginThrottle {
 
   failed(name: string): void {
     this.failures.set(name, [...this.recent(name), this.now()]);
+    // Guessing many names must not grow this without bound: names whose failures aged out go.
+    if (this.failures.size > 10_000) for (const n of [...this.failures.keys()]) if (!this.recent(n).length) this.failures.delete(n);
   }
 
   succeeded(name: string): void {
