@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { EdgeAgent } from './agent.ts';
-import { loadEdgeConfig } from './config/load-config.ts';
 import { registerSelftestCli } from './selftest/cli.ts';
 import { registerCommissionCli } from './commission/cli.ts';
 import { registerRecognizeCli } from './vision/cli.ts';
@@ -26,6 +24,7 @@ export function registerEdgeCli(program: Command, logger: (cmd: Command) => Logg
     .option('--env-file <file>', 'load secrets (RW_DEVICE_PASSWORD …) from this file, as written by `roadwarden commission`')
     .action(async (o: EdgeOpts, cmd: Command) => {
       if (o.envFile) process.loadEnvFile(o.envFile);
+      const { loadEdgeConfig } = await import('./config/load-config.ts');
       const config = loadEdgeConfig(o.config);
       if (o.dataDir) config.dataDir = o.dataDir;
       if (o.checkConfig) {
@@ -33,6 +32,7 @@ export function registerEdgeCli(program: Command, logger: (cmd: Command) => Logg
         return;
       }
       const log = logger(cmd);
+      const { EdgeAgent } = await import('./agent.ts');
       const agent = new EdgeAgent({ config, logger: log });
       await agent.start();
       const sig = await untilSignal();

@@ -1,37 +1,57 @@
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { ApiTokens } from './api/api-tokens.ts';
-import { AccessLog } from './api/access-log.ts';
-import { startHttpApi } from './api/http-api.ts';
 import type { Logger } from 'pino';
-import { EmbeddedBroker } from './broker/embedded-broker.ts';
-import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.ts';
-import { Intake } from './intake/intake.ts';
-import { IntakeStore } from './intake/intake-store.ts';
-import { CredentialStore } from './registry/credentials.ts';
-import { Registry } from './registry/registry.ts';
+import { createIdGenerator } from '../protocols/index.ts';
+import { AccessLog } from './access/access-log.ts';
+import { CredentialStore, GATEWAY_USER } from './access/credentials.ts';
+import { CredentialWatch } from './access/credential-watch.ts';
+import { deviceAuthKey } from './access/device-auth-key.ts';
+import { LoginGuard } from './access/login-throttle.ts';
+import { accessRoutes, sessionCookie } from './access/routes.ts';
+import { Sessions } from './access/sessions.ts';
+import { ApiTokens } from './access/tokens.ts';
+import { ScopeCheck, SYSTEM, type Viewer } from './access/viewer.ts';
+import { AlarmQuery } from './alarms/alarm-query.ts';
+import { liveRoutes, LiveStreams, type LiveEvents } from './alarms/live-routes.ts';
+import { alarmRoutes } from './alarms/routes.ts';
+import { opsRoutes } from './api/ops-routes.ts';
+import type { RouteDef } from './api/route.ts';
+import { startApiServer } from './api/server.ts';
 import { Archive } from './archive/archive.ts';
 import { FaceIndex } from './archive/face-index.ts';
-import { Sessions } from './api/sessions.ts';
-import { loadCountyMap, type MapArea } from './registry/county-map.ts';
+import { archiveRoutes } from './archive/routes.ts';
+import { EmbeddedBroker } from './broker/embedded-broker.ts';
+import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.ts';
 import { ensureDashboard } from './dashboard/build.ts';
+import { dashboardRoutes } from './dashboard/dashboard-routes.ts';
+import { EvidenceQuery } from './evidence/evidence-query.ts';
+import { EvidenceStore } from './evidence/evidence-store.ts';
+import { evidenceRoutes } from './evidence/routes.ts';
+import { Intake } from './intake/intake.ts';
+import { IntakeStore } from './intake/intake-store.ts';
+import { CommandSender } from './registry/command-sender.ts';
+import { Commissioning } from './registry/commissioning.ts';
+import { loadCountyMap, type MapArea } from './registry/county-map.ts';
+import { DeviceQuery } from './registry/device-query.ts';
+import { Registry } from './registry/registry.ts';
+import { deviceRoutes } from './registry/routes.ts';
+import { SelfTests } from './registry/selftests.ts';
+import { ReportQuery } from './reports/report-query.ts';
+import { reportRoutes } from './reports/routes.ts';
 import { CaseStore } from './responses/case-store.ts';
 import type { Channel } from './responses/channels/channel.ts';
 import { createChannel } from './responses/channels/create-channel.ts';
-import { ResponseEngine } from './responses/response-engine.ts';
 import { Deliveries } from './responses/deliveries.ts';
-import { createIdGenerator, encodeMessage, topics, type CommandMessage, type CommandName, type CommandParams } from '../protocols/index.ts';
+import { ResponseEngine } from './responses/response-engine.ts';
+import { caseRoutes } from './responses/routes.ts';
 import { openDatabase } from './store/database.ts';
-import { EvidenceStore } from './evidence/evidence-store.ts';
-import { loadOrCreateKey } from './evidence/evidence-key.ts';
-import { join } from 'node:path';
-import { SelfTests } from './registry/selftests.ts';
-import { Commissioning } from './registry/commissioning.ts';
-import { TicketStore } from './tickets/ticket-store.ts';
+import { loadOrCreateKey } from './store/key-file.ts';
 import { FaultWatcher } from './tickets/fault-watcher.ts';
+import { ticketRoutes } from './tickets/routes.ts';
+import { TicketStore } from './tickets/ticket-store.ts';
 
 export interface GatewayOptions {
   config?: GatewayConfig;
@@ -42,14 +62,7 @@ export interface GatewayOptions {
   logger?: Logger;
 }
 
-const INTAKE_USER = 'roadwarden-intake';
-
-/** What the dashboard's live stream carries: ids only; the page fetches rows through the API. */
-export interface LiveEvents {
-  alarm: [{ id: string; deviceId: string }];
-  case: [{ id: string; deviceId: string }];
-  response: [{ id: string; caseId: string; kind: string; state: string }];
-}
+export type { LiveEvents };
 
 /** The county centre. main wires its units; each has start/stop. */
 export class Gateway {
@@ -74,12 +87,16 @@ export class Gateway {
   readonly commissioning: Commissioning;
   readonly tickets: TicketStore;
   readonly faults: FaultWatcher;
+  /** Commands and desired configuration for boxes, as the gateway. */
+  readonly commands: CommandSender;
+  /** Every HTTP route with its access rule (the generated scope test walks it). */
+  readonly routes: RouteDef[];
   http: FastifyInstance | undefined;
+  /** The built dashboard being served, if any. */
+  dashboardDir?: string;
   private readonly httpPortWanted: number;
   /** The county's outlines for the dashboard's map (config map.geojson). */
   readonly map?: MapArea[];
-  /** The built dashboard being served, if any. */
-  dashboardDir?: string;
   intake: Intake | undefined;
   responses: ResponseEngine | undefined;
   /** Notification records and rate limits; undefined without response plans. */
@@ -87,6 +104,8 @@ export class Gateway {
   private readonly log: Logger | undefined;
   readonly config: GatewayConfig;
   private readonly newId = createIdGenerator();
+  private readonly watch: CredentialWatch;
+  private readonly streams = new LiveStreams();
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(o: GatewayOptions) {
@@ -95,7 +114,7 @@ export class Gateway {
     const c = o.config ?? {};
     this.dataDir = o.dataDir ?? c.dataDir ?? GATEWAY_DEFAULTS.dataDir;
     this.db = openDatabase(this.dataDir);
-    this.credentials = new CredentialStore(this.db);
+    this.credentials = new CredentialStore(this.db, deviceAuthKey(this.dataDir));
     this.cases = new CaseStore(this.db, this.newId);
     this.tokens = new ApiTokens(this.db);
     this.sessions = new Sessions(this.db);
@@ -110,6 +129,7 @@ export class Gateway {
     const evidenceKey = loadOrCreateKey(c.evidence?.keyFile ?? join(this.dataDir, 'evidence.key'));
     this.evidence = new EvidenceStore(this.db, join(this.dataDir, 'evidence'), evidenceKey);
     this.faces = new FaceIndex(this.db, evidenceKey);
+    this.commands = new CommandSender((t, p, retain) => this.publish(t, p, retain), this.newId);
     this.httpPortWanted = o.httpPort ?? c.http?.port ?? GATEWAY_DEFAULTS.httpPort;
     this.broker = c.broker?.url ? undefined : new EmbeddedBroker({
       dataDir: this.dataDir,
@@ -117,8 +137,11 @@ export class Gateway {
       port: o.mqttPort ?? c.broker?.port ?? GATEWAY_DEFAULTS.brokerPort,
       tls: c.broker?.tls,
       credentials: this.credentials,
+      placeOf: (id) => this.registry.placeOf(id),
       logger: o.logger,
     });
+    this.watch = new CredentialWatch(this.credentials, (name) => this.broker?.disconnect(name) ?? 0, 500, o.logger);
+    this.routes = this.routeTable();
   }
 
   async start(): Promise<void> {
@@ -126,14 +149,15 @@ export class Gateway {
     let mqtt: { url: string; username?: string; password?: string; clientId?: string };
     if (this.broker) {
       await this.broker.start();
-      // Intake talks MQTT like any client, so the same code serves an external broker.
-      // Its embedded account gets a fresh random password at every start; nobody needs to know it.
-      const password = randomBytes(24).toString('base64url');
-      await this.credentials.addOperator(INTAKE_USER, password, 'gateway');
-      mqtt = { url: `mqtt://127.0.0.1:${this.broker.port}`, username: INTAKE_USER, password };
+      // Intake talks MQTT like any client, so the same code serves an external broker. Its account
+      // is made at the first start with a random password kept beside the data (mode 600).
+      const password = loadOrCreateKey(join(this.dataDir, 'gateway-client.key'), 'gateway client key').toString('base64url');
+      if (!(await this.credentials.verify(GATEWAY_USER, password))) await this.credentials.addOperator(GATEWAY_USER, password, 'gateway');
+      mqtt = { url: `mqtt://127.0.0.1:${this.broker.port}`, username: GATEWAY_USER, password, clientId: `${GATEWAY_USER}:intake` };
     } else {
       mqtt = { url: b!.url!, username: b?.username, password: b?.password, clientId: b?.clientId };
     }
+    this.watch.start();
     this.intake = new Intake({ ...mqtt, store: new IntakeStore(this.db, this.faces), images: this.evidence, logger: this.log });
     this.intake.on('telemetry', (m) => this.faults.onTelemetry(m));
     this.intake.on('event', (ev) => ev.severity === 'alarm' && this.live.emit('alarm', { id: ev.id, deviceId: ev.deviceId }));
@@ -142,21 +166,20 @@ export class Gateway {
     this.faults.start();
     const rc = this.config.responses;
     if (rc) {
-      const intake = this.intake;
       const channels = new Map<string, Channel>(
-        Object.entries(rc.channels).map(([name, c]) => [name, createChannel(name, c, { publish: (t, p) => intake.publish(t, p), logger: this.log })]),
+        Object.entries(rc.channels).map(([name, c]) => [name, createChannel(name, c, { publish: (t, p) => this.publish(t, p), logger: this.log })]),
       );
       const limits = new Map(Object.entries(rc.channels).flatMap(([name, c]) => (c.perRecipientPerHour ? [[name, c.perRecipientPerHour] as [string, number]] : [])));
       const deliveries = new Deliveries(this.db, channels, limits, () => new Date());
       this.deliveries = deliveries;
       const places = { device: (id: string) => this.registry.get(id), neighbours: (id: string, m: number) => this.registry.neighbours(id, m) };
       const lookupPlate = (plate: string) => {
-        const m = this.archive.lookup(plate);
+        const m = this.archive.lookup(SYSTEM, plate);
         return m && { plate: m.plate, confidence: m.confidence, match: m.reason, id: m.vehicle.id, class: m.vehicle.class, owner: m.vehicle.ownerName, village: m.vehicle.village, township: m.vehicle.township };
       };
-      const engine = new ResponseEngine({ config: rc, cases: this.cases, deliveries, places, publish: (t, p) => intake.publish(t, p), newId: this.newId, lookupPlate, logger: this.log });
-      intake.on('event', (ev) => void engine.onAlarm(ev).catch((e: Error) => this.log?.error({ err: e.message, eventId: ev.id }, 'could not open a case')));
-      intake.on('command_result', (r) => engine.onCommandResult(r));
+      const engine = new ResponseEngine({ config: rc, cases: this.cases, deliveries, places, publish: (t, p) => this.publish(t, p), newId: this.newId, lookupPlate, logger: this.log });
+      this.intake.on('event', (ev) => void engine.onAlarm(ev).catch((e: Error) => this.log?.error({ err: e.message, eventId: ev.id }, 'could not open a case')));
+      this.intake.on('command_result', (r) => engine.onCommandResult(r));
       engine.on('case', (c: { id: string; deviceId: string }) => this.live.emit('case', { id: c.id, deviceId: c.deviceId }));
       engine.on('change', (r: { id: string; caseId: string; kind: string; state: string }) => this.live.emit('response', { id: r.id, caseId: r.caseId, kind: r.kind, state: r.state }));
       engine.start();
@@ -164,25 +187,70 @@ export class Gateway {
     }
     this.housekeeping();
     this.sweepTimer = setInterval(() => this.housekeeping(), 6 * 3_600_000).unref();
-    this.dashboardDir = await this.dashboard();
-    this.http = await startHttpApi({ gateway: this, tokens: this.tokens, host: this.config.http?.host, port: this.httpPortWanted, logger: this.log, dashboardDir: this.dashboardDir, tls: this.config.http?.tls });
+    const dashboardDir = (this.dashboardDir = await this.dashboard());
+    this.http = await startApiServer({
+      routes: [...this.routes, ...(dashboardDir ? dashboardRoutes(dashboardDir) : [])],
+      authenticate: (req) => this.authenticate(req),
+      host: this.config.http?.host ?? GATEWAY_DEFAULTS.httpHost,
+      port: this.httpPortWanted,
+      logger: this.log,
+      tls: this.config.http?.tls,
+      beforeClose: () => this.streams.endAll(),
+    });
     this.broker?.admitDevices();
   }
 
-  /** Desired configuration for a box, retained on its config topic; the box reports the version it applied. */
-  async pushConfig(deviceId: string, version: number, config: Record<string, unknown>): Promise<void> {
-    if (!this.intake) throw new Error('gateway is not started');
-    const msg = { v: 1 as const, id: this.newId(), deviceId, ts: new Date().toISOString(), version, config };
-    await this.intake.publish(topics.config(deviceId), encodeMessage('config', msg), true);
+  /** Scripts send a bearer token; the dashboard's browser sends its session cookie. */
+  private authenticate(req: FastifyRequest): Viewer | undefined {
+    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    return m ? this.tokens.check(m[1]) : this.sessions.check(sessionCookie(req));
   }
 
-  /** A command to one box (QoS 1, held for it while it is away until `expiresInS`); returns its id. */
-  async sendCommand<N extends CommandName>(deviceId: string, name: N, params: CommandParams<N>, expiresInS = 600): Promise<string> {
+  private routeTable(): RouteDef[] {
+    const scope = new ScopeCheck(this.db);
+    const evidence = new EvidenceQuery(this.db, this.evidence);
+    const alarms = new AlarmQuery(this.db);
+    const accessLog = this.accessLog;
+    return [
+      ...opsRoutes({
+        health: () => ({ mqttPort: this.broker?.port, intake: this.intake?.stats, broker: this.broker?.stats ?? 'external' }),
+        intakeStats: () => this.intake?.stats,
+        brokerStats: () => this.broker?.stats,
+        devicesOnline: () => this.registry.countOnline(),
+        casesOpen: () => this.cases.countOpen(),
+      }),
+      ...accessRoutes({ credentials: this.credentials, sessions: this.sessions, accessLog, logins: new LoginGuard() }),
+      ...alarmRoutes({ alarms, accessLog }),
+      ...liveRoutes({ live: this.live, scope }, this.streams),
+      ...reportRoutes({ reports: new ReportQuery(this.db, this.config.reports?.utcOffsetHours ?? GATEWAY_DEFAULTS.reportsUtcOffsetHours), accessLog }),
+      ...deviceRoutes({
+        devices: new DeviceQuery(this.db, this.selftests),
+        registry: this.registry,
+        commissioning: this.commissioning,
+        tickets: this.tickets,
+        commands: this.commands,
+        signer: (name) => this.tokens.signer(name),
+        map: this.map,
+      }),
+      ...ticketRoutes({ tickets: this.tickets, faults: this.faults, selftests: this.selftests }),
+      ...caseRoutes({
+        cases: this.cases,
+        alarms,
+        archive: this.archive,
+        faces: this.faces,
+        evidence,
+        accessLog,
+        engine: () => (this.responses && this.deliveries ? { engine: this.responses, deliveries: this.deliveries } : undefined),
+      }),
+      ...archiveRoutes({ archive: this.archive, accessLog }),
+      ...evidenceRoutes({ evidence, accessLog }),
+    ];
+  }
+
+  /** Publish as the gateway (QoS 1): commands, desired config, county notifications. */
+  private async publish(topic: string, payload: Buffer, retain = false): Promise<void> {
     if (!this.intake) throw new Error('gateway is not started');
-    const now = new Date();
-    const msg = { v: 1 as const, id: this.newId(), deviceId, ts: now.toISOString(), expiresAt: new Date(now.getTime() + expiresInS * 1000).toISOString(), name, params } as CommandMessage;
-    await this.intake.publish(topics.command(deviceId, name), encodeMessage('command', msg));
-    return msg.id;
+    await this.intake.publish(topic, payload, retain);
   }
 
   /** The built dashboard, or undefined (turned off, or the build failed: the API still serves). */
@@ -213,6 +281,7 @@ export class Gateway {
 
   async stop(): Promise<void> {
     clearInterval(this.sweepTimer);
+    this.watch.stop();
     this.faults.stop();
     await this.http?.close();
     this.responses?.stop();

@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { DeviceFactory } from './device-factory.ts';
-import { listSerialPorts } from './serial/port-list.ts';
-import { parseCameraSpec, parseLightSpec, parseSensorSpec, parseSpeakerSpec } from './device-spec.ts';
-import { formatCheck, runSelfTest, type CheckResult, type SelfTestTargets } from './self-test.ts';
+import type { CheckResult, SelfTestTargets } from './self-test.ts';
 
 interface TestOpts {
   light?: string;
@@ -16,7 +13,7 @@ interface TestOpts {
   json?: boolean;
 }
 
-function printResult(r: CheckResult, json: boolean): void {
+function printResult(r: CheckResult, json: boolean, formatCheck: (r: CheckResult) => string): void {
   if (json) return void process.stdout.write(`${JSON.stringify(r)}\n`);
   process.stdout.write(`${formatCheck(r)}\n`);
 }
@@ -28,6 +25,7 @@ export function registerHardwareCli(program: Command, logger: (cmd: Command) => 
     .description('list serial ports (USB–RS-485 adapters, Arduino boards)')
     .option('--json', 'one JSON object per port')
     .action(async (o: { json?: boolean }) => {
+      const { listSerialPorts } = await import('./serial/port-list.ts');
       const ports = await listSerialPorts();
       if (o.json) for (const p of ports) process.stdout.write(`${JSON.stringify(p)}\n`);
       else if (!ports.length) process.stdout.write('no serial ports found\n');
@@ -47,6 +45,8 @@ export function registerHardwareCli(program: Command, logger: (cmd: Command) => 
     .addHelpText('after', '\nExample (against `roadwarden sim hw --pty`):\n  roadwarden hw test --light modbus:/tmp/roadwarden-sim/light --speaker mp3:/tmp/roadwarden-sim/speaker')
     .action(async (o: TestOpts, cmd: Command) => {
       const log = logger(cmd);
+      const [{ DeviceFactory }, spec, { formatCheck, runSelfTest }] = await Promise.all([import('./device-factory.ts'), import('./device-spec.ts'), import('./self-test.ts')]);
+      const { parseCameraSpec, parseLightSpec, parseSensorSpec, parseSpeakerSpec } = spec;
       const factory = new DeviceFactory({ logger: log });
       const t: SelfTestTargets = {};
       if (o.light) t.light = factory.light(parseLightSpec(o.light));
@@ -59,7 +59,7 @@ export function registerHardwareCli(program: Command, logger: (cmd: Command) => 
         testClip: clip,
         sensorWaitMs: Number(o.sensorWait) * 1000,
         snapshotPath: o.snapshot,
-        onResult: (r) => printResult(r, o.json === true),
+        onResult: (r) => printResult(r, o.json === true, formatCheck),
       });
       await Promise.all([t.light?.stop(), t.speaker?.stop(), t.sensor?.stop(), t.camera?.stop()]);
       await factory.stop();

@@ -13,10 +13,23 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${PARAMS.N}$${PARAMS.r}$${PARAMS.p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
+/**
+ * A hash made with exactly our parameters (16-byte salt, 32-byte key). Hashes come from outside
+ * (a commissioning tool sends one), and a cost like p=100 would stall every log-in for a minute.
+ */
+export function isOwnPasswordHash(stored: string): boolean {
+  const [alg, n, r, p, salt, hash, ...rest] = stored.split('$');
+  return (
+    alg === 'scrypt' && Number(n) === PARAMS.N && Number(r) === PARAMS.r && Number(p) === PARAMS.p && !rest.length &&
+    Buffer.from(salt ?? '', 'base64').length === 16 && Buffer.from(hash ?? '', 'base64').length === 32
+  );
+}
+
+/** Checks only hashes of our own parameters; any other is refused without running scrypt. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [alg, n, r, p, salt, hash] = stored.split('$');
-  if (alg !== 'scrypt' || !salt || !hash) return false;
+  if (!isOwnPasswordHash(stored)) return false;
+  const [, , , , salt, hash] = stored.split('$');
   const want = Buffer.from(hash, 'base64');
-  const got = await scrypt(password, Buffer.from(salt, 'base64'), want.length, { N: Number(n), r: Number(r), p: Number(p) });
-  return got.length === want.length && timingSafeEqual(got, want);
+  const got = await scrypt(password, Buffer.from(salt, 'base64'), want.length, PARAMS);
+  return timingSafeEqual(got, want);
 }

@@ -3,10 +3,9 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { untilSignal } from '../bin/cli-context.ts';
 import { registerBenchCli } from './bench/cli.ts';
-import { HardwareSimulator, type HwSimOptions } from './hw-sim.ts';
+import type { HwSimOptions } from './hw-sim.ts';
 import { registerDemoCli } from './demo/cli.ts';
 import { registerStoryCli } from './story/cli.ts';
-import { takeScreenshots } from './demo/screenshots.ts';
 
 interface SimHwOpts {
   pty?: boolean;
@@ -31,7 +30,7 @@ interface SimHwOpts {
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-/** Everything the simulator offers on the command line: `sim …`, `bench …` and `demo`. */
+/** Everything the simulator offers on the command line: `sim …`, `bench …` and `demo`; each loads its code when it runs. */
 export function registerSimCli(program: Command, logger: (cmd: Command) => Logger): void {
   const sim = program.command('sim').description('simulate hardware and fleets for tests, demos and testers');
   registerSimHwCli(sim, logger);
@@ -43,6 +42,7 @@ export function registerSimCli(program: Command, logger: (cmd: Command) => Logge
     .option('--chromium <path>', 'the Chromium to drive', '/usr/bin/chromium')
     .action(async (o: { out: string; chromium: string }, cmd: Command) => {
       const log = logger(cmd);
+      const { takeScreenshots } = await import('./demo/screenshots.ts');
       for (const f of await takeScreenshots({ out: o.out, chromium: o.chromium, logger: log, onProgress: (m) => log.info(m) })) process.stdout.write(`${f}\n`);
     });
   registerBenchCli(program, logger);
@@ -90,6 +90,7 @@ function registerSimHwCli(sim: Command, logger: (cmd: Command) => Logger): void 
         sensor: o.sensorFirmata || o.pty ? { tty: o.sensorFirmata, pin: Number(o.sensorPin) } : false,
         camera: o.camera ? { port: Number(o.cameraPort), dir: o.cameraDir } : false,
       };
+      const { HardwareSimulator } = await import('./hw-sim.ts');
       const hw = new HardwareSimulator(opts);
       const endpoints = await hw.start();
       for (const f of o.fault) {

@@ -1,9 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { formatCheck, type CheckResult } from '../../hardware/index.ts';
-import { loadEdgeConfig } from '../config/load-config.ts';
-import { runBoxSelfTest } from './box-self-test.ts';
+import type { CheckResult } from '../../hardware/index.ts';
 
 interface SelftestOpts {
   config: string;
@@ -17,7 +15,7 @@ interface SelftestOpts {
 }
 
 /** A live checklist: on a terminal each check shows as running, then turns into PASS/FAIL in place. */
-function checklist(json: boolean) {
+function checklist(json: boolean, formatCheck: (r: CheckResult) => string) {
   const tty = process.stdout.isTTY && !json;
   return {
     onStart: (device: string, check: string) => {
@@ -45,6 +43,11 @@ export function registerSelftestCli(program: Command, logger: (cmd: Command) => 
     .addHelpText('after', '\nStop the edge agent first (systemctl stop roadwarden-edge): the test needs the serial ports.\nExit code 0 when every check passed, 1 otherwise.')
     .action(async (o: SelftestOpts, cmd: Command) => {
       if (o.envFile) process.loadEnvFile(o.envFile);
+      const [{ loadEdgeConfig }, { runBoxSelfTest }, { formatCheck }] = await Promise.all([
+        import('../config/load-config.ts'),
+        import('./box-self-test.ts'),
+        import('../../hardware/self-test.ts'),
+      ]);
       const config = loadEdgeConfig(o.config);
       const log = logger(cmd);
       const { report, delivery } = await runBoxSelfTest({
@@ -54,7 +57,7 @@ export function registerSelftestCli(program: Command, logger: (cmd: Command) => 
         clip: Number(o.clip),
         by: o.by ?? process.env.RW_TECHNICIAN,
         logger: log,
-        ...checklist(o.json === true),
+        ...checklist(o.json === true, formatCheck),
       });
       if (o.report) writeFileSync(o.report, `${JSON.stringify(report, null, 2)}\n`);
       const failed = report.checks.filter((c) => !c.ok).length;

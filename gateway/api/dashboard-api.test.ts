@@ -5,6 +5,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdGenerator, topics } from '../../protocols/index.ts';
 import { until } from '../../sim/testing/until.ts';
+import { SYSTEM } from '../access/viewer.ts';
 import { Gateway } from '../gateway.ts';
 
 const newId = createIdGenerator();
@@ -75,7 +76,7 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
 
   it('streams alarms and response changes live to users in scope, not to others', async () => {
     const police = await login('officer-li', 'police-pass-1');
-    const far = gw.sessions.open({ name: 'cadre-far-2', role: 'village', scope: { villages: ['远村'] } });
+    const far = gw.sessions.open({ name: 'cadre-far', role: 'village', scope: { villages: ['远村'] } });
     const listen = async (cookie: string) => {
       const got: string[] = [];
       const ctl = new AbortController();
@@ -116,7 +117,7 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
   });
 
   it('reopens a finished response with a reason, and the case with it', async () => {
-    const [c] = gw.cases.list({ limit: 1 });
+    const [c] = gw.cases.list(SYSTEM, { limit: 1 });
     const police = gw.cases.responses(c.id).find((r) => r.kind === 'police')!;
     const admin = gw.tokens.issue('dash-admin', 'admin');
     const post = (verb: string, body: object) =>
@@ -131,7 +132,7 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
 
   it('reports cases per week and place, repeat offenders masked unless asked in full, and both as CSV for spreadsheets', async () => {
     await publishAlarm('鲁PAB123');
-    await until(() => gw.cases.list({ limit: 5 }).length === 2, 5000, 'the second case');
+    await until(() => gw.cases.list(SYSTEM, { limit: 5 }).length === 2, 5000, 'the second case');
     const admin = gw.tokens.issue('dash-admin-2', 'admin');
     const tech = gw.tokens.issue('dash-tech', 'technician');
     const get = (path: string, token: string) => fetch(`${base}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });

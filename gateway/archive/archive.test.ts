@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../store/database.ts';
+import { SYSTEM } from '../access/viewer.ts';
 import { Archive } from './archive.ts';
 import { confusionVariants, matchPlate } from './plate-match.ts';
 
@@ -46,11 +47,11 @@ describe('archive (三见面一建档)', () => {
   it('validates first, imports on commit, gives plateless vehicles their own id, and looks plates up', () => {
     const dry = archive.importCsv(CSV, false);
     expect(dry).toMatchObject({ rows: 3, valid: 3, added: 0, committed: false, problems: [] });
-    expect(archive.lookup('鲁PAB123')).toBeUndefined();
+    expect(archive.lookup(SYSTEM, '鲁PAB123')).toBeUndefined();
     const done = archive.importCsv(CSV, true);
     expect(done).toMatchObject({ added: 3, committed: true });
-    expect(archive.get('PL-000001')).toMatchObject({ plate: null, ownerName: '王五', village: '李庄' });
-    expect(archive.lookup('鲁PA8123')).toMatchObject({ confidence: 0.85, vehicle: { ownerName: '张三', village: '李庄', class: 'tricycle' } });
+    expect(archive.get(SYSTEM, 'PL-000001')).toMatchObject({ plate: null, ownerName: '王五', village: '李庄' });
+    expect(archive.lookup(SYSTEM, '鲁PA8123')).toMatchObject({ confidence: 0.85, vehicle: { ownerName: '张三', village: '李庄', class: 'tricycle' } });
     expect(archive.importCsv(CSV.split('\n').slice(0, 2).join('\n'), true)).toMatchObject({ updated: 1, added: 0 });
   });
 
@@ -68,7 +69,7 @@ describe('archive (三见面一建档)', () => {
     expect(r.problems[1].errors).toEqual([expect.stringMatching(/class "spaceship"/), expect.stringMatching(/owner_phone "123"/)]);
     expect(r.problems[2].errors).toEqual(['a plateless vehicle needs owner_name']);
     expect(r.problems[3].errors).toEqual(['village is empty (the village cadre is found by it)', 'plate 鲁PA1111 already on line 3']);
-    expect(archive.lookup('鲁PA1111')).toBeUndefined();
+    expect(archive.lookup(SYSTEM, '鲁PA1111')).toBeUndefined();
   });
 
   it('names missing columns', () => {

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
 import { normalizePlate, parsePlate, type ArchiveVehicle, type ImportReport } from '../../protocols/index.ts';
 import { matchPlate, type PlateMatch } from './plate-match.ts';
+import { archiveClause, scopeParams, archiveVisible, type Viewer } from '../access/viewer.ts';
 
 export const VEHICLE_CLASSES = ['tricycle', 'minivan', 'motorcycle', 'car', 'truck', 'farm', 'other'] as const;
 export type VehicleClass = (typeof VEHICLE_CLASSES)[number];
@@ -96,19 +97,20 @@ export class Archive {
     return report;
   }
 
-  /** The vehicle a recognised plate belongs to, with how sure the match is. */
-  lookup(read: string): (PlateMatch & { vehicle: Vehicle }) | undefined {
+  /** The vehicle a recognised plate belongs to, with how sure the match is; a cadre finds only their villagers. */
+  lookup(v: Viewer, read: string): (PlateMatch & { vehicle: Vehicle }) | undefined {
     const has = (p: string) => this.db.prepare('SELECT 1 FROM vehicles WHERE plate = ?').get(p) !== undefined;
     const all = () => (this.db.prepare('SELECT plate FROM vehicles WHERE plate IS NOT NULL').all() as Array<{ plate: string }>).map((r) => r.plate);
     const m = matchPlate(normalizePlate(read), has, all);
-    return m && { ...m, vehicle: this.byPlate(m.plate)! };
+    const vehicle = m && this.byPlate(m.plate);
+    return vehicle && archiveVisible(v, vehicle.village) ? { ...m!, vehicle } : undefined;
   }
 
   /**
    * Vehicles whose plate or owner or driver contains `q` (plates compared normalised), within the
    * given villages when the searcher is a village cadre; the cases each had.
    */
-  search(q: string, o: { villages?: string[]; limit?: number } = {}): Array<Vehicle & { cases: number }> {
+  search(v: Viewer, q: string, o: { limit?: number } = {}): Array<Vehicle & { cases: number }> {
     const literal = (x: string) => `%${x.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const like = literal(q.trim());
     const plate = literal(normalizePlate(q));
@@ -118,14 +120,15 @@ export class Archive {
            (SELECT count(*) FROM cases c WHERE c.vehicle_id = v.id) AS cases
          FROM vehicles v
          WHERE (v.plate LIKE @plate ESCAPE '\\' OR v.owner_name LIKE @like ESCAPE '\\' OR v.driver_name LIKE @like ESCAPE '\\' OR v.village LIKE @like ESCAPE '\\')
-           AND (@villages IS NULL OR v.village IN (SELECT value FROM json_each(@villages)))
+           AND ${archiveClause('v.village')}
          ORDER BY v.plate LIMIT @limit`,
       )
-      .all({ like, plate, villages: o.villages?.length ? JSON.stringify(o.villages) : null, limit: o.limit ?? 100 }) as Array<Vehicle & { cases: number }>;
+      .all({ like, plate, limit: o.limit ?? 100, ...scopeParams(v) }) as Array<Vehicle & { cases: number }>;
   }
 
-  get(id: string): Vehicle | undefined {
-    return this.db.prepare(`${SELECT} WHERE id = ?`).get(id) as Vehicle | undefined;
+  get(v: Viewer, id: string): Vehicle | undefined {
+    const found = this.db.prepare(`${SELECT} WHERE id = ?`).get(id) as Vehicle | undefined;
+    return found && archiveVisible(v, found.village) ? found : undefined;
   }
 
   private byPlate(plate: string): Vehicle | undefined {

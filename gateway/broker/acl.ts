@@ -1,20 +1,34 @@
 import { COUNTY_PREFIX, TOPIC_PREFIX, parseTopic } from '../../protocols/index.ts';
-import type { Principal } from '../registry/credentials.ts';
+import type { Principal } from '../access/credentials.ts';
+import { can } from '../access/policy.ts';
+import { placeInScope, type Viewer } from '../access/viewer.ts';
+
+/** Where a box is, for scope checks; undefined for a box the registry does not know. */
+export type PlaceOf = (deviceId: string) => { village?: string | null; township?: string | null } | undefined;
 
 /** What a device may publish under its own tree: reports, never commands or desired config. */
 const DEVICE_PUBLISHES = new Set(['status', 'telemetry', 'event', 'evidence', 'image', 'command_result', 'selftest']);
 
-/** Operator roles that may read the fleet, and those that may also command it. */
-const READERS = new Set(['gateway', 'admin', 'police', 'village', 'technician']);
-const COMMANDERS = new Set(['gateway', 'admin', 'technician']);
+export const viewerOf = (p: Extract<Principal, { kind: 'operator' }>): Viewer => ({ name: p.id, role: p.role, ...(p.scope ? { scope: p.scope } : {}) });
 
-export function canPublish(p: Principal, topic: string): boolean {
+/**
+ * MQTT publish rights, from the same policy as HTTP: a box publishes its own reports; people and
+ * county systems publish commands or desired config only to boxes in their scope; only the
+ * gateway publishes county notifications.
+ */
+export function canPublish(p: Principal, topic: string, placeOf: PlaceOf): boolean {
   const t = parseTopic(topic);
   if (p.kind === 'device') return t.ok && t.value.deviceId === p.id && DEVICE_PUBLISHES.has(t.value.kind);
-  if (p.role === 'gateway' || p.role === 'admin') return topic.startsWith(`${TOPIC_PREFIX}/`) || topic.startsWith(`${COUNTY_PREFIX}/`);
-  return COMMANDERS.has(p.role) && t.ok && t.value.kind === 'command';
+  if (topic.startsWith(`${COUNTY_PREFIX}/`)) return can(p.role, 'county.publish');
+  if (!t.ok) return false;
+  const need = t.value.kind === 'command' ? 'devices.command' : t.value.kind === 'config' ? 'devices.configure' : undefined;
+  return need !== undefined && can(p.role, need) && placeInScope(viewerOf(p), placeOf(t.value.deviceId));
 }
 
+/**
+ * Whether a subscription is taken at all. What it then delivers is decided per message
+ * (forward-filter.ts), so a cadre may subscribe to `rw/v1/#` and gets only their villages' boxes.
+ */
 export function canSubscribe(p: Principal, filter: string): boolean {
   if (p.kind === 'device') {
     // Its own inbox only: one command, all its commands, or its desired config.
@@ -23,8 +37,8 @@ export function canSubscribe(p: Principal, filter: string): boolean {
     const rest = filter.slice(own.length);
     return rest === 'cmd/+' || rest === 'config' || /^cmd\/[A-Za-z0-9_.-]+$/.test(rest);
   }
-  if (filter.startsWith('$SYS/')) return p.role === 'admin';
+  if (filter.startsWith('$SYS/')) return can(p.role, 'broker.admin');
   if (filter.startsWith('$share/')) return p.role === 'gateway' && canSubscribe(p, filter.split('/').slice(2).join('/'));
-  if (filter.startsWith(`${COUNTY_PREFIX}/`)) return p.role !== 'technician' && READERS.has(p.role);
-  return READERS.has(p.role) && (filter === '#' ? p.role === 'gateway' || p.role === 'admin' : filter.startsWith(`${TOPIC_PREFIX}/`));
+  if (filter.startsWith(`${COUNTY_PREFIX}/`)) return can(p.role, 'personal.read') && can(p.role, 'cases.read');
+  return can(p.role, 'fleet.read') && (filter === '#' || filter.startsWith('+/') || filter.startsWith(`${TOPIC_PREFIX}/`) || filter === 'rw/#' || filter === 'rw/+/#');
 }

@@ -45,9 +45,9 @@ describe('embedded broker: credentials and topic ACLs, with mosquitto clients', 
 
   const asDevice = (id: string, pw = `${id}-secret`) => ['-i', id, '-u', id, '-P', pw];
 
-  it('stores only scrypt hashes', () => {
-    const rows = gw.db.prepare('SELECT password_hash AS h FROM credentials').all() as Array<{ h: string }>;
-    for (const r of rows) expect(r.h).toMatch(/^scrypt\$16384\$8\$1\$/);
+  it('stores only hashes: scrypt for people, a keyed HMAC for boxes’ random secrets', () => {
+    const rows = gw.db.prepare('SELECT kind, password_hash AS h FROM credentials').all() as Array<{ kind: string; h: string }>;
+    for (const r of rows) expect(r.h).toMatch(r.kind === 'device' ? /^hmac-sha256\$[A-Za-z0-9+/]{43}=$/ : /^scrypt\$16384\$8\$1\$/);
     expect(rows.map((r) => r.h).join()).not.toContain('secret');
   });
 
@@ -70,7 +70,7 @@ describe('embedded broker: credentials and topic ACLs, with mosquitto clients', 
   });
 
   it('does not deliver a device’s publish under another device’s topic, and counts it', async () => {
-    const county = sub(port, ['-i', 'county-2', '-u', 'county', '-P', 'county-secret', '-t', 'rw/v1/#', '-W', '2']);
+    const county = sub(port, ['-i', 'county:2', '-u', 'county', '-P', 'county-secret', '-t', 'rw/v1/#', '-W', '2']);
     await new Promise((r) => setTimeout(r, 300));
     const before = gw.broker!.stats!.publishDenied;
     await pub(port, [...asDevice('box-1'), '-q', '1', '-t', 'rw/v1/box-2/event/presence', '-m', '{"spoof":1}']).catch(() => undefined);
@@ -84,7 +84,7 @@ describe('embedded broker: credentials and topic ACLs, with mosquitto clients', 
     const mine = sub(port, [...asDevice('box-2'), '-t', 'rw/v1/box-2/cmd/+', '-C', '1', '-W', '10']);
     const theirs = sub(port, ['-i', 'box-1', '-u', 'box-1', '-P', 'box-1-secret', '-t', 'rw/v1/box-2/cmd/+', '-W', '3']);
     await new Promise((r) => setTimeout(r, 400));
-    await pub(port, ['-i', 'county-3', '-u', 'county', '-P', 'county-secret', '-q', '1', '-t', 'rw/v1/box-2/cmd/stop', '-m', '{"c":1}']);
+    await pub(port, ['-i', 'county:3', '-u', 'county', '-P', 'county-secret', '-q', '1', '-t', 'rw/v1/box-2/cmd/stop', '-m', '{"c":1}']);
     expect(await mine.done).toBe(0);
     expect(mine.lines).toEqual(['rw/v1/box-2/cmd/stop {"c":1}']);
     await theirs.done;
@@ -126,7 +126,7 @@ describe('embedded broker persistence', () => {
       await gw.credentials.addOperator('county', 'county-secret', 'gateway');
       await gw.start();
       const url = `mqtt://127.0.0.1:${gw.broker!.port}`;
-      const county = await mqtt.connectAsync(url, { clientId: 'county-r', username: 'county', password: 'county-secret' });
+      const county = await mqtt.connectAsync(url, { clientId: 'county:r', username: 'county', password: 'county-secret' });
       const got: string[] = [];
       county.on('message', (t) => got.push(t));
       await county.subscribeAsync('rw/v1/box-5/#', { qos: 1 });

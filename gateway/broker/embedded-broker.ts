@@ -3,8 +3,9 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
-import type { CredentialStore } from '../registry/credentials.ts';
-import { installBrokerAuth, type BrokerAuthStats } from './broker-auth.ts';
+import type { CredentialStore } from '../access/credentials.ts';
+import type { PlaceOf } from './acl.ts';
+import { BrokerAuth, type BrokerAuthStats } from './broker-auth.ts';
 import { SqlitePersistence } from './sqlite-persistence.ts';
 
 export interface EmbeddedBrokerOptions {
@@ -13,6 +14,8 @@ export interface EmbeddedBrokerOptions {
   port?: number;
   tls?: { port: number; certFile: string; keyFile: string };
   credentials: CredentialStore;
+  /** Where a box is, for per-delivery scope checks. */
+  placeOf: PlaceOf;
   logger?: Logger;
 }
 
@@ -22,7 +25,7 @@ export interface EmbeddedBrokerOptions {
  */
 export class EmbeddedBroker {
   aedes: Aedes | undefined;
-  stats: BrokerAuthStats | undefined;
+  private auth: BrokerAuth | undefined;
   private servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
   private store: SqlitePersistence | undefined;
@@ -45,7 +48,8 @@ export class EmbeddedBroker {
     this.store = new SqlitePersistence(this.o.dataDir);
     const aedes = await Aedes.createBroker({ persistence: this.store as never });
     this.aedes = aedes;
-    this.stats = installBrokerAuth(aedes, this.o.credentials, this.log, () => this.admitting);
+    this.auth = new BrokerAuth(this.o.credentials, this.o.placeOf, this.log, () => this.admitting);
+    this.auth.install(aedes);
     aedes.on('clientError', (client, err) => this.log?.debug({ clientId: client.id, err: err.message }, 'client error'));
     const onSocket = (s: Socket) => {
       this.sockets.add(s);
@@ -58,6 +62,19 @@ export class EmbeddedBroker {
       this.servers.push(await listen(tls, this.o.tls.port, this.o.host));
     }
     this.log?.info({ port: this.port, tlsPort: this.tlsPort }, 'embedded MQTT broker listening');
+  }
+
+  get stats(): BrokerAuthStats | undefined {
+    return this.auth?.stats;
+  }
+
+  /** End every connection of an account (removed, or its password changed): it must log in again. */
+  disconnect(username: string): number {
+    if (!this.aedes || !this.auth) return 0;
+    const clients = this.auth.clientsOf(this.aedes, username);
+    for (const c of clients) c.close();
+    if (clients.length) this.log?.info({ username, connections: clients.length }, 'account changed: its connections were ended');
+    return clients.length;
   }
 
   /** Let devices in (operators are always admitted): call once everything that listens is ready. */

@@ -64,4 +64,4 @@ export const GatewayConfig = Type.Object(
 );
 export type GatewayConfig = Static<typeof GatewayConfig>;
 
-export const GATEWAY_DEFAULTS = { dataDir: './data', brokerHost: '0.0.0.0', brokerPort: 1883, httpPort: 8080, evidenceRetentionDays: 90, reportsUtcOffsetHours: 8 } as const;
+export { GATEWAY_DEFAULTS } from './defaults.ts';

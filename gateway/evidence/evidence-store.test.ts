@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../protocols/index.ts';
 import { openDatabase } from '../store/database.ts';
-import { loadOrCreateKey } from './evidence-key.ts';
+import { loadOrCreateKey } from '../store/key-file.ts';
 import { EvidenceStore } from './evidence-store.ts';
 
 const jpeg = (n: number) => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(200, n), Buffer.from([0xff, 0xd9])]);

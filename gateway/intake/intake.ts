@@ -71,7 +71,7 @@ export class Intake extends EventEmitter<IntakeEvents> {
 
   async start(): Promise<void> {
     const client = await mqtt.connectAsync(this.o.url, {
-      clientId: this.o.clientId ?? 'roadwarden-gateway-intake',
+      clientId: this.o.clientId ?? 'roadwarden-gateway:intake',
       username: this.o.username,
       password: this.o.password,
       // Persistent: the broker queues reports while intake is away (a restart, a network blip).

@@ -69,6 +69,49 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
     expect((await post('/api/v1/devices', police, await reg('lc-x-1', 'password-123'))).status).toBe(403);
   });
 
+  it('takes only hashes of our own scrypt cost: a costlier one would stall every log-in of the box', async () => {
+    const [, , , , salt, hash] = (await hashPassword('password-123')).split('$');
+    for (const [n, r, p] of [[16384, 8, 100], [1048576, 8, 1], [1024, 8, 1]]) {
+      const r1 = await post('/api/v1/devices', tech, { ...(await reg('lc-x-cost', 'password-123')), passwordHash: `scrypt$${n}$${r}$${p}$${salt}$${hash}` });
+      expect(r1).toMatchObject({ status: 400, body: { error: 'bad_schema' } });
+    }
+    expect(gw.registry.get('lc-x-cost')).toBeUndefined();
+    expect(await connects('lc-x-cost', 'password-123')).toBe(false);
+  });
+
+  it("lets a technician scoped to villages register and replace only boxes there; another village's box reads as taken", async () => {
+    const admin = gw.tokens.issue('office-admin-2', 'admin');
+    expect((await post('/api/v1/devices', admin, await reg('lc-wangtun-0001', 'wangtun-password', { township: '梁水镇', village: '王屯' }))).status).toBe(201);
+    const lizhuang = gw.tokens.issue('tech-lizhuang', 'technician', { villages: ['李庄'] });
+
+    // A new box elsewhere: refused, and nothing registered.
+    const outside = await post('/api/v1/devices', lizhuang, await reg('lc-wangtun-0002', 'attacker-password', { village: '王屯' }));
+    expect(outside).toMatchObject({ status: 403, body: { error: 'out_of_scope' } });
+    expect(gw.registry.get('lc-wangtun-0002')).toBeUndefined();
+
+    // Replacing another village's box, even by claiming it now stands in one's own village: the box keeps its credential.
+    for (const village of ['王屯', '李庄']) {
+      const swap = await post('/api/v1/devices?replace=true', lizhuang, await reg('lc-wangtun-0001', 'attacker-password', { village }));
+      expect(swap.status).toBe(village === '李庄' ? 409 : 403);
+    }
+    expect(await connects('lc-wangtun-0001', 'wangtun-password')).toBe(true);
+    expect(await connects('lc-wangtun-0001', 'attacker-password')).toBe(false);
+    expect(gw.registry.get('lc-wangtun-0001')).toMatchObject({ village: '王屯' });
+
+    // The same by offline files signed with the scoped token, even when the county's admin uploads them.
+    for (const [id, village, status] of [['lc-wangtun-0001', '李庄', 409], ['lc-wangtun-0001', '王屯', 403], ['lc-wangtun-0003', '王屯', 403]] as const) {
+      const signed = signRegistration(await reg(id, 'attacker-password', { village }), 'tech-lizhuang', lizhuang);
+      expect((await post('/api/v1/devices/registrations?replace=true', admin, signed)).status).toBe(status);
+    }
+    expect(await connects('lc-wangtun-0001', 'wangtun-password')).toBe(true);
+    expect(gw.registry.get('lc-wangtun-0003')).toBeUndefined();
+    // A file signed by a role that may not commission (police) is refused whoever uploads it.
+    const police = gw.tokens.issue('duty-9', 'police');
+    expect((await post('/api/v1/devices/registrations', admin, signRegistration(await reg('lc-x-2', 'password-123'), 'duty-9', police))).status).toBe(403);
+    // Inside the scope it works, by file as online.
+    expect((await post('/api/v1/devices', lizhuang, await reg('lc-liangshui-0009', 'lizhuang-password'))).status).toBe(201);
+  });
+
   it('takes a registration file signed offline, and refuses one changed after signing or signed by an unknown token', async () => {
     const signed = signRegistration(await reg('lc-liangshui-0002', 'offline-password', { donor: { anonymous: true, name: '张某', date: '2026-11-25' } }), 'tech-li', tech);
     const tampered = { ...signed, registration: { ...signed.registration, village: '王屯' } };

@@ -1,11 +1,14 @@
 import type Database from 'better-sqlite3';
 import { verifyRegistration, type DeviceRegistration, type Result } from '../../protocols/index.ts';
-import type { CredentialStore } from './credentials.ts';
+import type { CredentialStore } from '../access/credentials.ts';
+import { can } from '../access/policy.ts';
+import type { Signer } from '../access/tokens.ts';
+import { placeInScope, type Viewer } from '../access/viewer.ts';
 import type { Registry } from './registry.ts';
 
 export class CommissionError extends Error {
   constructor(
-    readonly code: 'exists' | 'bad_signature' | 'bad_schema',
+    readonly code: 'exists' | 'bad_signature' | 'bad_schema' | 'out_of_scope',
     message: string,
   ) {
     super(message);
@@ -23,13 +26,21 @@ export class Commissioning {
     private readonly registry: Registry,
   ) {}
 
-  /** `replace` re-commissions an existing id (a box swapped for a new one): its old credential stops working. */
-  register(reg: DeviceRegistration, actor: string, replace = false): { id: string; replaced: boolean } {
+  /**
+   * `replace` re-commissions an existing id (a box swapped for a new one): its old credential stops
+   * working. A technician scoped to villages or townships registers and replaces only boxes there.
+   */
+  register(reg: DeviceRegistration, by: Viewer, replace = false, actor = by.name): { id: string; replaced: boolean } {
+    this.checkScope(reg, by);
     const existing = this.credentials.get(reg.id);
     if (existing && !replace) throw new CommissionError('exists', `device ${reg.id} is already registered (since ${existing.createdAt}); re-commission with replace to swap the box`);
     if (existing?.kind === 'operator') throw new CommissionError('exists', `"${reg.id}" is an operator account, not a device`);
     this.db.transaction(() => {
-      this.credentials.putHash(reg.id, 'device', 'device', reg.passwordHash);
+      try {
+        this.credentials.putHash(reg.id, 'device', 'device', reg.passwordHash);
+      } catch (e) {
+        throw new CommissionError('bad_schema', (e as Error).message);
+      }
       this.registry.upsert({
         id: reg.id,
         name: reg.name,
@@ -49,10 +60,28 @@ export class Commissioning {
     return { id: reg.id, replaced: existing !== undefined };
   }
 
-  /** A registration file written offline, signed with a technician's API token. */
-  upload(file: unknown, actor: string, keyOf: (tokenName: string) => Buffer | undefined, replace = false): { id: string; replaced: boolean; signedBy: string } {
-    const v: Result<{ registration: DeviceRegistration; signedBy: string }> = verifyRegistration(file, keyOf);
+  /** A scoped technician registers and replaces only boxes in their scope, now and before. */
+  private checkScope(reg: DeviceRegistration, by: Viewer): void {
+    if (!placeInScope(by, reg)) throw new CommissionError('out_of_scope', `${by.name} may register boxes only in ${describeScope(by)}; this one is in ${placeOf(reg)}`);
+    if (this.credentials.get(reg.id)?.kind === 'device' && !placeInScope(by, this.registry.get(reg.id))) {
+      // Out of scope reads as taken, as for any id the viewer cannot see.
+      throw new CommissionError('exists', `device ${reg.id} is already registered`);
+    }
+  }
+
+  /**
+   * A registration file written offline, signed with a technician's API token. Both the signer and
+   * whoever uploads it (a township office) must be allowed the box: a file is no way around a scope.
+   */
+  upload(file: unknown, by: Viewer, signerOf: (tokenName: string) => Signer | undefined, replace = false): { id: string; replaced: boolean; signedBy: string } {
+    const v: Result<{ registration: DeviceRegistration; signedBy: string }> = verifyRegistration(file, (name) => signerOf(name)?.key);
     if (!v.ok) throw new CommissionError(v.error.code === 'bad_signature' ? 'bad_signature' : 'bad_schema', v.error.message);
-    return { ...this.register(v.value.registration, `${actor} (signed by ${v.value.signedBy})`, replace), signedBy: v.value.signedBy };
+    const signer = signerOf(v.value.signedBy)!.viewer;
+    if (!can(signer.role, 'devices.commission')) throw new CommissionError('bad_signature', `${signer.name} (${signer.role}) may not commission boxes`);
+    this.checkScope(v.value.registration, signer);
+    return { ...this.register(v.value.registration, by, replace, `${by.name} (signed by ${v.value.signedBy})`), signedBy: v.value.signedBy };
   }
 }
+
+const placeOf = (reg: DeviceRegistration) => [reg.township, reg.village].filter(Boolean).join(' ') || 'no named place';
+const describeScope = (v: Viewer) => [...(v.scope?.townships ?? []), ...(v.scope?.villages ?? [])].join(', ');

@@ -57,6 +57,15 @@ export class Registry {
     return (this.db.prepare('SELECT * FROM devices ORDER BY id').all() as Array<Record<string, unknown>>).map(toRecord);
   }
 
+  countOnline(): number {
+    return (this.db.prepare("SELECT count(*) AS n FROM devices WHERE state = 'online'").get() as { n: number }).n;
+  }
+
+  /** Where a box is (for scope checks on every MQTT delivery): its village and township, or undefined for an unknown box. */
+  placeOf(id: string): { village: string | null; township: string | null } | undefined {
+    return this.db.prepare('SELECT village, township FROM devices WHERE id = ?').get(id) as { village: string | null; township: string | null } | undefined;
+  }
+
   /** Boxes on the same road (一路一档) within `withinM` metres of this one, nearest first. */
   neighbours(id: string, withinM: number): Array<DeviceRecord & { distanceM: number }> {
     const all = this.list();
@@ -71,7 +80,7 @@ export class Registry {
   }
 }
 
-function toRecord(r: Record<string, unknown>): DeviceRecord {
+export function toRecord(r: Record<string, unknown>): DeviceRecord {
   const d: DeviceRecord = {
     id: String(r.id),
     state: String(r.state),

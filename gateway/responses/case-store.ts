@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { scopeClause, scopeParams, type Scope } from '../registry/scope.ts';
+import { scopeClause, scopeParams, type Viewer } from '../access/viewer.ts';
 import type { CaseSummary, EventMessage, IdGenerator } from '../../protocols/index.ts';
 import type { Recipient } from './directory.ts';
 import { RESPONSE_KINDS, TransitionError, checkTransition, isFinished, type ResponseKind, type ResponseState } from './response-state.ts';
@@ -99,12 +99,26 @@ export class CaseStore {
     return this.db.prepare(`${CASE_SELECT} WHERE id = ?`).get(id) as CaseRow | undefined;
   }
 
-  /** Newest first, paged by id (ULIDs sort by time). */
-  /** Newest first; with a scope, only cases at the scope's boxes or of its villages' vehicles. */
-  list(o: { limit: number; before?: string; open?: boolean; scope?: Scope }): CaseRow[] {
+  /** A case as this viewer may see it: outside their scope it is not there. */
+  caseFor(v: Viewer, id: string): CaseRow | undefined {
+    return this.db.prepare(`${CASE_SELECT} WHERE id = @id AND ${SCOPE}`).get({ id, ...scopeParams(v) }) as CaseRow | undefined;
+  }
+
+  /** Newest first, paged by id (ULIDs sort by time); only cases at the viewer's boxes or of their villages' vehicles. */
+  list(v: Viewer, o: { limit: number; before?: string; open?: boolean }): CaseRow[] {
     return this.db
-      .prepare(`${CASE_SELECT} WHERE (@before IS NULL OR id < @before) AND (@open = 0 OR closed_at IS NULL) AND ${scopeClause('cases.device_id', 'cases.vehicle_id')} ORDER BY id DESC LIMIT @limit`)
-      .all({ before: o.before ?? null, open: o.open ? 1 : 0, limit: o.limit, ...scopeParams(o.scope) }) as CaseRow[];
+      .prepare(`${CASE_SELECT} WHERE (@before IS NULL OR id < @before) AND (@open = 0 OR closed_at IS NULL) AND ${SCOPE} ORDER BY id DESC LIMIT @limit`)
+      .all({ before: o.before ?? null, open: o.open ? 1 : 0, limit: o.limit, ...scopeParams(v) }) as CaseRow[];
+  }
+
+  /** A response whose case this viewer may see. */
+  responseFor(v: Viewer, id: string): ResponseRow | undefined {
+    const r = this.response(id);
+    return r && this.caseFor(v, r.caseId) ? r : undefined;
+  }
+
+  countOpen(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM cases WHERE closed_at IS NULL').get() as { n: number }).n;
   }
 
   response(id: string): ResponseRow | undefined {
@@ -157,6 +171,7 @@ export class CaseStore {
   }
 }
 
+const SCOPE = scopeClause('cases.device_id', 'cases.vehicle_id');
 const CASE_SELECT =
   'SELECT id, event_id AS eventId, device_id AS deviceId, kind, opened_at AS openedAt, closed_at AS closedAt, closed_by AS closedBy, vehicle_id AS vehicleId, repeat_count AS repeatCount FROM cases';
 const RESPONSE_SELECT =

@@ -133,6 +133,9 @@ const MIGRATIONS = [
    CREATE INDEX events_alarms ON events (severity, id);`,
   `CREATE INDEX cases_event ON cases (event_id);
    CREATE INDEX cases_opened ON cases (opened_at);`,
+  `CREATE TABLE credential_changes (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, username TEXT NOT NULL, change TEXT NOT NULL, at TEXT NOT NULL
+   );`,
 ];
 
 /** The gateway's SQLite database in dataDir (WAL, foreign keys on), migrated to the current schema. */

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { EventEmitter } from 'node:events';
 import type Database from 'better-sqlite3';
+import type { Viewer } from '../access/viewer.ts';
 import type { Logger } from 'pino';
 import { HEALTH_FLAGS, type HealthFlag, type StatusMessage, type TelemetryMessage } from '../../protocols/index.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -121,8 +122,8 @@ export class FaultWatcher extends EventEmitter<{ opened: [Ticket]; closed: [Tick
   }
 
   /** The daily summary per township (today by default), in the county's day. */
-  daySummary(day?: string): DaySummary {
-    return this.o.store.daySummary(day, this.o.config?.utcOffset, this.now());
+  daySummary(day?: string, v?: Viewer): DaySummary {
+    return this.o.store.daySummary(day, this.o.config?.utcOffset, this.now(), v);
   }
 
   private report(deviceId: string, kind: string, detail: string | undefined, at: string): void {

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { IdGenerator } from '../../protocols/index.ts';
+import { scopeClause, scopeParams, SYSTEM, type Viewer } from '../access/viewer.ts';
 
 /** 'offline' (no sign of life for N minutes) or a health flag the box reports (lamp_fault, low_battery …). */
 export type TicketKind = string;
@@ -87,16 +88,22 @@ export class TicketStore {
     return this.db.prepare(`SELECT ${COLUMNS} FROM tickets WHERE id = ?`).get(id) as Ticket | undefined;
   }
 
-  list(q: TicketQuery = {}): Ticket[] {
+  /** A ticket of a box the viewer may see. */
+  getFor(v: Viewer, id: string): Ticket | undefined {
+    return this.db.prepare(`SELECT ${COLUMNS} FROM tickets WHERE id = @id AND ${scopeClause('tickets.device_id')}`).get({ id, ...scopeParams(v) }) as Ticket | undefined;
+  }
+
+  /** Tickets of boxes the viewer may see, newest first. */
+  list(v: Viewer, q: TicketQuery = {}): Ticket[] {
     const open = q.open === undefined ? null : q.open ? 1 : 0;
     return this.db
       .prepare(
         `SELECT ${COLUMNS} FROM tickets
          WHERE (@open IS NULL OR (closed_at IS NULL) = @open) AND (@township IS NULL OR township = @township)
-           AND (@deviceId IS NULL OR device_id = @deviceId) AND (@before IS NULL OR id < @before)
+           AND (@deviceId IS NULL OR device_id = @deviceId) AND (@before IS NULL OR id < @before) AND ${scopeClause('tickets.device_id')}
          ORDER BY id DESC LIMIT @limit`,
       )
-      .all({ open, township: q.township ?? null, deviceId: q.deviceId ?? null, before: q.before ?? null, limit: q.limit ?? 100 }) as Ticket[];
+      .all({ open, township: q.township ?? null, deviceId: q.deviceId ?? null, before: q.before ?? null, limit: q.limit ?? 100, ...scopeParams(v) }) as Ticket[];
   }
 
   markClosed(id: string, by: string, note: string, selftestId: string, at: string): Ticket {
@@ -105,26 +112,26 @@ export class TicketStore {
   }
 
   /** The summary of one county day (today at `utcOffset` by default, China: +08:00). */
-  daySummary(day: string | undefined, utcOffset = '+08:00', now = new Date()): DaySummary {
+  daySummary(day: string | undefined, utcOffset = '+08:00', now = new Date(), v: Viewer = SYSTEM): DaySummary {
     const sign = utcOffset.startsWith('-') ? -1 : 1;
     const [h, m] = utcOffset.slice(1).split(':').map(Number);
     const d = day ?? new Date(now.getTime() + sign * (h * 60 + m) * 60_000).toISOString().slice(0, 10);
     const { from, to } = dayBounds(d, utcOffset);
-    return { day: d, from, to, townships: this.summary(from, to) };
+    return { day: d, from, to, townships: this.summary(from, to, v) };
   }
 
   /** Per township, for one day [from, to): opened, closed, still open at the end, and what kinds were opened. */
-  summary(from: string, to: string): TownshipSummary[] {
+  summary(from: string, to: string, v: Viewer = SYSTEM): TownshipSummary[] {
     const rows = this.db
       .prepare(
         `SELECT coalesce(township, '') AS township, team, kind,
            sum(opened_at >= @from AND opened_at < @to) AS opened,
            sum(closed_at >= @from AND closed_at < @to) AS closed,
            sum(opened_at < @to AND (closed_at IS NULL OR closed_at >= @to)) AS openAtEnd
-         FROM tickets WHERE opened_at < @to AND (closed_at IS NULL OR closed_at >= @from)
+         FROM tickets WHERE opened_at < @to AND (closed_at IS NULL OR closed_at >= @from) AND ${scopeClause('tickets.device_id')}
          GROUP BY township, team, kind ORDER BY township, kind`,
       )
-      .all({ from, to }) as Array<{ township: string; team: string | null; kind: string; opened: number; closed: number; openAtEnd: number }>;
+      .all({ from, to, ...scopeParams(v) }) as Array<{ township: string; team: string | null; kind: string; opened: number; closed: number; openAtEnd: number }>;
     const out = new Map<string, TownshipSummary>();
     for (const r of rows) {
       let s = out.get(r.township);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdGenerator, encodeMessage, topics, type HealthFlag, type SelfTestCheck, type TelemetryMessage } from '../../protocols/index.ts';
+import { SYSTEM } from '../access/viewer.ts';
 import { Gateway } from '../gateway.ts';
 import type { Ticket } from './ticket-store.ts';
 
@@ -93,7 +94,7 @@ describe('fault tickets (故障工单) and 销号', () => {
 
     // The same fault later is a new ticket; the device record shows the self-tests.
     feed(topics.telemetry(BOX), telemetry(['lamp_fault'], 5));
-    expect(gw.tickets.list({ deviceId: BOX, open: true }).map((x) => x.id)).not.toContain(t.id);
+    expect(gw.tickets.list(SYSTEM, { deviceId: BOX, open: true }).map((x) => x.id)).not.toContain(t.id);
     const dev = (await api('GET', `/api/v1/devices/${BOX}`, tech)).body as { selftests: Array<{ ok: boolean }>; openTickets: Ticket[] };
     expect(dev.selftests[0].ok).toBe(true);
     expect(dev.openTickets.map((x) => x.kind)).toEqual(['lamp_fault']);

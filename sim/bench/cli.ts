@@ -1,19 +1,13 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { runDashboardBench } from './dashboard-bench.ts';
-import { runEdgeBench } from './edge-bench.ts';
-import { runGatewayBench } from './gateway-bench.ts';
-import { runFleetBench } from './fleet-bench.ts';
-import { runHwBench } from './hw-bench.ts';
-import { runTechnicianBench } from './technician-bench.ts';
-import { runVisionBench } from './vision-bench.ts';
-import { emit, type BenchLine } from './report.ts';
+import type { BenchLine } from './report.ts';
 
 interface BenchSpec {
   name: string;
   description: string;
   /** option name (also the option key), help, default; values are numbers or comma-separated lists of numbers */
   options: Array<[string, string, string]>;
+  /** imports the bench only when it runs, so `--help` loads no bench (nor Chromium's driver) */
   run: (o: Record<string, number[]>, onProgress: (m: string) => void) => Promise<BenchLine[]>;
 }
 
@@ -25,7 +19,7 @@ const BENCHES: BenchSpec[] = [
       ['frames', 'frames in the noisy stream', '100000'],
       ['flashes', 'flash() calls measured', '300'],
     ],
-    run: (o, onProgress) => runHwBench({ frames: o.frames[0], flashes: o.flashes[0], onProgress }),
+    run: async (o, onProgress) => (await import('./hw-bench.ts')).runHwBench({ frames: o.frames[0], flashes: o.flashes[0], onProgress }),
   },
   {
     name: 'edge',
@@ -35,7 +29,7 @@ const BENCHES: BenchSpec[] = [
       ['appends', 'durable outbox appends', '2000'],
       ['resend', 'queued messages resent after reconnect', '5000'],
     ],
-    run: (o, onProgress) => runEdgeBench({ triggers: o.triggers[0], appends: o.appends[0], resend: o.resend[0], onProgress }),
+    run: async (o, onProgress) => (await import('./edge-bench.ts')).runEdgeBench({ triggers: o.triggers[0], appends: o.appends[0], resend: o.resend[0], onProgress }),
   },
   {
     name: 'gateway',
@@ -52,8 +46,8 @@ const BENCHES: BenchSpec[] = [
       ['window', 'seconds measured at each fleet size', '30'],
     ],
     run: async (o, onProgress) => [
-      ...(await runGatewayBench({ rate: o.rate[0], seconds: o.seconds[0], burst: o.burst[0], devices: o.devices[0], onProgress })),
-      ...(await runFleetBench({ messages: o.messages[0], fleet: o.fleet, heartbeatS: o.heartbeat[0], windowS: o.window[0], onProgress })),
+      ...(await (await import('./gateway-bench.ts')).runGatewayBench({ rate: o.rate[0], seconds: o.seconds[0], burst: o.burst[0], devices: o.devices[0], onProgress })),
+      ...(await (await import('./fleet-bench.ts')).runFleetBench({ messages: o.messages[0], fleet: o.fleet, heartbeatS: o.heartbeat[0], windowS: o.window[0], onProgress })),
     ],
   },
   {
@@ -64,7 +58,7 @@ const BENCHES: BenchSpec[] = [
       ['devices', 'boxes sending telemetry', '1000'],
       ['messages', 'telemetry messages through intake', '20000'],
     ],
-    run: (o, onProgress) => runTechnicianBench({ runs: o.runs[0], devices: o.devices[0], messages: o.messages[0], onProgress }),
+    run: async (o, onProgress) => (await import('./technician-bench.ts')).runTechnicianBench({ runs: o.runs[0], devices: o.devices[0], messages: o.messages[0], onProgress }),
   },
   {
     name: 'dashboard',
@@ -73,7 +67,7 @@ const BENCHES: BenchSpec[] = [
       ['alarms', 'alarms stored before loading', '10000'],
       ['loads', 'first loads measured (each in a fresh browser context)', '10'],
     ],
-    run: (o, onProgress) => runDashboardBench({ alarms: o.alarms[0], loads: o.loads[0], onProgress }),
+    run: async (o, onProgress) => (await import('./dashboard-bench.ts')).runDashboardBench({ alarms: o.alarms[0], loads: o.loads[0], onProgress }),
   },
   {
     name: 'vision',
@@ -83,7 +77,7 @@ const BENCHES: BenchSpec[] = [
       ['frames', 'frames measured per stage', '30'],
       ['faces', 'earlier sightings the gateway searches by face', '10000'],
     ],
-    run: (o, onProgress) => runVisionBench({ frames: o.frames[0], faces: o.faces[0], onProgress }),
+    run: async (o, onProgress) => (await import('./vision-bench.ts')).runVisionBench({ frames: o.frames[0], faces: o.faces[0], onProgress }),
   },
 ];
 
@@ -99,6 +93,7 @@ export function registerBenchCli(program: Command, logger: (cmd: Command) => Log
       const nums = Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v).split(',').map(Number)]));
       const bad = Object.entries(nums).find(([, v]) => v.some((x) => !Number.isFinite(x) || x < 0));
       if (bad) throw new Error(`--${bad[0]} must be a number (or numbers separated by commas), not "${o[bad[0]]}"`);
+      const { emit } = await import('./report.ts');
       for (const l of await b.run(nums, (m) => log.info(m))) emit(l);
     });
   }

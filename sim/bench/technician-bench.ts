@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBoxSelfTest, type EdgeConfig } from '../../edge/index.ts';
-import { Gateway } from '../../gateway/index.ts';
+import { Gateway, SYSTEM } from '../../gateway/index.ts';
 import { probeSerialPort } from '../../hardware/index.ts';
 import { createIdGenerator, encodeMessage, hashPassword, topics, type HealthFlag } from '../../protocols/index.ts';
 import { HardwareSimulator } from '../hw-sim.ts';
@@ -44,7 +44,7 @@ async function benchSelfTest(runs: number): Promise<BenchLine> {
     await hw.start();
     await gw.start();
     const id = 'bench-box-1';
-    gw.commissioning.register({ v: 1, id, passwordHash: await hashPassword('bench-password'), commissionedAt: new Date().toISOString() }, 'bench');
+    gw.commissioning.register({ v: 1, id, passwordHash: await hashPassword('bench-password'), commissionedAt: new Date().toISOString() }, { name: 'bench', role: 'admin' });
     const config: EdgeConfig = {
       device: { id },
       gateway: { url: `mqtt://127.0.0.1:${gw.broker!.port}`, username: id, password: 'bench-password', apiUrl: `http://127.0.0.1:${gw.httpPort}` },
@@ -90,7 +90,7 @@ async function benchFaultIntake(devices: number, messages: number): Promise<Benc
     };
     const clean = run('clean', () => []);
     const faulty = run('faulty', (k) => (k % 10 === 0 ? ['lamp_fault'] : k % 10 === 1 ? ['low_battery'] : []));
-    const tickets = gw.tickets.list({ limit: 100_000 }).length;
+    const tickets = gw.tickets.list(SYSTEM, { limit: 100_000 }).length;
     return [
       value(BENCH, 'telemetry_per_s', 'msgs/s', clean, { n: messages, devices, fault_share: 0 }),
       value(BENCH, 'telemetry_with_tickets_per_s', 'msgs/s', faulty, { n: messages, devices, fault_share: 0.2, tickets_opened: tickets }),

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { untilSignal } from '../../bin/cli-context.ts';
-import { runDemo } from './demo.ts';
 
 export function registerDemoCli(program: Command, logger: (cmd: Command) => Logger): void {
   program
@@ -14,6 +13,7 @@ export function registerDemoCli(program: Command, logger: (cmd: Command) => Logg
     .action(async (o: { once?: boolean; json?: boolean; mqttPort?: number; httpPort?: number }, cmd: Command) => {
       const log = logger(cmd);
       const say = o.json ? (l: string) => process.stderr.write(`${l}\n`) : undefined;
+      const { runDemo } = await import('./demo.ts');
       const demo = await runDemo({ once: o.once, mqttPort: o.mqttPort, httpPort: o.httpPort, logger: log, say });
       const { summary } = demo;
       if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -196,14 +196,16 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
     const r = await run(['bench', 'gateway', '--rate', '20', '--seconds', '1', '--burst', '50', '--devices', '4', '--messages', '300', '--fleet', '20,40', '--heartbeat', '1', '--window', '2']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => l.metric)).toEqual(['ingest_to_dispatch_ms', 'alarms_per_s', 'rss_mb', 'publish_per_s', 'devices_connected', 'devices_connected']);
+    expect(lines.map((l) => l.metric)).toEqual(['ingest_to_dispatch_ms', 'alarms_per_s', 'rss_mb', 'publish_per_s', 'devices_connected', 'devices_connected', 'reconnect_all_s']);
     expect(lines[0]).toMatchObject({ bench: 'gateway', unit: 'ms', n: 20 });
     expect(lines[1].value as number).toBeGreaterThan(0);
     expect(lines[3]).toMatchObject({ n: 300, ratio_vs_mosquitto: expect.any(Number) });
-    expect(lines.slice(4).map((l) => l.value)).toEqual([20, 40]);
+    expect(lines.slice(4, 6).map((l) => l.value)).toEqual([20, 40]);
     // Every heartbeat sent in the window was stored but those still in flight at its end.
-    for (const l of lines.slice(4)) expect(l.heartbeats_stored as number).toBeGreaterThan(0);
+    for (const l of lines.slice(4, 6)) expect(l.heartbeats_stored as number).toBeGreaterThan(0);
     expect(lines[5].rss_mb as number).toBeGreaterThan(20);
+    // The whole fleet, each box with its own credential, back after a gateway restart.
+    expect(lines[6]).toMatchObject({ unit: 's', devices: 40 });
   });
 
   it('`edge --check-config` accepts the example and names what is wrong in a bad one', async () => {

@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeAgent } from '../../edge/index.ts';
-import { Gateway } from '../../gateway/index.ts';
+import { Gateway, SYSTEM } from '../../gateway/index.ts';
 import { createIdGenerator, topics } from '../../protocols/index.ts';
 import { HardwareSimulator } from '../hw-sim.ts';
 import { until } from '../testing/until.ts';
@@ -169,7 +169,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
 
   it('shows a village cadre their own village’s alarms only; another village’s case is not found', async () => {
     await alarmAtB();
-    await until(() => gw.cases.list({ limit: 5 }).length === 2, 10_000, 'the second case');
+    await until(() => gw.cases.list(SYSTEM, { limit: 5 }).length === 2, 10_000, 'the second case');
     const page = await logIn('cadre-wangtun', 'cadre-pass-1');
     await page.waitForSelector('li.alarm');
     const places = await page.locator('li.alarm .where').allInnerTexts();
@@ -210,7 +210,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
 
   it('reports cases per week as a chart, repeat offenders masked until asked, CSV; imports the archive after a checked preview and finds a villager', async () => {
     await alarmAtB('鲁PB7Z21');
-    await until(() => gw.cases.list({ limit: 5 }).length === 3, 10_000, 'the third case');
+    await until(() => gw.cases.list(SYSTEM, { limit: 5 }).length === 3, 10_000, 'the third case');
     const page = await logIn('duty-admin', 'admin-pass-1');
     await page.click('header nav a[href="#/reports"]');
     await page.waitForSelector('[data-testid=weekly-chart] rect');

@@ -67,7 +67,7 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
   });
 
   it('delivers retained desired config to the online box, even with a command right behind it', async () => {
-    await gw.pushConfig(DEVICE, 42, { volume: 9 });
+    await gw.commands.pushConfig(DEVICE, 42, { volume: 9 });
     await gw.intake!.publish(topics.command(DEVICE, 'stop'), Buffer.from(JSON.stringify({ v: 1, id: newId(), deviceId: DEVICE, ts: new Date().toISOString(), name: 'stop', params: {} })));
     await until(() => count('SELECT count(*) AS n FROM devices WHERE id = ? AND config_version = 42', DEVICE) === 1, 5000);
     await until(() => count("SELECT count(*) AS n FROM command_results WHERE device_id = ? AND name = 'stop'", DEVICE) === 1, 5000);

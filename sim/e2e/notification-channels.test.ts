@@ -56,7 +56,7 @@ describe('SMS and county MQTT channels, routed by the directory', () => {
 
   it("texts the owner's village cadre and puts the police notice on the county bus", async () => {
     const port = String(gw.broker!.port);
-    const sub = spawn('mosquitto_sub', ['-p', port, '-V', 'mqttv311', '-u', 'county-screen', '-P', 'screen-pass-1', '-q', '1', '-t', 'rw-county/v1/#', '-v', '-C', '1', '-W', '20']);
+    const sub = spawn('mosquitto_sub', ['-p', port, '-V', 'mqttv311', '-i', 'county-screen', '-u', 'county-screen', '-P', 'screen-pass-1', '-q', '1', '-t', 'rw-county/v1/#', '-v', '-C', '1', '-W', '20']);
     let out = '';
     sub.stdout.on('data', (d: Buffer) => (out += d.toString()));
     await new Promise((r) => setTimeout(r, 500)); // let mosquitto_sub subscribe

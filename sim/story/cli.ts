@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { untilSignal } from '../../bin/cli-context.ts';
-import { playSelfTestStory } from './self-test-story.ts';
 
 export function registerStoryCli(sim: Command, logger: (cmd: Command) => Logger): void {
   sim
@@ -11,6 +10,7 @@ export function registerStoryCli(sim: Command, logger: (cmd: Command) => Logger)
     .option('--pty-dir <dir>', 'where the simulated ttys appear', '/tmp/roadwarden-sim')
     .action(async (o: { once?: boolean; ptyDir: string }, cmd: Command) => {
       const log = logger(cmd);
+      const { playSelfTestStory } = await import('./self-test-story.ts');
       const { sim, endpoints, acts } = await playSelfTestStory({ ptyDir: o.ptyDir, logger: log });
       const [first, broken, repaired] = acts;
       const storyHolds = first.every((r) => r.ok) && broken.some((r) => !r.ok) && repaired.every((r) => r.ok);

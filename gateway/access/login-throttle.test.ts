@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LoginThrottle } from './sessions.ts';
+import { LoginThrottle } from './login-throttle.ts';
 
 describe('LoginThrottle', () => {
   it('locks a name after the limit within the window, frees it after the lock, and forgets names whose failures aged out', () => {

@@ -1,6 +1,4 @@
-import type { FastifyInstance } from 'fastify';
-import type { Gateway } from '../gateway.ts';
-import type { DeviceRecord } from '../registry/registry.ts';
+import type { DeviceRecord } from './registry.ts';
 
 export interface DonorWallEntry {
   donor: string;
@@ -29,7 +27,7 @@ export function donorWall(devices: DeviceRecord[]): DonorWallEntry[] {
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function page(entries: DonorWallEntry[]): string {
+export function donorPage(entries: DonorWallEntry[]): string {
   const rows = entries
     .map((e) => `<tr><td>${esc(e.donor)}</td><td>${esc(e.place)}</td><td>${esc(e.date ?? '')}</td><td>${e.working ? '✅ 正常 working' : '🔧 检修中 under repair'}</td><td>${esc(e.thanks ?? '')}</td></tr>`)
     .join('\n');
@@ -46,10 +44,4 @@ ${rows}
 </tbody></table>
 </body></html>
 `;
-}
-
-/** Public, no token: the thank-you is meant to be seen. */
-export function donorRoutes(app: FastifyInstance, gw: Gateway): void {
-  app.get('/donors.json', async () => donorWall(gw.registry.list()));
-  app.get('/donors', async (_req, reply) => reply.type('text/html; charset=utf-8').send(page(donorWall(gw.registry.list()))));
 }

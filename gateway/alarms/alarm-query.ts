@@ -1,9 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type Database from 'better-sqlite3';
 import type { AlarmItem, EvidenceManifest } from '../../protocols/index.ts';
-import type { Gateway } from '../gateway.ts';
-import type { ApiUser } from './api-tokens.ts';
-import { scopeClause, scopeParams } from '../registry/scope.ts';
-import { maskPlate, seesPersonalData } from './roles.ts';
+import { maskPlate, scopeClause, scopeParams, seesPersonalData, type Viewer } from '../access/viewer.ts';
 
 interface AlarmRow {
   id: string;
@@ -32,10 +29,24 @@ const SQL = `SELECT e.id, e.device_id AS deviceId, e.kind, e.ts, e.evidence_id A
   WHERE e.severity = 'alarm' AND (@id IS NULL OR e.id = @id) AND (@before IS NULL OR e.id < @before) AND ${scopeClause('e.device_id', 'c.vehicle_id')}
   ORDER BY e.id DESC LIMIT @limit`;
 
-/** One alarm as the list shows it (for the case page), or undefined out of scope. */
-export function alarmItem(gw: Gateway, eventId: string, user: ApiUser): AlarmItem | undefined {
-  const r = gw.db.prepare(SQL).get({ id: eventId, before: null, limit: 1, ...scopeParams(user.scope) }) as AlarmRow | undefined;
-  return r && toItem(r, seesPersonalData(user));
+/**
+ * Alarms as the list shows them, newest first, paged by id (ULIDs sort by time): place, plate,
+ * vehicle and riders, the three responses, the evidence photo with its boxes. Plates are masked and
+ * photos left out for viewers who may not see personal data.
+ */
+export class AlarmQuery {
+  constructor(private readonly db: Database.Database) {}
+
+  list(v: Viewer, o: { limit: number; before?: string }): AlarmItem[] {
+    const rows = this.db.prepare(SQL).all({ id: null, before: o.before ?? null, limit: o.limit, ...scopeParams(v) }) as AlarmRow[];
+    return rows.map((r) => toItem(r, seesPersonalData(v)));
+  }
+
+  /** One alarm (for the case page), or undefined out of scope. */
+  item(v: Viewer, eventId: string): AlarmItem | undefined {
+    const r = this.db.prepare(SQL).get({ id: eventId, before: null, limit: 1, ...scopeParams(v) }) as AlarmRow | undefined;
+    return r && toItem(r, seesPersonalData(v));
+  }
 }
 
 function toItem(r: AlarmRow, personal: boolean): AlarmItem {
@@ -68,26 +79,4 @@ function toItem(r: AlarmRow, personal: boolean): AlarmItem {
           }
         : null,
   };
-}
-
-/**
- * The alarm list, newest first, paged by id (ULIDs sort by time): place, plate, vehicle and
- * riders, the state of the three responses, and the evidence photo with its boxes. Plates are
- * masked and photos left out for roles that may not see personal data; a page that shows them is
- * recorded in the access log.
- */
-export function alarmRoutes(app: FastifyInstance, gw: Gateway): void {
-  app.get<{ Querystring: { limit?: number; before?: string } }>(
-    '/api/v1/alarms',
-    { schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 500 }, before: { type: 'string' } } } } },
-    async (req) => {
-      const limit = req.query.limit ?? 50;
-      const user = req.user!;
-      const personal = seesPersonalData(user);
-      const rows = gw.db.prepare(SQL).all({ id: null, before: req.query.before ?? null, limit, ...scopeParams(user.scope) }) as AlarmRow[];
-      const items = rows.map((r) => toItem(r, personal));
-      if (personal && items.some((i) => i.plate || i.photo)) gw.accessLog.record(user, 'alarm_list', `${items[0].id}…${items.at(-1)!.id} (${items.length})`);
-      return { items, next: rows.length === limit ? rows.at(-1)!.id : null };
-    },
-  );
 }

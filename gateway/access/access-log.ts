@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ApiUser } from './api-tokens.ts';
+import type { Viewer } from './viewer.ts';
 
 export interface AccessEntry {
   at: string;
@@ -16,8 +16,8 @@ export class AccessLog {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  record(user: ApiUser, what: string, subject: string): void {
-    this.db.prepare('INSERT INTO access_log (at, actor, role, what, subject) VALUES (?, ?, ?, ?, ?)').run(this.now().toISOString(), user.name, user.role, what, subject);
+  record(v: Viewer, what: string, subject: string): void {
+    this.db.prepare('INSERT INTO access_log (at, actor, role, what, subject) VALUES (?, ?, ?, ?, ?)').run(this.now().toISOString(), v.name, v.role, what, subject);
   }
 
   recent(limit = 100): AccessEntry[] {

@@ -1,0 +1,44 @@
+import type { Logger } from 'pino';
+import type { CredentialStore } from './credentials.ts';
+
+/**
+ * Makes account changes take effect in the running gateway, whichever process made them (the CLI
+ * writes the database directly): it follows `credential_changes`, drops the cached log-in and ends
+ * the account's MQTT connections. Dashboard sessions end in the same transaction as the change.
+ */
+export class CredentialWatch {
+  private timer: NodeJS.Timeout | undefined;
+  private seq = 0;
+
+  constructor(
+    private readonly creds: CredentialStore,
+    /** Ends an account's connections; returns how many. */
+    private readonly disconnect: (username: string) => number,
+    private readonly everyMs = 500,
+    private readonly log?: Logger,
+  ) {}
+
+  start(): void {
+    this.seq = this.creds.lastChange();
+    this.timer = setInterval(() => this.poll(), this.everyMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Apply the changes made since the last look. */
+  poll(): void {
+    try {
+      for (const c of this.creds.changesSince(this.seq)) {
+        this.seq = c.seq;
+        this.creds.forget(c.username);
+        const ended = this.disconnect(c.username);
+        this.log?.info({ username: c.username, change: c.change, connectionsEnded: ended }, 'account changed');
+      }
+    } catch (e) {
+      this.log?.error({ err: (e as Error).message }, 'could not read account changes');
+    }
+  }
+}

@@ -1,0 +1,184 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { hashPassword, isDeviceId, isOwnPasswordHash, verifyPassword } from '../../protocols/index.ts';
+import { isRole, NEEDS_SCOPE, type Role } from './policy.ts';
+import { parseScope, scopeJson, type Scope } from './viewer.ts';
+
+export type Principal = { kind: 'device'; id: string } | { kind: 'operator'; id: string; role: Role; scope?: Scope };
+
+export interface CredentialRow {
+  username: string;
+  kind: 'device' | 'operator';
+  role: string;
+  scope?: Scope;
+  createdAt: string;
+}
+
+/** A change to an account, as the running gateway picks it up (credential-watch.ts). */
+export interface CredentialChange {
+  seq: number;
+  username: string;
+  change: 'set' | 'removed';
+}
+
+/** Names the gateway keeps for its own clients; no person or box may take them. */
+export const GATEWAY_USER = 'roadwarden-gateway';
+export const isReservedName = (name: string): boolean => name === GATEWAY_USER || name.startsWith(`${GATEWAY_USER}.`);
+
+const OPERATOR_NAME = /^[a-z][a-z0-9_.-]{0,63}$/;
+const HMAC_PREFIX = 'hmac-sha256$';
+
+/**
+ * A hash to compare against when the name is unknown, so an unknown name costs the same scrypt
+ * run as a wrong password and timing does not tell which names exist.
+ */
+const UNKNOWN = hashPassword('roadwarden: no such account');
+
+/**
+ * Who may connect to the broker and log in: one credential per device (username = device id) and
+ * operator accounts for people and county systems. Operators' passwords are scrypt hashes. A
+ * device's password is a random machine secret, so after its first log-in it is kept as an
+ * HMAC-SHA256 under the gateway's device-auth key: a county's boxes reconnecting at once cost
+ * microseconds each instead of a scrypt run. Every change is written to `credential_changes`,
+ * which the running gateway follows to drop caches and end connections.
+ */
+export class CredentialStore {
+  private readonly cache = new Map<string, { digest: string; principal: Principal }>();
+
+  constructor(
+    private readonly db: Database.Database,
+    /** The device-auth key; without it device passwords stay scrypt hashes. */
+    private readonly deviceKey?: Buffer,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async addDevice(id: string, password: string): Promise<void> {
+    checkDeviceId(id);
+    checkPassword(password);
+    this.putHash(id, 'device', 'device', this.deviceKey ? this.fastHash(password) : await hashPassword(password));
+  }
+
+  /** A person or county system; `scope` limits a village cadre or police squad to their places. */
+  async addOperator(username: string, password: string, role: Role, scope?: Scope): Promise<void> {
+    if (!OPERATOR_NAME.test(username)) throw new Error(`operator name "${username}" is not valid (lower-case letters, digits, _ . -)`);
+    if (isReservedName(username) && role !== 'gateway') throw new Error(`"${username}" is reserved for the gateway's own clients`);
+    if (this.get(username)?.kind === 'device') throw new Error(`"${username}" is already a device`);
+    const needs = NEEDS_SCOPE[role];
+    if (needs && !scope?.[needs]?.length) throw new Error(`a ${role} account needs --${needs} (the places it answers for)`);
+    checkPassword(password);
+    const hash = await hashPassword(password);
+    this.db.transaction(() => {
+      this.putHash(username, 'operator', role, hash);
+      this.db.prepare('UPDATE credentials SET scope = ? WHERE username = ?').run(scopeJson(scope), username);
+    })();
+  }
+
+  /** Remove an account: it cannot log in again, and its dashboard sessions end now. */
+  remove(username: string): boolean {
+    this.cache.delete(username);
+    return this.db.transaction(() => {
+      const gone = this.db.prepare('DELETE FROM credentials WHERE username = ?').run(username).changes > 0;
+      if (gone) this.changed(username, 'removed');
+      return gone;
+    })();
+  }
+
+  list(): CredentialRow[] {
+    const rows = this.db.prepare('SELECT username, kind, role, scope, created_at AS createdAt FROM credentials ORDER BY kind, username').all() as Array<CredentialRow & { scope: string | null }>;
+    return rows.map(({ scope, ...r }) => ({ ...r, ...parseScope(scope) }));
+  }
+
+  get(username: string): CredentialRow | undefined {
+    const r = this.db.prepare('SELECT username, kind, role, scope, created_at AS createdAt FROM credentials WHERE username = ?').get(username) as
+      | (CredentialRow & { scope: string | null })
+      | undefined;
+    if (!r) return undefined;
+    const { scope, ...row } = r;
+    return { ...row, ...parseScope(scope) };
+  }
+
+  /** The principal these credentials belong to, or undefined. */
+  async verify(username: string | undefined, password: Buffer | string | undefined): Promise<Principal | undefined> {
+    if (!username || password === undefined) return undefined;
+    const pw = password.toString();
+    const digest = createHash('sha256').update(pw).digest('hex');
+    const hit = this.cache.get(username);
+    if (hit && hit.digest === digest) return hit.principal;
+    const row = this.db.prepare('SELECT kind, role, password_hash AS hash, scope FROM credentials WHERE username = ?').get(username) as
+      | { kind: 'device' | 'operator'; role: string; hash: string; scope: string | null }
+      | undefined;
+    if (!row) {
+      await verifyPassword(pw, await UNKNOWN);
+      return undefined;
+    }
+    if (!(await this.matches(pw, row.hash))) return undefined;
+    if (row.kind === 'device' && this.deviceKey && !row.hash.startsWith(HMAC_PREFIX)) {
+      // First log-in since commissioning (which sends a scrypt hash): keep the fast hash from now on.
+      // Not a credential change: the box keeps its connection.
+      this.db.prepare('UPDATE credentials SET password_hash = ? WHERE username = ? AND password_hash = ?').run(this.fastHash(pw), username, row.hash);
+    }
+    let principal: Principal;
+    if (row.kind === 'device') principal = { kind: 'device', id: username };
+    else if (isRole(row.role)) principal = { kind: 'operator', id: username, role: row.role, ...parseScope(row.scope) };
+    else return undefined;
+    this.cache.set(username, { digest, principal });
+    return principal;
+  }
+
+  /** Forget what is cached for a name (another process changed it). */
+  forget(username: string): void {
+    this.cache.delete(username);
+  }
+
+  /** Changes after `seq`, oldest first. */
+  changesSince(seq: number): CredentialChange[] {
+    return this.db.prepare('SELECT seq, username, change FROM credential_changes WHERE seq > ? ORDER BY seq LIMIT 1000').all(seq) as CredentialChange[];
+  }
+
+  lastChange(): number {
+    return (this.db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM credential_changes').get() as { seq: number }).seq;
+  }
+
+  /** Store an already hashed password (a registration from `roadwarden commission` carries only the scrypt hash). */
+  putHash(username: string, kind: 'device' | 'operator', role: string, hash: string): void {
+    if (kind === 'device') checkDeviceId(username);
+    if (!isOwnPasswordHash(hash) && !hash.startsWith(HMAC_PREFIX)) throw new Error('password hash must be scrypt with N=16384, r=8, p=1, a 16-byte salt and a 32-byte key');
+    this.cache.delete(username);
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO credentials (username, kind, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (username) DO UPDATE SET kind = excluded.kind, role = excluded.role, password_hash = excluded.password_hash`,
+        )
+        .run(username, kind, role, hash, this.now().toISOString());
+      this.changed(username, 'set');
+    })();
+  }
+
+  /** A changed or removed account ends its dashboard sessions here; MQTT connections end in the gateway that watches the log. */
+  private changed(username: string, change: CredentialChange['change']): void {
+    this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username);
+    this.db.prepare('INSERT INTO credential_changes (username, change, at) VALUES (?, ?, ?)').run(username, change, this.now().toISOString());
+  }
+
+  private fastHash(password: string): string {
+    return `${HMAC_PREFIX}${createHmac('sha256', this.deviceKey!).update(password).digest('base64')}`;
+  }
+
+  private async matches(password: string, stored: string): Promise<boolean> {
+    if (!stored.startsWith(HMAC_PREFIX)) return verifyPassword(password, stored);
+    if (!this.deviceKey) return false;
+    const want = Buffer.from(stored.slice(HMAC_PREFIX.length), 'base64');
+    const got = createHmac('sha256', this.deviceKey).update(password).digest();
+    return want.length === got.length && timingSafeEqual(want, got);
+  }
+}
+
+function checkDeviceId(id: string): void {
+  if (!isDeviceId(id)) throw new Error(`device id "${id}" is not valid (letters, digits, _ . -; at most 64)`);
+  if (isReservedName(id)) throw new Error(`"${id}" is reserved for the gateway's own clients`);
+}
+
+function checkPassword(password: string): void {
+  if (password.length < 8) throw new Error('password must be at least 8 characters');
+}

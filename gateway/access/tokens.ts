@@ -1,0 +1,61 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { isRole, type Role } from './policy.ts';
+import { parseScope, scopeJson, type Scope, type Viewer } from './viewer.ts';
+
+export interface TokenRow {
+  name: string;
+  role: Role;
+  scope?: Scope;
+  createdAt: string;
+}
+
+export interface Signer {
+  key: Buffer;
+  viewer: Viewer;
+}
+
+const digest = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/**
+ * Bearer tokens for the HTTP API. A token is 32 random bytes, shown once; only its SHA-256 is
+ * stored (enough for a high-entropy secret, and cheap to check on every request). Every request
+ * reads the table, so a revoked token stops working at once, in whichever process revoked it.
+ */
+export class ApiTokens {
+  constructor(private readonly db: Database.Database) {}
+
+  issue(name: string, role: Role, scope?: Scope): string {
+    const token = `rw_${randomBytes(32).toString('base64url')}`;
+    this.db
+      .prepare(
+        'INSERT INTO api_tokens (token_hash, name, role, created_at, scope) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash, role = excluded.role, scope = excluded.scope',
+      )
+      .run(digest(token), name, role, new Date().toISOString(), scopeJson(scope));
+    return token;
+  }
+
+  check(token: string | undefined): Viewer | undefined {
+    if (!token) return undefined;
+    const r = this.db.prepare('SELECT name, role, scope FROM api_tokens WHERE token_hash = ?').get(digest(token)) as { name: string; role: string; scope: string | null } | undefined;
+    return r && isRole(r.role) ? { name: r.name, role: r.role, ...parseScope(r.scope) } : undefined;
+  }
+
+  list(): TokenRow[] {
+    const rows = this.db.prepare('SELECT name, role, scope, created_at AS createdAt FROM api_tokens ORDER BY name').all() as Array<{ name: string; role: Role; scope: string | null; createdAt: string }>;
+    return rows.map((r) => ({ name: r.name, role: r.role, createdAt: r.createdAt, ...parseScope(r.scope) }));
+  }
+
+  /**
+   * The named token as the signer of an offline file: the key that verifies its signature (the
+   * token's SHA-256) and who the signer is, so the signer's role and scope apply to what it signed.
+   */
+  signer(name: string): Signer | undefined {
+    const r = this.db.prepare('SELECT token_hash AS h, role, scope FROM api_tokens WHERE name = ?').get(name) as { h: string; role: string; scope: string | null } | undefined;
+    return r && isRole(r.role) ? { key: Buffer.from(r.h, 'hex'), viewer: { name, role: r.role, ...parseScope(r.scope) } } : undefined;
+  }
+
+  revoke(name: string): boolean {
+    return this.db.prepare('DELETE FROM api_tokens WHERE name = ?').run(name).changes > 0;
+  }
+}

@@ -1,0 +1,62 @@
+import type Database from 'better-sqlite3';
+import { scopeClause, scopeParams, type Viewer } from '../access/viewer.ts';
+import { toRecord, type DeviceRecord } from './registry.ts';
+import type { SelfTestRow, SelfTests } from './selftests.ts';
+
+/** What the devices table shows beside the registry: the last alarm, battery, open fault tickets. */
+export type DeviceListRow = DeviceRecord & { lastAlarmAt: string | null; batteryV: number | null; openTickets: number };
+
+export interface TelemetryPoint {
+  ts: string;
+  batteryV: number | null;
+  solarV: number | null;
+  temperatureC: number | null;
+  diskFreeMb: number | null;
+  outboxPending: number | null;
+}
+
+/** Reads of boxes as a viewer may see them: outside the viewer's scope a box is not there. */
+export class DeviceQuery {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly reports: SelfTests,
+  ) {}
+
+  list(v: Viewer): DeviceListRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT d.*, (SELECT max(e.ts) FROM events e WHERE e.device_id = d.id AND e.severity = 'alarm') AS x_last_alarm,
+           json_extract(d.last_telemetry, '$.power.batteryV') AS x_battery,
+           (SELECT count(*) FROM tickets t WHERE t.device_id = d.id AND t.closed_at IS NULL) AS x_tickets
+         FROM devices d WHERE ${scopeClause('d.id')} ORDER BY d.id`,
+      )
+      .all(scopeParams(v)) as Array<Record<string, unknown>>;
+    return rows.map((r) => ({ ...toRecord(r), lastAlarmAt: (r.x_last_alarm as string | null) ?? null, batteryV: (r.x_battery as number | null) ?? null, openTickets: Number(r.x_tickets) }));
+  }
+
+  get(v: Viewer, id: string): DeviceRecord | undefined {
+    const row = this.db.prepare(`SELECT * FROM devices d WHERE d.id = @id AND ${scopeClause('d.id')}`).get({ id, ...scopeParams(v) }) as Record<string, unknown> | undefined;
+    return row && toRecord(row);
+  }
+
+  /** Telemetry since `hours` ago, at most ~500 points (every n-th report over long spans); undefined for a box the viewer cannot see. */
+  telemetry(v: Viewer, id: string, hours: number, now = new Date()): TelemetryPoint[] | undefined {
+    if (!this.get(v, id)) return undefined;
+    const since = new Date(now.getTime() - hours * 3_600_000).toISOString();
+    const n = (this.db.prepare('SELECT count(*) AS n FROM telemetry WHERE device_id = ? AND ts >= ?').get(id, since) as { n: number }).n;
+    const every = Math.max(1, Math.ceil(n / 500));
+    return this.db
+      .prepare(
+        `SELECT ts, json_extract(body, '$.power.batteryV') AS batteryV, json_extract(body, '$.power.solarV') AS solarV,
+           json_extract(body, '$.temperatureC') AS temperatureC, json_extract(body, '$.diskFreeMb') AS diskFreeMb,
+           json_extract(body, '$.outbox.pending') AS outboxPending
+         FROM (SELECT ts, body, row_number() OVER (ORDER BY ts) AS k FROM telemetry WHERE device_id = ? AND ts >= ?) WHERE (k - 1) % ? = 0 ORDER BY ts`,
+      )
+      .all(id, since, every) as TelemetryPoint[];
+  }
+
+  /** The box's self-test reports, newest first; undefined for a box the viewer cannot see. */
+  selftests(v: Viewer, id: string, limit: number): SelfTestRow[] | undefined {
+    return this.get(v, id) ? this.reports.list(id, limit) : undefined;
+  }
+}

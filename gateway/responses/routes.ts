@@ -1,0 +1,125 @@
+import { Type } from '@sinclair/typebox';
+import type { AccessLog } from '../access/access-log.ts';
+import { mayActOn } from '../access/policy.ts';
+import { seesPersonalData } from '../access/viewer.ts';
+import type { AlarmQuery } from '../alarms/alarm-query.ts';
+import { defineRoute, forbidden, notFound, type RouteDef } from '../api/route.ts';
+import type { Archive } from '../archive/archive.ts';
+import type { FaceIndex } from '../archive/face-index.ts';
+import type { EvidenceQuery } from '../evidence/evidence-query.ts';
+import type { CaseStore } from './case-store.ts';
+import type { Deliveries } from './deliveries.ts';
+import type { ResponseEngine } from './response-engine.ts';
+
+export interface CaseRouteDeps {
+  cases: CaseStore;
+  alarms: AlarmQuery;
+  archive: Archive;
+  faces: FaceIndex;
+  evidence: EvidenceQuery;
+  accessLog: AccessLog;
+  /** Undefined without response plans. */
+  engine(): { engine: ResponseEngine; deliveries: Deliveries } | undefined;
+}
+
+const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const ActionBody = Type.Object(
+  { note: Type.Optional(Type.String({ maxLength: 2000 })), outcome: Type.Optional(Type.String({ maxLength: 2000 })), reason: Type.Optional(Type.String({ maxLength: 2000 })) },
+  { additionalProperties: false },
+);
+
+const ACTIONS = {
+  acknowledge: 'Acknowledge a response (role must match the response)',
+  complete: 'Mark a response done, with the outcome (溯源劝诫 for village)',
+  waive: 'Waive a response, with a reason',
+  reopen: 'Reopen a finished response (wrong outcome, waiver withdrawn), with a reason; its case opens again',
+} as const;
+
+/** Cases with their three responses, face-match leads, and the actions people take on responses. */
+export function caseRoutes(d: CaseRouteDeps): RouteDef[] {
+  const actions = (Object.keys(ACTIONS) as Array<keyof typeof ACTIONS>).map((verb) =>
+    defineRoute({
+      method: 'POST',
+      url: `/api/v1/responses/:id/${verb}`,
+      access: 'signed-in',
+      tag: 'cases',
+      summary: ACTIONS[verb],
+      schema: { params: Id, body: ActionBody },
+      subjects: { id: 'response' },
+      example: { note: 'checked', outcome: 'visited the owner', reason: 'duplicate' },
+      async handler(req, reply) {
+        const r = d.cases.responseFor(req.viewer, req.params.id);
+        if (!r) return notFound(reply, `response ${req.params.id}`);
+        if (!mayActOn(req.viewer.role, r.kind)) return forbidden(reply, `the ${req.viewer.role} role may not act on ${r.kind} responses`);
+        const e = d.engine()?.engine;
+        if (!e) return reply.code(409).send({ error: 'no_plans', message: 'no response plans are configured' });
+        const body = req.body ?? {};
+        const who = req.viewer.name;
+        try {
+          if (verb === 'acknowledge') return e.acknowledge(r.id, who, body.note);
+          if (verb === 'complete') return e.complete(r.id, who, body.outcome ?? body.note ?? '');
+          if (verb === 'reopen') return e.reopen(r.id, who, body.reason ?? '');
+          return e.waive(r.id, who, body.reason ?? '');
+        } catch (err) {
+          const x = err as Error & { code?: string };
+          return reply.code(x.code === 'bad_transition' ? 409 : 400).send({ error: x.code ?? 'bad_request', message: x.message });
+        }
+      },
+    }),
+  );
+  return [
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/cases',
+      access: 'cases.read',
+      tag: 'cases',
+      summary: 'Cases, newest first; ?open=true for those not closed',
+      schema: { querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })), before: Type.Optional(Type.String({ maxLength: 64 })), open: Type.Optional(Type.Boolean()) }) },
+      async handler(req) {
+        const limit = req.query.limit ?? 50;
+        const items = d.cases.list(req.viewer, { limit, before: req.query.before, open: req.query.open });
+        return { items, next: items.length === limit ? items.at(-1)!.id : null };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/cases/:id',
+      access: 'cases.read',
+      tag: 'cases',
+      summary: 'One case with its three responses, their history and deliveries',
+      schema: { params: Id },
+      subjects: { id: 'case' },
+      async handler(req, reply) {
+        const v = req.viewer;
+        const c = d.cases.caseFor(v, req.params.id);
+        if (!c) return notFound(reply, `case ${req.params.id}`);
+        const deliveries = d.engine()?.deliveries;
+        const responses = d.cases.responses(c.id).map((r) => ({ ...r, history: d.cases.history(r.id), deliveries: deliveries?.forResponse(r.id) ?? [] }));
+        const alarm = d.alarms.item(v, c.eventId) ?? null;
+        const vehicle = seesPersonalData(v) && c.vehicleId ? (d.archive.get(v, c.vehicleId) ?? null) : null;
+        if (vehicle || (alarm && (alarm.photo || (alarm.plate && !alarm.plate.masked)))) d.accessLog.record(v, 'case', c.id);
+        return { ...c, responses, alarm, vehicle };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/cases/:id/face-matches',
+      access: 'personal.read',
+      tag: 'cases',
+      summary: "Vehicles whose driver's face matches this case's driver (for a plate not read): earlier sightings with a read plate, and the archive's record (personal data; logged)",
+      schema: { params: Id },
+      subjects: { id: 'case' },
+      async handler(req, reply) {
+        const v = req.viewer;
+        const c = d.cases.caseFor(v, req.params.id);
+        if (!c) return notFound(reply, `case ${req.params.id}`);
+        const evidenceId = d.evidence.ofEvent(c.eventId) ?? null;
+        d.accessLog.record(v, 'face_match', c.id);
+        const matches = evidenceId ? d.faces.matches(evidenceId) : [];
+        // A lead names a plate; the owner's record only when the viewer may see that villager.
+        return { caseId: c.id, evidenceId, matches: matches.map((m) => ({ ...m, vehicle: d.archive.lookup(v, m.plate) ?? null })) };
+      },
+    }),
+    ...actions,
+  ];
+}

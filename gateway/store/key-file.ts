@@ -1,0 +1,21 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+/**
+ * A 32-byte secret in a file beside the data (never in the config): made at first use, readable by
+ * the gateway's user only. The evidence key encrypts faces and plates at rest; the device-auth
+ * key hashes device passwords. Back them up with the data directory's backups, kept elsewhere.
+ */
+export function loadOrCreateKey(path: string, what = 'evidence key'): Buffer {
+  if (!existsSync(path)) {
+    try {
+      writeFileSync(path, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      // Another process (the CLI beside a running gateway) made it first: use theirs.
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
+  if (key.length !== 32) throw new Error(`${what} ${path} must hold 32 bytes in base64 (it holds ${key.length})`);
+  return key;
+}
