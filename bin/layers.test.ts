@@ -76,3 +76,18 @@ describe('layers point one way', () => {
     expect(show(bad)).toEqual([]);
   });
 });
+
+describe('SQL lives in stores and queries', () => {
+  // A later issue puts PostgreSQL behind the same interfaces: only these files may speak SQL.
+  const speaksSql = (f: string) => /\.prepare\(|\bdb\.exec\(/.test(readFileSync(join(ROOT, f), 'utf8'));
+  const allowed = (f: string) => /-(store|query)\.ts$/.test(f) || f.startsWith('gateway/store/');
+  const gatewayFiles = files(join(ROOT, 'gateway')).map((f) => relative(ROOT, f)).filter((f) => !f.endsWith('.test.ts') && !f.includes('/dashboard/app/'));
+
+  it('finds the SQL it checks', () => {
+    expect(gatewayFiles.filter(speaksSql).length).toBeGreaterThan(10);
+  });
+
+  it('no gateway file outside *-store.ts, *-query.ts and store/ prepares or runs SQL', () => {
+    expect(gatewayFiles.filter((f) => speaksSql(f) && !allowed(f))).toEqual([]);
+  });
+});

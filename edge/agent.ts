@@ -20,6 +20,7 @@ import {
   topics,
   type AlarmKind,
   type EvidenceManifest,
+  type EventData,
   type EventMessage,
   type IdGenerator,
   type MessageKind,
@@ -51,7 +52,7 @@ export interface EdgeAgentOptions {
 /** What the vision pipeline (or anything else in-process) reports: one recognised incident. */
 export interface Recognition {
   kind: AlarmKind;
-  data?: Record<string, unknown>;
+  data?: EventData;
   incidentId?: string;
   evidenceId?: string;
 }
@@ -231,7 +232,7 @@ export class EdgeAgent {
     this.enqueue('telemetry', topics.telemetry(this.deviceId), msg, 'telemetry');
   }
 
-  private async onTrigger(firing: Promise<Firing[]>, source: EventMessage['source'], data?: Record<string, unknown>, r?: Recognition): Promise<Firing[]> {
+  private async onTrigger(firing: Promise<Firing[]>, source: EventMessage['source'], data?: EventData, r?: Recognition): Promise<Firing[]> {
     const fired = await firing;
     for (const f of fired) {
       if (!f.report) continue;

@@ -4,7 +4,8 @@ import { fail, ok, type Result } from './result.ts';
 export const PROVINCES = '京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼';
 
 export type PlateKind = 'ordinary' | 'new_energy_small' | 'new_energy_large' | 'hk_macau';
-export type PlateColour = 'blue' | 'yellow' | 'green' | 'yellow_green' | 'white' | 'black';
+export const PLATE_COLOURS = ['blue', 'yellow', 'green', 'yellow_green', 'white', 'black'] as const;
+export type PlateColour = (typeof PLATE_COLOURS)[number];
 
 export interface Plate {
   /** Normalised text without the separator dot, e.g. 鲁PA12345. */

@@ -46,7 +46,7 @@ export function registerSelftestCli(program: Command, logger: (cmd: Command) => 
       const [{ loadEdgeConfig }, { runBoxSelfTest }, { formatCheck }] = await Promise.all([
         import('../config/load-config.ts'),
         import('./box-self-test.ts'),
-        import('../../hardware/self-test.ts'),
+        import('../../hardware/index.ts'),
       ]);
       const config = loadEdgeConfig(o.config);
       const log = logger(cmd);

@@ -26,7 +26,7 @@ export function registerAccessCli(gw: Command): void {
       const r = await role(o.role);
       const password = readPassword(o);
       const { withAdminDb } = await import('../store/admin-db.ts');
-      const { CredentialStore } = await import('./credentials.ts');
+      const { CredentialStore } = await import('./credential-store.ts');
       await withAdminDb(o, 'write', (db) => new CredentialStore(db).addOperator(o.name, password, r, scopeOf(o)));
       process.stdout.write(`operator ${o.name} (${o.role}) added\n`);
     });
@@ -34,7 +34,7 @@ export function registerAccessCli(gw: Command): void {
     .option('--json', 'one JSON object per line')
     .action(async (o: DataOpts & { json?: boolean }) => {
       const { withAdminDb } = await import('../store/admin-db.ts');
-      const { CredentialStore } = await import('./credentials.ts');
+      const { CredentialStore } = await import('./credential-store.ts');
       await withAdminDb(o, 'read', (db) => {
         for (const r of new CredentialStore(db).list().filter((x) => x.kind === 'operator')) {
           process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${r.username}\t${r.role}\t${scopeText(r.scope)}\t${r.createdAt}\n`);
@@ -45,7 +45,7 @@ export function registerAccessCli(gw: Command): void {
     .requiredOption('--name <name>', 'user name')
     .action(async (o: DataOpts & { name: string }) => {
       const { withAdminDb } = await import('../store/admin-db.ts');
-      const { CredentialStore, isReservedName } = await import('./credentials.ts');
+      const { CredentialStore, isReservedName } = await import('./credential-store.ts');
       if (isReservedName(o.name)) throw new Error(`"${o.name}" is the gateway's own account`);
       const removed = await withAdminDb(o, 'read', (db) => {
         const creds = new CredentialStore(db);
@@ -67,14 +67,14 @@ export function registerAccessCli(gw: Command): void {
       const needs = NEEDS_SCOPE[r];
       if (needs && !scopeOf(o)[needs]?.length) throw new Error(`a ${r} token needs --${needs} (the places it answers for)`);
       const { withAdminDb } = await import('../store/admin-db.ts');
-      const { ApiTokens } = await import('./tokens.ts');
+      const { ApiTokens } = await import('./token-store.ts');
       await withAdminDb(o, 'write', (db) => process.stdout.write(`${new ApiTokens(db).issue(o.name, r, scopeOf(o))}\n`));
     });
   withData(token.command('list').description('tokens: name, role, scope, when issued (never the token)'))
     .option('--json', 'one JSON object per line')
     .action(async (o: DataOpts & { json?: boolean }) => {
       const { withAdminDb } = await import('../store/admin-db.ts');
-      const { ApiTokens } = await import('./tokens.ts');
+      const { ApiTokens } = await import('./token-store.ts');
       await withAdminDb(o, 'read', (db) => {
         for (const t of new ApiTokens(db).list()) process.stdout.write(o.json ? `${JSON.stringify(t)}\n` : `${t.name}\t${t.role}\t${scopeText(t.scope)}\t${t.createdAt}\n`);
       });
@@ -83,7 +83,7 @@ export function registerAccessCli(gw: Command): void {
     .requiredOption('--name <name>', 'the token’s name')
     .action(async (o: DataOpts & { name: string }) => {
       const { withAdminDb } = await import('../store/admin-db.ts');
-      const { ApiTokens } = await import('./tokens.ts');
+      const { ApiTokens } = await import('./token-store.ts');
       if (!(await withAdminDb(o, 'read', (db) => new ApiTokens(db).revoke(o.name)))) throw new Error(`no token ${o.name}`);
       process.stdout.write(`token ${o.name} revoked\n`);
     });

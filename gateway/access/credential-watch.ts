@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { CredentialStore } from './credentials.ts';
+import type { CredentialStore } from './credential-store.ts';
 
 /**
  * Makes account changes take effect in the running gateway, whichever process made them (the CLI

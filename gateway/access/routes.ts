@@ -2,11 +2,11 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SessionInfo } from '../../protocols/index.ts';
 import { defineRoute, type RouteDef } from '../api/route.ts';
-import type { AccessLog } from './access-log.ts';
-import type { CredentialStore } from './credentials.ts';
+import type { AccessLog } from './access-log-store.ts';
+import type { CredentialStore } from './credential-store.ts';
 import type { LoginGuard } from './login-throttle.ts';
 import { can, responseKindsFor } from './policy.ts';
-import { SESSION_COOKIE, type Sessions } from './sessions.ts';
+import { SESSION_COOKIE, type Sessions } from './session-store.ts';
 import { seesPersonalData, type Viewer } from './viewer.ts';
 
 export function sessionCookie(req: FastifyRequest): string | undefined {

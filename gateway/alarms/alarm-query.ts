@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { AlarmItem, EvidenceManifest } from '../../protocols/index.ts';
+import { eventDataOf, type AlarmItem, type EvidenceManifest } from '../../protocols/index.ts';
 import { maskPlate, scopeClause, scopeParams, seesPersonalData, type Viewer } from '../access/viewer.ts';
 
 interface AlarmRow {
@@ -50,8 +50,8 @@ export class AlarmQuery {
 }
 
 function toItem(r: AlarmRow, personal: boolean): AlarmItem {
-  const data = (r.data ? JSON.parse(r.data) : {}) as Record<string, unknown>;
-  const plate = typeof data.plate === 'string' ? data.plate : null;
+  const data = eventDataOf(r.data ? JSON.parse(r.data) : undefined);
+  const plate = data.plate ?? null;
   const m = personal && r.evidence ? (JSON.parse(r.evidence) as EvidenceManifest) : undefined;
   const frame = m?.images.find((i) => i.role === 'frame');
   return {
@@ -61,10 +61,10 @@ function toItem(r: AlarmRow, personal: boolean): AlarmItem {
     ts: r.ts,
     place: { township: r.township, village: r.village, crossing: r.crossing, road: r.road },
     plate: plate
-      ? { text: personal ? plate : maskPlate(plate), masked: !personal, score: typeof data.plateScore === 'number' ? data.plateScore : null, colour: typeof data.plateColour === 'string' ? data.plateColour : null }
+      ? { text: personal ? plate : maskPlate(plate), masked: !personal, score: data.plateScore ?? null, colour: data.plateColour ?? null }
       : null,
-    vehicle: typeof data.vehicle === 'string' ? data.vehicle : null,
-    riders: typeof data.riders === 'number' ? data.riders : null,
+    vehicle: data.vehicle ?? null,
+    riders: data.riders ?? null,
     caseId: r.caseId,
     closedAt: r.closedAt,
     responses: r.responses ? (JSON.parse(r.responses) as AlarmItem['responses']) : {},

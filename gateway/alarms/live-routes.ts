@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { defineRoute, type RouteDef } from '../api/route.ts';
-import type { ScopeCheck } from '../access/viewer.ts';
+import type { ScopeCheck } from '../access/scope-query.ts';
 
 /** What the dashboard's live stream carries: ids only; the page fetches rows through the API. */
 export interface LiveEvents {

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { AccessLog } from '../access/access-log.ts';
+import type { AccessLog } from '../access/access-log-store.ts';
 import { seesPersonalData } from '../access/viewer.ts';
 import { defineRoute, type RouteDef } from '../api/route.ts';
 import type { AlarmQuery } from './alarm-query.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../store/database.ts';
 import { SYSTEM } from '../access/viewer.ts';
-import { Archive } from './archive.ts';
+import { Archive } from './archive-store.ts';
 import { confusionVariants, matchPlate } from './plate-match.ts';
 
 const CSV = `plate,class,owner_name,owner_phone,driver_name,township,village

@@ -15,7 +15,7 @@ export function registerArchiveCli(gw: Command): void {
     .action(async (file: string, o: DataOpts & { commit?: boolean; json?: boolean }) => {
       const { readFileSync } = await import('node:fs');
       const { withAdminDb } = await import('../store/admin-db.ts');
-      const { Archive } = await import('./archive.ts');
+      const { Archive } = await import('./archive-store.ts');
       await withAdminDb(o, o.commit ? 'write' : 'read', (db) => {
         const r = new Archive(db).importCsv(readFileSync(file, 'utf8'), o.commit === true);
         if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import type { AccessLog } from '../access/access-log.ts';
+import type { AccessLog } from '../access/access-log-store.ts';
 import { defineRoute, type RouteDef } from '../api/route.ts';
-import type { Archive } from './archive.ts';
+import type { Archive } from './archive-store.ts';
 
 export interface ArchiveRouteDeps {
   archive: Archive;

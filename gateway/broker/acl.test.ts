@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Principal } from '../access/credentials.ts';
+import type { Principal } from '../access/credential-store.ts';
 import type { Role } from '../access/policy.ts';
 import { canPublish, canSubscribe, type PlaceOf } from './acl.ts';
 import { forwardFor } from './forward-filter.ts';

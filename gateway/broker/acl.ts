@@ -1,5 +1,5 @@
 import { COUNTY_PREFIX, TOPIC_PREFIX, parseTopic } from '../../protocols/index.ts';
-import type { Principal } from '../access/credentials.ts';
+import type { Principal } from '../access/credential-store.ts';
 import { can } from '../access/policy.ts';
 import { placeInScope, type Viewer } from '../access/viewer.ts';
 

@@ -1,6 +1,6 @@
 import type { Aedes, AedesPublishPacket, Client } from 'aedes';
 import type { Logger } from 'pino';
-import type { CredentialStore, Principal } from '../access/credentials.ts';
+import type { CredentialStore, Principal } from '../access/credential-store.ts';
 import { LoginGuard } from '../access/login-throttle.ts';
 import { canPublish, canSubscribe, viewerOf, type PlaceOf } from './acl.ts';
 import { forwardFor } from './forward-filter.ts';

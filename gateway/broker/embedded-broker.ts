@@ -3,10 +3,10 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
-import type { CredentialStore } from '../access/credentials.ts';
+import type { CredentialStore } from '../access/credential-store.ts';
 import type { PlaceOf } from './acl.ts';
 import { BrokerAuth, type BrokerAuthStats } from './broker-auth.ts';
-import { SqlitePersistence } from './sqlite-persistence.ts';
+import { SqlitePersistence } from './sqlite-persistence-store.ts';
 
 export interface EmbeddedBrokerOptions {
   dataDir: string;

@@ -49,6 +49,7 @@ const json = (payload: Buffer | string): Record<string, unknown> | undefined => 
 function maskedEvent(payload: Buffer | string): Verdict {
   const m = json(payload);
   if (!m) return WITHHOLD;
+  // Raw from the box, not yet validated by intake: any string there is masked, schema or not.
   const data = m.data as Record<string, unknown> | undefined;
   if (!data || typeof data.plate !== 'string') return PASS;
   return { forward: true, payload: Buffer.from(JSON.stringify({ ...m, data: { ...data, plate: maskPlate(data.plate) } })) };

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdGenerator, encodeMessage, sha256Hex, topics } from '../../protocols/index.ts';
 import { until } from '../../sim/testing/until.ts';
-import { GATEWAY_USER } from '../access/credentials.ts';
+import { GATEWAY_USER } from '../access/credential-store.ts';
 import { SYSTEM } from '../access/viewer.ts';
 import { Gateway } from '../gateway.ts';
 

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { EvidenceManifest } from '../../protocols/index.ts';
-import { ScopeCheck, type Viewer } from '../access/viewer.ts';
+import { ScopeCheck } from '../access/scope-query.ts';
+import type { Viewer } from '../access/viewer.ts';
 import type { EvidenceStore } from './evidence-store.ts';
 
 export type EvidenceView = EvidenceManifest & { images: Array<EvidenceManifest['images'][number] & { stored: boolean; url: string }> };

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { AccessLog } from '../access/access-log.ts';
+import type { AccessLog } from '../access/access-log-store.ts';
 import { defineRoute, notFound, type RouteDef } from '../api/route.ts';
 import type { EvidenceQuery } from './evidence-query.ts';
 

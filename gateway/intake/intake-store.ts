@@ -8,7 +8,7 @@ import type {
   StatusMessage,
   TelemetryMessage,
 } from '../../protocols/index.ts';
-import type { FaceIndex } from '../archive/face-index.ts';
+import type { FaceIndex } from '../archive/face-store.ts';
 
 export type StoreOutcome = 'stored' | 'duplicate';
 

@@ -27,12 +27,12 @@ export function registerDeviceCli(gw: Command): void {
     .action(async (o: DeviceAddOpts) => {
       const password = readPassword(o);
       const { withAdminDb } = await import('../store/admin-db.ts');
-      const { CredentialStore } = await import('../access/credentials.ts');
-      const { Registry } = await import('./registry.ts');
+      const { CredentialStore } = await import('../access/credential-store.ts');
+      const { DeviceStore } = await import('./device-store.ts');
       const { deviceAuthKey } = await import('../access/device-auth-key.ts');
       await withAdminDb(o, 'write', async (db, dataDir) => {
         await new CredentialStore(db, deviceAuthKey(dataDir)).addDevice(o.id, password);
-        new Registry(db).upsert({ id: o.id, name: o.name, road: o.road, crossing: o.crossing, township: o.township, village: o.village, lat: o.lat, lon: o.lon });
+        new DeviceStore(db).upsert({ id: o.id, name: o.name, road: o.road, crossing: o.crossing, township: o.township, village: o.village, lat: o.lat, lon: o.lon });
       });
       process.stdout.write(`device ${o.id} added\n`);
     });
@@ -40,10 +40,10 @@ export function registerDeviceCli(gw: Command): void {
     .option('--json', 'one JSON object per line')
     .action(async (o: DataOpts & { json?: boolean }) => {
       const { withAdminDb } = await import('../store/admin-db.ts');
-      const { CredentialStore } = await import('../access/credentials.ts');
-      const { Registry } = await import('./registry.ts');
+      const { CredentialStore } = await import('../access/credential-store.ts');
+      const { DeviceStore } = await import('./device-store.ts');
       await withAdminDb(o, 'read', (db) => {
-        const places = new Map(new Registry(db).list().map((d) => [d.id, d]));
+        const places = new Map(new DeviceStore(db).list().map((d) => [d.id, d]));
         for (const r of new CredentialStore(db).list()) {
           const d = places.get(r.username);
           const row = { ...r, ...(d ? { name: d.name, village: d.village, state: d.state, lastSeen: d.lastSeen } : {}) };
@@ -55,7 +55,7 @@ export function registerDeviceCli(gw: Command): void {
     .requiredOption('--id <id>', 'device id')
     .action(async (o: DataOpts & { id: string }) => {
       const { withAdminDb } = await import('../store/admin-db.ts');
-      const { CredentialStore } = await import('../access/credentials.ts');
+      const { CredentialStore } = await import('../access/credential-store.ts');
       const removed = await withAdminDb(o, 'read', (db) => {
         const creds = new CredentialStore(db);
         return creds.get(o.id)?.kind === 'device' && creds.remove(o.id);

@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
 import { verifyRegistration, type DeviceRegistration, type Result } from '../../protocols/index.ts';
-import type { CredentialStore } from '../access/credentials.ts';
+import type { CredentialStore } from '../access/credential-store.ts';
 import { can } from '../access/policy.ts';
-import type { Signer } from '../access/tokens.ts';
+import type { Signer } from '../access/token-store.ts';
 import { placeInScope, type Viewer } from '../access/viewer.ts';
-import type { Registry } from './registry.ts';
+import type { DeviceStore } from './device-store.ts';
 
 export class CommissionError extends Error {
   constructor(
@@ -23,7 +23,7 @@ export class Commissioning {
   constructor(
     private readonly db: Database.Database,
     private readonly credentials: CredentialStore,
-    private readonly registry: Registry,
+    private readonly registry: DeviceStore,
   ) {}
 
   /**
@@ -53,9 +53,7 @@ export class Commissioning {
         hardware: reg.hardware,
         donor: reg.donor,
       });
-      this.db
-        .prepare('UPDATE devices SET commissioned = ? WHERE id = ?')
-        .run(JSON.stringify({ at: reg.commissionedAt, by: reg.commissionedBy ?? actor, registeredBy: actor, position: reg.position }), reg.id);
+      this.registry.setCommissioned(reg.id, { at: reg.commissionedAt, by: reg.commissionedBy ?? actor, registeredBy: actor, position: reg.position });
     })();
     return { id: reg.id, replaced: existing !== undefined };
   }

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { scopeClause, scopeParams, type Viewer } from '../access/viewer.ts';
-import { toRecord, type DeviceRecord } from './registry.ts';
-import type { SelfTestRow, SelfTests } from './selftests.ts';
+import { toRecord, type DeviceRecord } from './device-store.ts';
+import type { SelfTestRow, SelfTests } from './selftest-store.ts';
 
 /** What the devices table shows beside the registry: the last alarm, battery, open fault tickets. */
 export type DeviceListRow = DeviceRecord & { lastAlarmAt: string | null; batteryV: number | null; openTickets: number };

@@ -1,4 +1,4 @@
-import type { DeviceRecord } from './registry.ts';
+import type { DeviceRecord } from './device-store.ts';
 
 export interface DonorWallEntry {
   donor: string;

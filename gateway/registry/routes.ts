@@ -2,13 +2,13 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
 import { validateRegistration } from '../../protocols/index.ts';
 import { defineRoute, notFound, type RouteDef } from '../api/route.ts';
-import type { Signer } from '../access/tokens.ts';
+import type { Signer } from '../access/token-store.ts';
 import type { CommandSender } from './command-sender.ts';
 import { CommissionError, type Commissioning } from './commissioning.ts';
 import type { MapArea } from './county-map.ts';
 import type { DeviceQuery } from './device-query.ts';
 import { donorPage, donorWall } from './donor-wall.ts';
-import type { Registry } from './registry.ts';
+import type { DeviceStore } from './device-store.ts';
 import type { TicketStore } from '../tickets/ticket-store.ts';
 
 const STATUS: Record<CommissionError['code'], number> = { exists: 409, bad_signature: 403, bad_schema: 400, out_of_scope: 403 };
@@ -18,7 +18,7 @@ const ReplaceQuery = Type.Object({ replace: Type.Optional(Type.Boolean()) });
 
 export interface DeviceRouteDeps {
   devices: DeviceQuery;
-  registry: Registry;
+  registry: DeviceStore;
   commissioning: Commissioning;
   tickets: TicketStore;
   commands: CommandSender;

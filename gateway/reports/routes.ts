@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
-import type { AccessLog } from '../access/access-log.ts';
+import type { AccessLog } from '../access/access-log-store.ts';
 import { seesPersonalData, type Viewer } from '../access/viewer.ts';
 import { defineRoute, type RouteDef } from '../api/route.ts';
 import type { ReportQuery } from './report-query.ts';

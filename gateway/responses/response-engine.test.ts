@@ -9,7 +9,7 @@ import { until } from '../../sim/testing/until.ts';
 import { openDatabase } from '../store/database.ts';
 import { CaseStore, type CaseRow } from './case-store.ts';
 import { WebhookChannel } from './channels/webhook-channel.ts';
-import { Deliveries } from './deliveries.ts';
+import { Deliveries } from './delivery-store.ts';
 import { ResponseEngine, type Places } from './response-engine.ts';
 import type { ResponsesConfig } from './response-plan.ts';
 

@@ -10,7 +10,7 @@ import {
 } from '../../protocols/index.ts';
 import type { CaseRow, CaseStore, ResponseRow } from './case-store.ts';
 import type { Notification } from './channels/channel.ts';
-import type { Deliveries } from './deliveries.ts';
+import type { Deliveries } from './delivery-store.ts';
 import { Directory } from './directory.ts';
 import { OnsiteTracker } from './onsite-tracker.ts';
 import { planFor, type ResponsePlan, type ResponsesConfig } from './response-plan.ts';
@@ -216,7 +216,7 @@ export class ResponseEngine extends EventEmitter {
   private vehicleOf(ev?: EventMessage): Vehicle | undefined {
     if (!ev) return undefined;
     if (!this.vehicles.has(ev)) {
-      const plate = typeof ev.data?.plate === 'string' ? ev.data.plate : undefined;
+      const plate = ev.data?.plate ?? undefined;
       this.vehicles.set(ev, plate ? this.o.lookupPlate?.(plate) : undefined);
     }
     return this.vehicles.get(ev);

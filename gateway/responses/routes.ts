@@ -1,14 +1,14 @@
 import { Type } from '@sinclair/typebox';
-import type { AccessLog } from '../access/access-log.ts';
+import type { AccessLog } from '../access/access-log-store.ts';
 import { mayActOn } from '../access/policy.ts';
 import { seesPersonalData } from '../access/viewer.ts';
 import type { AlarmQuery } from '../alarms/alarm-query.ts';
 import { defineRoute, forbidden, notFound, type RouteDef } from '../api/route.ts';
-import type { Archive } from '../archive/archive.ts';
-import type { FaceIndex } from '../archive/face-index.ts';
+import type { Archive } from '../archive/archive-store.ts';
+import type { FaceIndex } from '../archive/face-store.ts';
 import type { EvidenceQuery } from '../evidence/evidence-query.ts';
 import type { CaseStore } from './case-store.ts';
-import type { Deliveries } from './deliveries.ts';
+import type { Deliveries } from './delivery-store.ts';
 import type { ResponseEngine } from './response-engine.ts';
 
 export interface CaseRouteDeps {

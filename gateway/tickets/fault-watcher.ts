@@ -1,11 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { EventEmitter } from 'node:events';
-import type Database from 'better-sqlite3';
 import type { Viewer } from '../access/viewer.ts';
 import type { Logger } from 'pino';
 import { HEALTH_FLAGS, type HealthFlag, type StatusMessage, type TelemetryMessage } from '../../protocols/index.ts';
-import type { Registry } from '../registry/registry.ts';
-import type { SelfTests } from '../registry/selftests.ts';
+import type { DeviceStore } from '../registry/device-store.ts';
+import type { SelfTests } from '../registry/selftest-store.ts';
 import type { DaySummary, Ticket, TicketStore } from './ticket-store.ts';
 
 export const TicketsConfig = Type.Object(
@@ -37,9 +36,8 @@ export class TicketError extends Error {
 
 export interface FaultWatcherOptions {
   store: TicketStore;
-  registry: Registry;
+  registry: DeviceStore;
   selftests: SelfTests;
-  db: Database.Database;
   config?: TicketsConfig;
   now?: () => Date;
   checkEveryMs?: number;
@@ -91,7 +89,7 @@ export class FaultWatcher extends EventEmitter<{ opened: [Ticket]; closed: [Tick
   checkOffline(): void {
     const now = this.now();
     const cutoff = new Date(now.getTime() - (this.o.config?.offlineAfterMin ?? 30) * 60_000).toISOString();
-    const silent = this.o.db.prepare('SELECT id, last_seen AS lastSeen FROM devices WHERE last_seen IS NOT NULL AND last_seen < ?').all(cutoff) as Array<{ id: string; lastSeen: string }>;
+    const silent = this.o.registry.silentSince(cutoff);
     for (const d of silent) {
       const open = this.o.store.openFor(d.id, 'offline');
       if (open && !open.clearedAt) continue;

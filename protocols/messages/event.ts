@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MessageId, envelope } from './envelope.ts';
+import { EventData } from './event-data.ts';
 
 export const ALARM_KINDS = [
   'tricycle_passengers',
@@ -28,6 +29,7 @@ export const EventMessage = envelope({
   location: Type.Optional(GeoPoint),
   /** What the box did on the spot, so the centre knows the on-site response already started. */
   localActions: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 16 })),
-  data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  /** What was recognised (event-data.ts). */
+  data: Type.Optional(EventData),
 });
-export type EventMessage = Static<typeof EventMessage>;
+export type EventMessage = Omit<Static<typeof EventMessage>, 'data'> & { data?: EventData };

@@ -3,6 +3,7 @@ export * from './health.ts';
 export * from './status.ts';
 export * from './telemetry.ts';
 export * from './event.ts';
+export * from './event-data.ts';
 export * from './evidence.ts';
 export * from './command.ts';
 export * from './selftest.ts';

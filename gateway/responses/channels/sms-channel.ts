@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { eventDataOf } from '../../../protocols/index.ts';
 import type { Channel, DeliveryResult, Notification } from './channel.ts';
 import { postJson, type RetryOptions } from './http-post.ts';
 import { Limiter } from './limiter.ts';
@@ -67,8 +68,8 @@ export class SmsChannel implements Channel {
     }
     const place = b.place as Record<string, unknown> | undefined;
     const where = [str(place?.township), str(place?.village), str(place?.crossing) ?? str(place?.name)].filter(Boolean).join('') || str(b.deviceId) || '';
-    const ev = b.event as { ts?: string; data?: Record<string, unknown> } | undefined;
-    const plate = str(ev?.data?.plate);
+    const ev = b.event as { ts?: string; data?: unknown } | undefined;
+    const plate = eventDataOf(ev?.data).plate ?? undefined;
     const when = ev?.ts ? this.clock(ev.ts) : '';
     const deadline = str(b.ackDeadline) ? `，请于${this.clock(b.ackDeadline as string)}前确认` : '';
     const label = ALARM_LABELS[str(b.alarm) ?? ''] ?? str(b.alarm) ?? '报警';

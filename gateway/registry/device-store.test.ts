@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../store/database.ts';
-import { Registry } from './registry.ts';
+import { DeviceStore } from './device-store.ts';
 
 describe('device registry', () => {
   const dirs: string[] = [];
@@ -13,7 +13,7 @@ describe('device registry', () => {
   const registry = () => {
     const d = mkdtempSync(join(tmpdir(), 'rw-reg-'));
     dirs.push(d);
-    return new Registry(openDatabase(d));
+    return new DeviceStore(openDatabase(d));
   };
 
   it('records the road file, place, position and donor, updating only what is given', () => {

@@ -20,7 +20,7 @@ export interface DeviceRecord extends DeviceMeta {
 }
 
 /** The device registry: metadata from people, availability and health from the devices themselves. */
-export class Registry {
+export class DeviceStore {
   constructor(private readonly db: Database.Database) {}
 
   /** Set the given fields, keep the others. */
@@ -59,6 +59,16 @@ export class Registry {
 
   countOnline(): number {
     return (this.db.prepare("SELECT count(*) AS n FROM devices WHERE state = 'online'").get() as { n: number }).n;
+  }
+
+  /** Boxes last heard before `cutoff` (ISO time); a box never heard from is not among them. */
+  silentSince(cutoff: string): Array<{ id: string; lastSeen: string }> {
+    return this.db.prepare('SELECT id, last_seen AS lastSeen FROM devices WHERE last_seen IS NOT NULL AND last_seen < ?').all(cutoff) as Array<{ id: string; lastSeen: string }>;
+  }
+
+  /** Who commissioned the box, when, and how its position was found. */
+  setCommissioned(id: string, commissioned: { at: string; by: string; registeredBy: string; position?: unknown }): void {
+    this.db.prepare('UPDATE devices SET commissioned = ? WHERE id = ?').run(JSON.stringify(commissioned), id);
   }
 
   /** Where a box is (for scope checks on every MQTT delivery): its village and township, or undefined for an unknown box. */
