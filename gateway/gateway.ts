@@ -1,3 +1,4 @@
+import { createMetrics, gaugeOf, type Metrics } from './metrics.ts';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -77,6 +78,8 @@ export class Gateway {
   readonly archive: Archive;
   /** What the dashboard follows live: alarms as they arrive, cases opened, responses moved. */
   readonly live = new EventEmitter<LiveEvents>();
+  /** Prometheus metrics: each part registers its own on this registry; `/metrics` serves it. */
+  readonly metrics: Metrics = createMetrics();
   /** Dashboard log-ins (cookie sessions). */
   readonly sessions: Sessions;
   /** Drivers' face descriptors (encrypted), for tracing vehicles whose plate was not read. */
@@ -140,7 +143,10 @@ export class Gateway {
       credentials: this.credentials,
       placeOf: (id) => this.registry.placeOf(id),
       logger: o.logger,
+      metrics: this.metrics,
     });
+    gaugeOf(this.metrics, 'rw_devices_online', 'Devices whose last status is online', () => this.registry.countOnline());
+    gaugeOf(this.metrics, 'rw_cases_open', 'Cases not yet closed', () => this.cases.countOpen());
     this.watch = new CredentialWatch(this.credentials, (name) => this.broker?.disconnect(name) ?? 0, 500, o.logger);
     this.routes = this.routeTable();
   }
@@ -159,7 +165,7 @@ export class Gateway {
       mqtt = { url: b!.url!, username: b?.username, password: b?.password, clientId: b?.clientId };
     }
     this.watch.start();
-    this.intake = new Intake({ ...mqtt, store: new IntakeStore(this.db, this.faces), images: this.evidence, logger: this.log });
+    this.intake = new Intake({ ...mqtt, store: new IntakeStore(this.db, this.faces), images: this.evidence, logger: this.log, metrics: this.metrics });
     this.intake.on('telemetry', (m) => this.faults.onTelemetry(m));
     this.intake.on('event', (ev) => ev.severity === 'alarm' && this.live.emit('alarm', { id: ev.id, deviceId: ev.deviceId }));
     this.intake.on('status', (m) => this.faults.onStatus(m));
@@ -171,14 +177,14 @@ export class Gateway {
         Object.entries(rc.channels).map(([name, c]) => [name, createChannel(name, c, { publish: (t, p) => this.publish(t, p), logger: this.log })]),
       );
       const limits = new Map(Object.entries(rc.channels).flatMap(([name, c]) => (c.perRecipientPerHour ? [[name, c.perRecipientPerHour] as [string, number]] : [])));
-      const deliveries = new Deliveries(this.db, channels, limits, () => new Date());
+      const deliveries = new Deliveries(this.db, channels, limits, () => new Date(), this.metrics);
       this.deliveries = deliveries;
       const places = { device: (id: string) => this.registry.get(id), neighbours: (id: string, m: number) => this.registry.neighbours(id, m) };
       const lookupPlate = (plate: string) => {
         const m = this.archive.lookup(SYSTEM, plate);
         return m && { plate: m.plate, confidence: m.confidence, match: m.reason, id: m.vehicle.id, class: m.vehicle.class, owner: m.vehicle.ownerName, village: m.vehicle.village, township: m.vehicle.township };
       };
-      const engine = new ResponseEngine({ config: rc, cases: this.cases, deliveries, places, publish: (t, p) => this.publish(t, p), newId: this.newId, lookupPlate, logger: this.log });
+      const engine = new ResponseEngine({ config: rc, cases: this.cases, deliveries, places, publish: (t, p) => this.publish(t, p), newId: this.newId, lookupPlate, logger: this.log, metrics: this.metrics });
       this.intake.on('event', (ev) => void engine.onAlarm(ev).catch((e: Error) => this.log?.error({ err: e.message, eventId: ev.id }, 'could not open a case')));
       this.intake.on('command_result', (r) => engine.onCommandResult(r));
       engine.on('case', (c: { id: string; deviceId: string }) => this.live.emit('case', { id: c.id, deviceId: c.deviceId }));
@@ -215,10 +221,7 @@ export class Gateway {
     return [
       ...opsRoutes({
         health: () => ({ mqttPort: this.broker?.port, intake: this.intake?.stats, broker: this.broker?.stats ?? 'external' }),
-        intakeStats: () => this.intake?.stats,
-        brokerStats: () => this.broker?.stats,
-        devicesOnline: () => this.registry.countOnline(),
-        casesOpen: () => this.cases.countOpen(),
+        metrics: this.metrics,
       }),
       ...accessRoutes({ credentials: this.credentials, sessions: this.sessions, accessLog, logins: new LoginGuard() }),
       ...alarmRoutes({ alarms, accessLog }),

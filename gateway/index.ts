@@ -21,3 +21,4 @@ export * from './registry/device-store.ts';
 export * from './archive/archive-store.ts';
 export * from './archive/plate-match.ts';
 export * from './archive/face-store.ts';
+export * from './metrics.ts';

@@ -1,8 +1,9 @@
 import { defineRoute, type RouteDef } from './route.ts';
-import { prometheusText, type MetricsSources } from './metrics.ts';
+import type { Metrics } from '../metrics.ts';
 
-export interface OpsRouteDeps extends MetricsSources {
+export interface OpsRouteDeps {
   health(): Record<string, unknown>;
+  metrics: Metrics;
 }
 
 /** Liveness and Prometheus metrics, for the county's monitoring (no token). */
@@ -22,7 +23,7 @@ export function opsRoutes(d: OpsRouteDeps): RouteDef[] {
       access: 'public',
       tag: 'operations',
       summary: 'Prometheus metrics (no token)',
-      handler: async (_req, reply) => reply.type('text/plain; version=0.0.4').send(prometheusText(d)),
+      handler: async (_req, reply) => reply.type(d.metrics.contentType).send(await d.metrics.metrics()),
     }),
   ];
 }

@@ -4,6 +4,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import type { CredentialStore } from '../access/credential-store.ts';
+import { counterOf, gaugeOf, type Metrics } from '../metrics.ts';
 import type { PlaceOf } from './acl.ts';
 import { BrokerAuth, type BrokerAuthStats } from './broker-auth.ts';
 import { SqlitePersistence } from './sqlite-persistence-store.ts';
@@ -17,6 +18,7 @@ export interface EmbeddedBrokerOptions {
   /** Where a box is, for per-delivery scope checks. */
   placeOf: PlaceOf;
   logger?: Logger;
+  metrics?: Metrics;
 }
 
 /**
@@ -34,6 +36,16 @@ export class EmbeddedBroker {
 
   constructor(private readonly o: EmbeddedBrokerOptions) {
     this.log = o.logger?.child({ unit: 'broker' });
+    const m = o.metrics;
+    if (m) {
+      const stat = (k: keyof BrokerAuthStats) => () => this.auth?.stats[k] ?? 0;
+      counterOf(m, 'rw_broker_auth_refused_total', 'Connections refused for bad credentials', stat('authRefused'));
+      counterOf(m, 'rw_broker_auth_throttled_total', 'Connections refused while a name or address was locked after failed log-ins', stat('authThrottled'));
+      counterOf(m, 'rw_broker_publish_denied_total', 'Publishes refused by the topic ACL', stat('publishDenied'));
+      counterOf(m, 'rw_broker_subscribe_denied_total', 'Subscriptions refused by the topic ACL', stat('subscribeDenied'));
+      counterOf(m, 'rw_broker_forward_withheld_total', 'Messages withheld from a subscriber outside its role or scope', stat('forwardWithheld'));
+      gaugeOf(m, 'rw_broker_clients', 'MQTT connections open', () => this.sockets.size);
+    }
   }
 
   get port(): number {

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import type { Histogram } from 'prom-client';
+import { counterOf, latency, secondsSince, type Metrics } from '../metrics.ts';
 import {
   checkImage,
   decodePublish,
@@ -27,6 +29,7 @@ export interface IntakeOptions {
   clientId?: string;
   now?: () => Date;
   logger?: Logger;
+  metrics?: Metrics;
 }
 
 export interface IntakeStats {
@@ -63,10 +66,21 @@ export class Intake extends EventEmitter<IntakeEvents> {
   private readonly now: () => Date;
   private readonly log: Logger | undefined;
 
+  /** How long storing one message takes (validation and SQLite), by kind. */
+  private readonly storeSeconds?: Histogram<'kind'>;
+
   constructor(private readonly o: IntakeOptions) {
     super();
     this.now = o.now ?? (() => new Date());
     this.log = o.logger?.child({ unit: 'intake' });
+    const m = o.metrics;
+    if (m) {
+      counterOf(m, 'rw_intake_received_total', 'Device messages received', () => this.stats.received);
+      counterOf(m, 'rw_intake_stored_total', 'Device messages stored', () => this.stats.stored);
+      counterOf(m, 'rw_intake_duplicates_total', 'Re-sent messages folded into one', () => this.stats.duplicates);
+      counterOf(m, 'rw_intake_dead_letters_total', 'Messages refused and kept in dead letters', () => this.stats.deadLetters);
+      this.storeSeconds = latency(m, 'rw_intake_store_seconds', 'A device message received → validated and stored', ['kind']);
+    }
   }
 
   async start(): Promise<void> {
@@ -105,6 +119,7 @@ export class Intake extends EventEmitter<IntakeEvents> {
 
   /** Handle one publish; exposed so tests and replays can feed messages directly. */
   onMessage(topic: string, payload: Buffer): void {
+    const t0 = performance.now();
     this.stats.received++;
     const receivedAt = this.now().toISOString();
     const t = parseTopic(topic);
@@ -119,6 +134,7 @@ export class Intake extends EventEmitter<IntakeEvents> {
       return;
     }
     this.stats.stored++;
+    this.storeSeconds?.observe({ kind: d.value.topic.kind }, secondsSince(t0));
     (this.emit as (k: string, m: unknown) => boolean)(d.value.topic.kind, d.value.message);
   }
 

@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import type { Histogram } from 'prom-client';
+import { latency, secondsSince, type Metrics } from '../metrics.ts';
 import type { Channel, DeliveryResult, Notification } from './channels/channel.ts';
 
 export type DeliveryOutcome =
@@ -29,12 +31,18 @@ export const recipientKey = (channel: string, n: Notification): string => `${cha
  * as soon as the hour has room. Escalations are never held.
  */
 export class Deliveries {
+  /** How long a channel takes to send one notification, by channel and result. */
+  private readonly sendSeconds?: Histogram<'channel' | 'ok'>;
+
   constructor(
     private readonly db: Database.Database,
     private readonly channels: Map<string, Channel>,
     private readonly limits: Map<string, number>,
     private readonly now: () => Date,
-  ) {}
+    metrics?: Metrics,
+  ) {
+    if (metrics) this.sendSeconds = latency(metrics, 'rw_delivery_seconds', 'One notification handed to its channel → the channel answered', ['channel', 'ok']);
+  }
 
   async deliver(channelName: string, n: Notification, overLimit: OverLimit): Promise<DeliveryOutcome> {
     const channel = this.channels.get(channelName);
@@ -48,7 +56,9 @@ export class Deliveries {
         .run(n.responseId, key, channelName, JSON.stringify(n), this.now().toISOString());
       return { status: 'held' };
     }
+    const t0 = performance.now();
     const res = await channel.send(n);
+    this.sendSeconds?.observe({ channel: channelName, ok: String(res.ok) }, secondsSince(t0));
     this.record(key, channelName, n, [n.responseId], res);
     return res.ok ? { status: 'sent', result: res } : { status: 'failed', error: `${channel.name}: ${res.error}` };
   }

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import type { Histogram } from 'prom-client';
+import { latency, secondsSince, type Metrics } from '../metrics.ts';
 import {
   encodeMessage,
   topics,
@@ -37,6 +39,7 @@ export interface ResponseEngineOptions {
   now?: () => Date;
   tickMs?: number;
   logger?: Logger;
+  metrics?: Metrics;
 }
 
 const SYSTEM = 'gateway';
@@ -59,6 +62,8 @@ export class ResponseEngine extends EventEmitter {
   private readonly directory: Directory;
   /** Most counties set no reminders: then the tick need not look at every open response. */
   private readonly remindersPlanned: boolean;
+  private readonly caseSeconds?: Histogram;
+  private readonly dispatchSeconds?: Histogram;
 
   constructor(private readonly o: ResponseEngineOptions) {
     super();
@@ -66,6 +71,10 @@ export class ResponseEngine extends EventEmitter {
     this.log = o.logger?.child({ unit: 'responses' });
     this.directory = new Directory(o.config.directory);
     this.remindersPlanned = o.config.plans.some((p) => p.village.remindEveryS || p.police.remindEveryS);
+    if (o.metrics) {
+      this.caseSeconds = latency(o.metrics, 'rw_alarm_case_seconds', 'A stored alarm → its case and three responses written (archive look-up included)');
+      this.dispatchSeconds = latency(o.metrics, 'rw_alarm_dispatch_seconds', 'A stored alarm → all three responses sent (on-site command published, notifications answered by their channels)');
+    }
   }
 
   start(): void {
@@ -82,13 +91,16 @@ export class ResponseEngine extends EventEmitter {
   async onAlarm(ev: EventMessage): Promise<CaseRow | undefined> {
     const plan = ev.severity === 'alarm' ? planFor(this.o.config, ev.kind) : undefined;
     if (!plan) return undefined;
+    const t0 = performance.now();
     const vehicle = this.vehicleOf(ev);
     const since = plan.repeat ? new Date(this.now().getTime() - plan.repeat.withinDays * 86_400_000).toISOString() : undefined;
     const { case: c, created } = this.o.cases.open(ev, vehicle && { id: vehicle.id, repeatSince: since });
     if (!created) return c;
+    this.caseSeconds?.observe(secondsSince(t0));
     this.log?.info({ caseId: c.id, deviceId: ev.deviceId, kind: ev.kind }, 'case opened');
     this.emit('case', c);
     await Promise.all(this.o.cases.responses(c.id).map((r) => this.dispatch(r, ev)));
+    this.dispatchSeconds?.observe(secondsSince(t0));
     return c;
   }
 

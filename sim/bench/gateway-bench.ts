@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { Gateway, type ResponseRow } from '../../gateway/index.ts';
+import { Gateway, quantileOf, type Metrics, type ResponseRow } from '../../gateway/index.ts';
+import type { Histogram } from 'prom-client';
 import { createIdGenerator, encodeMessage, topics, type EventMessage } from '../../protocols/index.ts';
 import { until } from '../testing/until.ts';
 import { rssMb, summary, value, type BenchLine } from './report.ts';
@@ -91,6 +92,7 @@ export async function runGatewayBench(o: GatewayBenchOptions = {}): Promise<Benc
     const events = caseEvent();
     const lat = [...sentAt].map(([caseId, t]) => t - publishedAt.get(events.get(caseId)!)!);
     const lines = [summary('gateway', 'ingest_to_dispatch_ms', 'ms', lat, { rate_per_s: rate, devices: ids.length, responses: 'onsite command + 2 signed webhooks' })];
+    lines.push(...(await stages(gw.metrics, rate)));
 
     // 2. Sustained maximum: a burst, counted until every alarm is persisted as a case.
     const burst = o.burst ?? 3000;
@@ -115,4 +117,23 @@ export async function runGatewayBench(o: GatewayBenchOptions = {}): Promise<Benc
     hook.server.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Where the steady run's time went, from the gateway's own histograms (bucket estimates, ms). */
+async function stages(m: Metrics, rate: number): Promise<BenchLine[]> {
+  const ms = (s: number) => Math.round(s * 100000) / 100;
+  const out: BenchLine[] = [];
+  const stage = async (stage: string, name: string, labels: Record<string, string> = {}) => {
+    const h = m.getSingleMetric(name) as Histogram<string> | undefined;
+    if (!h) return;
+    const [p50, p99] = await Promise.all([quantileOf(h, 0.5, labels), quantileOf(h, 0.99, labels)]);
+    out.push({ bench: 'gateway', metric: 'stage_ms', unit: 'ms', stage, median: ms(p50.value), p99: ms(p99.value), n: p50.count, rate_per_s: rate, from: name });
+  };
+  await stage('intake: validate + store', 'rw_intake_store_seconds', { kind: 'event' });
+  await stage('case + 3 responses written', 'rw_alarm_case_seconds');
+  await stage('stored → all three sent', 'rw_alarm_dispatch_seconds');
+  const deliveries = (m.getSingleMetric('rw_delivery_seconds') as Histogram<string> | undefined)?.get();
+  const channels = new Set(((await deliveries)?.values ?? []).map((v) => String(v.labels.channel ?? '')).filter(Boolean));
+  for (const c of channels) await stage(`channel ${c}`, 'rw_delivery_seconds', { channel: c });
+  return out;
 }

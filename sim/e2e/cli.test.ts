@@ -195,7 +195,12 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
   it('`bench gateway` prints its metrics as bench JSON lines', async () => {
     const r = await run(['bench', 'gateway', '--rate', '20', '--seconds', '1', '--burst', '50', '--devices', '4', '--messages', '300', '--fleet', '20,40', '--heartbeat', '1', '--window', '2']);
     expect(r.code).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const all = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Where the steady run's time went, one line per stage from the gateway's histograms.
+    const stages = all.filter((l) => l.metric === 'stage_ms');
+    expect(stages.map((l) => l.stage)).toEqual(['intake: validate + store', 'case + 3 responses written', 'stored → all three sent', 'channel v', 'channel p']);
+    for (const l of stages) expect(l).toMatchObject({ n: 20, median: expect.any(Number), p99: expect.any(Number) });
+    const lines = all.filter((l) => l.metric !== 'stage_ms');
     expect(lines.map((l) => l.metric)).toEqual(['ingest_to_dispatch_ms', 'alarms_per_s', 'rss_mb', 'publish_per_s', 'devices_connected', 'devices_connected', 'reconnect_all_s']);
     expect(lines[0]).toMatchObject({ bench: 'gateway', unit: 'ms', n: 20 });
     expect(lines[1].value as number).toBeGreaterThan(0);

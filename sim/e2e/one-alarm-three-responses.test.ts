@@ -131,5 +131,12 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
     const metrics = await (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
     expect(metrics).toMatch(/^rw_cases_open 0$/m);
     expect(metrics).toMatch(/^rw_intake_stored_total [1-9]\d*$/m);
+    // Where an alarm's time goes: storing it, its case, its three responses, each channel.
+    expect(metrics).toMatch(/^rw_intake_store_seconds_count\{kind="event"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^rw_alarm_case_seconds_count [1-9]\d*$/m);
+    expect(metrics).toMatch(/^rw_alarm_dispatch_seconds_count [1-9]\d*$/m);
+    expect(metrics).toMatch(/^rw_alarm_dispatch_seconds_bucket\{le="\+Inf"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^rw_delivery_seconds_count\{channel="[^"]+",ok="true"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^rw_process_resident_memory_bytes \d+/m);
   });
 });

@@ -1,0 +1,82 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * The gateway's Prometheus registry (prom-client). Each module registers its own metrics on it;
+ * `/metrics` serves it. A registry per gateway, not prom-client's global one, so two gateways in
+ * one process (tests, benches) keep their figures apart.
+ */
+export type Metrics = Registry;
+export function createMetrics(): Metrics {
+  const m = new Registry();
+  // Process figures (memory, CPU, event-loop lag) beside ours, read when scraped.
+  collectDefaultMetrics({ register: m, prefix: 'rw_' });
+  return m;
+}
+
+/** A module started again (intake after a reconnect) registers afresh: the newest owns the name. */
+const fresh = (m: Metrics, name: string): Metrics => (m.getSingleMetric(name) && m.removeSingleMetric(name), m);
+
+/** Latency buckets in seconds, from 1 ms to 10 s: an alarm's path is milliseconds, a slow channel seconds. */
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** A counter a module already keeps as a plain number (read when scraped). */
+export function counterOf(m: Metrics, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [fresh(m, name)],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+/** A gauge read when scraped (devices online, cases open). */
+export function gaugeOf(m: Metrics, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [fresh(m, name)],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
+export function latency<L extends string = never>(m: Metrics, name: string, help: string, labelNames: readonly L[] = []): Histogram<L> {
+  return new Histogram<L>({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers: [fresh(m, name)] });
+}
+
+/** Seconds since `t0` (from performance.now()). */
+export const secondsSince = (t0: number): number => (performance.now() - t0) / 1000;
+
+/**
+ * Approximate quantile of a histogram from its buckets (linear within a bucket), in seconds, over
+ * the series whose labels include `labels`; for benches, which print where the time went.
+ */
+export async function quantileOf(h: Histogram<string>, q: number, labels: Record<string, string> = {}): Promise<{ value: number; count: number }> {
+  const { values } = await h.get();
+  const mine = values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x));
+  const sumBy = (suffix: string) => {
+    const by = new Map<string, number>();
+    for (const v of mine.filter((x) => x.metricName?.endsWith(suffix))) by.set(String(v.labels.le ?? ''), (by.get(String(v.labels.le ?? '')) ?? 0) + v.value);
+    return by;
+  };
+  const buckets = [...sumBy('_bucket')].map(([le, value]) => ({ labels: { le }, value })).sort((a, b) => Number(a.labels.le === '+Inf' ? Infinity : a.labels.le) - Number(b.labels.le === '+Inf' ? Infinity : b.labels.le));
+  const total = [...sumBy('_count').values()].reduce((a, b) => a + b, 0);
+  if (!total) return { value: 0, count: 0 };
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (const b of buckets) {
+    const le = b.labels.le === '+Inf' ? Infinity : Number(b.labels.le);
+    if (b.value >= rank) {
+      if (!Number.isFinite(le)) return { value: lower, count: total };
+      return { value: lower + ((le - lower) * (rank - below)) / Math.max(1, b.value - below), count: total };
+    }
+    lower = le;
+    below = b.value;
+  }
+  return { value: lower, count: total };
+}
