@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const run = promisify(execFile);
-const DEV_DEPENDENCIES = Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies);
+const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; devDependencies: Record<string, string> };
+const DEV_DEPENDENCIES = Object.keys(PKG.devDependencies);
 const tmp = mkdtempSync(join(tmpdir(), 'rw-cli-startup-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -67,6 +68,6 @@ describe('the CLI loads only what the command needs', () => {
 
   it('prints its version', async () => {
     const { stdout } = await loaded(['--version']);
-    expect(stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+    expect(stdout.trim()).toBe(PKG.version);
   });
 });

@@ -50,33 +50,3 @@ export function latency<L extends string = never>(m: Metrics, name: string, help
 
 /** Seconds since `t0` (from performance.now()). */
 export const secondsSince = (t0: number): number => (performance.now() - t0) / 1000;
-
-/**
- * Approximate quantile of a histogram from its buckets (linear within a bucket), in seconds, over
- * the series whose labels include `labels`; for benches, which print where the time went.
- */
-export async function quantileOf(h: Histogram<string>, q: number, labels: Record<string, string> = {}): Promise<{ value: number; count: number }> {
-  const { values } = await h.get();
-  const mine = values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x));
-  const sumBy = (suffix: string) => {
-    const by = new Map<string, number>();
-    for (const v of mine.filter((x) => x.metricName?.endsWith(suffix))) by.set(String(v.labels.le ?? ''), (by.get(String(v.labels.le ?? '')) ?? 0) + v.value);
-    return by;
-  };
-  const buckets = [...sumBy('_bucket')].map(([le, value]) => ({ labels: { le }, value })).sort((a, b) => Number(a.labels.le === '+Inf' ? Infinity : a.labels.le) - Number(b.labels.le === '+Inf' ? Infinity : b.labels.le));
-  const total = [...sumBy('_count').values()].reduce((a, b) => a + b, 0);
-  if (!total) return { value: 0, count: 0 };
-  const rank = q * total;
-  let lower = 0;
-  let below = 0;
-  for (const b of buckets) {
-    const le = b.labels.le === '+Inf' ? Infinity : Number(b.labels.le);
-    if (b.value >= rank) {
-      if (!Number.isFinite(le)) return { value: lower, count: total };
-      return { value: lower + ((le - lower) * (rank - below)) / Math.max(1, b.value - below), count: total };
-    }
-    lower = le;
-    below = b.value;
-  }
-  return { value: lower, count: total };
-}

@@ -1,16 +1,8 @@
 import type { Command } from 'commander';
+import type { DevicePlace } from '../../protocols/index.ts';
 import { readPassword, withData, withPassword, type DataOpts, type PasswordOpts } from '../cli-options.ts';
 
-interface DeviceAddOpts extends DataOpts, PasswordOpts {
-  id: string;
-  name?: string;
-  road?: string;
-  crossing?: string;
-  township?: string;
-  village?: string;
-  lat?: number;
-  lon?: number;
-}
+type DeviceAddOpts = DataOpts & PasswordOpts & DevicePlace;
 
 /** `gateway device add|list|remove`: boxes' MQTT credentials and their place. */
 export function registerDeviceCli(gw: Command): void {

@@ -72,9 +72,10 @@ export class Commissioning {
    * whoever uploads it (a township office) must be allowed the box: a file is no way around a scope.
    */
   upload(file: unknown, by: Viewer, signerOf: (tokenName: string) => Signer | undefined, replace = false): { id: string; replaced: boolean; signedBy: string } {
-    const v: Result<{ registration: DeviceRegistration; signedBy: string }> = verifyRegistration(file, (name) => signerOf(name)?.key);
+    let found: Signer | undefined;
+    const v: Result<{ registration: DeviceRegistration; signedBy: string }> = verifyRegistration(file, (name) => (found = signerOf(name))?.key);
     if (!v.ok) throw new CommissionError(v.error.code === 'bad_signature' ? 'bad_signature' : 'bad_schema', v.error.message);
-    const signer = signerOf(v.value.signedBy)!.viewer;
+    const signer = found!.viewer;
     if (!can(signer.role, 'devices.commission')) throw new CommissionError('bad_signature', `${signer.name} (${signer.role}) may not commission boxes`);
     this.checkScope(v.value.registration, signer);
     return { ...this.register(v.value.registration, by, replace, `${by.name} (signed by ${v.value.signedBy})`), signedBy: v.value.signedBy };

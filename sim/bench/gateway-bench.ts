@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { Gateway, quantileOf, type Metrics, type ResponseRow } from '../../gateway/index.ts';
+import { Gateway, type Metrics, type ResponseRow } from '../../gateway/index.ts';
 import type { Histogram } from 'prom-client';
 import { createIdGenerator, encodeMessage, topics, type EventMessage } from '../../protocols/index.ts';
 import { until } from '../testing/until.ts';
+import { quantileOf } from './histogram-quantile.ts';
 import { rssMb, summary, value, type BenchLine } from './report.ts';
 
 export interface GatewayBenchOptions {
