@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -74,6 +74,21 @@ describe('layers point one way', () => {
     const face = (i: Import) => /^[a-z]+\/index\.ts$/.test(i.to) || (i.fromLayer === 'bin' && /^[a-z]+\/cli\.ts$/.test(i.to)) || browserTypes(i);
     const bad = imports.filter((i) => cross(i) && !isTest(i) && i.toLayer !== 'bin' && !face(i));
     expect(show(bad)).toEqual([]);
+  });
+});
+
+describe('gateway modules', () => {
+  it('no gateway file imports main.ts: modules get the context and the services they name, never the gateway', () => {
+    const bad = imports.filter((i) => i.to === 'gateway/main.ts' && i.fromLayer === 'gateway' && !isTest(i) && i.from !== 'gateway/index.ts');
+    expect(imports.some((i) => i.to === 'gateway/main.ts')).toBe(true);
+    expect(show(bad)).toEqual([]);
+  });
+
+  it('every feature folder with routes or a store has a module.ts', () => {
+    const folders = [...new Set(files(join(ROOT, 'gateway')).map((f) => relative(join(ROOT, 'gateway'), f).split('/')).filter((p) => p.length === 2).map((p) => p[0]))];
+    const needsModule = folders.filter((d) => ['routes.ts', 'migrations.ts'].some((f) => existsSync(join(ROOT, 'gateway', d, f))));
+    expect(needsModule.length).toBeGreaterThan(5);
+    expect(needsModule.filter((d) => !existsSync(join(ROOT, 'gateway', d, 'module.ts')))).toEqual([]);
   });
 });
 

@@ -4,7 +4,7 @@ import { registerAccessCli } from './access/cli.ts';
 import { registerArchiveCli } from './archive/cli.ts';
 import { port, withData, type DataOpts } from './cli-options.ts';
 import { GATEWAY_DEFAULTS } from './config/defaults.ts';
-import { registerDeviceCli } from './registry/cli.ts';
+import { registerDeviceCli } from './devices/cli.ts';
 import { registerTicketCli } from './tickets/cli.ts';
 
 /**
@@ -27,12 +27,12 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
         return;
       }
       const log = logger(cmd);
-      const { Gateway } = await import('./gateway.ts');
+      const { Gateway } = await import('./main.ts');
       const gateway = new Gateway({ config, mqttPort: o.mqttPort, httpPort: o.httpPort, dataDir: resolveDataDir(o, config), logger: log });
       await gateway.start();
-      process.stdout.write(
-        `gateway: ${gateway.broker ? `MQTT on port ${gateway.broker.port}${gateway.broker.tlsPort ? `, MQTT/TLS on ${gateway.broker.tlsPort}` : ''}` : `MQTT via ${config.broker?.url}`}, HTTP API on port ${gateway.httpPort}, data in ${gateway.dataDir}\n`,
-      );
+      const broker = gateway.services.broker.embedded;
+      const mqtt = broker ? `MQTT on port ${broker.port}${broker.tlsPort ? `, MQTT/TLS on ${broker.tlsPort}` : ''}` : `MQTT via ${config.broker?.url}`;
+      process.stdout.write(`gateway: ${mqtt}, HTTP API on port ${gateway.httpPort}, data in ${gateway.dataDir}\n`);
       const sig = await untilSignal();
       log.info({ signal: sig }, 'stopping gateway');
       await gateway.stop();

@@ -1,5 +1,7 @@
 /** The county centre: broker, device registry, alarm intake and the three responses. */
-export * from './gateway.ts';
+export * from './main.ts';
+export * from './context.ts';
+export * from './bus.ts';
 export * from './config/schema.ts';
 export * from './broker/acl.ts';
 export * from './broker/embedded-broker.ts';
@@ -17,7 +19,7 @@ export * from './responses/channels/channel.ts';
 export * from './responses/channels/webhook-channel.ts';
 export * from './responses/response-plan.ts';
 export * from './responses/response-engine.ts';
-export * from './registry/device-store.ts';
+export * from './devices/device-store.ts';
 export * from './archive/archive-store.ts';
 export * from './archive/plate-match.ts';
 export * from './archive/face-store.ts';

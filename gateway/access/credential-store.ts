@@ -18,7 +18,8 @@ export interface CredentialRow {
 export interface CredentialChange {
   seq: number;
   username: string;
-  change: 'set' | 'removed';
+  /** created: a new account (nobody can be logged in with it yet); set: its password or role changed. */
+  change: 'created' | 'set' | 'removed';
 }
 
 /** Names the gateway keeps for its own clients; no person or box may take them. */
@@ -145,13 +146,14 @@ export class CredentialStore {
     if (!isOwnPasswordHash(hash) && !hash.startsWith(HMAC_PREFIX)) throw new Error('password hash must be scrypt with N=16384, r=8, p=1, a 16-byte salt and a 32-byte key');
     this.cache.delete(username);
     this.db.transaction(() => {
+      const existed = this.db.prepare('SELECT 1 FROM credentials WHERE username = ?').get(username) !== undefined;
       this.db
         .prepare(
           `INSERT INTO credentials (username, kind, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (username) DO UPDATE SET kind = excluded.kind, role = excluded.role, password_hash = excluded.password_hash`,
         )
         .run(username, kind, role, hash, this.now().toISOString());
-      this.changed(username, 'set');
+      this.changed(username, existed ? 'set' : 'created');
     })();
   }
 

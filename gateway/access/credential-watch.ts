@@ -3,8 +3,9 @@ import type { CredentialStore } from './credential-store.ts';
 
 /**
  * Makes account changes take effect in the running gateway, whichever process made them (the CLI
- * writes the database directly): it follows `credential_changes`, drops the cached log-in and ends
- * the account's MQTT connections. Dashboard sessions end in the same transaction as the change.
+ * writes the database directly): it follows `credential_changes`, drops the cached log-in and says
+ * so (the broker then ends the account's MQTT connections). Dashboard sessions end in the same
+ * transaction as the change.
  */
 export class CredentialWatch {
   private timer: NodeJS.Timeout | undefined;
@@ -12,8 +13,8 @@ export class CredentialWatch {
 
   constructor(
     private readonly creds: CredentialStore,
-    /** Ends an account's connections; returns how many. */
-    private readonly disconnect: (username: string) => number,
+    /** Told of each change once the cached log-in is dropped (the broker ends the account's connections). */
+    private readonly onChange: (c: { username: string; change: string }) => void,
     private readonly everyMs = 500,
     private readonly log?: Logger,
   ) {}
@@ -34,8 +35,8 @@ export class CredentialWatch {
       for (const c of this.creds.changesSince(this.seq)) {
         this.seq = c.seq;
         this.creds.forget(c.username);
-        const ended = this.disconnect(c.username);
-        this.log?.info({ username: c.username, change: c.change, connectionsEnded: ended }, 'account changed');
+        this.log?.info({ username: c.username, change: c.change }, 'account changed');
+        this.onChange({ username: c.username, change: c.change });
       }
     } catch (e) {
       this.log?.error({ err: (e as Error).message }, 'could not read account changes');

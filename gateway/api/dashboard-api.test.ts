@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdGenerator, topics } from '../../protocols/index.ts';
 import { until } from '../../sim/testing/until.ts';
 import { SYSTEM } from '../access/viewer.ts';
-import { Gateway } from '../gateway.ts';
+import { Gateway } from '../main.ts';
 
 const newId = createIdGenerator();
 
@@ -22,7 +22,7 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
     return { res, cookie: res.headers.get('set-cookie')?.split(';')[0] ?? '' };
   };
   const publishAlarm = async (plate: string) => {
-    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.broker!.port}`, { username: box.id, password: box.password, clientId: box.id });
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.mqttPort!}`, { username: box.id, password: box.password, clientId: box.id });
     const ev = { v: 1, id: newId(), deviceId: box.id, ts: new Date().toISOString(), kind: 'tricycle_passengers', severity: 'alarm', source: 'vision', data: { vehicle: 'tricycle', riders: 3, plate, plateScore: 0.97 } };
     await c.publishAsync(topics.event(box.id, 'tricycle_passengers'), JSON.stringify(ev), { qos: 1 });
     await c.endAsync();
@@ -41,12 +41,12 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
         },
       },
     });
-    await gw.credentials.addDevice(box.id, box.password);
-    await gw.credentials.addOperator('officer-li', 'police-pass-1', 'police', { townships: ['梁水镇'] });
-    await gw.credentials.addOperator('tech-zhao', 'tech-pass-1', 'technician');
-    await gw.credentials.addOperator('cadre-far', 'cadre-pass-1', 'village', { villages: ['远村'] });
-    gw.registry.upsert({ id: box.id, township: '梁水镇', village: '李庄', crossing: '李庄路口' });
     await gw.start();
+    await gw.services.access.credentials.addDevice(box.id, box.password);
+    await gw.services.access.credentials.addOperator('officer-li', 'police-pass-1', 'police', { townships: ['梁水镇'] });
+    await gw.services.access.credentials.addOperator('tech-zhao', 'tech-pass-1', 'technician');
+    await gw.services.access.credentials.addOperator('cadre-far', 'cadre-pass-1', 'village', { villages: ['远村'] });
+    gw.services.devices.registry.upsert({ id: box.id, township: '梁水镇', village: '李庄', crossing: '李庄路口' });
     base = `http://127.0.0.1:${gw.httpPort}`;
   });
   afterAll(async () => {
@@ -76,7 +76,7 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
 
   it('streams alarms and response changes live to users in scope, not to others', async () => {
     const police = await login('officer-li', 'police-pass-1');
-    const far = gw.sessions.open({ name: 'cadre-far', role: 'village', scope: { villages: ['远村'] } });
+    const far = gw.services.access.sessions.open({ name: 'cadre-far', role: 'village', scope: { villages: ['远村'] } });
     const listen = async (cookie: string) => {
       const got: string[] = [];
       const ctl = new AbortController();
@@ -112,14 +112,14 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
     expect(Object.keys(a.responses as object).sort()).toEqual(['onsite', 'police', 'village']);
     const [t] = await list(tech.cookie);
     expect(t.plate).toMatchObject({ text: '鲁P***23', masked: true });
-    expect(gw.accessLog.recent(10).some((e) => e.actor === 'officer-li' && e.what === 'alarm_list')).toBe(true);
-    expect(gw.accessLog.recent(10).some((e) => e.actor === 'tech-zhao')).toBe(false);
+    expect(gw.services.access.accessLog.recent(10).some((e) => e.actor === 'officer-li' && e.what === 'alarm_list')).toBe(true);
+    expect(gw.services.access.accessLog.recent(10).some((e) => e.actor === 'tech-zhao')).toBe(false);
   });
 
   it('reopens a finished response with a reason, and the case with it', async () => {
-    const [c] = gw.cases.list(SYSTEM, { limit: 1 });
-    const police = gw.cases.responses(c.id).find((r) => r.kind === 'police')!;
-    const admin = gw.tokens.issue('dash-admin', 'admin');
+    const [c] = gw.services.responses.cases.list(SYSTEM, { limit: 1 });
+    const police = gw.services.responses.cases.responses(c.id).find((r) => r.kind === 'police')!;
+    const admin = gw.services.access.tokens.issue('dash-admin', 'admin');
     const post = (verb: string, body: object) =>
       fetch(`${base}/api/v1/responses/${police.id}/${verb}`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await post('reopen', { reason: 'x' })).status).toBe(409);
@@ -127,14 +127,14 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
     expect((await post('reopen', {})).status).toBe(400);
     const back = await post('reopen', { reason: 'a squad is free after all' });
     expect(await back.json()).toMatchObject({ state: 'acknowledged', note: 'reopened: a squad is free after all' });
-    expect(gw.cases.history(police.id).map((h) => h.to).slice(-2)).toEqual(['waived', 'acknowledged']);
+    expect(gw.services.responses.cases.history(police.id).map((h) => h.to).slice(-2)).toEqual(['waived', 'acknowledged']);
   });
 
   it('reports cases per week and place, repeat offenders masked unless asked in full, and both as CSV for spreadsheets', async () => {
     await publishAlarm('鲁PAB123');
-    await until(() => gw.cases.list(SYSTEM, { limit: 5 }).length === 2, 5000, 'the second case');
-    const admin = gw.tokens.issue('dash-admin-2', 'admin');
-    const tech = gw.tokens.issue('dash-tech', 'technician');
+    await until(() => gw.services.responses.cases.list(SYSTEM, { limit: 5 }).length === 2, 5000, 'the second case');
+    const admin = gw.services.access.tokens.issue('dash-admin-2', 'admin');
+    const tech = gw.services.access.tokens.issue('dash-tech', 'technician');
     const get = (path: string, token: string) => fetch(`${base}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
     const week = (await (await get('/reports/weekly', admin)).json()) as Array<Record<string, unknown>>;
     expect(week).toEqual([{ week: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), township: '梁水镇', village: '李庄', kind: 'tricycle_passengers', cases: 2 }]);
@@ -144,7 +144,7 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
     const full = (await (await get('/reports/repeat-offenders?full=true', admin)).json()) as Array<Record<string, unknown>>;
     expect(full[0]).toMatchObject({ plate: '鲁PAB123', masked: false });
     expect(((await (await get('/reports/repeat-offenders?full=true', tech)).json()) as Array<Record<string, unknown>>)[0]).toMatchObject({ plate: '鲁P***23' });
-    expect(gw.accessLog.recent(5).map((e) => `${e.actor} ${e.what}`)).toContain('dash-admin-2 repeat_offenders');
+    expect(gw.services.access.accessLog.recent(5).map((e) => `${e.actor} ${e.what}`)).toContain('dash-admin-2 repeat_offenders');
     const csv = await get('/reports/weekly.csv', admin);
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const bytes = Buffer.from(await csv.arrayBuffer());
@@ -160,18 +160,18 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
     monday.setUTCHours(0, 0, 0, 0);
     monday.setUTCDate(monday.getUTCDate() - ((monday.getUTCDay() + 6) % 7) - 7);
     const opened = new Date(monday.getTime() - 6 * 3_600_000).toISOString();
-    gw.registry.upsert({ id: 'lc-dash-tz', township: '梁水镇', village: '赵楼' });
-    gw.db.prepare("INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, body) VALUES ('E-TZ', 'lc-dash-tz', 'tricycle_passengers', 'alarm', 'vision', ?, ?, '{}')").run(opened, opened);
-    gw.db.prepare("INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES ('C-TZ', 'k-tz', 'E-TZ', 'lc-dash-tz', 'tricycle_passengers', ?)").run(opened);
-    const admin = gw.tokens.issue('dash-admin-tz', 'admin');
+    gw.services.devices.registry.upsert({ id: 'lc-dash-tz', township: '梁水镇', village: '赵楼' });
+    gw.context.db.prepare("INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, body) VALUES ('E-TZ', 'lc-dash-tz', 'tricycle_passengers', 'alarm', 'vision', ?, ?, '{}')").run(opened, opened);
+    gw.context.db.prepare("INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES ('C-TZ', 'k-tz', 'E-TZ', 'lc-dash-tz', 'tricycle_passengers', ?)").run(opened);
+    const admin = gw.services.access.tokens.issue('dash-admin-tz', 'admin');
     const rows = (await (await fetch(`${base}/api/v1/reports/weekly?weeks=4`, { headers: { authorization: `Bearer ${admin}` } })).json()) as Array<{ village: string; week: string }>;
     expect(rows.find((r) => r.village === '赵楼')?.week).toBe(monday.toISOString().slice(0, 10));
   });
 
   it('searches the archive by plate, owner or village; a village cadre only among their villagers', async () => {
-    gw.archive.importCsv('plate,class,owner_name,village\n鲁PAB123,tricycle,张三,李庄\n鲁PXY999,tricycle,李四,远村\n鲁PXY998,minivan,王五,李庄\n', true);
-    const admin = gw.tokens.issue('dash-admin-3', 'admin');
-    const cadre = gw.tokens.issue('dash-cadre', 'village', { villages: ['远村'] });
+    gw.services.archive.archive.importCsv('plate,class,owner_name,village\n鲁PAB123,tricycle,张三,李庄\n鲁PXY999,tricycle,李四,远村\n鲁PXY998,minivan,王五,李庄\n', true);
+    const admin = gw.services.access.tokens.issue('dash-admin-3', 'admin');
+    const cadre = gw.services.access.tokens.issue('dash-cadre', 'village', { villages: ['远村'] });
     const search = async (q: string, token: string) =>
       ((await (await fetch(`${base}/api/v1/archive/vehicles?q=${encodeURIComponent(q)}`, { headers: { authorization: `Bearer ${token}` } })).json()) as Array<{ plate: string }>).map((v) => v.plate);
     expect(await search('鲁pxy', admin)).toEqual(['鲁PXY998', '鲁PXY999']);
@@ -179,6 +179,6 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
     expect(await search('李庄', admin)).toEqual(['鲁PAB123', '鲁PXY998']);
     expect(await search('%', admin)).toEqual([]);
     expect(await search('鲁P', cadre)).toEqual(['鲁PXY999']);
-    expect(gw.accessLog.recent(10).some((e) => e.what === 'archive_search' && e.subject === '张三')).toBe(true);
+    expect(gw.services.access.accessLog.recent(10).some((e) => e.what === 'archive_search' && e.subject === '张三')).toBe(true);
   });
 });

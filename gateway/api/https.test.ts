@@ -4,7 +4,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Gateway } from '../gateway.ts';
+import { Gateway } from '../main.ts';
 
 function post(url: string, ca: Buffer, body: object): Promise<{ status: number; cookie: string | undefined }> {
   return new Promise((resolve, reject) => {
@@ -26,8 +26,8 @@ describe('dashboard and API over HTTPS (http.tls)', () => {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
     ca = readFileSync(join(dir, 'cert.pem'));
     gw = new Gateway({ dataDir: join(dir, 'gw'), mqttPort: 0, httpPort: 0, config: { http: { tls: { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') }, dashboard: false } } });
-    await gw.credentials.addOperator('duty-tls', 'tls-pass-1', 'admin');
     await gw.start();
+    await gw.services.access.credentials.addOperator('duty-tls', 'tls-pass-1', 'admin');
   });
   afterAll(async () => {
     await gw?.stop();

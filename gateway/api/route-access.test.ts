@@ -8,7 +8,7 @@ import { createIdGenerator, encodeMessage, manifestHash, sha256Hex, topics, type
 import { until } from '../../sim/testing/until.ts';
 import { can, mayActOn, type Role } from '../access/policy.ts';
 import { isScoped, SYSTEM, type Scope } from '../access/viewer.ts';
-import { Gateway } from '../gateway.ts';
+import { Gateway } from '../main.ts';
 import type { RouteDef, Subject } from './route.ts';
 
 /**
@@ -40,7 +40,7 @@ describe('every route × every role × in scope / out of scope / missing (genera
   const tokens = new Map<string, string>();
   const ids: Record<Subject, Record<Variant, string>> = {} as never;
 
-  const feed = (topic: string, payload: Buffer) => gw.intake!.onMessage(topic, payload);
+  const feed = (topic: string, payload: Buffer) => gw.services.intake.intake.onMessage(topic, payload);
 
   async function alarmWithEvidence(place: typeof IN): Promise<{ eventId: string; evidenceId: string; sha: string }> {
     const jpeg = await sharp({ create: { width: 32, height: 24, channels: 3, background: place === IN ? '#c00' : '#00c' } }).jpeg().toBuffer();
@@ -99,16 +99,16 @@ describe('every route × every role × in scope / out of scope / missing (genera
     });
     await gw.start();
     base = `http://127.0.0.1:${gw.httpPort}`;
-    for (const p of [IN, OUT]) gw.registry.upsert({ id: p.box, township: p.township, village: p.village });
-    gw.archive.importCsv(`plate,class,owner_name,village,township\n${IN.plate},tricycle,张三,${IN.village},${IN.township}\n${OUT.plate},tricycle,李四,${OUT.village},${OUT.township}\n`, true);
+    for (const p of [IN, OUT]) gw.services.devices.registry.upsert({ id: p.box, township: p.township, village: p.village });
+    gw.services.archive.archive.importCsv(`plate,class,owner_name,village,township\n${IN.plate},tricycle,张三,${IN.village},${IN.township}\n${OUT.plate},tricycle,李四,${OUT.village},${OUT.township}\n`, true);
     const a = await alarmWithEvidence(IN);
     const b = await alarmWithEvidence(OUT);
     lampFault(IN.box);
     lampFault(OUT.box);
-    await until(() => gw.cases.list(SYSTEM, { limit: 10 }).length === 2, 5000, 'both cases opened');
-    const caseOf = (eventId: string) => gw.cases.list(SYSTEM, { limit: 10 }).find((c) => c.eventId === eventId)!.id;
-    const villageResponse = (caseId: string) => gw.cases.responses(caseId).find((r) => r.kind === 'village')!.id;
-    const ticketOf = (box: string) => gw.tickets.list(SYSTEM, { deviceId: box })[0].id;
+    await until(() => gw.services.responses.cases.list(SYSTEM, { limit: 10 }).length === 2, 5000, 'both cases opened');
+    const caseOf = (eventId: string) => gw.services.responses.cases.list(SYSTEM, { limit: 10 }).find((c) => c.eventId === eventId)!.id;
+    const villageResponse = (caseId: string) => gw.services.responses.cases.responses(caseId).find((r) => r.kind === 'village')!.id;
+    const ticketOf = (box: string) => gw.services.tickets.tickets.list(SYSTEM, { deviceId: box })[0].id;
     const [ca, cb] = [caseOf(a.eventId), caseOf(b.eventId)];
     Object.assign(ids, {
       device: { in: IN.box, out: OUT.box, missing: 'box-nowhere' },
@@ -119,7 +119,7 @@ describe('every route × every role × in scope / out of scope / missing (genera
       ticket: { in: ticketOf(IN.box), out: ticketOf(OUT.box), missing: newId() },
       plate: { in: IN.plate, out: OUT.plate, missing: '鲁PZZ999' },
     });
-    for (const v of VIEWERS) tokens.set(v.name, gw.tokens.issue(v.name, v.role, v.scope));
+    for (const v of VIEWERS) tokens.set(v.name, gw.services.access.tokens.issue(v.name, v.role, v.scope));
   });
   afterAll(async () => {
     await gw?.stop();
@@ -170,14 +170,14 @@ describe('every route × every role × in scope / out of scope / missing (genera
   }
 
   it('has routes with subjects of every kind to walk', () => {
-    const kinds = new Set(gw.routes.flatMap((r) => Object.values(r.subjects ?? {})));
+    const kinds = new Set(gw.services.api.table.flatMap((r) => Object.values(r.subjects ?? {})));
     expect([...kinds].sort()).toEqual(['case', 'device', 'evidence', 'image', 'plate', 'response', 'ticket']);
   });
 
   it('answers each role as the policy says, on every API route', async () => {
     const problems: string[] = [];
     let checked = 0;
-    for (const r of gw.routes.filter((x) => x.url.startsWith('/api/') && x.access !== 'public')) {
+    for (const r of gw.services.api.table.filter((x) => x.url.startsWith('/api/') && x.access !== 'public')) {
       const variants: Variant[] = r.subjects ? ['in', 'out', 'missing'] : ['in'];
       for (const v of VIEWERS) {
         for (const variant of variants) {
@@ -203,7 +203,7 @@ describe('every route × every role × in scope / out of scope / missing (genera
 
   it('refuses every API route without a token, however the path is spelled', async () => {
     const problems: string[] = [];
-    for (const r of gw.routes.filter((x) => x.url.startsWith('/api/') && x.access !== 'public')) {
+    for (const r of gw.services.api.table.filter((x) => x.url.startsWith('/api/') && x.access !== 'public')) {
       const path = urlFor(r, 'in');
       for (const spelled of [path, path.replace('/api/', '/%61pi/'), path.replace('/v1/', '/%76%31/')]) {
         const got = await call(r, spelled);

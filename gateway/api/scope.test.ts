@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Gateway } from '../gateway.ts';
+import { Gateway } from '../main.ts';
 
 /**
  * Who sees what: a village cadre sees cases at their village's boxes and of their villagers'
@@ -24,23 +24,23 @@ describe('village- and area-scoped API tokens', () => {
     gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
     await gw.start();
     base = `http://127.0.0.1:${gw.httpPort}`;
-    gw.registry.upsert({ id: 'box-lizhuang', township: '梁水镇', village: '李庄' });
-    gw.registry.upsert({ id: 'box-wangtun', township: '斗虎屯镇', village: '王屯' });
+    gw.services.devices.registry.upsert({ id: 'box-lizhuang', township: '梁水镇', village: '李庄' });
+    gw.services.devices.registry.upsert({ id: 'box-wangtun', township: '斗虎屯镇', village: '王屯' });
     const now = new Date().toISOString();
-    gw.db.prepare("INSERT INTO vehicles (id, plate, class, village, township, created_at, updated_at) VALUES ('VH1', '鲁PAB123', 'tricycle', '李庄', '梁水镇', ?, ?)").run(now, now);
-    const event = gw.db.prepare("INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, body) VALUES (?, ?, 'tricycle_passengers', 'alarm', 'vision', ?, ?, '{}')");
-    const kase = gw.db.prepare("INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, vehicle_id) VALUES (?, ?, ?, ?, 'tricycle_passengers', ?, ?)");
+    gw.context.db.prepare("INSERT INTO vehicles (id, plate, class, village, township, created_at, updated_at) VALUES ('VH1', '鲁PAB123', 'tricycle', '李庄', '梁水镇', ?, ?)").run(now, now);
+    const event = gw.context.db.prepare("INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, body) VALUES (?, ?, 'tricycle_passengers', 'alarm', 'vision', ?, ?, '{}')");
+    const kase = gw.context.db.prepare("INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, vehicle_id) VALUES (?, ?, ?, ?, 'tricycle_passengers', ?, ?)");
     // C1 at a 李庄 box; C2 at a 王屯 box of a 李庄 villager's tricycle; C3 at a 王屯 box, vehicle unknown.
     for (const [c, e, box, vehicle] of [['C1', 'E1', 'box-lizhuang', null], ['C2', 'E2', 'box-wangtun', 'VH1'], ['C3', 'E3', 'box-wangtun', null]] as const) {
       event.run(e, box, now, now);
       kase.run(c, `k-${c}`, e, box, now, vehicle);
     }
-    gw.db.prepare("INSERT INTO responses (id, case_id, kind, state, updated_at) VALUES ('R3', 'C3', 'village', 'sent', ?)").run(now);
-    gw.db.prepare("INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES ('EV3', 'box-wangtun', 'E3', ?, ?)").run(now, JSON.stringify({ images: [] }));
-    gw.db.prepare("UPDATE events SET evidence_id = 'EV3' WHERE id = 'E3'").run();
-    tokens.cadre = gw.tokens.issue('cadre-li', 'village', { villages: ['李庄'] });
-    tokens.squad = gw.tokens.issue('squad-douhutun', 'police', { townships: ['斗虎屯镇'] });
-    tokens.admin = gw.tokens.issue('county-admin', 'admin');
+    gw.context.db.prepare("INSERT INTO responses (id, case_id, kind, state, updated_at) VALUES ('R3', 'C3', 'village', 'sent', ?)").run(now);
+    gw.context.db.prepare("INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES ('EV3', 'box-wangtun', 'E3', ?, ?)").run(now, JSON.stringify({ images: [] }));
+    gw.context.db.prepare("UPDATE events SET evidence_id = 'EV3' WHERE id = 'E3'").run();
+    tokens.cadre = gw.services.access.tokens.issue('cadre-li', 'village', { villages: ['李庄'] });
+    tokens.squad = gw.services.access.tokens.issue('squad-douhutun', 'police', { townships: ['斗虎屯镇'] });
+    tokens.admin = gw.services.access.tokens.issue('county-admin', 'admin');
   });
   afterAll(async () => {
     await gw?.stop();

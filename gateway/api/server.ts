@@ -24,8 +24,6 @@ export interface ApiServerOptions {
   logger?: Logger;
   /** Serve HTTPS with this certificate and key (PEM files). */
   tls?: { certFile: string; keyFile: string };
-  /** Before the server waits for its connections to close (end the live streams, which never go idle). */
-  beforeClose?: () => void;
 }
 
 /**
@@ -37,7 +35,9 @@ export async function startApiServer(o: ApiServerOptions): Promise<FastifyInstan
   // Request lines are noise at info level; the API's own warnings and errors still show.
   const loggerInstance = o.logger?.child({ unit: 'http' }, { level: 'warn' }) as FastifyBaseLogger | undefined;
   // The routes do not care which server type carries them; the instance types differ only by it.
-  const app = (o.tls ? Fastify({ loggerInstance, https: { cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) } }) : Fastify({ loggerInstance })) as unknown as FastifyInstance;
+  // At close, connections are ended, not awaited: the dashboard's live streams never go idle.
+  const base = { loggerInstance, forceCloseConnections: true };
+  const app = (o.tls ? Fastify({ ...base, https: { cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) } }) : Fastify(base)) as unknown as FastifyInstance;
   app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 20 * 1024 * 1024 }, (_req, body, done) => done(null, body));
   app.addHook('onRoute', (r) => {
     if (r.config?.access === undefined && !r.url.startsWith('/openapi.json')) throw new Error(`route ${String(r.method)} ${r.url} has no access rule (use defineRoute)`);
@@ -60,7 +60,6 @@ export async function startApiServer(o: ApiServerOptions): Promise<FastifyInstan
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  if (o.beforeClose) app.addHook('preClose', async () => o.beforeClose!());
   for (const r of o.routes) mount(app, r);
   await app.ready();
   await app.listen({ port: o.port, host: o.host ?? '127.0.0.1' });

@@ -8,7 +8,7 @@ import mqtt from 'mqtt';
 import { createIdGenerator } from '../../protocols/index.ts';
 const newId = createIdGenerator();
 import { until } from '../../sim/testing/until.ts';
-import { Gateway } from '../gateway.ts';
+import { Gateway } from '../main.ts';
 
 const run = promisify(execFile);
 
@@ -31,11 +31,11 @@ describe('embedded broker: credentials and topic ACLs, with mosquitto clients', 
 
   beforeAll(async () => {
     gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
-    await gw.credentials.addDevice('box-1', 'box-1-secret');
-    await gw.credentials.addDevice('box-2', 'box-2-secret');
-    await gw.credentials.addOperator('county', 'county-secret', 'gateway');
     await gw.start();
-    port = gw.broker!.port;
+    await gw.services.access.credentials.addDevice('box-1', 'box-1-secret');
+    await gw.services.access.credentials.addDevice('box-2', 'box-2-secret');
+    await gw.services.access.credentials.addOperator('county', 'county-secret', 'gateway');
+    port = gw.mqttPort!;
   });
 
   afterAll(async () => {
@@ -46,7 +46,7 @@ describe('embedded broker: credentials and topic ACLs, with mosquitto clients', 
   const asDevice = (id: string, pw = `${id}-secret`) => ['-i', id, '-u', id, '-P', pw];
 
   it('stores only hashes: scrypt for people, a keyed HMAC for boxes’ random secrets', () => {
-    const rows = gw.db.prepare('SELECT kind, password_hash AS h FROM credentials').all() as Array<{ kind: string; h: string }>;
+    const rows = gw.context.db.prepare('SELECT kind, password_hash AS h FROM credentials').all() as Array<{ kind: string; h: string }>;
     for (const r of rows) expect(r.h).toMatch(r.kind === 'device' ? /^hmac-sha256\$[A-Za-z0-9+/]{43}=$/ : /^scrypt\$16384\$8\$1\$/);
     expect(rows.map((r) => r.h).join()).not.toContain('secret');
   });
@@ -58,11 +58,11 @@ describe('embedded broker: credentials and topic ACLs, with mosquitto clients', 
     expect(await county.done).toBe(0);
     expect(county.lines).toEqual(['rw/v1/box-1/telemetry {"ok":1}']);
 
-    const before = gw.broker!.stats!.authRefused;
+    const before = gw.services.broker.embedded!.stats!.authRefused;
     await expect(pub(port, [...asDevice('box-1', 'wrong-password'), '-t', 'rw/v1/box-1/telemetry', '-m', 'x'])).rejects.toMatchObject({
       stderr: expect.stringMatching(/not authori[sz]ed|Connection Refused/i),
     });
-    expect(gw.broker!.stats!.authRefused).toBe(before + 1);
+    expect(gw.services.broker.embedded!.stats!.authRefused).toBe(before + 1);
   });
 
   it('refuses a device that connects with another device’s client id', async () => {
@@ -72,12 +72,12 @@ describe('embedded broker: credentials and topic ACLs, with mosquitto clients', 
   it('does not deliver a device’s publish under another device’s topic, and counts it', async () => {
     const county = sub(port, ['-i', 'county:2', '-u', 'county', '-P', 'county-secret', '-t', 'rw/v1/#', '-W', '2']);
     await new Promise((r) => setTimeout(r, 300));
-    const before = gw.broker!.stats!.publishDenied;
+    const before = gw.services.broker.embedded!.stats!.publishDenied;
     await pub(port, [...asDevice('box-1'), '-q', '1', '-t', 'rw/v1/box-2/event/presence', '-m', '{"spoof":1}']).catch(() => undefined);
     await pub(port, [...asDevice('box-1'), '-q', '1', '-t', 'rw/v1/box-1/cmd/stop', '-m', '{}']).catch(() => undefined);
     await county.done;
     expect(county.lines.filter((l) => l.includes('spoof') || l.includes('/cmd/stop'))).toEqual([]);
-    expect(gw.broker!.stats!.publishDenied).toBe(before + 2);
+    expect(gw.services.broker.embedded!.stats!.publishDenied).toBe(before + 2);
   });
 
   it('lets a device read its own commands but not another device’s', async () => {
@@ -89,7 +89,7 @@ describe('embedded broker: credentials and topic ACLs, with mosquitto clients', 
     expect(mine.lines).toEqual(['rw/v1/box-2/cmd/stop {"c":1}']);
     await theirs.done;
     expect(theirs.lines).toEqual([]);
-    await until(() => gw.broker!.stats!.subscribeDenied >= 1);
+    await until(() => gw.services.broker.embedded!.stats!.subscribeDenied >= 1);
   });
 });
 
@@ -97,11 +97,11 @@ describe('embedded broker persistence', () => {
   it('loses no QoS 1 report when many boxes publish at once (intake stores every one)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-gw-'));
     const gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
+      await gw.start();
     try {
       const ids = Array.from({ length: 20 }, (_, i) => `box-c${i}`);
-      for (const id of ids) await gw.credentials.addDevice(id, `${id}-secret`);
-      await gw.start();
-      const clients = await Promise.all(ids.map((id) => mqtt.connectAsync(`mqtt://127.0.0.1:${gw.broker!.port}`, { clientId: id, username: id, password: `${id}-secret`, clean: false })));
+      for (const id of ids) await gw.services.access.credentials.addDevice(id, `${id}-secret`);
+      const clients = await Promise.all(ids.map((id) => mqtt.connectAsync(`mqtt://127.0.0.1:${gw.mqttPort!}`, { clientId: id, username: id, password: `${id}-secret`, clean: false })));
       const n = 50;
       await Promise.all(
         clients.flatMap((c, k) =>
@@ -110,7 +110,7 @@ describe('embedded broker persistence', () => {
           ),
         ),
       );
-      await until(() => gw.intake!.stats.stored === ids.length * n, 5000, `${ids.length * n} stored`);
+      await until(() => gw.services.intake.intake.stats.stored === ids.length * n, 5000, `${ids.length * n} stored`);
       await Promise.all(clients.map((c) => c.endAsync()));
     } finally {
       await gw.stop();
@@ -121,11 +121,11 @@ describe('embedded broker persistence', () => {
   it('delivers a retained birth followed at once by another publish (a race aedes 1.2 had with LevelDB persistence)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-gw-'));
     const gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
-    try {
-      await gw.credentials.addDevice('box-5', 'box-5-secret');
-      await gw.credentials.addOperator('county', 'county-secret', 'gateway');
       await gw.start();
-      const url = `mqtt://127.0.0.1:${gw.broker!.port}`;
+    try {
+      await gw.services.access.credentials.addDevice('box-5', 'box-5-secret');
+      await gw.services.access.credentials.addOperator('county', 'county-secret', 'gateway');
+      const url = `mqtt://127.0.0.1:${gw.mqttPort!}`;
       const county = await mqtt.connectAsync(url, { clientId: 'county:r', username: 'county', password: 'county-secret' });
       const got: string[] = [];
       county.on('message', (t) => got.push(t));
@@ -147,15 +147,15 @@ describe('embedded broker persistence', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-gw-'));
     try {
       const a = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
-      await a.credentials.addDevice('box-9', 'box-9-secret');
-      await a.credentials.addOperator('county', 'county-secret', 'gateway');
       await a.start();
-      await pub(a.broker!.port, ['-i', 'box-9', '-u', 'box-9', '-P', 'box-9-secret', '-q', '1', '-r', '-t', 'rw/v1/box-9/status', '-m', '{"state":"online"}']);
+      await a.services.access.credentials.addDevice('box-9', 'box-9-secret');
+      await a.services.access.credentials.addOperator('county', 'county-secret', 'gateway');
+      await pub(a.mqttPort!, ['-i', 'box-9', '-u', 'box-9', '-P', 'box-9-secret', '-q', '1', '-r', '-t', 'rw/v1/box-9/status', '-m', '{"state":"online"}']);
       await a.stop();
 
       const b = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
       await b.start();
-      const got = sub(b.broker!.port, ['-i', 'county', '-u', 'county', '-P', 'county-secret', '-t', 'rw/v1/+/status', '-C', '1', '-W', '5']);
+      const got = sub(b.mqttPort!, ['-i', 'county', '-u', 'county', '-P', 'county-secret', '-t', 'rw/v1/+/status', '-C', '1', '-W', '5']);
       expect(await got.done).toBe(0);
       expect(got.lines).toEqual(['rw/v1/box-9/status {"state":"online"}']);
       await b.stop();
@@ -168,24 +168,24 @@ describe('embedded broker persistence', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-gw-'));
     try {
       const a = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
-      await a.credentials.addDevice('box-p', 'box-p-secret');
       await a.start();
+      await a.services.access.credentials.addDevice('box-p', 'box-p-secret');
       const opts = { clientId: 'box-p', username: 'box-p', password: 'box-p-secret', clean: false };
-      const first = await mqtt.connectAsync(`mqtt://127.0.0.1:${a.broker!.port}`, opts);
+      const first = await mqtt.connectAsync(`mqtt://127.0.0.1:${a.mqttPort!}`, opts);
       await first.subscribeAsync('rw/v1/box-p/cmd/+', { qos: 1 });
       await first.endAsync();
       const sent: string[] = [];
       for (let i = 0; i < 200; i++) {
         const id = newId();
         sent.push(id);
-        await a.intake!.publish('rw/v1/box-p/cmd/stop', Buffer.from(JSON.stringify({ id })));
+        await a.context.mqtt.publish('rw/v1/box-p/cmd/stop', Buffer.from(JSON.stringify({ id })));
       }
       await a.stop();
 
       const b = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
       await b.start();
       const got: string[] = [];
-      const again = mqtt.connect(`mqtt://127.0.0.1:${b.broker!.port}`, opts);
+      const again = mqtt.connect(`mqtt://127.0.0.1:${b.mqttPort!}`, opts);
       again.on('message', (_t, payload) => got.push((JSON.parse(payload.toString()) as { id: string }).id));
       await until(() => got.length >= 200, 10_000, '200 queued commands');
       expect(got).toEqual(sent);

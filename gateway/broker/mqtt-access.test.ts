@@ -11,7 +11,7 @@ import { createIdGenerator, encodeMessage, sha256Hex, topics } from '../../proto
 import { until } from '../../sim/testing/until.ts';
 import { GATEWAY_USER } from '../access/credential-store.ts';
 import { SYSTEM } from '../access/viewer.ts';
-import { Gateway } from '../gateway.ts';
+import { Gateway } from '../main.ts';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../bin/roadwarden.js', import.meta.url));
@@ -70,14 +70,14 @@ describe('MQTT through the one access policy (mosquitto clients as peers)', () =
         },
       },
     });
-    for (const b of Object.values(BOXES)) {
-      await gw.credentials.addDevice(b.id, `${b.id}-secret`);
-      gw.registry.upsert({ id: b.id, village: b.village, township: b.township });
-    }
-    await gw.credentials.addOperator('cadre-wang', 'cadre-pass-1', 'village', { villages: ['王屯'] });
-    await gw.credentials.addOperator('tech-li', 'tech-pass-1', 'technician');
     await gw.start();
-    port = gw.broker!.port;
+    for (const b of Object.values(BOXES)) {
+      await gw.services.access.credentials.addDevice(b.id, `${b.id}-secret`);
+      gw.services.devices.registry.upsert({ id: b.id, village: b.village, township: b.township });
+    }
+    await gw.services.access.credentials.addOperator('cadre-wang', 'cadre-pass-1', 'village', { villages: ['王屯'] });
+    await gw.services.access.credentials.addOperator('tech-li', 'tech-pass-1', 'technician');
+    port = gw.mqttPort!;
   });
   afterAll(async () => {
     await gw?.stop();
@@ -85,19 +85,19 @@ describe('MQTT through the one access policy (mosquitto clients as peers)', () =
   });
 
   it("refuses an operator who takes the intake's or a box's client id, and every alarm published meanwhile is stored and cased", async () => {
-    const before = gw.broker!.stats!.authRefused;
+    const before = gw.services.broker.embedded!.stats!.authRefused;
     for (const clientId of [`${GATEWAY_USER}:intake`, GATEWAY_USER, 'roadwarden-gateway-intake', BOXES.wangtun.id]) {
       await expect(pub(port, [...as('tech-li', 'tech-pass-1', clientId), '-t', 'rw/v1/x/cmd/stop', '-m', '{}']), clientId).rejects.toMatchObject({ stderr: expect.anything() });
     }
-    expect(gw.broker!.stats!.authRefused).toBe(before + 4);
+    expect(gw.services.broker.embedded!.stats!.authRefused).toBe(before + 4);
     const sent: string[] = [];
     for (let i = 0; i < 20; i++) {
       const a = alarm(BOXES.wangtun.id);
       sent.push(a.id);
       await pubStdin(port, [...as(BOXES.wangtun.id, `${BOXES.wangtun.id}-secret`), '-q', '1', '-t', topics.event(BOXES.wangtun.id, 'tricycle_passengers')], a.payload);
     }
-    await until(() => gw.cases.list(SYSTEM, { limit: 100 }).length >= 20, 10_000, '20 cases');
-    const cased = new Set(gw.cases.list(SYSTEM, { limit: 100 }).map((c) => c.eventId));
+    await until(() => gw.services.responses.cases.list(SYSTEM, { limit: 100 }).length >= 20, 10_000, '20 cases');
+    const cased = new Set(gw.services.responses.cases.list(SYSTEM, { limit: 100 }).map((c) => c.eventId));
     expect(sent.filter((id) => !cased.has(id))).toEqual([]);
   });
 
@@ -134,7 +134,7 @@ describe('MQTT through the one access policy (mosquitto clients as peers)', () =
   });
 
   it('makes a new password, a removed user and a revoked token take effect within 2 s of the change', async () => {
-    await gw.credentials.addOperator('duty-zhou', 'old-password-1', 'admin');
+    await gw.services.access.credentials.addOperator('duty-zhou', 'old-password-1', 'admin');
     const session = await (await fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'duty-zhou', password: 'old-password-1' }) })).headers.get('set-cookie')!.split(';')[0];
     const watcher = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'duty-zhou:watch', username: 'duty-zhou', password: 'old-password-1', reconnectPeriod: 0 });
     const closed = new Promise<number>((r) => watcher.once('close', () => r(performance.now())));
@@ -148,7 +148,7 @@ describe('MQTT through the one access policy (mosquitto clients as peers)', () =
     const me = () => fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/session`, { headers: { cookie: session } });
     expect((await me()).status).toBe(401);
 
-    const token = gw.tokens.issue('script-1', 'admin');
+    const token = gw.services.access.tokens.issue('script-1', 'admin');
     const api = () => fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/devices`, { headers: { authorization: `Bearer ${token}` } });
     expect((await api()).status).toBe(200);
     await cli(['token', 'revoke', '--name', 'script-1']);
@@ -174,9 +174,9 @@ describe('MQTT through the one access policy (mosquitto clients as peers)', () =
     // Both run one scrypt; neither answers in the time of a table lookup.
     expect(Math.abs(wrong - unknown)).toBeLessThan(Math.max(wrong, unknown) * 0.8 + 30);
     for (let i = 0; i < 5; i++) await time('cadre-wang');
-    const before = gw.broker!.stats!.authThrottled;
+    const before = gw.services.broker.embedded!.stats!.authThrottled;
     await expect(pub(port, [...as('cadre-wang', 'cadre-pass-1', 'cadre-wang:t'), '-t', 'rw/v1/x', '-m', 'x'])).rejects.toBeTruthy();
-    expect(gw.broker!.stats!.authThrottled).toBe(before + 1);
+    expect(gw.services.broker.embedded!.stats!.authThrottled).toBe(before + 1);
     // A box is never locked out by someone guessing its name: its secret is not guessable.
     for (let i = 0; i < 6; i++) await time(BOXES.wangtun.id);
     await pub(port, [...as(BOXES.wangtun.id, `${BOXES.wangtun.id}-secret`), '-t', topics.status(BOXES.wangtun.id), '-m', '{}']);

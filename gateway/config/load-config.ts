@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { loadYamlConfig } from '../../protocols/index.ts';
 import { checkPlans } from '../responses/response-plan.ts';
-import { loadCountyMap } from '../registry/county-map.ts';
+import { loadCountyMap } from '../devices/county-map.ts';
 import { GATEWAY_DEFAULTS } from './defaults.ts';
 import { GatewayConfig } from './schema.ts';
 

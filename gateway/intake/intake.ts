@@ -1,5 +1,3 @@
-import { EventEmitter } from 'node:events';
-import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Histogram } from 'prom-client';
 import { counterOf, latency, secondsSince, type Metrics } from '../metrics.ts';
@@ -18,15 +16,14 @@ import {
 } from '../../protocols/index.ts';
 import type { EvidenceStore } from '../evidence/evidence-store.ts';
 import type { IntakeStore } from './intake-store.ts';
+import type { GatewayBus } from '../bus.ts';
 
 export interface IntakeOptions {
-  url: string;
-  username?: string;
-  password?: string;
   store: IntakeStore;
   /** Where evidence images go (encrypted, content-addressed). */
   images: EvidenceStore;
-  clientId?: string;
+  /** Told of each new message by its kind. */
+  bus: GatewayBus;
   now?: () => Date;
   logger?: Logger;
   metrics?: Metrics;
@@ -55,14 +52,14 @@ const DEAD_LETTER_KEEP_BYTES = 64 * 1024;
 export const INTAKE_FILTERS = [filters.allStatus, filters.allTelemetry, filters.allSelfTests, filters.allEvents, filters.allEvidence, filters.allImages, filters.allCommandResults];
 
 /**
- * Takes every device message off the broker (embedded or external) with QoS 1, validates it against the protocol schemas, dedupes it by message id and stores it.
- * What fails validation goes to the dead-letter table with the reason; nothing valid is dropped.
- * Emits each new message under its topic kind ('event', 'command_result', 'telemetry', 'status',
- * 'selftest'), with the decoded message.
+ * Every device message the gateway's client receives (QoS 1, from the embedded or an external
+ * broker): validated against the protocol schemas, deduped by message id and stored. What fails
+ * validation goes to the dead-letter table with the reason; nothing valid is dropped. Each new
+ * message goes on the bus under its topic kind ('event', 'command_result', 'telemetry', 'status',
+ * 'selftest', 'evidence').
  */
-export class Intake extends EventEmitter<IntakeEvents> {
+export class Intake {
   readonly stats: IntakeStats = { received: 0, stored: 0, duplicates: 0, deadLetters: 0 };
-  private client: MqttClient | undefined;
   private readonly now: () => Date;
   private readonly log: Logger | undefined;
 
@@ -70,7 +67,6 @@ export class Intake extends EventEmitter<IntakeEvents> {
   private readonly storeSeconds?: Histogram<'kind'>;
 
   constructor(private readonly o: IntakeOptions) {
-    super();
     this.now = o.now ?? (() => new Date());
     this.log = o.logger?.child({ unit: 'intake' });
     const m = o.metrics;
@@ -83,41 +79,7 @@ export class Intake extends EventEmitter<IntakeEvents> {
     }
   }
 
-  async start(): Promise<void> {
-    const client = await mqtt.connectAsync(this.o.url, {
-      clientId: this.o.clientId ?? 'roadwarden-gateway:intake',
-      username: this.o.username,
-      password: this.o.password,
-      // Persistent: the broker queues reports while intake is away (a restart, a network blip).
-      clean: false,
-      reconnectPeriod: 1000,
-    });
-    this.client = client;
-    client.on('message', (topic, payload) => this.onMessage(topic, payload));
-    client.on('error', (e) => this.log?.warn({ err: e.message }, 'intake connection error'));
-    await client.subscribeAsync(Object.fromEntries(INTAKE_FILTERS.map((f) => [f, { qos: 1 as const }])));
-    this.log?.info({ filters: INTAKE_FILTERS }, 'intake subscribed');
-  }
-
-  /** Publish as the gateway (QoS 1): commands and desired config for boxes. */
-  async publish(topic: string, payload: Buffer, retain = false): Promise<void> {
-    if (!this.client) throw new Error('intake is not connected');
-    await this.client.publishAsync(topic, payload, { qos: 1, retain });
-  }
-
-  async stop(): Promise<void> {
-    const c = this.client;
-    this.client = undefined;
-    if (!c) return;
-    // A graceful end waits for acknowledgements of what is in flight; an unreachable broker never
-    // sends them, so after a short while the connection is dropped instead.
-    let timer: NodeJS.Timeout | undefined;
-    const forced = new Promise<void>((r) => (timer = setTimeout(() => r(c.endAsync(true)), 2000)));
-    await Promise.race([c.endAsync(!c.connected), forced]);
-    clearTimeout(timer);
-  }
-
-  /** Handle one publish; exposed so tests and replays can feed messages directly. */
+  /** Handle one publish (tests and replays feed messages here directly too). */
   onMessage(topic: string, payload: Buffer): void {
     const t0 = performance.now();
     this.stats.received++;
@@ -135,7 +97,7 @@ export class Intake extends EventEmitter<IntakeEvents> {
     }
     this.stats.stored++;
     this.storeSeconds?.observe({ kind: d.value.topic.kind }, secondsSince(t0));
-    (this.emit as (k: string, m: unknown) => boolean)(d.value.topic.kind, d.value.message);
+    (this.o.bus.emit as (k: string, m: unknown) => boolean)(d.value.topic.kind, d.value.message);
   }
 
   private onImage(topic: string, deviceId: string, sha256: string, payload: Buffer, receivedAt: string): void {

@@ -3,8 +3,8 @@ import { EventEmitter } from 'node:events';
 import type { Viewer } from '../access/viewer.ts';
 import type { Logger } from 'pino';
 import { HEALTH_FLAGS, type HealthFlag, type StatusMessage, type TelemetryMessage } from '../../protocols/index.ts';
-import type { DeviceStore } from '../registry/device-store.ts';
-import type { SelfTests } from '../registry/selftest-store.ts';
+import type { DeviceStore } from '../devices/device-store.ts';
+import type { SelfTests } from '../devices/selftest-store.ts';
 import type { DaySummary, Ticket, TicketStore } from './ticket-store.ts';
 
 export const TicketsConfig = Type.Object(

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { SelfTests } from '../registry/selftest-store.ts';
+import type { SelfTests } from '../devices/selftest-store.ts';
 import { defineRoute, notFound, type RouteDef } from '../api/route.ts';
 import { TicketError, type FaultWatcher } from './fault-watcher.ts';
 import type { TicketStore } from './ticket-store.ts';

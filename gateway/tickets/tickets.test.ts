@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdGenerator, encodeMessage, topics, type HealthFlag, type SelfTestCheck, type TelemetryMessage } from '../../protocols/index.ts';
 import { SYSTEM } from '../access/viewer.ts';
-import { Gateway } from '../gateway.ts';
+import { Gateway } from '../main.ts';
 import type { Ticket } from './ticket-store.ts';
 
 const newId = createIdGenerator();
@@ -39,7 +39,7 @@ describe('fault tickets (故障工单) and 销号', () => {
   let gw: Gateway;
   let base: string;
   let tech: string;
-  const feed = (topic: string, payload: Buffer) => gw.intake!.onMessage(topic, payload);
+  const feed = (topic: string, payload: Buffer) => gw.services.intake.intake.onMessage(topic, payload);
   const api = async (method: string, path: string, token: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -50,8 +50,8 @@ describe('fault tickets (故障工单) and 销号', () => {
     gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0, config: { tickets: { teams: { 梁水镇: 'team-liangshui', '*': 'county-maintenance' }, offlineAfterMin: 30 } } });
     await gw.start();
     base = `http://127.0.0.1:${gw.httpPort}`;
-    tech = gw.tokens.issue('tech-li', 'technician');
-    gw.registry.upsert({ id: BOX, township: '梁水镇', village: '李庄', crossing: '李庄路口' });
+    tech = gw.services.access.tokens.issue('tech-li', 'technician');
+    gw.services.devices.registry.upsert({ id: BOX, township: '梁水镇', village: '李庄', crossing: '李庄路口' });
   });
   afterAll(async () => {
     await gw?.stop();
@@ -83,7 +83,7 @@ describe('fault tickets (故障工单) and 销号', () => {
     expect((await close(t.id, '换了2路灯泡')).body.message).toContain('is older than the fault');
 
     feed(topics.telemetry(BOX), telemetry([], 4));
-    expect(gw.tickets.get(t.id)!.clearedAt).not.toBeNull();
+    expect(gw.services.tickets.tickets.get(t.id)!.clearedAt).not.toBeNull();
     await new Promise((r) => setTimeout(r, 5));
     feed(topics.selftest(BOX), selftest());
     const closed = await close(t.id, '换了2路灯泡，自检通过');
@@ -94,7 +94,7 @@ describe('fault tickets (故障工单) and 销号', () => {
 
     // The same fault later is a new ticket; the device record shows the self-tests.
     feed(topics.telemetry(BOX), telemetry(['lamp_fault'], 5));
-    expect(gw.tickets.list(SYSTEM, { deviceId: BOX, open: true }).map((x) => x.id)).not.toContain(t.id);
+    expect(gw.services.tickets.tickets.list(SYSTEM, { deviceId: BOX, open: true }).map((x) => x.id)).not.toContain(t.id);
     const dev = (await api('GET', `/api/v1/devices/${BOX}`, tech)).body as { selftests: Array<{ ok: boolean }>; openTickets: Ticket[] };
     expect(dev.selftests[0].ok).toBe(true);
     expect(dev.openTickets.map((x) => x.kind)).toEqual(['lamp_fault']);
@@ -102,16 +102,16 @@ describe('fault tickets (故障工单) and 销号', () => {
 
   it('opens an "offline" ticket for a box silent longer than offlineAfterMin, and notes when it is back', () => {
     const id = 'lc-far-0001';
-    gw.registry.upsert({ id, township: '斗虎屯镇' });
-    gw.db.prepare('UPDATE devices SET state = ?, last_seen = ? WHERE id = ?').run('offline', new Date(Date.now() - 45 * 60_000).toISOString(), id);
-    gw.faults.checkOffline();
-    gw.faults.checkOffline();
-    const t = gw.tickets.openFor(id, 'offline')!;
+    gw.services.devices.registry.upsert({ id, township: '斗虎屯镇' });
+    gw.context.db.prepare('UPDATE devices SET state = ?, last_seen = ? WHERE id = ?').run('offline', new Date(Date.now() - 45 * 60_000).toISOString(), id);
+    gw.services.tickets.faults.checkOffline();
+    gw.services.tickets.faults.checkOffline();
+    const t = gw.services.tickets.tickets.openFor(id, 'offline')!;
     expect(t).toMatchObject({ team: 'county-maintenance', seen: 1 });
     expect(t.detail).toMatch(/^no message from the box since /);
     feed(topics.status(id), encodeMessage('status', { v: 1, id: newId(), deviceId: id, ts: new Date().toISOString(), state: 'online', bdSeq: 1 }));
-    expect(gw.tickets.get(t.id)!.clearedAt).not.toBeNull();
-    expect(gw.tickets.get(t.id)!.closedAt).toBeNull();
+    expect(gw.services.tickets.tickets.get(t.id)!.clearedAt).not.toBeNull();
+    expect(gw.services.tickets.tickets.get(t.id)!.closedAt).toBeNull();
   });
 
   it('sums up the day per township, for technicians and admins only', async () => {
@@ -120,7 +120,7 @@ describe('fault tickets (故障工单) and 销号', () => {
     expect(ls).toMatchObject({ opened: 2, closed: 1, openAtEnd: 1, openedByKind: { lamp_fault: 2 } });
     expect(s.townships.find((x) => x.township === '斗虎屯镇')).toMatchObject({ opened: 1, openedByKind: { offline: 1 } });
     expect((await api('GET', '/api/v1/tickets/summary?day=2020-01-01', tech)).body.townships).toEqual([]);
-    const village = gw.tokens.issue('cadre-wang', 'village');
+    const village = gw.services.access.tokens.issue('cadre-wang', 'village');
     expect((await api('GET', '/api/v1/tickets', village)).status).toBe(403);
   });
 });

@@ -29,15 +29,15 @@ export async function runDashboardBench(o: DashboardBenchOptions = {}): Promise<
   const loads = o.loads ?? 10;
   const dir = mkdtempSync(join(tmpdir(), 'rw-bench-dashboard-'));
   const gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
+    await gw.start();
   const browser = await chromium.launch({ executablePath: o.chromium ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
   try {
     o.onProgress?.(`storing ${total} alarms`);
     const frame = await sharp({ create: { width: 1280, height: 720, channels: 3, background: { r: 96, g: 100, b: 104 } } }).jpeg().toBuffer();
     const sha = sha256Hex(frame);
     seed(gw, total, sha);
-    gw.evidence.put('lc-bench-0', sha, frame);
-    await gw.credentials.addOperator('bench-admin', 'bench-pass-1', 'admin');
-    await gw.start();
+    gw.services.evidence.store.put('lc-bench-0', sha, frame);
+    await gw.services.access.credentials.addOperator('bench-admin', 'bench-pass-1', 'admin');
     const base = `http://127.0.0.1:${gw.httpPort}`;
     const login = await fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench-admin', password: 'bench-pass-1' }) });
     const cookie = login.headers.get('set-cookie')!.split(';')[0];
@@ -69,7 +69,7 @@ export async function runDashboardBench(o: DashboardBenchOptions = {}): Promise<
       if (i > 0) first.push(performance.now() - t0); // the first load warms the server's statement cache
       await ctx.close();
     }
-    const assetDir = join(gw.dashboardDir!, 'assets');
+    const assetDir = join(gw.services.dashboard.dir!, 'assets');
     const assets = readdirSync(assetDir).filter((f) => !f.endsWith('.map'));
     const kb = assets.reduce((s, f) => s + statSync(join(assetDir, f)).size, 0) / 1024;
     return [
@@ -88,12 +88,12 @@ export async function runDashboardBench(o: DashboardBenchOptions = {}): Promise<
 function seed(gw: Gateway, total: number, frameSha: string): void {
   const newId = createIdGenerator();
   const now = Date.now();
-  VILLAGES.forEach((v, i) => gw.registry.upsert({ id: `lc-bench-${i}`, township: i < 3 ? '梁水镇' : '斗虎屯镇', village: v, crossing: `${v}路口` }));
-  const ev = gw.db.prepare("INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, evidence_id, body) VALUES (?, ?, 'tricycle_passengers', 'alarm', 'vision', ?, ?, ?, ?)");
-  const evd = gw.db.prepare('INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES (?, ?, ?, ?, ?)');
-  const cs = gw.db.prepare("INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, closed_at, closed_by) VALUES (?, ?, ?, ?, 'tricycle_passengers', ?, ?, ?)");
-  const rs = gw.db.prepare('INSERT INTO responses (id, case_id, kind, state, updated_at) VALUES (?, ?, ?, ?, ?)');
-  gw.db.transaction(() => {
+  VILLAGES.forEach((v, i) => gw.services.devices.registry.upsert({ id: `lc-bench-${i}`, township: i < 3 ? '梁水镇' : '斗虎屯镇', village: v, crossing: `${v}路口` }));
+  const ev = gw.context.db.prepare("INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, evidence_id, body) VALUES (?, ?, 'tricycle_passengers', 'alarm', 'vision', ?, ?, ?, ?)");
+  const evd = gw.context.db.prepare('INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES (?, ?, ?, ?, ?)');
+  const cs = gw.context.db.prepare("INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, closed_at, closed_by) VALUES (?, ?, ?, ?, 'tricycle_passengers', ?, ?, ?)");
+  const rs = gw.context.db.prepare('INSERT INTO responses (id, case_id, kind, state, updated_at) VALUES (?, ?, ?, ?, ?)');
+  gw.context.db.transaction(() => {
     for (let i = 0; i < total; i++) {
       const at = new Date(now - (total - i) * 600_000).toISOString();
       const device = `lc-bench-${i % VILLAGES.length}`;

@@ -52,17 +52,17 @@ export async function runGatewayBench(o: GatewayBenchOptions = {}): Promise<Benc
       },
     },
   });
-  const ids = Array.from({ length: o.devices ?? 20 }, (_, i) => `bench-${String(i).padStart(4, '0')}`);
-  for (const id of ids) await gw.credentials.addDevice(id, `${id}-password`);
   await gw.start();
+  const ids = Array.from({ length: o.devices ?? 20 }, (_, i) => `bench-${String(i).padStart(4, '0')}`);
+  for (const id of ids) await gw.services.access.credentials.addDevice(id, `${id}-password`);
   const clients: MqttClient[] = await Promise.all(
-    ids.map((id) => mqtt.connectAsync(`mqtt://127.0.0.1:${gw.broker!.port}`, { clientId: id, username: id, password: `${id}-password`, clean: false })),
+    ids.map((id) => mqtt.connectAsync(`mqtt://127.0.0.1:${gw.mqttPort!}`, { clientId: id, username: id, password: `${id}-password`, clean: false })),
   );
   // When each case has all three responses sent.
   const publishedAt = new Map<string, number>();
   const sentAt = new Map<string, number>();
   const sentCount = new Map<string, number>();
-  gw.responses!.on('change', (r: ResponseRow) => {
+  gw.services.responses.engine!.on('change', (r: ResponseRow) => {
     if (r.state !== 'sent') return;
     const n = (sentCount.get(r.caseId) ?? 0) + 1;
     sentCount.set(r.caseId, n);
@@ -75,7 +75,7 @@ export async function runGatewayBench(o: GatewayBenchOptions = {}): Promise<Benc
     publishedAt.set(ev.id, performance.now());
     return c.publishAsync(topics.event(deviceId, ev.kind), encodeMessage('event', ev), { qos: 1 });
   };
-  const caseEvent = () => new Map((gw.db.prepare('SELECT id, event_id AS e FROM cases').all() as Array<{ id: string; e: string }>).map((r) => [r.id, r.e]));
+  const caseEvent = () => new Map((gw.context.db.prepare('SELECT id, event_id AS e FROM cases').all() as Array<{ id: string; e: string }>).map((r) => [r.id, r.e]));
   try {
     // 1. Latency at a steady rate.
     const rate = o.rate ?? 200;
@@ -93,18 +93,18 @@ export async function runGatewayBench(o: GatewayBenchOptions = {}): Promise<Benc
     const events = caseEvent();
     const lat = [...sentAt].map(([caseId, t]) => t - publishedAt.get(events.get(caseId)!)!);
     const lines = [summary('gateway', 'ingest_to_dispatch_ms', 'ms', lat, { rate_per_s: rate, devices: ids.length, responses: 'onsite command + 2 signed webhooks' })];
-    lines.push(...(await stages(gw.metrics, rate)));
+    lines.push(...(await stages(gw.context.metrics, rate)));
 
     // 2. Sustained maximum: a burst, counted until every alarm is persisted as a case.
     const burst = o.burst ?? 3000;
-    const before = (gw.db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n;
+    const before = (gw.context.db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n;
     const b0 = performance.now();
     const pubs: Promise<unknown>[] = [];
     for (let i = 0; i < burst; i++) pubs.push(publish(total + i));
     let acked = 0;
     for (const p of pubs) void p.then(() => acked++);
     await until(() => acked === burst, 120_000, `all ${burst} alarms acknowledged by the broker`);
-    await until(() => (gw.db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n >= before + burst, 120_000, 'burst persisted');
+    await until(() => (gw.context.db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n >= before + burst, 120_000, 'burst persisted');
     lines.push(value('gateway', 'alarms_per_s', 'alarms/s', burst / ((performance.now() - b0) / 1000), { n: burst, persisted: 'event + case + 3 responses in SQLite' }));
     lines.push(value('gateway', 'rss_mb', 'MB', rssMb()));
     return lines;

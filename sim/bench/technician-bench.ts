@@ -44,10 +44,10 @@ async function benchSelfTest(runs: number): Promise<BenchLine> {
     await hw.start();
     await gw.start();
     const id = 'bench-box-1';
-    gw.commissioning.register({ v: 1, id, passwordHash: await hashPassword('bench-password'), commissionedAt: new Date().toISOString() }, { name: 'bench', role: 'admin' });
+    gw.services.devices.commissioning.register({ v: 1, id, passwordHash: await hashPassword('bench-password'), commissionedAt: new Date().toISOString() }, { name: 'bench', role: 'admin' });
     const config: EdgeConfig = {
       device: { id },
-      gateway: { url: `mqtt://127.0.0.1:${gw.broker!.port}`, username: id, password: 'bench-password', apiUrl: `http://127.0.0.1:${gw.httpPort}` },
+      gateway: { url: `mqtt://127.0.0.1:${gw.mqttPort!}`, username: id, password: 'bench-password', apiUrl: `http://127.0.0.1:${gw.httpPort}` },
       hardware: { light: { type: 'modbus', port: hw.ttys.light!, channels: 4 }, speaker: { type: 'mp3', port: hw.ttys.speaker! } },
       dataDir: join(dir, 'box'),
     };
@@ -85,12 +85,12 @@ async function benchFaultIntake(devices: number, messages: number): Promise<Benc
         return { topic: topics.telemetry(deviceId), payload: encodeMessage('telemetry', { v: 1, id: newId(), deviceId, ts: new Date().toISOString(), seq: round % 256, uptimeS: i, drivers: {}, flags }) };
       });
       const t0 = performance.now();
-      for (const p of payloads) gw.intake!.onMessage(p.topic, p.payload);
+      for (const p of payloads) gw.services.intake.intake.onMessage(p.topic, p.payload);
       return messages / ((performance.now() - t0) / 1000);
     };
     const clean = run('clean', () => []);
     const faulty = run('faulty', (k) => (k % 10 === 0 ? ['lamp_fault'] : k % 10 === 1 ? ['low_battery'] : []));
-    const tickets = gw.tickets.list(SYSTEM, { limit: 100_000 }).length;
+    const tickets = gw.services.tickets.tickets.list(SYSTEM, { limit: 100_000 }).length;
     return [
       value(BENCH, 'telemetry_per_s', 'msgs/s', clean, { n: messages, devices, fault_share: 0 }),
       value(BENCH, 'telemetry_with_tickets_per_s', 'msgs/s', faulty, { n: messages, devices, fault_share: 0.2, tickets_opened: tickets }),

@@ -33,7 +33,7 @@ export function registerDemoCli(program: Command, logger: (cmd: Command) => Logg
           `  curl -H 'Authorization: Bearer ${demo.adminToken}' ${base}/api/v1/cases/${summary.case_id}\n` +
           `  curl -H 'Authorization: Bearer ${demo.adminToken}' ${base}/api/v1/devices\n` +
           `  curl ${base}/metrics\n` +
-          `  mosquitto_sub -p ${demo.gateway.broker!.port} -V mqttv311 -u ${demo.dashboard.user} -P '${demo.dashboard.password}' -t 'rw/v1/+/status' -v   (the same log-in works on MQTT)\n` +
+          `  mosquitto_sub -p ${demo.gateway.mqttPort!} -V mqttv311 -u ${demo.dashboard.user} -P '${demo.dashboard.password}' -t 'rw/v1/+/status' -v   (the same log-in works on MQTT)\n` +
           `Ctrl-C stops everything.\n`,
       );
       await untilSignal();

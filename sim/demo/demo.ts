@@ -122,22 +122,22 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
       },
     },
   });
-  tokens.village = gateway.tokens.issue('grid-worker-wang', 'village');
-  tokens.police = gateway.tokens.issue('duty-squad-3', 'police');
-  const adminToken = gateway.tokens.issue('demo-admin', 'admin');
+  await gateway.start();
+  tokens.village = gateway.services.access.tokens.issue('grid-worker-wang', 'village');
+  tokens.police = gateway.services.access.tokens.issue('duty-squad-3', 'police');
+  const adminToken = gateway.services.access.tokens.issue('demo-admin', 'admin');
   // A person's log-in for the dashboard; the password is new at every start and printed once.
   const dashboardPassword = randomBytes(9).toString('base64url');
-  await gateway.credentials.addOperator('demo-admin', dashboardPassword, 'admin');
+  await gateway.services.access.credentials.addOperator('demo-admin', dashboardPassword, 'admin');
   const passwords = Object.fromEntries(BOXES.map((b) => [b.id, randomBytes(12).toString('base64url')]));
   for (const b of BOXES) {
-    await gateway.credentials.addDevice(b.id, passwords[b.id]);
+    await gateway.services.access.credentials.addDevice(b.id, passwords[b.id]);
     const [township, crossing] = b.place.split(' ');
-    gateway.registry.upsert({ id: b.id, name: b.place, township, crossing, lat: b.lat, lon: b.lon, donor: { name: '聊城市慈善总会', thanks: '一灯一带，平安回家' } });
+    gateway.services.devices.registry.upsert({ id: b.id, name: b.place, township, crossing, lat: b.lat, lon: b.lon, donor: { name: '聊城市慈善总会', thanks: '一灯一带，平安回家' } });
   }
-  gateway.archive.importCsv('plate,class,owner_name,township,village\n鲁PA3N82,tricycle,赵某,梁水镇,王屯村\n', true);
-  await gateway.start();
+  gateway.services.archive.archive.importCsv('plate,class,owner_name,township,village\n鲁PA3N82,tricycle,赵某,梁水镇,王屯村\n', true);
   api = `http://127.0.0.1:${gateway.httpPort}/api/v1`;
-  say(`roadwarden demo — county gateway: MQTT on ${gateway.broker!.port}, HTTP API on ${gateway.httpPort}; data in ${dir}`);
+  say(`roadwarden demo — county gateway: MQTT on ${gateway.mqttPort!}, HTTP API on ${gateway.httpPort}; data in ${dir}`);
 
   const sims: HardwareSimulator[] = [];
   const agents: EdgeAgent[] = [];
@@ -149,7 +149,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
       logger: o.logger,
       config: {
         device: { id: b.id, name: b.place, location: { lat: b.lat, lon: b.lon } },
-        gateway: { url: `mqtt://127.0.0.1:${gateway.broker!.port}`, username: b.id, password: passwords[b.id] },
+        gateway: { url: `mqtt://127.0.0.1:${gateway.mqttPort!}`, username: b.id, password: passwords[b.id] },
         hardware: { light: { type: 'modbus', port: sim.ttys.light!, channels: 4 }, speaker: { type: 'mp3', port: sim.ttys.speaker! } },
         rules: [
           {
@@ -181,14 +181,14 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
   say(`   The box warns at once, no network needed: ${fired[0]?.localActions.join(', ')} (${(performance.now() - t0).toFixed(1)} ms).`);
 
   const labels: Record<string, string> = { onsite: '现场 on-site', village: '村居 village', police: '警务 police' };
-  gateway.responses!.on('change', (r: ResponseRow) => say(`   ${labels[r.kind].padEnd(13)} → ${r.state}${r.actor && r.actor !== 'gateway' ? ` by ${r.actor}` : ''}${r.note ? ` — ${r.note}` : ''}`));
-  const openCase = () => gateway.db.prepare('SELECT id, event_id AS eventId FROM cases ORDER BY opened_at LIMIT 1').get() as { id: string; eventId: string } | undefined;
+  gateway.services.responses.engine!.on('change', (r: ResponseRow) => say(`   ${labels[r.kind].padEnd(13)} → ${r.state}${r.actor && r.actor !== 'gateway' ? ` by ${r.actor}` : ''}${r.note ? ` — ${r.note}` : ''}`));
+  const openCase = () => gateway.context.db.prepare('SELECT id, event_id AS eventId FROM cases ORDER BY opened_at LIMIT 1').get() as { id: string; eventId: string } | undefined;
   await until(() => openCase() !== undefined, 10_000, 'the case to open');
   const c = openCase()!;
   say(`② The gateway opened case ${c.id} and started the three responses (一报警三响应):`);
-  await until(() => gateway.cases.getCase(c.id)?.closedAt !== null, 20_000, 'the case to close').catch(() => undefined);
-  const closed = gateway.cases.getCase(c.id)!;
-  const responses = Object.fromEntries(gateway.cases.responses(c.id).map((r) => [r.kind, r.state]));
+  await until(() => gateway.services.responses.cases.getCase(c.id)?.closedAt !== null, 20_000, 'the case to close').catch(() => undefined);
+  const closed = gateway.services.responses.cases.getCase(c.id)!;
+  const responses = Object.fromEntries(gateway.services.responses.cases.responses(c.id).map((r) => [r.kind, r.state]));
   if (closed.closedAt) say(`③ Case closed at ${closed.closedAt} by ${closed.closedBy}: all three responses done.`);
   else say(`③ The case did not close: ${JSON.stringify(responses)}`);
 

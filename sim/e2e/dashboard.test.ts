@@ -46,20 +46,20 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
         },
       },
     });
-    for (const b of [BOX_A, BOX_B]) {
-      await gw.credentials.addDevice(b.id, b.password);
-      gw.registry.upsert({ id: b.id, township: b.township, village: b.village, crossing: `${b.village}路口`, lat: b.lat, lon: b.lon });
-    }
-    await gw.credentials.addOperator('duty-admin', 'admin-pass-1', 'admin');
-    await gw.credentials.addOperator('cadre-wangtun', 'cadre-pass-1', 'village', { villages: ['王屯'] });
     await gw.start();
+    for (const b of [BOX_A, BOX_B]) {
+      await gw.services.access.credentials.addDevice(b.id, b.password);
+      gw.services.devices.registry.upsert({ id: b.id, township: b.township, village: b.village, crossing: `${b.village}路口`, lat: b.lat, lon: b.lon });
+    }
+    await gw.services.access.credentials.addOperator('duty-admin', 'admin-pass-1', 'admin');
+    await gw.services.access.credentials.addOperator('cadre-wangtun', 'cadre-pass-1', 'village', { villages: ['王屯'] });
     base = `http://127.0.0.1:${gw.httpPort}`;
     sim = new HardwareSimulator({ pty: true, ptyDir: join(dir, 'tty'), camera: false, sensor: false, speaker: false });
     await sim.start();
     agent = new EdgeAgent({
       config: {
         device: { id: BOX_A.id },
-        gateway: { url: `mqtt://127.0.0.1:${gw.broker!.port}`, username: BOX_A.id, password: BOX_A.password },
+        gateway: { url: `mqtt://127.0.0.1:${gw.mqttPort!}`, username: BOX_A.id, password: BOX_A.password },
         hardware: { light: { type: 'modbus', port: sim.ttys.light!, channels: 4 } },
         rules: [{ name: 'tricycle', trigger: { event: 'tricycle_passengers' }, light: { mode: 'flash', periodMs: 300, durationS: 5 }, report: { kind: 'tricycle_passengers', severity: 'alarm' } }],
         telemetry: { intervalS: 3600 },
@@ -108,7 +108,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
   }
 
   async function alarmAtB(plate = '鲁PB7Z21'): Promise<void> {
-    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.broker!.port}`, { username: BOX_B.id, password: BOX_B.password, clientId: BOX_B.id });
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.mqttPort!}`, { username: BOX_B.id, password: BOX_B.password, clientId: BOX_B.id });
     const ev = { v: 1, id: newId(), deviceId: BOX_B.id, ts: new Date().toISOString(), kind: 'tricycle_passengers', severity: 'alarm', source: 'vision', data: { vehicle: 'tricycle', riders: 2, plate } };
     await c.publishAsync(topics.event(BOX_B.id, 'tricycle_passengers'), JSON.stringify(ev), { qos: 1 });
     await c.endAsync();
@@ -151,7 +151,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     const timeline = await page.locator('.timeline').innerText();
     expect(timeline).toContain('duty-admin');
     expect(timeline).toContain('溯源劝诫');
-    expect(gw.cases.getCase(caseA)?.closedBy).toBe('duty-admin');
+    expect(gw.services.responses.cases.getCase(caseA)?.closedBy).toBe('duty-admin');
     // A wrong outcome is taken back with a reason: the case opens again, then closes with the right one.
     await page.click('[data-testid=village-reopen-ask]');
     await page.fill('[data-testid=village-text]', '网格员未见到车主本人');
@@ -160,7 +160,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     await page.fill('[data-testid=village-text]', '溯源劝诫：网格员再次上门，车主本人签字');
     await page.click('[data-testid=village-complete]');
     await page.waitForSelector('[data-testid=case-state]:has-text("已结案")');
-    expect(gw.cases.history(gw.cases.responses(caseA).find((r) => r.kind === 'village')!.id).map((h) => h.to).slice(-3)).toEqual(['done', 'acknowledged', 'done']);
+    expect(gw.services.responses.cases.history(gw.services.responses.cases.responses(caseA).find((r) => r.kind === 'village')!.id).map((h) => h.to).slice(-3)).toEqual(['done', 'acknowledged', 'done']);
 
     // The list shows the closed case's chips as done, again without a reload.
     await page.click('header nav a');
@@ -169,7 +169,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
 
   it('shows a village cadre their own village’s alarms only; another village’s case is not found', async () => {
     await alarmAtB();
-    await until(() => gw.cases.list(SYSTEM, { limit: 5 }).length === 2, 10_000, 'the second case');
+    await until(() => gw.services.responses.cases.list(SYSTEM, { limit: 5 }).length === 2, 10_000, 'the second case');
     const page = await logIn('cadre-wangtun', 'cadre-pass-1');
     await page.waitForSelector('li.alarm');
     const places = await page.locator('li.alarm .where').allInnerTexts();
@@ -185,7 +185,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
 
   it('shows the boxes on the county map and in a table; a box’s telemetry sparklines; a self-test from the centre', async () => {
     // A day of battery readings for box A, as its telemetry would have brought them.
-    const insert = gw.db.prepare('INSERT INTO telemetry (id, device_id, ts, body) VALUES (?, ?, ?, ?)');
+    const insert = gw.context.db.prepare('INSERT INTO telemetry (id, device_id, ts, body) VALUES (?, ?, ?, ?)');
     for (let h = 23; h >= 0; h--) {
       const ts = new Date(Date.now() - h * 3_600_000).toISOString();
       insert.run(newId(), BOX_A.id, ts, JSON.stringify({ ts, power: { batteryV: 12.4 - h * 0.02 }, temperatureC: 10 + (h % 6) }));
@@ -210,7 +210,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
 
   it('reports cases per week as a chart, repeat offenders masked until asked, CSV; imports the archive after a checked preview and finds a villager', async () => {
     await alarmAtB('鲁PB7Z21');
-    await until(() => gw.cases.list(SYSTEM, { limit: 5 }).length === 3, 10_000, 'the third case');
+    await until(() => gw.services.responses.cases.list(SYSTEM, { limit: 5 }).length === 3, 10_000, 'the third case');
     const page = await logIn('duty-admin', 'admin-pass-1');
     await page.click('header nav a[href="#/reports"]');
     await page.waitForSelector('[data-testid=weekly-chart] rect');

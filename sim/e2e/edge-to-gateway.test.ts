@@ -27,12 +27,12 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
     sim = new HardwareSimulator({ pty: true, ptyDir: join(dir, 'tty'), camera: false, speaker: false });
     await sim.start();
     gw = new Gateway({ dataDir: join(dir, 'gw'), mqttPort: 0, httpPort: 0 });
-    await gw.credentials.addDevice(DEVICE, PASSWORD);
     await gw.start();
+    await gw.services.access.credentials.addDevice(DEVICE, PASSWORD);
     agent = new EdgeAgent({
       config: {
         device: { id: DEVICE },
-        gateway: { url: `mqtt://127.0.0.1:${gw.broker!.port}`, username: DEVICE, password: PASSWORD },
+        gateway: { url: `mqtt://127.0.0.1:${gw.mqttPort!}`, username: DEVICE, password: PASSWORD },
         hardware: {
           light: { type: 'modbus', port: sim.ttys.light!, channels: 4 },
           sensors: [{ name: 'approach', type: 'firmata', port: sim.ttys.sensor!, pin: 2, debounceMs: 10 }],
@@ -53,44 +53,44 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const count = (sql: string, ...args: unknown[]) => (gw.db.prepare(sql).get(...args) as { n: number }).n;
+  const count = (sql: string, ...args: unknown[]) => (gw.context.db.prepare(sql).get(...args) as { n: number }).n;
 
   it('registers the box online and stores its event exactly once', async () => {
     await until(() => count("SELECT count(*) AS n FROM devices WHERE id = ? AND state = 'online'", DEVICE) === 1, 5000);
     await sim.control('sensor on');
     await until(() => count('SELECT count(*) AS n FROM events WHERE device_id = ?', DEVICE) === 1, 5000);
     await sim.control('sensor off');
-    const row = gw.db.prepare('SELECT kind, body FROM events WHERE device_id = ?').get(DEVICE) as { kind: string; body: string };
+    const row = gw.context.db.prepare('SELECT kind, body FROM events WHERE device_id = ?').get(DEVICE) as { kind: string; body: string };
     expect(row.kind).toBe('presence');
     expect(JSON.parse(row.body).localActions).toContain('light_flash');
     await until(() => count('SELECT count(*) AS n FROM telemetry WHERE device_id = ?', DEVICE) >= 1, 5000);
   });
 
   it('delivers retained desired config to the online box, even with a command right behind it', async () => {
-    await gw.commands.pushConfig(DEVICE, 42, { volume: 9 });
-    await gw.intake!.publish(topics.command(DEVICE, 'stop'), Buffer.from(JSON.stringify({ v: 1, id: newId(), deviceId: DEVICE, ts: new Date().toISOString(), name: 'stop', params: {} })));
+    await gw.services.devices.commands.pushConfig(DEVICE, 42, { volume: 9 });
+    await gw.context.mqtt.publish(topics.command(DEVICE, 'stop'), Buffer.from(JSON.stringify({ v: 1, id: newId(), deviceId: DEVICE, ts: new Date().toISOString(), name: 'stop', params: {} })));
     await until(() => count('SELECT count(*) AS n FROM devices WHERE id = ? AND config_version = 42', DEVICE) === 1, 5000);
     await until(() => count("SELECT count(*) AS n FROM command_results WHERE device_id = ? AND name = 'stop'", DEVICE) === 1, 5000);
   });
 
   it('stores a replayed message once and counts the duplicate', async () => {
     const ev = { v: 1, id: newId(), deviceId: DEVICE, ts: new Date().toISOString(), kind: 'presence', severity: 'info', source: 'sensor' };
-    const before = gw.intake!.stats.duplicates;
+    const before = gw.services.intake.intake.stats.duplicates;
     for (let i = 0; i < 2; i++) {
-      await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(gw.broker!.port), '-V', 'mqttv311', '-i', DEVICE, '-u', DEVICE, '-P', PASSWORD, '-q', '1', '-t', topics.event(DEVICE, 'presence'), '-m', JSON.stringify(ev)]);
+      await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(gw.mqttPort!), '-V', 'mqttv311', '-i', DEVICE, '-u', DEVICE, '-P', PASSWORD, '-q', '1', '-t', topics.event(DEVICE, 'presence'), '-m', JSON.stringify(ev)]);
     }
-    await until(() => gw.intake!.stats.duplicates === before + 1, 5000);
+    await until(() => gw.services.intake.intake.stats.duplicates === before + 1, 5000);
     expect(count('SELECT count(*) AS n FROM events WHERE id = ?', ev.id)).toBe(1);
     await until(() => agent.link.connected, 5000); // mosquitto_pub took over the session briefly
   });
 
   it('keeps malformed and mislabelled messages in dead letters with the reason', async () => {
     const pub = (payload: string) =>
-      run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(gw.broker!.port), '-V', 'mqttv311', '-i', DEVICE, '-u', DEVICE, '-P', PASSWORD, '-q', '1', '-t', topics.event(DEVICE, 'presence'), '-m', payload]);
+      run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(gw.mqttPort!), '-V', 'mqttv311', '-i', DEVICE, '-u', DEVICE, '-P', PASSWORD, '-q', '1', '-t', topics.event(DEVICE, 'presence'), '-m', payload]);
     await pub('{"not": "an event"');
     await pub(JSON.stringify({ v: 1, id: newId(), deviceId: 'lc-someone-else', ts: new Date().toISOString(), kind: 'presence', severity: 'info', source: 'sensor' }));
     await until(() => count('SELECT count(*) AS n FROM dead_letters') >= 2, 5000);
-    const reasons = (gw.db.prepare('SELECT code, reason FROM dead_letters ORDER BY seq').all() as Array<{ code: string; reason: string }>).map((r) => `${r.code}: ${r.reason}`);
+    const reasons = (gw.context.db.prepare('SELECT code, reason FROM dead_letters ORDER BY seq').all() as Array<{ code: string; reason: string }>).map((r) => `${r.code}: ${r.reason}`);
     expect(reasons[0]).toMatch(/^bad_json: event message is not JSON/);
     expect(reasons[1]).toMatch(/does not match topic device/);
     await until(() => agent.link.connected, 5000);
@@ -113,8 +113,8 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
     expect(onDisk.includes(frame.subarray(0, 64))).toBe(false);
 
     const api = `http://127.0.0.1:${gw.httpPort}/api/v1`;
-    const police = gw.tokens.issue('officer-evidence', 'police');
-    const tech = gw.tokens.issue('tech-evidence', 'technician');
+    const police = gw.services.access.tokens.issue('officer-evidence', 'police');
+    const tech = gw.services.access.tokens.issue('tech-evidence', 'technician');
     const get = (path: string, token: string) => fetch(`${api}${path}`, { headers: { authorization: `Bearer ${token}` } });
     const manifest = (await (await get(`/evidence/${evidenceId}`, police)).json()) as { images: Array<{ sha256: string; url: string; stored: boolean }> };
     expect(manifest.images.map((i) => i.stored)).toEqual([true, true]);
@@ -123,7 +123,7 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
     expect(Buffer.from(await img.arrayBuffer()).equals(frame)).toBe(true);
     expect((await get(`/images/${frameHash}`, tech)).status).toBe(403);
     expect((await get(`/evidence/${evidenceId}`, tech)).status).toBe(403);
-    const log = gw.accessLog.recent(10).map((e) => `${e.actor} ${e.what} ${e.subject}`);
+    const log = gw.services.access.accessLog.recent(10).map((e) => `${e.actor} ${e.what} ${e.subject}`);
     expect(log).toContain(`officer-evidence image ${frameHash}`);
     expect(log).toContain(`officer-evidence evidence ${evidenceId}`);
   });
@@ -132,15 +132,15 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
     const file = join(dir, 'fake.jpg');
     writeFileSync(file, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]));
     const wrong = 'a'.repeat(64);
-    const pub = (topic: string) => run('mosquitto_pub', ['-p', String(gw.broker!.port), '-V', 'mqttv311', '-i', DEVICE, '-u', DEVICE, '-P', PASSWORD, '-q', '1', '-t', topic, '-f', file]);
+    const pub = (topic: string) => run('mosquitto_pub', ['-p', String(gw.mqttPort!), '-V', 'mqttv311', '-i', DEVICE, '-u', DEVICE, '-P', PASSWORD, '-q', '1', '-t', topic, '-f', file]);
     const before = count('SELECT count(*) AS n FROM dead_letters');
     await pub(topics.image(DEVICE, wrong));
     writeFileSync(file, 'GIF89a not a jpeg');
     await pub(topics.image(DEVICE, createHash('sha256').update('GIF89a not a jpeg').digest('hex')));
     await until(() => count('SELECT count(*) AS n FROM dead_letters') === before + 2, 5000);
-    const codes = (gw.db.prepare('SELECT code FROM dead_letters ORDER BY seq DESC LIMIT 2').all() as Array<{ code: string }>).map((r) => r.code);
+    const codes = (gw.context.db.prepare('SELECT code FROM dead_letters ORDER BY seq DESC LIMIT 2').all() as Array<{ code: string }>).map((r) => r.code);
     expect(codes.sort()).toEqual(['bad_hash', 'bad_image']);
-    expect(gw.evidence.has(wrong)).toBe(false);
+    expect(gw.services.evidence.store.has(wrong)).toBe(false);
     await until(() => agent.link.connected, 5000);
   });
 });

@@ -83,13 +83,13 @@ describe('edge link against Mosquitto over MQTT 5, read by mosquitto_sub', () =>
       rmSync(dir, { recursive: true, force: true });
     });
     await gw.start();
-    expect(gw.broker).toBeUndefined();
+    expect(gw.services.broker.embedded).toBeUndefined();
     link.start();
     await until(() => link.connected, 5000);
     const ev: EventMessage = { v: 1, id: newId(), deviceId: device, ts: new Date().toISOString(), kind: 'tricycle_passengers', severity: 'alarm', source: 'vision' };
     box.append({ id: ev.id, topic: topics.event(device, ev.kind), payload: encodeMessage('event', ev), cls: 'alarm' });
     link.kick();
-    const count = (sql: string) => (gw.db.prepare(sql).get(device) as { n: number }).n;
+    const count = (sql: string) => (gw.context.db.prepare(sql).get(device) as { n: number }).n;
     await until(() => count('SELECT count(*) AS n FROM events WHERE device_id = ?') === 1, 5000, 'event stored');
     await until(() => count('SELECT count(*) AS n FROM cases WHERE device_id = ?') === 1, 5000, 'case opened');
     await until(() => commands.includes('play_clip'), 5000, 'on-site command delivered through Mosquitto');

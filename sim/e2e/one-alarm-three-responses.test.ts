@@ -56,13 +56,13 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
         },
       },
     });
-    await gw.credentials.addDevice(DEVICE, PASSWORD);
-    gw.archive.importCsv('plate,class,owner_name,village\n鲁PAB123,tricycle,张三,李庄\n', true);
     await gw.start();
+    await gw.services.access.credentials.addDevice(DEVICE, PASSWORD);
+    gw.services.archive.archive.importCsv('plate,class,owner_name,village\n鲁PAB123,tricycle,张三,李庄\n', true);
     agent = new EdgeAgent({
       config: {
         device: { id: DEVICE },
-        gateway: { url: `mqtt://127.0.0.1:${gw.broker!.port}`, username: DEVICE, password: PASSWORD },
+        gateway: { url: `mqtt://127.0.0.1:${gw.mqttPort!}`, username: DEVICE, password: PASSWORD },
         hardware: { light: { type: 'modbus', port: sim.ttys.light!, channels: 4 }, speaker: { type: 'mp3', port: sim.ttys.speaker! } },
         rules: [{ name: 'tricycle', trigger: { event: 'tricycle_passengers' }, light: { mode: 'flash', periodMs: 300, durationS: 2 }, voice: { clip: 2 }, report: { kind: 'tricycle_passengers', severity: 'alarm' } }],
         telemetry: { intervalS: 3600 },
@@ -88,9 +88,9 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
     // On the spot, before any network round trip: the box's own rule played clip 2.
     expect(sim.speaker!.device.plays.at(-1)?.track).toBe(2);
 
-    await until(() => (gw.db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n === 1, 5000);
-    const caseId = (gw.db.prepare('SELECT id FROM cases').get() as { id: string }).id;
-    const states = () => gw.cases.responses(caseId).map((r) => `${r.kind}:${r.state}`);
+    await until(() => (gw.context.db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n === 1, 5000);
+    const caseId = (gw.context.db.prepare('SELECT id FROM cases').get() as { id: string }).id;
+    const states = () => gw.services.responses.cases.responses(caseId).map((r) => `${r.kind}:${r.state}`);
 
     // 1. On-site: the gateway commanded the box (clip 5), and the box confirmed.
     await until(() => states()[0] === 'onsite:done', 8000);
@@ -105,11 +105,11 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
 
     // The people act through the HTTP API, each with a token of their role.
     const api = `http://127.0.0.1:${gw.httpPort}/api/v1`;
-    const policeToken = gw.tokens.issue('duty-officer-li', 'police');
-    const villageToken = gw.tokens.issue('grid-worker-wang', 'village');
+    const policeToken = gw.services.access.tokens.issue('duty-officer-li', 'police');
+    const villageToken = gw.services.access.tokens.issue('grid-worker-wang', 'village');
     const call = (path: string, token: string, body?: unknown) =>
       fetch(`${api}${path}`, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
-    const [, v, p] = gw.cases.responses(caseId);
+    const [, v, p] = gw.services.responses.cases.responses(caseId);
     expect((await call(`/responses/${v.id}/acknowledge`, policeToken, {})).status).toBe(403);
     expect((await fetch(`${api}/cases/${caseId}`)).status).toBe(401);
     expect((await call(`/responses/${p.id}/acknowledge`, policeToken, { note: 'car 3 on the way' })).status).toBe(200);

@@ -50,7 +50,7 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
     gw = new Gateway({ dataDir: join(dir, 'gw'), mqttPort: 0, httpPort: 0, config: { tickets: { teams: { 梁水镇: 'team-liangshui' } } } });
     await gw.start();
     api = `http://127.0.0.1:${gw.httpPort}`;
-    token = gw.tokens.issue('tech-li', 'technician');
+    token = gw.services.access.tokens.issue('tech-li', 'technician');
   });
   afterAll(async () => {
     await gw?.stop();
@@ -67,7 +67,7 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
         '--probe', '--probe-ports', `${hw.ttys.light},${hw.ttys.speaker}`,
         '--sensor', hw.endpoints.sensor!, '--camera', hw.endpoints.camera!,
         '--donor', '聊城爱心车队', '--donor-date', '2026-11-20', '--donor-amount', '3000', '--donor-thanks', '感谢爱心车队捐赠警示灯',
-        '--gateway', `mqtt://127.0.0.1:${gw.broker!.port}`, '--api', api, '--token', token, '--technician', 'tech-li',
+        '--gateway', `mqtt://127.0.0.1:${gw.mqttPort!}`, '--api', api, '--token', token, '--technician', 'tech-li',
         '--out', yamlPath, '--data-dir', join(dir, 'box'),
       ],
       { timeoutMs: 90_000 },
@@ -83,7 +83,7 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
     });
     expect(statSync(envPath).mode & 0o777).toBe(0o600);
     expect(readFileSync(yamlPath, 'utf8')).not.toMatch(/RW_DEVICE_PASSWORD=/);
-    const device = gw.registry.get('lc-liangshui-0007')!;
+    const device = gw.services.devices.registry.get('lc-liangshui-0007')!;
     expect(device).toMatchObject({ township: '梁水镇', commissioned: { by: 'tech-li', position: { source: 'gps' } }, donor: { name: '聊城爱心车队', amount: 3000 } });
     expect(device.lat).toBeCloseTo(36.4562, 4);
     const wall = (await (await fetch(`${api}/donors.json`)).json()) as Array<{ donor: string; amount?: number }>;
@@ -157,11 +157,11 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
     expect(r.stdout).toMatch(/position  36\.460100, 115\.991100 \(typed\)/);
     const file = join(dir, 'offline', 'lc-liangshui-0008.registration.json');
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ signedBy: 'tech-li', registration: { id: 'lc-liangshui-0008', village: '王屯' } });
-    expect(gw.registry.get('lc-liangshui-0008')).toBeUndefined();
+    expect(gw.services.devices.registry.get('lc-liangshui-0008')).toBeUndefined();
 
     const up = await runCli(['commission', 'upload', file, '--api', api, '--token', token]);
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toContain('registered lc-liangshui-0008 (signed by tech-li)');
-    expect(gw.registry.get('lc-liangshui-0008')).toMatchObject({ village: '王屯', lat: 36.4601 });
+    expect(gw.services.devices.registry.get('lc-liangshui-0008')).toMatchObject({ village: '王屯', lat: 36.4601 });
   });
 });

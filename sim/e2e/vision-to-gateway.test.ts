@@ -40,12 +40,12 @@ describe.skipIf(!haveCjkFont())('camera frames → vision on the box → alarm w
     sim = new HardwareSimulator({ pty: true, ptyDir: join(dir, 'tty'), speaker: false, sensor: false, camera: { dir: frames } });
     await sim.start();
     gw = new Gateway({ dataDir: join(dir, 'gw'), mqttPort: 0, httpPort: 0 });
-    await gw.credentials.addDevice(DEVICE, PASSWORD);
     await gw.start();
+    await gw.services.access.credentials.addDevice(DEVICE, PASSWORD);
     agent = new EdgeAgent({
       config: {
         device: { id: DEVICE },
-        gateway: { url: `mqtt://127.0.0.1:${gw.broker!.port}`, username: DEVICE, password: PASSWORD },
+        gateway: { url: `mqtt://127.0.0.1:${gw.mqttPort!}`, username: DEVICE, password: PASSWORD },
         hardware: { light: { type: 'modbus', port: sim.ttys.light!, channels: 4 }, camera: { type: 'http', url: sim.endpoints.camera! } },
         vision: { models: join(dir, 'models.yaml'), everyMs: 300, maxRiders: { tricycle: 0 }, debounceS: 60 },
         rules: [{ name: 'tricycle', trigger: { event: 'tricycle_passengers' }, light: { mode: 'flash', periodMs: 300, durationS: 5 }, report: { kind: 'tricycle_passengers', severity: 'alarm' } }],
@@ -64,22 +64,22 @@ describe.skipIf(!haveCjkFont())('camera frames → vision on the box → alarm w
   });
 
   it('warns on the spot, and the gateway gets one alarm per vehicle passing, with frame, vehicle and plate images', async () => {
-    const alarms = () => gw.db.prepare("SELECT body FROM events WHERE device_id = ? AND kind = 'tricycle_passengers'").all(DEVICE) as Array<{ body: string }>;
+    const alarms = () => gw.context.db.prepare("SELECT body FROM events WHERE device_id = ? AND kind = 'tricycle_passengers'").all(DEVICE) as Array<{ body: string }>;
     await until(() => alarms().length === 1, 30_000, 'the alarm at the gateway');
     const ev = JSON.parse(alarms()[0].body) as { severity: string; source: string; localActions: string[]; evidenceId: string; incidentId: string; data: Record<string, unknown> };
     expect(ev).toMatchObject({ severity: 'alarm', source: 'vision', localActions: ['light_flash'], data: { vehicle: 'tricycle', riders: 1, plate: '鲁PA1234', plateColour: 'blue', face: true } });
     expect(sim.light!.device.history.length).toBeGreaterThan(0);
 
-    const manifestOf = () => gw.db.prepare('SELECT body FROM evidence WHERE id = ?').get(ev.evidenceId) as { body: string } | undefined;
+    const manifestOf = () => gw.context.db.prepare('SELECT body FROM evidence WHERE id = ?').get(ev.evidenceId) as { body: string } | undefined;
     await until(() => manifestOf() !== undefined, 15_000, 'the evidence manifest');
     const m = JSON.parse(manifestOf()!.body) as EvidenceManifest;
     expect(m.images.map((i) => i.role)).toEqual(['frame', 'vehicle', 'plate', 'face']);
     expect(m.recognitions.find((r) => r.what === 'plate')).toMatchObject({ value: '鲁PA1234' });
     // The driver's descriptor reaches the centre and is kept apart, encrypted, with the plate read beside it.
     expect(m.recognitions.find((r) => r.what === 'face')).not.toHaveProperty('embedding');
-    expect(gw.db.prepare('SELECT model, plate, length(vector) AS bytes FROM faces WHERE evidence_id = ?').get(ev.evidenceId)).toEqual({ model: 'faceres', plate: '鲁PA1234', bytes: 1024 * 4 + 28 });
+    expect(gw.context.db.prepare('SELECT model, plate, length(vector) AS bytes FROM faces WHERE evidence_id = ?').get(ev.evidenceId)).toEqual({ model: 'faceres', plate: '鲁PA1234', bytes: 1024 * 4 + 28 });
     expect(m.models.map((x) => x.name)).toEqual(['tiny-tricycle', 'ppocr-v4-det', 'ppocr-v4-rec', 'blazeface-back', 'faceres']);
-    await until(() => m.images.every((i) => gw.evidence.has(i.sha256)), 15_000, 'the evidence images');
+    await until(() => m.images.every((i) => gw.services.evidence.store.has(i.sha256)), 15_000, 'the evidence images');
     expect(m.images[0]).toMatchObject({ width: 1280, height: 720 });
 
     // The same tricycle in the next frames is the same incident: no second alarm.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword, signRegistration, type DeviceRegistration } from '../../protocols/index.ts';
-import { Gateway } from '../gateway.ts';
+import { Gateway } from '../main.ts';
 
 describe('registering boxes (roadwarden commission) and the donor wall', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rw-commission-'));
@@ -30,7 +30,7 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
     ...extra,
   });
   const connects = (id: string, password: string) =>
-    mqtt.connectAsync(`mqtt://127.0.0.1:${gw.broker!.port}`, { clientId: id, username: id, password, reconnectPeriod: 0, connectTimeout: 3000 }).then(
+    mqtt.connectAsync(`mqtt://127.0.0.1:${gw.mqttPort!}`, { clientId: id, username: id, password, reconnectPeriod: 0, connectTimeout: 3000 }).then(
       async (c) => (await c.endAsync(), true),
       () => false,
     );
@@ -39,7 +39,7 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
     gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
     await gw.start();
     base = `http://127.0.0.1:${gw.httpPort}`;
-    tech = gw.tokens.issue('tech-li', 'technician');
+    tech = gw.services.access.tokens.issue('tech-li', 'technician');
   });
   afterAll(async () => {
     await gw?.stop();
@@ -51,7 +51,7 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
     expect(r).toMatchObject({ status: 201, body: { id: 'lc-liangshui-0001', replaced: false } });
     expect(await connects('lc-liangshui-0001', 'first-password-1')).toBe(true);
     expect(await connects('lc-liangshui-0001', 'wrong-password-1')).toBe(false);
-    expect(gw.registry.get('lc-liangshui-0001')).toMatchObject({ township: '梁水镇', commissioned: { by: 'tech-li', registeredBy: 'tech-li', position: { source: 'typed' } } });
+    expect(gw.services.devices.registry.get('lc-liangshui-0001')).toMatchObject({ township: '梁水镇', commissioned: { by: 'tech-li', registeredBy: 'tech-li', position: { source: 'typed' } } });
 
     expect((await post('/api/v1/devices', tech, await reg('lc-liangshui-0001', 'second-password'))).status).toBe(409);
     expect((await post('/api/v1/devices?replace=true', tech, await reg('lc-liangshui-0001', 'second-password'))).body.replaced).toBe(true);
@@ -65,7 +65,7 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
     expect(bad.body.message).toContain('/lat');
     const plain = await post('/api/v1/devices', tech, { ...(await reg('lc-x-1', 'password-123')), passwordHash: 'password-123' });
     expect(plain.body.message).toContain('/passwordHash');
-    const police = gw.tokens.issue('duty-3', 'police');
+    const police = gw.services.access.tokens.issue('duty-3', 'police');
     expect((await post('/api/v1/devices', police, await reg('lc-x-1', 'password-123'))).status).toBe(403);
   });
 
@@ -75,19 +75,19 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
       const r1 = await post('/api/v1/devices', tech, { ...(await reg('lc-x-cost', 'password-123')), passwordHash: `scrypt$${n}$${r}$${p}$${salt}$${hash}` });
       expect(r1).toMatchObject({ status: 400, body: { error: 'bad_schema' } });
     }
-    expect(gw.registry.get('lc-x-cost')).toBeUndefined();
+    expect(gw.services.devices.registry.get('lc-x-cost')).toBeUndefined();
     expect(await connects('lc-x-cost', 'password-123')).toBe(false);
   });
 
   it("lets a technician scoped to villages register and replace only boxes there; another village's box reads as taken", async () => {
-    const admin = gw.tokens.issue('office-admin-2', 'admin');
+    const admin = gw.services.access.tokens.issue('office-admin-2', 'admin');
     expect((await post('/api/v1/devices', admin, await reg('lc-wangtun-0001', 'wangtun-password', { township: '梁水镇', village: '王屯' }))).status).toBe(201);
-    const lizhuang = gw.tokens.issue('tech-lizhuang', 'technician', { villages: ['李庄'] });
+    const lizhuang = gw.services.access.tokens.issue('tech-lizhuang', 'technician', { villages: ['李庄'] });
 
     // A new box elsewhere: refused, and nothing registered.
     const outside = await post('/api/v1/devices', lizhuang, await reg('lc-wangtun-0002', 'attacker-password', { village: '王屯' }));
     expect(outside).toMatchObject({ status: 403, body: { error: 'out_of_scope' } });
-    expect(gw.registry.get('lc-wangtun-0002')).toBeUndefined();
+    expect(gw.services.devices.registry.get('lc-wangtun-0002')).toBeUndefined();
 
     // Replacing another village's box, even by claiming it now stands in one's own village: the box keeps its credential.
     for (const village of ['王屯', '李庄']) {
@@ -96,7 +96,7 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
     }
     expect(await connects('lc-wangtun-0001', 'wangtun-password')).toBe(true);
     expect(await connects('lc-wangtun-0001', 'attacker-password')).toBe(false);
-    expect(gw.registry.get('lc-wangtun-0001')).toMatchObject({ village: '王屯' });
+    expect(gw.services.devices.registry.get('lc-wangtun-0001')).toMatchObject({ village: '王屯' });
 
     // The same by offline files signed with the scoped token, even when the county's admin uploads them.
     for (const [id, village, status] of [['lc-wangtun-0001', '李庄', 409], ['lc-wangtun-0001', '王屯', 403], ['lc-wangtun-0003', '王屯', 403]] as const) {
@@ -104,9 +104,9 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
       expect((await post('/api/v1/devices/registrations?replace=true', admin, signed)).status).toBe(status);
     }
     expect(await connects('lc-wangtun-0001', 'wangtun-password')).toBe(true);
-    expect(gw.registry.get('lc-wangtun-0003')).toBeUndefined();
+    expect(gw.services.devices.registry.get('lc-wangtun-0003')).toBeUndefined();
     // A file signed by a role that may not commission (police) is refused whoever uploads it.
-    const police = gw.tokens.issue('duty-9', 'police');
+    const police = gw.services.access.tokens.issue('duty-9', 'police');
     expect((await post('/api/v1/devices/registrations', admin, signRegistration(await reg('lc-x-2', 'password-123'), 'duty-9', police))).status).toBe(403);
     // Inside the scope it works, by file as online.
     expect((await post('/api/v1/devices', lizhuang, await reg('lc-liangshui-0009', 'lizhuang-password'))).status).toBe(201);
@@ -119,15 +119,15 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
     const unknown = signRegistration(signed.registration, 'tech-nobody', 'rw_not-a-real-token');
     expect((await post('/api/v1/devices/registrations', tech, unknown)).body.message).toContain('does not know');
     // Uploaded later by someone else (the township office): still attributed to the signer.
-    const admin = gw.tokens.issue('office-admin', 'admin');
+    const admin = gw.services.access.tokens.issue('office-admin', 'admin');
     expect(await post('/api/v1/devices/registrations', admin, signed)).toMatchObject({ status: 201, body: { id: 'lc-liangshui-0002', signedBy: 'tech-li' } });
-    expect(gw.registry.get('lc-liangshui-0002')!.commissioned!.registeredBy).toBe('office-admin (signed by tech-li)');
+    expect(gw.services.devices.registry.get('lc-liangshui-0002')!.commissioned!.registeredBy).toBe('office-admin (signed by tech-li)');
     expect(await connects('lc-liangshui-0002', 'offline-password')).toBe(true);
   });
 
   it('shows crowd-funded lights on a public donor wall: name or anonymous, place, date, working or not, no amounts', async () => {
-    gw.db.prepare("UPDATE devices SET state = 'online', flags = ? WHERE id = ?").run('["lamp_fault"]', 'lc-liangshui-0001');
-    gw.db.prepare("UPDATE devices SET state = 'online' WHERE id = ?").run('lc-liangshui-0002');
+    gw.context.db.prepare("UPDATE devices SET state = 'online', flags = ? WHERE id = ?").run('["lamp_fault"]', 'lc-liangshui-0001');
+    gw.context.db.prepare("UPDATE devices SET state = 'online' WHERE id = ?").run('lc-liangshui-0002');
     const wall = (await (await fetch(`${base}/donors.json`)).json()) as Array<Record<string, unknown>>;
     expect(wall).toEqual([
       { donor: '匿名 anonymous', place: '梁水镇 李庄 李庄路口', date: '2026-11-25', thanks: null, working: true },

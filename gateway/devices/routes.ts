@@ -9,7 +9,7 @@ import type { MapArea } from './county-map.ts';
 import type { DeviceQuery } from './device-query.ts';
 import { donorPage, donorWall } from './donor-wall.ts';
 import type { DeviceStore } from './device-store.ts';
-import type { TicketStore } from '../tickets/ticket-store.ts';
+import type { Viewer } from '../access/viewer.ts';
 
 const STATUS: Record<CommissionError['code'], number> = { exists: 409, bad_signature: 403, bad_schema: 400, out_of_scope: 403 };
 
@@ -20,7 +20,8 @@ export interface DeviceRouteDeps {
   devices: DeviceQuery;
   registry: DeviceStore;
   commissioning: Commissioning;
-  tickets: TicketStore;
+  /** The box's open fault tickets (the tickets module keeps them). */
+  openTickets(viewer: Viewer, deviceId: string): unknown[];
   commands: CommandSender;
   /** SHA-256 of the named API token (offline registrations are signed with it). */
   signer(tokenName: string): Signer | undefined;
@@ -54,7 +55,7 @@ export function deviceRoutes(d: DeviceRouteDeps): RouteDef[] {
       async handler(req, reply) {
         const dev = d.devices.get(req.viewer, req.params.id);
         if (!dev) return notFound(reply, `device ${req.params.id}`);
-        return { ...dev, selftests: d.devices.selftests(req.viewer, dev.id, 5), openTickets: d.tickets.list(req.viewer, { deviceId: dev.id, open: true }) };
+        return { ...dev, selftests: d.devices.selftests(req.viewer, dev.id, 5), openTickets: d.openTickets(req.viewer, dev.id) };
       },
     }),
     defineRoute({

@@ -1,0 +1,26 @@
+import type { Migration } from '../store/migration.ts';
+
+/** Schema of the vehicle archive and drivers' face descriptors (versions count for the whole database: store/migration.ts). */
+export const ARCHIVE_MIGRATIONS: Migration[] = [
+  {
+    version: 5,
+    sql: `CREATE TABLE vehicles (
+     id TEXT PRIMARY KEY,
+     plate TEXT UNIQUE,
+     class TEXT NOT NULL,
+     owner_name TEXT, owner_phone TEXT, driver_name TEXT,
+     township TEXT, village TEXT,
+     created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+   );
+   CREATE INDEX vehicles_village ON vehicles (village);`,
+  },
+  {
+    version: 11,
+    sql: `CREATE TABLE faces (
+     evidence_id TEXT NOT NULL, idx INTEGER NOT NULL, device_id TEXT NOT NULL, captured_at TEXT NOT NULL,
+     model TEXT NOT NULL, plate TEXT, vector BLOB NOT NULL,
+     PRIMARY KEY (evidence_id, idx)
+   );
+   CREATE INDEX faces_model_plate ON faces (model, plate);`,
+  },
+];

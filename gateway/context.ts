@@ -1,0 +1,50 @@
+import type Database from 'better-sqlite3';
+import pino, { type Logger } from 'pino';
+import { createIdGenerator, type IdGenerator } from '../protocols/index.ts';
+import { createBus, type GatewayBus } from './bus.ts';
+import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { GatewayClient } from './mqtt/gateway-client.ts';
+import { openDatabase } from './store/database.ts';
+
+export type Clock = () => Date;
+
+/** What every module is handed: nothing more (no module sees the others but the services it names). */
+export interface GatewayContext {
+  readonly config: GatewayConfig;
+  readonly dataDir: string;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly newId: IdGenerator;
+  readonly db: Database.Database;
+  readonly bus: GatewayBus;
+  /** Prometheus registry: each module registers its own metrics; /metrics serves it. */
+  readonly metrics: Metrics;
+  /** The gateway's own MQTT client (connected by main once every module has subscribed). */
+  readonly mqtt: GatewayClient;
+}
+
+export interface ContextOptions {
+  config: GatewayConfig;
+  dataDir?: string;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+/** Opens the database (migrated) and builds the shared parts. */
+export function openContext(o: ContextOptions): GatewayContext {
+  const dataDir = o.dataDir ?? o.config.dataDir ?? GATEWAY_DEFAULTS.dataDir;
+  const log = o.logger ?? pino({ level: 'silent' });
+  const clock = o.clock ?? (() => new Date());
+  return {
+    config: o.config,
+    dataDir,
+    log,
+    clock,
+    newId: createIdGenerator(() => clock().getTime()),
+    db: openDatabase(dataDir),
+    bus: createBus(),
+    metrics: createMetrics(),
+    mqtt: new GatewayClient(log),
+  };
+}

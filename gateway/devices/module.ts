@@ -1,0 +1,58 @@
+import type { AccessModule } from '../access/module.ts';
+import type { Viewer } from '../access/viewer.ts';
+import type { RouteDef } from '../api/route.ts';
+import type { GatewayContext } from '../context.ts';
+import { gaugeOf } from '../metrics.ts';
+import type { GatewayModule } from '../module.ts';
+import { CommandSender } from './command-sender.ts';
+import { Commissioning } from './commissioning.ts';
+import { loadCountyMap, type MapArea } from './county-map.ts';
+import { DeviceQuery } from './device-query.ts';
+import { DeviceStore } from './device-store.ts';
+import { deviceRoutes } from './routes.ts';
+import { SelfTests } from './selftest-store.ts';
+
+export interface DevicesDeps {
+  access: AccessModule;
+  /** A box's open fault tickets, for its detail page. */
+  openTickets(viewer: Viewer, deviceId: string): unknown[];
+}
+
+/** The registry of boxes: their place, state and self-tests, registration, commands to them, the county map. */
+export class DevicesModule implements GatewayModule {
+  readonly name = 'devices';
+  registry!: DeviceStore;
+  selftests!: SelfTests;
+  commissioning!: Commissioning;
+  commands!: CommandSender;
+  map: MapArea[] | undefined;
+
+  constructor(
+    private readonly ctx: GatewayContext,
+    private readonly deps: DevicesDeps,
+  ) {}
+
+  start(): void {
+    const { db, config, mqtt, newId, clock, metrics } = this.ctx;
+    this.registry = new DeviceStore(db);
+    this.selftests = new SelfTests(db);
+    this.commissioning = new Commissioning(db, this.deps.access.credentials, this.registry);
+    this.commands = new CommandSender((t, p, retain) => mqtt.publish(t, p, retain), newId, clock);
+    this.map = config.map ? loadCountyMap(config.map.geojson) : undefined;
+    gaugeOf(metrics, 'rw_devices_online', 'Devices whose last status is online', () => this.registry.countOnline());
+  }
+
+  stop(): void {}
+
+  routes(): RouteDef[] {
+    return deviceRoutes({
+      devices: new DeviceQuery(this.ctx.db, this.selftests),
+      registry: this.registry,
+      commissioning: this.commissioning,
+      commands: this.commands,
+      openTickets: this.deps.openTickets,
+      signer: (name) => this.deps.access.tokens.signer(name),
+      map: this.map,
+    });
+  }
+}

@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import type { AccessModule } from '../access/module.ts';
+import type { RouteDef } from '../api/route.ts';
+import { GATEWAY_DEFAULTS } from '../config/defaults.ts';
+import type { GatewayContext } from '../context.ts';
+import type { GatewayModule } from '../module.ts';
+import { loadOrCreateKey } from '../store/key-file.ts';
+import { EvidenceQuery } from './evidence-query.ts';
+import { EvidenceStore } from './evidence-store.ts';
+import { evidenceRoutes } from './routes.ts';
+
+const SWEEP_MS = 6 * 3_600_000;
+
+/** Evidence images, encrypted at rest with the county's evidence key, and removed past retention. */
+export class EvidenceModule implements GatewayModule {
+  readonly name = 'evidence';
+  /** The AES key for personal data at rest (evidence images, face descriptors). */
+  key!: Buffer;
+  store!: EvidenceStore;
+  query!: EvidenceQuery;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ctx: GatewayContext,
+    private readonly deps: { access: AccessModule },
+  ) {}
+
+  get retentionDays(): number {
+    return this.ctx.config.evidence?.retentionDays ?? GATEWAY_DEFAULTS.evidenceRetentionDays;
+  }
+
+  start(): void {
+    const { config, dataDir, db, clock } = this.ctx;
+    this.key = loadOrCreateKey(config.evidence?.keyFile ?? join(dataDir, 'evidence.key'));
+    this.store = new EvidenceStore(db, join(dataDir, 'evidence'), this.key, clock);
+    this.query = new EvidenceQuery(db, this.store);
+    this.sweep();
+    this.timer = setInterval(() => this.sweep(), SWEEP_MS).unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private sweep(): void {
+    const removed = this.store.sweep(this.retentionDays);
+    if (removed) this.ctx.log.info({ removed, retentionDays: this.retentionDays }, 'evidence images past retention removed');
+  }
+
+  routes(): RouteDef[] {
+    return evidenceRoutes({ evidence: this.query, accessLog: this.deps.access.accessLog });
+  }
+}

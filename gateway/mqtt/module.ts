@@ -1,0 +1,25 @@
+import type { BrokerModule } from '../broker/module.ts';
+import type { GatewayContext } from '../context.ts';
+import type { GatewayModule } from '../module.ts';
+
+/**
+ * Connects the gateway's own client, after every module that listens has subscribed and before
+ * any that serves people: what the broker kept for the gateway while it was down comes in now.
+ * Stops before the broker, while the broker can still acknowledge what the client sent.
+ */
+export class MqttModule implements GatewayModule {
+  readonly name = 'mqtt';
+
+  constructor(
+    private readonly ctx: GatewayContext,
+    private readonly deps: { broker: BrokerModule },
+  ) {}
+
+  async start(): Promise<void> {
+    await this.ctx.mqtt.connect(await this.deps.broker.gatewayLogin());
+  }
+
+  async stop(): Promise<void> {
+    await this.ctx.mqtt.stop();
+  }
+}

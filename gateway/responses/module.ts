@@ -1,0 +1,95 @@
+import type { AccessModule } from '../access/module.ts';
+import { AlarmQuery } from '../alarms/alarm-query.ts';
+import type { RouteDef } from '../api/route.ts';
+import type { ArchiveModule } from '../archive/module.ts';
+import { SYSTEM } from '../access/viewer.ts';
+import type { GatewayContext } from '../context.ts';
+import type { DevicesModule } from '../devices/module.ts';
+import type { EvidenceModule } from '../evidence/module.ts';
+import { gaugeOf } from '../metrics.ts';
+import type { GatewayModule } from '../module.ts';
+import { CaseStore } from './case-store.ts';
+import type { Channel } from './channels/channel.ts';
+import { createChannel } from './channels/create-channel.ts';
+import { Deliveries } from './delivery-store.ts';
+import { ResponseEngine } from './response-engine.ts';
+import { caseRoutes } from './routes.ts';
+
+export interface ResponsesDeps {
+  access: AccessModule;
+  devices: DevicesModule;
+  archive: ArchiveModule;
+  evidence: EvidenceModule;
+}
+
+/**
+ * 一报警三响应: cases and their three responses. Without `responses:` in the config the cases stay
+ * readable but no alarm opens one (the engine is not started).
+ */
+export class ResponsesModule implements GatewayModule {
+  readonly name = 'responses';
+  cases!: CaseStore;
+  /** Undefined without response plans. */
+  engine: ResponseEngine | undefined;
+  deliveries: Deliveries | undefined;
+
+  constructor(
+    private readonly ctx: GatewayContext,
+    private readonly deps: ResponsesDeps,
+  ) {}
+
+  start(): void {
+    const { db, newId, config, metrics, bus, log, clock, mqtt } = this.ctx;
+    this.cases = new CaseStore(db, newId, clock);
+    gaugeOf(metrics, 'rw_cases_open', 'Cases not yet closed', () => this.cases.countOpen());
+    const rc = config.responses;
+    if (!rc) return;
+    const publish = (t: string, p: Buffer) => mqtt.publish(t, p);
+    const channels = new Map<string, Channel>(Object.entries(rc.channels).map(([name, c]) => [name, createChannel(name, c, { publish, logger: log })]));
+    const limits = new Map(Object.entries(rc.channels).flatMap(([name, c]) => (c.perRecipientPerHour ? [[name, c.perRecipientPerHour] as [string, number]] : [])));
+    const deliveries = (this.deliveries = new Deliveries(db, channels, limits, clock, metrics));
+    const { registry } = this.deps.devices;
+    const engine = new ResponseEngine({
+      config: rc,
+      cases: this.cases,
+      deliveries,
+      places: { device: (id) => registry.get(id), neighbours: (id, m) => registry.neighbours(id, m) },
+      publish,
+      newId,
+      lookupPlate: (plate) => this.lookupPlate(plate),
+      now: clock,
+      logger: log,
+      metrics,
+    });
+    // Listening before the gateway's client connects: a backlog delivered with the CONNACK finds us.
+    bus.on('event', (ev) => void engine.onAlarm(ev).catch((e: Error) => log.error({ err: e.message, eventId: ev.id }, 'could not open a case')));
+    bus.on('command_result', (r) => engine.onCommandResult(r));
+    engine.on('case', (c: { id: string; deviceId: string }) => bus.emit('case', { id: c.id, deviceId: c.deviceId }));
+    engine.on('change', (r: { id: string; caseId: string; kind: string; state: string }) => bus.emit('response', { id: r.id, caseId: r.caseId, kind: r.kind, state: r.state }));
+    engine.start();
+    this.engine = engine;
+  }
+
+  private lookupPlate(plate: string) {
+    const m = this.deps.archive.archive.lookup(SYSTEM, plate);
+    const v = m?.vehicle;
+    return m && v && { plate: m.plate, confidence: m.confidence, match: m.reason, id: v.id, class: v.class, owner: v.ownerName, village: v.village, township: v.township };
+  }
+
+  stop(): void {
+    this.engine?.stop();
+  }
+
+  routes(): RouteDef[] {
+    const { archive, faces } = this.deps.archive;
+    return caseRoutes({
+      cases: this.cases,
+      alarms: new AlarmQuery(this.ctx.db),
+      archive,
+      faces,
+      evidence: this.deps.evidence.query,
+      accessLog: this.deps.access.accessLog,
+      engine: () => (this.engine && this.deliveries ? { engine: this.engine, deliveries: this.deliveries } : undefined),
+    });
+  }
+}

@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GATEWAY_MIGRATIONS } from '../migrations.ts';
+import { openDatabase } from './database.ts';
+import { applyMigrations, NewerDatabaseError } from './migration.ts';
+
+const schemaOf = (db: Database.Database) =>
+  (db.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all() as Array<{ sql: string }>).map((r) => r.sql);
+
+describe('module migrations', () => {
+  const dirs: string[] = [];
+  const tmp = () => {
+    const d = mkdtempSync(join(tmpdir(), 'rw-mig-'));
+    dirs.push(d);
+    return d;
+  };
+  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it('brings a database of any earlier version to the same schema as a new one', () => {
+    const fresh = openDatabase(tmp());
+    const want = schemaOf(fresh);
+    const latest = fresh.pragma('user_version', { simple: true });
+    fresh.close();
+    expect(want.length).toBeGreaterThan(20);
+    for (const at of [1, 5, 8, 12]) {
+      const dir = tmp();
+      const old = new Database(join(dir, 'gateway.db'));
+      applyMigrations(old, GATEWAY_MIGRATIONS.filter((m) => m.version <= at));
+      expect(old.pragma('user_version', { simple: true })).toBe(at);
+      old.close();
+      const db = openDatabase(dir);
+      expect(schemaOf(db)).toEqual(want);
+      expect(db.pragma('user_version', { simple: true })).toBe(latest);
+      db.close();
+    }
+  });
+
+  it('refuses a database written by a newer gateway and leaves its version alone', () => {
+    const dir = tmp();
+    const db = new Database(join(dir, 'gateway.db'));
+    db.pragma('user_version = 999');
+    db.close();
+    expect(() => openDatabase(dir)).toThrow(NewerDatabaseError);
+    expect(() => openDatabase(dir)).toThrow(/schema version 999, newer than this gateway knows/);
+    const again = new Database(join(dir, 'gateway.db'));
+    expect(again.pragma('user_version', { simple: true })).toBe(999);
+    again.close();
+  });
+
+  it('gives each table to one module', () => {
+    const owners = new Map<string, number>();
+    for (const m of GATEWAY_MIGRATIONS) for (const [, t] of m.sql.matchAll(/CREATE TABLE (\w+)/g)) owners.set(t, (owners.get(t) ?? 0) + 1);
+    expect(owners.size).toBeGreaterThan(15);
+    expect([...owners].filter(([, n]) => n !== 1)).toEqual([]);
+  });
+});

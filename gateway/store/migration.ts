@@ -1,0 +1,34 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * One schema change of one module. Versions number the changes of the whole database (SQLite's
+ * user_version), so modules that each own their tables still migrate in one known order, and a
+ * database written before the tables were split among modules carries on where it was.
+ */
+export interface Migration {
+  version: number;
+  sql: string;
+}
+
+export class NewerDatabaseError extends Error {
+  readonly code = 'newer_database';
+}
+
+/** Apply, in one transaction, every change newer than the database; refuse a database from a newer gateway. */
+export function applyMigrations(db: Database.Database, migrations: Migration[]): void {
+  const latest = Math.max(0, ...migrations.map((m) => m.version));
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > latest) {
+    // Rewriting the version down would make the next upgrade run migrations a second time.
+    throw new NewerDatabaseError(
+      `this database has schema version ${current}, newer than this gateway knows (${latest}): it was written by a newer roadwarden. ` +
+        'Run that version, or restore the backup taken before the upgrade.',
+    );
+  }
+  // Stable sort: within one version, modules apply in the order they are listed.
+  const todo = migrations.filter((m) => m.version > current).sort((a, b) => a.version - b.version);
+  db.transaction(() => {
+    for (const m of todo) db.exec(m.sql);
+    db.pragma(`user_version = ${latest}`);
+  })();
+}
