@@ -7,12 +7,7 @@ import {
   manifestHash,
   filters,
   parseTopic,
-  type CommandResultMessage,
-  type EventMessage,
   type EvidenceManifest,
-  type SelfTestReport,
-  type StatusMessage,
-  type TelemetryMessage,
 } from '../../protocols/index.ts';
 import type { EvidenceStore } from '../evidence/evidence-store.ts';
 import type { IntakeStore } from './intake-store.ts';
@@ -34,16 +29,6 @@ export interface IntakeStats {
   stored: number;
   duplicates: number;
   deadLetters: number;
-}
-
-/** What intake emits for each new (not duplicate) message, by topic kind. */
-export interface IntakeEvents {
-  event: [EventMessage];
-  command_result: [CommandResultMessage];
-  telemetry: [TelemetryMessage];
-  status: [StatusMessage];
-  selftest: [SelfTestReport];
-  evidence: [EvidenceManifest];
 }
 
 const DEAD_LETTER_KEEP_BYTES = 64 * 1024;
