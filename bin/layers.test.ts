@@ -53,25 +53,34 @@ describe('layers point one way', () => {
 
   it('hardware knows no MQTT and none of edge, gateway, sim', () => {
     const bad = imports.filter(
-      (i) => i.fromLayer === 'hardware' && !isTest(i) && (['edge', 'gateway', 'sim', 'bin'].includes(i.toLayer ?? '') || /mqtt|aedes/.test(i.pkg ?? '')),
+      (i) =>
+        i.fromLayer === 'hardware' &&
+        !isTest(i) &&
+        (['edge', 'gateway', 'sim', 'bin'].includes(i.toLayer ?? '') || /mqtt|aedes/.test(i.pkg ?? '')),
     );
     expect(show(bad)).toEqual([]);
   });
 
   it('edge and gateway never import each other', () => {
-    const bad = imports.filter((i) => (i.fromLayer === 'edge' && i.toLayer === 'gateway') || (i.fromLayer === 'gateway' && i.toLayer === 'edge'));
+    const bad = imports.filter(
+      (i) => (i.fromLayer === 'edge' && i.toLayer === 'gateway') || (i.fromLayer === 'gateway' && i.toLayer === 'edge'),
+    );
     expect(show(bad)).toEqual([]);
   });
 
   it('nothing imports sim except tests and the CLI', () => {
-    const bad = imports.filter((i) => i.toLayer === 'sim' && i.fromLayer !== 'sim' && i.fromLayer !== 'bin' && !isTest(i));
+    const bad = imports.filter(
+      (i) => i.toLayer === 'sim' && i.fromLayer !== 'sim' && i.fromLayer !== 'bin' && !isTest(i),
+    );
     expect(show(bad)).toEqual([]);
   });
 
   it("other folders use a folder's public face (its index.ts; its cli.ts for bin), tests excepted", () => {
     // The browser bundle takes the dashboard's API types straight from their file: protocols' index pulls in Node code.
-    const browserTypes = (i: Import) => i.from.startsWith('gateway/dashboard/app/') && i.to === 'protocols/dashboard-api.ts';
-    const face = (i: Import) => /^[a-z]+\/index\.ts$/.test(i.to) || (i.fromLayer === 'bin' && /^[a-z]+\/cli\.ts$/.test(i.to)) || browserTypes(i);
+    const browserTypes = (i: Import) =>
+      i.from.startsWith('gateway/dashboard/app/') && i.to === 'protocols/dashboard-api.ts';
+    const face = (i: Import) =>
+      /^[a-z]+\/index\.ts$/.test(i.to) || (i.fromLayer === 'bin' && /^[a-z]+\/cli\.ts$/.test(i.to)) || browserTypes(i);
     const bad = imports.filter((i) => cross(i) && !isTest(i) && i.toLayer !== 'bin' && !face(i));
     expect(show(bad)).toEqual([]);
   });
@@ -79,14 +88,25 @@ describe('layers point one way', () => {
 
 describe('gateway modules', () => {
   it('no gateway file imports main.ts: modules get the context and the services they name, never the gateway', () => {
-    const bad = imports.filter((i) => i.to === 'gateway/main.ts' && i.fromLayer === 'gateway' && !isTest(i) && i.from !== 'gateway/index.ts');
+    const bad = imports.filter(
+      (i) => i.to === 'gateway/main.ts' && i.fromLayer === 'gateway' && !isTest(i) && i.from !== 'gateway/index.ts',
+    );
     expect(imports.some((i) => i.to === 'gateway/main.ts')).toBe(true);
     expect(show(bad)).toEqual([]);
   });
 
   it('every feature folder with routes or a store has a module.ts', () => {
-    const folders = [...new Set(files(join(ROOT, 'gateway')).map((f) => relative(join(ROOT, 'gateway'), f).split('/')).filter((p) => p.length === 2).map((p) => p[0]))];
-    const needsModule = folders.filter((d) => ['routes.ts', 'migrations.ts'].some((f) => existsSync(join(ROOT, 'gateway', d, f))));
+    const folders = [
+      ...new Set(
+        files(join(ROOT, 'gateway'))
+          .map((f) => relative(join(ROOT, 'gateway'), f).split('/'))
+          .filter((p) => p.length === 2)
+          .map((p) => p[0]),
+      ),
+    ];
+    const needsModule = folders.filter((d) =>
+      ['routes.ts', 'migrations.ts'].some((f) => existsSync(join(ROOT, 'gateway', d, f))),
+    );
     expect(needsModule.length).toBeGreaterThan(5);
     expect(needsModule.filter((d) => !existsSync(join(ROOT, 'gateway', d, 'module.ts')))).toEqual([]);
   });
@@ -96,7 +116,9 @@ describe('SQL lives in stores and queries', () => {
   // A later issue puts PostgreSQL behind the same interfaces: only these files may speak SQL.
   const speaksSql = (f: string) => /\.prepare\(|\bdb\.exec\(/.test(readFileSync(join(ROOT, f), 'utf8'));
   const allowed = (f: string) => /-(store|query)\.ts$/.test(f) || f.startsWith('gateway/store/');
-  const gatewayFiles = files(join(ROOT, 'gateway')).map((f) => relative(ROOT, f)).filter((f) => !f.endsWith('.test.ts') && !f.includes('/dashboard/app/'));
+  const gatewayFiles = files(join(ROOT, 'gateway'))
+    .map((f) => relative(ROOT, f))
+    .filter((f) => !f.endsWith('.test.ts') && !f.includes('/dashboard/app/'));
 
   it('finds the SQL it checks', () => {
     expect(gatewayFiles.filter(speaksSql).length).toBeGreaterThan(10);

@@ -9,7 +9,13 @@ export interface LogOptions {
 export function createLogger(opts: LogOptions = {}): Logger {
   const level = opts.level ?? process.env.LOG_LEVEL ?? 'info';
   if (opts.pretty) {
-    return pino({ level }, pino.transport({ target: 'pino-pretty', options: { destination: 2, colorize: process.stderr.isTTY, translateTime: 'SYS:HH:MM:ss.l' } }));
+    return pino(
+      { level },
+      pino.transport({
+        target: 'pino-pretty',
+        options: { destination: 2, colorize: process.stderr.isTTY, translateTime: 'SYS:HH:MM:ss.l' },
+      }),
+    );
   }
   return pino({ level }, pino.destination({ dest: 2, sync: false }));
 }

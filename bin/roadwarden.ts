@@ -8,7 +8,11 @@ import { cliContext, untilSignal } from './cli-context.ts';
 
 const program = new Command('roadwarden')
   .description('Roadside warning boxes and the county gateway (一抓拍三识别, 一报警三响应)')
-  .version((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version, '-V, --version', 'print the version')
+  .version(
+    (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version,
+    '-V, --version',
+    'print the version',
+  )
   .option('--pretty', 'human-readable logs instead of JSON (logs go to stderr)')
   .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
   .showHelpAfterError()

@@ -20,20 +20,30 @@ export class Actuators {
 
   async perform(a: Action, opts: { quiet?: boolean } = {}): Promise<string[]> {
     // Both start at once; the result lists them in a fixed order (light, then voice).
-    const light = a.light && this.light ? this.setLight(a.light).then(() => `light_${a.light!.mode}`, (e) => this.fail('light', e)) : undefined;
+    const light =
+      a.light && this.light
+        ? this.setLight(a.light).then(
+            () => `light_${a.light!.mode}`,
+            (e) => this.fail('light', e),
+          )
+        : undefined;
     let voice: Promise<string | undefined> | undefined;
     if (a.voice && this.speaker) {
       const v = a.voice;
       voice = opts.quiet
         ? Promise.resolve('voice_muted_quiet_hours')
-        : this.speaker.play(v.clip, { times: v.times, volume: v.volume }).then(() => `voice_clip_${v.clip}`, (e) => this.fail('speaker', e));
+        : this.speaker.play(v.clip, { times: v.times, volume: v.volume }).then(
+            () => `voice_clip_${v.clip}`,
+            (e) => this.fail('speaker', e),
+          );
     }
     return (await Promise.all([light, voice])).filter((x): x is string => typeof x === 'string');
   }
 
   /** Put the light in a mode; rejects if the controller did not confirm (commands report that). */
   setLight(l: LightAction): Promise<void> {
-    if (!this.light) return Promise.reject(Object.assign(new Error('this box has no light'), { code: 'no_such_device' }));
+    if (!this.light)
+      return Promise.reject(Object.assign(new Error('this box has no light'), { code: 'no_such_device' }));
     const cmd = { channels: l.channels, durationMs: l.durationS !== undefined ? l.durationS * 1000 : undefined };
     if (l.mode === 'flash') return this.light.flash({ ...cmd, periodMs: l.periodMs, duty: l.duty });
     return l.mode === 'on' ? this.light.on(cmd) : this.light.off(cmd);

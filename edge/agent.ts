@@ -59,7 +59,13 @@ export interface Recognition {
 
 /** One evidence package: the full frame and crops, with what was recognised where. */
 export interface Evidence {
-  images: Array<{ role: EvidenceManifest['images'][number]['role']; jpeg: Buffer; width: number; height: number; box?: [number, number, number, number] }>;
+  images: Array<{
+    role: EvidenceManifest['images'][number]['role'];
+    jpeg: Buffer;
+    width: number;
+    height: number;
+    box?: [number, number, number, number];
+  }>;
   recognitions?: EvidenceManifest['recognitions'];
   models?: EvidenceManifest['models'];
   eventId?: string;
@@ -106,7 +112,11 @@ export class EdgeAgent {
     for (const s of hw.sensors ?? []) this.sensors.set(s.name, this.factory.sensor(s, `sensor_${s.name}`));
     if (hw.camera) this.camera = this.factory.camera(hw.camera);
 
-    this.outbox = new Outbox({ path: join(this.dataDir, 'outbox.db'), maxBytes: (c.outbox?.maxMb ?? 512) * 1024 * 1024, now: () => this.now().getTime() });
+    this.outbox = new Outbox({
+      path: join(this.dataDir, 'outbox.db'),
+      maxBytes: (c.outbox?.maxMb ?? 512) * 1024 * 1024,
+      now: () => this.now().getTime(),
+    });
     this.configVersion = this.readNumber('config-version');
     const bdSeq = (this.readNumber('bdseq') ?? -1) + 1;
     writeFileSync(join(this.dataDir, 'bdseq'), String(bdSeq));
@@ -126,9 +136,22 @@ export class EdgeAgent {
     });
 
     const actuators = new Actuators(this.light, this.speaker, this.log);
-    const isQuiet = () => (c.quietHours ? inWindow(this.now(), c.quietHours.from, c.quietHours.to, c.device.timezone) : false);
-    this.rules = new RuleEngine({ rules: c.rules ?? [], actuators, isQuiet, now: () => this.now().getTime(), logger: this.log });
-    this.scheduler = new Scheduler({ schedules: c.schedules ?? [], actuators, isQuiet, timezone: c.device.timezone, logger: this.log });
+    const isQuiet = () =>
+      c.quietHours ? inWindow(this.now(), c.quietHours.from, c.quietHours.to, c.device.timezone) : false;
+    this.rules = new RuleEngine({
+      rules: c.rules ?? [],
+      actuators,
+      isQuiet,
+      now: () => this.now().getTime(),
+      logger: this.log,
+    });
+    this.scheduler = new Scheduler({
+      schedules: c.schedules ?? [],
+      actuators,
+      isQuiet,
+      timezone: c.device.timezone,
+      logger: this.log,
+    });
     this.commands = new CommandHandler({
       deviceId: c.device.id,
       actuators,
@@ -137,7 +160,10 @@ export class EdgeAgent {
       selfTest: async () => {
         const checks = await runSelfTest({ light: this.light, speaker: this.speaker }, { flashMs: 500 });
         // Filed with the device record too: a passing remote self-test can close a fault ticket.
-        const report = selfTestReport({ deviceId: c.device.id, trigger: 'command', firmware: FIRMWARE, newId: this.newId, now: this.now() }, checks);
+        const report = selfTestReport(
+          { deviceId: c.device.id, trigger: 'command', firmware: FIRMWARE, newId: this.newId, now: this.now() },
+          checks,
+        );
         this.enqueue('selftest', topics.selftest(c.device.id), report, 'result');
         return checks;
       },
@@ -147,7 +173,13 @@ export class EdgeAgent {
     });
     this.telemetry = new TelemetryBuilder(c.device.id, this.newId, this.now);
     if (c.vision && this.camera) {
-      this.vision = new VisionUnit({ config: c.vision, camera: this.camera, reportEvidence: (e) => this.reportEvidence(e), reportRecognition: (r) => this.reportRecognition(r), logger: this.log });
+      this.vision = new VisionUnit({
+        config: c.vision,
+        camera: this.camera,
+        reportEvidence: (e) => this.reportEvidence(e),
+        reportRecognition: (r) => this.reportRecognition(r),
+        logger: this.log,
+      });
     }
   }
 
@@ -156,14 +188,19 @@ export class EdgeAgent {
   }
 
   async start(): Promise<void> {
-    for (const [name, s] of this.sensors) s.on('arrived', () => void this.onTrigger(this.rules.onSensor(name), 'sensor', { sensor: name }));
+    for (const [name, s] of this.sensors)
+      s.on('arrived', () => void this.onTrigger(this.rules.onSensor(name), 'sensor', { sensor: name }));
     this.link.on('command', (name: string, payload: Buffer) => void this.onCommand(name, payload));
     this.link.on('config', (payload: Buffer) => this.onDesiredConfig(payload));
     this.link.on('connected', () => this.sendTelemetry());
     for (const d of this.devices()) d.health.on('change', () => this.telemetrySoon());
     this.link.start();
     // Each device starts on its own: one that is absent must not hold up the others.
-    await Promise.all(this.devices().map((d) => d.start().catch((e: Error) => this.log?.warn({ err: e.message }, 'device did not start; it will be retried'))));
+    await Promise.all(
+      this.devices().map((d) =>
+        d.start().catch((e: Error) => this.log?.warn({ err: e.message }, 'device did not start; it will be retried')),
+      ),
+    );
     const volume = this.o.config.hardware.speaker?.volume;
     if (volume !== undefined) await this.speaker?.setVolume(volume).catch(() => undefined);
     this.scheduler.start();
@@ -197,9 +234,22 @@ export class EdgeAgent {
    */
   reportEvidence(e: Evidence): string {
     const evidenceId = this.newId();
-    const images = e.images.map((i) => ({ role: i.role, sha256: sha256Hex(i.jpeg), bytes: i.jpeg.byteLength, mime: 'image/jpeg' as const, width: i.width, height: i.height, ...(i.box ? { box: i.box } : {}) }));
+    const images = e.images.map((i) => ({
+      role: i.role,
+      sha256: sha256Hex(i.jpeg),
+      bytes: i.jpeg.byteLength,
+      mime: 'image/jpeg' as const,
+      width: i.width,
+      height: i.height,
+      ...(i.box ? { box: i.box } : {}),
+    }));
     e.images.forEach((i, n) => {
-      this.outbox.append({ id: this.newId(), topic: topics.image(this.deviceId, images[n].sha256), payload: i.jpeg, cls: 'evidence' });
+      this.outbox.append({
+        id: this.newId(),
+        topic: topics.image(this.deviceId, images[n].sha256),
+        payload: i.jpeg,
+        cls: 'evidence',
+      });
     });
     const body = {
       v: 1 as const,
@@ -213,26 +263,51 @@ export class EdgeAgent {
       recognitions: e.recognitions ?? [],
       models: e.models ?? [],
     };
-    this.enqueue('evidence', topics.evidence(this.deviceId, evidenceId), { ...body, hash: manifestHash(body) }, 'evidence');
+    this.enqueue(
+      'evidence',
+      topics.evidence(this.deviceId, evidenceId),
+      { ...body, hash: manifestHash(body) },
+      'evidence',
+    );
     return evidenceId;
   }
 
   /** Queue a message durably and let the link publish it. */
-  enqueue<K extends MessageKind>(kind: K, topic: string, message: MessageOf<K>, cls: OutboxClass, retain = false): void {
-    const { dropped } = this.outbox.append({ id: (message as { id: string }).id, topic, payload: encodeMessage(kind, message), cls, retain });
+  enqueue<K extends MessageKind>(
+    kind: K,
+    topic: string,
+    message: MessageOf<K>,
+    cls: OutboxClass,
+    retain = false,
+  ): void {
+    const { dropped } = this.outbox.append({
+      id: (message as { id: string }).id,
+      topic,
+      payload: encodeMessage(kind, message),
+      cls,
+      retain,
+    });
     if (dropped.length) this.log?.warn({ dropped }, 'outbox full: dropped older telemetry/evidence');
     this.link.kick();
   }
 
   sendTelemetry(): void {
-    const drivers = Object.fromEntries(
-      this.devices().map((d) => [d.name, d.health.value]),
-    );
-    const msg = this.telemetry.build({ drivers, outbox: this.outbox.stats(), configVersion: this.configVersion, authRefused: this.link.refused });
+    const drivers = Object.fromEntries(this.devices().map((d) => [d.name, d.health.value]));
+    const msg = this.telemetry.build({
+      drivers,
+      outbox: this.outbox.stats(),
+      configVersion: this.configVersion,
+      authRefused: this.link.refused,
+    });
     this.enqueue('telemetry', topics.telemetry(this.deviceId), msg, 'telemetry');
   }
 
-  private async onTrigger(firing: Promise<Firing[]>, source: EventMessage['source'], data?: EventData, r?: Recognition): Promise<Firing[]> {
+  private async onTrigger(
+    firing: Promise<Firing[]>,
+    source: EventMessage['source'],
+    data?: EventData,
+    r?: Recognition,
+  ): Promise<Firing[]> {
     const fired = await firing;
     for (const f of fired) {
       if (!f.report) continue;
@@ -270,7 +345,8 @@ export class EdgeAgent {
     const { version, config } = d.value;
     if (version === this.configVersion) return;
     const volume = (config as { volume?: unknown }).volume;
-    if (typeof volume === 'number' && Number.isInteger(volume) && volume >= 0 && volume <= 30) void this.speaker?.setVolume(volume).catch(() => undefined);
+    if (typeof volume === 'number' && Number.isInteger(volume) && volume >= 0 && volume <= 30)
+      void this.speaker?.setVolume(volume).catch(() => undefined);
     this.configVersion = version;
     writeFileSync(join(this.dataDir, 'config-version'), String(version));
     this.log?.info({ version }, 'desired config applied');

@@ -11,7 +11,11 @@ interface EdgeOpts {
   envFile?: string;
 }
 
-export function registerEdgeCli(program: Command, logger: (cmd: Command) => Logger, untilSignal: () => Promise<NodeJS.Signals>): void {
+export function registerEdgeCli(
+  program: Command,
+  logger: (cmd: Command) => Logger,
+  untilSignal: () => Promise<NodeJS.Signals>,
+): void {
   registerCommissionCli(program, logger);
   registerSelftestCli(program, logger);
   registerRecognizeCli(program, logger);
@@ -21,14 +25,19 @@ export function registerEdgeCli(program: Command, logger: (cmd: Command) => Logg
     .requiredOption('--config <file>', 'edge.yaml (see examples/edge.yaml)')
     .option('--check-config', 'validate the config and exit (0 = valid)')
     .option('--data-dir <dir>', 'override dataDir from the config (outbox, voice clips)')
-    .option('--env-file <file>', 'load secrets (RW_DEVICE_PASSWORD …) from this file, as written by `roadwarden commission`')
+    .option(
+      '--env-file <file>',
+      'load secrets (RW_DEVICE_PASSWORD …) from this file, as written by `roadwarden commission`',
+    )
     .action(async (o: EdgeOpts, cmd: Command) => {
       if (o.envFile) process.loadEnvFile(o.envFile);
       const { loadEdgeConfig } = await import('./config/load-config.ts');
       const config = loadEdgeConfig(o.config);
       if (o.dataDir) config.dataDir = o.dataDir;
       if (o.checkConfig) {
-        process.stdout.write(`${o.config}: valid (device ${config.device.id}, ${config.rules?.length ?? 0} rules, ${config.schedules?.length ?? 0} schedules)\n`);
+        process.stdout.write(
+          `${o.config}: valid (device ${config.device.id}, ${config.rules?.length ?? 0} rules, ${config.schedules?.length ?? 0} schedules)\n`,
+        );
         return;
       }
       const log = logger(cmd);

@@ -36,17 +36,33 @@ describe('MqttLink against a real aedes broker', () => {
   const watcher = async (b: TestBroker, filter: string) => {
     const c: MqttClient = await mqtt.connectAsync(b.url, { clientId: `watch-${newId()}` });
     const got: Array<{ topic: string; payload: string; retain: boolean }> = [];
-    c.on('message', (topic, payload, packet) => got.push({ topic, payload: payload.toString(), retain: packet.retain }));
+    c.on('message', (topic, payload, packet) =>
+      got.push({ topic, payload: payload.toString(), retain: packet.retain }),
+    );
     await c.subscribeAsync(filter, { qos: 1 });
     cleanups.push(() => c.endAsync());
     return got;
   };
   const link = (b: { url: string }, box: Outbox, extra = {}) => {
-    const l = new MqttLink({ url: b.url, deviceId: DEVICE, outbox: box, newId, bdSeq: 3, reconnectMinMs: 100, reconnectMaxMs: 400, ...extra });
+    const l = new MqttLink({
+      url: b.url,
+      deviceId: DEVICE,
+      outbox: box,
+      newId,
+      bdSeq: 3,
+      reconnectMinMs: 100,
+      reconnectMaxMs: 400,
+      ...extra,
+    });
     cleanups.push(() => l.stop());
     return l;
   };
-  const event = (i: number) => ({ id: newId(), topic: topics.event(DEVICE, 'presence'), payload: Buffer.from(JSON.stringify({ i })), cls: 'event' as const });
+  const event = (i: number) => ({
+    id: newId(),
+    topic: topics.event(DEVICE, 'presence'),
+    payload: Buffer.from(JSON.stringify({ i })),
+    cls: 'event' as const,
+  });
 
   it('announces itself online (retained), drains the outbox in order, and removes only what was acknowledged', async () => {
     const b = await broker();
@@ -132,7 +148,15 @@ describe('MqttLink resubscribes after the broker lost its session', () => {
     const box = new Outbox({ path: join(d, 'outbox.db') });
     let b = await startTestBroker();
     const port = b.port;
-    const l = new MqttLink({ url: b.url, deviceId: DEVICE, outbox: box, newId, bdSeq: 1, reconnectMinMs: 100, reconnectMaxMs: 300 });
+    const l = new MqttLink({
+      url: b.url,
+      deviceId: DEVICE,
+      outbox: box,
+      newId,
+      bdSeq: 1,
+      reconnectMinMs: 100,
+      reconnectMaxMs: 300,
+    });
     const got: string[] = [];
     l.on('command', (name: string) => got.push(name));
     try {
@@ -160,13 +184,40 @@ describe('MqttLink over TLS', () => {
   it('connects to an mqtts:// broker it trusts through caFile, and refuses one it does not', async () => {
     const d = mkdtempSync(join(tmpdir(), 'rw-tls-'));
     // A throwaway self-signed certificate for 127.0.0.1, made for this test only.
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(d, 'key.pem'), '-out', join(d, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(d, 'key.pem'),
+        '-out',
+        join(d, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     const cert = readFileSync(join(d, 'cert.pem'));
     const b = await startTestBroker({ tls: { key: readFileSync(join(d, 'key.pem')), cert } });
     const box = new Outbox({ path: join(d, 'outbox.db') });
     box.append({ id: newId(), topic: topics.event(DEVICE, 'presence'), payload: Buffer.from('{}'), cls: 'event' });
     const trusted = new MqttLink({ url: b.url, deviceId: DEVICE, outbox: box, newId, bdSeq: 0, ca: cert });
-    const untrusted = new MqttLink({ url: b.url, deviceId: 'box-untrusting', outbox: box, newId, bdSeq: 0, reconnectMinMs: 100 });
+    const untrusted = new MqttLink({
+      url: b.url,
+      deviceId: 'box-untrusting',
+      outbox: box,
+      newId,
+      bdSeq: 0,
+      reconnectMinMs: 100,
+    });
     try {
       expect(b.url).toMatch(/^mqtts:/);
       trusted.start();

@@ -1,7 +1,14 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { encodeMessage, filters, parseTopic, topics, type IdGenerator, type StatusMessage } from '../protocols/index.ts';
+import {
+  encodeMessage,
+  filters,
+  parseTopic,
+  topics,
+  type IdGenerator,
+  type StatusMessage,
+} from '../protocols/index.ts';
 import type { Outbox } from './outbox.ts';
 
 export interface MqttLinkOptions {
@@ -41,7 +48,8 @@ export class MqttLink extends EventEmitter {
   private inflight = 0;
   private delay: number;
   private authRefused = false;
-  private readonly o: Required<Omit<MqttLinkOptions, 'username' | 'password' | 'ca' | 'firmware' | 'logger'>> & MqttLinkOptions;
+  private readonly o: Required<Omit<MqttLinkOptions, 'username' | 'password' | 'ca' | 'firmware' | 'logger'>> &
+    MqttLinkOptions;
   private readonly log: Logger | undefined;
 
   constructor(opts: MqttLinkOptions) {
@@ -94,12 +102,17 @@ export class MqttLink extends EventEmitter {
     client.on('offline', () => this.backoff('offline'));
     client.on('reconnect', () => this.backoff('reconnect'));
     client.on('close', () => {
-      if (this.inflight) this.log?.debug({ inflight: this.inflight }, 'connection closed with publishes in flight; they resend on reconnect');
+      if (this.inflight)
+        this.log?.debug(
+          { inflight: this.inflight },
+          'connection closed with publishes in flight; they resend on reconnect',
+        );
       this.emit('disconnected');
     });
     client.on('error', (err: Error & { code?: number }) => {
       if (err.code !== undefined && AUTH_REFUSED.has(err.code)) {
-        if (!this.authRefused) this.log?.error({ code: err.code }, 'broker refused the device credentials; retrying with back-off');
+        if (!this.authRefused)
+          this.log?.error({ code: err.code }, 'broker refused the device credentials; retrying with back-off');
         this.authRefused = true;
         this.emit('auth_refused', err);
       } else {
@@ -114,9 +127,14 @@ export class MqttLink extends EventEmitter {
     const c = this.client;
     this.client = undefined;
     if (!c) return;
-    const within = (p: Promise<unknown>, ms: number) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, ms).unref())]);
+    const within = (p: Promise<unknown>, ms: number) =>
+      Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, ms).unref())]);
     // A link that looks up may be dead underneath: say goodbye, but never wait long for it.
-    if (c.connected) await within(c.publishAsync(topics.status(this.o.deviceId), this.status('offline', 'stopped'), { qos: 1, retain: true }), 1000);
+    if (c.connected)
+      await within(
+        c.publishAsync(topics.status(this.o.deviceId), this.status('offline', 'stopped'), { qos: 1, retain: true }),
+        1000,
+      );
     await within(c.endAsync(!c.connected), 1000);
     if (!c.disconnected) await c.endAsync(true);
   }
@@ -133,7 +151,8 @@ export class MqttLink extends EventEmitter {
     const id = this.o.deviceId;
     this.log?.info({ sessionPresent }, 'connected to gateway');
     c.publish(topics.status(id), this.status('online'), { qos: 1, retain: true });
-    if (!sessionPresent) c.subscribe({ [filters.deviceCommands(id)]: { qos: 1 }, [filters.deviceConfig(id)]: { qos: 1 } });
+    if (!sessionPresent)
+      c.subscribe({ [filters.deviceCommands(id)]: { qos: 1 }, [filters.deviceConfig(id)]: { qos: 1 } });
     // After a reconnect mqtt.js resends its own in-flight packets; continue after them.
     this.emit('connected');
     this.pump();
@@ -187,7 +206,9 @@ export class MqttLink extends EventEmitter {
 
   /** Full jitter: a fleet that lost the gateway together does not come back in lockstep. */
   private jittered(): number {
-    return Math.round(this.o.reconnectMinMs + this.o.random() * (this.delay - this.o.reconnectMinMs + this.o.reconnectMinMs / 2));
+    return Math.round(
+      this.o.reconnectMinMs + this.o.random() * (this.delay - this.o.reconnectMinMs + this.o.reconnectMinMs / 2),
+    );
   }
 
   private backoff(why: string): void {

@@ -16,7 +16,12 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const msg = (id: string, cls: OutboxClass, bytes = 10) => ({ id, topic: `rw/v1/box/${cls}`, payload: Buffer.alloc(bytes, 1), cls });
+const msg = (id: string, cls: OutboxClass, bytes = 10) => ({
+  id,
+  topic: `rw/v1/box/${cls}`,
+  payload: Buffer.alloc(bytes, 1),
+  cls,
+});
 
 describe('Outbox', () => {
   it('keeps messages in order until acknowledged, and across a reopen', () => {
@@ -63,9 +68,13 @@ describe('Outbox', () => {
 
   it('loses nothing committed when the writer is killed with SIGKILL', async () => {
     const path = dbPath();
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./testing/outbox-writer.ts', import.meta.url)), path, '100000'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./testing/outbox-writer.ts', import.meta.url)), path, '100000'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const committed: string[] = [];
     let buf = '';
     await new Promise<void>((resolve) => {

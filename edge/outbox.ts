@@ -78,12 +78,20 @@ export class Outbox {
     this.maxBytes = opts.maxBytes ?? 512 * 1024 * 1024;
     this.now = opts.now ?? Date.now;
     this.stmt = {
-      insert: this.db.prepare('INSERT OR IGNORE INTO outbox (id, topic, payload, cls, retain, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
-      next: this.db.prepare('SELECT seq, id, topic, payload, cls, retain, created_at AS createdAt FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?'),
+      insert: this.db.prepare(
+        'INSERT OR IGNORE INTO outbox (id, topic, payload, cls, retain, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      next: this.db.prepare(
+        'SELECT seq, id, topic, payload, cls, retain, created_at AS createdAt FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?',
+      ),
       ack: this.db.prepare('DELETE FROM outbox WHERE seq = ? RETURNING length(payload) AS n'),
-      oldestOf: this.db.prepare('DELETE FROM outbox WHERE seq = (SELECT min(seq) FROM outbox WHERE cls = ?) RETURNING length(payload) AS n'),
+      oldestOf: this.db.prepare(
+        'DELETE FROM outbox WHERE seq = (SELECT min(seq) FROM outbox WHERE cls = ?) RETURNING length(payload) AS n',
+      ),
       count: this.db.prepare('SELECT count(*) AS n, coalesce(sum(length(payload)), 0) AS b FROM outbox'),
-      bump: this.db.prepare('INSERT INTO outbox_dropped (cls, n) VALUES (?, 1) ON CONFLICT (cls) DO UPDATE SET n = n + 1'),
+      bump: this.db.prepare(
+        'INSERT INTO outbox_dropped (cls, n) VALUES (?, 1) ON CONFLICT (cls) DO UPDATE SET n = n + 1',
+      ),
     };
     this.bytes = (this.stmt.count.get() as { b: number }).b;
   }
@@ -115,7 +123,10 @@ export class Outbox {
 
   /** Messages after `afterSeq`, oldest first: what to publish next. */
   next(afterSeq: number, limit: number): OutboxItem[] {
-    return (this.stmt.next.all(afterSeq, limit) as Array<Omit<OutboxItem, 'retain'> & { retain: number }>).map((r) => ({ ...r, retain: r.retain === 1 }));
+    return (this.stmt.next.all(afterSeq, limit) as Array<Omit<OutboxItem, 'retain'> & { retain: number }>).map((r) => ({
+      ...r,
+      retain: r.retain === 1,
+    }));
   }
 
   /**
@@ -143,7 +154,10 @@ export class Outbox {
   stats(): OutboxStats {
     this.flushAcks();
     const { n } = this.stmt.count.get() as { n: number };
-    const rows = this.db.prepare('SELECT cls, n FROM outbox_dropped').all() as Array<{ cls: 'telemetry' | 'evidence'; n: number }>;
+    const rows = this.db.prepare('SELECT cls, n FROM outbox_dropped').all() as Array<{
+      cls: 'telemetry' | 'evidence';
+      n: number;
+    }>;
     const dropped = { telemetry: 0, evidence: 0 };
     for (const r of rows) dropped[r.cls] = r.n;
     return { pending: n, bytes: this.bytes, dropped };

@@ -1,4 +1,10 @@
-import type { DriverHealth, HealthFlag, IdGenerator, LightChannelHealth, TelemetryMessage } from '../protocols/index.ts';
+import type {
+  DriverHealth,
+  HealthFlag,
+  IdGenerator,
+  LightChannelHealth,
+  TelemetryMessage,
+} from '../protocols/index.ts';
 import type { OutboxStats } from './outbox.ts';
 
 export interface TelemetryInputs {
@@ -10,7 +16,11 @@ export interface TelemetryInputs {
   authRefused?: boolean;
 }
 
-const OFFLINE_FLAG: Record<string, HealthFlag> = { light: 'light_offline', speaker: 'speaker_offline', camera: 'camera_offline' };
+const OFFLINE_FLAG: Record<string, HealthFlag> = {
+  light: 'light_offline',
+  speaker: 'speaker_offline',
+  camera: 'camera_offline',
+};
 
 /** Conditions a technician acts on, derived from driver health. */
 export function healthFlags(i: TelemetryInputs): HealthFlag[] {

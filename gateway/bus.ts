@@ -1,5 +1,12 @@
 import { EventEmitter } from 'node:events';
-import type { CommandResultMessage, EventMessage, EvidenceManifest, SelfTestReport, StatusMessage, TelemetryMessage } from '../protocols/index.ts';
+import type {
+  CommandResultMessage,
+  EventMessage,
+  EvidenceManifest,
+  SelfTestReport,
+  StatusMessage,
+  TelemetryMessage,
+} from '../protocols/index.ts';
 
 /**
  * What modules tell each other, typed. Intake announces each new (stored, not duplicate) device

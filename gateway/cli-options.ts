@@ -11,7 +11,9 @@ export interface DataOpts {
 
 /** --config and --data-dir, on every gateway command: admin commands find the same data as the running gateway. */
 export const withData = (c: Command): Command =>
-  c.option('--config <file>', 'gateway.yaml: its dataDir is used').option('--data-dir <dir>', `gateway data dir (overrides the config; default ${GATEWAY_DEFAULTS.dataDir})`);
+  c
+    .option('--config <file>', 'gateway.yaml: its dataDir is used')
+    .option('--data-dir <dir>', `gateway data dir (overrides the config; default ${GATEWAY_DEFAULTS.dataDir})`);
 
 export interface PasswordOpts {
   password?: string;
@@ -23,7 +25,10 @@ export const withPassword = (c: Command): Command =>
   c
     .option('--password-stdin', 'read the password from standard input (first line)')
     .option('--password-env <var>', 'read the password from this environment variable')
-    .option('--password <pw>', 'the password itself (visible to other users in the process list; prefer the two above)');
+    .option(
+      '--password <pw>',
+      'the password itself (visible to other users in the process list; prefer the two above)',
+    );
 
 export function readPassword(o: PasswordOpts): string {
   if (o.passwordStdin) return readFileSync(0, 'utf8').split(/\r?\n/)[0];
@@ -38,7 +43,11 @@ export function readPassword(o: PasswordOpts): string {
 
 /** --villages / --townships, comma-separated, as a scope. */
 export function scopeOf(o: { villages?: string; townships?: string }): { villages?: string[]; townships?: string[] } {
-  const list = (v?: string) => v?.split(',').map((x) => x.trim()).filter(Boolean);
+  const list = (v?: string) =>
+    v
+      ?.split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
   return { villages: list(o.villages), townships: list(o.townships) };
 }
 

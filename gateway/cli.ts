@@ -11,10 +11,18 @@ import { registerTicketCli } from './tickets/cli.ts';
  * `roadwarden gateway …`: each area registers its verbs here and imports its code only when one of
  * them runs, so `--help` and an edge box never load the gateway, the simulator or the dashboard.
  */
-export function registerGatewayCli(program: Command, logger: (cmd: Command) => Logger, untilSignal: () => Promise<NodeJS.Signals>): void {
-  const gw = program.command('gateway').description('the county centre: MQTT broker, device registry, alarms and the three responses');
+export function registerGatewayCli(
+  program: Command,
+  logger: (cmd: Command) => Logger,
+  untilSignal: () => Promise<NodeJS.Signals>,
+): void {
+  const gw = program
+    .command('gateway')
+    .description('the county centre: MQTT broker, device registry, alarms and the three responses');
 
-  withData(gw.command('run', { isDefault: true }).description('run the gateway (the default when no subcommand is given)'))
+  withData(
+    gw.command('run', { isDefault: true }).description('run the gateway (the default when no subcommand is given)'),
+  )
     .option('--mqtt-port <n>', `embedded broker port (default ${GATEWAY_DEFAULTS.brokerPort})`, port)
     .option('--http-port <n>', `HTTP API port (default ${GATEWAY_DEFAULTS.httpPort})`, port)
     .option('--check-config', 'only check gateway.yaml (schema, channel names, map) and exit')
@@ -23,15 +31,25 @@ export function registerGatewayCli(program: Command, logger: (cmd: Command) => L
       const config = o.config ? loadGatewayConfig(o.config) : {};
       if (o.checkConfig) {
         const plans = config.responses?.plans.length ?? 0;
-        process.stdout.write(`${o.config ?? '(no --config)'}: OK — ${plans} response plan${plans === 1 ? '' : 's'}, ${Object.keys(config.responses?.channels ?? {}).length} channels\n`);
+        process.stdout.write(
+          `${o.config ?? '(no --config)'}: OK — ${plans} response plan${plans === 1 ? '' : 's'}, ${Object.keys(config.responses?.channels ?? {}).length} channels\n`,
+        );
         return;
       }
       const log = logger(cmd);
       const { Gateway } = await import('./main.ts');
-      const gateway = new Gateway({ config, mqttPort: o.mqttPort, httpPort: o.httpPort, dataDir: resolveDataDir(o, config), logger: log });
+      const gateway = new Gateway({
+        config,
+        mqttPort: o.mqttPort,
+        httpPort: o.httpPort,
+        dataDir: resolveDataDir(o, config),
+        logger: log,
+      });
       await gateway.start();
       const broker = gateway.services.broker.embedded;
-      const mqtt = broker ? `MQTT on port ${broker.port}${broker.tlsPort ? `, MQTT/TLS on ${broker.tlsPort}` : ''}` : `MQTT via ${config.broker?.url}`;
+      const mqtt = broker
+        ? `MQTT on port ${broker.port}${broker.tlsPort ? `, MQTT/TLS on ${broker.tlsPort}` : ''}`
+        : `MQTT via ${config.broker?.url}`;
       process.stdout.write(`gateway: ${mqtt}, HTTP API on port ${gateway.httpPort}, data in ${gateway.dataDir}\n`);
       const sig = await untilSignal();
       log.info({ signal: sig }, 'stopping gateway');

@@ -34,7 +34,10 @@ function wire(ctx: GatewayContext) {
   const access = new AccessModule(ctx);
   const evidence = new EvidenceModule(ctx, { access });
   const archive = new ArchiveModule(ctx, { access, evidence });
-  const devices = new DevicesModule(ctx, { access, openTickets: (v, id) => tickets.tickets.list(v, { deviceId: id, open: true }) });
+  const devices = new DevicesModule(ctx, {
+    access,
+    openTickets: (v, id) => tickets.tickets.list(v, { deviceId: id, open: true }),
+  });
   const broker = new BrokerModule(ctx, { access, devices });
   const intake = new IntakeModule(ctx, { archive, evidence });
   const responses = new ResponsesModule(ctx, { access, devices, archive, evidence });
@@ -43,9 +46,36 @@ function wire(ctx: GatewayContext) {
   const alarms = new AlarmsModule(ctx, { access });
   const mqtt = new MqttModule(ctx, { broker });
   const dashboard = new DashboardModule(ctx);
-  const features = [access, evidence, archive, devices, broker, intake, responses, tickets, reports, alarms, mqtt, dashboard];
+  const features = [
+    access,
+    evidence,
+    archive,
+    devices,
+    broker,
+    intake,
+    responses,
+    tickets,
+    reports,
+    alarms,
+    mqtt,
+    dashboard,
+  ];
   const api = new ApiModule(ctx, { access, modules: features });
-  return { access, evidence, archive, devices, broker, intake, responses, tickets, reports, alarms, mqtt, dashboard, api };
+  return {
+    access,
+    evidence,
+    archive,
+    devices,
+    broker,
+    intake,
+    responses,
+    tickets,
+    reports,
+    alarms,
+    mqtt,
+    dashboard,
+    api,
+  };
 }
 
 /** The county centre: builds the context, starts the modules in order, stops them in reverse. */
@@ -63,7 +93,12 @@ export class Gateway {
       broker: { ...c.broker, ...(this.o.mqttPort !== undefined && { port: this.o.mqttPort }) },
       http: { ...c.http, ...(this.o.httpPort !== undefined && { port: this.o.httpPort }) },
     };
-    const ctx = (this.ctx = openContext({ config, dataDir: this.o.dataDir, logger: this.o.logger, clock: this.o.clock }));
+    const ctx = (this.ctx = openContext({
+      config,
+      dataDir: this.o.dataDir,
+      logger: this.o.logger,
+      clock: this.o.clock,
+    }));
     const wired = (this.wired = wire(ctx));
     try {
       for (const m of Object.values(wired)) {

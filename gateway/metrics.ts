@@ -14,7 +14,10 @@ export function createMetrics(): Metrics {
 }
 
 /** A module started again (intake after a reconnect) registers afresh: the newest owns the name. */
-const fresh = (m: Metrics, name: string): Metrics => (m.getSingleMetric(name) && m.removeSingleMetric(name), m);
+function fresh(m: Metrics, name: string): Metrics {
+  if (m.getSingleMetric(name)) m.removeSingleMetric(name);
+  return m;
+}
 
 /** Latency buckets in seconds, from 1 ms to 10 s: an alarm's path is milliseconds, a slow channel seconds. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -44,7 +47,12 @@ export function gaugeOf(m: Metrics, name: string, help: string, read: () => numb
   });
 }
 
-export function latency<L extends string = never>(m: Metrics, name: string, help: string, labelNames: readonly L[] = []): Histogram<L> {
+export function latency<L extends string = never>(
+  m: Metrics,
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+): Histogram<L> {
   return new Histogram<L>({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers: [fresh(m, name)] });
 }
 

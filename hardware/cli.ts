@@ -29,7 +29,11 @@ export function registerHardwareCli(program: Command, logger: (cmd: Command) => 
       const ports = await listSerialPorts();
       if (o.json) for (const p of ports) process.stdout.write(`${JSON.stringify(p)}\n`);
       else if (!ports.length) process.stdout.write('no serial ports found\n');
-      else for (const p of ports) process.stdout.write(`${p.path}\t${[p.manufacturer, p.vendorId && `${p.vendorId}:${p.productId}`].filter(Boolean).join(' ')}\n`);
+      else
+        for (const p of ports)
+          process.stdout.write(
+            `${p.path}\t${[p.manufacturer, p.vendorId && `${p.vendorId}:${p.productId}`].filter(Boolean).join(' ')}\n`,
+          );
     });
 
   hw.command('test')
@@ -42,10 +46,17 @@ export function registerHardwareCli(program: Command, logger: (cmd: Command) => 
     .option('--sensor-wait <seconds>', 'wait this long for a hand trigger of the sensor (0 = skip)', '0')
     .option('--snapshot <file>', 'save the camera test frame to this file')
     .option('--json', 'one JSON object per check')
-    .addHelpText('after', '\nExample (against `roadwarden sim hw --pty`):\n  roadwarden hw test --light modbus:/tmp/roadwarden-sim/light --speaker mp3:/tmp/roadwarden-sim/speaker')
+    .addHelpText(
+      'after',
+      '\nExample (against `roadwarden sim hw --pty`):\n  roadwarden hw test --light modbus:/tmp/roadwarden-sim/light --speaker mp3:/tmp/roadwarden-sim/speaker',
+    )
     .action(async (o: TestOpts, cmd: Command) => {
       const log = logger(cmd);
-      const [{ DeviceFactory }, spec, { formatCheck, runSelfTest }] = await Promise.all([import('./device-factory.ts'), import('./device-spec.ts'), import('./self-test.ts')]);
+      const [{ DeviceFactory }, spec, { formatCheck, runSelfTest }] = await Promise.all([
+        import('./device-factory.ts'),
+        import('./device-spec.ts'),
+        import('./self-test.ts'),
+      ]);
       const { parseCameraSpec, parseLightSpec, parseSensorSpec, parseSpeakerSpec } = spec;
       const factory = new DeviceFactory({ logger: log });
       const t: SelfTestTargets = {};
@@ -53,7 +64,8 @@ export function registerHardwareCli(program: Command, logger: (cmd: Command) => 
       if (o.speaker) t.speaker = factory.speaker(parseSpeakerSpec(o.speaker));
       if (o.sensor) t.sensor = factory.sensor(parseSensorSpec(o.sensor));
       if (o.camera) t.camera = factory.camera(parseCameraSpec(o.camera));
-      if (!Object.keys(t).length) throw new Error('name at least one device: --light, --speaker, --sensor or --camera (see --help)');
+      if (!Object.keys(t).length)
+        throw new Error('name at least one device: --light, --speaker, --sensor or --camera (see --help)');
       const clip = Number(o.clip);
       const results = await runSelfTest(t, {
         testClip: clip,
@@ -64,7 +76,10 @@ export function registerHardwareCli(program: Command, logger: (cmd: Command) => 
       await Promise.all([t.light?.stop(), t.speaker?.stop(), t.sensor?.stop(), t.camera?.stop()]);
       await factory.stop();
       const failed = results.filter((r) => !r.ok).length;
-      if (!o.json) process.stdout.write(failed ? `${failed} of ${results.length} checks FAILED\n` : `all ${results.length} checks passed\n`);
+      if (!o.json)
+        process.stdout.write(
+          failed ? `${failed} of ${results.length} checks FAILED\n` : `all ${results.length} checks passed\n`,
+        );
       process.exitCode = failed ? 1 : 0;
     });
 }

@@ -43,7 +43,8 @@ export class DeviceFactory {
   }
 
   light(spec: LightSpec, name = 'light'): WarningLight {
-    if (spec.type === 'firmata') return new FirmataLight(this.board(spec.port, spec.baudRate), { name, pins: spec.pins });
+    if (spec.type === 'firmata')
+      return new FirmataLight(this.board(spec.port, spec.baudRate), { name, pins: spec.pins });
     return new ModbusLight(this.line(spec.port, spec.baudRate ?? SERIAL_DEFAULTS.modbusBaud), {
       name,
       unit: spec.unit ?? SERIAL_DEFAULTS.modbusUnit,
@@ -54,16 +55,31 @@ export class DeviceFactory {
   }
 
   speaker(spec: SpeakerSpec, name = 'speaker'): Loudspeaker {
-    return new Mp3Speaker(this.line(spec.port, spec.baudRate ?? SERIAL_DEFAULTS.mp3Baud), { name, logger: this.opts.logger });
+    return new Mp3Speaker(this.line(spec.port, spec.baudRate ?? SERIAL_DEFAULTS.mp3Baud), {
+      name,
+      logger: this.opts.logger,
+    });
   }
 
   sensor(spec: SensorSpec, name = 'sensor'): PresenceSensor {
-    return new FirmataPresenceSensor(this.board(spec.port, spec.baudRate), { name, pin: spec.pin, activeLow: spec.activeLow, pullup: spec.pullup, debounceMs: spec.debounceMs });
+    return new FirmataPresenceSensor(this.board(spec.port, spec.baudRate), {
+      name,
+      pin: spec.pin,
+      activeLow: spec.activeLow,
+      pullup: spec.pullup,
+      debounceMs: spec.debounceMs,
+    });
   }
 
   camera(spec: CameraSpec, name = 'camera'): Camera {
     if (spec.type === 'dir') return new DirectoryCamera({ name, dir: spec.dir, loop: spec.loop });
-    return new HttpSnapshotCamera({ name, url: spec.url, username: spec.username, password: spec.password, logger: this.opts.logger });
+    return new HttpSnapshotCamera({
+      name,
+      url: spec.url,
+      username: spec.username,
+      password: spec.password,
+      logger: this.opts.logger,
+    });
   }
 
   async stop(): Promise<void> {

@@ -3,10 +3,26 @@ import { parseCameraSpec, parseLightSpec, parseSensorSpec, parseSpeakerSpec } fr
 
 describe('device specs', () => {
   it('parses what a technician types', () => {
-    expect(parseLightSpec('modbus:/dev/ttyUSB0?unit=3&channels=8&baud=19200')).toEqual({ type: 'modbus', port: '/dev/ttyUSB0', unit: 3, channels: 8, baudRate: 19200, coilBase: undefined });
-    expect(parseLightSpec('firmata:/dev/ttyACM0?pins=12,13')).toEqual({ type: 'firmata', port: '/dev/ttyACM0', pins: [12, 13], baudRate: undefined });
+    expect(parseLightSpec('modbus:/dev/ttyUSB0?unit=3&channels=8&baud=19200')).toEqual({
+      type: 'modbus',
+      port: '/dev/ttyUSB0',
+      unit: 3,
+      channels: 8,
+      baudRate: 19200,
+      coilBase: undefined,
+    });
+    expect(parseLightSpec('firmata:/dev/ttyACM0?pins=12,13')).toEqual({
+      type: 'firmata',
+      port: '/dev/ttyACM0',
+      pins: [12, 13],
+      baudRate: undefined,
+    });
     expect(parseSpeakerSpec('mp3:/dev/ttyUSB1')).toEqual({ type: 'mp3', port: '/dev/ttyUSB1', baudRate: undefined });
-    expect(parseSensorSpec('firmata:/dev/ttyACM0?pin=2&active=low&pullup=1')).toMatchObject({ pin: 2, activeLow: true, pullup: true });
+    expect(parseSensorSpec('firmata:/dev/ttyACM0?pin=2&active=low&pullup=1')).toMatchObject({
+      pin: 2,
+      activeLow: true,
+      pullup: true,
+    });
     expect(parseCameraSpec('http://admin:p%40ss@10.0.0.5/ISAPI/Streaming/channels/101/picture')).toEqual({
       type: 'http',
       url: 'http://10.0.0.5/ISAPI/Streaming/channels/101/picture',

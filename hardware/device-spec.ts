@@ -6,9 +6,19 @@ export type LightSpec =
   | { type: 'modbus'; port: string; baudRate?: number; unit?: number; channels?: number; coilBase?: number }
   | { type: 'firmata'; port: string; baudRate?: number; pins: number[] };
 export type SpeakerSpec = { type: 'mp3'; port: string; baudRate?: number };
-export type SensorSpec = { type: 'firmata'; port: string; baudRate?: number; pin: number; activeLow?: boolean; pullup?: boolean; debounceMs?: number };
+export type SensorSpec = {
+  type: 'firmata';
+  port: string;
+  baudRate?: number;
+  pin: number;
+  activeLow?: boolean;
+  pullup?: boolean;
+  debounceMs?: number;
+};
 export type GpsSpec = { type: 'nmea'; port: string; baudRate?: number };
-export type CameraSpec = { type: 'http'; url: string; username?: string; password?: string } | { type: 'dir'; dir: string; loop?: boolean };
+export type CameraSpec =
+  | { type: 'http'; url: string; username?: string; password?: string }
+  | { type: 'dir'; dir: string; loop?: boolean };
 
 export class SpecError extends Error {
   override readonly name = 'SpecError';
@@ -25,14 +35,16 @@ function int(params: URLSearchParams, key: string, what: string, min: number, ma
   const v = params.get(key);
   if (v === null) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new SpecError(`${what}: ${key}=${v} must be a whole number ${min}–${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new SpecError(`${what}: ${key}=${v} must be a whole number ${min}–${max}`);
   return n;
 }
 
 const BAUD = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200];
 function baud(params: URLSearchParams, what: string): number | undefined {
   const b = int(params, 'baud', what, 1, 4_000_000);
-  if (b !== undefined && !BAUD.includes(b)) throw new SpecError(`${what}: baud=${b} is not a standard rate (${BAUD.join(', ')})`);
+  if (b !== undefined && !BAUD.includes(b))
+    throw new SpecError(`${what}: baud=${b} is not a standard rate (${BAUD.join(', ')})`);
   return b;
 }
 
@@ -49,9 +61,17 @@ export function parseLightSpec(spec: string): LightSpec {
   const { kind, path, params } = split(spec, 'light');
   const what = `light ${spec}`;
   if (kind === 'modbus') {
-    return { type: 'modbus', port: path, baudRate: baud(params, what), unit: int(params, 'unit', what, 1, 247), channels: int(params, 'channels', what, 1, 64), coilBase: int(params, 'coil', what, 0, 65535) };
+    return {
+      type: 'modbus',
+      port: path,
+      baudRate: baud(params, what),
+      unit: int(params, 'unit', what, 1, 247),
+      channels: int(params, 'channels', what, 1, 64),
+      coilBase: int(params, 'coil', what, 0, 65535),
+    };
   }
-  if (kind === 'firmata') return { type: 'firmata', port: path, baudRate: baud(params, what), pins: pinList(params.get('pins'), what) };
+  if (kind === 'firmata')
+    return { type: 'firmata', port: path, baudRate: baud(params, what), pins: pinList(params.get('pins'), what) };
   throw new SpecError(`light kind "${kind}" is unknown (modbus or firmata)`);
 }
 
@@ -67,7 +87,14 @@ export function parseSensorSpec(spec: string): SensorSpec {
   if (kind !== 'firmata') throw new SpecError(`sensor kind "${kind}" is unknown (firmata)`);
   const pin = int(params, 'pin', what, 0, 127);
   if (pin === undefined) throw new SpecError(`${what}: pin=… is required, e.g. pin=2`);
-  return { type: 'firmata', port: path, baudRate: baud(params, what), pin, activeLow: params.get('active') === 'low', pullup: params.get('pullup') === '1' };
+  return {
+    type: 'firmata',
+    port: path,
+    baudRate: baud(params, what),
+    pin,
+    activeLow: params.get('active') === 'low',
+    pullup: params.get('pullup') === '1',
+  };
 }
 
 export function parseCameraSpec(spec: string): CameraSpec {

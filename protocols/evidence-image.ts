@@ -12,10 +12,13 @@ export const sha256Hex = (b: Uint8Array | string): string => createHash('sha256'
  * a corrupted or substituted image can never be filed under another's name.
  */
 export function checkImage(sha256: string, payload: Uint8Array): Result<{ sha256: string; bytes: number }> {
-  if (payload.byteLength > MAX_IMAGE_BYTES) return fail('bad_length', `image is ${payload.byteLength} bytes, limit ${MAX_IMAGE_BYTES}`);
+  if (payload.byteLength > MAX_IMAGE_BYTES)
+    return fail('bad_length', `image is ${payload.byteLength} bytes, limit ${MAX_IMAGE_BYTES}`);
   const n = payload.byteLength;
-  if (n < 4 || payload[0] !== 0xff || payload[1] !== 0xd8 || payload[2] !== 0xff) return fail('bad_image', 'image is not a JPEG (no FF D8 FF start marker)');
-  if (payload[n - 2] !== 0xff || payload[n - 1] !== 0xd9) return fail('bad_image', 'JPEG is truncated (no FF D9 end marker)');
+  if (n < 4 || payload[0] !== 0xff || payload[1] !== 0xd8 || payload[2] !== 0xff)
+    return fail('bad_image', 'image is not a JPEG (no FF D8 FF start marker)');
+  if (payload[n - 2] !== 0xff || payload[n - 1] !== 0xd9)
+    return fail('bad_image', 'JPEG is truncated (no FF D9 end marker)');
   const actual = sha256Hex(payload);
   if (actual !== sha256) return fail('bad_hash', `image SHA-256 is ${actual}, topic says ${sha256}`);
   return ok({ sha256, bytes: n });
@@ -25,7 +28,9 @@ export function checkImage(sha256: string, payload: Uint8Array): Result<{ sha256
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
   }
   return JSON.stringify(v);

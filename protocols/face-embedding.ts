@@ -26,7 +26,8 @@ export function decodeEmbedding(e: FaceEmbedding): Float32Array {
  * Uncentred cosines of these descriptors bunch near 1, so the distance is what separates faces.
  */
 export function faceSimilarity(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) throw new Error(`face embeddings of different lengths (${a.length}, ${b.length}) cannot be compared`);
+  if (a.length !== b.length)
+    throw new Error(`face embeddings of different lengths (${a.length}, ${b.length}) cannot be compared`);
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += (a[i] - b[i]) ** 2;
   const root = Math.sqrt(25 * sum);

@@ -16,9 +16,16 @@ export function parseDigestChallenge(header: string): DigestChallenge | undefine
   const m = /^\s*Digest\s+(.*)$/i.exec(header);
   if (!m) return undefined;
   const params: Record<string, string> = {};
-  for (const part of m[1].matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]*))/g)) params[part[1].toLowerCase()] = part[2] ?? part[3];
+  for (const part of m[1].matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]*))/g))
+    params[part[1].toLowerCase()] = part[2] ?? part[3];
   if (!params.realm || !params.nonce) return undefined;
-  return { realm: params.realm, nonce: params.nonce, qop: params.qop, opaque: params.opaque, algorithm: params.algorithm };
+  return {
+    realm: params.realm,
+    nonce: params.nonce,
+    qop: params.qop,
+    opaque: params.opaque,
+    algorithm: params.algorithm,
+  };
 }
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
@@ -30,11 +37,21 @@ export function digestAuthorization(
   const ha1 = md5(`${req.username}:${c.realm}:${req.password}`);
   const ha2 = md5(`${req.method}:${req.uri}`);
   const parts = [`username="${req.username}"`, `realm="${c.realm}"`, `nonce="${c.nonce}"`, `uri="${req.uri}"`];
-  const qop = c.qop?.split(',').map((q) => q.trim()).includes('auth') ? 'auth' : undefined;
+  const qop = c.qop
+    ?.split(',')
+    .map((q) => q.trim())
+    .includes('auth')
+    ? 'auth'
+    : undefined;
   if (qop) {
     const nc = (req.nc ?? 1).toString(16).padStart(8, '0');
     const cnonce = req.cnonce ?? randomBytes(8).toString('hex');
-    parts.push(`qop=${qop}`, `nc=${nc}`, `cnonce="${cnonce}"`, `response="${md5(`${ha1}:${c.nonce}:${nc}:${cnonce}:${qop}:${ha2}`)}"`);
+    parts.push(
+      `qop=${qop}`,
+      `nc=${nc}`,
+      `cnonce="${cnonce}"`,
+      `response="${md5(`${ha1}:${c.nonce}:${nc}:${cnonce}:${qop}:${ha2}`)}"`,
+    );
   } else {
     parts.push(`response="${md5(`${ha1}:${c.nonce}:${ha2}`)}"`);
   }

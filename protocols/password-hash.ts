@@ -1,7 +1,9 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 const scrypt = (password: string, salt: Buffer, keylen: number, opts: ScryptOptions) =>
-  new Promise<Buffer>((resolve, reject) => scryptCb(password, salt, keylen, opts, (err, key) => (err ? reject(err) : resolve(key))));
+  new Promise<Buffer>((resolve, reject) =>
+    scryptCb(password, salt, keylen, opts, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 
 /** scrypt N=2^14, r=8, p=1 (OWASP's minimum), 16-byte salt; runs on libuv's pool, never the event loop. */
 const PARAMS = { N: 16384, r: 8, p: 1 } as const;
@@ -20,8 +22,13 @@ export async function hashPassword(password: string): Promise<string> {
 export function isOwnPasswordHash(stored: string): boolean {
   const [alg, n, r, p, salt, hash, ...rest] = stored.split('$');
   return (
-    alg === 'scrypt' && Number(n) === PARAMS.N && Number(r) === PARAMS.r && Number(p) === PARAMS.p && !rest.length &&
-    Buffer.from(salt ?? '', 'base64').length === 16 && Buffer.from(hash ?? '', 'base64').length === 32
+    alg === 'scrypt' &&
+    Number(n) === PARAMS.N &&
+    Number(r) === PARAMS.r &&
+    Number(p) === PARAMS.p &&
+    !rest.length &&
+    Buffer.from(salt ?? '', 'base64').length === 16 &&
+    Buffer.from(hash ?? '', 'base64').length === 32
   );
 }
 

@@ -26,7 +26,10 @@ const RULES: Array<[PlateKind, RegExp]> = [
 
 /** NFKC, upper case, and no dot, space or dash: how plates are compared and stored. */
 export function normalizePlate(raw: string): string {
-  return raw.normalize('NFKC').toUpperCase().replace(/[·•.\s\-]/gu, '');
+  return raw
+    .normalize('NFKC')
+    .toUpperCase()
+    .replace(/[·•.\s-]/gu, '');
 }
 
 export function parsePlate(raw: string): Result<Plate> {
@@ -41,7 +44,10 @@ export function parsePlate(raw: string): Result<Plate> {
   if (!chars.length || !PROVINCES.includes(chars[0])) {
     return fail('bad_frame', `plate "${raw}" must start with a province character such as 鲁`);
   }
-  return fail('bad_frame', `plate "${raw}" is not a valid GA 36 plate (7 characters, or 8 for new-energy; no I or O in the serial)`);
+  return fail(
+    'bad_frame',
+    `plate "${raw}" is not a valid GA 36 plate (7 characters, or 8 for new-energy; no I or O in the serial)`,
+  );
 }
 
 export const isValidPlate = (raw: string): boolean => parsePlate(raw).ok;

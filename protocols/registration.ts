@@ -36,7 +36,13 @@ export const DeviceRegistration = Type.Object(
     lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
     lon: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
     /** Where the position came from: typed by the technician, or a GPS fix (with satellites and HDOP). */
-    position: Type.Optional(Type.Object({ source: Type.Union([Type.Literal('typed'), Type.Literal('gps')]), sats: Type.Optional(Type.Integer()), hdop: Type.Optional(Type.Number()) })),
+    position: Type.Optional(
+      Type.Object({
+        source: Type.Union([Type.Literal('typed'), Type.Literal('gps')]),
+        sats: Type.Optional(Type.Integer()),
+        hdop: Type.Optional(Type.Number()),
+      }),
+    ),
     hardware: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     donor: Type.Optional(Donor),
     commissionedAt: Type.String({ minLength: 10 }),
@@ -86,16 +92,27 @@ export function validateRegistration(value: unknown): Result<DeviceRegistration>
 }
 
 /** Check shape and signature; `keyOf` returns SHA-256(token) of the named token, if it exists. */
-export function verifyRegistration(value: unknown, keyOf: (tokenName: string) => Buffer | undefined): Result<SignedRegistration> {
+export function verifyRegistration(
+  value: unknown,
+  keyOf: (tokenName: string) => Buffer | undefined,
+): Result<SignedRegistration> {
   if (!checkSigned.Check(value)) {
     const e = checkSigned.Errors(value).First();
     const x = e && explainError(e);
     return fail('bad_schema', `registration file: ${x?.path || '/'} ${x?.message ?? 'is invalid'}`, x?.path);
   }
   const key = keyOf(value.signedBy);
-  if (!key) return fail('bad_signature', `registration was signed with token "${value.signedBy}", which this gateway does not know (revoked or renamed?)`);
+  if (!key)
+    return fail(
+      'bad_signature',
+      `registration was signed with token "${value.signedBy}", which this gateway does not know (revoked or renamed?)`,
+    );
   const want = Buffer.from(mac(value.registration, key), 'hex');
   const got = Buffer.from(value.signature, 'hex');
-  if (!timingSafeEqual(want, got)) return fail('bad_signature', 'registration signature does not match: the file was changed after it was signed, or signed with another token');
+  if (!timingSafeEqual(want, got))
+    return fail(
+      'bad_signature',
+      'registration signature does not match: the file was changed after it was signed, or signed with another token',
+    );
   return ok(value);
 }

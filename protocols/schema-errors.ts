@@ -16,6 +16,8 @@ export function explainError(e: ValueError): ValueError {
     const literals = Object.entries(props).filter(([, p]) => p && 'const' in p);
     return literals.length > 0 && literals.every(([k, p]) => v?.[k] === p.const);
   });
-  const best = (meant.length ? meant : variants).map((s) => [...Value.Errors(s, e.value)]).sort((a, b) => a.length - b.length)[0]?.[0];
+  const best = (meant.length ? meant : variants)
+    .map((s) => [...Value.Errors(s, e.value)])
+    .sort((a, b) => a.length - b.length)[0]?.[0];
   return best ? explainError({ ...best, path: e.path + best.path }) : e;
 }

@@ -24,7 +24,8 @@ export type ParsedTopic =
 const levelRe = /^[A-Za-z0-9_.-]{1,64}$/;
 
 function level(name: string, value: string): string {
-  if (!levelRe.test(value)) throw new TypeError(`${name} "${value}" is not a valid topic level (letters, digits, _ . - only)`);
+  if (!levelRe.test(value))
+    throw new TypeError(`${name} "${value}" is not a valid topic level (letters, digits, _ . - only)`);
   return value;
 }
 
@@ -45,12 +46,14 @@ export const topics = {
   telemetry: (deviceId: string) => `${device(deviceId)}/telemetry`,
   selftest: (deviceId: string) => `${device(deviceId)}/selftest`,
   event: (deviceId: string, kind: string) => `${device(deviceId)}/event/${level('event kind', kind)}`,
-  evidence: (deviceId: string, evidenceId: string) => `${device(deviceId)}/evidence/${level('evidence id', evidenceId)}`,
+  evidence: (deviceId: string, evidenceId: string) =>
+    `${device(deviceId)}/evidence/${level('evidence id', evidenceId)}`,
   image: (deviceId: string, sha256: string) => `${device(deviceId)}/image/${sha256Level(sha256)}`,
   command: (deviceId: string, name: string) => `${device(deviceId)}/cmd/${level('command', name)}`,
   commandResult: (deviceId: string, name: string) => `${device(deviceId)}/cmd/${level('command', name)}/result`,
   config: (deviceId: string) => `${device(deviceId)}/config`,
-  county: (channel: string, kind: string) => `${COUNTY_PREFIX}/${level('channel', channel)}/${level('notification kind', kind)}`,
+  county: (channel: string, kind: string) =>
+    `${COUNTY_PREFIX}/${level('channel', channel)}/${level('notification kind', kind)}`,
 } as const;
 
 /** Subscription filters, for the gateway (all devices) and for one device (its own inbox). */
@@ -80,7 +83,7 @@ export function parseTopic(topic: string): Result<ParsedTopic> {
   const bad = rest.find((p) => !levelRe.test(p));
   if (bad !== undefined) return fail('bad_topic', `topic "${topic}" has an invalid level "${bad}"`);
   const [head, arg, tail] = rest;
-  switch (rest.length === 1 ? head : `${head}/*${rest.length === 3 ? '/' + tail : ''}`) {
+  switch (rest.length === 1 ? head : `${head}/*${rest.length === 3 ? `/${tail}` : ''}`) {
     case 'status':
       return ok({ kind: 'status', deviceId });
     case 'telemetry':
@@ -94,7 +97,9 @@ export function parseTopic(topic: string): Result<ParsedTopic> {
     case 'evidence/*':
       return ok({ kind: 'evidence', deviceId, evidenceId: arg });
     case 'image/*':
-      return SHA256_RE.test(arg) ? ok({ kind: 'image', deviceId, sha256: arg }) : fail('bad_topic', `topic "${topic}": image level must be a SHA-256 in lowercase hex`);
+      return SHA256_RE.test(arg)
+        ? ok({ kind: 'image', deviceId, sha256: arg })
+        : fail('bad_topic', `topic "${topic}": image level must be a SHA-256 in lowercase hex`);
     case 'cmd/*':
       return ok({ kind: 'command', deviceId, command: arg });
     case 'cmd/*/result':

@@ -11,7 +11,9 @@ export class ConfigError extends Error {
     readonly file: string,
     readonly problems: string[],
   ) {
-    super(`${file}: ${problems.length} problem${problems.length > 1 ? 's' : ''}\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(
+      `${file}: ${problems.length} problem${problems.length > 1 ? 's' : ''}\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
   }
 }
 
@@ -27,7 +29,9 @@ function substituteEnv(value: unknown, path: string, env: NodeJS.ProcessEnv, pro
   }
   if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, `${path}/${i}`, env, problems));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, `${path}/${k}`, env, problems)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, `${path}/${k}`, env, problems)]),
+    );
   }
   return value;
 }
@@ -40,17 +44,27 @@ export interface YamlConfigOptions<T> {
 }
 
 /** Parse YAML text, substitute `${ENV}`, validate against a TypeBox schema, explain every problem. */
-export function parseYamlConfig<S extends TSchema>(schema: S, text: string, opts: YamlConfigOptions<Static<S>> = {}): Static<S> {
+export function parseYamlConfig<S extends TSchema>(
+  schema: S,
+  text: string,
+  opts: YamlConfigOptions<Static<S>> = {},
+): Static<S> {
   const file = opts.file ?? 'config.yaml';
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length) {
-    throw new ConfigError(file, doc.errors.map((e) => `line ${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`));
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => `line ${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`),
+    );
   }
   const problems: string[] = [];
   const raw = substituteEnv(doc.toJS() ?? {}, '', opts.env ?? process.env, problems);
   const lineOf = (path: string) => {
-    const parts = path.split('/').filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+    const parts = path
+      .split('/')
+      .filter(Boolean)
+      .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
     for (let n = parts.length; n > 0; n--) {
       const node = doc.getIn(parts.slice(0, n), true) as { range?: [number, number] } | undefined;
       if (node?.range) return ` (line ${lines.linePos(node.range[0]).line})`;
@@ -75,12 +89,18 @@ export function parseYamlConfig<S extends TSchema>(schema: S, text: string, opts
   return config;
 }
 
-export function loadYamlConfig<S extends TSchema>(schema: S, file: string, opts: Omit<YamlConfigOptions<Static<S>>, 'file'> = {}): Static<S> {
+export function loadYamlConfig<S extends TSchema>(
+  schema: S,
+  file: string,
+  opts: Omit<YamlConfigOptions<Static<S>>, 'file'> = {},
+): Static<S> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError(file, [`cannot read the file: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (e as Error).message}`]);
+    throw new ConfigError(file, [
+      `cannot read the file: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (e as Error).message}`,
+    ]);
   }
   return parseYamlConfig(schema, text, { ...opts, file });
 }

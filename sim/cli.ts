@@ -43,7 +43,13 @@ export function registerSimCli(program: Command, logger: (cmd: Command) => Logge
     .action(async (o: { out: string; chromium: string }, cmd: Command) => {
       const log = logger(cmd);
       const { takeScreenshots } = await import('./demo/screenshots.ts');
-      for (const f of await takeScreenshots({ out: o.out, chromium: o.chromium, logger: log, onProgress: (m) => log.info(m) })) process.stdout.write(`${f}\n`);
+      for (const f of await takeScreenshots({
+        out: o.out,
+        chromium: o.chromium,
+        logger: log,
+        onProgress: (m) => log.info(m),
+      }))
+        process.stdout.write(`${f}\n`);
     });
   registerBenchCli(program, logger);
   registerDemoCli(program, logger);
@@ -61,13 +67,24 @@ function registerSimHwCli(sim: Command, logger: (cmd: Command) => Logger): void 
     .option('--light-unit <n>', 'Modbus slave id of the light controller', '1')
     .option('--light-baud <n>', 'baud rate the light controller was set to', '9600')
     .option('--light-channels <n>', 'lamp channels on the light controller', '4')
-    .option('--gps <lat,lon>', 'also serve an NMEA GPS receiver (pty) with a fix at this position, e.g. 36.4562,115.9854')
-    .option('--no-strict-baud', 'let drivers at any baud talk to the simulated devices (by default a wrong baud is noise, as on a real line)')
+    .option(
+      '--gps <lat,lon>',
+      'also serve an NMEA GPS receiver (pty) with a fix at this position, e.g. 36.4562,115.9854',
+    )
+    .option(
+      '--no-strict-baud',
+      'let drivers at any baud talk to the simulated devices (by default a wrong baud is noise, as on a real line)',
+    )
     .option('--sensor-pin <n>', 'Firmata pin of the presence sensor', '2')
     .option('--no-camera', 'do not start the virtual IP camera')
     .option('--camera-port <n>', 'HTTP port of the virtual camera (0 = any free port)', '0')
     .option('--camera-dir <dir>', 'serve the images of this folder instead of a test pattern')
-    .option('--fault <dev:spec>', 'start with a line fault, e.g. light:drop=1 or speaker:corrupt=0.5,delay=200 (repeatable)', collect, [])
+    .option(
+      '--fault <dev:spec>',
+      'start with a line fault, e.g. light:drop=1 or speaker:corrupt=0.5,delay=200 (repeatable)',
+      collect,
+      [],
+    )
     .option('--burnt <channel>', 'start with this lamp burnt out (repeatable)', collect, [])
     .option('--json', 'print the endpoints as one JSON line')
     .option('--no-stdin', 'do not read tester commands from standard input')
@@ -78,13 +95,22 @@ function registerSimHwCli(sim: Command, logger: (cmd: Command) => Logger): void 
     .action(async (o: SimHwOpts, cmd: Command) => {
       const log = logger(cmd);
       const [lat, lon] = (o.gps ?? '').split(',').map(Number);
-      if (o.gps && !(Math.abs(lat) <= 90 && Math.abs(lon) <= 180)) throw new Error(`--gps ${o.gps}: write latitude,longitude in degrees, e.g. 36.4562,115.9854`);
+      if (o.gps && !(Math.abs(lat) <= 90 && Math.abs(lon) <= 180))
+        throw new Error(`--gps ${o.gps}: write latitude,longitude in degrees, e.g. 36.4562,115.9854`);
       const opts: HwSimOptions = {
         pty: o.pty,
         ptyDir: o.ptyDir,
         logger: log,
         strictBaud: o.strictBaud,
-        light: o.light || o.pty ? { tty: o.light, unit: Number(o.lightUnit), baudRate: Number(o.lightBaud), channels: Number(o.lightChannels) } : false,
+        light:
+          o.light || o.pty
+            ? {
+                tty: o.light,
+                unit: Number(o.lightUnit),
+                baudRate: Number(o.lightBaud),
+                channels: Number(o.lightChannels),
+              }
+            : false,
         gps: o.gps ? { lat, lon, acquireMs: 3000 } : false,
         speaker: o.speaker || o.pty ? { tty: o.speaker } : false,
         sensor: o.sensorFirmata || o.pty ? { tty: o.sensorFirmata, pin: Number(o.sensorPin) } : false,
@@ -101,8 +127,13 @@ function registerSimHwCli(sim: Command, logger: (cmd: Command) => Logger): void 
       if (o.json) process.stdout.write(`${JSON.stringify(endpoints)}\n`);
       else {
         for (const [k, v] of Object.entries(endpoints)) process.stdout.write(`${k.padEnd(8)} ${v}\n`);
-        const args = Object.entries(endpoints).filter(([k]) => k !== 'gps').map(([k, v]) => `--${k} '${v}'`).join(' ');
-        process.stdout.write(`\nIn another terminal:\n  roadwarden hw test ${args}\n\nType "help" for tester commands; Ctrl-C stops.\n`);
+        const args = Object.entries(endpoints)
+          .filter(([k]) => k !== 'gps')
+          .map(([k, v]) => `--${k} '${v}'`)
+          .join(' ');
+        process.stdout.write(
+          `\nIn another terminal:\n  roadwarden hw test ${args}\n\nType "help" for tester commands; Ctrl-C stops.\n`,
+        );
       }
       let rl: ReturnType<typeof createInterface> | undefined;
       if (o.stdin && process.stdin.readable) {

@@ -75,7 +75,9 @@ export class HardwareSimulator {
       q.set('channels', String(device.coils.length));
       this.ttys.light = this.path(this.light, l.tty);
       this.endpoints.light = `modbus:${this.ttys.light}?${q}`;
-      device.on('coils', (c: { coils: boolean[] }) => this.log?.debug({ device: 'light', coils: c.coils.map((b) => (b ? '●' : '○')).join('') }, 'light outputs'));
+      device.on('coils', (c: { coils: boolean[] }) =>
+        this.log?.debug({ device: 'light', coils: c.coils.map((b) => (b ? '●' : '○')).join('') }, 'light outputs'),
+      );
     }
     if (o.speaker !== false) {
       const s = o.speaker ?? {};
@@ -83,7 +85,9 @@ export class HardwareSimulator {
       this.speaker = await this.serve('speaker', device, s.tty, s.baudRate ?? SERIAL_DEFAULTS.mp3Baud);
       this.ttys.speaker = this.path(this.speaker, s.tty);
       this.endpoints.speaker = `mp3:${this.ttys.speaker}`;
-      device.on('play', (p: { track: number; volume: number }) => this.log?.info({ device: 'speaker', track: p.track, volume: p.volume }, 'speaker plays clip'));
+      device.on('play', (p: { track: number; volume: number }) =>
+        this.log?.info({ device: 'speaker', track: p.track, volume: p.volume }, 'speaker plays clip'),
+      );
     }
     if (o.sensor !== false) {
       const s = o.sensor ?? {};
@@ -96,7 +100,12 @@ export class HardwareSimulator {
     if (o.gps) {
       const g = o.gps;
       const baud = g.baudRate ?? 9600;
-      this.gps = await this.serve('gps', new VirtualGps({ lat: g.lat, lon: g.lon, acquireMs: g.acquireMs }), g.tty, baud);
+      this.gps = await this.serve(
+        'gps',
+        new VirtualGps({ lat: g.lat, lon: g.lon, acquireMs: g.acquireMs }),
+        g.tty,
+        baud,
+      );
       this.ttys.gps = this.path(this.gps, g.tty);
       this.endpoints.gps = `nmea:${this.ttys.gps}${baud === 9600 ? '' : `?baud=${baud}`}`;
     }
@@ -136,7 +145,8 @@ export class HardwareSimulator {
       case 'burn':
       case 'fix': {
         const ch = Number(target);
-        if (!this.light || !Number.isInteger(ch) || ch < 1 || ch > this.light.device.coils.length) throw new Error('usage: burn|fix <channel>');
+        if (!this.light || !Number.isInteger(ch) || ch < 1 || ch > this.light.device.coils.length)
+          throw new Error('usage: burn|fix <channel>');
         this.light.device.burnOut(ch, cmd === 'burn');
         return `light channel ${ch}: lamp ${cmd === 'burn' ? 'burnt out' : 'replaced'}`;
       }
@@ -178,15 +188,24 @@ export class HardwareSimulator {
 
   state(): Record<string, unknown> {
     return {
-      light: this.light && { coils: this.light.device.coils, burnt: [...this.light.device.burnt], requests: this.light.device.requests },
-      speaker: this.speaker && { playing: this.speaker.device.playing ?? null, volume: this.speaker.device.volume, plays: this.speaker.device.plays.length },
+      light: this.light && {
+        coils: this.light.device.coils,
+        burnt: [...this.light.device.burnt],
+        requests: this.light.device.requests,
+      },
+      speaker: this.speaker && {
+        playing: this.speaker.device.playing ?? null,
+        volume: this.speaker.device.volume,
+        plays: this.speaker.device.plays.length,
+      },
       sensor: this.board && { pin: this.board.pin, value: this.board.device.values[this.board.pin] },
       camera: this.camera && { served: this.camera.served, faults: this.camera.faults },
     };
   }
 
   private serialSim(name: string | undefined): SerialSim<SerialDeviceModel> {
-    const sim = name === 'light' ? this.light : name === 'speaker' ? this.speaker : name === 'sensor' ? this.board : undefined;
+    const sim =
+      name === 'light' ? this.light : name === 'speaker' ? this.speaker : name === 'sensor' ? this.board : undefined;
     if (!sim) throw new Error(`unknown or absent device "${name ?? ''}" (light, speaker, sensor)`);
     return sim;
   }
@@ -195,15 +214,29 @@ export class HardwareSimulator {
     return tty ?? sim.pair!.driverPath;
   }
 
-  private async serve<D extends SerialDeviceModel>(name: string, device: D, tty: string | undefined, baudRate: number): Promise<SerialSim<D>> {
+  private async serve<D extends SerialDeviceModel>(
+    name: string,
+    device: D,
+    tty: string | undefined,
+    baudRate: number,
+  ): Promise<SerialSim<D>> {
     let pair: PtyPair | undefined;
     let path = tty;
     if (!path) {
-      if (!this.opts.pty) throw new Error(`no tty given for the ${name}; pass --${name === 'sensor' ? 'sensor-firmata' : name} TTY or --pty`);
+      if (!this.opts.pty)
+        throw new Error(
+          `no tty given for the ${name}; pass --${name === 'sensor' ? 'sensor-firmata' : name} TTY or --pty`,
+        );
       pair = await PtyPair.create(name, this.opts.ptyDir);
       path = pair.devicePath;
     }
-    const served = await serveOnTty(device, path, baudRate, this.log?.child({ sim: name }), this.opts.strictBaud ? pair?.driverPath : undefined);
+    const served = await serveOnTty(
+      device,
+      path,
+      baudRate,
+      this.log?.child({ sim: name }),
+      this.opts.strictBaud ? pair?.driverPath : undefined,
+    );
     if (device instanceof VirtualFirmataBoard) device.announce();
     return { device, served, pair };
   }

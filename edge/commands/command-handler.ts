@@ -45,19 +45,35 @@ export class CommandHandler {
     }
     let outcome: Outcome;
     if (!(COMMAND_NAMES as string[]).includes(topicName)) {
-      outcome = { ok: false, code: 'unknown_command', message: `unknown command "${topicName}" (known: ${COMMAND_NAMES.join(', ')})` };
+      outcome = {
+        ok: false,
+        code: 'unknown_command',
+        message: `unknown command "${topicName}" (known: ${COMMAND_NAMES.join(', ')})`,
+      };
     } else if (!decoded.ok) {
       outcome = { ok: false, code: 'bad_command', message: decoded.error.message };
     } else if (decoded.value.name !== topicName) {
-      outcome = { ok: false, code: 'bad_command', message: `payload name "${decoded.value.name}" does not match topic command "${topicName}"` };
+      outcome = {
+        ok: false,
+        code: 'bad_command',
+        message: `payload name "${decoded.value.name}" does not match topic command "${topicName}"`,
+      };
     } else if (decoded.value.deviceId !== this.c.deviceId) {
-      outcome = { ok: false, code: 'bad_command', message: `command is addressed to ${decoded.value.deviceId}, this is ${this.c.deviceId}` };
+      outcome = {
+        ok: false,
+        code: 'bad_command',
+        message: `command is addressed to ${decoded.value.deviceId}, this is ${this.c.deviceId}`,
+      };
     } else if (decoded.value.expiresAt && Date.parse(decoded.value.expiresAt) < this.now().getTime()) {
       outcome = { ok: false, code: 'expired', message: `command expired at ${decoded.value.expiresAt}` };
     } else {
       outcome = await this.run(decoded.value).catch((e: unknown) => ({ ok: false as const, ...errorInfo(e) }));
     }
-    if (!outcome.ok) this.c.logger?.warn({ command: topicName, commandId, code: outcome.code, err: outcome.message }, 'command refused or failed');
+    if (!outcome.ok)
+      this.c.logger?.warn(
+        { command: topicName, commandId, code: outcome.code, err: outcome.message },
+        'command refused or failed',
+      );
     return {
       v: 1,
       id: this.c.newId(),

@@ -25,18 +25,31 @@ export class VoiceStore {
     return join(this.dir, `clip-${String(clip).padStart(4, '0')}.mp3`);
   }
 
-  async update(clip: number, url: string, sha256: string, timeoutMs = 30_000): Promise<{ path: string; bytes: number }> {
+  async update(
+    clip: number,
+    url: string,
+    sha256: string,
+    timeoutMs = 30_000,
+  ): Promise<{ path: string; bytes: number }> {
     let res: Response;
     try {
       res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     } catch (e) {
-      throw new VoiceUpdateError('download_failed', `cannot download ${url}: ${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}`);
+      throw new VoiceUpdateError(
+        'download_failed',
+        `cannot download ${url}: ${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}`,
+      );
     }
     if (!res.ok) throw new VoiceUpdateError('download_failed', `download of ${url} answered HTTP ${res.status}`);
     const bytes = Buffer.from(await res.arrayBuffer());
-    if (bytes.length > this.maxBytes) throw new VoiceUpdateError('too_large', `clip is ${bytes.length} bytes, limit ${this.maxBytes}`);
+    if (bytes.length > this.maxBytes)
+      throw new VoiceUpdateError('too_large', `clip is ${bytes.length} bytes, limit ${this.maxBytes}`);
     const got = createHash('sha256').update(bytes).digest('hex');
-    if (got !== sha256) throw new VoiceUpdateError('hash_mismatch', `clip ${clip} has SHA-256 ${got}, expected ${sha256}; kept the old clip`);
+    if (got !== sha256)
+      throw new VoiceUpdateError(
+        'hash_mismatch',
+        `clip ${clip} has SHA-256 ${got}, expected ${sha256}; kept the old clip`,
+      );
     await mkdir(this.dir, { recursive: true });
     const final = this.pathOf(clip);
     const tmp = `${final}.part`;

@@ -6,7 +6,9 @@ import type { CommissionOpts } from './commission-command.ts';
 export function registerCommissionCli(program: Command, _logger: (cmd: Command) => Logger): void {
   const c = program
     .command('commission')
-    .description('set up a new box: identity and credential, place and GPS, hardware (auto-probe), donor; register it and write edge.yaml')
+    .description(
+      'set up a new box: identity and credential, place and GPS, hardware (auto-probe), donor; register it and write edge.yaml',
+    )
     .option('--id <id>', 'device id, e.g. lc-liangshui-0007 (asked if missing)')
     .option('--name <name>', 'place name shown to people (default: township village crossing)')
     .option('--township <name>', '乡镇')

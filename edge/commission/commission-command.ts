@@ -90,7 +90,10 @@ async function position(o: CommissionOpts, rl: Prompter | undefined, quiet: bool
   if (o.lat !== undefined || o.lon !== undefined) {
     const lat = Number(o.lat);
     const lon = Number(o.lon);
-    if (!(Math.abs(lat) <= 90) || !(Math.abs(lon) <= 180)) throw new Error(`--lat ${o.lat} --lon ${o.lon}: give both, in degrees (WGS-84), e.g. --lat 36.4562 --lon 115.9854`);
+    if (!(Math.abs(lat) <= 90) || !(Math.abs(lon) <= 180))
+      throw new Error(
+        `--lat ${o.lat} --lon ${o.lon}: give both, in degrees (WGS-84), e.g. --lat 36.4562 --lon 115.9854`,
+      );
     return { lat, lon, source: 'typed' };
   }
   if (!o.gps && rl) {
@@ -113,14 +116,20 @@ async function position(o: CommissionOpts, rl: Prompter | undefined, quiet: bool
 
 async function probe(o: CommissionOpts, quiet: boolean): Promise<ProbeFinding[]> {
   const ports = o.probePorts ? o.probePorts.split(',').filter(Boolean) : (await listSerialPorts()).map((p) => p.path);
-  const taken = new Set([o.light, o.speaker, o.sensor, o.gps].filter(Boolean).map((s) => s!.replace(/^[a-z]+:/, '').split('?')[0]));
+  const taken = new Set(
+    [o.light, o.speaker, o.sensor, o.gps].filter(Boolean).map((s) => s!.replace(/^[a-z]+:/, '').split('?')[0]),
+  );
   const free = ports.filter((p) => !taken.has(p));
-  say(quiet, `probe    ${free.length ? free.join(', ') : 'no serial ports to probe'} (common bauds, Modbus slave ids 1–16)…`);
+  say(
+    quiet,
+    `probe    ${free.length ? free.join(', ') : 'no serial ports to probe'} (common bauds, Modbus slave ids 1–16)…`,
+  );
   let shown = '';
   const found = await probeSerialPorts(free, {
     onAttempt: (a) => {
       const k = `${a.port}@${a.baudRate}`;
-      if (k !== shown && !quiet && process.stdout.isTTY) process.stdout.write(`\r\x1b[K         trying ${a.port} at ${a.baudRate} baud`);
+      if (k !== shown && !quiet && process.stdout.isTTY)
+        process.stdout.write(`\r\x1b[K         trying ${a.port} at ${a.baudRate} baud`);
       shown = k;
     },
   });
@@ -133,7 +142,8 @@ function donor(o: CommissionOpts): Donor | undefined {
   if (!o.donor && !o.donorAnonymous) return undefined;
   const amount = o.donorAmount === undefined ? undefined : Number(o.donorAmount);
   if (amount !== undefined && !(amount >= 0)) throw new Error(`--donor-amount ${o.donorAmount} is not an amount`);
-  if (o.donorDate && !/^\d{4}-\d{2}-\d{2}$/.test(o.donorDate)) throw new Error(`--donor-date ${o.donorDate}: write YYYY-MM-DD`);
+  if (o.donorDate && !/^\d{4}-\d{2}-\d{2}$/.test(o.donorDate))
+    throw new Error(`--donor-date ${o.donorDate}: write YYYY-MM-DD`);
   return { name: o.donor, anonymous: o.donorAnonymous || undefined, amount, date: o.donorDate, thanks: o.donorThanks };
 }
 
@@ -151,7 +161,11 @@ export async function commission(o: CommissionOpts): Promise<void> {
     const crossing = await ask(rl, 'Crossing or village entrance', o.crossing);
     const road = await ask(rl, 'Road file (一路一档)', o.road);
     const pos = await position(o, rl, quiet);
-    const donorName = await ask(rl, 'Donor of the light (blank = none)', o.donor ?? (o.donorAnonymous ? '' : undefined));
+    const donorName = await ask(
+      rl,
+      'Donor of the light (blank = none)',
+      o.donor ?? (o.donorAnonymous ? '' : undefined),
+    );
     input = {
       id,
       name: o.name,
@@ -190,16 +204,23 @@ export async function commission(o: CommissionOpts): Promise<void> {
   let registered: string;
   let regFile: string | undefined;
   const writeSigned = (why: string) => {
-    if (!token || !o.technician) throw new Error(`${why}; to register later, give --token and --technician (the token's name) so the registration file can be signed`);
+    if (!token || !o.technician)
+      throw new Error(
+        `${why}; to register later, give --token and --technician (the token's name) so the registration file can be signed`,
+      );
     regFile = join(dirname(o.out), `${input.id}.registration.json`);
     writeFileSync(regFile, `${JSON.stringify(signRegistration(reg, o.technician, token), null, 2)}\n`);
     registered = `not yet: ${why}. Upload ${regFile} later: roadwarden commission upload ${regFile} --api URL`;
   };
   if (o.offline || !o.api) writeSigned(o.offline ? 'offline (--offline)' : 'no --api given');
   else {
-    if (!token) throw new Error('registering needs an API token: --token or RW_TOKEN (roadwarden gateway token add --role technician)');
+    if (!token)
+      throw new Error(
+        'registering needs an API token: --token or RW_TOKEN (roadwarden gateway token add --role technician)',
+      );
     const r = await registerOnline(o.api, token, reg, o.replace === true);
-    if (r.registered) registered = `registered at ${o.api}${r.replaced ? ' (replaced the old box)' : ''}; the device credential works now`;
+    if (r.registered)
+      registered = `registered at ${o.api}${r.replaced ? ' (replaced the old box)' : ''}; the device credential works now`;
     else if (r.unreachable) writeSigned(r.message);
     else throw new Error(r.message);
   }
@@ -227,9 +248,22 @@ export async function commission(o: CommissionOpts): Promise<void> {
   if (quiet) return void process.stdout.write(`${JSON.stringify(summary)}\n`);
   const p = input.position;
   say(false, `\ncommissioned ${input.id}${summary.place ? ` — ${summary.place}` : ''}`);
-  say(false, `  position  ${p ? `${p.lat.toFixed(6)}, ${p.lon.toFixed(6)} (${p.source === 'gps' ? `GPS, ${p.sats} satellites, HDOP ${p.hdop ?? '?'}` : 'typed'})` : 'none (add it later with --lat/--lon)'}`);
-  for (const [k, v] of [['light', lightSpec], ['speaker', speakerSpec], ['sensor', o.sensor], ['camera', summary.camera]] as const) say(false, `  ${k.padEnd(9)} ${v ?? 'none'}`);
-  if (input.donor) say(false, `  donor     ${input.donor.anonymous ? '匿名 anonymous' : input.donor.name}${input.donor.date ? `, ${input.donor.date}` : ''}${input.donor.thanks ? ` — ${input.donor.thanks}` : ''}`);
+  say(
+    false,
+    `  position  ${p ? `${p.lat.toFixed(6)}, ${p.lon.toFixed(6)} (${p.source === 'gps' ? `GPS, ${p.sats} satellites, HDOP ${p.hdop ?? '?'}` : 'typed'})` : 'none (add it later with --lat/--lon)'}`,
+  );
+  for (const [k, v] of [
+    ['light', lightSpec],
+    ['speaker', speakerSpec],
+    ['sensor', o.sensor],
+    ['camera', summary.camera],
+  ] as const)
+    say(false, `  ${k.padEnd(9)} ${v ?? 'none'}`);
+  if (input.donor)
+    say(
+      false,
+      `  donor     ${input.donor.anonymous ? '匿名 anonymous' : input.donor.name}${input.donor.date ? `, ${input.donor.date}` : ''}${input.donor.thanks ? ` — ${input.donor.thanks}` : ''}`,
+    );
   say(false, `  gateway   ${registered!}`);
   say(false, `  wrote     ${o.out}, ${envPath} (the device password; mode 600, keep it private)`);
   say(false, `\nnext: roadwarden selftest --config ${o.out} --env-file ${envPath}`);

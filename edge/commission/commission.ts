@@ -13,7 +13,8 @@ export interface Position {
 }
 
 /** Everything a technician tells (or the tools find out) about a new box. */
-export interface CommissionInput extends Pick<DeviceRegistration, 'id' | 'name' | 'road' | 'crossing' | 'township' | 'village' | 'donor'> {
+export interface CommissionInput
+  extends Pick<DeviceRegistration, 'id' | 'name' | 'road' | 'crossing' | 'township' | 'village' | 'donor'> {
   position?: Position;
   light?: LightSpec;
   speaker?: SpeakerSpec;
@@ -41,20 +42,78 @@ export function placeName(i: CommissionInput): string | undefined {
 /** The box's edge.yaml: the hardware found, the usual rules, secrets as ${ENV} references. */
 export function edgeConfigFor(i: CommissionInput): EdgeConfig {
   const hardware: EdgeConfig['hardware'] = {};
-  if (i.light) hardware.light = i.light.type === 'modbus' ? { type: 'modbus', port: i.light.port, baudRate: baud(i.light.baudRate), unit: i.light.unit, channels: i.light.channels, coilBase: i.light.coilBase } : { type: 'firmata', port: i.light.port, baudRate: baud(i.light.baudRate), pins: i.light.pins };
-  if (i.speaker) hardware.speaker = { type: 'mp3', port: i.speaker.port, baudRate: baud(i.speaker.baudRate), volume: 24 };
-  if (i.sensor) hardware.sensors = [{ name: 'approach', type: 'firmata', port: i.sensor.port, baudRate: baud(i.sensor.baudRate), pin: i.sensor.pin, activeLow: i.sensor.activeLow || undefined, pullup: i.sensor.pullup || undefined }];
-  if (i.camera) hardware.camera = i.camera.type === 'dir' ? { type: 'dir', dir: i.camera.dir } : { type: 'http', url: i.camera.url, username: i.camera.username, password: i.camera.password ? `\${${CAMERA_PASSWORD_ENV}}` : undefined };
+  if (i.light)
+    hardware.light =
+      i.light.type === 'modbus'
+        ? {
+            type: 'modbus',
+            port: i.light.port,
+            baudRate: baud(i.light.baudRate),
+            unit: i.light.unit,
+            channels: i.light.channels,
+            coilBase: i.light.coilBase,
+          }
+        : { type: 'firmata', port: i.light.port, baudRate: baud(i.light.baudRate), pins: i.light.pins };
+  if (i.speaker)
+    hardware.speaker = { type: 'mp3', port: i.speaker.port, baudRate: baud(i.speaker.baudRate), volume: 24 };
+  if (i.sensor)
+    hardware.sensors = [
+      {
+        name: 'approach',
+        type: 'firmata',
+        port: i.sensor.port,
+        baudRate: baud(i.sensor.baudRate),
+        pin: i.sensor.pin,
+        activeLow: i.sensor.activeLow || undefined,
+        pullup: i.sensor.pullup || undefined,
+      },
+    ];
+  if (i.camera)
+    hardware.camera =
+      i.camera.type === 'dir'
+        ? { type: 'dir', dir: i.camera.dir }
+        : {
+            type: 'http',
+            url: i.camera.url,
+            username: i.camera.username,
+            password: i.camera.password ? `\${${CAMERA_PASSWORD_ENV}}` : undefined,
+          };
   const rules: NonNullable<EdgeConfig['rules']> = [];
   if (i.sensor && (i.light || i.speaker)) {
-    rules.push({ name: 'approach_warning', trigger: { sensor: 'approach' }, light: i.light ? { mode: 'flash', periodMs: 600, duty: 0.5, durationS: 30 } : undefined, voice: i.speaker ? { clip: 1, times: 2, text: '前方路口，减速慢行' } : undefined, cooldownS: 20, report: { kind: 'presence', severity: 'info' } });
+    rules.push({
+      name: 'approach_warning',
+      trigger: { sensor: 'approach' },
+      light: i.light ? { mode: 'flash', periodMs: 600, duty: 0.5, durationS: 30 } : undefined,
+      voice: i.speaker ? { clip: 1, times: 2, text: '前方路口，减速慢行' } : undefined,
+      cooldownS: 20,
+      report: { kind: 'presence', severity: 'info' },
+    });
   }
   if (i.light || i.speaker) {
-    rules.push({ name: 'tricycle_passengers', trigger: { event: 'tricycle_passengers' }, light: i.light ? { mode: 'flash', periodMs: 300, duty: 0.5, durationS: 60 } : undefined, voice: i.speaker ? { clip: 2, times: 3, text: '三轮车禁止载人' } : undefined, cooldownS: 30, report: { kind: 'tricycle_passengers', severity: 'alarm' } });
+    rules.push({
+      name: 'tricycle_passengers',
+      trigger: { event: 'tricycle_passengers' },
+      light: i.light ? { mode: 'flash', periodMs: 300, duty: 0.5, durationS: 60 } : undefined,
+      voice: i.speaker ? { clip: 2, times: 3, text: '三轮车禁止载人' } : undefined,
+      cooldownS: 30,
+      report: { kind: 'tricycle_passengers', severity: 'alarm' },
+    });
   }
   return {
-    device: { id: i.id, name: placeName(i), location: i.position ? { lat: round(i.position.lat), lon: round(i.position.lon) } : undefined, timezone: 'Asia/Shanghai' },
-    gateway: { url: i.gatewayUrl, username: i.id, password: `\${${PASSWORD_ENV}}`, protocolVersion: 4, keepaliveS: 30, apiUrl: i.apiUrl },
+    device: {
+      id: i.id,
+      name: placeName(i),
+      location: i.position ? { lat: round(i.position.lat), lon: round(i.position.lon) } : undefined,
+      timezone: 'Asia/Shanghai',
+    },
+    gateway: {
+      url: i.gatewayUrl,
+      username: i.id,
+      password: `\${${PASSWORD_ENV}}`,
+      protocolVersion: 4,
+      keepaliveS: 30,
+      apiUrl: i.apiUrl,
+    },
     hardware,
     rules: rules.length ? rules : undefined,
     quietHours: { from: '22:00', to: '06:00' },
@@ -79,7 +138,10 @@ export function edgeYaml(config: EdgeConfig, i: CommissionInput, at: Date): stri
 
 /** The environment file with the secrets (mode 0600); systemd reads it with EnvironmentFile=. */
 export function envFile(password: string, i: CommissionInput): string {
-  const lines = [`# roadwarden edge secrets for ${i.id} — keep this file private (mode 600)`, `${PASSWORD_ENV}=${password}`];
+  const lines = [
+    `# roadwarden edge secrets for ${i.id} — keep this file private (mode 600)`,
+    `${PASSWORD_ENV}=${password}`,
+  ];
   if (i.camera?.type === 'http' && i.camera.password) lines.push(`${CAMERA_PASSWORD_ENV}=${i.camera.password}`);
   return `${lines.join('\n')}\n`;
 }
@@ -110,10 +172,17 @@ export async function registrationFor(i: CommissionInput, password: string, at: 
   };
 }
 
-export type RegisterOutcome = { registered: true; replaced: boolean } | { registered: false; unreachable: boolean; message: string };
+export type RegisterOutcome =
+  | { registered: true; replaced: boolean }
+  | { registered: false; unreachable: boolean; message: string };
 
 /** POST the registration; "unreachable" (no network, gateway down) lets the caller fall back to a signed file. */
-export async function registerOnline(apiUrl: string, token: string, reg: DeviceRegistration, replace: boolean): Promise<RegisterOutcome> {
+export async function registerOnline(
+  apiUrl: string,
+  token: string,
+  reg: DeviceRegistration,
+  replace: boolean,
+): Promise<RegisterOutcome> {
   let res: Response;
   try {
     res = await fetch(new URL(`/api/v1/devices${replace ? '?replace=true' : ''}`, apiUrl), {
@@ -123,11 +192,19 @@ export async function registerOnline(apiUrl: string, token: string, reg: DeviceR
       signal: AbortSignal.timeout(10_000),
     });
   } catch (e) {
-    return { registered: false, unreachable: true, message: `gateway API ${apiUrl} not reachable (${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message})` };
+    return {
+      registered: false,
+      unreachable: true,
+      message: `gateway API ${apiUrl} not reachable (${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message})`,
+    };
   }
   const body = (await res.json().catch(() => ({}))) as { replaced?: boolean; message?: string };
   if (res.status === 201) return { registered: true, replaced: body.replaced === true };
-  return { registered: false, unreachable: res.status >= 500, message: `gateway refused the registration (${res.status}): ${body.message ?? res.statusText}` };
+  return {
+    registered: false,
+    unreachable: res.status >= 500,
+    message: `gateway refused the registration (${res.status}): ${body.message ?? res.statusText}`,
+  };
 }
 
 export function describeFinding(f: ProbeFinding): string {

@@ -36,7 +36,9 @@ describe('edge config', () => {
   });
 
   it('names a missing environment variable', () => {
-    expect(() => loadEdgeConfig(EXAMPLE, {})).toThrow(/gateway.password: environment variable RW_DEVICE_PASSWORD is not set/);
+    expect(() => loadEdgeConfig(EXAMPLE, {})).toThrow(
+      /gateway.password: environment variable RW_DEVICE_PASSWORD is not set/,
+    );
   });
 
   it('names the key, the expectation, the value and the line', () => {
@@ -51,7 +53,9 @@ describe('edge config', () => {
   });
 
   it('catches rules that refer to things that do not exist', () => {
-    const p = problems(minimal.replace('trigger: { sensor: approach }', 'trigger: { sensor: loop_b }') + '    voice: { clip: 1 }\n');
+    const p = problems(
+      `${minimal.replace('trigger: { sensor: approach }', 'trigger: { sensor: loop_b }')}    voice: { clip: 1 }\n`,
+    );
     expect(p).toContain('rules.0 (warn).trigger.sensor: no sensor named "loop_b" in hardware.sensors (have: approach)');
     expect(p).toContain('rules.0 (warn): plays a clip, but there is no hardware.speaker');
   });

@@ -7,16 +7,27 @@ export { ConfigError } from '../../protocols/index.ts';
 /** Checks the schema cannot express: names that must refer to each other, cron syntax. */
 function crossCheck(c: EdgeConfig, problems: string[]): void {
   const sensors = new Set((c.hardware.sensors ?? []).map((s) => s.name));
-  const channels = c.hardware.light ? (c.hardware.light.type === 'modbus' ? (c.hardware.light.channels ?? 4) : c.hardware.light.pins.length) : 0;
-  const checkActions = (where: string, a: { light?: { channels?: number[] }; voice?: unknown; broadcast?: unknown }) => {
+  const channels = c.hardware.light
+    ? c.hardware.light.type === 'modbus'
+      ? (c.hardware.light.channels ?? 4)
+      : c.hardware.light.pins.length
+    : 0;
+  const checkActions = (
+    where: string,
+    a: { light?: { channels?: number[] }; voice?: unknown; broadcast?: unknown },
+  ) => {
     if (a.light && !c.hardware.light) problems.push(`${where}.light: no light in hardware.light`);
-    for (const ch of a.light?.channels ?? []) if (ch > channels) problems.push(`${where}.light.channels: channel ${ch}, but the light has ${channels}`);
-    if ((a.voice || a.broadcast) && !c.hardware.speaker) problems.push(`${where}: plays a clip, but there is no hardware.speaker`);
+    for (const ch of a.light?.channels ?? [])
+      if (ch > channels) problems.push(`${where}.light.channels: channel ${ch}, but the light has ${channels}`);
+    if ((a.voice || a.broadcast) && !c.hardware.speaker)
+      problems.push(`${where}: plays a clip, but there is no hardware.speaker`);
   };
   (c.rules ?? []).forEach((r, i) => {
     const where = `rules.${i} (${r.name})`;
     if ('sensor' in r.trigger && !sensors.has(r.trigger.sensor)) {
-      problems.push(`${where}.trigger.sensor: no sensor named "${r.trigger.sensor}" in hardware.sensors (have: ${[...sensors].join(', ') || 'none'})`);
+      problems.push(
+        `${where}.trigger.sensor: no sensor named "${r.trigger.sensor}" in hardware.sensors (have: ${[...sensors].join(', ') || 'none'})`,
+      );
     }
     if (!r.light && !r.voice && !r.report) problems.push(`${where}: does nothing (give it light, voice or report)`);
     checkActions(where, r);

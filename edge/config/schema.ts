@@ -2,7 +2,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ALARM_KINDS, DEVICE_ID_PATTERN } from '../../protocols/index.ts';
 
 const Port = Type.String({ minLength: 1, description: 'serial device, e.g. /dev/ttyUSB0' });
-const Baud = Type.Optional(Type.Union([1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200].map((b) => Type.Literal(b))));
+const Baud = Type.Optional(
+  Type.Union([1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200].map((b) => Type.Literal(b))),
+);
 const Channels = Type.Array(Type.Integer({ minimum: 1, maximum: 64 }), { minItems: 1, uniqueItems: true });
 const HhMm = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'time of day, HH:MM' });
 
@@ -18,10 +20,26 @@ export const LightConfig = Type.Union([
     },
     { additionalProperties: false },
   ),
-  Type.Object({ type: Type.Literal('firmata'), port: Port, baudRate: Baud, pins: Type.Array(Type.Integer({ minimum: 0, maximum: 127 }), { minItems: 1 }) }, { additionalProperties: false }),
+  Type.Object(
+    {
+      type: Type.Literal('firmata'),
+      port: Port,
+      baudRate: Baud,
+      pins: Type.Array(Type.Integer({ minimum: 0, maximum: 127 }), { minItems: 1 }),
+    },
+    { additionalProperties: false },
+  ),
 ]);
 
-export const SpeakerConfig = Type.Object({ type: Type.Literal('mp3'), port: Port, baudRate: Baud, volume: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 })) }, { additionalProperties: false });
+export const SpeakerConfig = Type.Object(
+  {
+    type: Type.Literal('mp3'),
+    port: Port,
+    baudRate: Baud,
+    volume: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 })),
+  },
+  { additionalProperties: false },
+);
 
 export const SensorConfig = Type.Object(
   {
@@ -38,7 +56,15 @@ export const SensorConfig = Type.Object(
 );
 
 export const CameraConfig = Type.Union([
-  Type.Object({ type: Type.Literal('http'), url: Type.String({ pattern: '^https?://' }), username: Type.Optional(Type.String()), password: Type.Optional(Type.String()) }, { additionalProperties: false }),
+  Type.Object(
+    {
+      type: Type.Literal('http'),
+      url: Type.String({ pattern: '^https?://' }),
+      username: Type.Optional(Type.String()),
+      password: Type.Optional(Type.String()),
+    },
+    { additionalProperties: false },
+  ),
   Type.Object({ type: Type.Literal('dir'), dir: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
 ]);
 
@@ -79,7 +105,10 @@ export const RuleConfig = Type.Object(
     /** Report an event to the gateway when the rule fires. */
     report: Type.Optional(
       Type.Object(
-        { kind: Type.Union(ALARM_KINDS.map((k) => Type.Literal(k))), severity: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('alarm')]) },
+        {
+          kind: Type.Union(ALARM_KINDS.map((k) => Type.Literal(k))),
+          severity: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('alarm')]),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -95,7 +124,16 @@ export const ScheduleConfig = Type.Object(
     durationMin: Type.Number({ minimum: 1, maximum: 24 * 60 }),
     light: Type.Optional(LightAction),
     /** Play this clip at the start of the window and then every `everyMin` minutes within it. */
-    broadcast: Type.Optional(Type.Object({ clip: Type.Integer({ minimum: 1, maximum: 2999 }), everyMin: Type.Optional(Type.Number({ minimum: 1 })), times: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })) }, { additionalProperties: false })),
+    broadcast: Type.Optional(
+      Type.Object(
+        {
+          clip: Type.Integer({ minimum: 1, maximum: 2999 }),
+          everyMin: Type.Optional(Type.Number({ minimum: 1 })),
+          times: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -124,14 +162,22 @@ export const EdgeConfig = Type.Object(
       {
         id: Type.String({ pattern: DEVICE_ID_PATTERN, description: 'letters, digits, _ . - (at most 64)' }),
         name: Type.Optional(Type.String()),
-        location: Type.Optional(Type.Object({ lat: Type.Number({ minimum: -90, maximum: 90 }), lon: Type.Number({ minimum: -180, maximum: 180 }) }, { additionalProperties: false })),
+        location: Type.Optional(
+          Type.Object(
+            { lat: Type.Number({ minimum: -90, maximum: 90 }), lon: Type.Number({ minimum: -180, maximum: 180 }) },
+            { additionalProperties: false },
+          ),
+        ),
         timezone: Type.Optional(Type.String()),
       },
       { additionalProperties: false },
     ),
     gateway: Type.Object(
       {
-        url: Type.String({ pattern: '^(mqtts?|wss?|tcp|ssl)://', description: 'mqtt://host:1883 or mqtts://host:8883' }),
+        url: Type.String({
+          pattern: '^(mqtts?|wss?|tcp|ssl)://',
+          description: 'mqtt://host:1883 or mqtts://host:8883',
+        }),
         username: Type.Optional(Type.String()),
         /** Write ${ENV_NAME} to take it from the environment; never commit a password. */
         password: Type.Optional(Type.String()),
@@ -156,8 +202,15 @@ export const EdgeConfig = Type.Object(
     vision: Type.Optional(VisionConfig),
     rules: Type.Optional(Type.Array(RuleConfig)),
     schedules: Type.Optional(Type.Array(ScheduleConfig)),
-    quietHours: Type.Optional(Type.Object({ from: HhMm, to: HhMm }, { additionalProperties: false, description: 'no voice in this window; lights still flash' })),
-    telemetry: Type.Optional(Type.Object({ intervalS: Type.Integer({ minimum: 5, maximum: 3600 }) }, { additionalProperties: false })),
+    quietHours: Type.Optional(
+      Type.Object(
+        { from: HhMm, to: HhMm },
+        { additionalProperties: false, description: 'no voice in this window; lights still flash' },
+      ),
+    ),
+    telemetry: Type.Optional(
+      Type.Object({ intervalS: Type.Integer({ minimum: 5, maximum: 3600 }) }, { additionalProperties: false }),
+    ),
     dataDir: Type.Optional(Type.String()),
     outbox: Type.Optional(Type.Object({ maxMb: Type.Number({ minimum: 1 }) }, { additionalProperties: false })),
   },

@@ -1,6 +1,11 @@
 /** "22:00"–"06:00" style windows in a given time zone; the window may wrap midnight. */
 export function minutesOfDay(at: Date, timeZone?: string): number {
-  const parts = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone }).formatToParts(at);
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZone,
+  }).formatToParts(at);
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   return get('hour') * 60 + get('minute');
 }

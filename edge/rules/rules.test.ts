@@ -28,11 +28,20 @@ describe('rules and schedules drive the real drivers (mock serial binding)', () 
     const lightModel = new VirtualModbusLight({ channels: 4 });
     const mp3 = new VirtualMp3Module();
     const { binding, servers } = mockBindingFor({ '/dev/l': lightModel, '/dev/s': mp3 });
-    const light = new ModbusLight(new SerialLine({ path: '/dev/l', binding }), { channelCount: 4, timeoutMs: 100, retries: 0, verifyFlash: false });
+    const light = new ModbusLight(new SerialLine({ path: '/dev/l', binding }), {
+      channelCount: 4,
+      timeoutMs: 100,
+      retries: 0,
+      verifyFlash: false,
+    });
     const speaker = new Mp3Speaker(new SerialLine({ path: '/dev/s', binding }), { timeoutMs: 100, retries: 0 });
     await light.start();
     await speaker.start();
-    stops.push(() => light.stop(), () => speaker.stop(), () => mp3.close());
+    stops.push(
+      () => light.stop(),
+      () => speaker.stop(),
+      () => mp3.close(),
+    );
     return { lightModel, mp3, servers, actuators: new Actuators(light, speaker) };
   }
 
@@ -41,7 +50,15 @@ describe('rules and schedules drive the real drivers (mock serial binding)', () 
     let t = 0;
     let quiet = false;
     const engine = new RuleEngine({
-      rules: [{ name: 'warn', trigger: { sensor: 'approach' }, light: { mode: 'on', channels: [1] }, voice: { clip: 4 }, cooldownS: 10 }],
+      rules: [
+        {
+          name: 'warn',
+          trigger: { sensor: 'approach' },
+          light: { mode: 'on', channels: [1] },
+          voice: { clip: 4 },
+          cooldownS: 10,
+        },
+      ],
       actuators,
       isQuiet: () => quiet,
       now: () => t,
@@ -68,7 +85,15 @@ describe('rules and schedules drive the real drivers (mock serial binding)', () 
   it('a schedule window sets its light mode for the window and plays its broadcast', async () => {
     const { mp3, lightModel, actuators } = await box();
     const s = new Scheduler({
-      schedules: [{ name: 'morning_peak', cron: '30 6 * * *', durationMin: 90, light: { mode: 'on', channels: [3] }, broadcast: { clip: 3, everyMin: 10 } }],
+      schedules: [
+        {
+          name: 'morning_peak',
+          cron: '30 6 * * *',
+          durationMin: 90,
+          light: { mode: 'on', channels: [3] },
+          broadcast: { clip: 3, everyMin: 10 },
+        },
+      ],
       actuators,
       isQuiet: () => false,
       timezone: 'Asia/Shanghai',
@@ -76,8 +101,16 @@ describe('rules and schedules drive the real drivers (mock serial binding)', () 
     s.start();
     stops.push(() => s.stop());
     const next = s.nextRuns()[0].next!;
-    expect(new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit' }).format(next)).toBe('06:30');
-    const done = await s.open({ name: 'morning_peak', cron: '30 6 * * *', durationMin: 90, light: { mode: 'on', channels: [3] }, broadcast: { clip: 3, everyMin: 10 } });
+    expect(
+      new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit' }).format(next),
+    ).toBe('06:30');
+    const done = await s.open({
+      name: 'morning_peak',
+      cron: '30 6 * * *',
+      durationMin: 90,
+      light: { mode: 'on', channels: [3] },
+      broadcast: { clip: 3, everyMin: 10 },
+    });
     expect(done.sort()).toEqual(['light_on', 'voice_clip_3']);
     expect(lightModel.coils[2]).toBe(true);
     expect(mp3.plays.at(-1)?.track).toBe(3);

@@ -24,7 +24,9 @@ export class Scheduler {
   constructor(private readonly o: SchedulerOptions) {}
 
   start(): void {
-    this.jobs = this.o.schedules.map((s) => new Cron(s.cron, { timezone: this.o.timezone, name: s.name }, () => void this.open(s)));
+    this.jobs = this.o.schedules.map(
+      (s) => new Cron(s.cron, { timezone: this.o.timezone, name: s.name }, () => void this.open(s)),
+    );
   }
 
   stop(): void {

@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { checker, DeviceFactory, runSelfTest, type CheckResult, type SerialBinding } from '../../hardware/index.ts';
-import { createIdGenerator, decodeMessage, encodeMessage, parseTopic, topics, type SelfTestReport } from '../../protocols/index.ts';
+import {
+  createIdGenerator,
+  decodeMessage,
+  encodeMessage,
+  parseTopic,
+  topics,
+  type SelfTestReport,
+} from '../../protocols/index.ts';
 import { FIRMWARE } from '../agent.ts';
 import type { EdgeConfig } from '../config/schema.ts';
 import { Outbox } from '../outbox.ts';
@@ -40,7 +47,13 @@ export interface BoxSelfTestResult {
 export async function runBoxSelfTest(o: BoxSelfTestOptions): Promise<BoxSelfTestResult> {
   const c = o.config;
   const results: CheckResult[] = [];
-  const hooks = { onStart: o.onStart, onResult: (r: CheckResult) => (results.push(r), o.onResult?.(r)) };
+  const hooks = {
+    onStart: o.onStart,
+    onResult: (r: CheckResult) => {
+      results.push(r);
+      o.onResult?.(r);
+    },
+  };
   const factory = new DeviceFactory({ logger: o.logger, binding: o.binding });
   const light = c.hardware.light && factory.light(c.hardware.light);
   const speaker = c.hardware.speaker && factory.speaker(c.hardware.speaker);
@@ -50,7 +63,11 @@ export async function runBoxSelfTest(o: BoxSelfTestOptions): Promise<BoxSelfTest
     await runSelfTest({ light, speaker, camera }, { ...hooks, testClip: o.clip, snapshotPath: o.snapshotPath });
     for (const sensor of sensors) await runSelfTest({ sensor }, { ...hooks, sensorWaitMs: o.sensorWaitMs });
   } finally {
-    await Promise.all([light?.stop(), speaker?.stop(), camera?.stop(), ...sensors.map((s) => s.stop())].map((p) => p?.catch(() => undefined)));
+    await Promise.all(
+      [light?.stop(), speaker?.stop(), camera?.stop(), ...sensors.map((s) => s.stop())].map((p) =>
+        p?.catch(() => undefined),
+      ),
+    );
     await factory.stop();
   }
 
@@ -60,10 +77,14 @@ export async function runBoxSelfTest(o: BoxSelfTestOptions): Promise<BoxSelfTest
     client = await connect(c);
     return `${c.gateway.url} accepted ${c.device.id}`;
   });
-  if (c.gateway.apiUrl) await check('clock', 'in sync with gateway', () => checkClock(c.gateway.apiUrl!, o.clockToleranceMs ?? 2000));
+  if (c.gateway.apiUrl)
+    await check('clock', 'in sync with gateway', () => checkClock(c.gateway.apiUrl!, o.clockToleranceMs ?? 2000));
 
   const newId = createIdGenerator();
-  const report = selfTestReport({ deviceId: c.device.id, trigger: 'technician', by: o.by, firmware: FIRMWARE, newId }, results);
+  const report = selfTestReport(
+    { deviceId: c.device.id, trigger: 'technician', by: o.by, firmware: FIRMWARE, newId },
+    results,
+  );
   const delivery = await deliver(report, client, c);
   return { report, delivery };
 }
@@ -90,8 +111,20 @@ async function connect(c: EdgeConfig): Promise<MqttClient> {
     if (!t.ok || t.value.kind !== 'command') return;
     const cmd = decodeMessage('command', payload);
     if (!cmd.ok) return;
-    const result = { v: 1 as const, id: newId(), deviceId: c.device.id, ts: new Date().toISOString(), commandId: cmd.value.id, name: cmd.value.name, ok: false, code: 'busy', message: 'not run: a technician self-test is in progress on the box' };
-    client.publish(topics.commandResult(c.device.id, cmd.value.name), encodeMessage('command_result', result), { qos: 1 });
+    const result = {
+      v: 1 as const,
+      id: newId(),
+      deviceId: c.device.id,
+      ts: new Date().toISOString(),
+      commandId: cmd.value.id,
+      name: cmd.value.name,
+      ok: false,
+      code: 'busy',
+      message: 'not run: a technician self-test is in progress on the box',
+    };
+    client.publish(topics.commandResult(c.device.id, cmd.value.name), encodeMessage('command_result', result), {
+      qos: 1,
+    });
   });
   return client;
 }
@@ -106,12 +139,19 @@ async function checkClock(apiUrl: string, toleranceMs: number): Promise<string> 
   // Their clock was read about halfway through the round trip.
   const offset = (t0 + t1) / 2 - theirs;
   const s = (Math.abs(offset) / 1000).toFixed(1);
-  if (Math.abs(offset) > toleranceMs) throw new Error(`clock is ${s} s ${offset > 0 ? 'ahead of' : 'behind'} the gateway: turn on NTP (timedatectl set-ntp true) or set the time`);
+  if (Math.abs(offset) > toleranceMs)
+    throw new Error(
+      `clock is ${s} s ${offset > 0 ? 'ahead of' : 'behind'} the gateway: turn on NTP (timedatectl set-ntp true) or set the time`,
+    );
   return `within ${s} s of the gateway`;
 }
 
 /** Publish now if connected; otherwise keep it in the box's outbox for the agent to send. */
-async function deliver(report: SelfTestReport, client: MqttClient | undefined, c: EdgeConfig): Promise<'sent' | 'queued'> {
+async function deliver(
+  report: SelfTestReport,
+  client: MqttClient | undefined,
+  c: EdgeConfig,
+): Promise<'sent' | 'queued'> {
   if (client) {
     try {
       await client.publishAsync(topics.selftest(c.device.id), encodeMessage('selftest', report), { qos: 1 });

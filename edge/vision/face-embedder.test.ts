@@ -40,11 +40,18 @@ describe('FaceEmbedder: faceres descriptors of aligned faces, on real photos', {
       const image = readFileSync(join(demo, `sample${photo}.jpg`));
       const { width: W = 0, height: H = 0 } = await sharp(image).metadata();
       const faces = await detector.detect(image);
-      for (const [face, f] of faces.entries()) originals.push({ photo, face, embedding: await embedder.embed(image, f) });
+      for (const [face, f] of faces.entries())
+        originals.push({ photo, face, embedding: await embedder.embed(image, f) });
       // The same people as another camera might see them: mirrored, 40 % size and JPEG 60, darker and turned.
       const variants = [
         { image: await sharp(image).flop().jpeg().toBuffer(), mirrored: true },
-        { image: await sharp(image).resize(Math.round(W * 0.4)).jpeg({ quality: 60 }).toBuffer(), mirrored: false },
+        {
+          image: await sharp(image)
+            .resize(Math.round(W * 0.4))
+            .jpeg({ quality: 60 })
+            .toBuffer(),
+          mirrored: false,
+        },
         { image: await sharp(image).modulate({ brightness: 0.7 }).jpeg().toBuffer(), mirrored: false },
       ];
       for (const v of variants) {
@@ -74,7 +81,8 @@ describe('FaceEmbedder: faceres descriptors of aligned faces, on real photos', {
       sameMin = Math.min(sameMin, faceSimilarity(o.embedding, c.embedding));
     }
     let otherMax = 0;
-    for (const [i, a] of originals.entries()) for (const b of originals.slice(i + 1)) otherMax = Math.max(otherMax, faceSimilarity(a.embedding, b.embedding));
+    for (const [i, a] of originals.entries())
+      for (const b of originals.slice(i + 1)) otherMax = Math.max(otherMax, faceSimilarity(a.embedding, b.embedding));
     expect(sameMin, 'the same face, changed').toBeGreaterThanOrEqual(FACE_MATCH_THRESHOLD);
     expect(otherMax, 'two different faces').toBeLessThan(FACE_MATCH_THRESHOLD);
   });
@@ -84,14 +92,21 @@ describe('FaceEmbedder: faceres descriptors of aligned faces, on real photos', {
     const back = decodeEmbedding(encodeEmbedding('faceres', a.embedding));
     expect(Array.from(back)).toEqual(Array.from(a.embedding));
     expect(faceSimilarity(back, a.embedding)).toBe(1);
-    expect(faceSimilarity(decodeEmbedding(encodeEmbedding('faceres', b.embedding)), a.embedding)).toBeCloseTo(faceSimilarity(b.embedding, a.embedding), 12);
+    expect(faceSimilarity(decodeEmbedding(encodeEmbedding('faceres', b.embedding)), a.embedding)).toBeCloseTo(
+      faceSimilarity(b.embedding, a.embedding),
+      12,
+    );
     expect(() => decodeEmbedding({ model: 'faceres', dims: 1024, base64: 'AAAAAA==' })).toThrow(/4 bytes for 1024/);
   });
 
   it('takes a descriptor from the manifest, checked like any model, and refuses one that is not an embedding model', async () => {
     const entry = defaultFaceEmbeddingModel();
-    await expect(FaceEmbedder.load({ ...entry, sha256: '0'.repeat(64) })).rejects.toThrow(/faceres\.json has SHA-256 5b83d49c.*expected 0000/);
+    await expect(FaceEmbedder.load({ ...entry, sha256: '0'.repeat(64) })).rejects.toThrow(
+      /faceres\.json has SHA-256 5b83d49c.*expected 0000/,
+    );
     await expect(FaceEmbedder.load({ ...entry, decoder: 'nanodet' })).rejects.toThrow(/does not make face embeddings/);
-    await expect(FaceEmbedder.load({ ...entry, input: { ...entry.input, width: 112 } })).rejects.toThrow(/square input, not 112×224/);
+    await expect(FaceEmbedder.load({ ...entry, input: { ...entry.input, width: 112 } })).rejects.toThrow(
+      /square input, not 112×224/,
+    );
   });
 });

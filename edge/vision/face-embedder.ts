@@ -18,8 +18,12 @@ export class FaceEmbedder {
   ) {}
 
   static async load(model: ModelEntry = defaultFaceEmbeddingModel()): Promise<FaceEmbedder> {
-    if (model.decoder !== 'embedding') throw new Error(`model ${model.name}: the ${model.decoder} decoder does not make face embeddings (embedding)`);
-    if (model.input.width !== model.input.height) throw new Error(`model ${model.name}: a face embedding model takes a square input, not ${model.input.width}×${model.input.height}`);
+    if (model.decoder !== 'embedding')
+      throw new Error(`model ${model.name}: the ${model.decoder} decoder does not make face embeddings (embedding)`);
+    if (model.input.width !== model.input.height)
+      throw new Error(
+        `model ${model.name}: a face embedding model takes a square input, not ${model.input.width}×${model.input.height}`,
+      );
     const { session, info } = await loadModelSession(model);
     return new FaceEmbedder(model, info, session);
   }

@@ -18,7 +18,12 @@ export interface Fitted {
  * Fit an image into width × height: `letterbox` keeps the aspect ratio and pads evenly with
  * `pad` (grey 114 for YOLO, black for BlazeFace); `stretch` fills.
  */
-export async function fitImage(image: Buffer, width: number, height: number, o: { mode?: 'letterbox' | 'stretch'; pad?: number } = {}): Promise<Fitted> {
+export async function fitImage(
+  image: Buffer,
+  width: number,
+  height: number,
+  o: { mode?: 'letterbox' | 'stretch'; pad?: number } = {},
+): Promise<Fitted> {
   const meta = await sharp(image).metadata();
   const W = meta.width ?? 0;
   const H = meta.height ?? 0;
@@ -37,5 +42,14 @@ export async function fitImage(image: Buffer, width: number, height: number, o: 
     .extend({ left, top, right: width - nw - left, bottom: height - nh - top, background: { r: v, g: v, b: v } })
     .raw()
     .toBuffer({ resolveWithObject: true });
-  return { rgb: data, imageWidth: W, imageHeight: H, scaleX, scaleY, left, top, back: (x, y) => [(x - left) / scaleX, (y - top) / scaleY] };
+  return {
+    rgb: data,
+    imageWidth: W,
+    imageHeight: H,
+    scaleX,
+    scaleY,
+    left,
+    top,
+    back: (x, y) => [(x - left) / scaleX, (y - top) / scaleY],
+  };
 }

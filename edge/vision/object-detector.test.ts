@@ -28,7 +28,11 @@ describe('model manifest and YOLO decoders (tiny ONNX models generated here)', (
       const m = loadModelManifest(manifest(entry(`${layout}.onnx`, layout === 'yolov5' ? 'yolov5' : 'yolov8', sha)));
       const detector = await ObjectDetector.load(m.models[0]);
       // 128×64: letterboxed into 64×64 at scale 0.5 with 16-pixel bars above and below.
-      const image = await sharp({ create: { width: 128, height: 64, channels: 3, background: { r: 30, g: 90, b: 40 } } }).jpeg().toBuffer();
+      const image = await sharp({
+        create: { width: 128, height: 64, channels: 3, background: { r: 30, g: 90, b: 40 } },
+      })
+        .jpeg()
+        .toBuffer();
       const found = await detector.detect(image);
       expect(found).toEqual([
         { class: 'tricycle', kind: 'vehicle', score: 0.9, box: [44, 22, 40, 20] },
@@ -40,8 +44,16 @@ describe('model manifest and YOLO decoders (tiny ONNX models generated here)', (
 
   it('refuses a manifest whose file was swapped, a box decoder without classes, and an unknown decoder, naming each', () => {
     writeFileSync(join(dir, 'm.onnx'), yoloModel('yolov8'));
-    expect(() => loadModelManifest(manifest(entry('m.onnx', 'yolov8', '0'.repeat(64))))).toThrow(/sha256: .* has SHA-256 [0-9a-f]{64}, the manifest says 0{64}/);
-    expect(() => loadModelManifest(manifest('  - name: x\n    task: objects\n    file: m.onnx\n    input: { width: 64, height: 64 }\n    decoder: yolov8\n'))).toThrow(/classes: the yolov8 decoder needs the class names/);
+    expect(() => loadModelManifest(manifest(entry('m.onnx', 'yolov8', '0'.repeat(64))))).toThrow(
+      /sha256: .* has SHA-256 [0-9a-f]{64}, the manifest says 0{64}/,
+    );
+    expect(() =>
+      loadModelManifest(
+        manifest(
+          '  - name: x\n    task: objects\n    file: m.onnx\n    input: { width: 64, height: 64 }\n    decoder: yolov8\n',
+        ),
+      ),
+    ).toThrow(/classes: the yolov8 decoder needs the class names/);
     expect(() => loadModelManifest(manifest(entry('m.onnx', 'yolov9')))).toThrow(/decoder/);
     expect(() => loadModelManifest(manifest(entry('missing.onnx', 'yolov8')))).toThrow(/missing\.onnx does not exist/);
   });

@@ -1,4 +1,4 @@
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { decodeNanodet } from './decoders/nanodet.ts';
 import { decodeYolov5, decodeYolov8, nms, type RawDetection } from './decoders/yolo.ts';
 import { loadModelSession, toTensor, type ModelInfo } from './models/model-session.ts';
@@ -17,7 +17,21 @@ export interface Detection {
 }
 
 const PERSON = new Set(['person', 'pedestrian', 'rider', 'driver', 'passenger']);
-const VEHICLE = new Set(['tricycle', 'three_wheeler', 'minivan', 'van', 'car', 'bus', 'truck', 'motorcycle', 'motorbike', 'bicycle', 'e-bike', 'ebike', 'tractor']);
+const VEHICLE = new Set([
+  'tricycle',
+  'three_wheeler',
+  'minivan',
+  'van',
+  'car',
+  'bus',
+  'truck',
+  'motorcycle',
+  'motorbike',
+  'bicycle',
+  'e-bike',
+  'ebike',
+  'tractor',
+]);
 
 /** What a class name means to the rules: people ride, vehicles carry them. */
 export function kindOf(name: string): ObjectKind {
@@ -39,7 +53,10 @@ export class ObjectDetector {
 
   /** An ONNX file, or a TensorFlow.js graph (model.json beside its weights), converted to ONNX here. */
   static async load(model: ModelEntry): Promise<ObjectDetector> {
-    if (!['yolov8', 'yolov5', 'nanodet'].includes(model.decoder)) throw new Error(`model ${model.name}: the ${model.decoder} decoder is not an object detector (yolov8, yolov5, nanodet)`);
+    if (!['yolov8', 'yolov5', 'nanodet'].includes(model.decoder))
+      throw new Error(
+        `model ${model.name}: the ${model.decoder} decoder is not an object detector (yolov8, yolov5, nanodet)`,
+      );
     const { session, info } = await loadModelSession(model);
     return new ObjectDetector(model, info, session);
   }
@@ -51,11 +68,17 @@ export class ObjectDetector {
       const all = this.session.outputNames.map((n) => out[n] as ort.Tensor);
       const levels = all
         .filter((t) => t.dims[2] === classes)
-        .map((s) => ({ scores: s.data as Float32Array, distances: all.find((d) => d !== s && d.dims[1] === s.dims[1])!.data as Float32Array, cells: Number(s.dims[1]) }));
+        .map((s) => ({
+          scores: s.data as Float32Array,
+          distances: all.find((d) => d !== s && d.dims[1] === s.dims[1])!.data as Float32Array,
+          cells: Number(s.dims[1]),
+        }));
       return decodeNanodet(levels, classes, m.input.width, threshold);
     }
     const t = out[this.session.outputNames[0]] as ort.Tensor;
-    return m.decoder === 'yolov8' ? decodeYolov8(t.data as Float32Array, t.dims, classes, threshold) : decodeYolov5(t.data as Float32Array, t.dims, classes, threshold);
+    return m.decoder === 'yolov8'
+      ? decodeYolov8(t.data as Float32Array, t.dims, classes, threshold)
+      : decodeYolov5(t.data as Float32Array, t.dims, classes, threshold);
   }
 
   async detect(image: Buffer): Promise<Detection[]> {
@@ -74,10 +97,14 @@ export class ObjectDetector {
       const [bx, by] = fit.back(d.box[0] + d.box[2], d.box[1] + d.box[3]);
       const [x0, y0, x1, y1] = [clamp(ax, W0), clamp(ay, H0), clamp(bx, W0), clamp(by, H0)];
       const name = classes[d.classIndex] ?? `class_${d.classIndex}`;
-      return { class: name, kind: kindOf(name), score: Math.round(d.score * 1000) / 1000, box: [Math.round(x0), Math.round(y0), Math.round(x1 - x0), Math.round(y1 - y0)] as Box };
+      return {
+        class: name,
+        kind: kindOf(name),
+        score: Math.round(d.score * 1000) / 1000,
+        box: [Math.round(x0), Math.round(y0), Math.round(x1 - x0), Math.round(y1 - y0)] as Box,
+      };
     });
   }
 }
 
 const clamp = (v: number, max: number) => Math.min(max, Math.max(0, v));
-

@@ -114,8 +114,20 @@ export class VisionPipeline {
     return {
       vehicles,
       persons: detections.filter((d) => d.kind === 'person').length,
-      ms: { detector: Math.round(t1 - t0), plates: Math.round(t2 - t1 - faceMs), faces: Math.round(faceMs - embedMs.ms), embedding: Math.round(embedMs.ms), total: Math.round(t2 - t0) },
-      models: [...this.detectors, this.plates.detector, this.plates.reader, this.faces, ...(this.embedder ? [this.embedder] : [])].map((d) => d.info),
+      ms: {
+        detector: Math.round(t1 - t0),
+        plates: Math.round(t2 - t1 - faceMs),
+        faces: Math.round(faceMs - embedMs.ms),
+        embedding: Math.round(embedMs.ms),
+        total: Math.round(t2 - t0),
+      },
+      models: [
+        ...this.detectors,
+        this.plates.detector,
+        this.plates.reader,
+        this.faces,
+        ...(this.embedder ? [this.embedder] : []),
+      ].map((d) => d.info),
     };
   }
 
@@ -123,18 +135,30 @@ export class VisionPipeline {
    * The driver's face: searched over the vehicle and its riders, widened upwards (a rider's head
    * is above the vehicle's box); the best face there is taken as the driver's.
    */
-  private async faceOn(image: Buffer, boxes: Box[], W: number, H: number, embedMs: { ms: number }): Promise<Pick<VehicleResult, 'face' | 'faceReason'>> {
+  private async faceOn(
+    image: Buffer,
+    boxes: Box[],
+    W: number,
+    H: number,
+    embedMs: { ms: number },
+  ): Promise<Pick<VehicleResult, 'face' | 'faceReason'>> {
     const x0 = Math.max(0, Math.min(...boxes.map((b) => b[0])) - 20);
     const x1 = Math.min(W, Math.max(...boxes.map((b) => b[0] + b[2])) + 20);
     const top = Math.min(...boxes.map((b) => b[1]));
     const y0 = Math.max(0, top - Math.round(0.3 * (Math.max(...boxes.map((b) => b[1] + b[3])) - top)));
     const y1 = Math.min(H, Math.max(...boxes.map((b) => b[1] + b[3])));
     if (x1 - x0 < 24 || y1 - y0 < 24) return { face: null, faceReason: 'vehicle too small in the frame to see a face' };
-    const region = await sharp(image).extract({ left: x0, top: y0, width: x1 - x0, height: y1 - y0 }).jpeg({ quality: 95 }).toBuffer();
+    const region = await sharp(image)
+      .extract({ left: x0, top: y0, width: x1 - x0, height: y1 - y0 })
+      .jpeg({ quality: 95 })
+      .toBuffer();
     const found = await this.faces.detect(region);
     if (!found.length) return { face: null, faceReason: 'no face found (turned away, covered, or too small)' };
     const f = found[0];
-    const face: NonNullable<VehicleResult['face']> = { box: [f.box[0] + x0, f.box[1] + y0, f.box[2], f.box[3]], score: f.score };
+    const face: NonNullable<VehicleResult['face']> = {
+      box: [f.box[0] + x0, f.box[1] + y0, f.box[2], f.box[3]],
+      score: f.score,
+    };
     if (this.embedder) {
       const e0 = performance.now();
       face.embedding = encodeEmbedding(this.embedder.model.name, await this.embedder.embed(region, f));
@@ -144,7 +168,12 @@ export class VisionPipeline {
   }
 
   /** Plates are searched in the vehicle's box widened by a tenth (plates sit at its edge). */
-  private async plateIn(image: Buffer, b: Box, W: number, H: number): Promise<Pick<VehicleResult, 'plate' | 'plateReason'>> {
+  private async plateIn(
+    image: Buffer,
+    b: Box,
+    W: number,
+    H: number,
+  ): Promise<Pick<VehicleResult, 'plate' | 'plateReason'>> {
     const mx = Math.round(b[2] * 0.1);
     const my = Math.round(b[3] * 0.1);
     const x0 = Math.max(0, b[0] - mx);
@@ -152,9 +181,12 @@ export class VisionPipeline {
     const w = Math.min(W, b[0] + b[2] + mx) - x0;
     const h = Math.min(H, b[1] + b[3] + my) - y0;
     if (w < 16 || h < 8) return { plate: null, plateReason: 'vehicle too small in the frame to read a plate' };
-    const found = await this.plates.find(await sharp(image).extract({ left: x0, top: y0, width: w, height: h }).jpeg({ quality: 95 }).toBuffer());
+    const found = await this.plates.find(
+      await sharp(image).extract({ left: x0, top: y0, width: w, height: h }).jpeg({ quality: 95 }).toBuffer(),
+    );
     const best = found.find((f) => f.valid) ?? found[0];
-    if (!best) return { plate: null, plateReason: 'no plate found on the vehicle (none fitted, covered, or too small)' };
+    if (!best)
+      return { plate: null, plateReason: 'no plate found on the vehicle (none fitted, covered, or too small)' };
     const plate = { ...best, box: [best.box[0] + x0, best.box[1] + y0, best.box[2], best.box[3]] as Box };
     return best.valid ? { plate } : { plate, plateReason: 'text found, but not a valid plate' };
   }

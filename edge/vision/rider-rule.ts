@@ -30,7 +30,18 @@ export interface VehicleAssessment {
 }
 
 /** Allowed riders by class when the county says nothing: a tricycle carries its driver only (三轮车违法载人). */
-export const DEFAULT_MAX_RIDERS: Record<string, number> = { tricycle: 1, three_wheeler: 1, motorcycle: 2, motorbike: 2, bicycle: 1, 'e-bike': 2, ebike: 2, minivan: 7, van: 7, car: 5 };
+export const DEFAULT_MAX_RIDERS: Record<string, number> = {
+  tricycle: 1,
+  three_wheeler: 1,
+  motorcycle: 2,
+  motorbike: 2,
+  bicycle: 1,
+  'e-bike': 2,
+  ebike: 2,
+  minivan: 7,
+  van: 7,
+  car: 5,
+};
 
 function coverage(person: Box, vehicle: Box): number {
   const ix = Math.max(0, Math.min(person[0] + person[2], vehicle[0] + vehicle[2]) - Math.max(person[0], vehicle[0]));
@@ -73,15 +84,41 @@ export function assessVehicles(detections: Detection[], rules: RiderRules = {}):
   return vehicles.map((vehicle) => {
     const riders = ridersOf.get(vehicle)!;
     const max = limits[vehicle.class] ?? rules.defaultMax ?? Infinity;
-    const inCargo = rules.cargoRegion ? riders.filter((r) => inPolygon([r.box[0] + r.box[2] / 2, r.box[1] + r.box[3]], rules.cargoRegion!)) : [];
-    const tricycle = vehicle.class === 'tricycle' || vehicle.class === 'three_wheeler' || (rules.tricycleClasses ?? []).includes(vehicle.class);
+    const inCargo = rules.cargoRegion
+      ? riders.filter((r) => inPolygon([r.box[0] + r.box[2] / 2, r.box[1] + r.box[3]], rules.cargoRegion!))
+      : [];
+    const tricycle =
+      vehicle.class === 'tricycle' ||
+      vehicle.class === 'three_wheeler' ||
+      (rules.tricycleClasses ?? []).includes(vehicle.class);
     if (inCargo.length) {
-      return { vehicle, riders, violation: true, kind: tricycle ? 'tricycle_passengers' : 'cargo_passengers', reason: `${inCargo.length} ${inCargo.length === 1 ? 'person' : 'people'} in the cargo region` };
+      return {
+        vehicle,
+        riders,
+        violation: true,
+        kind: tricycle ? 'tricycle_passengers' : 'cargo_passengers',
+        reason: `${inCargo.length} ${inCargo.length === 1 ? 'person' : 'people'} in the cargo region`,
+      };
     }
     if (riders.length > max) {
-      const kind = tricycle ? 'tricycle_passengers' : vehicle.class === 'minivan' || vehicle.class === 'van' ? 'minivan_overload' : 'overload';
-      return { vehicle, riders, violation: true, kind, reason: `${riders.length} people on a ${vehicle.class}, at most ${max} allowed` };
+      const kind = tricycle
+        ? 'tricycle_passengers'
+        : vehicle.class === 'minivan' || vehicle.class === 'van'
+          ? 'minivan_overload'
+          : 'overload';
+      return {
+        vehicle,
+        riders,
+        violation: true,
+        kind,
+        reason: `${riders.length} people on a ${vehicle.class}, at most ${max} allowed`,
+      };
     }
-    return { vehicle, riders, violation: false, reason: `${riders.length} ${riders.length === 1 ? 'person' : 'people'} on a ${vehicle.class}${Number.isFinite(max) ? ` (up to ${max} allowed)` : ''}` };
+    return {
+      vehicle,
+      riders,
+      violation: false,
+      reason: `${riders.length} ${riders.length === 1 ? 'person' : 'people'} on a ${vehicle.class}${Number.isFinite(max) ? ` (up to ${max} allowed)` : ''}`,
+    };
   });
 }

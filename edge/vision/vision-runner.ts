@@ -22,7 +22,11 @@ export interface VisionRunnerStats {
  * counted), so a camera faster than inference never builds a queue — the freshest frame wins.
  * Emits 'result' (FrameResult, meta), 'dropped' (meta) and 'error' (Error, meta).
  */
-export class VisionRunner<M = unknown> extends EventEmitter<{ result: [FrameResult, M]; dropped: [M]; error: [Error, M] }> {
+export class VisionRunner<M = unknown> extends EventEmitter<{
+  result: [FrameResult, M];
+  dropped: [M];
+  error: [Error, M];
+}> {
   readonly stats: VisionRunnerStats = { submitted: 0, processed: 0, dropped: 0, errors: 0 };
   private worker: Worker | undefined;
   private busy: { id: number; meta: M } | undefined;

@@ -27,7 +27,10 @@ export interface VisionUnitStats {
 }
 
 /** Rule kinds that are alarms the county responds to. */
-const ALARM: Record<string, AlarmKind> = { tricycle_passengers: 'tricycle_passengers', minivan_overload: 'minivan_overload' };
+const ALARM: Record<string, AlarmKind> = {
+  tricycle_passengers: 'tricycle_passengers',
+  minivan_overload: 'minivan_overload',
+};
 
 /**
  * 一抓拍三识别 on the box: grabs frames on a timer, runs the pipeline in its worker, and for each
@@ -46,8 +49,21 @@ export class VisionUnit {
 
   constructor(private readonly o: VisionUnitOptions) {
     this.log = o.logger?.child({ unit: 'vision' });
-    this.runner = new VisionRunner<Frame>({ manifest: o.config.models, rules: { maxRiders: o.config.maxRiders, cargoRegion: o.config.cargoRegion, tricycleClasses: o.config.tricycleClasses } });
-    this.runner.on('result', (r, frame) => void this.onResult(r, frame).catch((e: Error) => this.log?.error({ err: e.message }, 'could not report a recognition')));
+    this.runner = new VisionRunner<Frame>({
+      manifest: o.config.models,
+      rules: {
+        maxRiders: o.config.maxRiders,
+        cargoRegion: o.config.cargoRegion,
+        tricycleClasses: o.config.tricycleClasses,
+      },
+    });
+    this.runner.on(
+      'result',
+      (r, frame) =>
+        void this.onResult(r, frame).catch((e: Error) =>
+          this.log?.error({ err: e.message }, 'could not report a recognition'),
+        ),
+    );
     this.runner.on('error', (e) => this.log?.warn({ err: e.message }, 'frame not recognised'));
   }
 
@@ -125,7 +141,11 @@ async function evidenceOf(v: VehicleResult, frame: Frame, r: FrameResult): Promi
     const top = Math.max(0, Math.round(b[1]));
     const width = Math.max(1, Math.min(frame.width - left, Math.round(b[2])));
     const height = Math.max(1, Math.min(frame.height - top, Math.round(b[3])));
-    return { jpeg: await sharp(frame.jpeg).extract({ left, top, width, height }).jpeg({ quality: 90 }).toBuffer(), width, height };
+    return {
+      jpeg: await sharp(frame.jpeg).extract({ left, top, width, height }).jpeg({ quality: 90 }).toBuffer(),
+      width,
+      height,
+    };
   };
   const images: Evidence['images'] = [{ role: 'frame', jpeg: frame.jpeg, width: frame.width, height: frame.height }];
   images.push({ role: 'vehicle', ...(await crop(v.box)), box: v.box });
@@ -134,8 +154,20 @@ async function evidenceOf(v: VehicleResult, frame: Frame, r: FrameResult): Promi
   const recognitions: EvidenceManifest['recognitions'] = [
     { what: 'vehicle', label: v.class, score: v.score, box: v.box },
     ...v.riderDetections.map((d) => ({ what: 'person' as const, label: 'rider', score: d.score, box: d.box })),
-    ...(v.plate ? [{ what: 'plate' as const, label: v.plate.colour, score: v.plate.score, box: v.plate.box, value: v.plate.text }] : []),
-    ...(v.face ? [{ what: 'face' as const, label: 'driver', score: v.face.score, box: v.face.box, ...(v.face.embedding ? { embedding: v.face.embedding } : {}) }] : []),
+    ...(v.plate
+      ? [{ what: 'plate' as const, label: v.plate.colour, score: v.plate.score, box: v.plate.box, value: v.plate.text }]
+      : []),
+    ...(v.face
+      ? [
+          {
+            what: 'face' as const,
+            label: 'driver',
+            score: v.face.score,
+            box: v.face.box,
+            ...(v.face.embedding ? { embedding: v.face.embedding } : {}),
+          },
+        ]
+      : []),
   ];
   return { images, recognitions, models: r.models, capturedAt: frame.at };
 }

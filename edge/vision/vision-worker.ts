@@ -7,7 +7,10 @@ try {
   const pipeline = await VisionPipeline.load(workerData as PipelineOptions);
   port.on('message', async (m: { id: number; frame: Uint8Array }) => {
     try {
-      port.postMessage({ id: m.id, result: await pipeline.run(Buffer.from(m.frame.buffer, m.frame.byteOffset, m.frame.byteLength)) });
+      port.postMessage({
+        id: m.id,
+        result: await pipeline.run(Buffer.from(m.frame.buffer, m.frame.byteOffset, m.frame.byteLength)),
+      });
     } catch (e) {
       port.postMessage({ id: m.id, error: (e as Error).message });
     }

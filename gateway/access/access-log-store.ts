@@ -17,10 +17,14 @@ export class AccessLog {
   ) {}
 
   record(v: Viewer, what: string, subject: string): void {
-    this.db.prepare('INSERT INTO access_log (at, actor, role, what, subject) VALUES (?, ?, ?, ?, ?)').run(this.now().toISOString(), v.name, v.role, what, subject);
+    this.db
+      .prepare('INSERT INTO access_log (at, actor, role, what, subject) VALUES (?, ?, ?, ?, ?)')
+      .run(this.now().toISOString(), v.name, v.role, what, subject);
   }
 
   recent(limit = 100): AccessEntry[] {
-    return this.db.prepare('SELECT at, actor, role, what, subject FROM access_log ORDER BY seq DESC LIMIT ?').all(limit) as AccessEntry[];
+    return this.db
+      .prepare('SELECT at, actor, role, what, subject FROM access_log ORDER BY seq DESC LIMIT ?')
+      .all(limit) as AccessEntry[];
   }
 }

@@ -1,12 +1,21 @@
 import type { Command } from 'commander';
-import { readPassword, ROLE_NAMES, scopeOf, withData, withPassword, type DataOpts, type PasswordOpts } from '../cli-options.ts';
+import {
+  readPassword,
+  ROLE_NAMES,
+  scopeOf,
+  withData,
+  withPassword,
+  type DataOpts,
+  type PasswordOpts,
+} from '../cli-options.ts';
 
 interface ScopeOpts {
   villages?: string;
   townships?: string;
 }
 
-const scopeText = (s: { villages?: string[]; townships?: string[] } | undefined) => [...(s?.townships ?? []), ...(s?.villages ?? [])].join(',') || 'county';
+const scopeText = (s: { villages?: string[]; townships?: string[] } | undefined) =>
+  [...(s?.townships ?? []), ...(s?.villages ?? [])].join(',') || 'county';
 
 async function role(name: string) {
   const { isRole, ROLES } = await import('./policy.ts');
@@ -16,8 +25,16 @@ async function role(name: string) {
 
 /** `gateway user …` and `gateway token …`: operator accounts and API tokens. Changes reach a running gateway within a second. */
 export function registerAccessCli(gw: Command): void {
-  const user = gw.command('user').description('operator accounts for people and county systems (MQTT and the dashboard)');
-  withPassword(withData(user.command('add').description('add an operator account, or set a new password (ends its sessions and connections)')))
+  const user = gw
+    .command('user')
+    .description('operator accounts for people and county systems (MQTT and the dashboard)');
+  withPassword(
+    withData(
+      user
+        .command('add')
+        .description('add an operator account, or set a new password (ends its sessions and connections)'),
+    ),
+  )
     .requiredOption('--name <name>', 'user name (also its MQTT client id, or name:suffix)')
     .requiredOption('--role <role>', ROLE_NAMES)
     .option('--villages <list>', 'a village cadre sees only these villages (comma-separated; required for village)')
@@ -37,11 +54,17 @@ export function registerAccessCli(gw: Command): void {
       const { CredentialStore } = await import('./credential-store.ts');
       await withAdminDb(o, 'read', (db) => {
         for (const r of new CredentialStore(db).list().filter((x) => x.kind === 'operator')) {
-          process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${r.username}\t${r.role}\t${scopeText(r.scope)}\t${r.createdAt}\n`);
+          process.stdout.write(
+            o.json ? `${JSON.stringify(r)}\n` : `${r.username}\t${r.role}\t${scopeText(r.scope)}\t${r.createdAt}\n`,
+          );
         }
       });
     });
-  withData(user.command('remove').description('remove an operator account: its dashboard sessions and MQTT connections end within a second'))
+  withData(
+    user
+      .command('remove')
+      .description('remove an operator account: its dashboard sessions and MQTT connections end within a second'),
+  )
     .requiredOption('--name <name>', 'user name')
     .action(async (o: DataOpts & { name: string }) => {
       const { withAdminDb } = await import('../store/admin-db.ts');
@@ -56,19 +79,29 @@ export function registerAccessCli(gw: Command): void {
     });
 
   const token = gw.command('token').description('bearer tokens for the HTTP API');
-  withData(token.command('add').description('issue a token (printed once; only its hash is stored); the same name again replaces it'))
+  withData(
+    token
+      .command('add')
+      .description('issue a token (printed once; only its hash is stored); the same name again replaces it'),
+  )
     .requiredOption('--name <name>', 'who or what uses it')
     .requiredOption('--role <role>', ROLE_NAMES)
-    .option('--villages <list>', 'only these villages (comma-separated): a village cadre sees cases at their boxes and of their villagers')
+    .option(
+      '--villages <list>',
+      'only these villages (comma-separated): a village cadre sees cases at their boxes and of their villagers',
+    )
     .option('--townships <list>', 'only these townships (comma-separated): a police squad sees its area')
     .action(async (o: DataOpts & ScopeOpts & { name: string; role: string }) => {
       const r = await role(o.role);
       const { NEEDS_SCOPE } = await import('./policy.ts');
       const needs = NEEDS_SCOPE[r];
-      if (needs && !scopeOf(o)[needs]?.length) throw new Error(`a ${r} token needs --${needs} (the places it answers for)`);
+      if (needs && !scopeOf(o)[needs]?.length)
+        throw new Error(`a ${r} token needs --${needs} (the places it answers for)`);
       const { withAdminDb } = await import('../store/admin-db.ts');
       const { ApiTokens } = await import('./token-store.ts');
-      await withAdminDb(o, 'write', (db) => process.stdout.write(`${new ApiTokens(db).issue(o.name, r, scopeOf(o))}\n`));
+      await withAdminDb(o, 'write', (db) =>
+        process.stdout.write(`${new ApiTokens(db).issue(o.name, r, scopeOf(o))}\n`),
+      );
     });
   withData(token.command('list').description('tokens: name, role, scope, when issued (never the token)'))
     .option('--json', 'one JSON object per line')
@@ -76,15 +109,23 @@ export function registerAccessCli(gw: Command): void {
       const { withAdminDb } = await import('../store/admin-db.ts');
       const { ApiTokens } = await import('./token-store.ts');
       await withAdminDb(o, 'read', (db) => {
-        for (const t of new ApiTokens(db).list()) process.stdout.write(o.json ? `${JSON.stringify(t)}\n` : `${t.name}\t${t.role}\t${scopeText(t.scope)}\t${t.createdAt}\n`);
+        for (const t of new ApiTokens(db).list())
+          process.stdout.write(
+            o.json ? `${JSON.stringify(t)}\n` : `${t.name}\t${t.role}\t${scopeText(t.scope)}\t${t.createdAt}\n`,
+          );
       });
     });
-  withData(token.command('revoke').description('revoke a token: refused at its next request; registration files it signed are refused too'))
+  withData(
+    token
+      .command('revoke')
+      .description('revoke a token: refused at its next request; registration files it signed are refused too'),
+  )
     .requiredOption('--name <name>', 'the token’s name')
     .action(async (o: DataOpts & { name: string }) => {
       const { withAdminDb } = await import('../store/admin-db.ts');
       const { ApiTokens } = await import('./token-store.ts');
-      if (!(await withAdminDb(o, 'read', (db) => new ApiTokens(db).revoke(o.name)))) throw new Error(`no token ${o.name}`);
+      if (!(await withAdminDb(o, 'read', (db) => new ApiTokens(db).revoke(o.name))))
+        throw new Error(`no token ${o.name}`);
       process.stdout.write(`token ${o.name} revoked\n`);
     });
 }

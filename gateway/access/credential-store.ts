@@ -61,11 +61,14 @@ export class CredentialStore {
 
   /** A person or county system; `scope` limits a village cadre or police squad to their places. */
   async addOperator(username: string, password: string, role: Role, scope?: Scope): Promise<void> {
-    if (!OPERATOR_NAME.test(username)) throw new Error(`operator name "${username}" is not valid (lower-case letters, digits, _ . -)`);
-    if (isReservedName(username) && role !== 'gateway') throw new Error(`"${username}" is reserved for the gateway's own clients`);
+    if (!OPERATOR_NAME.test(username))
+      throw new Error(`operator name "${username}" is not valid (lower-case letters, digits, _ . -)`);
+    if (isReservedName(username) && role !== 'gateway')
+      throw new Error(`"${username}" is reserved for the gateway's own clients`);
     if (this.get(username)?.kind === 'device') throw new Error(`"${username}" is already a device`);
     const needs = NEEDS_SCOPE[role];
-    if (needs && !scope?.[needs]?.length) throw new Error(`a ${role} account needs --${needs} (the places it answers for)`);
+    if (needs && !scope?.[needs]?.length)
+      throw new Error(`a ${role} account needs --${needs} (the places it answers for)`);
     checkPassword(password);
     const hash = await hashPassword(password);
     this.db.transaction(() => {
@@ -85,14 +88,16 @@ export class CredentialStore {
   }
 
   list(): CredentialRow[] {
-    const rows = this.db.prepare('SELECT username, kind, role, scope, created_at AS createdAt FROM credentials ORDER BY kind, username').all() as Array<CredentialRow & { scope: string | null }>;
+    const rows = this.db
+      .prepare('SELECT username, kind, role, scope, created_at AS createdAt FROM credentials ORDER BY kind, username')
+      .all() as Array<CredentialRow & { scope: string | null }>;
     return rows.map(({ scope, ...r }) => ({ ...r, ...parseScope(scope) }));
   }
 
   get(username: string): CredentialRow | undefined {
-    const r = this.db.prepare('SELECT username, kind, role, scope, created_at AS createdAt FROM credentials WHERE username = ?').get(username) as
-      | (CredentialRow & { scope: string | null })
-      | undefined;
+    const r = this.db
+      .prepare('SELECT username, kind, role, scope, created_at AS createdAt FROM credentials WHERE username = ?')
+      .get(username) as (CredentialRow & { scope: string | null }) | undefined;
     if (!r) return undefined;
     const { scope, ...row } = r;
     return { ...row, ...parseScope(scope) };
@@ -105,9 +110,9 @@ export class CredentialStore {
     const digest = createHash('sha256').update(pw).digest('hex');
     const hit = this.cache.get(username);
     if (hit && hit.digest === digest) return hit.principal;
-    const row = this.db.prepare('SELECT kind, role, password_hash AS hash, scope FROM credentials WHERE username = ?').get(username) as
-      | { kind: 'device' | 'operator'; role: string; hash: string; scope: string | null }
-      | undefined;
+    const row = this.db
+      .prepare('SELECT kind, role, password_hash AS hash, scope FROM credentials WHERE username = ?')
+      .get(username) as { kind: 'device' | 'operator'; role: string; hash: string; scope: string | null } | undefined;
     if (!row) {
       await verifyPassword(pw, await UNKNOWN);
       return undefined;
@@ -116,7 +121,9 @@ export class CredentialStore {
     if (row.kind === 'device' && this.deviceKey && !row.hash.startsWith(HMAC_PREFIX)) {
       // First log-in since commissioning (which sends a scrypt hash): keep the fast hash from now on.
       // Not a credential change: the box keeps its connection.
-      this.db.prepare('UPDATE credentials SET password_hash = ? WHERE username = ? AND password_hash = ?').run(this.fastHash(pw), username, row.hash);
+      this.db
+        .prepare('UPDATE credentials SET password_hash = ? WHERE username = ? AND password_hash = ?')
+        .run(this.fastHash(pw), username, row.hash);
     }
     let principal: Principal;
     if (row.kind === 'device') principal = { kind: 'device', id: username };
@@ -133,17 +140,21 @@ export class CredentialStore {
 
   /** Changes after `seq`, oldest first. */
   changesSince(seq: number): CredentialChange[] {
-    return this.db.prepare('SELECT seq, username, change FROM credential_changes WHERE seq > ? ORDER BY seq LIMIT 1000').all(seq) as CredentialChange[];
+    return this.db
+      .prepare('SELECT seq, username, change FROM credential_changes WHERE seq > ? ORDER BY seq LIMIT 1000')
+      .all(seq) as CredentialChange[];
   }
 
   lastChange(): number {
-    return (this.db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM credential_changes').get() as { seq: number }).seq;
+    return (this.db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM credential_changes').get() as { seq: number })
+      .seq;
   }
 
   /** Store an already hashed password (a registration from `roadwarden commission` carries only the scrypt hash). */
   putHash(username: string, kind: 'device' | 'operator', role: string, hash: string): void {
     if (kind === 'device') checkDeviceId(username);
-    if (!isOwnPasswordHash(hash) && !hash.startsWith(HMAC_PREFIX)) throw new Error('password hash must be scrypt with N=16384, r=8, p=1, a 16-byte salt and a 32-byte key');
+    if (!isOwnPasswordHash(hash) && !hash.startsWith(HMAC_PREFIX))
+      throw new Error('password hash must be scrypt with N=16384, r=8, p=1, a 16-byte salt and a 32-byte key');
     this.cache.delete(username);
     this.db.transaction(() => {
       const existed = this.db.prepare('SELECT 1 FROM credentials WHERE username = ?').get(username) !== undefined;
@@ -160,7 +171,9 @@ export class CredentialStore {
   /** A changed or removed account ends its dashboard sessions here; MQTT connections end in the gateway that watches the log. */
   private changed(username: string, change: CredentialChange['change']): void {
     this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username);
-    this.db.prepare('INSERT INTO credential_changes (username, change, at) VALUES (?, ?, ?)').run(username, change, this.now().toISOString());
+    this.db
+      .prepare('INSERT INTO credential_changes (username, change, at) VALUES (?, ?, ?)')
+      .run(username, change, this.now().toISOString());
   }
 
   private fastHash(password: string): string {

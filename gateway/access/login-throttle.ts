@@ -22,7 +22,8 @@ export class LoginThrottle {
   failed(key: string): void {
     this.failures.set(key, [...this.recent(key), this.now()]);
     // Guessing many names must not grow this without bound: keys whose failures aged out go.
-    if (this.failures.size > 10_000) for (const n of [...this.failures.keys()]) if (!this.recent(n).length) this.failures.delete(n);
+    if (this.failures.size > 10_000)
+      for (const n of [...this.failures.keys()]) if (!this.recent(n).length) this.failures.delete(n);
   }
 
   succeeded(key: string): void {

@@ -62,12 +62,20 @@ export class AccessModule implements GatewayModule {
    * password kept beside the data (mode 600).
    */
   async gatewayLogin(): Promise<{ username: string; password: string }> {
-    const password = loadOrCreateKey(join(this.ctx.dataDir, 'gateway-client.key'), 'gateway client key').toString('base64url');
-    if (!(await this.credentials.verify(GATEWAY_USER, password))) await this.credentials.addOperator(GATEWAY_USER, password, 'gateway');
+    const password = loadOrCreateKey(join(this.ctx.dataDir, 'gateway-client.key'), 'gateway client key').toString(
+      'base64url',
+    );
+    if (!(await this.credentials.verify(GATEWAY_USER, password)))
+      await this.credentials.addOperator(GATEWAY_USER, password, 'gateway');
     return { username: GATEWAY_USER, password };
   }
 
   routes(): RouteDef[] {
-    return accessRoutes({ credentials: this.credentials, sessions: this.sessions, accessLog: this.accessLog, logins: new LoginGuard() });
+    return accessRoutes({
+      credentials: this.credentials,
+      sessions: this.sessions,
+      accessLog: this.accessLog,
+      logins: new LoginGuard(),
+    });
   }
 }

@@ -9,7 +9,12 @@ describe("the README's access table", () => {
   const rows = table
     .trim()
     .split('\n')
-    .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
+    .map((l) =>
+      l
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
 
   it('has one column per role, in order', () => {
     expect(rows[0]).toEqual(['Permission', ...ROLES]);
@@ -20,7 +25,11 @@ describe("the README's access table", () => {
       const [, perm, text] = /^`([a-z.]+)` (.*)$/.exec(first) ?? [];
       return { perm, text, roles: ROLES.filter((_, i) => marks[i] === '✓') };
     });
-    const actual = (Object.keys(PERMISSIONS) as Permission[]).map((perm) => ({ perm, text: PERMISSIONS[perm], roles: ROLES.filter((r) => ROLE_PERMISSIONS[r].has(perm)) }));
+    const actual = (Object.keys(PERMISSIONS) as Permission[]).map((perm) => ({
+      perm,
+      text: PERMISSIONS[perm],
+      roles: ROLES.filter((r) => ROLE_PERMISSIONS[r].has(perm)),
+    }));
     expect(documented).toEqual(actual);
   });
 });

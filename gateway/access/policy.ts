@@ -36,7 +36,16 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
   admin: new Set(ALL.filter((p) => p !== 'county.publish')),
   police: new Set(['fleet.read', 'cases.read', 'personal.read', 'reports.read', 'respond.police', 'dashboard.login']),
   village: new Set(['fleet.read', 'cases.read', 'personal.read', 'reports.read', 'respond.village', 'dashboard.login']),
-  technician: new Set(['fleet.read', 'cases.read', 'reports.read', 'respond.onsite', 'devices.commission', 'devices.command', 'tickets.work', 'dashboard.login']),
+  technician: new Set([
+    'fleet.read',
+    'cases.read',
+    'reports.read',
+    'respond.onsite',
+    'devices.commission',
+    'devices.command',
+    'tickets.work',
+    'dashboard.login',
+  ]),
 };
 
 export const isRole = (r: string): r is Role => (ROLES as readonly string[]).includes(r);
@@ -45,11 +54,16 @@ export function can(role: string, p: Permission): boolean {
   return isRole(role) && ROLE_PERMISSIONS[role].has(p);
 }
 
-const RESPOND: Record<ResponseKind, Permission> = { onsite: 'respond.onsite', village: 'respond.village', police: 'respond.police' };
+const RESPOND: Record<ResponseKind, Permission> = {
+  onsite: 'respond.onsite',
+  village: 'respond.village',
+  police: 'respond.police',
+};
 
 export const mayActOn = (role: string, kind: ResponseKind): boolean => can(role, RESPOND[kind]);
 
-export const responseKindsFor = (role: string): ResponseKind[] => (Object.keys(RESPOND) as ResponseKind[]).filter((k) => mayActOn(role, k));
+export const responseKindsFor = (role: string): ResponseKind[] =>
+  (Object.keys(RESPOND) as ResponseKind[]).filter((k) => mayActOn(role, k));
 
 /** Roles that must be created with a scope: a village cadre answers for named villages. */
 export const NEEDS_SCOPE: Partial<Record<Role, 'villages' | 'townships'>> = { village: 'villages' };

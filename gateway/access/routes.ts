@@ -20,10 +20,19 @@ export function sessionCookie(req: FastifyRequest): string | undefined {
 function setCookie(req: FastifyRequest, reply: FastifyReply, value: string, maxAgeS: number): void {
   const secure = req.protocol === 'https' ? '; Secure' : '';
   // SameSite=Strict: another site cannot make the browser act with this log-in.
-  reply.header('set-cookie', `${SESSION_COOKIE}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure}`);
+  reply.header(
+    'set-cookie',
+    `${SESSION_COOKIE}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure}`,
+  );
 }
 
-const describe = (u: Viewer): SessionInfo => ({ name: u.name, role: u.role, scope: u.scope ?? null, actsOn: responseKindsFor(u.role), seesPersonalData: seesPersonalData(u) });
+const describe = (u: Viewer): SessionInfo => ({
+  name: u.name,
+  role: u.role,
+  scope: u.scope ?? null,
+  actsOn: responseKindsFor(u.role),
+  seesPersonalData: seesPersonalData(u),
+});
 
 export interface AccessRouteDeps {
   credentials: CredentialStore;
@@ -40,8 +49,17 @@ export function accessRoutes(d: AccessRouteDeps): RouteDef[] {
       url: '/api/v1/session',
       access: 'public',
       tag: 'session',
-      summary: 'Log in to the dashboard with an operator account: sets an HttpOnly session cookie (no token; 5 failures lock the name for 5 min)',
-      schema: { body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 256 }) }, { additionalProperties: false }) },
+      summary:
+        'Log in to the dashboard with an operator account: sets an HttpOnly session cookie (no token; 5 failures lock the name for 5 min)',
+      schema: {
+        body: Type.Object(
+          {
+            username: Type.String({ minLength: 1, maxLength: 64 }),
+            password: Type.String({ minLength: 1, maxLength: 256 }),
+          },
+          { additionalProperties: false },
+        ),
+      },
       example: { username: 'nobody', password: 'wrong-password' },
       async handler(req, reply) {
         const { username, password } = req.body;
@@ -50,10 +68,13 @@ export function accessRoutes(d: AccessRouteDeps): RouteDef[] {
           return reply
             .code(429)
             .header('retry-after', String(Math.ceil(wait / 1000)))
-            .send({ error: 'locked', message: `too many failed log-ins for ${username}; try again in ${Math.ceil(wait / 60_000)} min` });
+            .send({
+              error: 'locked',
+              message: `too many failed log-ins for ${username}; try again in ${Math.ceil(wait / 60_000)} min`,
+            });
         }
         const who = await d.credentials.verify(username, password);
-        if (!who || who.kind !== 'operator' || !can(who.role, 'dashboard.login')) {
+        if (who?.kind !== 'operator' || !can(who.role, 'dashboard.login')) {
           d.logins.failed(username, req.raw.ip);
           return reply.code(401).send({ error: 'unauthorized', message: 'user name or password is wrong' });
         }

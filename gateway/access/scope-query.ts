@@ -6,11 +6,15 @@ export class ScopeCheck {
   constructor(private readonly db: Database.Database) {}
 
   case(v: Viewer, caseId: string): boolean {
-    return !!this.db.prepare(`SELECT 1 FROM cases WHERE id = @id AND ${scopeClause('cases.device_id', 'cases.vehicle_id')}`).get({ id: caseId, ...scopeParams(v) });
+    return !!this.db
+      .prepare(`SELECT 1 FROM cases WHERE id = @id AND ${scopeClause('cases.device_id', 'cases.vehicle_id')}`)
+      .get({ id: caseId, ...scopeParams(v) });
   }
 
   device(v: Viewer, deviceId: string): boolean {
-    return !!this.db.prepare(`SELECT 1 FROM devices d0 WHERE d0.id = @id AND ${scopeClause('d0.id')}`).get({ id: deviceId, ...scopeParams(v) });
+    return !!this.db
+      .prepare(`SELECT 1 FROM devices d0 WHERE d0.id = @id AND ${scopeClause('d0.id')}`)
+      .get({ id: deviceId, ...scopeParams(v) });
   }
 
   /** Evidence is in scope when its box is, or when it belongs to a case in scope. */
@@ -27,7 +31,11 @@ export class ScopeCheck {
   image(v: Viewer, sha256: string): boolean {
     // The whole county also sees an image whose manifest has not arrived yet.
     if (!isScoped(v.scope)) return true;
-    const ids = this.db.prepare("SELECT e.id FROM evidence e, json_each(e.body, '$.images') i WHERE json_extract(i.value, '$.sha256') = ?").all(sha256) as Array<{ id: string }>;
+    const ids = this.db
+      .prepare(
+        "SELECT e.id FROM evidence e, json_each(e.body, '$.images') i WHERE json_extract(i.value, '$.sha256') = ?",
+      )
+      .all(sha256) as Array<{ id: string }>;
     return ids.some((r) => this.evidence(v, r.id));
   }
 }

@@ -23,7 +23,9 @@ export class Sessions {
     const token = `rws_${randomBytes(32).toString('base64url')}`;
     const expiresAt = this.expiry();
     this.db
-      .prepare('INSERT INTO sessions (token_hash, username, role, scope, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO sessions (token_hash, username, role, scope, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(digest(token), user.name, user.role, scopeJson(user.scope), this.now().toISOString(), expiresAt);
     return { token, expiresAt };
   }
@@ -43,7 +45,8 @@ export class Sessions {
     if (!r || !isRole(r.role)) return undefined;
     // Slide the expiry at most once a minute: a busy page does not write on every request.
     const next = this.expiry();
-    if (Date.parse(next) - Date.parse(r.expiresAt) > 60_000) this.db.prepare('UPDATE sessions SET expires_at = ? WHERE token_hash = ?').run(next, digest(token));
+    if (Date.parse(next) - Date.parse(r.expiresAt) > 60_000)
+      this.db.prepare('UPDATE sessions SET expires_at = ? WHERE token_hash = ?').run(next, digest(token));
     return { name: r.username, role: r.role, ...parseScope(r.scope) };
   }
 

@@ -37,12 +37,16 @@ export class ApiTokens {
 
   check(token: string | undefined): Viewer | undefined {
     if (!token) return undefined;
-    const r = this.db.prepare('SELECT name, role, scope FROM api_tokens WHERE token_hash = ?').get(digest(token)) as { name: string; role: string; scope: string | null } | undefined;
+    const r = this.db.prepare('SELECT name, role, scope FROM api_tokens WHERE token_hash = ?').get(digest(token)) as
+      | { name: string; role: string; scope: string | null }
+      | undefined;
     return r && isRole(r.role) ? { name: r.name, role: r.role, ...parseScope(r.scope) } : undefined;
   }
 
   list(): TokenRow[] {
-    const rows = this.db.prepare('SELECT name, role, scope, created_at AS createdAt FROM api_tokens ORDER BY name').all() as Array<{ name: string; role: Role; scope: string | null; createdAt: string }>;
+    const rows = this.db
+      .prepare('SELECT name, role, scope, created_at AS createdAt FROM api_tokens ORDER BY name')
+      .all() as Array<{ name: string; role: Role; scope: string | null; createdAt: string }>;
     return rows.map((r) => ({ name: r.name, role: r.role, createdAt: r.createdAt, ...parseScope(r.scope) }));
   }
 
@@ -51,8 +55,12 @@ export class ApiTokens {
    * token's SHA-256) and who the signer is, so the signer's role and scope apply to what it signed.
    */
   signer(name: string): Signer | undefined {
-    const r = this.db.prepare('SELECT token_hash AS h, role, scope FROM api_tokens WHERE name = ?').get(name) as { h: string; role: string; scope: string | null } | undefined;
-    return r && isRole(r.role) ? { key: Buffer.from(r.h, 'hex'), viewer: { name, role: r.role, ...parseScope(r.scope) } } : undefined;
+    const r = this.db.prepare('SELECT token_hash AS h, role, scope FROM api_tokens WHERE name = ?').get(name) as
+      | { h: string; role: string; scope: string | null }
+      | undefined;
+    return r && isRole(r.role)
+      ? { key: Buffer.from(r.h, 'hex'), viewer: { name, role: r.role, ...parseScope(r.scope) } }
+      : undefined;
   }
 
   revoke(name: string): boolean {

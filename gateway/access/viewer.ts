@@ -16,31 +16,43 @@ export interface Viewer {
 /** The gateway itself (engine, intake, housekeeping): sees everything. */
 export const SYSTEM: Viewer = { name: 'roadwarden-gateway', role: 'gateway' };
 
-export const isScoped = (s: Scope | undefined): s is Scope => !!s && ((s.villages?.length ?? 0) > 0 || (s.townships?.length ?? 0) > 0);
+export const isScoped = (s: Scope | undefined): s is Scope =>
+  !!s && ((s.villages?.length ?? 0) > 0 || (s.townships?.length ?? 0) > 0);
 
 /** A scope as stored (JSON, or null for the whole county). */
 export const scopeJson = (s: Scope | undefined): string | null => (isScoped(s) ? JSON.stringify(s) : null);
-export const parseScope = (json: string | null | undefined): { scope?: Scope } => (json ? { scope: JSON.parse(json) as Scope } : {});
+export const parseScope = (json: string | null | undefined): { scope?: Scope } =>
+  json ? { scope: JSON.parse(json) as Scope } : {};
 
 export const seesPersonalData = (v: Viewer): boolean => can(v.role, 'personal.read');
 
 /** Is a place (a box's village and township) inside the viewer's scope? */
-export function placeInScope(v: Viewer, place: { village?: string | null; township?: string | null } | undefined): boolean {
+export function placeInScope(
+  v: Viewer,
+  place: { village?: string | null; township?: string | null } | undefined,
+): boolean {
   if (!isScoped(v.scope)) return true;
   if (!place) return false;
-  return (!!place.village && !!v.scope.villages?.includes(place.village)) || (!!place.township && !!v.scope.townships?.includes(place.township));
+  return (
+    (!!place.village && !!v.scope.villages?.includes(place.village)) ||
+    (!!place.township && !!v.scope.townships?.includes(place.township))
+  );
 }
 
 /** Is a vehicle owner's village among the viewer's villages (a cadre follows up their villagers wherever they were seen)? */
-export const ownerInVillages = (v: Viewer, village: string | null | undefined): boolean => !!village && !!v.scope?.villages?.includes(village);
+export const ownerInVillages = (v: Viewer, village: string | null | undefined): boolean =>
+  !!village && !!v.scope?.villages?.includes(village);
 
 /** The archive's scope, as archiveClause: a cadre sees their villagers; police and admins the county. */
-export const archiveVisible = (v: Viewer, village: string | null | undefined): boolean => !v.scope?.villages?.length || ownerInVillages(v, village);
+export const archiveVisible = (v: Viewer, village: string | null | undefined): boolean =>
+  !v.scope?.villages?.length || ownerInVillages(v, village);
 
 /** A plate as others see it: province, letter and the last two characters (鲁P***23). */
 export function maskPlate(plate: string): string {
   const c = [...plate];
-  return c.length <= 4 ? '*'.repeat(c.length) : `${c.slice(0, 2).join('')}${'*'.repeat(c.length - 4)}${c.slice(-2).join('')}`;
+  return c.length <= 4
+    ? '*'.repeat(c.length)
+    : `${c.slice(0, 2).join('')}${'*'.repeat(c.length - 4)}${c.slice(-2).join('')}`;
 }
 
 /**
@@ -49,14 +61,27 @@ export function maskPlate(plate: string): string {
  */
 export function scopeClause(deviceCol: string, vehicleCol?: string): string {
   const device = `EXISTS (SELECT 1 FROM devices sd WHERE sd.id = ${deviceCol} AND (sd.village IN (SELECT value FROM json_each(@scopeVillages)) OR sd.township IN (SELECT value FROM json_each(@scopeTownships))))`;
-  const owner = vehicleCol ? ` OR EXISTS (SELECT 1 FROM vehicles sv WHERE sv.id = ${vehicleCol} AND sv.village IN (SELECT value FROM json_each(@scopeVillages)))` : '';
+  const owner = vehicleCol
+    ? ` OR EXISTS (SELECT 1 FROM vehicles sv WHERE sv.id = ${vehicleCol} AND sv.village IN (SELECT value FROM json_each(@scopeVillages)))`
+    : '';
   return `(@scoped = 0 OR ${device}${owner})`;
 }
 
 /** The archive's scope: a cadre sees their villagers; police and admins the county (townships do not limit the archive). */
-export const archiveClause = (villageCol: string): string => `(@archiveScoped = 0 OR ${villageCol} IN (SELECT value FROM json_each(@scopeVillages)))`;
+export const archiveClause = (villageCol: string): string =>
+  `(@archiveScoped = 0 OR ${villageCol} IN (SELECT value FROM json_each(@scopeVillages)))`;
 
-export function scopeParams(v: Viewer): { scoped: number; archiveScoped: number; scopeVillages: string; scopeTownships: string } {
+export function scopeParams(v: Viewer): {
+  scoped: number;
+  archiveScoped: number;
+  scopeVillages: string;
+  scopeTownships: string;
+} {
   const s = v.scope;
-  return { scoped: isScoped(s) ? 1 : 0, archiveScoped: s?.villages?.length ? 1 : 0, scopeVillages: JSON.stringify(s?.villages ?? []), scopeTownships: JSON.stringify(s?.townships ?? []) };
+  return {
+    scoped: isScoped(s) ? 1 : 0,
+    archiveScoped: s?.villages?.length ? 1 : 0,
+    scopeVillages: JSON.stringify(s?.villages ?? []),
+    scopeTownships: JSON.stringify(s?.townships ?? []),
+  };
 }

@@ -38,13 +38,17 @@ export class AlarmQuery {
   constructor(private readonly db: Database.Database) {}
 
   list(v: Viewer, o: { limit: number; before?: string }): AlarmItem[] {
-    const rows = this.db.prepare(SQL).all({ id: null, before: o.before ?? null, limit: o.limit, ...scopeParams(v) }) as AlarmRow[];
+    const rows = this.db
+      .prepare(SQL)
+      .all({ id: null, before: o.before ?? null, limit: o.limit, ...scopeParams(v) }) as AlarmRow[];
     return rows.map((r) => toItem(r, seesPersonalData(v)));
   }
 
   /** One alarm (for the case page), or undefined out of scope. */
   item(v: Viewer, eventId: string): AlarmItem | undefined {
-    const r = this.db.prepare(SQL).get({ id: eventId, before: null, limit: 1, ...scopeParams(v) }) as AlarmRow | undefined;
+    const r = this.db.prepare(SQL).get({ id: eventId, before: null, limit: 1, ...scopeParams(v) }) as
+      | AlarmRow
+      | undefined;
     return r && toItem(r, seesPersonalData(v));
   }
 }
@@ -61,7 +65,12 @@ function toItem(r: AlarmRow, personal: boolean): AlarmItem {
     ts: r.ts,
     place: { township: r.township, village: r.village, crossing: r.crossing, road: r.road },
     plate: plate
-      ? { text: personal ? plate : maskPlate(plate), masked: !personal, score: data.plateScore ?? null, colour: data.plateColour ?? null }
+      ? {
+          text: personal ? plate : maskPlate(plate),
+          masked: !personal,
+          score: data.plateScore ?? null,
+          colour: data.plateColour ?? null,
+        }
       : null,
     vehicle: data.vehicle ?? null,
     riders: data.riders ?? null,
@@ -75,7 +84,11 @@ function toItem(r: AlarmRow, personal: boolean): AlarmItem {
             url: `/api/v1/images/${frame.sha256}`,
             width: frame.width,
             height: frame.height,
-            boxes: m.recognitions.map((x) => ({ what: x.what, label: x.what === 'plate' ? (x.value ?? x.label) : x.label, box: x.box })),
+            boxes: m.recognitions.map((x) => ({
+              what: x.what,
+              label: x.what === 'plate' ? (x.value ?? x.label) : x.label,
+              box: x.box,
+            })),
           }
         : null,
   };

@@ -3,7 +3,6 @@ import { defineRoute, type RouteDef } from '../api/route.ts';
 import type { ScopeCheck } from '../access/scope-query.ts';
 import type { GatewayBus, GatewayEvents } from '../bus.ts';
 
-
 /** A comment line this often keeps proxies and the browser from closing a quiet stream. */
 const HEARTBEAT_MS = 15_000;
 
@@ -24,15 +23,24 @@ export function liveRoutes(d: LiveRouteDeps): RouteDef[] {
       url: '/api/v1/stream',
       access: 'cases.read',
       tag: 'alarms',
-      summary: 'Live updates as server-sent events: alarm, case and response changes in the user’s scope (ids; fetch the rows)',
+      summary:
+        'Live updates as server-sent events: alarm, case and response changes in the user’s scope (ids; fetch the rows)',
       async handler(req, reply) {
         const v = req.viewer;
         reply.hijack();
         const res = reply.raw;
-        res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-        res.write(`retry: 3000\nevent: hello\ndata: ${JSON.stringify({ user: v.name, at: new Date().toISOString() })}\n\n`);
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+        res.write(
+          `retry: 3000\nevent: hello\ndata: ${JSON.stringify({ user: v.name, at: new Date().toISOString() })}\n\n`,
+        );
         const send = (event: string, data: object) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-        const onEvent = (e: EventMessage) => e.severity === 'alarm' && d.scope.device(v, e.deviceId) && send('alarm', { id: e.id, deviceId: e.deviceId });
+        const onEvent = (e: EventMessage) =>
+          e.severity === 'alarm' && d.scope.device(v, e.deviceId) && send('alarm', { id: e.id, deviceId: e.deviceId });
         const onCase = (c: GatewayEvents['case'][0]) => d.scope.case(v, c.id) && send('case', c);
         const onResponse = (r: GatewayEvents['response'][0]) => d.scope.case(v, r.caseId) && send('response', r);
         d.bus.on('event', onEvent);

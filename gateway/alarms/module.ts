@@ -20,6 +20,9 @@ export class AlarmsModule implements GatewayModule {
 
   routes(): RouteDef[] {
     const { accessLog, scope } = this.deps.access;
-    return [...alarmRoutes({ alarms: new AlarmQuery(this.ctx.db), accessLog }), ...liveRoutes({ bus: this.ctx.bus, scope })];
+    return [
+      ...alarmRoutes({ alarms: new AlarmQuery(this.ctx.db), accessLog }),
+      ...liveRoutes({ bus: this.ctx.bus, scope }),
+    ];
   }
 }

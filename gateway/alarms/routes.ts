@@ -18,11 +18,17 @@ export function alarmRoutes(d: AlarmRouteDeps): RouteDef[] {
       access: 'cases.read',
       tag: 'alarms',
       summary: 'Alarms, newest first, with their case (paginated by id: ?before=)',
-      schema: { querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })), before: Type.Optional(Type.String({ maxLength: 64 })) }) },
+      schema: {
+        querystring: Type.Object({
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+          before: Type.Optional(Type.String({ maxLength: 64 })),
+        }),
+      },
       async handler(req) {
         const limit = req.query.limit ?? 50;
         const items = d.alarms.list(req.viewer, { limit, before: req.query.before });
-        if (seesPersonalData(req.viewer) && items.some((i) => i.plate || i.photo)) d.accessLog.record(req.viewer, 'alarm_list', `${items[0].id}…${items.at(-1)!.id} (${items.length})`);
+        if (seesPersonalData(req.viewer) && items.some((i) => i.plate || i.photo))
+          d.accessLog.record(req.viewer, 'alarm_list', `${items[0].id}…${items.at(-1)!.id} (${items.length})`);
         return { items, next: items.length === limit ? items.at(-1)!.id : null };
       },
     }),

@@ -27,7 +27,11 @@ describe('gateway HTTP API', () => {
     };
     expect(spec.openapi).toMatch(/^3\./);
     expect(spec.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
-    const described = new Map(Object.entries(spec.paths).flatMap(([path, ops]) => Object.entries(ops).map(([m, op]) => [`${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`, op] as const)));
+    const described = new Map(
+      Object.entries(spec.paths).flatMap(([path, ops]) =>
+        Object.entries(ops).map(([m, op]) => [`${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`, op] as const),
+      ),
+    );
     const routes = gw.services.api.table.filter((r) => !r.hide);
     expect(routes.length).toBeGreaterThan(30);
     expect([...described.keys()].sort()).toEqual(routes.map((r) => `${r.method} ${r.url}`).sort());
@@ -42,7 +46,11 @@ describe('gateway HTTP API', () => {
     const admin = gw.services.access.tokens.issue('api-admin', 'admin');
     const village = gw.services.access.tokens.issue('api-village', 'village');
     const post = (csv: string, token: string, commit = false) =>
-      fetch(`${base}/api/v1/archive/import${commit ? '?commit=true' : ''}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: csv });
+      fetch(`${base}/api/v1/archive/import${commit ? '?commit=true' : ''}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+        body: csv,
+      });
     const bad = await post('plate,class,village\n鲁PAB123,spaceship,李庄\n', admin, true);
     expect(bad.status).toBe(422);
     expect(await bad.json()).toMatchObject({ committed: false, problems: [{ line: 2 }] });
@@ -52,7 +60,11 @@ describe('gateway HTTP API', () => {
     expect(await (await post(csv, admin, true)).json()).toMatchObject({ added: 1, committed: true });
     expect(gw.services.archive.archive.lookup(SYSTEM, '鲁PAB123')?.vehicle.ownerName).toBe('张三');
     expect((await post(csv, village, true)).status).toBe(403);
-    const json = await fetch(`${base}/api/v1/archive/import`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: '{}' });
+    const json = await fetch(`${base}/api/v1/archive/import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(json.status).toBe(415);
   });
 
@@ -60,9 +72,17 @@ describe('gateway HTTP API', () => {
     const admin = gw.services.access.tokens.issue('api-admin-2', 'admin');
     const ids = ['01K00000000000000000000001', '01K00000000000000000000002', '01K00000000000000000000003'];
     ids.forEach((id, i) =>
-      gw.context.db.prepare('INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(id, `k${i}`, `e${i}`, 'lc-1', 'presence', 'x', i === 1 ? 'y' : null),
+      gw.context.db
+        .prepare(
+          'INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(id, `k${i}`, `e${i}`, 'lc-1', 'presence', 'x', i === 1 ? 'y' : null),
     );
-    const get = async (q: string) => (await (await fetch(`${base}/api/v1/cases${q}`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { items: Array<{ id: string }>; next: string | null };
+    const get = async (q: string) =>
+      (await (await fetch(`${base}/api/v1/cases${q}`, { headers: { authorization: `Bearer ${admin}` } })).json()) as {
+        items: Array<{ id: string }>;
+        next: string | null;
+      };
     const page1 = await get('?limit=2');
     expect(page1.items.map((c) => c.id)).toEqual([ids[2], ids[1]]);
     expect((await get(`?limit=2&before=${page1.next}`)).items.map((c) => c.id)).toEqual([ids[0]]);

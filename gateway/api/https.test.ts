@@ -23,9 +23,34 @@ describe('dashboard and API over HTTPS (http.tls)', () => {
   let ca: Buffer;
   beforeAll(async () => {
     // A throwaway self-signed certificate for 127.0.0.1, made for this test only.
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     ca = readFileSync(join(dir, 'cert.pem'));
-    gw = new Gateway({ dataDir: join(dir, 'gw'), mqttPort: 0, httpPort: 0, config: { http: { tls: { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') }, dashboard: false } } });
+    gw = new Gateway({
+      dataDir: join(dir, 'gw'),
+      mqttPort: 0,
+      httpPort: 0,
+      config: { http: { tls: { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') }, dashboard: false } },
+    });
     await gw.start();
     await gw.services.access.credentials.addOperator('duty-tls', 'tls-pass-1', 'admin');
   });
@@ -35,7 +60,10 @@ describe('dashboard and API over HTTPS (http.tls)', () => {
   });
 
   it('logs in over TLS, and the session cookie is marked Secure', async () => {
-    const r = await post(`https://127.0.0.1:${gw.httpPort}/api/v1/session`, ca, { username: 'duty-tls', password: 'tls-pass-1' });
+    const r = await post(`https://127.0.0.1:${gw.httpPort}/api/v1/session`, ca, {
+      username: 'duty-tls',
+      password: 'tls-pass-1',
+    });
     expect(r.status).toBe(200);
     expect(r.cookie).toMatch(/; HttpOnly; SameSite=Strict; Max-Age=\d+; Secure$/);
     // Plain HTTP on the same port is not spoken.

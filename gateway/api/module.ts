@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { AddressInfo } from 'node:net';
 import type { AccessModule } from '../access/module.ts';
 import { GATEWAY_DEFAULTS } from '../config/defaults.ts';
 import type { GatewayContext } from '../context.ts';
@@ -36,7 +35,9 @@ export class ApiModule implements GatewayModule {
   }
 
   get port(): number {
-    return (this.http?.server.address() as AddressInfo).port;
+    const address = this.http?.server.address();
+    if (!address || typeof address === 'string') throw new Error('the HTTP API is not listening');
+    return address.port;
   }
 
   async stop(): Promise<void> {

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIdGenerator, encodeMessage, manifestHash, sha256Hex, topics, type EvidenceManifest, type TelemetryMessage } from '../../protocols/index.ts';
+import {
+  createIdGenerator,
+  encodeMessage,
+  manifestHash,
+  sha256Hex,
+  topics,
+  type EvidenceManifest,
+  type TelemetryMessage,
+} from '../../protocols/index.ts';
 import { until } from '../../sim/testing/until.ts';
 import { can, mayActOn, type Role } from '../access/policy.ts';
 import { isScoped, SYSTEM, type Scope } from '../access/viewer.ts';
@@ -43,7 +51,11 @@ describe('every route × every role × in scope / out of scope / missing (genera
   const feed = (topic: string, payload: Buffer) => gw.services.intake.intake.onMessage(topic, payload);
 
   async function alarmWithEvidence(place: typeof IN): Promise<{ eventId: string; evidenceId: string; sha: string }> {
-    const jpeg = await sharp({ create: { width: 32, height: 24, channels: 3, background: place === IN ? '#c00' : '#00c' } }).jpeg().toBuffer();
+    const jpeg = await sharp({
+      create: { width: 32, height: 24, channels: 3, background: place === IN ? '#c00' : '#00c' },
+    })
+      .jpeg()
+      .toBuffer();
     const sha = sha256Hex(jpeg);
     const eventId = newId();
     const evidenceId = newId();
@@ -57,14 +69,34 @@ describe('every route × every role × in scope / out of scope / missing (genera
       evidenceId,
       eventId,
       capturedAt: ts,
-      images: [{ role: 'frame' as const, sha256: sha, bytes: jpeg.length, mime: 'image/jpeg' as const, width: 32, height: 24 }],
-      recognitions: [{ what: 'plate' as const, label: 'plate', score: 0.97, box: [1, 1, 10, 5] as [number, number, number, number], value: place.plate }],
+      images: [
+        { role: 'frame' as const, sha256: sha, bytes: jpeg.length, mime: 'image/jpeg' as const, width: 32, height: 24 },
+      ],
+      recognitions: [
+        {
+          what: 'plate' as const,
+          label: 'plate',
+          score: 0.97,
+          box: [1, 1, 10, 5] as [number, number, number, number],
+          value: place.plate,
+        },
+      ],
       models: [],
       hash: '',
     };
     const manifest: EvidenceManifest = { ...m, hash: manifestHash(m) };
     feed(topics.evidence(place.box, evidenceId), encodeMessage('evidence', manifest));
-    const ev = { v: 1 as const, id: eventId, deviceId: place.box, ts, kind: 'tricycle_passengers' as const, severity: 'alarm' as const, source: 'vision' as const, evidenceId, data: { vehicle: 'tricycle', riders: 3, plate: place.plate } };
+    const ev = {
+      v: 1 as const,
+      id: eventId,
+      deviceId: place.box,
+      ts,
+      kind: 'tricycle_passengers' as const,
+      severity: 'alarm' as const,
+      source: 'vision' as const,
+      evidenceId,
+      data: { vehicle: 'tricycle', riders: 3, plate: place.plate },
+    };
     feed(topics.event(place.box, 'tricycle_passengers'), encodeMessage('event', ev));
     return { eventId, evidenceId, sha };
   }
@@ -77,7 +109,9 @@ describe('every route × every role × in scope / out of scope / missing (genera
       ts: new Date().toISOString(),
       seq: 1,
       uptimeS: 10,
-      drivers: { light: { state: 'degraded', error: { code: 'lamp_open_circuit', message: 'lamp open circuit on channel 1' } } },
+      drivers: {
+        light: { state: 'degraded', error: { code: 'lamp_open_circuit', message: 'lamp open circuit on channel 1' } },
+      },
       lights: [{ channel: 1, mode: 'off', lamp: 'open_circuit' }],
       flags: ['lamp_fault'],
     };
@@ -93,21 +127,34 @@ describe('every route × every role × in scope / out of scope / missing (genera
         map: { geojson: fileURLToPath(new URL('../../examples/county-map.geojson', import.meta.url)) },
         responses: {
           channels: { bus: { type: 'mqtt' } },
-          plans: [{ kinds: ['tricycle_passengers'], onsite: { light: { mode: 'flash', durationS: 5 } }, village: { channel: 'bus', ackDeadlineS: 3600 }, police: { channel: 'bus', ackDeadlineS: 600 } }],
+          plans: [
+            {
+              kinds: ['tricycle_passengers'],
+              onsite: { light: { mode: 'flash', durationS: 5 } },
+              village: { channel: 'bus', ackDeadlineS: 3600 },
+              police: { channel: 'bus', ackDeadlineS: 600 },
+            },
+          ],
         },
       },
     });
     await gw.start();
     base = `http://127.0.0.1:${gw.httpPort}`;
-    for (const p of [IN, OUT]) gw.services.devices.registry.upsert({ id: p.box, township: p.township, village: p.village });
-    gw.services.archive.archive.importCsv(`plate,class,owner_name,village,township\n${IN.plate},tricycle,张三,${IN.village},${IN.township}\n${OUT.plate},tricycle,李四,${OUT.village},${OUT.township}\n`, true);
+    for (const p of [IN, OUT])
+      gw.services.devices.registry.upsert({ id: p.box, township: p.township, village: p.village });
+    gw.services.archive.archive.importCsv(
+      `plate,class,owner_name,village,township\n${IN.plate},tricycle,张三,${IN.village},${IN.township}\n${OUT.plate},tricycle,李四,${OUT.village},${OUT.township}\n`,
+      true,
+    );
     const a = await alarmWithEvidence(IN);
     const b = await alarmWithEvidence(OUT);
     lampFault(IN.box);
     lampFault(OUT.box);
     await until(() => gw.services.responses.cases.list(SYSTEM, { limit: 10 }).length === 2, 5000, 'both cases opened');
-    const caseOf = (eventId: string) => gw.services.responses.cases.list(SYSTEM, { limit: 10 }).find((c) => c.eventId === eventId)!.id;
-    const villageResponse = (caseId: string) => gw.services.responses.cases.responses(caseId).find((r) => r.kind === 'village')!.id;
+    const caseOf = (eventId: string) =>
+      gw.services.responses.cases.list(SYSTEM, { limit: 10 }).find((c) => c.eventId === eventId)!.id;
+    const villageResponse = (caseId: string) =>
+      gw.services.responses.cases.responses(caseId).find((r) => r.kind === 'village')!.id;
     const ticketOf = (box: string) => gw.services.tickets.tickets.list(SYSTEM, { deviceId: box })[0].id;
     const [ca, cb] = [caseOf(a.eventId), caseOf(b.eventId)];
     Object.assign(ids, {
@@ -131,7 +178,8 @@ describe('every route × every role × in scope / out of scope / missing (genera
     const subjects = r.subjects ?? {};
     let path = r.url.replace(/:(\w+)/g, (_m, name: string) => encodeURIComponent(ids[subjects[name]][variant]));
     const q = new URLSearchParams();
-    const props = (r.schema?.querystring as { properties?: Record<string, unknown>; required?: string[] } | undefined) ?? {};
+    const props =
+      (r.schema?.querystring as { properties?: Record<string, unknown>; required?: string[] } | undefined) ?? {};
     for (const name of props.required ?? []) q.set(name, subjects[name] ? ids[subjects[name]][variant] : '鲁P');
     if (q.size) path += `?${q}`;
     return path;
@@ -143,7 +191,10 @@ describe('every route × every role × in scope / out of scope / missing (genera
     const res = await fetch(`${base}${path}`, {
       method: r.method,
       signal: ctl.signal,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
       body,
     });
     // The live stream never ends: its status and headers are the answer.
@@ -155,7 +206,8 @@ describe('every route × every role × in scope / out of scope / missing (genera
   }
 
   /** The archive is limited by villages only (police see the county's vehicles); everything else by any scope. */
-  const limitedBy = (r: RouteDef, v: (typeof VIEWERS)[number]) => (r.tag === 'archive' ? !!v.scope?.villages?.length : isScoped(v.scope));
+  const limitedBy = (r: RouteDef, v: (typeof VIEWERS)[number]) =>
+    r.tag === 'archive' ? !!v.scope?.villages?.length : isScoped(v.scope);
 
   /** What the policy says this viewer gets. */
   function expected(r: RouteDef, v: (typeof VIEWERS)[number], variant: Variant): 'denied' | 'hidden' | 'allowed' {
@@ -186,12 +238,28 @@ describe('every route × every role × in scope / out of scope / missing (genera
           const want = expected(r, v, variant);
           checked++;
           const ok =
-            want === 'denied' ? got.status === 403 : want === 'hidden' ? got.status === 404 : got.status < 500 && ![401, 403, 404].includes(got.status);
-          if (!ok) problems.push(`${r.method} ${path} as ${v.name}: ${got.status}, expected ${want} — ${got.text.slice(0, 120)}`);
+            want === 'denied'
+              ? got.status === 403
+              : want === 'hidden'
+                ? got.status === 404
+                : got.status < 500 && ![401, 403, 404].includes(got.status);
+          if (!ok)
+            problems.push(
+              `${r.method} ${path} as ${v.name}: ${got.status}, expected ${want} — ${got.text.slice(0, 120)}`,
+            );
           // Nothing of the other township leaks into what a scoped viewer may read.
           if (ok && want === 'allowed' && limitedBy(r, v) && variant === 'in' && !r.countyWide) {
-            for (const marker of [OUT.box, OUT.village, OUT.township, OUT.plate, ids.case.out, ids.evidence.out, ids.image.out]) {
-              if (got.text.includes(marker)) problems.push(`${r.method} ${path} as ${v.name} shows ${marker} (out of scope)`);
+            for (const marker of [
+              OUT.box,
+              OUT.village,
+              OUT.township,
+              OUT.plate,
+              ids.case.out,
+              ids.evidence.out,
+              ids.image.out,
+            ]) {
+              if (got.text.includes(marker))
+                problems.push(`${r.method} ${path} as ${v.name} shows ${marker} (out of scope)`);
             }
           }
         }

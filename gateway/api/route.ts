@@ -52,5 +52,7 @@ export function defineRoute<R extends RouteSchemas, A extends Access>(d: RouteDe
 }
 
 /** The answers every route gives the same way. */
-export const notFound = (reply: FastifyReply, what: string): FastifyReply => reply.code(404).send({ error: 'not_found', message: `no ${what}` });
-export const forbidden = (reply: FastifyReply, message: string): FastifyReply => reply.code(403).send({ error: 'forbidden', message });
+export const notFound = (reply: FastifyReply, what: string): FastifyReply =>
+  reply.code(404).send({ error: 'not_found', message: `no ${what}` });
+export const forbidden = (reply: FastifyReply, message: string): FastifyReply =>
+  reply.code(403).send({ error: 'forbidden', message });

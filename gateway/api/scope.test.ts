@@ -16,7 +16,10 @@ describe('village- and area-scoped API tokens', () => {
   const tokens: Record<string, string> = {};
   const get = async (path: string, who: string) => {
     const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${tokens[who]}` } });
-    return { status: res.status, body: (await res.json()) as { items?: Array<{ id: string }> } & Array<{ id: string }> };
+    return {
+      status: res.status,
+      body: (await res.json()) as { items?: Array<{ id: string }> } & Array<{ id: string }>,
+    };
   };
   const ids = (b: { items?: Array<{ id: string }> }) => (b.items ?? []).map((x) => x.id);
 
@@ -27,16 +30,32 @@ describe('village- and area-scoped API tokens', () => {
     gw.services.devices.registry.upsert({ id: 'box-lizhuang', township: '梁水镇', village: '李庄' });
     gw.services.devices.registry.upsert({ id: 'box-wangtun', township: '斗虎屯镇', village: '王屯' });
     const now = new Date().toISOString();
-    gw.context.db.prepare("INSERT INTO vehicles (id, plate, class, village, township, created_at, updated_at) VALUES ('VH1', '鲁PAB123', 'tricycle', '李庄', '梁水镇', ?, ?)").run(now, now);
-    const event = gw.context.db.prepare("INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, body) VALUES (?, ?, 'tricycle_passengers', 'alarm', 'vision', ?, ?, '{}')");
-    const kase = gw.context.db.prepare("INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, vehicle_id) VALUES (?, ?, ?, ?, 'tricycle_passengers', ?, ?)");
+    gw.context.db
+      .prepare(
+        "INSERT INTO vehicles (id, plate, class, village, township, created_at, updated_at) VALUES ('VH1', '鲁PAB123', 'tricycle', '李庄', '梁水镇', ?, ?)",
+      )
+      .run(now, now);
+    const event = gw.context.db.prepare(
+      "INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, body) VALUES (?, ?, 'tricycle_passengers', 'alarm', 'vision', ?, ?, '{}')",
+    );
+    const kase = gw.context.db.prepare(
+      "INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, vehicle_id) VALUES (?, ?, ?, ?, 'tricycle_passengers', ?, ?)",
+    );
     // C1 at a 李庄 box; C2 at a 王屯 box of a 李庄 villager's tricycle; C3 at a 王屯 box, vehicle unknown.
-    for (const [c, e, box, vehicle] of [['C1', 'E1', 'box-lizhuang', null], ['C2', 'E2', 'box-wangtun', 'VH1'], ['C3', 'E3', 'box-wangtun', null]] as const) {
+    for (const [c, e, box, vehicle] of [
+      ['C1', 'E1', 'box-lizhuang', null],
+      ['C2', 'E2', 'box-wangtun', 'VH1'],
+      ['C3', 'E3', 'box-wangtun', null],
+    ] as const) {
       event.run(e, box, now, now);
       kase.run(c, `k-${c}`, e, box, now, vehicle);
     }
-    gw.context.db.prepare("INSERT INTO responses (id, case_id, kind, state, updated_at) VALUES ('R3', 'C3', 'village', 'sent', ?)").run(now);
-    gw.context.db.prepare("INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES ('EV3', 'box-wangtun', 'E3', ?, ?)").run(now, JSON.stringify({ images: [] }));
+    gw.context.db
+      .prepare("INSERT INTO responses (id, case_id, kind, state, updated_at) VALUES ('R3', 'C3', 'village', 'sent', ?)")
+      .run(now);
+    gw.context.db
+      .prepare("INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES ('EV3', 'box-wangtun', 'E3', ?, ?)")
+      .run(now, JSON.stringify({ images: [] }));
     gw.context.db.prepare("UPDATE events SET evidence_id = 'EV3' WHERE id = 'E3'").run();
     tokens.cadre = gw.services.access.tokens.issue('cadre-li', 'village', { villages: ['李庄'] });
     tokens.squad = gw.services.access.tokens.issue('squad-douhutun', 'police', { townships: ['斗虎屯镇'] });
@@ -61,9 +80,15 @@ describe('village- and area-scoped API tokens', () => {
     expect((await get('/api/v1/cases/C1', 'squad')).status).toBe(404);
     expect((await get('/api/v1/evidence/EV3', 'cadre')).status).toBe(404);
     expect((await get('/api/v1/evidence/EV3', 'squad')).status).toBe(200);
-    expect(((await get('/api/v1/devices', 'cadre')).body as Array<{ id: string }>).map((d) => d.id)).toEqual(['box-lizhuang']);
+    expect(((await get('/api/v1/devices', 'cadre')).body as Array<{ id: string }>).map((d) => d.id)).toEqual([
+      'box-lizhuang',
+    ]);
     expect((await get('/api/v1/devices/box-wangtun', 'cadre')).status).toBe(404);
-    const ack = await fetch(`${base}/api/v1/responses/R3/acknowledge`, { method: 'POST', headers: { authorization: `Bearer ${tokens.cadre}`, 'content-type': 'application/json' }, body: '{}' });
+    const ack = await fetch(`${base}/api/v1/responses/R3/acknowledge`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.cadre}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(ack.status).toBe(404);
   });
 });

@@ -37,26 +37,45 @@ export async function startApiServer(o: ApiServerOptions): Promise<FastifyInstan
   // The routes do not care which server type carries them; the instance types differ only by it.
   // At close, connections are ended, not awaited: the dashboard's live streams never go idle.
   const base = { loggerInstance, forceCloseConnections: true };
-  const app = (o.tls ? Fastify({ ...base, https: { cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) } }) : Fastify(base)) as unknown as FastifyInstance;
-  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 20 * 1024 * 1024 }, (_req, body, done) => done(null, body));
+  const app = (o.tls
+    ? Fastify({ ...base, https: { cert: readFileSync(o.tls.certFile), key: readFileSync(o.tls.keyFile) } })
+    : Fastify(base)) as unknown as FastifyInstance;
+  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 20 * 1024 * 1024 }, (_req, body, done) =>
+    done(null, body),
+  );
   app.addHook('onRoute', (r) => {
-    if (r.config?.access === undefined && !r.url.startsWith('/openapi.json')) throw new Error(`route ${String(r.method)} ${r.url} has no access rule (use defineRoute)`);
+    if (r.config?.access === undefined && !r.url.startsWith('/openapi.json'))
+      throw new Error(`route ${String(r.method)} ${r.url} has no access rule (use defineRoute)`);
   });
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const access = req.routeOptions.config?.access;
     // No route matched: the 404 handler answers, and tells nothing about what exists.
     if (access === undefined || access === 'public') return;
     const viewer = o.authenticate(req);
-    if (!viewer) return reply.code(401).send({ error: 'unauthorized', message: 'log in, or send Authorization: Bearer <token> (roadwarden gateway token add)' });
+    if (!viewer)
+      return reply.code(401).send({
+        error: 'unauthorized',
+        message: 'log in, or send Authorization: Bearer <token> (roadwarden gateway token add)',
+      });
     if (access !== 'signed-in' && !can(viewer.role, access)) {
-      return reply.code(403).send({ error: 'forbidden', message: `the ${viewer.role} role may not ${PERMISSIONS[access]}` });
+      return reply
+        .code(403)
+        .send({ error: 'forbidden', message: `the ${viewer.role} role may not ${PERMISSIONS[access]}` });
     }
     req.viewer = viewer;
   });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'roadwarden gateway API', version: '1', description: '一报警三响应: devices, alarms, cases and their three responses, archive, evidence.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'roadwarden gateway token add --name N --role R' } } },
+      info: {
+        title: 'roadwarden gateway API',
+        version: '1',
+        description: '一报警三响应: devices, alarms, cases and their three responses, archive, evidence.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'roadwarden gateway token add --name N --role R' },
+        },
+      },
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -78,8 +97,23 @@ function mount(app: FastifyInstance, r: RouteDef): void {
       ...(needsToken ? { security: [{ bearer: [] }] } : {}),
       ...(r.consumes ? { consumes: r.consumes } : {}),
     },
-    handler: (req, reply) => r.handler({ viewer: req.viewer as Viewer, params: req.params as never, query: req.query as never, body: req.body as never, raw: req }, reply),
+    handler: (req, reply) =>
+      r.handler(
+        {
+          viewer: req.viewer as Viewer,
+          params: req.params as never,
+          query: req.query as never,
+          body: req.body as never,
+          raw: req,
+        },
+        reply,
+      ),
   });
 }
 
-const accessText = (a: Access): string => (a === 'public' ? 'No token.' : a === 'signed-in' ? 'Any signed-in account.' : `Needs permission ${a}: ${PERMISSIONS[a]}.`);
+const accessText = (a: Access): string =>
+  a === 'public'
+    ? 'No token.'
+    : a === 'signed-in'
+      ? 'Any signed-in account.'
+      : `Needs permission ${a}: ${PERMISSIONS[a]}.`;

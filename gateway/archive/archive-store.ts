@@ -30,15 +30,26 @@ export class Archive {
     let records: Array<Record<string, string>>;
     const report: ImportReport = { rows: 0, valid: 0, added: 0, updated: 0, problems: [], committed: false };
     try {
-      records = parse(text, { columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()), skip_empty_lines: true, trim: true, bom: true });
+      records = parse(text, {
+        columns: (h: string[]) => h.map((c) => c.trim().toLowerCase()),
+        skip_empty_lines: true,
+        trim: true,
+        bom: true,
+      });
     } catch (e) {
-      report.problems.push({ line: (e as { lines?: number }).lines ?? 0, errors: [`not valid CSV: ${(e as Error).message}`] });
+      report.problems.push({
+        line: (e as { lines?: number }).lines ?? 0,
+        errors: [`not valid CSV: ${(e as Error).message}`],
+      });
       return report;
     }
     const header = records.length ? Object.keys(records[0]) : [];
     const missing = ['plate', 'class', 'village'].filter((c) => !header.includes(c));
     if (missing.length) {
-      report.problems.push({ line: 1, errors: [`missing column(s): ${missing.join(', ')} (columns: ${COLUMNS.join(', ')})`] });
+      report.problems.push({
+        line: 1,
+        errors: [`missing column(s): ${missing.join(', ')} (columns: ${COLUMNS.join(', ')})`],
+      });
       return report;
     }
     const rows: Array<Omit<Vehicle, 'id'> & { line: number }> = [];
@@ -54,8 +65,10 @@ export class Archive {
         else plate = p.value.text;
       }
       const cls = (r.class ?? '').toLowerCase();
-      if (!(VEHICLE_CLASSES as readonly string[]).includes(cls)) errors.push(`class "${r.class}" is not one of ${VEHICLE_CLASSES.join(', ')}`);
-      if (r.owner_phone && !/^1\d{10}$/.test(r.owner_phone)) errors.push(`owner_phone "${r.owner_phone}" is not an 11-digit mobile number`);
+      if (!(VEHICLE_CLASSES as readonly string[]).includes(cls))
+        errors.push(`class "${r.class}" is not one of ${VEHICLE_CLASSES.join(', ')}`);
+      if (r.owner_phone && !/^1\d{10}$/.test(r.owner_phone))
+        errors.push(`owner_phone "${r.owner_phone}" is not an 11-digit mobile number`);
       if (!r.village) errors.push('village is empty (the village cadre is found by it)');
       if (!plate && !r.owner_name) errors.push('a plateless vehicle needs owner_name');
       if (plate && seen.has(plate)) errors.push(`plate ${plate} already on line ${seen.get(plate)}`);
@@ -78,17 +91,34 @@ export class Archive {
     if (!commit || report.problems.length) return report;
     this.db.transaction(() => {
       for (const v of rows) {
-        const existing = v.plate ? (this.db.prepare('SELECT id FROM vehicles WHERE plate = ?').get(v.plate) as { id: string } | undefined) : undefined;
+        const existing = v.plate
+          ? (this.db.prepare('SELECT id FROM vehicles WHERE plate = ?').get(v.plate) as { id: string } | undefined)
+          : undefined;
         const at = this.now().toISOString();
         if (existing) {
           this.db
-            .prepare('UPDATE vehicles SET class = ?, owner_name = ?, owner_phone = ?, driver_name = ?, township = ?, village = ?, updated_at = ? WHERE id = ?')
+            .prepare(
+              'UPDATE vehicles SET class = ?, owner_name = ?, owner_phone = ?, driver_name = ?, township = ?, village = ?, updated_at = ? WHERE id = ?',
+            )
             .run(v.class, v.ownerName, v.ownerPhone, v.driverName, v.township, v.village, at, existing.id);
           report.updated++;
         } else {
           this.db
-            .prepare('INSERT INTO vehicles (id, plate, class, owner_name, owner_phone, driver_name, township, village, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-            .run(v.plate ? `VP-${v.plate}` : this.plateless(), v.plate, v.class, v.ownerName, v.ownerPhone, v.driverName, v.township, v.village, at, at);
+            .prepare(
+              'INSERT INTO vehicles (id, plate, class, owner_name, owner_phone, driver_name, township, village, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            )
+            .run(
+              v.plate ? `VP-${v.plate}` : this.plateless(),
+              v.plate,
+              v.class,
+              v.ownerName,
+              v.ownerPhone,
+              v.driverName,
+              v.township,
+              v.village,
+              at,
+              at,
+            );
           report.added++;
         }
       }
@@ -100,7 +130,10 @@ export class Archive {
   /** The vehicle a recognised plate belongs to, with how sure the match is; a cadre finds only their villagers. */
   lookup(v: Viewer, read: string): (PlateMatch & { vehicle: Vehicle }) | undefined {
     const has = (p: string) => this.db.prepare('SELECT 1 FROM vehicles WHERE plate = ?').get(p) !== undefined;
-    const all = () => (this.db.prepare('SELECT plate FROM vehicles WHERE plate IS NOT NULL').all() as Array<{ plate: string }>).map((r) => r.plate);
+    const all = () =>
+      (this.db.prepare('SELECT plate FROM vehicles WHERE plate IS NOT NULL').all() as Array<{ plate: string }>).map(
+        (r) => r.plate,
+      );
     const m = matchPlate(normalizePlate(read), has, all);
     const vehicle = m && this.byPlate(m.plate);
     return vehicle && archiveVisible(v, vehicle.village) ? { ...m!, vehicle } : undefined;
@@ -137,7 +170,11 @@ export class Archive {
 
   /** PL-000001…: the registry's own id for a vehicle without a plate. */
   private plateless(): string {
-    const n = (this.db.prepare("SELECT coalesce(max(CAST(substr(id, 4) AS INTEGER)), 0) AS n FROM vehicles WHERE id LIKE 'PL-%'").get() as { n: number }).n;
+    const n = (
+      this.db
+        .prepare("SELECT coalesce(max(CAST(substr(id, 4) AS INTEGER)), 0) AS n FROM vehicles WHERE id LIKE 'PL-%'")
+        .get() as { n: number }
+    ).n;
     return `PL-${String(n + 1).padStart(6, '0')}`;
   }
 }

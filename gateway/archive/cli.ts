@@ -8,7 +8,9 @@ export function registerArchiveCli(gw: Command): void {
       .command('archive')
       .description('三见面一建档: vehicles, owners and drivers on file')
       .command('import <file>')
-      .description('check a CSV (plate,class,owner_name,owner_phone,driver_name,township,village) and, with --commit, import it'),
+      .description(
+        'check a CSV (plate,class,owner_name,owner_phone,driver_name,township,village) and, with --commit, import it',
+      ),
   )
     .option('--commit', 'write it (only when every row is valid)')
     .option('--json', 'print the report as JSON')

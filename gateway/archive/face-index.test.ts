@@ -16,7 +16,12 @@ function moved(v: Float32Array, distance: number, seed: number): Float32Array {
   return v.map((x, i) => x + (d[i] / norm) * distance);
 }
 
-function manifest(evidenceId: string, face: Float32Array, plate: string | null, capturedAt = new Date().toISOString()): EvidenceManifest {
+function manifest(
+  evidenceId: string,
+  face: Float32Array,
+  plate: string | null,
+  capturedAt = new Date().toISOString(),
+): EvidenceManifest {
   return {
     v: 1,
     id: `m-${evidenceId}`,
@@ -27,7 +32,17 @@ function manifest(evidenceId: string, face: Float32Array, plate: string | null, 
     images: [{ role: 'frame', sha256: 'a'.repeat(64), bytes: 10, mime: 'image/jpeg', width: 10, height: 10 }],
     recognitions: [
       { what: 'vehicle', label: 'tricycle', score: 0.9, box: [0, 0, 5, 5] },
-      ...(plate ? [{ what: 'plate' as const, label: 'blue', score: 0.95, box: [1, 1, 2, 1] as [number, number, number, number], value: plate }] : []),
+      ...(plate
+        ? [
+            {
+              what: 'plate' as const,
+              label: 'blue',
+              score: 0.95,
+              box: [1, 1, 2, 1] as [number, number, number, number],
+              value: plate,
+            },
+          ]
+        : []),
       { what: 'face', label: 'driver', score: 0.9, box: [2, 0, 1, 1], embedding: encodeEmbedding('faceres', face) },
     ],
     models: [],
@@ -51,7 +66,9 @@ describe('face index: tracing a plateless vehicle by its driver’s face', () =>
   it('keeps descriptors encrypted and out of the stored manifest', () => {
     const stored = gw.services.archive.faces.record(manifest('EV-SEEN', driver, '鲁PAB123'));
     expect(stored.recognitions.some((r) => 'embedding' in r)).toBe(false);
-    const row = gw.context.db.prepare('SELECT model, plate, vector FROM faces WHERE evidence_id = ?').get('EV-SEEN') as { model: string; plate: string; vector: Buffer };
+    const row = gw.context.db
+      .prepare('SELECT model, plate, vector FROM faces WHERE evidence_id = ?')
+      .get('EV-SEEN') as { model: string; plate: string; vector: Buffer };
     expect(row).toMatchObject({ model: 'faceres', plate: '鲁PAB123' });
     const plain = Buffer.from(driver.buffer);
     expect(row.vector.length).toBe(plain.length + 28);
@@ -67,31 +84,63 @@ describe('face index: tracing a plateless vehicle by its driver’s face', () =>
     expect(m[0].similarity).toBeGreaterThanOrEqual(0.7);
     expect(m[0].similarity).toBeLessThan(1);
     // A lower threshold lets the other driver in, ranked below.
-    expect(gw.services.archive.faces.matches('EV-NOPLATE', { threshold: 0 }).map((x) => x.plate)).toEqual(['鲁PAB123', '鲁PXY999']);
+    expect(gw.services.archive.faces.matches('EV-NOPLATE', { threshold: 0 }).map((x) => x.plate)).toEqual([
+      '鲁PAB123',
+      '鲁PXY999',
+    ]);
   });
 
   it('answers on the case, with the archive record, for roles that may see personal data, and logs the view', async () => {
     gw.services.archive.archive.importCsv('plate,class,owner_name,village\n鲁PAB123,tricycle,张三,李庄\n', true);
-    gw.context.db.prepare("INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, evidence_id, body) VALUES ('E-NP', 'lc-face-1', 'tricycle_passengers', 'alarm', 'vision', 'x', 'x', 'EV-NOPLATE', '{}')").run();
-    gw.context.db.prepare("INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES ('EV-NOPLATE', 'lc-face-1', 'E-NP', 'x', '{}')").run();
-    gw.context.db.prepare("INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES ('C-NP', 'k-np', 'E-NP', 'lc-face-1', 'tricycle_passengers', 'x')").run();
-    const get = (token: string) => fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/cases/C-NP/face-matches`, { headers: { authorization: `Bearer ${token}` } });
+    gw.context.db
+      .prepare(
+        "INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, evidence_id, body) VALUES ('E-NP', 'lc-face-1', 'tricycle_passengers', 'alarm', 'vision', 'x', 'x', 'EV-NOPLATE', '{}')",
+      )
+      .run();
+    gw.context.db
+      .prepare(
+        "INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES ('EV-NOPLATE', 'lc-face-1', 'E-NP', 'x', '{}')",
+      )
+      .run();
+    gw.context.db
+      .prepare(
+        "INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES ('C-NP', 'k-np', 'E-NP', 'lc-face-1', 'tricycle_passengers', 'x')",
+      )
+      .run();
+    const get = (token: string) =>
+      fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/cases/C-NP/face-matches`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
     const police = await get(gw.services.access.tokens.issue('officer-face', 'police'));
     expect(police.status).toBe(200);
-    const body = (await police.json()) as { matches: Array<{ plate: string; vehicle: { vehicle: { ownerName: string } } | null }> };
+    const body = (await police.json()) as {
+      matches: Array<{ plate: string; vehicle: { vehicle: { ownerName: string } } | null }>;
+    };
     expect(body.matches.map((x) => [x.plate, x.vehicle?.vehicle.ownerName])).toEqual([['鲁PAB123', '张三']]);
     expect((await get(gw.services.access.tokens.issue('tech-face', 'technician'))).status).toBe(403);
-    expect(gw.services.access.accessLog.recent(5).map((e) => `${e.actor} ${e.what} ${e.subject}`)).toContain('officer-face face_match C-NP');
+    expect(gw.services.access.accessLog.recent(5).map((e) => `${e.actor} ${e.what} ${e.subject}`)).toContain(
+      'officer-face face_match C-NP',
+    );
   });
 
   it('forgets descriptors past retention unless an open case needs them', () => {
     const old = new Date(Date.now() - 200 * 86_400_000).toISOString();
     gw.services.archive.faces.record(manifest('EV-OLD', vector(9), '鲁PZZ111', old));
     gw.services.archive.faces.record(manifest('EV-OLD-OPEN', vector(10), null, old));
-    gw.context.db.prepare("INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES ('EV-OLD-OPEN', 'lc-face-1', 'E-OLD', 'x', '{}')").run();
-    gw.context.db.prepare("INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES ('C-OLD', 'k-old', 'E-OLD', 'lc-face-1', 'tricycle_passengers', 'x')").run();
+    gw.context.db
+      .prepare(
+        "INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES ('EV-OLD-OPEN', 'lc-face-1', 'E-OLD', 'x', '{}')",
+      )
+      .run();
+    gw.context.db
+      .prepare(
+        "INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES ('C-OLD', 'k-old', 'E-OLD', 'lc-face-1', 'tricycle_passengers', 'x')",
+      )
+      .run();
     expect(gw.services.archive.faces.sweep(90)).toBe(1);
-    const left = (gw.context.db.prepare('SELECT evidence_id AS id FROM faces ORDER BY evidence_id').all() as Array<{ id: string }>).map((r) => r.id);
+    const left = (
+      gw.context.db.prepare('SELECT evidence_id AS id FROM faces ORDER BY evidence_id').all() as Array<{ id: string }>
+    ).map((r) => r.id);
     expect(left).toEqual(['EV-NOPLATE', 'EV-OLD-OPEN', 'EV-OTHER', 'EV-SEEN']);
   });
 });

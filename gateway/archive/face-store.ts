@@ -1,6 +1,12 @@
 import type Database from 'better-sqlite3';
 import { seal, unseal } from '../evidence/sealed.ts';
-import { FACE_MATCH_THRESHOLD, decodeEmbedding, faceSimilarity, parsePlate, type EvidenceManifest } from '../../protocols/index.ts';
+import {
+  FACE_MATCH_THRESHOLD,
+  decodeEmbedding,
+  faceSimilarity,
+  parsePlate,
+  type EvidenceManifest,
+} from '../../protocols/index.ts';
 
 export interface FaceMatch {
   /** This evidence's face (its index among the manifest's recognitions). */
@@ -29,11 +35,21 @@ export class FaceIndex {
   /** Keep the manifest's face descriptors; returns the manifest without them, for storing. */
   record(m: EvidenceManifest): EvidenceManifest {
     const plate = m.recognitions.find((r) => r.what === 'plate' && r.value && parsePlate(r.value).ok)?.value ?? null;
-    const insert = this.db.prepare('INSERT OR IGNORE INTO faces (evidence_id, idx, device_id, captured_at, model, plate, vector) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const insert = this.db.prepare(
+      'INSERT OR IGNORE INTO faces (evidence_id, idx, device_id, captured_at, model, plate, vector) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
     m.recognitions.forEach((r, idx) => {
       if (r.what !== 'face' || !r.embedding) return;
       const v = decodeEmbedding(r.embedding);
-      insert.run(m.evidenceId, idx, m.deviceId, m.capturedAt, r.embedding.model, plate, seal(this.key, new Uint8Array(v.buffer, v.byteOffset, v.byteLength)));
+      insert.run(
+        m.evidenceId,
+        idx,
+        m.deviceId,
+        m.capturedAt,
+        r.embedding.model,
+        plate,
+        seal(this.key, new Uint8Array(v.buffer, v.byteOffset, v.byteLength)),
+      );
     });
     return { ...m, recognitions: m.recognitions.map(({ embedding: _, ...r }) => r) };
   }
@@ -41,16 +57,28 @@ export class FaceIndex {
   /** Earlier faces with a read plate that look like this evidence's faces, best first. */
   matches(evidenceId: string, o: { threshold?: number; limit?: number } = {}): FaceMatch[] {
     const threshold = o.threshold ?? FACE_MATCH_THRESHOLD;
-    const mine = this.db.prepare('SELECT idx, model, vector FROM faces WHERE evidence_id = ?').all(evidenceId) as Array<{ idx: number; model: string; vector: Buffer }>;
+    const mine = this.db
+      .prepare('SELECT idx, model, vector FROM faces WHERE evidence_id = ?')
+      .all(evidenceId) as Array<{ idx: number; model: string; vector: Buffer }>;
     const found: FaceMatch[] = [];
     for (const f of mine) {
       const v = this.open(f.vector);
       const known = this.db
-        .prepare('SELECT evidence_id AS evidenceId, device_id AS deviceId, captured_at AS capturedAt, plate, vector FROM faces WHERE model = ? AND plate IS NOT NULL AND evidence_id <> ?')
+        .prepare(
+          'SELECT evidence_id AS evidenceId, device_id AS deviceId, captured_at AS capturedAt, plate, vector FROM faces WHERE model = ? AND plate IS NOT NULL AND evidence_id <> ?',
+        )
         .all(f.model, evidenceId) as Array<Omit<FaceMatch, 'face' | 'similarity'> & { vector: Buffer }>;
       for (const k of known) {
         const similarity = faceSimilarity(v, this.open(k.vector));
-        if (similarity >= threshold) found.push({ face: f.idx, plate: k.plate, similarity: Math.round(similarity * 1000) / 1000, evidenceId: k.evidenceId, deviceId: k.deviceId, capturedAt: k.capturedAt });
+        if (similarity >= threshold)
+          found.push({
+            face: f.idx,
+            plate: k.plate,
+            similarity: Math.round(similarity * 1000) / 1000,
+            evidenceId: k.evidenceId,
+            deviceId: k.deviceId,
+            capturedAt: k.capturedAt,
+          });
       }
     }
     // One line per plate, its best sighting.

@@ -16,7 +16,8 @@ export function archiveRoutes(d: ArchiveRouteDeps): RouteDef[] {
       url: '/api/v1/archive/vehicles',
       access: 'personal.read',
       tag: 'archive',
-      summary: 'Search the archive by plate, owner, driver or village (?q=); a village cadre sees their villages (personal data; logged)',
+      summary:
+        'Search the archive by plate, owner, driver or village (?q=); a village cadre sees their villages (personal data; logged)',
       schema: { querystring: Type.Object({ q: Type.String({ minLength: 1, maxLength: 32 }) }) },
       async handler(req) {
         d.accessLog.record(req.viewer, 'archive_search', req.query.q);
@@ -28,12 +29,16 @@ export function archiveRoutes(d: ArchiveRouteDeps): RouteDef[] {
       url: '/api/v1/archive/lookup',
       access: 'personal.read',
       tag: 'archive',
-      summary: 'Find a vehicle by plate, tolerant to one OCR confusion; a village cadre finds their villagers (personal data; logged)',
+      summary:
+        'Find a vehicle by plate, tolerant to one OCR confusion; a village cadre finds their villagers (personal data; logged)',
       schema: { querystring: Type.Object({ plate: Type.String({ minLength: 2, maxLength: 16 }) }) },
       subjects: { plate: 'plate' },
       async handler(req, reply) {
         d.accessLog.record(req.viewer, 'archive_lookup', req.query.plate);
-        return d.archive.lookup(req.viewer, req.query.plate) ?? reply.code(404).send({ error: 'not_found', message: `no vehicle on file near ${req.query.plate}` });
+        return (
+          d.archive.lookup(req.viewer, req.query.plate) ??
+          reply.code(404).send({ error: 'not_found', message: `no vehicle on file near ${req.query.plate}` })
+        );
       },
     }),
     defineRoute({
@@ -46,7 +51,8 @@ export function archiveRoutes(d: ArchiveRouteDeps): RouteDef[] {
       consumes: ['text/csv'],
       async handler(req, reply) {
         const body = req.raw.body;
-        if (typeof body !== 'string') return reply.code(415).send({ error: 'unsupported_media_type', message: 'send the CSV as text/csv' });
+        if (typeof body !== 'string')
+          return reply.code(415).send({ error: 'unsupported_media_type', message: 'send the CSV as text/csv' });
         const report = d.archive.importCsv(body, req.query.commit === true);
         return reply.code(report.problems.length ? 422 : 200).send(report);
       },

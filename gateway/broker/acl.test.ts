@@ -10,22 +10,46 @@ const places: Record<string, { village: string; township: string }> = {
 };
 const placeOf: PlaceOf = (id) => places[id];
 const dev: Principal = { kind: 'device', id: 'box-1' };
-const op = (role: Role, scope?: { villages?: string[]; townships?: string[] }): Principal & { kind: 'operator' } => ({ kind: 'operator', id: role, role, ...(scope ? { scope } : {}) });
-const viewer = (role: Role, scope?: { villages?: string[]; townships?: string[] }) => ({ name: role, role, ...(scope ? { scope } : {}) });
+const op = (role: Role, scope?: { villages?: string[]; townships?: string[] }): Principal & { kind: 'operator' } => ({
+  kind: 'operator',
+  id: role,
+  role,
+  ...(scope ? { scope } : {}),
+});
+const viewer = (role: Role, scope?: { villages?: string[]; townships?: string[] }) => ({
+  name: role,
+  role,
+  ...(scope ? { scope } : {}),
+});
 
 describe('topic ACL', () => {
   it('lets a device publish its own reports only', () => {
-    for (const t of ['rw/v1/box-1/status', 'rw/v1/box-1/telemetry', 'rw/v1/box-1/event/presence', 'rw/v1/box-1/evidence/01J', 'rw/v1/box-1/cmd/stop/result']) {
+    for (const t of [
+      'rw/v1/box-1/status',
+      'rw/v1/box-1/telemetry',
+      'rw/v1/box-1/event/presence',
+      'rw/v1/box-1/evidence/01J',
+      'rw/v1/box-1/cmd/stop/result',
+    ]) {
       expect(canPublish(dev, t, placeOf), t).toBe(true);
     }
-    for (const t of ['rw/v1/box-2/event/presence', 'rw/v1/box-1/cmd/stop', 'rw/v1/box-1/config', 'rw/v1/box-1/other', 'other/topic', '$SYS/x']) {
+    for (const t of [
+      'rw/v1/box-2/event/presence',
+      'rw/v1/box-1/cmd/stop',
+      'rw/v1/box-1/config',
+      'rw/v1/box-1/other',
+      'other/topic',
+      '$SYS/x',
+    ]) {
       expect(canPublish(dev, t, placeOf), t).toBe(false);
     }
   });
 
   it('lets a device subscribe to its own inbox only', () => {
-    for (const f of ['rw/v1/box-1/cmd/+', 'rw/v1/box-1/cmd/stop', 'rw/v1/box-1/config']) expect(canSubscribe(dev, f), f).toBe(true);
-    for (const f of ['rw/v1/box-2/cmd/+', 'rw/v1/+/cmd/+', 'rw/v1/box-1/#', '#', 'rw/v1/box-1/event/+', '$SYS/#']) expect(canSubscribe(dev, f), f).toBe(false);
+    for (const f of ['rw/v1/box-1/cmd/+', 'rw/v1/box-1/cmd/stop', 'rw/v1/box-1/config'])
+      expect(canSubscribe(dev, f), f).toBe(true);
+    for (const f of ['rw/v1/box-2/cmd/+', 'rw/v1/+/cmd/+', 'rw/v1/box-1/#', '#', 'rw/v1/box-1/event/+', '$SYS/#'])
+      expect(canSubscribe(dev, f), f).toBe(false);
   });
 
   it('gives operators what their role needs, commands only to boxes in scope', () => {
@@ -55,7 +79,10 @@ describe('topic ACL', () => {
 });
 
 describe('per-delivery filter', () => {
-  const event = (box: string) => ({ topic: `rw/v1/${box}/event/tricycle_passengers`, payload: Buffer.from(JSON.stringify({ deviceId: box, data: { plate: '鲁PA1234', riders: 3 } })) });
+  const event = (box: string) => ({
+    topic: `rw/v1/${box}/event/tricycle_passengers`,
+    payload: Buffer.from(JSON.stringify({ deviceId: box, data: { plate: '鲁PA1234', riders: 3 } })),
+  });
   const image = { topic: `rw/v1/box-1/image/${'a'.repeat(64)}`, payload: Buffer.from([0xff, 0xd8]) };
 
   it('gives a cadre only their villages’ boxes, and never another village’s', () => {
@@ -81,10 +108,30 @@ describe('per-delivery filter', () => {
     expect(forwardFor(cadre, notice({ caseId: 'C1', deviceId: 'box-1' }), placeOf)).toEqual({ forward: true });
     expect(forwardFor(cadre, notice({ caseId: 'C2', deviceId: 'box-2' }), placeOf)).toEqual({ forward: false });
     // A 王屯 villager's vehicle seen at 张庄: the cadre follows their villager.
-    expect(forwardFor(cadre, notice({ caseId: 'C3', deviceId: 'box-2', vehicle: { village: '王屯' } }), placeOf)).toEqual({ forward: true });
-    const digest = forwardFor(cadre, notice({ kind: 'digest', count: 2, items: [{ caseId: 'C1', deviceId: 'box-1' }, { caseId: 'C2', deviceId: 'box-2' }] }), placeOf);
-    expect(digest.forward && digest.payload && JSON.parse(digest.payload.toString())).toMatchObject({ count: 1, items: [{ caseId: 'C1' }] });
-    expect(forwardFor(viewer('technician'), notice({ caseId: 'C1', deviceId: 'box-1' }), placeOf)).toEqual({ forward: false });
-    expect(forwardFor(cadre, { topic: 'rw-county/v1/bus/village', payload: 'not json' }, placeOf)).toEqual({ forward: false });
+    expect(
+      forwardFor(cadre, notice({ caseId: 'C3', deviceId: 'box-2', vehicle: { village: '王屯' } }), placeOf),
+    ).toEqual({ forward: true });
+    const digest = forwardFor(
+      cadre,
+      notice({
+        kind: 'digest',
+        count: 2,
+        items: [
+          { caseId: 'C1', deviceId: 'box-1' },
+          { caseId: 'C2', deviceId: 'box-2' },
+        ],
+      }),
+      placeOf,
+    );
+    expect(digest.forward && digest.payload && JSON.parse(digest.payload.toString())).toMatchObject({
+      count: 1,
+      items: [{ caseId: 'C1' }],
+    });
+    expect(forwardFor(viewer('technician'), notice({ caseId: 'C1', deviceId: 'box-1' }), placeOf)).toEqual({
+      forward: false,
+    });
+    expect(forwardFor(cadre, { topic: 'rw-county/v1/bus/village', payload: 'not json' }, placeOf)).toEqual({
+      forward: false,
+    });
   });
 });

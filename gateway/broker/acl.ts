@@ -9,7 +9,11 @@ export type PlaceOf = (deviceId: string) => { village?: string | null; township?
 /** What a device may publish under its own tree: reports, never commands or desired config. */
 const DEVICE_PUBLISHES = new Set(['status', 'telemetry', 'event', 'evidence', 'image', 'command_result', 'selftest']);
 
-export const viewerOf = (p: Extract<Principal, { kind: 'operator' }>): Viewer => ({ name: p.id, role: p.role, ...(p.scope ? { scope: p.scope } : {}) });
+export const viewerOf = (p: Extract<Principal, { kind: 'operator' }>): Viewer => ({
+  name: p.id,
+  role: p.role,
+  ...(p.scope ? { scope: p.scope } : {}),
+});
 
 /**
  * MQTT publish rights, from the same policy as HTTP: a box publishes its own reports; people and
@@ -21,7 +25,8 @@ export function canPublish(p: Principal, topic: string, placeOf: PlaceOf): boole
   if (p.kind === 'device') return t.ok && t.value.deviceId === p.id && DEVICE_PUBLISHES.has(t.value.kind);
   if (topic.startsWith(`${COUNTY_PREFIX}/`)) return can(p.role, 'county.publish');
   if (!t.ok) return false;
-  const need = t.value.kind === 'command' ? 'devices.command' : t.value.kind === 'config' ? 'devices.configure' : undefined;
+  const need =
+    t.value.kind === 'command' ? 'devices.command' : t.value.kind === 'config' ? 'devices.configure' : undefined;
   return need !== undefined && can(p.role, need) && placeInScope(viewerOf(p), placeOf(t.value.deviceId));
 }
 
@@ -38,7 +43,15 @@ export function canSubscribe(p: Principal, filter: string): boolean {
     return rest === 'cmd/+' || rest === 'config' || /^cmd\/[A-Za-z0-9_.-]+$/.test(rest);
   }
   if (filter.startsWith('$SYS/')) return can(p.role, 'broker.admin');
-  if (filter.startsWith('$share/')) return p.role === 'gateway' && canSubscribe(p, filter.split('/').slice(2).join('/'));
+  if (filter.startsWith('$share/'))
+    return p.role === 'gateway' && canSubscribe(p, filter.split('/').slice(2).join('/'));
   if (filter.startsWith(`${COUNTY_PREFIX}/`)) return can(p.role, 'personal.read') && can(p.role, 'cases.read');
-  return can(p.role, 'fleet.read') && (filter === '#' || filter.startsWith('+/') || filter.startsWith(`${TOPIC_PREFIX}/`) || filter === 'rw/#' || filter === 'rw/+/#');
+  return (
+    can(p.role, 'fleet.read') &&
+    (filter === '#' ||
+      filter.startsWith('+/') ||
+      filter.startsWith(`${TOPIC_PREFIX}/`) ||
+      filter === 'rw/#' ||
+      filter === 'rw/+/#')
+  );
 }

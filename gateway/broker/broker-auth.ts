@@ -14,7 +14,8 @@ export interface BrokerAuthStats {
 }
 
 /** A client id is its account's user name, or `name:suffix` for a second connection of the same account. */
-export const clientIdFits = (clientId: string, username: string): boolean => clientId === username || clientId.startsWith(`${username}:`);
+export const clientIdFits = (clientId: string, username: string): boolean =>
+  clientId === username || clientId.startsWith(`${username}:`);
 
 const refusal = (message: string, returnCode: number) => Object.assign(new Error(message), { returnCode }) as never;
 
@@ -27,7 +28,13 @@ const refusal = (message: string, returnCode: number) => Object.assign(new Error
  * off. Every refusal is logged and counted.
  */
 export class BrokerAuth {
-  readonly stats: BrokerAuthStats = { authRefused: 0, authThrottled: 0, publishDenied: 0, subscribeDenied: 0, forwardWithheld: 0 };
+  readonly stats: BrokerAuthStats = {
+    authRefused: 0,
+    authThrottled: 0,
+    publishDenied: 0,
+    subscribeDenied: 0,
+    forwardWithheld: 0,
+  };
   private readonly principals = new WeakMap<Client, Principal>();
 
   constructor(
@@ -39,12 +46,16 @@ export class BrokerAuth {
   ) {}
 
   install(aedes: Aedes): void {
-    aedes.authenticate = (client, username, password, done) => void this.authenticate(client, username, password).then((e) => done(e as never, !e));
+    aedes.authenticate = (client, username, password, done) =>
+      void this.authenticate(client, username, password).then((e) => done(e as never, !e));
     aedes.authorizePublish = (client, packet, done) => {
       const p = client && this.principals.get(client);
       if (!client || (p && canPublish(p, packet.topic, this.placeOf))) return done(null);
       this.stats.publishDenied++;
-      this.log?.warn({ clientId: client.id, topic: packet.topic }, 'broker refused a publish outside the client’s rights');
+      this.log?.warn(
+        { clientId: client.id, topic: packet.topic },
+        'broker refused a publish outside the client’s rights',
+      );
       done(new Error(`not allowed to publish to ${packet.topic}`));
     };
     aedes.authorizeSubscribe = (client, sub, done) => {
@@ -73,13 +84,21 @@ export class BrokerAuth {
     return Object.values(clients).filter((c) => this.principals.get(c)?.id === username);
   }
 
-  private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<Error | null> {
+  private async authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): Promise<Error | null> {
     const name = username ?? '';
-    const address = client.conn && 'remoteAddress' in client.conn ? (client.conn.remoteAddress as string | undefined) : undefined;
+    const address =
+      client.conn && 'remoteAddress' in client.conn ? (client.conn.remoteAddress as string | undefined) : undefined;
     const isDevice = this.creds.get(name)?.kind === 'device';
     if (!isDevice && this.guard.lockedFor(name, address)) {
       this.stats.authThrottled++;
-      this.log?.warn({ clientId: client.id, username: name, address }, 'broker refused a log-in: too many failures for this name or address');
+      this.log?.warn(
+        { clientId: client.id, username: name, address },
+        'broker refused a log-in: too many failures for this name or address',
+      );
       return refusal('too many failed log-ins; try again later', 5);
     }
     let p: Principal | undefined;
@@ -92,7 +111,8 @@ export class BrokerAuth {
       if (!isDevice) this.guard.failed(name, address);
       return this.refuse(client, name, 'bad user name or password', 4);
     }
-    if (!clientIdFits(client.id, p.id)) return this.refuse(client, name, `client id must be the user name ("${p.id}" or "${p.id}:…")`, 2);
+    if (!clientIdFits(client.id, p.id))
+      return this.refuse(client, name, `client id must be the user name ("${p.id}" or "${p.id}:…")`, 2);
     if (p.kind === 'device' && !this.admitDevices()) {
       // Starting up: intake is not listening yet. "Server unavailable"; the device retries.
       return refusal('gateway starting', 3);

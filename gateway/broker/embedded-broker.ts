@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
@@ -40,20 +40,35 @@ export class EmbeddedBroker {
     if (m) {
       const stat = (k: keyof BrokerAuthStats) => () => this.auth?.stats[k] ?? 0;
       counterOf(m, 'rw_broker_auth_refused_total', 'Connections refused for bad credentials', stat('authRefused'));
-      counterOf(m, 'rw_broker_auth_throttled_total', 'Connections refused while a name or address was locked after failed log-ins', stat('authThrottled'));
+      counterOf(
+        m,
+        'rw_broker_auth_throttled_total',
+        'Connections refused while a name or address was locked after failed log-ins',
+        stat('authThrottled'),
+      );
       counterOf(m, 'rw_broker_publish_denied_total', 'Publishes refused by the topic ACL', stat('publishDenied'));
-      counterOf(m, 'rw_broker_subscribe_denied_total', 'Subscriptions refused by the topic ACL', stat('subscribeDenied'));
-      counterOf(m, 'rw_broker_forward_withheld_total', 'Messages withheld from a subscriber outside its role or scope', stat('forwardWithheld'));
+      counterOf(
+        m,
+        'rw_broker_subscribe_denied_total',
+        'Subscriptions refused by the topic ACL',
+        stat('subscribeDenied'),
+      );
+      counterOf(
+        m,
+        'rw_broker_forward_withheld_total',
+        'Messages withheld from a subscriber outside its role or scope',
+        stat('forwardWithheld'),
+      );
       gaugeOf(m, 'rw_broker_clients', 'MQTT connections open', () => this.sockets.size);
     }
   }
 
   get port(): number {
-    return (this.servers[0]?.address() as AddressInfo).port;
+    return listeningPort(this.servers[0]);
   }
 
   get tlsPort(): number | undefined {
-    return this.o.tls ? (this.servers[1]?.address() as AddressInfo).port : undefined;
+    return this.o.tls ? listeningPort(this.servers[1]) : undefined;
   }
 
   async start(): Promise<void> {
@@ -62,7 +77,9 @@ export class EmbeddedBroker {
     this.aedes = aedes;
     this.auth = new BrokerAuth(this.o.credentials, this.o.placeOf, this.log, () => this.admitting);
     this.auth.install(aedes);
-    aedes.on('clientError', (client, err) => this.log?.debug({ clientId: client.id, err: err.message }, 'client error'));
+    aedes.on('clientError', (client, err) =>
+      this.log?.debug({ clientId: client.id, err: err.message }, 'client error'),
+    );
     const onSocket = (s: Socket) => {
       this.sockets.add(s);
       s.once('close', () => this.sockets.delete(s));
@@ -70,7 +87,10 @@ export class EmbeddedBroker {
     };
     this.servers.push(await listen(createServer(onSocket), this.o.port ?? 1883, this.o.host));
     if (this.o.tls) {
-      const tls = createTlsServer({ cert: readFileSync(this.o.tls.certFile), key: readFileSync(this.o.tls.keyFile) }, onSocket);
+      const tls = createTlsServer(
+        { cert: readFileSync(this.o.tls.certFile), key: readFileSync(this.o.tls.keyFile) },
+        onSocket,
+      );
       this.servers.push(await listen(tls, this.o.tls.port, this.o.host));
     }
     this.log?.info({ port: this.port, tlsPort: this.tlsPort }, 'embedded MQTT broker listening');
@@ -85,7 +105,8 @@ export class EmbeddedBroker {
     if (!this.aedes || !this.auth) return 0;
     const clients = this.auth.clientsOf(this.aedes, username);
     for (const c of clients) c.close();
-    if (clients.length) this.log?.info({ username, connections: clients.length }, 'account changed: its connections were ended');
+    if (clients.length)
+      this.log?.info({ username, connections: clients.length }, 'account changed: its connections were ended');
     return clients.length;
   }
 
@@ -108,8 +129,18 @@ export class EmbeddedBroker {
 function listen(server: Server, port: number, host?: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'EADDRINUSE' ? new Error(`MQTT port ${port} is already in use (another broker running? use --mqtt-port)`) : e),
+      reject(
+        e.code === 'EADDRINUSE'
+          ? new Error(`MQTT port ${port} is already in use (another broker running? use --mqtt-port)`)
+          : e,
+      ),
     );
     server.listen(port, host, () => resolve(server));
   });
+}
+
+function listeningPort(server: Server | undefined): number {
+  const address = server?.address();
+  if (!address || typeof address === 'string') throw new Error('the MQTT broker is not listening');
+  return address.port;
 }

@@ -27,7 +27,8 @@ export function forwardFor(v: Viewer, packet: ForwardedPacket, placeOf: PlaceOf)
     return whole ? PASS : countyNotice(v, packet.payload, placeOf);
   }
   const t = parseTopic(packet.topic);
-  if (!t.ok) return !isScoped(v.scope) && (can(v.role, 'broker.admin') || can(v.role, 'county.publish')) ? PASS : WITHHOLD;
+  if (!t.ok)
+    return !isScoped(v.scope) && (can(v.role, 'broker.admin') || can(v.role, 'county.publish')) ? PASS : WITHHOLD;
   if (!can(v.role, 'fleet.read')) return WITHHOLD;
   if (whole) return PASS;
   const kind = t.value.kind;
@@ -52,7 +53,10 @@ function maskedEvent(payload: Buffer | string): Verdict {
   // Raw from the box, not yet validated by intake: any string there is masked, schema or not.
   const data = m.data as Record<string, unknown> | undefined;
   if (!data || typeof data.plate !== 'string') return PASS;
-  return { forward: true, payload: Buffer.from(JSON.stringify({ ...m, data: { ...data, plate: maskPlate(data.plate) } })) };
+  return {
+    forward: true,
+    payload: Buffer.from(JSON.stringify({ ...m, data: { ...data, plate: maskPlate(data.plate) } })),
+  };
 }
 
 function itemInScope(v: Viewer, item: Record<string, unknown>, placeOf: PlaceOf): boolean {
@@ -65,7 +69,12 @@ function countyNotice(v: Viewer, payload: Buffer | string, placeOf: PlaceOf): Ve
   const n = json(payload);
   if (!n) return WITHHOLD;
   if (!Array.isArray(n.items)) return itemInScope(v, n, placeOf) ? PASS : WITHHOLD;
-  const items = (n.items as unknown[]).filter((i): i is Record<string, unknown> => !!i && typeof i === 'object' && itemInScope(v, i as Record<string, unknown>, placeOf));
+  const items = (n.items as unknown[]).filter(
+    (i): i is Record<string, unknown> =>
+      !!i && typeof i === 'object' && itemInScope(v, i as Record<string, unknown>, placeOf),
+  );
   if (!items.length) return WITHHOLD;
-  return items.length === n.items.length ? PASS : { forward: true, payload: Buffer.from(JSON.stringify({ ...n, count: items.length, items })) };
+  return items.length === n.items.length
+    ? PASS
+    : { forward: true, payload: Buffer.from(JSON.stringify({ ...n, count: items.length, items })) };
 }

@@ -43,7 +43,13 @@ export class BrokerModule implements GatewayModule {
   /** How the gateway's own client logs in: its account on the embedded broker, or the configured one. */
   async gatewayLogin(): Promise<MqttLogin> {
     const b = this.ctx.config.broker;
-    if (!this.embedded) return { url: b!.url!, username: b?.username, password: b?.password, clientId: b?.clientId ?? 'roadwarden-gateway:intake' };
+    if (!this.embedded)
+      return {
+        url: b!.url!,
+        username: b?.username,
+        password: b?.password,
+        clientId: b?.clientId ?? 'roadwarden-gateway:intake',
+      };
     const { username, password } = await this.deps.access.gatewayLogin();
     return { url: `mqtt://127.0.0.1:${this.embedded.port}`, username, password, clientId: `${username}:intake` };
   }

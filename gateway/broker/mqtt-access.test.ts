@@ -18,7 +18,11 @@ const BIN = fileURLToPath(new URL('../../bin/roadwarden.js', import.meta.url));
 const newId = createIdGenerator();
 
 /** mosquitto_pub / mosquitto_sub (Debian mosquitto-clients): MQTT clients nobody here wrote. */
-const pub = (port: number, args: string[]) => run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-V', 'mqttv311', ...args], { timeout: 10_000, encoding: 'buffer' });
+const pub = (port: number, args: string[]) =>
+  run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-V', 'mqttv311', ...args], {
+    timeout: 10_000,
+    encoding: 'buffer',
+  });
 
 /** A binary payload through mosquitto_pub's standard input (-s). */
 function pubStdin(port: number, args: string[], payload: Buffer): Promise<void> {
@@ -29,8 +33,13 @@ function pubStdin(port: number, args: string[], payload: Buffer): Promise<void> 
   });
 }
 
-function sub(port: number, args: string[]): { lines: string[]; stderr: () => string; done: Promise<number | null>; kill(): void } {
-  const p = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-V', 'mqttv311', '-v', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function sub(
+  port: number,
+  args: string[],
+): { lines: string[]; stderr: () => string; done: Promise<number | null>; kill(): void } {
+  const p = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-V', 'mqttv311', '-v', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   let err = '';
   p.stdout.on('data', (d: Buffer) => lines.push(...d.toString('utf8').split('\n').filter(Boolean)));
@@ -38,7 +47,10 @@ function sub(port: number, args: string[]): { lines: string[]; stderr: () => str
   return { lines, stderr: () => err, done: new Promise((r) => p.on('exit', r)), kill: () => p.kill() };
 }
 
-const BOXES = { wangtun: { id: 'box-wangtun', village: '王屯', township: '斗虎屯镇' }, zhangzhuang: { id: 'box-zhangzhuang', village: '张庄', township: '梁水镇' } };
+const BOXES = {
+  wangtun: { id: 'box-wangtun', village: '王屯', township: '斗虎屯镇' },
+  zhangzhuang: { id: 'box-zhangzhuang', village: '张庄', township: '梁水镇' },
+};
 const as = (user: string, password: string, clientId = user) => ['-i', clientId, '-u', user, '-P', password];
 
 /**
@@ -51,10 +63,22 @@ describe('MQTT through the one access policy (mosquitto clients as peers)', () =
   let gw: Gateway;
   let port: number;
   const cli = (args: string[], env: Record<string, string> = {}) =>
-    run(process.execPath, [BIN, '--log-level', 'warn', 'gateway', ...args, '--data-dir', dir], { timeout: 60_000, env: { ...process.env, ...env } });
+    run(process.execPath, [BIN, '--log-level', 'warn', 'gateway', ...args, '--data-dir', dir], {
+      timeout: 60_000,
+      env: { ...process.env, ...env },
+    });
 
   const alarm = (box: string) => {
-    const ev = { v: 1 as const, id: newId(), deviceId: box, ts: new Date().toISOString(), kind: 'tricycle_passengers' as const, severity: 'alarm' as const, source: 'vision' as const, data: { vehicle: 'tricycle', riders: 3, plate: '鲁PAB123' } };
+    const ev = {
+      v: 1 as const,
+      id: newId(),
+      deviceId: box,
+      ts: new Date().toISOString(),
+      kind: 'tricycle_passengers' as const,
+      severity: 'alarm' as const,
+      source: 'vision' as const,
+      data: { vehicle: 'tricycle', riders: 3, plate: '鲁PAB123' },
+    };
     return { id: ev.id, payload: encodeMessage('event', ev) };
   };
 
@@ -66,7 +90,14 @@ describe('MQTT through the one access policy (mosquitto clients as peers)', () =
       config: {
         responses: {
           channels: { bus: { type: 'mqtt' } },
-          plans: [{ kinds: ['tricycle_passengers'], onsite: { light: { mode: 'flash', durationS: 5 } }, village: { channel: 'bus', ackDeadlineS: 3600 }, police: { channel: 'bus', ackDeadlineS: 600 } }],
+          plans: [
+            {
+              kinds: ['tricycle_passengers'],
+              onsite: { light: { mode: 'flash', durationS: 5 } },
+              village: { channel: 'bus', ackDeadlineS: 3600 },
+              police: { channel: 'bus', ackDeadlineS: 600 },
+            },
+          ],
         },
       },
     });
@@ -87,14 +118,27 @@ describe('MQTT through the one access policy (mosquitto clients as peers)', () =
   it("refuses an operator who takes the intake's or a box's client id, and every alarm published meanwhile is stored and cased", async () => {
     const before = gw.services.broker.embedded!.stats!.authRefused;
     for (const clientId of [`${GATEWAY_USER}:intake`, GATEWAY_USER, 'roadwarden-gateway-intake', BOXES.wangtun.id]) {
-      await expect(pub(port, [...as('tech-li', 'tech-pass-1', clientId), '-t', 'rw/v1/x/cmd/stop', '-m', '{}']), clientId).rejects.toMatchObject({ stderr: expect.anything() });
+      await expect(
+        pub(port, [...as('tech-li', 'tech-pass-1', clientId), '-t', 'rw/v1/x/cmd/stop', '-m', '{}']),
+        clientId,
+      ).rejects.toMatchObject({ stderr: expect.anything() });
     }
     expect(gw.services.broker.embedded!.stats!.authRefused).toBe(before + 4);
     const sent: string[] = [];
     for (let i = 0; i < 20; i++) {
       const a = alarm(BOXES.wangtun.id);
       sent.push(a.id);
-      await pubStdin(port, [...as(BOXES.wangtun.id, `${BOXES.wangtun.id}-secret`), '-q', '1', '-t', topics.event(BOXES.wangtun.id, 'tricycle_passengers')], a.payload);
+      await pubStdin(
+        port,
+        [
+          ...as(BOXES.wangtun.id, `${BOXES.wangtun.id}-secret`),
+          '-q',
+          '1',
+          '-t',
+          topics.event(BOXES.wangtun.id, 'tricycle_passengers'),
+        ],
+        a.payload,
+      );
     }
     await until(() => gw.services.responses.cases.list(SYSTEM, { limit: 100 }).length >= 20, 10_000, '20 cases');
     const cased = new Set(gw.services.responses.cases.list(SYSTEM, { limit: 100 }).map((c) => c.eventId));
@@ -102,10 +146,20 @@ describe('MQTT through the one access policy (mosquitto clients as peers)', () =
   });
 
   it('gives a cadre subscribed to rw/v1/# only their village’s boxes, and a technician no images and masked plates', async () => {
-    const cadre = sub(port, [...as('cadre-wang', 'cadre-pass-1', 'cadre-wang:all'), '-t', 'rw/v1/#', '-t', 'rw-county/v1/#', '-W', '4']);
+    const cadre = sub(port, [
+      ...as('cadre-wang', 'cadre-pass-1', 'cadre-wang:all'),
+      '-t',
+      'rw/v1/#',
+      '-t',
+      'rw-county/v1/#',
+      '-W',
+      '4',
+    ]);
     const tech = sub(port, [...as('tech-li', 'tech-pass-1', 'tech-li:all'), '-t', 'rw/v1/#', '-W', '4']);
     await new Promise((r) => setTimeout(r, 500));
-    const jpeg = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } }).jpeg().toBuffer();
+    const jpeg = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#888' } })
+      .jpeg()
+      .toBuffer();
     for (const b of Object.values(BOXES)) {
       const creds = as(b.id, `${b.id}-secret`);
       await pubStdin(port, [...creds, '-q', '1', '-t', topics.image(b.id, sha256Hex(jpeg))], jpeg);
@@ -124,38 +178,74 @@ describe('MQTT through the one access policy (mosquitto clients as peers)', () =
   });
 
   it('ends a removed box’s connection within 2 s and refuses it after, when the CLI removes it from another process', async () => {
-    const box = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: BOXES.zhangzhuang.id, username: BOXES.zhangzhuang.id, password: `${BOXES.zhangzhuang.id}-secret`, reconnectPeriod: 0 });
+    const box = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+      clientId: BOXES.zhangzhuang.id,
+      username: BOXES.zhangzhuang.id,
+      password: `${BOXES.zhangzhuang.id}-secret`,
+      reconnectPeriod: 0,
+    });
     const closed = new Promise<number>((r) => box.once('close', () => r(performance.now())));
     const t0 = performance.now();
     await cli(['device', 'remove', '--id', BOXES.zhangzhuang.id]);
     expect((await closed) - t0).toBeLessThan(2000 + 3000); // the CLI itself takes a moment to start
-    await expect(pub(port, [...as(BOXES.zhangzhuang.id, `${BOXES.zhangzhuang.id}-secret`), '-t', topics.status(BOXES.zhangzhuang.id), '-m', '{}'])).rejects.toBeTruthy();
+    await expect(
+      pub(port, [
+        ...as(BOXES.zhangzhuang.id, `${BOXES.zhangzhuang.id}-secret`),
+        '-t',
+        topics.status(BOXES.zhangzhuang.id),
+        '-m',
+        '{}',
+      ]),
+    ).rejects.toBeTruthy();
     box.end(true);
   });
 
   it('makes a new password, a removed user and a revoked token take effect within 2 s of the change', async () => {
     await gw.services.access.credentials.addOperator('duty-zhou', 'old-password-1', 'admin');
-    const session = await (await fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'duty-zhou', password: 'old-password-1' }) })).headers.get('set-cookie')!.split(';')[0];
-    const watcher = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'duty-zhou:watch', username: 'duty-zhou', password: 'old-password-1', reconnectPeriod: 0 });
+    const session = await (
+      await fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'duty-zhou', password: 'old-password-1' }),
+      })
+    ).headers
+      .get('set-cookie')!
+      .split(';')[0];
+    const watcher = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+      clientId: 'duty-zhou:watch',
+      username: 'duty-zhou',
+      password: 'old-password-1',
+      reconnectPeriod: 0,
+    });
     const closed = new Promise<number>((r) => watcher.once('close', () => r(performance.now())));
     const changedAt = performance.now();
-    await cli(['user', 'add', '--name', 'duty-zhou', '--role', 'admin', '--password-env', 'NEW_PW'], { NEW_PW: 'new-password-2' });
+    await cli(['user', 'add', '--name', 'duty-zhou', '--role', 'admin', '--password-env', 'NEW_PW'], {
+      NEW_PW: 'new-password-2',
+    });
     const done = performance.now();
     expect((await closed) - done).toBeLessThan(2000);
     expect(changedAt).toBeLessThan(done);
-    await expect(pub(port, [...as('duty-zhou', 'old-password-1'), '-t', 'rw/v1/x/cmd/stop', '-m', '{}'])).rejects.toBeTruthy();
+    await expect(
+      pub(port, [...as('duty-zhou', 'old-password-1'), '-t', 'rw/v1/x/cmd/stop', '-m', '{}']),
+    ).rejects.toBeTruthy();
     await pub(port, [...as('duty-zhou', 'new-password-2'), '-t', `rw/v1/${BOXES.wangtun.id}/cmd/stop`, '-m', '{}']);
     const me = () => fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/session`, { headers: { cookie: session } });
     expect((await me()).status).toBe(401);
 
     const token = gw.services.access.tokens.issue('script-1', 'admin');
-    const api = () => fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/devices`, { headers: { authorization: `Bearer ${token}` } });
+    const api = () =>
+      fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/devices`, { headers: { authorization: `Bearer ${token}` } });
     expect((await api()).status).toBe(200);
     await cli(['token', 'revoke', '--name', 'script-1']);
     expect((await api()).status).toBe(401);
     expect((await cli(['token', 'list'])).stdout).not.toContain('script-1');
 
-    const again = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'duty-zhou', username: 'duty-zhou', password: 'new-password-2', reconnectPeriod: 0 });
+    const again = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+      clientId: 'duty-zhou',
+      username: 'duty-zhou',
+      password: 'new-password-2',
+      reconnectPeriod: 0,
+    });
     let gone = false;
     again.once('close', () => (gone = true));
     await cli(['user', 'remove', '--name', 'duty-zhou']);
@@ -175,10 +265,18 @@ describe('MQTT through the one access policy (mosquitto clients as peers)', () =
     expect(Math.abs(wrong - unknown)).toBeLessThan(Math.max(wrong, unknown) * 0.8 + 30);
     for (let i = 0; i < 5; i++) await time('cadre-wang');
     const before = gw.services.broker.embedded!.stats!.authThrottled;
-    await expect(pub(port, [...as('cadre-wang', 'cadre-pass-1', 'cadre-wang:t'), '-t', 'rw/v1/x', '-m', 'x'])).rejects.toBeTruthy();
+    await expect(
+      pub(port, [...as('cadre-wang', 'cadre-pass-1', 'cadre-wang:t'), '-t', 'rw/v1/x', '-m', 'x']),
+    ).rejects.toBeTruthy();
     expect(gw.services.broker.embedded!.stats!.authThrottled).toBe(before + 1);
     // A box is never locked out by someone guessing its name: its secret is not guessable.
     for (let i = 0; i < 6; i++) await time(BOXES.wangtun.id);
-    await pub(port, [...as(BOXES.wangtun.id, `${BOXES.wangtun.id}-secret`), '-t', topics.status(BOXES.wangtun.id), '-m', '{}']);
+    await pub(port, [
+      ...as(BOXES.wangtun.id, `${BOXES.wangtun.id}-secret`),
+      '-t',
+      topics.status(BOXES.wangtun.id),
+      '-m',
+      '{}',
+    ]);
   });
 });

@@ -77,10 +77,16 @@ export class SqlitePersistence extends Memory {
       subPut: p('INSERT OR REPLACE INTO subscriptions (client_id, topic, sub) VALUES (?, ?, ?)'),
       subDel: p('DELETE FROM subscriptions WHERE client_id = ? AND topic = ?'),
       subClean: p('DELETE FROM subscriptions WHERE client_id = ?'),
-      outAdd: p('INSERT INTO outgoing (client_id, broker_id, broker_counter, message_id, meta, payload) VALUES (?, ?, ?, ?, ?, ?)'),
+      outAdd: p(
+        'INSERT INTO outgoing (client_id, broker_id, broker_counter, message_id, meta, payload) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
       outSetId: p('UPDATE outgoing SET message_id = ? WHERE client_id = ? AND broker_id = ? AND broker_counter = ?'),
-      outReplace: p('UPDATE outgoing SET broker_id = ?, broker_counter = ?, message_id = ?, meta = ?, payload = ? WHERE seq = (SELECT min(seq) FROM outgoing WHERE client_id = ? AND message_id = ?)'),
-      outClear: p('DELETE FROM outgoing WHERE seq = (SELECT min(seq) FROM outgoing WHERE client_id = ? AND message_id = ?)'),
+      outReplace: p(
+        'UPDATE outgoing SET broker_id = ?, broker_counter = ?, message_id = ?, meta = ?, payload = ? WHERE seq = (SELECT min(seq) FROM outgoing WHERE client_id = ? AND message_id = ?)',
+      ),
+      outClear: p(
+        'DELETE FROM outgoing WHERE seq = (SELECT min(seq) FROM outgoing WHERE client_id = ? AND message_id = ?)',
+      ),
       inPut: p('INSERT OR REPLACE INTO incoming (client_id, message_id, meta, payload) VALUES (?, ?, ?, ?)'),
       inDel: p('DELETE FROM incoming WHERE client_id = ? AND message_id = ?'),
       inClean: p('DELETE FROM incoming WHERE client_id = ?'),
@@ -97,19 +103,30 @@ export class SqlitePersistence extends Memory {
   /** Fill the memory store from disk, through the parent's own methods (no write-through). */
   private async restore(): Promise<void> {
     type Row = { meta: string; payload: Buffer };
-    for (const r of this.db.prepare('SELECT meta, payload FROM retained').all() as Row[]) await super.storeRetained(join2(r.meta, r.payload));
+    for (const r of this.db.prepare('SELECT meta, payload FROM retained').all() as Row[])
+      await super.storeRetained(join2(r.meta, r.payload));
     const subs = new Map<string, Sub[]>();
-    for (const r of this.db.prepare('SELECT client_id AS c, sub FROM subscriptions').all() as Array<{ c: string; sub: string }>) {
+    for (const r of this.db.prepare('SELECT client_id AS c, sub FROM subscriptions').all() as Array<{
+      c: string;
+      sub: string;
+    }>) {
       subs.set(r.c, [...(subs.get(r.c) ?? []), JSON.parse(r.sub) as Sub]);
     }
     for (const [id, list] of subs) await super.addSubscriptions({ id }, list);
-    for (const r of this.db.prepare('SELECT client_id AS c, message_id AS m, meta, payload FROM outgoing ORDER BY seq').all() as Array<Row & { c: string; m: number | null }>) {
+    for (const r of this.db
+      .prepare('SELECT client_id AS c, message_id AS m, meta, payload FROM outgoing ORDER BY seq')
+      .all() as Array<Row & { c: string; m: number | null }>) {
       const packet = join2(r.meta, r.payload);
       await super.outgoingEnqueue({ clientId: r.c }, packet);
       if (r.m !== null) await super.outgoingUpdate({ id: r.c }, { ...packet, messageId: r.m });
     }
-    for (const r of this.db.prepare('SELECT client_id AS c, meta, payload FROM incoming').all() as Array<Row & { c: string }>) await super.incomingStorePacket({ id: r.c }, join2(r.meta, r.payload));
-    for (const r of this.db.prepare('SELECT client_id AS c, meta, payload FROM wills').all() as Array<Row & { c: string }>) {
+    for (const r of this.db.prepare('SELECT client_id AS c, meta, payload FROM incoming').all() as Array<
+      Row & { c: string }
+    >)
+      await super.incomingStorePacket({ id: r.c }, join2(r.meta, r.payload));
+    for (const r of this.db.prepare('SELECT client_id AS c, meta, payload FROM wills').all() as Array<
+      Row & { c: string }
+    >) {
       const will = join2(r.meta, r.payload);
       const brokerId = will.brokerId;
       await super.putWill({ id: r.c }, will);
@@ -151,7 +168,13 @@ export class SqlitePersistence extends Memory {
 
   private addOutgoing(clientId: string, p: StoredPacket): void {
     // Enqueued packets have no message id yet; it is given at delivery (outgoingUpdate).
-    this.q.outAdd.run(clientId, p.brokerId ?? null, p.brokerCounter ?? null, null, ...split({ ...p, messageId: undefined }));
+    this.q.outAdd.run(
+      clientId,
+      p.brokerId ?? null,
+      p.brokerCounter ?? null,
+      null,
+      ...split({ ...p, messageId: undefined }),
+    );
   }
 
   override async outgoingUpdate(c: Client, p: StoredPacket): Promise<void> {
@@ -159,7 +182,14 @@ export class SqlitePersistence extends Memory {
     // Same rule as the memory store: the packet of this broker + counter gets its message id,
     // else the one holding this message id is replaced.
     if (this.q.outSetId.run(p.messageId ?? null, c.id, p.brokerId ?? null, p.brokerCounter ?? null).changes === 0) {
-      this.q.outReplace.run(p.brokerId ?? null, p.brokerCounter ?? null, p.messageId ?? null, ...split(p), c.id, p.messageId ?? null);
+      this.q.outReplace.run(
+        p.brokerId ?? null,
+        p.brokerCounter ?? null,
+        p.messageId ?? null,
+        ...split(p),
+        c.id,
+        p.messageId ?? null,
+      );
     }
   }
 

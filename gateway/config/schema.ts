@@ -36,21 +36,43 @@ export const GatewayConfig = Type.Object(
           port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
           dashboard: Type.Optional(Type.Boolean({ description: 'serve the web dashboard at / (default true)' })),
           /** HTTPS for the dashboard and API: passwords and personal data should not cross the county network in clear. */
-          tls: Type.Optional(Type.Object({ certFile: Type.String({ minLength: 1 }), keyFile: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
+          tls: Type.Optional(
+            Type.Object(
+              { certFile: Type.String({ minLength: 1 }), keyFile: Type.String({ minLength: 1 }) },
+              { additionalProperties: false },
+            ),
+          ),
         },
         { additionalProperties: false },
       ),
     ),
     /** Reports: weeks begin on Monday at local midnight; China Standard Time (UTC+8, no summer time) by default. */
-    reports: Type.Optional(Type.Object({ utcOffsetHours: Type.Number({ minimum: -12, maximum: 14, description: 'hours east of UTC (default 8)' }) }, { additionalProperties: false })),
+    reports: Type.Optional(
+      Type.Object(
+        { utcOffsetHours: Type.Number({ minimum: -12, maximum: 14, description: 'hours east of UTC (default 8)' }) },
+        { additionalProperties: false },
+      ),
+    ),
     /** The dashboard's offline map: township and village outlines (GeoJSON polygons with properties.name). */
-    map: Type.Optional(Type.Object({ geojson: Type.String({ minLength: 1, description: 'GeoJSON file of the county' }) }, { additionalProperties: false })),
+    map: Type.Optional(
+      Type.Object(
+        { geojson: Type.String({ minLength: 1, description: 'GeoJSON file of the county' }) },
+        { additionalProperties: false },
+      ),
+    ),
     /** Evidence images: encrypted at rest, deleted after the retention period unless an open case needs them. */
     evidence: Type.Optional(
       Type.Object(
         {
-          retentionDays: Type.Optional(Type.Number({ minimum: 1, maximum: 3650, description: 'days to keep images (default 90)' })),
-          keyFile: Type.Optional(Type.String({ minLength: 1, description: 'AES key file (default <dataDir>/evidence.key, made at first start)' })),
+          retentionDays: Type.Optional(
+            Type.Number({ minimum: 1, maximum: 3650, description: 'days to keep images (default 90)' }),
+          ),
+          keyFile: Type.Optional(
+            Type.String({
+              minLength: 1,
+              description: 'AES key file (default <dataDir>/evidence.key, made at first start)',
+            }),
+          ),
         },
         { additionalProperties: false },
       ),

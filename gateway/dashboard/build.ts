@@ -11,7 +11,10 @@ const APP = join(here, 'app');
 
 /** Where built dashboards are kept: next to the converted models, one folder per source hash. */
 function cacheRoot(): string {
-  return process.env.ROADWARDEN_DASHBOARD_CACHE ?? join(here, '..', '..', 'node_modules', '.cache', 'roadwarden', 'dashboard');
+  return (
+    process.env.ROADWARDEN_DASHBOARD_CACHE ??
+    join(here, '..', '..', 'node_modules', '.cache', 'roadwarden', 'dashboard')
+  );
 }
 
 function sourceFiles(dir: string): string[] {

@@ -3,10 +3,15 @@ import { basename, join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { defineRoute, type RouteDef } from '../api/route.ts';
 
-const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json' };
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+};
 
 /** Only what the page and its own scripts need: no other site's code or images. */
-const CSP = "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP =
+  "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /**
  * The built dashboard on the API's port: `/` is the page (never cached, so a new build shows at
@@ -23,7 +28,12 @@ export function dashboardRoutes(dir: string): RouteDef[] {
       summary: 'The dashboard page',
       hide: true,
       handler: async (_req, reply) =>
-        reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').header('content-security-policy', CSP).header('x-content-type-options', 'nosniff').send(index),
+        reply
+          .type('text/html; charset=utf-8')
+          .header('cache-control', 'no-cache')
+          .header('content-security-policy', CSP)
+          .header('x-content-type-options', 'nosniff')
+          .send(index),
     }),
     defineRoute({
       method: 'GET',
@@ -37,8 +47,13 @@ export function dashboardRoutes(dir: string): RouteDef[] {
         const name = basename(req.params.file);
         const path = join(dir, 'assets', name);
         const type = TYPES[name.slice(name.lastIndexOf('.'))];
-        if (!type || !existsSync(path)) return reply.code(404).send({ error: 'not_found', message: `no asset ${name}` });
-        return reply.type(type).header('cache-control', 'public, max-age=31536000, immutable').header('x-content-type-options', 'nosniff').send(readFileSync(path));
+        if (!type || !existsSync(path))
+          return reply.code(404).send({ error: 'not_found', message: `no asset ${name}` });
+        return reply
+          .type(type)
+          .header('cache-control', 'public, max-age=31536000, immutable')
+          .header('x-content-type-options', 'nosniff')
+          .send(readFileSync(path));
       },
     }),
   ];

@@ -6,8 +6,16 @@ type DeviceAddOpts = DataOpts & PasswordOpts & DevicePlace;
 
 /** `gateway device add|list|remove`: boxes' MQTT credentials and their place. */
 export function registerDeviceCli(gw: Command): void {
-  const device = gw.command('device').description("manage devices' MQTT credentials (username = client id = device id)");
-  withPassword(withData(device.command('add').description('add a device, or set a new password for it (a running gateway ends its old connection at once)')))
+  const device = gw
+    .command('device')
+    .description("manage devices' MQTT credentials (username = client id = device id)");
+  withPassword(
+    withData(
+      device
+        .command('add')
+        .description('add a device, or set a new password for it (a running gateway ends its old connection at once)'),
+    ),
+  )
     .requiredOption('--id <id>', 'device id, e.g. lc-dongchang-0001')
     .option('--name <name>', 'place name shown to people, e.g. "梁水镇 李庄路口"')
     .option('--road <road>', 'road file (一路一档)')
@@ -24,7 +32,16 @@ export function registerDeviceCli(gw: Command): void {
       const { deviceAuthKey } = await import('../access/device-auth-key.ts');
       await withAdminDb(o, 'write', async (db, dataDir) => {
         await new CredentialStore(db, deviceAuthKey(dataDir)).addDevice(o.id, password);
-        new DeviceStore(db).upsert({ id: o.id, name: o.name, road: o.road, crossing: o.crossing, township: o.township, village: o.village, lat: o.lat, lon: o.lon });
+        new DeviceStore(db).upsert({
+          id: o.id,
+          name: o.name,
+          road: o.road,
+          crossing: o.crossing,
+          township: o.township,
+          village: o.village,
+          lat: o.lat,
+          lon: o.lon,
+        });
       });
       process.stdout.write(`device ${o.id} added\n`);
     });
@@ -38,12 +55,25 @@ export function registerDeviceCli(gw: Command): void {
         const places = new Map(new DeviceStore(db).list().map((d) => [d.id, d]));
         for (const r of new CredentialStore(db).list()) {
           const d = places.get(r.username);
-          const row = { ...r, ...(d ? { name: d.name, village: d.village, state: d.state, lastSeen: d.lastSeen } : {}) };
-          process.stdout.write(o.json ? `${JSON.stringify(row)}\n` : `${r.username}\t${r.kind}\t${r.role}\t${d?.name ?? ''}\t${d?.state ?? ''}\n`);
+          const row = {
+            ...r,
+            ...(d ? { name: d.name, village: d.village, state: d.state, lastSeen: d.lastSeen } : {}),
+          };
+          process.stdout.write(
+            o.json
+              ? `${JSON.stringify(row)}\n`
+              : `${r.username}\t${r.kind}\t${r.role}\t${d?.name ?? ''}\t${d?.state ?? ''}\n`,
+          );
         }
       });
     });
-  withData(device.command('remove').description('remove a device: it can no longer connect, and a running gateway ends its connection within a second'))
+  withData(
+    device
+      .command('remove')
+      .description(
+        'remove a device: it can no longer connect, and a running gateway ends its connection within a second',
+      ),
+  )
     .requiredOption('--id <id>', 'device id')
     .action(async (o: DataOpts & { id: string }) => {
       const { withAdminDb } = await import('../store/admin-db.ts');

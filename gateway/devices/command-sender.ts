@@ -1,4 +1,11 @@
-import { encodeMessage, topics, type CommandMessage, type CommandName, type CommandParams, type IdGenerator } from '../../protocols/index.ts';
+import {
+  encodeMessage,
+  topics,
+  type CommandMessage,
+  type CommandName,
+  type CommandParams,
+  type IdGenerator,
+} from '../../protocols/index.ts';
 
 export type Publish = (topic: string, payload: Buffer, retain?: boolean) => Promise<void>;
 
@@ -11,9 +18,22 @@ export class CommandSender {
   ) {}
 
   /** A command to one box, held for it while it is away until `expiresInS`; returns its id. */
-  async send<N extends CommandName>(deviceId: string, name: N, params: CommandParams<N>, expiresInS = 600): Promise<string> {
+  async send<N extends CommandName>(
+    deviceId: string,
+    name: N,
+    params: CommandParams<N>,
+    expiresInS = 600,
+  ): Promise<string> {
     const now = this.now();
-    const msg = { v: 1 as const, id: this.newId(), deviceId, ts: now.toISOString(), expiresAt: new Date(now.getTime() + expiresInS * 1000).toISOString(), name, params } as CommandMessage;
+    const msg = {
+      v: 1 as const,
+      id: this.newId(),
+      deviceId,
+      ts: now.toISOString(),
+      expiresAt: new Date(now.getTime() + expiresInS * 1000).toISOString(),
+      name,
+      params,
+    } as CommandMessage;
     await this.publish(topics.command(deviceId, name), encodeMessage('command', msg));
     return msg.id;
   }

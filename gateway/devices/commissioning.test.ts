@@ -12,10 +12,18 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
   let base: string;
   let tech: string;
   const post = async (path: string, token: string, body: unknown) => {
-    const res = await fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
-  const reg = async (id: string, password: string, extra: Partial<DeviceRegistration> = {}): Promise<DeviceRegistration> => ({
+  const reg = async (
+    id: string,
+    password: string,
+    extra: Partial<DeviceRegistration> = {},
+  ): Promise<DeviceRegistration> => ({
     v: 1,
     id,
     passwordHash: await hashPassword(password),
@@ -30,10 +38,21 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
     ...extra,
   });
   const connects = (id: string, password: string) =>
-    mqtt.connectAsync(`mqtt://127.0.0.1:${gw.mqttPort!}`, { clientId: id, username: id, password, reconnectPeriod: 0, connectTimeout: 3000 }).then(
-      async (c) => (await c.endAsync(), true),
-      () => false,
-    );
+    mqtt
+      .connectAsync(`mqtt://127.0.0.1:${gw.mqttPort!}`, {
+        clientId: id,
+        username: id,
+        password,
+        reconnectPeriod: 0,
+        connectTimeout: 3000,
+      })
+      .then(
+        async (c) => {
+          await c.endAsync();
+          return true;
+        },
+        () => false,
+      );
 
   beforeAll(async () => {
     gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
@@ -47,14 +66,26 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
   });
 
   it('registers a box online: its own credential works at once, a second registration of the id needs replace', async () => {
-    const r = await post('/api/v1/devices', tech, await reg('lc-liangshui-0001', 'first-password-1', { donor: { name: '聊城爱心车队', date: '2026-11-20', thanks: '感谢爱心车队捐赠' } }));
+    const r = await post(
+      '/api/v1/devices',
+      tech,
+      await reg('lc-liangshui-0001', 'first-password-1', {
+        donor: { name: '聊城爱心车队', date: '2026-11-20', thanks: '感谢爱心车队捐赠' },
+      }),
+    );
     expect(r).toMatchObject({ status: 201, body: { id: 'lc-liangshui-0001', replaced: false } });
     expect(await connects('lc-liangshui-0001', 'first-password-1')).toBe(true);
     expect(await connects('lc-liangshui-0001', 'wrong-password-1')).toBe(false);
-    expect(gw.services.devices.registry.get('lc-liangshui-0001')).toMatchObject({ township: '梁水镇', commissioned: { by: 'tech-li', registeredBy: 'tech-li', position: { source: 'typed' } } });
+    expect(gw.services.devices.registry.get('lc-liangshui-0001')).toMatchObject({
+      township: '梁水镇',
+      commissioned: { by: 'tech-li', registeredBy: 'tech-li', position: { source: 'typed' } },
+    });
 
     expect((await post('/api/v1/devices', tech, await reg('lc-liangshui-0001', 'second-password'))).status).toBe(409);
-    expect((await post('/api/v1/devices?replace=true', tech, await reg('lc-liangshui-0001', 'second-password'))).body.replaced).toBe(true);
+    expect(
+      (await post('/api/v1/devices?replace=true', tech, await reg('lc-liangshui-0001', 'second-password'))).body
+        .replaced,
+    ).toBe(true);
     expect(await connects('lc-liangshui-0001', 'first-password-1')).toBe(false);
     expect(await connects('lc-liangshui-0001', 'second-password')).toBe(true);
   });
@@ -63,7 +94,10 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
     const bad = await post('/api/v1/devices', tech, { ...(await reg('lc-x-1', 'password-123')), lat: 123 });
     expect(bad).toMatchObject({ status: 400, body: { error: 'bad_schema' } });
     expect(bad.body.message).toContain('/lat');
-    const plain = await post('/api/v1/devices', tech, { ...(await reg('lc-x-1', 'password-123')), passwordHash: 'password-123' });
+    const plain = await post('/api/v1/devices', tech, {
+      ...(await reg('lc-x-1', 'password-123')),
+      passwordHash: 'password-123',
+    });
     expect(plain.body.message).toContain('/passwordHash');
     const police = gw.services.access.tokens.issue('duty-3', 'police');
     expect((await post('/api/v1/devices', police, await reg('lc-x-1', 'password-123'))).status).toBe(403);
@@ -71,8 +105,15 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
 
   it('takes only hashes of our own scrypt cost: a costlier one would stall every log-in of the box', async () => {
     const [, , , , salt, hash] = (await hashPassword('password-123')).split('$');
-    for (const [n, r, p] of [[16384, 8, 100], [1048576, 8, 1], [1024, 8, 1]]) {
-      const r1 = await post('/api/v1/devices', tech, { ...(await reg('lc-x-cost', 'password-123')), passwordHash: `scrypt$${n}$${r}$${p}$${salt}$${hash}` });
+    for (const [n, r, p] of [
+      [16384, 8, 100],
+      [1048576, 8, 1],
+      [1024, 8, 1],
+    ]) {
+      const r1 = await post('/api/v1/devices', tech, {
+        ...(await reg('lc-x-cost', 'password-123')),
+        passwordHash: `scrypt$${n}$${r}$${p}$${salt}$${hash}`,
+      });
       expect(r1).toMatchObject({ status: 400, body: { error: 'bad_schema' } });
     }
     expect(gw.services.devices.registry.get('lc-x-cost')).toBeUndefined();
@@ -81,17 +122,33 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
 
   it("lets a technician scoped to villages register and replace only boxes there; another village's box reads as taken", async () => {
     const admin = gw.services.access.tokens.issue('office-admin-2', 'admin');
-    expect((await post('/api/v1/devices', admin, await reg('lc-wangtun-0001', 'wangtun-password', { township: '梁水镇', village: '王屯' }))).status).toBe(201);
+    expect(
+      (
+        await post(
+          '/api/v1/devices',
+          admin,
+          await reg('lc-wangtun-0001', 'wangtun-password', { township: '梁水镇', village: '王屯' }),
+        )
+      ).status,
+    ).toBe(201);
     const lizhuang = gw.services.access.tokens.issue('tech-lizhuang', 'technician', { villages: ['李庄'] });
 
     // A new box elsewhere: refused, and nothing registered.
-    const outside = await post('/api/v1/devices', lizhuang, await reg('lc-wangtun-0002', 'attacker-password', { village: '王屯' }));
+    const outside = await post(
+      '/api/v1/devices',
+      lizhuang,
+      await reg('lc-wangtun-0002', 'attacker-password', { village: '王屯' }),
+    );
     expect(outside).toMatchObject({ status: 403, body: { error: 'out_of_scope' } });
     expect(gw.services.devices.registry.get('lc-wangtun-0002')).toBeUndefined();
 
     // Replacing another village's box, even by claiming it now stands in one's own village: the box keeps its credential.
     for (const village of ['王屯', '李庄']) {
-      const swap = await post('/api/v1/devices?replace=true', lizhuang, await reg('lc-wangtun-0001', 'attacker-password', { village }));
+      const swap = await post(
+        '/api/v1/devices?replace=true',
+        lizhuang,
+        await reg('lc-wangtun-0001', 'attacker-password', { village }),
+      );
       expect(swap.status).toBe(village === '李庄' ? 409 : 403);
     }
     expect(await connects('lc-wangtun-0001', 'wangtun-password')).toBe(true);
@@ -99,7 +156,11 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
     expect(gw.services.devices.registry.get('lc-wangtun-0001')).toMatchObject({ village: '王屯' });
 
     // The same by offline files signed with the scoped token, even when the county's admin uploads them.
-    for (const [id, village, status] of [['lc-wangtun-0001', '李庄', 409], ['lc-wangtun-0001', '王屯', 403], ['lc-wangtun-0003', '王屯', 403]] as const) {
+    for (const [id, village, status] of [
+      ['lc-wangtun-0001', '李庄', 409],
+      ['lc-wangtun-0001', '王屯', 403],
+      ['lc-wangtun-0003', '王屯', 403],
+    ] as const) {
       const signed = signRegistration(await reg(id, 'attacker-password', { village }), 'tech-lizhuang', lizhuang);
       expect((await post('/api/v1/devices/registrations?replace=true', admin, signed)).status).toBe(status);
     }
@@ -107,31 +168,63 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
     expect(gw.services.devices.registry.get('lc-wangtun-0003')).toBeUndefined();
     // A file signed by a role that may not commission (police) is refused whoever uploads it.
     const police = gw.services.access.tokens.issue('duty-9', 'police');
-    expect((await post('/api/v1/devices/registrations', admin, signRegistration(await reg('lc-x-2', 'password-123'), 'duty-9', police))).status).toBe(403);
+    expect(
+      (
+        await post(
+          '/api/v1/devices/registrations',
+          admin,
+          signRegistration(await reg('lc-x-2', 'password-123'), 'duty-9', police),
+        )
+      ).status,
+    ).toBe(403);
     // Inside the scope it works, by file as online.
-    expect((await post('/api/v1/devices', lizhuang, await reg('lc-liangshui-0009', 'lizhuang-password'))).status).toBe(201);
+    expect((await post('/api/v1/devices', lizhuang, await reg('lc-liangshui-0009', 'lizhuang-password'))).status).toBe(
+      201,
+    );
   });
 
   it('takes a registration file signed offline, and refuses one changed after signing or signed by an unknown token', async () => {
-    const signed = signRegistration(await reg('lc-liangshui-0002', 'offline-password', { donor: { anonymous: true, name: '张某', date: '2026-11-25' } }), 'tech-li', tech);
+    const signed = signRegistration(
+      await reg('lc-liangshui-0002', 'offline-password', {
+        donor: { anonymous: true, name: '张某', date: '2026-11-25' },
+      }),
+      'tech-li',
+      tech,
+    );
     const tampered = { ...signed, registration: { ...signed.registration, village: '王屯' } };
-    expect(await post('/api/v1/devices/registrations', tech, tampered)).toMatchObject({ status: 403, body: { error: 'bad_signature' } });
+    expect(await post('/api/v1/devices/registrations', tech, tampered)).toMatchObject({
+      status: 403,
+      body: { error: 'bad_signature' },
+    });
     const unknown = signRegistration(signed.registration, 'tech-nobody', 'rw_not-a-real-token');
     expect((await post('/api/v1/devices/registrations', tech, unknown)).body.message).toContain('does not know');
     // Uploaded later by someone else (the township office): still attributed to the signer.
     const admin = gw.services.access.tokens.issue('office-admin', 'admin');
-    expect(await post('/api/v1/devices/registrations', admin, signed)).toMatchObject({ status: 201, body: { id: 'lc-liangshui-0002', signedBy: 'tech-li' } });
-    expect(gw.services.devices.registry.get('lc-liangshui-0002')!.commissioned!.registeredBy).toBe('office-admin (signed by tech-li)');
+    expect(await post('/api/v1/devices/registrations', admin, signed)).toMatchObject({
+      status: 201,
+      body: { id: 'lc-liangshui-0002', signedBy: 'tech-li' },
+    });
+    expect(gw.services.devices.registry.get('lc-liangshui-0002')!.commissioned!.registeredBy).toBe(
+      'office-admin (signed by tech-li)',
+    );
     expect(await connects('lc-liangshui-0002', 'offline-password')).toBe(true);
   });
 
   it('shows crowd-funded lights on a public donor wall: name or anonymous, place, date, working or not, no amounts', async () => {
-    gw.context.db.prepare("UPDATE devices SET state = 'online', flags = ? WHERE id = ?").run('["lamp_fault"]', 'lc-liangshui-0001');
+    gw.context.db
+      .prepare("UPDATE devices SET state = 'online', flags = ? WHERE id = ?")
+      .run('["lamp_fault"]', 'lc-liangshui-0001');
     gw.context.db.prepare("UPDATE devices SET state = 'online' WHERE id = ?").run('lc-liangshui-0002');
     const wall = (await (await fetch(`${base}/donors.json`)).json()) as Array<Record<string, unknown>>;
     expect(wall).toEqual([
       { donor: '匿名 anonymous', place: '梁水镇 李庄 李庄路口', date: '2026-11-25', thanks: null, working: true },
-      { donor: '聊城爱心车队', place: '梁水镇 李庄 李庄路口', date: '2026-11-20', thanks: '感谢爱心车队捐赠', working: false },
+      {
+        donor: '聊城爱心车队',
+        place: '梁水镇 李庄 李庄路口',
+        date: '2026-11-20',
+        thanks: '感谢爱心车队捐赠',
+        working: false,
+      },
     ]);
     const html = await (await fetch(`${base}/donors`)).text();
     expect(html).toContain('聊城爱心车队');

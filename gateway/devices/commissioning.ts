@@ -33,8 +33,13 @@ export class Commissioning {
   register(reg: DeviceRegistration, by: Viewer, replace = false, actor = by.name): { id: string; replaced: boolean } {
     this.checkScope(reg, by);
     const existing = this.credentials.get(reg.id);
-    if (existing && !replace) throw new CommissionError('exists', `device ${reg.id} is already registered (since ${existing.createdAt}); re-commission with replace to swap the box`);
-    if (existing?.kind === 'operator') throw new CommissionError('exists', `"${reg.id}" is an operator account, not a device`);
+    if (existing && !replace)
+      throw new CommissionError(
+        'exists',
+        `device ${reg.id} is already registered (since ${existing.createdAt}); re-commission with replace to swap the box`,
+      );
+    if (existing?.kind === 'operator')
+      throw new CommissionError('exists', `"${reg.id}" is an operator account, not a device`);
     this.db.transaction(() => {
       try {
         this.credentials.putHash(reg.id, 'device', 'device', reg.passwordHash);
@@ -53,14 +58,23 @@ export class Commissioning {
         hardware: reg.hardware,
         donor: reg.donor,
       });
-      this.registry.setCommissioned(reg.id, { at: reg.commissionedAt, by: reg.commissionedBy ?? actor, registeredBy: actor, position: reg.position });
+      this.registry.setCommissioned(reg.id, {
+        at: reg.commissionedAt,
+        by: reg.commissionedBy ?? actor,
+        registeredBy: actor,
+        position: reg.position,
+      });
     })();
     return { id: reg.id, replaced: existing !== undefined };
   }
 
   /** A scoped technician registers and replaces only boxes in their scope, now and before. */
   private checkScope(reg: DeviceRegistration, by: Viewer): void {
-    if (!placeInScope(by, reg)) throw new CommissionError('out_of_scope', `${by.name} may register boxes only in ${describeScope(by)}; this one is in ${placeOf(reg)}`);
+    if (!placeInScope(by, reg))
+      throw new CommissionError(
+        'out_of_scope',
+        `${by.name} may register boxes only in ${describeScope(by)}; this one is in ${placeOf(reg)}`,
+      );
     if (this.credentials.get(reg.id)?.kind === 'device' && !placeInScope(by, this.registry.get(reg.id))) {
       // Out of scope reads as taken, as for any id the viewer cannot see.
       throw new CommissionError('exists', `device ${reg.id} is already registered`);
@@ -71,14 +85,27 @@ export class Commissioning {
    * A registration file written offline, signed with a technician's API token. Both the signer and
    * whoever uploads it (a township office) must be allowed the box: a file is no way around a scope.
    */
-  upload(file: unknown, by: Viewer, signerOf: (tokenName: string) => Signer | undefined, replace = false): { id: string; replaced: boolean; signedBy: string } {
+  upload(
+    file: unknown,
+    by: Viewer,
+    signerOf: (tokenName: string) => Signer | undefined,
+    replace = false,
+  ): { id: string; replaced: boolean; signedBy: string } {
     let found: Signer | undefined;
-    const v: Result<{ registration: DeviceRegistration; signedBy: string }> = verifyRegistration(file, (name) => (found = signerOf(name))?.key);
-    if (!v.ok) throw new CommissionError(v.error.code === 'bad_signature' ? 'bad_signature' : 'bad_schema', v.error.message);
+    const v: Result<{ registration: DeviceRegistration; signedBy: string }> = verifyRegistration(
+      file,
+      (name) => (found = signerOf(name))?.key,
+    );
+    if (!v.ok)
+      throw new CommissionError(v.error.code === 'bad_signature' ? 'bad_signature' : 'bad_schema', v.error.message);
     const signer = found!.viewer;
-    if (!can(signer.role, 'devices.commission')) throw new CommissionError('bad_signature', `${signer.name} (${signer.role}) may not commission boxes`);
+    if (!can(signer.role, 'devices.commission'))
+      throw new CommissionError('bad_signature', `${signer.name} (${signer.role}) may not commission boxes`);
     this.checkScope(v.value.registration, signer);
-    return { ...this.register(v.value.registration, by, replace, `${by.name} (signed by ${v.value.signedBy})`), signedBy: v.value.signedBy };
+    return {
+      ...this.register(v.value.registration, by, replace, `${by.name} (signed by ${v.value.signedBy})`),
+      signedBy: v.value.signedBy,
+    };
   }
 }
 

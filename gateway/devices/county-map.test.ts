@@ -13,7 +13,14 @@ describe('county map (GeoJSON outlines for the dashboard)', () => {
     writeFileSync(f, typeof doc === 'string' ? doc : JSON.stringify(doc));
     return f;
   };
-  const square = [[[116, 36], [116.1, 36], [116.1, 36.1], [116, 36]]];
+  const square = [
+    [
+      [116, 36],
+      [116.1, 36],
+      [116.1, 36.1],
+      [116, 36],
+    ],
+  ];
 
   it('reads the example county: townships and villages by name and level', () => {
     const areas = loadCountyMap(fileURLToPath(new URL('../../examples/county-map.geojson', import.meta.url)));
@@ -25,8 +32,44 @@ describe('county map (GeoJSON outlines for the dashboard)', () => {
     expect(() => loadCountyMap(join(dir, 'missing.geojson'))).toThrow(/no such file/);
     expect(() => loadCountyMap(file('{"type": '))).toThrow(/not JSON/);
     expect(() => loadCountyMap(file({ type: 'Feature' }))).toThrow(/not a GeoJSON FeatureCollection/);
-    expect(() => loadCountyMap(file({ type: 'FeatureCollection', features: [{ properties: {}, geometry: { type: 'Polygon', coordinates: square } }] }))).toThrow(/features\[0\] has no properties\.name/);
-    expect(() => loadCountyMap(file({ type: 'FeatureCollection', features: [{ properties: { name: '李庄' }, geometry: { type: 'Point', coordinates: [116, 36] } }] }))).toThrow(/features\[0\] \(李庄\) is a Point, not a Polygon/);
-    expect(() => loadCountyMap(file({ type: 'FeatureCollection', features: [{ properties: { name: '王屯' }, geometry: { type: 'Polygon', coordinates: [[[116, 36], [200, 36], [116, 36.1], [116, 36]]] } }] }))).toThrow(/\(王屯\) has a ring that is not/);
+    expect(() =>
+      loadCountyMap(
+        file({
+          type: 'FeatureCollection',
+          features: [{ properties: {}, geometry: { type: 'Polygon', coordinates: square } }],
+        }),
+      ),
+    ).toThrow(/features\[0\] has no properties\.name/);
+    expect(() =>
+      loadCountyMap(
+        file({
+          type: 'FeatureCollection',
+          features: [{ properties: { name: '李庄' }, geometry: { type: 'Point', coordinates: [116, 36] } }],
+        }),
+      ),
+    ).toThrow(/features\[0\] \(李庄\) is a Point, not a Polygon/);
+    expect(() =>
+      loadCountyMap(
+        file({
+          type: 'FeatureCollection',
+          features: [
+            {
+              properties: { name: '王屯' },
+              geometry: {
+                type: 'Polygon',
+                coordinates: [
+                  [
+                    [116, 36],
+                    [200, 36],
+                    [116, 36.1],
+                    [116, 36],
+                  ],
+                ],
+              },
+            },
+          ],
+        }),
+      ),
+    ).toThrow(/\(王屯\) has a ring that is not/);
   });
 });

@@ -31,11 +31,18 @@ export class DeviceQuery {
          FROM devices d WHERE ${scopeClause('d.id')} ORDER BY d.id`,
       )
       .all(scopeParams(v)) as Array<Record<string, unknown>>;
-    return rows.map((r) => ({ ...toRecord(r), lastAlarmAt: (r.x_last_alarm as string | null) ?? null, batteryV: (r.x_battery as number | null) ?? null, openTickets: Number(r.x_tickets) }));
+    return rows.map((r) => ({
+      ...toRecord(r),
+      lastAlarmAt: (r.x_last_alarm as string | null) ?? null,
+      batteryV: (r.x_battery as number | null) ?? null,
+      openTickets: Number(r.x_tickets),
+    }));
   }
 
   get(v: Viewer, id: string): DeviceRecord | undefined {
-    const row = this.db.prepare(`SELECT * FROM devices d WHERE d.id = @id AND ${scopeClause('d.id')}`).get({ id, ...scopeParams(v) }) as Record<string, unknown> | undefined;
+    const row = this.db
+      .prepare(`SELECT * FROM devices d WHERE d.id = @id AND ${scopeClause('d.id')}`)
+      .get({ id, ...scopeParams(v) }) as Record<string, unknown> | undefined;
     return row && toRecord(row);
   }
 
@@ -43,7 +50,11 @@ export class DeviceQuery {
   telemetry(v: Viewer, id: string, hours: number, now = new Date()): TelemetryPoint[] | undefined {
     if (!this.get(v, id)) return undefined;
     const since = new Date(now.getTime() - hours * 3_600_000).toISOString();
-    const n = (this.db.prepare('SELECT count(*) AS n FROM telemetry WHERE device_id = ? AND ts >= ?').get(id, since) as { n: number }).n;
+    const n = (
+      this.db.prepare('SELECT count(*) AS n FROM telemetry WHERE device_id = ? AND ts >= ?').get(id, since) as {
+        n: number;
+      }
+    ).n;
     const every = Math.max(1, Math.ceil(n / 500));
     return this.db
       .prepare(

@@ -18,7 +18,16 @@ describe('device registry', () => {
 
   it('records the road file, place, position and donor, updating only what is given', () => {
     const r = registry();
-    r.upsert({ id: 'lc-0001', name: '梁水镇 李庄路口', road: 'X031', township: '梁水镇', village: '李庄', lat: 36.4562, lon: 115.9854, donor: { name: '王先生', amount: 3000, thanks: '一灯一带' } });
+    r.upsert({
+      id: 'lc-0001',
+      name: '梁水镇 李庄路口',
+      road: 'X031',
+      township: '梁水镇',
+      village: '李庄',
+      lat: 36.4562,
+      lon: 115.9854,
+      donor: { name: '王先生', amount: 3000, thanks: '一灯一带' },
+    });
     r.upsert({ id: 'lc-0001', crossing: '李庄路口' });
     expect(r.get('lc-0001')).toMatchObject({
       id: 'lc-0001',

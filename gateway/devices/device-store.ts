@@ -16,7 +16,12 @@ export interface DeviceRecord extends DeviceMeta {
   configVersion: number | null;
   telemetryGaps: number;
   /** Set by `roadwarden commission`: when, by whom, and where the position came from. */
-  commissioned?: { at: string; by: string; registeredBy: string; position?: { source: string; sats?: number; hdop?: number } };
+  commissioned?: {
+    at: string;
+    by: string;
+    registeredBy: string;
+    position?: { source: string; sats?: number; hdop?: number };
+  };
 }
 
 /** The device registry: metadata from people, availability and health from the devices themselves. */
@@ -26,7 +31,8 @@ export class DeviceStore {
   /** Set the given fields, keep the others. */
   upsert(m: DeviceMeta): void {
     if (m.lat !== undefined && !(m.lat >= -90 && m.lat <= 90)) throw new Error(`latitude ${m.lat} is outside −90…90`);
-    if (m.lon !== undefined && !(m.lon >= -180 && m.lon <= 180)) throw new Error(`longitude ${m.lon} is outside −180…180`);
+    if (m.lon !== undefined && !(m.lon >= -180 && m.lon <= 180))
+      throw new Error(`longitude ${m.lon} is outside −180…180`);
     this.db.prepare('INSERT OR IGNORE INTO devices (id) VALUES (?)').run(m.id);
     this.db
       .prepare(
@@ -63,17 +69,24 @@ export class DeviceStore {
 
   /** Boxes last heard before `cutoff` (ISO time); a box never heard from is not among them. */
   silentSince(cutoff: string): Array<{ id: string; lastSeen: string }> {
-    return this.db.prepare('SELECT id, last_seen AS lastSeen FROM devices WHERE last_seen IS NOT NULL AND last_seen < ?').all(cutoff) as Array<{ id: string; lastSeen: string }>;
+    return this.db
+      .prepare('SELECT id, last_seen AS lastSeen FROM devices WHERE last_seen IS NOT NULL AND last_seen < ?')
+      .all(cutoff) as Array<{ id: string; lastSeen: string }>;
   }
 
   /** Who commissioned the box, when, and how its position was found. */
-  setCommissioned(id: string, commissioned: { at: string; by: string; registeredBy: string; position?: unknown }): void {
+  setCommissioned(
+    id: string,
+    commissioned: { at: string; by: string; registeredBy: string; position?: unknown },
+  ): void {
     this.db.prepare('UPDATE devices SET commissioned = ? WHERE id = ?').run(JSON.stringify(commissioned), id);
   }
 
   /** Where a box is (for scope checks on every MQTT delivery): its village and township, or undefined for an unknown box. */
   placeOf(id: string): { village: string | null; township: string | null } | undefined {
-    return this.db.prepare('SELECT village, township FROM devices WHERE id = ?').get(id) as { village: string | null; township: string | null } | undefined;
+    return this.db.prepare('SELECT village, township FROM devices WHERE id = ?').get(id) as
+      | { village: string | null; township: string | null }
+      | undefined;
   }
 
   /** Boxes on the same road (一路一档) within `withinM` metres of this one, nearest first. */
@@ -99,7 +112,8 @@ export function toRecord(r: Record<string, unknown>): DeviceRecord {
     configVersion: (r.config_version as number | null) ?? null,
     telemetryGaps: Number(r.telemetry_gaps ?? 0),
   };
-  for (const k of ['name', 'road', 'crossing', 'township', 'village'] as const) if (r[k] !== null && r[k] !== undefined) d[k] = String(r[k]);
+  for (const k of ['name', 'road', 'crossing', 'township', 'village'] as const)
+    if (r[k] !== null && r[k] !== undefined) d[k] = String(r[k]);
   if (r.lat !== null && r.lat !== undefined) d.lat = Number(r.lat);
   if (r.lon !== null && r.lon !== undefined) d.lon = Number(r.lon);
   if (r.hardware) d.hardware = JSON.parse(String(r.hardware)) as Record<string, unknown>;
@@ -107,4 +121,3 @@ export function toRecord(r: Record<string, unknown>): DeviceRecord {
   if (r.donor) d.donor = JSON.parse(String(r.donor)) as DeviceMeta['donor'];
   return d;
 }
-

@@ -29,7 +29,10 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 export function donorPage(entries: DonorWallEntry[]): string {
   const rows = entries
-    .map((e) => `<tr><td>${esc(e.donor)}</td><td>${esc(e.place)}</td><td>${esc(e.date ?? '')}</td><td>${e.working ? '✅ 正常 working' : '🔧 检修中 under repair'}</td><td>${esc(e.thanks ?? '')}</td></tr>`)
+    .map(
+      (e) =>
+        `<tr><td>${esc(e.donor)}</td><td>${esc(e.place)}</td><td>${esc(e.date ?? '')}</td><td>${e.working ? '✅ 正常 working' : '🔧 检修中 under repair'}</td><td>${esc(e.thanks ?? '')}</td></tr>`,
+    )
     .join('\n');
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

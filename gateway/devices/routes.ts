@@ -11,7 +11,12 @@ import { donorPage, donorWall } from './donor-wall.ts';
 import type { DeviceStore } from './device-store.ts';
 import type { Viewer } from '../access/viewer.ts';
 
-const STATUS: Record<CommissionError['code'], number> = { exists: 409, bad_signature: 403, bad_schema: 400, out_of_scope: 403 };
+const STATUS: Record<CommissionError['code'], number> = {
+  exists: 409,
+  bad_signature: 403,
+  bad_schema: 400,
+  out_of_scope: 403,
+};
 
 const DeviceId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const ReplaceQuery = Type.Object({ replace: Type.Optional(Type.Boolean()) });
@@ -41,7 +46,8 @@ export function deviceRoutes(d: DeviceRouteDeps): RouteDef[] {
       url: '/api/v1/devices',
       access: 'fleet.read',
       tag: 'devices',
-      summary: 'All boxes in the viewer’s scope: place, road file, availability, flags, last alarm, battery, open tickets',
+      summary:
+        'All boxes in the viewer’s scope: place, road file, availability, flags, last alarm, battery, open tickets',
       handler: async (req) => d.devices.list(req.viewer),
     }),
     defineRoute({
@@ -55,7 +61,11 @@ export function deviceRoutes(d: DeviceRouteDeps): RouteDef[] {
       async handler(req, reply) {
         const dev = d.devices.get(req.viewer, req.params.id);
         if (!dev) return notFound(reply, `device ${req.params.id}`);
-        return { ...dev, selftests: d.devices.selftests(req.viewer, dev.id, 5), openTickets: d.openTickets(req.viewer, dev.id) };
+        return {
+          ...dev,
+          selftests: d.devices.selftests(req.viewer, dev.id, 5),
+          openTickets: d.openTickets(req.viewer, dev.id),
+        };
       },
     }),
     defineRoute({
@@ -63,10 +73,16 @@ export function deviceRoutes(d: DeviceRouteDeps): RouteDef[] {
       url: '/api/v1/devices/:id/telemetry',
       access: 'fleet.read',
       tag: 'devices',
-      summary: 'Telemetry over the last ?hours= (default 24): battery, solar, temperature, disk, outbox, at most ~500 points',
-      schema: { params: DeviceId, querystring: Type.Object({ hours: Type.Optional(Type.Number({ minimum: 1, maximum: 24 * 31 })) }) },
+      summary:
+        'Telemetry over the last ?hours= (default 24): battery, solar, temperature, disk, outbox, at most ~500 points',
+      schema: {
+        params: DeviceId,
+        querystring: Type.Object({ hours: Type.Optional(Type.Number({ minimum: 1, maximum: 24 * 31 })) }),
+      },
       subjects: { id: 'device' },
-      handler: async (req, reply) => d.devices.telemetry(req.viewer, req.params.id, req.query.hours ?? 24) ?? notFound(reply, `device ${req.params.id}`),
+      handler: async (req, reply) =>
+        d.devices.telemetry(req.viewer, req.params.id, req.query.hours ?? 24) ??
+        notFound(reply, `device ${req.params.id}`),
     }),
     defineRoute({
       method: 'GET',
@@ -76,7 +92,8 @@ export function deviceRoutes(d: DeviceRouteDeps): RouteDef[] {
       summary: "The box's self-test reports, newest first",
       schema: { params: DeviceId },
       subjects: { id: 'device' },
-      handler: async (req, reply) => d.devices.selftests(req.viewer, req.params.id, 100) ?? notFound(reply, `device ${req.params.id}`),
+      handler: async (req, reply) =>
+        d.devices.selftests(req.viewer, req.params.id, 100) ?? notFound(reply, `device ${req.params.id}`),
     }),
     defineRoute({
       method: 'POST',
@@ -89,7 +106,10 @@ export function deviceRoutes(d: DeviceRouteDeps): RouteDef[] {
       async handler(req, reply) {
         if (!d.devices.get(req.viewer, req.params.id)) return notFound(reply, `device ${req.params.id}`);
         const commandId = await d.commands.send(req.params.id, 'self_test', {});
-        return reply.code(202).send({ commandId, message: 'sent; the report appears under the device’s self-tests when the box has run it' });
+        return reply.code(202).send({
+          commandId,
+          message: 'sent; the report appears under the device’s self-tests when the box has run it',
+        });
       },
     }),
     defineRoute({
@@ -97,16 +117,22 @@ export function deviceRoutes(d: DeviceRouteDeps): RouteDef[] {
       url: '/api/v1/map',
       access: 'fleet.read',
       tag: 'devices',
-      summary: 'The county map for the dashboard: township/village outlines (GeoJSON from the config), or 404 when none is configured',
+      summary:
+        'The county map for the dashboard: township/village outlines (GeoJSON from the config), or 404 when none is configured',
       countyWide: true,
-      handler: async (_req, reply) => d.map ?? reply.code(404).send({ error: 'not_found', message: 'no county map is configured (map.geojson in gateway.yaml)' }),
+      handler: async (_req, reply) =>
+        d.map ??
+        reply
+          .code(404)
+          .send({ error: 'not_found', message: 'no county map is configured (map.geojson in gateway.yaml)' }),
     }),
     defineRoute({
       method: 'POST',
       url: '/api/v1/devices',
       access: 'devices.commission',
       tag: 'devices',
-      summary: 'Register a box (roadwarden commission): credential hash, place, hardware, donor; ?replace=true swaps a box (technician, admin; a scoped technician only in their places)',
+      summary:
+        'Register a box (roadwarden commission): credential hash, place, hardware, donor; ?replace=true swaps a box (technician, admin; a scoped technician only in their places)',
       schema: { querystring: ReplaceQuery },
       async handler(req, reply) {
         const reg = validateRegistration(req.raw.body);
@@ -127,7 +153,9 @@ export function deviceRoutes(d: DeviceRouteDeps): RouteDef[] {
       schema: { querystring: ReplaceQuery },
       async handler(req, reply) {
         try {
-          return reply.code(201).send(d.commissioning.upload(req.raw.body, req.viewer, d.signer, req.query.replace === true));
+          return reply
+            .code(201)
+            .send(d.commissioning.upload(req.raw.body, req.viewer, d.signer, req.query.replace === true));
         } catch (e) {
           return commissionFailed(e, reply);
         }
@@ -147,7 +175,8 @@ export function deviceRoutes(d: DeviceRouteDeps): RouteDef[] {
       access: 'public',
       tag: 'public',
       summary: 'Donor wall as a web page (no token)',
-      handler: async (_req, reply) => reply.type('text/html; charset=utf-8').send(donorPage(donorWall(d.registry.list()))),
+      handler: async (_req, reply) =>
+        reply.type('text/html; charset=utf-8').send(donorPage(donorWall(d.registry.list()))),
     }),
   ];
 }

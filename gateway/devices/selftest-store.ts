@@ -8,7 +8,11 @@ export class SelfTests {
   constructor(private readonly db: Database.Database) {}
 
   list(deviceId: string, limit = 20): SelfTestRow[] {
-    const rows = this.db.prepare('SELECT body, received_at AS receivedAt FROM selftests WHERE device_id = ? ORDER BY received_at DESC, id DESC LIMIT ?').all(deviceId, limit) as Array<{
+    const rows = this.db
+      .prepare(
+        'SELECT body, received_at AS receivedAt FROM selftests WHERE device_id = ? ORDER BY received_at DESC, id DESC LIMIT ?',
+      )
+      .all(deviceId, limit) as Array<{
       body: string;
       receivedAt: string;
     }>;
@@ -23,12 +27,22 @@ export class SelfTests {
   /** The newest passing self-test received after `since`, if any. */
   passedSince(deviceId: string, since: string): SelfTestRow | undefined {
     const r = this.db
-      .prepare('SELECT body, received_at AS receivedAt FROM selftests WHERE device_id = ? AND ok = 1 AND received_at > ? ORDER BY received_at DESC LIMIT 1')
+      .prepare(
+        'SELECT body, received_at AS receivedAt FROM selftests WHERE device_id = ? AND ok = 1 AND received_at > ? ORDER BY received_at DESC LIMIT 1',
+      )
       .get(deviceId, since) as { body: string; receivedAt: string } | undefined;
     return r && toRow(JSON.parse(r.body) as SelfTestReport, r.receivedAt);
   }
 }
 
 function toRow(m: SelfTestReport, receivedAt: string): SelfTestRow {
-  return { id: m.id, ts: m.ts, receivedAt, ok: m.ok, by: m.by, trigger: m.trigger, failed: m.checks.filter((c) => !c.ok).map((c) => `${c.device}: ${c.check} — ${c.message}`) };
+  return {
+    id: m.id,
+    ts: m.ts,
+    receivedAt,
+    ok: m.ok,
+    by: m.by,
+    trigger: m.trigger,
+    failed: m.checks.filter((c) => !c.ok).map((c) => `${c.device}: ${c.check} — ${c.message}`),
+  };
 }

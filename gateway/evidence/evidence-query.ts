@@ -4,7 +4,9 @@ import { ScopeCheck } from '../access/scope-query.ts';
 import type { Viewer } from '../access/viewer.ts';
 import type { EvidenceStore } from './evidence-store.ts';
 
-export type EvidenceView = EvidenceManifest & { images: Array<EvidenceManifest['images'][number] & { stored: boolean; url: string }> };
+export type EvidenceView = EvidenceManifest & {
+  images: Array<EvidenceManifest['images'][number] & { stored: boolean; url: string }>;
+};
 
 /** Evidence manifests and images as a viewer may see them: outside the scope they are not there. */
 export class EvidenceQuery {
@@ -21,7 +23,10 @@ export class EvidenceQuery {
     const row = this.db.prepare('SELECT body FROM evidence WHERE id = ?').get(id) as { body: string } | undefined;
     if (!row || !this.scope.evidence(v, id)) return undefined;
     const m = JSON.parse(row.body) as EvidenceManifest;
-    return { ...m, images: m.images.map((i) => ({ ...i, stored: this.images.has(i.sha256), url: `/api/v1/images/${i.sha256}` })) };
+    return {
+      ...m,
+      images: m.images.map((i) => ({ ...i, stored: this.images.has(i.sha256), url: `/api/v1/images/${i.sha256}` })),
+    };
   }
 
   /** The plain JPEG, or undefined (never received, past retention, or out of scope). */
@@ -31,6 +36,12 @@ export class EvidenceQuery {
 
   /** The evidence package of an alarm, if it had one. */
   ofEvent(eventId: string): string | undefined {
-    return (this.db.prepare('SELECT evidence_id AS id FROM events WHERE id = ?').get(eventId) as { id: string | null } | undefined)?.id ?? undefined;
+    return (
+      (
+        this.db.prepare('SELECT evidence_id AS id FROM events WHERE id = ?').get(eventId) as
+          | { id: string | null }
+          | undefined
+      )?.id ?? undefined
+    );
   }
 }

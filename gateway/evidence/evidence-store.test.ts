@@ -7,7 +7,8 @@ import { openDatabase } from '../store/database.ts';
 import { loadOrCreateKey } from '../store/key-file.ts';
 import { EvidenceStore } from './evidence-store.ts';
 
-const jpeg = (n: number) => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(200, n), Buffer.from([0xff, 0xd9])]);
+const jpeg = (n: number) =>
+  Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(200, n), Buffer.from([0xff, 0xd9])]);
 
 describe('EvidenceStore: content-addressed, encrypted at rest, with retention', () => {
   const dirs: string[] = [];
@@ -53,8 +54,16 @@ describe('EvidenceStore: content-addressed, encrypted at rest, with retention', 
     const gone = jpeg(3);
     store.put('lc-1', sha256Hex(kept), kept);
     store.put('lc-1', sha256Hex(gone), gone);
-    db.prepare('INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES (?, ?, ?, ?, ?)').run('ev1', 'lc-1', 'e1', 'x', JSON.stringify({ images: [{ sha256: sha256Hex(kept) }] }));
-    db.prepare("INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES ('c1', 'k1', 'e1', 'lc-1', 'tricycle_passengers', 'x')").run();
+    db.prepare('INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES (?, ?, ?, ?, ?)').run(
+      'ev1',
+      'lc-1',
+      'e1',
+      'x',
+      JSON.stringify({ images: [{ sha256: sha256Hex(kept) }] }),
+    );
+    db.prepare(
+      "INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES ('c1', 'k1', 'e1', 'lc-1', 'tricycle_passengers', 'x')",
+    ).run();
     clock += 91 * 86_400_000;
     expect(store.sweep(90)).toBe(1);
     expect(store.has(sha256Hex(kept))).toBe(true);

@@ -31,7 +31,9 @@ export class EvidenceStore {
     // Write then rename: a crash never leaves half a file under the image's name.
     writeFileSync(`${path}.tmp`, body);
     renameSync(`${path}.tmp`, path);
-    this.db.prepare('INSERT OR IGNORE INTO evidence_images (sha256, device_id, bytes, received_at) VALUES (?, ?, ?, ?)').run(sha256, deviceId, jpeg.byteLength, this.now().toISOString());
+    this.db
+      .prepare('INSERT OR IGNORE INTO evidence_images (sha256, device_id, bytes, received_at) VALUES (?, ?, ?, ?)')
+      .run(sha256, deviceId, jpeg.byteLength, this.now().toISOString());
     return 'stored';
   }
 

@@ -44,7 +44,8 @@ export class EvidenceModule implements GatewayModule {
 
   private sweep(): void {
     const removed = this.store.sweep(this.retentionDays);
-    if (removed) this.ctx.log.info({ removed, retentionDays: this.retentionDays }, 'evidence images past retention removed');
+    if (removed)
+      this.ctx.log.info({ removed, retentionDays: this.retentionDays }, 'evidence images past retention removed');
   }
 
   routes(): RouteDef[] {

@@ -38,13 +38,17 @@ export class IntakeStore {
       ),
       evidence: db.prepare('INSERT OR IGNORE INTO evidence (id, device_id, event_id, ts, body) VALUES (?, ?, ?, ?, ?)'),
       ensureDevice: db.prepare('INSERT OR IGNORE INTO devices (id) VALUES (?)'),
-      status: db.prepare('UPDATE devices SET state = ?, bd_seq = ?, firmware = coalesce(?, firmware), last_seen = ? WHERE id = ?'),
+      status: db.prepare(
+        'UPDATE devices SET state = ?, bd_seq = ?, firmware = coalesce(?, firmware), last_seen = ? WHERE id = ?',
+      ),
       seqOf: db.prepare('SELECT telemetry_seq AS seq FROM devices WHERE id = ?'),
       deviceTelemetry: db.prepare(
         `UPDATE devices SET last_telemetry = ?, flags = ?, config_version = coalesce(?, config_version), last_seen = ?,
            telemetry_seq = ?, telemetry_gaps = telemetry_gaps + ? WHERE id = ?`,
       ),
-      selftest: db.prepare('INSERT OR IGNORE INTO selftests (id, device_id, ts, received_at, ok, body) VALUES (?, ?, ?, ?, ?, ?)'),
+      selftest: db.prepare(
+        'INSERT OR IGNORE INTO selftests (id, device_id, ts, received_at, ok, body) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
       dead: db.prepare('INSERT INTO dead_letters (topic, payload, code, reason, received_at) VALUES (?, ?, ?, ?, ?)'),
     };
   }
@@ -64,11 +68,32 @@ export class IntakeStore {
         }
         case 'command_result': {
           const m = d.message as CommandResultMessage;
-          return changed(this.s.result.run(m.id, m.deviceId, m.commandId, m.name, m.ok ? 1 : 0, m.code ?? null, m.message ?? null, m.ts, JSON.stringify(m)));
+          return changed(
+            this.s.result.run(
+              m.id,
+              m.deviceId,
+              m.commandId,
+              m.name,
+              m.ok ? 1 : 0,
+              m.code ?? null,
+              m.message ?? null,
+              m.ts,
+              JSON.stringify(m),
+            ),
+          );
         }
         case 'evidence': {
           const m = d.message as EvidenceManifest;
-          if (this.s.evidence.run(m.evidenceId, m.deviceId, m.eventId ?? null, m.ts, JSON.stringify(this.faces ? this.faces.record(m) : m)).changes === 0) return 'duplicate';
+          if (
+            this.s.evidence.run(
+              m.evidenceId,
+              m.deviceId,
+              m.eventId ?? null,
+              m.ts,
+              JSON.stringify(this.faces ? this.faces.record(m) : m),
+            ).changes === 0
+          )
+            return 'duplicate';
           return 'stored';
         }
         case 'selftest': {
@@ -108,7 +133,15 @@ export class IntakeStore {
     const prev = (this.s.seqOf.get(m.deviceId) as { seq: number | null }).seq;
     // seq wraps at 255; a jump of more than one means telemetry was lost on the way.
     const gap = prev === null ? 0 : ((m.seq - prev + 256) % 256) - 1;
-    this.s.deviceTelemetry.run(JSON.stringify(m), JSON.stringify(m.flags), m.configVersion ?? null, m.ts, m.seq, gap > 0 ? gap : 0, m.deviceId);
+    this.s.deviceTelemetry.run(
+      JSON.stringify(m),
+      JSON.stringify(m.flags),
+      m.configVersion ?? null,
+      m.ts,
+      m.seq,
+      Math.max(gap, 0),
+      m.deviceId,
+    );
     return 'stored';
   }
 }

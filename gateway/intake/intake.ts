@@ -34,7 +34,15 @@ export interface IntakeStats {
 const DEAD_LETTER_KEEP_BYTES = 64 * 1024;
 
 /** What intake listens to: every report of every device, and nothing the gateway itself sends. */
-export const INTAKE_FILTERS = [filters.allStatus, filters.allTelemetry, filters.allSelfTests, filters.allEvents, filters.allEvidence, filters.allImages, filters.allCommandResults];
+export const INTAKE_FILTERS = [
+  filters.allStatus,
+  filters.allTelemetry,
+  filters.allSelfTests,
+  filters.allEvents,
+  filters.allEvidence,
+  filters.allImages,
+  filters.allCommandResults,
+];
 
 /**
  * Every device message the gateway's client receives (QoS 1, from the embedded or an external
@@ -59,8 +67,15 @@ export class Intake {
       counterOf(m, 'rw_intake_received_total', 'Device messages received', () => this.stats.received);
       counterOf(m, 'rw_intake_stored_total', 'Device messages stored', () => this.stats.stored);
       counterOf(m, 'rw_intake_duplicates_total', 'Re-sent messages folded into one', () => this.stats.duplicates);
-      counterOf(m, 'rw_intake_dead_letters_total', 'Messages refused and kept in dead letters', () => this.stats.deadLetters);
-      this.storeSeconds = latency(m, 'rw_intake_store_seconds', 'A device message received → validated and stored', ['kind']);
+      counterOf(
+        m,
+        'rw_intake_dead_letters_total',
+        'Messages refused and kept in dead letters',
+        () => this.stats.deadLetters,
+      );
+      this.storeSeconds = latency(m, 'rw_intake_store_seconds', 'A device message received → validated and stored', [
+        'kind',
+      ]);
     }
   }
 
@@ -70,11 +85,21 @@ export class Intake {
     this.stats.received++;
     const receivedAt = this.now().toISOString();
     const t = parseTopic(topic);
-    if (t.ok && t.value.kind === 'image') return this.onImage(topic, t.value.deviceId, t.value.sha256, payload, receivedAt);
+    if (t.ok && t.value.kind === 'image')
+      return this.onImage(topic, t.value.deviceId, t.value.sha256, payload, receivedAt);
     const d = decodePublish(topic, payload);
     if (!d.ok) return this.refuse(topic, payload, d.error.code, d.error.message, receivedAt);
-    if (d.value.topic.kind === 'evidence' && manifestHash(d.value.message) !== (d.value.message as EvidenceManifest).hash) {
-      return this.refuse(topic, payload, 'bad_hash', 'evidence manifest hash does not match its content (altered on the way?)', receivedAt);
+    if (
+      d.value.topic.kind === 'evidence' &&
+      manifestHash(d.value.message) !== (d.value.message as EvidenceManifest).hash
+    ) {
+      return this.refuse(
+        topic,
+        payload,
+        'bad_hash',
+        'evidence manifest hash does not match its content (altered on the way?)',
+        receivedAt,
+      );
     }
     if (this.o.store.store(d.value, receivedAt) === 'duplicate') {
       this.stats.duplicates++;

@@ -17,7 +17,14 @@ export class IntakeModule implements GatewayModule {
 
   start(): void {
     const { db, bus, clock, log, metrics, mqtt } = this.ctx;
-    this.intake = new Intake({ store: new IntakeStore(db, this.deps.archive.faces), images: this.deps.evidence.store, bus, now: clock, logger: log, metrics });
+    this.intake = new Intake({
+      store: new IntakeStore(db, this.deps.archive.faces),
+      images: this.deps.evidence.store,
+      bus,
+      now: clock,
+      logger: log,
+      metrics,
+    });
     mqtt.subscribe(INTAKE_FILTERS, (topic, payload) => this.intake.onMessage(topic, payload));
   }
 

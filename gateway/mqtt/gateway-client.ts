@@ -52,8 +52,14 @@ export class GatewayClient {
       client.once('connect', () => resolve());
       client.once('error', reject);
     });
-    if (this.subscriptions.size) await client.subscribeAsync(Object.fromEntries([...this.subscriptions.keys()].map((f) => [f, { qos: 1 as const }])));
-    this.log.info({ filters: [...this.subscriptions.keys()], clientId: login.clientId }, 'gateway MQTT client subscribed');
+    if (this.subscriptions.size)
+      await client.subscribeAsync(
+        Object.fromEntries([...this.subscriptions.keys()].map((f) => [f, { qos: 1 as const }])),
+      );
+    this.log.info(
+      { filters: [...this.subscriptions.keys()], clientId: login.clientId },
+      'gateway MQTT client subscribed',
+    );
     this.resolveConnected(client);
   }
 

@@ -20,6 +20,9 @@ export class ReportsModule implements GatewayModule {
 
   routes(): RouteDef[] {
     const offset = this.ctx.config.reports?.utcOffsetHours ?? GATEWAY_DEFAULTS.reportsUtcOffsetHours;
-    return reportRoutes({ reports: new ReportQuery(this.ctx.db, offset, this.ctx.clock), accessLog: this.deps.access.accessLog });
+    return reportRoutes({
+      reports: new ReportQuery(this.ctx.db, offset, this.ctx.clock),
+      accessLog: this.deps.access.accessLog,
+    });
   }
 }

@@ -22,7 +22,11 @@ export class ReportQuery {
          WHERE c.opened_at >= @since AND ${scopeClause('c.device_id', 'c.vehicle_id')}
          GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
       )
-      .all({ shift: `${this.utcOffsetHours * 60} minutes`, since: this.ago(weeks * 7), ...scopeParams(v) }) as WeeklyRow[];
+      .all({
+        shift: `${this.utcOffsetHours * 60} minutes`,
+        since: this.ago(weeks * 7),
+        ...scopeParams(v),
+      }) as WeeklyRow[];
   }
 
   /** Plates with at least `min` cases in `days`; in full only when asked by a viewer who may see plates. */
@@ -36,8 +40,16 @@ export class ReportQuery {
          WHERE c.opened_at >= @since AND coalesce(v.plate, json_extract(e.body, '$.data.plate')) IS NOT NULL AND ${scopeClause('c.device_id', 'c.vehicle_id')}
          GROUP BY 1 HAVING count(*) >= @min ORDER BY cases DESC, lastAt DESC LIMIT 200`,
       )
-      .all({ since: this.ago(o.days), min: o.min, ...scopeParams(v) }) as Array<Omit<RepeatOffender, 'masked' | 'seenAt'> & { seenAt: string | null }>;
-    return rows.map((r) => ({ ...r, plate: full ? r.plate : maskPlate(r.plate), masked: !full, owner: full ? r.owner : null, seenAt: r.seenAt ? r.seenAt.split(',') : [] }));
+      .all({ since: this.ago(o.days), min: o.min, ...scopeParams(v) }) as Array<
+      Omit<RepeatOffender, 'masked' | 'seenAt'> & { seenAt: string | null }
+    >;
+    return rows.map((r) => ({
+      ...r,
+      plate: full ? r.plate : maskPlate(r.plate),
+      masked: !full,
+      owner: full ? r.owner : null,
+      seenAt: r.seenAt ? r.seenAt.split(',') : [],
+    }));
   }
 
   private ago(days: number): string {

@@ -13,7 +13,10 @@ const cell = (v: unknown) => {
 /** CSV as spreadsheet programs in a county office open it: UTF-8 with a BOM, so Chinese shows right. */
 function sendCsv(reply: FastifyReply, name: string, columns: string[], rows: object[]): FastifyReply {
   const body = `\uFEFF${[columns.join(','), ...rows.map((r) => columns.map((c) => cell((r as Record<string, unknown>)[c])).join(','))].join('\r\n')}\r\n`;
-  return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(body);
+  return reply
+    .type('text/csv; charset=utf-8')
+    .header('content-disposition', `attachment; filename="${name}"`)
+    .send(body);
 }
 
 export interface ReportRouteDeps {
@@ -41,7 +44,8 @@ export function reportRoutes(d: ReportRouteDeps): RouteDef[] {
       url: '/api/v1/reports/weekly',
       access: 'reports.read',
       tag: 'reports',
-      summary: 'Cases per week (Monday), township, village and kind over the last ?weeks= (default 12), in the caller’s scope',
+      summary:
+        'Cases per week (Monday), township, village and kind over the last ?weeks= (default 12), in the caller’s scope',
       schema: { querystring: WeeksQuery },
       handler: async (req) => d.reports.weekly(req.viewer, req.query.weeks ?? 12),
     }),
@@ -52,14 +56,21 @@ export function reportRoutes(d: ReportRouteDeps): RouteDef[] {
       tag: 'reports',
       summary: 'The same as CSV (UTF-8 with BOM, for spreadsheets)',
       schema: { querystring: WeeksQuery },
-      handler: async (req, reply) => sendCsv(reply, 'cases-by-week.csv', ['week', 'township', 'village', 'kind', 'cases'], d.reports.weekly(req.viewer, req.query.weeks ?? 12)),
+      handler: async (req, reply) =>
+        sendCsv(
+          reply,
+          'cases-by-week.csv',
+          ['week', 'township', 'village', 'kind', 'cases'],
+          d.reports.weekly(req.viewer, req.query.weeks ?? 12),
+        ),
     }),
     defineRoute({
       method: 'GET',
       url: '/api/v1/reports/repeat-offenders',
       access: 'reports.read',
       tag: 'reports',
-      summary: 'Plates with at least ?min= (2) cases in ?days= (90); masked unless ?full=true by a role that may see plates (logged)',
+      summary:
+        'Plates with at least ?min= (2) cases in ?days= (90); masked unless ?full=true by a role that may see plates (logged)',
       schema: { querystring: OffenderQuery },
       handler: async (req) => offenders(req.viewer, req.query),
     }),
@@ -70,7 +81,13 @@ export function reportRoutes(d: ReportRouteDeps): RouteDef[] {
       tag: 'reports',
       summary: 'The same as CSV',
       schema: { querystring: OffenderQuery },
-      handler: async (req, reply) => sendCsv(reply, 'repeat-offenders.csv', ['plate', 'cases', 'lastAt', 'seenAt', 'owner', 'ownerVillage'], offenders(req.viewer, req.query)),
+      handler: async (req, reply) =>
+        sendCsv(
+          reply,
+          'repeat-offenders.csv',
+          ['plate', 'cases', 'lastAt', 'seenAt', 'owner', 'ownerVillage'],
+          offenders(req.viewer, req.query),
+        ),
     }),
   ];
 }

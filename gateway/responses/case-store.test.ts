@@ -36,7 +36,11 @@ describe('cases and the three responses', () => {
     const incidentId = newId();
     const a = store.open(alarm({ incidentId }));
     expect(a.created).toBe(true);
-    expect(store.responses(a.case.id).map((r) => `${r.kind}:${r.state}`)).toEqual(['onsite:pending', 'village:pending', 'police:pending']);
+    expect(store.responses(a.case.id).map((r) => `${r.kind}:${r.state}`)).toEqual([
+      'onsite:pending',
+      'village:pending',
+      'police:pending',
+    ]);
     const again = store.open(alarm({ incidentId }));
     expect(again).toEqual({ case: a.case, created: false });
     const other = store.open(alarm());
@@ -66,7 +70,9 @@ describe('cases and the three responses', () => {
   it('refuses a move the state machine does not allow, and says what is allowed', () => {
     const { case: c } = store.open(alarm());
     const [onsite] = store.responses(c.id);
-    expect(() => store.move(onsite.id, 'acknowledged', 'x')).toThrow(/onsite response is pending; it can go to sent, failed, done, waived, not acknowledged/);
+    expect(() => store.move(onsite.id, 'acknowledged', 'x')).toThrow(
+      /onsite response is pending; it can go to sent, failed, done, waived, not acknowledged/,
+    );
     store.move(onsite.id, 'waived', 'x');
     expect(() => store.move(onsite.id, 'sent', 'x')).toThrow(/nothing \(it is finished\)/);
     expect(() => store.move('nope', 'sent', 'x')).toThrow(/no response nope/);

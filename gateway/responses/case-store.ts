@@ -2,7 +2,14 @@ import type Database from 'better-sqlite3';
 import { scopeClause, scopeParams, type Viewer } from '../access/viewer.ts';
 import type { CaseSummary, EventMessage, IdGenerator } from '../../protocols/index.ts';
 import type { Recipient } from './directory.ts';
-import { RESPONSE_KINDS, TransitionError, checkTransition, isFinished, type ResponseKind, type ResponseState } from './response-state.ts';
+import {
+  RESPONSE_KINDS,
+  TransitionError,
+  checkTransition,
+  isFinished,
+  type ResponseKind,
+  type ResponseState,
+} from './response-state.ts';
 
 export interface ResponseRow {
   id: string;
@@ -44,14 +51,22 @@ export class CaseStore {
       const id = this.newId();
       const at = this.now().toISOString();
       const earlier = vehicle
-        ? (this.db.prepare('SELECT count(*) AS n FROM cases WHERE vehicle_id = ? AND opened_at >= ?').get(vehicle.id, vehicle.repeatSince ?? '') as { n: number }).n
+        ? (
+            this.db
+              .prepare('SELECT count(*) AS n FROM cases WHERE vehicle_id = ? AND opened_at >= ?')
+              .get(vehicle.id, vehicle.repeatSince ?? '') as { n: number }
+          ).n
         : 0;
       this.db
-        .prepare('INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, vehicle_id, repeat_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, vehicle_id, repeat_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        )
         .run(id, key, ev.id, ev.deviceId, ev.kind, at, vehicle?.id ?? null, earlier + 1);
       for (const kind of RESPONSE_KINDS) {
         const rid = this.newId();
-        this.db.prepare("INSERT INTO responses (id, case_id, kind, state, updated_at) VALUES (?, ?, ?, 'pending', ?)").run(rid, id, kind, at);
+        this.db
+          .prepare("INSERT INTO responses (id, case_id, kind, state, updated_at) VALUES (?, ?, ?, 'pending', ?)")
+          .run(rid, id, kind, at);
         this.log(rid, null, 'pending', 'gateway', 'case opened');
       }
       return { case: this.caseByKey(key)!, created: true };
@@ -66,12 +81,16 @@ export class CaseStore {
       checkTransition(r.kind, r.state, to);
       const at = this.now().toISOString();
       this.db
-        .prepare('UPDATE responses SET state = ?, updated_at = ?, actor = ?, note = ?, ack_deadline = coalesce(?, ack_deadline) WHERE id = ?')
+        .prepare(
+          'UPDATE responses SET state = ?, updated_at = ?, actor = ?, note = ?, ack_deadline = coalesce(?, ack_deadline) WHERE id = ?',
+        )
         .run(to, at, actor, note ?? null, ackDeadline ?? null, responseId);
       this.log(responseId, r.state, to, actor, note);
       const all = this.responses(r.caseId);
       if (all.every((x) => isFinished(x.state))) {
-        this.db.prepare('UPDATE cases SET closed_at = ?, closed_by = ? WHERE id = ? AND closed_at IS NULL').run(at, actor, r.caseId);
+        this.db
+          .prepare('UPDATE cases SET closed_at = ?, closed_by = ? WHERE id = ? AND closed_at IS NULL')
+          .run(at, actor, r.caseId);
       }
       return this.response(responseId)!;
     })();
@@ -85,10 +104,13 @@ export class CaseStore {
     return this.db.transaction(() => {
       const r = this.response(responseId);
       if (!r) throw Object.assign(new Error(`no response ${responseId}`), { code: 'not_found' });
-      if (!isFinished(r.state)) throw new TransitionError(`the ${r.kind} response is ${r.state}, not finished: there is nothing to reopen`);
+      if (!isFinished(r.state))
+        throw new TransitionError(`the ${r.kind} response is ${r.state}, not finished: there is nothing to reopen`);
       const at = this.now().toISOString();
       const note = `reopened: ${reason}`;
-      this.db.prepare("UPDATE responses SET state = 'acknowledged', updated_at = ?, actor = ?, note = ? WHERE id = ?").run(at, actor, note, responseId);
+      this.db
+        .prepare("UPDATE responses SET state = 'acknowledged', updated_at = ?, actor = ?, note = ? WHERE id = ?")
+        .run(at, actor, note, responseId);
       this.log(responseId, r.state, 'acknowledged', actor, note);
       this.db.prepare('UPDATE cases SET closed_at = NULL, closed_by = NULL WHERE id = ?').run(r.caseId);
       return this.response(responseId)!;
@@ -101,13 +123,17 @@ export class CaseStore {
 
   /** A case as this viewer may see it: outside their scope it is not there. */
   caseFor(v: Viewer, id: string): CaseRow | undefined {
-    return this.db.prepare(`${CASE_SELECT} WHERE id = @id AND ${SCOPE}`).get({ id, ...scopeParams(v) }) as CaseRow | undefined;
+    return this.db.prepare(`${CASE_SELECT} WHERE id = @id AND ${SCOPE}`).get({ id, ...scopeParams(v) }) as
+      | CaseRow
+      | undefined;
   }
 
   /** Newest first, paged by id (ULIDs sort by time); only cases at the viewer's boxes or of their villages' vehicles. */
   list(v: Viewer, o: { limit: number; before?: string; open?: boolean }): CaseRow[] {
     return this.db
-      .prepare(`${CASE_SELECT} WHERE (@before IS NULL OR id < @before) AND (@open = 0 OR closed_at IS NULL) AND ${SCOPE} ORDER BY id DESC LIMIT @limit`)
+      .prepare(
+        `${CASE_SELECT} WHERE (@before IS NULL OR id < @before) AND (@open = 0 OR closed_at IS NULL) AND ${SCOPE} ORDER BY id DESC LIMIT @limit`,
+      )
       .all({ before: o.before ?? null, open: o.open ? 1 : 0, limit: o.limit, ...scopeParams(v) }) as CaseRow[];
   }
 
@@ -127,11 +153,19 @@ export class CaseStore {
   }
 
   responses(caseId: string): ResponseRow[] {
-    return (this.db.prepare(`${RESPONSE_SELECT} WHERE case_id = ? ORDER BY CASE kind WHEN 'onsite' THEN 0 WHEN 'village' THEN 1 ELSE 2 END`).all(caseId) as RawResponse[]).map(toResponse);
+    return (
+      this.db
+        .prepare(
+          `${RESPONSE_SELECT} WHERE case_id = ? ORDER BY CASE kind WHEN 'onsite' THEN 0 WHEN 'village' THEN 1 ELSE 2 END`,
+        )
+        .all(caseId) as RawResponse[]
+    ).map(toResponse);
   }
 
   setRecipient(responseId: string, recipient: Recipient | undefined): void {
-    this.db.prepare('UPDATE responses SET recipient = ? WHERE id = ?').run(recipient ? JSON.stringify(recipient) : null, responseId);
+    this.db
+      .prepare('UPDATE responses SET recipient = ? WHERE id = ?')
+      .run(recipient ? JSON.stringify(recipient) : null, responseId);
   }
 
   markReminded(responseId: string): void {
@@ -140,7 +174,11 @@ export class CaseStore {
 
   /** Responses that are not finished: what to resume after a restart. */
   unfinished(): ResponseRow[] {
-    return (this.db.prepare(`${RESPONSE_SELECT} WHERE state NOT IN ('done', 'waived') ORDER BY updated_at`).all() as RawResponse[]).map(toResponse);
+    return (
+      this.db
+        .prepare(`${RESPONSE_SELECT} WHERE state NOT IN ('done', 'waived') ORDER BY updated_at`)
+        .all() as RawResponse[]
+    ).map(toResponse);
   }
 
   /** Sent responses waiting on a deadline: those due by `dueBy`, or (notifications) the village and police ones. */
@@ -154,9 +192,13 @@ export class CaseStore {
     ).map(toResponse);
   }
 
-  history(responseId: string): Array<{ from: string | null; to: string; at: string; actor: string; note: string | null }> {
+  history(
+    responseId: string,
+  ): Array<{ from: string | null; to: string; at: string; actor: string; note: string | null }> {
     return this.db
-      .prepare('SELECT from_state AS "from", to_state AS "to", at, actor, note FROM response_log WHERE response_id = ? ORDER BY seq')
+      .prepare(
+        'SELECT from_state AS "from", to_state AS "to", at, actor, note FROM response_log WHERE response_id = ? ORDER BY seq',
+      )
       .all(responseId) as Array<{ from: string | null; to: string; at: string; actor: string; note: string | null }>;
   }
 
@@ -166,7 +208,9 @@ export class CaseStore {
 
   private log(responseId: string, from: ResponseState | null, to: ResponseState, actor: string, note?: string): void {
     this.db
-      .prepare('INSERT INTO response_log (response_id, from_state, to_state, at, actor, note) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO response_log (response_id, from_state, to_state, at, actor, note) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(responseId, from, to, this.now().toISOString(), actor, note ?? null);
   }
 }
@@ -178,4 +222,7 @@ const RESPONSE_SELECT =
   'SELECT id, case_id AS caseId, kind, state, ack_deadline AS ackDeadline, updated_at AS updatedAt, actor, note, reminded_at AS remindedAt, recipient FROM responses';
 
 type RawResponse = Omit<ResponseRow, 'recipient'> & { recipient: string | null };
-const toResponse = (r: RawResponse): ResponseRow => ({ ...r, recipient: r.recipient ? (JSON.parse(r.recipient) as Recipient) : null });
+const toResponse = (r: RawResponse): ResponseRow => ({
+  ...r,
+  recipient: r.recipient ? (JSON.parse(r.recipient) as Recipient) : null,
+});

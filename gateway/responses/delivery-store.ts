@@ -22,7 +22,8 @@ export interface HeldBatch {
 const HOUR_MS = 3_600_000;
 
 /** One receiver on one channel: the phone or name the directory chose, or the channel itself. */
-export const recipientKey = (channel: string, n: Notification): string => `${channel}:${n.recipient?.phone ?? n.recipient?.name ?? '*'}`;
+export const recipientKey = (channel: string, n: Notification): string =>
+  `${channel}:${n.recipient?.phone ?? n.recipient?.name ?? '*'}`;
 
 /**
  * Every notification the gateway sends, recorded (who, which channel, which responses, when, with
@@ -41,7 +42,13 @@ export class Deliveries {
     private readonly now: () => Date,
     metrics?: Metrics,
   ) {
-    if (metrics) this.sendSeconds = latency(metrics, 'rw_delivery_seconds', 'One notification handed to its channel → the channel answered', ['channel', 'ok']);
+    if (metrics)
+      this.sendSeconds = latency(
+        metrics,
+        'rw_delivery_seconds',
+        'One notification handed to its channel → the channel answered',
+        ['channel', 'ok'],
+      );
   }
 
   async deliver(channelName: string, n: Notification, overLimit: OverLimit): Promise<DeliveryOutcome> {
@@ -52,7 +59,9 @@ export class Deliveries {
     if (full && overLimit === 'skip') return { status: 'skipped' };
     if (full) {
       this.db
-        .prepare('INSERT OR IGNORE INTO held_notifications (response_id, recipient_key, channel, body, held_at) VALUES (?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT OR IGNORE INTO held_notifications (response_id, recipient_key, channel, body, held_at) VALUES (?, ?, ?, ?, ?)',
+        )
         .run(n.responseId, key, channelName, JSON.stringify(n), this.now().toISOString());
       return { status: 'held' };
     }
@@ -70,7 +79,9 @@ export class Deliveries {
 
   /** Held batches whose receiver has room again. */
   due(): HeldBatch[] {
-    const rows = this.db.prepare('SELECT recipient_key AS k, channel, body FROM held_notifications ORDER BY held_at').all() as Array<{ k: string; channel: string; body: string }>;
+    const rows = this.db
+      .prepare('SELECT recipient_key AS k, channel, body FROM held_notifications ORDER BY held_at')
+      .all() as Array<{ k: string; channel: string; body: string }>;
     const batches = new Map<string, HeldBatch>();
     for (const r of rows) {
       if (!batches.has(r.k)) batches.set(r.k, { recipientKey: r.k, channel: r.channel, items: [] });
@@ -94,14 +105,30 @@ export class Deliveries {
   }
 
   /** Delivery history of one response (what went to whom, when). */
-  forResponse(responseId: string): Array<{ channel: string; kind: string; recipientKey: string; at: string; ok: boolean; attempts: number; error: string | null }> {
+  forResponse(responseId: string): Array<{
+    channel: string;
+    kind: string;
+    recipientKey: string;
+    at: string;
+    ok: boolean;
+    attempts: number;
+    error: string | null;
+  }> {
     return (
       this.db
         .prepare(
           `SELECT channel, kind, recipient_key AS recipientKey, at, ok, attempts, error FROM deliveries
            WHERE response_ids LIKE ? ORDER BY seq`,
         )
-        .all(`%"${responseId}"%`) as Array<{ channel: string; kind: string; recipientKey: string; at: string; ok: number; attempts: number; error: string | null }>
+        .all(`%"${responseId}"%`) as Array<{
+        channel: string;
+        kind: string;
+        recipientKey: string;
+        at: string;
+        ok: number;
+        attempts: number;
+        error: string | null;
+      }>
     ).map((d) => ({ ...d, ok: d.ok === 1 }));
   }
 
@@ -114,13 +141,29 @@ export class Deliveries {
     const limit = this.limits.get(channelName);
     if (limit === undefined) return true;
     const since = new Date(this.now().getTime() - HOUR_MS).toISOString();
-    const n = (this.db.prepare('SELECT count(*) AS n FROM deliveries WHERE recipient_key = ? AND at > ? AND ok = 1').get(key, since) as { n: number }).n;
+    const n = (
+      this.db
+        .prepare('SELECT count(*) AS n FROM deliveries WHERE recipient_key = ? AND at > ? AND ok = 1')
+        .get(key, since) as { n: number }
+    ).n;
     return n < limit;
   }
 
   private record(key: string, channel: string, n: Notification, responseIds: string[], res: DeliveryResult): void {
     this.db
-      .prepare('INSERT INTO deliveries (recipient_key, channel, kind, idempotency_key, response_ids, at, ok, attempts, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(key, channel, n.kind, n.idempotencyKey, JSON.stringify(responseIds), this.now().toISOString(), res.ok ? 1 : 0, res.attempts, res.ok ? null : res.error);
+      .prepare(
+        'INSERT INTO deliveries (recipient_key, channel, kind, idempotency_key, response_ids, at, ok, attempts, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        key,
+        channel,
+        n.kind,
+        n.idempotencyKey,
+        JSON.stringify(responseIds),
+        this.now().toISOString(),
+        res.ok ? 1 : 0,
+        res.attempts,
+        res.ok ? null : res.error,
+      );
   }
 }

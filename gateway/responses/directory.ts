@@ -66,26 +66,56 @@ export class Directory {
     ];
     for (const [place, why] of tries) {
       if (!place?.village) continue;
-      const c = this.d.village?.find((v) => v.village === place.village && (!v.township || !place.township || v.township === place.township));
-      if (c) return { role: 'village', name: c.name, phone: c.phone, channel: c.channel, routedBy: `${why}: ${place.township ? place.township + ' ' : ''}${place.village}` };
+      const c = this.d.village?.find(
+        (v) => v.village === place.village && (!v.township || !place.township || v.township === place.township),
+      );
+      if (c)
+        return {
+          role: 'village',
+          name: c.name,
+          phone: c.phone,
+          channel: c.channel,
+          routedBy: `${why}: ${place.township ? `${place.township} ` : ''}${place.village}`,
+        };
     }
     const any = this.d.village?.find((v) => v.village === '*');
-    return any && { role: 'village', name: any.name, phone: any.phone, channel: any.channel, routedBy: 'county-wide fallback (no cadre on file for the village)' };
+    return (
+      any && {
+        role: 'village',
+        name: any.name,
+        phone: any.phone,
+        channel: any.channel,
+        routedBy: 'county-wide fallback (no cadre on file for the village)',
+      }
+    );
   }
 
   police(f: RoutingFacts): Recipient | undefined {
     const area = f.device?.township;
     const c = area ? this.d.police?.find((p) => p.area === area) : undefined;
-    if (c) return { role: 'police', name: c.name, phone: c.phone, channel: c.channel, routedBy: `duty squad for ${area}` };
+    if (c)
+      return { role: 'police', name: c.name, phone: c.phone, channel: c.channel, routedBy: `duty squad for ${area}` };
     const any = this.d.police?.find((p) => p.area === '*');
-    return any && { role: 'police', name: any.name, phone: any.phone, channel: any.channel, routedBy: `county-wide duty squad (no squad on file for ${area ?? "the box's area"})` };
+    return (
+      any && {
+        role: 'police',
+        name: any.name,
+        phone: any.phone,
+        channel: any.channel,
+        routedBy: `county-wide duty squad (no squad on file for ${area ?? "the box's area"})`,
+      }
+    );
   }
 
   /** Channel names the directory refers to, for config checks. */
   channelRefs(): Array<[string, string]> {
     return [
-      ...(this.d.village ?? []).flatMap((v, i) => (v.channel ? [[`directory.village.${i}.channel`, v.channel] as [string, string]] : [])),
-      ...(this.d.police ?? []).flatMap((p, i) => (p.channel ? [[`directory.police.${i}.channel`, p.channel] as [string, string]] : [])),
+      ...(this.d.village ?? []).flatMap((v, i) =>
+        v.channel ? [[`directory.village.${i}.channel`, v.channel] as [string, string]] : [],
+      ),
+      ...(this.d.police ?? []).flatMap((p, i) =>
+        p.channel ? [[`directory.police.${i}.channel`, p.channel] as [string, string]] : [],
+      ),
     ];
   }
 }

@@ -45,8 +45,14 @@ export class ResponsesModule implements GatewayModule {
     const rc = config.responses;
     if (!rc) return;
     const publish = (t: string, p: Buffer) => mqtt.publish(t, p);
-    const channels = new Map<string, Channel>(Object.entries(rc.channels).map(([name, c]) => [name, createChannel(name, c, { publish, logger: log })]));
-    const limits = new Map(Object.entries(rc.channels).flatMap(([name, c]) => (c.perRecipientPerHour ? [[name, c.perRecipientPerHour] as [string, number]] : [])));
+    const channels = new Map<string, Channel>(
+      Object.entries(rc.channels).map(([name, c]) => [name, createChannel(name, c, { publish, logger: log })]),
+    );
+    const limits = new Map(
+      Object.entries(rc.channels).flatMap(([name, c]) =>
+        c.perRecipientPerHour ? [[name, c.perRecipientPerHour] as [string, number]] : [],
+      ),
+    );
     const deliveries = (this.deliveries = new Deliveries(db, channels, limits, clock, metrics));
     const { registry } = this.deps.devices;
     const engine = new ResponseEngine({
@@ -62,10 +68,18 @@ export class ResponsesModule implements GatewayModule {
       metrics,
     });
     // Listening before the gateway's client connects: a backlog delivered with the CONNACK finds us.
-    bus.on('event', (ev) => void engine.onAlarm(ev).catch((e: Error) => log.error({ err: e.message, eventId: ev.id }, 'could not open a case')));
+    bus.on(
+      'event',
+      (ev) =>
+        void engine
+          .onAlarm(ev)
+          .catch((e: Error) => log.error({ err: e.message, eventId: ev.id }, 'could not open a case')),
+    );
     bus.on('command_result', (r) => engine.onCommandResult(r));
     engine.on('case', (c: { id: string; deviceId: string }) => bus.emit('case', { id: c.id, deviceId: c.deviceId }));
-    engine.on('change', (r: { id: string; caseId: string; kind: string; state: string }) => bus.emit('response', { id: r.id, caseId: r.caseId, kind: r.kind, state: r.state }));
+    engine.on('change', (r: { id: string; caseId: string; kind: string; state: string }) =>
+      bus.emit('response', { id: r.id, caseId: r.caseId, kind: r.kind, state: r.state }),
+    );
     engine.start();
     this.engine = engine;
   }
@@ -73,7 +87,19 @@ export class ResponsesModule implements GatewayModule {
   private lookupPlate(plate: string) {
     const m = this.deps.archive.archive.lookup(SYSTEM, plate);
     const v = m?.vehicle;
-    return m && v && { plate: m.plate, confidence: m.confidence, match: m.reason, id: v.id, class: v.class, owner: v.ownerName, village: v.village, township: v.township };
+    return (
+      m &&
+      v && {
+        plate: m.plate,
+        confidence: m.confidence,
+        match: m.reason,
+        id: v.id,
+        class: v.class,
+        owner: v.ownerName,
+        village: v.village,
+        township: v.township,
+      }
+    );
   }
 
   stop(): void {

@@ -56,19 +56,29 @@ describe('ResponseEngine: one alarm, three responses', () => {
     places?: Places;
   }
 
-  async function engine(villageStatus = 200, extra: Partial<ResponsesConfig['plans'][number]> = {}, lookupPlate?: (p: string) => ({ id: string } & Record<string, unknown>) | undefined, more: More = {}) {
+  async function engine(
+    villageStatus = 200,
+    extra: Partial<ResponsesConfig['plans'][number]> = {},
+    lookupPlate?: (p: string) => ({ id: string } & Record<string, unknown>) | undefined,
+    more: More = {},
+  ) {
     const village = await receiver(villageStatus);
     const police = await receiver();
     const chief = await receiver();
     servers.push(village.server, police.server, chief.server);
-    const ch = (name: string, url: string) => new WebhookChannel({ name, url, secret: SECRET, attempts: 2, backoffMs: 5 });
+    const ch = (name: string, url: string) =>
+      new WebhookChannel({ name, url, secret: SECRET, attempts: 2, backoffMs: 5 });
     const config: ResponsesConfig = {
       channels: {},
       directory: more.directory,
       plans: [
         {
           kinds: ['tricycle_passengers'],
-          onsite: { light: { mode: 'flash', periodMs: 300, durationS: 60 }, voice: { clip: 2, times: 2 }, confirmS: 30 },
+          onsite: {
+            light: { mode: 'flash', periodMs: 300, durationS: 60 },
+            voice: { clip: 2, times: 2 },
+            confirmS: 30,
+          },
           village: { channel: 'village', ackDeadlineS: 3600 },
           police: { channel: 'police', ackDeadlineS: 300, escalateTo: 'chief' },
           ...extra,
@@ -102,8 +112,25 @@ describe('ResponseEngine: one alarm, three responses', () => {
     return { e, village, police, chief };
   }
 
-  const alarm = (): EventMessage => ({ v: 1, id: newId(), deviceId: 'lc-box-1', ts: new Date(clock).toISOString(), kind: 'tricycle_passengers', severity: 'alarm', source: 'vision', data: { riders: 3 } });
-  const result = (cmd: CommandMessage, ok = true) => ({ v: 1 as const, id: newId(), deviceId: cmd.deviceId, ts: new Date(clock).toISOString(), commandId: cmd.id, name: cmd.name, ok });
+  const alarm = (): EventMessage => ({
+    v: 1,
+    id: newId(),
+    deviceId: 'lc-box-1',
+    ts: new Date(clock).toISOString(),
+    kind: 'tricycle_passengers',
+    severity: 'alarm',
+    source: 'vision',
+    data: { riders: 3 },
+  });
+  const result = (cmd: CommandMessage, ok = true) => ({
+    v: 1 as const,
+    id: newId(),
+    deviceId: cmd.deviceId,
+    ts: new Date(clock).toISOString(),
+    commandId: cmd.id,
+    name: cmd.name,
+    ok,
+  });
   const states = (caseId: string) => cases.responses(caseId).map((r) => `${r.kind}:${r.state}`);
 
   it('sends all three, confirms on-site from the box, and closes when village and police are done', async () => {
@@ -111,7 +138,12 @@ describe('ResponseEngine: one alarm, three responses', () => {
     const c = (await e.onAlarm(alarm()))!;
     expect(published.map((m) => m.name)).toEqual(['set_light', 'play_clip']);
     expect(states(c.id)).toEqual(['onsite:sent', 'village:sent', 'police:sent']);
-    expect(village.got[0]).toMatchObject({ caseId: c.id, kind: 'village', alarm: 'tricycle_passengers', deviceId: 'lc-box-1' });
+    expect(village.got[0]).toMatchObject({
+      caseId: c.id,
+      kind: 'village',
+      alarm: 'tricycle_passengers',
+      deviceId: 'lc-box-1',
+    });
     expect(police.got[0].idempotencyKey).toMatch(/:police$/);
     for (const m of published) e.onCommandResult(result(m));
     const [, v, p] = cases.responses(c.id);
@@ -176,8 +208,10 @@ describe('ResponseEngine: one alarm, three responses', () => {
   });
 
   it('sends the grid worker in person on the third case of the same vehicle within 30 days', async () => {
-    const { e, village } = await engine(200, { repeat: { count: 3, withinDays: 30, action: 'visit in person; schedule an education session' } }, (p) =>
-      p === '鲁PAB123' ? { id: 'VP-鲁PAB123', owner: '张三' } : undefined,
+    const { e, village } = await engine(
+      200,
+      { repeat: { count: 3, withinDays: 30, action: 'visit in person; schedule an education session' } },
+      (p) => (p === '鲁PAB123' ? { id: 'VP-鲁PAB123', owner: '张三' } : undefined),
     );
     const withPlate = () => ({ ...alarm(), data: { plate: '鲁PAB123' } });
     for (let i = 0; i < 3; i++) {
@@ -227,41 +261,77 @@ describe('ResponseEngine: one alarm, three responses', () => {
         { area: '*', name: 'county traffic police duty' },
       ],
     };
-    const places = (township?: string, village?: string): Places => ({ device: () => ({ township, village }), neighbours: () => [] });
+    const places = (township?: string, village?: string): Places => ({
+      device: () => ({ township, village }),
+      neighbours: () => [],
+    });
 
     it("tells the cadre of the owner's village, found by plate, and the duty squad of the box's township", async () => {
-      const lookup = (p: string) => (p === '鲁PAB123' ? { id: 'V1', plate: p, village: '王庄', township: '梁水镇' } : undefined);
+      const lookup = (p: string) =>
+        p === '鲁PAB123' ? { id: 'V1', plate: p, village: '王庄', township: '梁水镇' } : undefined;
       const { e, village, police } = await engine(200, {}, lookup, { directory, places: places('梁水镇', '李庄') });
       const c = (await e.onAlarm({ ...alarm(), data: { plate: '鲁PAB123' } }))!;
       expect(village.got[0].recipient).toMatchObject({ name: '王庄 cadre', phone: '+8613800000002' });
-      expect((village.got[0].recipient as { routedBy: string }).routedBy).toMatch(/owner's village \(archive, plate 鲁PAB123\): 梁水镇 王庄/);
-      expect(police.got[0].recipient).toMatchObject({ name: '梁水派出所 duty squad', routedBy: 'duty squad for 梁水镇' });
-      expect(cases.responses(c.id)[1]).toMatchObject({ recipient: { name: '王庄 cadre' }, note: expect.stringMatching(/to 王庄 cadre/) });
+      expect((village.got[0].recipient as { routedBy: string }).routedBy).toMatch(
+        /owner's village \(archive, plate 鲁PAB123\): 梁水镇 王庄/,
+      );
+      expect(police.got[0].recipient).toMatchObject({
+        name: '梁水派出所 duty squad',
+        routedBy: 'duty squad for 梁水镇',
+      });
+      expect(cases.responses(c.id)[1]).toMatchObject({
+        recipient: { name: '王庄 cadre' },
+        note: expect.stringMatching(/to 王庄 cadre/),
+      });
     });
 
     it("falls back to the box's own village when the owner is unknown, then to the county-wide entries", async () => {
       const { e, village, police } = await engine(200, {}, undefined, { directory, places: places('梁水镇', '李庄') });
       await e.onAlarm({ ...alarm(), data: { plate: '鲁P00000' } });
-      expect(village.got[0].recipient).toMatchObject({ name: '李庄 grid worker', routedBy: expect.stringMatching(/box's own village/) });
+      expect(village.got[0].recipient).toMatchObject({
+        name: '李庄 grid worker',
+        routedBy: expect.stringMatching(/box's own village/),
+      });
       const other = await engine(200, {}, undefined, { directory, places: places('黄河镇', '张庄') });
       await other.e.onAlarm(alarm());
       expect(other.village.got[0].recipient).toMatchObject({ name: 'county grid office' });
-      expect(other.police.got[0].recipient).toMatchObject({ name: 'county traffic police duty', routedBy: expect.stringMatching(/no squad on file for 黄河镇/) });
+      expect(other.police.got[0].recipient).toMatchObject({
+        name: 'county traffic police duty',
+        routedBy: expect.stringMatching(/no squad on file for 黄河镇/),
+      });
       expect(police.got[0].recipient).toMatchObject({ name: '梁水派出所 duty squad' });
     });
   });
 
   it('warns from the neighbouring boxes down the road too, and names a neighbour that did not confirm', async () => {
-    const places: Places = { device: () => undefined, neighbours: (_id, m) => [{ id: 'lc-box-2', distanceM: 180 }, { id: 'lc-box-3', distanceM: 450 }].filter((n) => n.distanceM <= m) };
-    const { e } = await engine(200, { onsite: { light: { mode: 'flash' }, voice: { clip: 2 }, confirmS: 30, neighboursWithinM: 500 } }, undefined, { places });
+    const places: Places = {
+      device: () => undefined,
+      neighbours: (_id, m) =>
+        [
+          { id: 'lc-box-2', distanceM: 180 },
+          { id: 'lc-box-3', distanceM: 450 },
+        ].filter((n) => n.distanceM <= m),
+    };
+    const { e } = await engine(
+      200,
+      { onsite: { light: { mode: 'flash' }, voice: { clip: 2 }, confirmS: 30, neighboursWithinM: 500 } },
+      undefined,
+      { places },
+    );
     e.start();
     try {
       const c = (await e.onAlarm(alarm()))!;
       expect(published.map((m) => `${m.deviceId}:${m.name}`)).toEqual([
-        'lc-box-1:set_light', 'lc-box-1:play_clip', 'lc-box-2:set_light', 'lc-box-2:play_clip', 'lc-box-3:set_light', 'lc-box-3:play_clip',
+        'lc-box-1:set_light',
+        'lc-box-1:play_clip',
+        'lc-box-2:set_light',
+        'lc-box-2:play_clip',
+        'lc-box-3:set_light',
+        'lc-box-3:play_clip',
       ]);
       expect(cases.responses(c.id)[0].note).toMatch(/also lc-box-2 \(180 m\), lc-box-3 \(450 m\)/);
-      for (const m of published.filter((m) => m.deviceId !== 'lc-box-3')) e.onCommandResult(result(m, m.deviceId !== 'lc-box-2' || m.name !== 'play_clip'));
+      for (const m of published.filter((m) => m.deviceId !== 'lc-box-3'))
+        e.onCommandResult(result(m, m.deviceId !== 'lc-box-2' || m.name !== 'play_clip'));
       expect(cases.responses(c.id)[0].state).toBe('sent');
       clock += 31_000;
       await until(() => cases.responses(c.id)[0].state === 'done', 3000);
@@ -279,7 +349,13 @@ describe('ResponseEngine: one alarm, three responses', () => {
       const opened: CaseRow[] = [];
       for (let i = 0; i < 5; i++) opened.push((await e.onAlarm(alarm()))!);
       expect(village.got.map((g) => g.kind)).toEqual(['village', 'village']);
-      expect(opened.map((c) => cases.responses(c.id)[1].state)).toEqual(['sent', 'sent', 'pending', 'pending', 'pending']);
+      expect(opened.map((c) => cases.responses(c.id)[1].state)).toEqual([
+        'sent',
+        'sent',
+        'pending',
+        'pending',
+        'pending',
+      ]);
       // A restart does not send held notifications on their own.
       e.stop();
       e.start();
@@ -289,7 +365,9 @@ describe('ResponseEngine: one alarm, three responses', () => {
       await until(() => village.got.length === 3, 3000);
       const digest = village.got[2];
       expect(digest).toMatchObject({ kind: 'digest', count: 3, recipient: { name: 'grid office' } });
-      expect((digest.items as Array<{ caseId: string }>).map((i) => i.caseId)).toEqual(opened.slice(2).map((c) => c.id));
+      expect((digest.items as Array<{ caseId: string }>).map((i) => i.caseId)).toEqual(
+        opened.slice(2).map((c) => c.id),
+      );
       // The first two passed their own deadline meanwhile (escalated); the held three are now sent.
       await until(() => opened.slice(2).every((c) => cases.responses(c.id)[1].state === 'sent'), 3000);
       expect(cases.responses(opened[4].id)[1].note).toMatch(/in a digest of 3/);

@@ -19,7 +19,9 @@ import { planFor, type ResponsePlan, type ResponsesConfig } from './response-pla
 
 /** What the engine needs to know about boxes: their place, and their neighbours down the road. */
 export interface Places {
-  device(id: string): { name?: string; road?: string; crossing?: string; township?: string; village?: string } | undefined;
+  device(
+    id: string,
+  ): { name?: string; road?: string; crossing?: string; township?: string; village?: string } | undefined;
   neighbours(id: string, withinM: number): Array<{ id: string; distanceM: number }>;
 }
 
@@ -72,13 +74,22 @@ export class ResponseEngine extends EventEmitter {
     this.directory = new Directory(o.config.directory);
     this.remindersPlanned = o.config.plans.some((p) => p.village.remindEveryS || p.police.remindEveryS);
     if (o.metrics) {
-      this.caseSeconds = latency(o.metrics, 'rw_alarm_case_seconds', 'A stored alarm → its case and three responses written (archive look-up included)');
-      this.dispatchSeconds = latency(o.metrics, 'rw_alarm_dispatch_seconds', 'A stored alarm → all three responses sent (on-site command published, notifications answered by their channels)');
+      this.caseSeconds = latency(
+        o.metrics,
+        'rw_alarm_case_seconds',
+        'A stored alarm → its case and three responses written (archive look-up included)',
+      );
+      this.dispatchSeconds = latency(
+        o.metrics,
+        'rw_alarm_dispatch_seconds',
+        'A stored alarm → all three responses sent (on-site command published, notifications answered by their channels)',
+      );
     }
   }
 
   start(): void {
-    for (const r of this.o.cases.unfinished()) if (r.state === 'pending' && !this.o.deliveries.isHeld(r.id)) void this.dispatch(r);
+    for (const r of this.o.cases.unfinished())
+      if (r.state === 'pending' && !this.o.deliveries.isHeld(r.id)) void this.dispatch(r);
     this.timer = setInterval(() => void this.tickOnce(), this.o.tickMs ?? 1000);
     this.timer.unref();
   }
@@ -93,7 +104,9 @@ export class ResponseEngine extends EventEmitter {
     if (!plan) return undefined;
     const t0 = performance.now();
     const vehicle = this.vehicleOf(ev);
-    const since = plan.repeat ? new Date(this.now().getTime() - plan.repeat.withinDays * 86_400_000).toISOString() : undefined;
+    const since = plan.repeat
+      ? new Date(this.now().getTime() - plan.repeat.withinDays * 86_400_000).toISOString()
+      : undefined;
     const { case: c, created } = this.o.cases.open(ev, vehicle && { id: vehicle.id, repeatSince: since });
     if (!created) return c;
     this.caseSeconds?.observe(secondsSince(t0));
@@ -124,7 +137,12 @@ export class ResponseEngine extends EventEmitter {
   private finishOnsite(r: ResponseRow, c: CaseRow): void {
     const { silent, trouble } = this.onsite.forget(r.id);
     const all = [...trouble, ...silent.filter((d) => d !== c.deviceId).map((d) => `${d} did not confirm`)];
-    this.move(r.id, 'done', c.deviceId, `box confirmed lights and voice${all.length ? `; neighbours: ${all.join('; ')}` : ''}`);
+    this.move(
+      r.id,
+      'done',
+      c.deviceId,
+      `box confirmed lights and voice${all.length ? `; neighbours: ${all.join('; ')}` : ''}`,
+    );
   }
 
   acknowledge(responseId: string, actor: string, note?: string): ResponseRow {
@@ -181,13 +199,16 @@ export class ResponseEngine extends EventEmitter {
     for (const deviceId of [c.deviceId, ...neighbours.map((n) => n.id)]) {
       const base = { v: 1 as const, id: this.o.newId(), deviceId, ts: this.now().toISOString(), expiresAt };
       if (plan.onsite.light) cmds.push({ ...base, name: 'set_light', params: { ...plan.onsite.light } });
-      if (plan.onsite.voice) cmds.push({ ...base, id: this.o.newId(), name: 'play_clip', params: { ...plan.onsite.voice } });
+      if (plan.onsite.voice)
+        cmds.push({ ...base, id: this.o.newId(), name: 'play_clip', params: { ...plan.onsite.voice } });
     }
     if (!cmds.length) return void this.move(r.id, 'done', SYSTEM, 'plan asks for no on-site action');
     this.onsite.expect(r.id, cmds);
     for (const m of cmds) await this.o.publish(topics.command(m.deviceId, m.name), encodeMessage('command', m));
     const names = [...new Set(cmds.map((m) => m.name))].join(' + ');
-    const also = neighbours.length ? `; also ${neighbours.map((n) => `${n.id} (${n.distanceM} m)`).join(', ')} on the same road` : '';
+    const also = neighbours.length
+      ? `; also ${neighbours.map((n) => `${n.id} (${n.distanceM} m)`).join(', ')} on the same road`
+      : '';
     this.move(r.id, 'sent', SYSTEM, `${names} to ${c.deviceId}${also}`, expiresAt);
   }
 
@@ -196,10 +217,22 @@ export class ResponseEngine extends EventEmitter {
     const recipient = r.recipient ?? this.route(r, c, ev);
     const channel = recipient?.channel ?? step.channel;
     const deadline = new Date(this.now().getTime() + step.ackDeadlineS * 1000).toISOString();
-    const out = await this.o.deliveries.deliver(channel, this.notification({ ...r, recipient: recipient ?? null }, c, r.kind as 'village' | 'police', deadline, ev), 'hold');
+    const out = await this.o.deliveries.deliver(
+      channel,
+      this.notification({ ...r, recipient: recipient ?? null }, c, r.kind as 'village' | 'police', deadline, ev),
+      'hold',
+    );
     const to = recipient ? ` to ${recipient.name}` : '';
-    if (out.status === 'held') this.log?.info({ responseId: r.id, channel }, 'notification held for a digest (rate limit)');
-    else if (out.status === 'sent') this.move(r.id, 'sent', SYSTEM, `${channel}${to} (${out.result.attempts} attempt${out.result.attempts > 1 ? 's' : ''})`, deadline);
+    if (out.status === 'held')
+      this.log?.info({ responseId: r.id, channel }, 'notification held for a digest (rate limit)');
+    else if (out.status === 'sent')
+      this.move(
+        r.id,
+        'sent',
+        SYSTEM,
+        `${channel}${to} (${out.result.attempts} attempt${out.result.attempts > 1 ? 's' : ''})`,
+        deadline,
+      );
     else if (out.status === 'failed') this.move(r.id, 'failed', SYSTEM, out.error);
   }
 
@@ -207,7 +240,15 @@ export class ResponseEngine extends EventEmitter {
   private placeOf(deviceId: string): { place?: Record<string, string> } {
     const d = this.o.places?.device(deviceId);
     if (!d) return {};
-    const place = Object.fromEntries(Object.entries({ name: d.name, road: d.road, crossing: d.crossing, township: d.township, village: d.village }).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    const place = Object.fromEntries(
+      Object.entries({
+        name: d.name,
+        road: d.road,
+        crossing: d.crossing,
+        township: d.township,
+        village: d.village,
+      }).filter(([, v]) => v !== undefined),
+    ) as Record<string, string>;
     return Object.keys(place).length ? { place } : {};
   }
 
@@ -234,7 +275,14 @@ export class ResponseEngine extends EventEmitter {
     return this.vehicles.get(ev);
   }
 
-  private notification(r: ResponseRow, c: CaseRow, kind: Notification['kind'], ackDeadline: string, ev?: EventMessage, key = `${r.id}:${kind}`): Notification {
+  private notification(
+    r: ResponseRow,
+    c: CaseRow,
+    kind: Notification['kind'],
+    ackDeadline: string,
+    ev?: EventMessage,
+    key = `${r.id}:${kind}`,
+  ): Notification {
     const vehicle = this.vehicleOf(ev);
     const repeat = this.plan(r)?.plan.repeat;
     const inPerson = repeat !== undefined && c.repeatCount >= repeat.count;
@@ -251,9 +299,19 @@ export class ResponseEngine extends EventEmitter {
         ...this.placeOf(c.deviceId),
         openedAt: c.openedAt,
         ackDeadline,
-        event: ev ? { id: ev.id, ts: ev.ts, location: ev.location, data: ev.data, evidenceId: ev.evidenceId } : { id: c.eventId },
+        event: ev
+          ? { id: ev.id, ts: ev.ts, location: ev.location, data: ev.data, evidenceId: ev.evidenceId }
+          : { id: c.eventId },
         ...(vehicle ? { vehicle } : {}),
-        ...(c.vehicleId ? { repeat: { count: c.repeatCount, inPerson, ...(inPerson && repeat?.action ? { action: repeat.action } : {}) } } : {}),
+        ...(c.vehicleId
+          ? {
+              repeat: {
+                count: c.repeatCount,
+                inPerson,
+                ...(inPerson && repeat?.action ? { action: repeat.action } : {}),
+              },
+            }
+          : {}),
       },
     };
   }
@@ -288,19 +346,28 @@ export class ResponseEngine extends EventEmitter {
       const step = p && (r.kind === 'village' ? p.plan.village : p.plan.police);
       let note = 'not acknowledged in time; no escalation target in the plan';
       if (p && step?.escalateTo) {
-        const out = await this.o.deliveries.deliver(step.escalateTo, this.notification(r, p.c, 'escalation', r.ackDeadline!), 'send');
-        note = out.status === 'sent' ? `not acknowledged in time; escalated to ${step.escalateTo}` : `not acknowledged in time; escalation to ${step.escalateTo} failed: ${out.status === 'failed' ? out.error : out.status}`;
+        const out = await this.o.deliveries.deliver(
+          step.escalateTo,
+          this.notification(r, p.c, 'escalation', r.ackDeadline!),
+          'send',
+        );
+        note =
+          out.status === 'sent'
+            ? `not acknowledged in time; escalated to ${step.escalateTo}`
+            : `not acknowledged in time; escalation to ${step.escalateTo} failed: ${out.status === 'failed' ? out.error : out.status}`;
       }
       this.move(r.id, 'escalated', SYSTEM, note);
     }
-    if (this.remindersPlanned) for (const r of this.o.cases.sent({ notifications: true })) if (r.ackDeadline! > now) await this.remind(r, nowMs);
+    if (this.remindersPlanned)
+      for (const r of this.o.cases.sent({ notifications: true })) if (r.ackDeadline! > now) await this.remind(r, nowMs);
     await this.sendDigests(now);
   }
 
   private onsiteDeadline(r: ResponseRow): void {
     const c = this.o.cases.getCase(r.caseId);
     // Tracked and the reporting box is no longer silent: it confirmed, only neighbours did not.
-    if (c && this.onsite.isTracked(r.id) && !this.onsite.silent(r.id).includes(c.deviceId)) return this.finishOnsite(r, c);
+    if (c && this.onsite.isTracked(r.id) && !this.onsite.silent(r.id).includes(c.deviceId))
+      return this.finishOnsite(r, c);
     this.onsite.forget(r.id);
     this.move(r.id, 'failed', SYSTEM, 'the box did not confirm in time');
   }
@@ -314,7 +381,10 @@ export class ResponseEngine extends EventEmitter {
         responseId: first.responseId,
         kind: 'digest',
         ...(first.recipient ? { recipient: first.recipient } : {}),
-        body: { count: b.items.length, items: b.items.map((i) => ({ caseId: i.caseId, responseId: i.responseId, kind: i.kind, ...i.body })) },
+        body: {
+          count: b.items.length,
+          items: b.items.map((i) => ({ caseId: i.caseId, responseId: i.responseId, kind: i.kind, ...i.body })),
+        },
       };
       const res = await this.o.deliveries.sendDigest(b, digest);
       if (!res.ok) {

@@ -20,7 +20,15 @@ export const ResponsePlan = Type.Object(
             { additionalProperties: false },
           ),
         ),
-        voice: Type.Optional(Type.Object({ clip: Type.Integer({ minimum: 1, maximum: 2999 }), times: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })) }, { additionalProperties: false })),
+        voice: Type.Optional(
+          Type.Object(
+            {
+              clip: Type.Integer({ minimum: 1, maximum: 2999 }),
+              times: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+            },
+            { additionalProperties: false },
+          ),
+        ),
         /** The box must confirm within this time, or the on-site response fails. */
         confirmS: Type.Optional(Type.Number({ minimum: 1 })),
         /** Also warn from the boxes on the same road (一路一档) within this many metres. */
@@ -29,17 +37,31 @@ export const ResponsePlan = Type.Object(
       { additionalProperties: false },
     ),
     village: Type.Object(
-      { channel: ChannelRef, ackDeadlineS: Type.Number({ minimum: 1 }), escalateTo: Type.Optional(ChannelRef), remindEveryS: Type.Optional(Type.Number({ minimum: 1 })) },
+      {
+        channel: ChannelRef,
+        ackDeadlineS: Type.Number({ minimum: 1 }),
+        escalateTo: Type.Optional(ChannelRef),
+        remindEveryS: Type.Optional(Type.Number({ minimum: 1 })),
+      },
       { additionalProperties: false },
     ),
     police: Type.Object(
-      { channel: ChannelRef, ackDeadlineS: Type.Number({ minimum: 1 }), escalateTo: Type.Optional(ChannelRef), remindEveryS: Type.Optional(Type.Number({ minimum: 1 })) },
+      {
+        channel: ChannelRef,
+        ackDeadlineS: Type.Number({ minimum: 1 }),
+        escalateTo: Type.Optional(ChannelRef),
+        remindEveryS: Type.Optional(Type.Number({ minimum: 1 })),
+      },
       { additionalProperties: false },
     ),
     /** Repeat offenders: the Nth case of the same vehicle within the window sends the grid worker in person. */
     repeat: Type.Optional(
       Type.Object(
-        { count: Type.Integer({ minimum: 2 }), withinDays: Type.Number({ minimum: 1 }), action: Type.Optional(Type.String({ description: 'what the village notification asks for' })) },
+        {
+          count: Type.Integer({ minimum: 2 }),
+          withinDays: Type.Number({ minimum: 1 }),
+          action: Type.Optional(Type.String({ description: 'what the village notification asks for' })),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -62,6 +84,7 @@ export const ChannelConfig = Type.Union([
     {
       type: Type.Literal('webhook'),
       url: Type.String({ pattern: '^https?://' }),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config file's own ${ENV} syntax, as the technician writes it
       secret: Type.String({ minLength: 16, description: 'HMAC key; write ${ENV_NAME}' }),
       ...Retry,
     },
@@ -71,6 +94,7 @@ export const ChannelConfig = Type.Union([
     {
       type: Type.Literal('sms'),
       url: Type.String({ pattern: '^https?://', description: "the SMS gateway's send endpoint" }),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config file's own ${ENV} syntax, as the technician writes it
       token: Type.String({ minLength: 8, description: 'API token of the SMS gateway; write ${ENV_NAME}' }),
       sign: Type.String({ minLength: 2, maxLength: 12, description: 'registered SMS signature, e.g. 路卫' }),
       timeZone: Type.Optional(Type.String({ description: 'IANA zone for times in the text (default Asia/Shanghai)' })),
@@ -78,7 +102,10 @@ export const ChannelConfig = Type.Union([
     },
     { additionalProperties: false },
   ),
-  Type.Object({ type: Type.Literal('mqtt'), perRecipientPerHour: Type.Optional(PerHour) }, { additionalProperties: false }),
+  Type.Object(
+    { type: Type.Literal('mqtt'), perRecipientPerHour: Type.Optional(PerHour) },
+    { additionalProperties: false },
+  ),
 ]);
 export type ChannelConfig = Static<typeof ChannelConfig>;
 
@@ -108,6 +135,9 @@ export function checkPlans(c: ResponsesConfig, problems: string[]): void {
   ]);
   refs.push(...new Directory(c.directory).channelRefs());
   for (const [what, ref] of refs) {
-    if (ref && !c.channels[ref]) problems.push(`responses.${what}: no channel named "${ref}" (have: ${Object.keys(c.channels).join(', ') || 'none'})`);
+    if (ref && !c.channels[ref])
+      problems.push(
+        `responses.${what}: no channel named "${ref}" (have: ${Object.keys(c.channels).join(', ') || 'none'})`,
+      );
   }
 }

@@ -5,7 +5,15 @@ export type { ResponseKind, ResponseState };
 /** The three responses of 一报警三响应. */
 export const RESPONSE_KINDS = ['onsite', 'village', 'police'] as const satisfies readonly ResponseKind[];
 
-export const RESPONSE_STATES = ['pending', 'sent', 'acknowledged', 'done', 'failed', 'escalated', 'waived'] as const satisfies readonly ResponseState[];
+export const RESPONSE_STATES = [
+  'pending',
+  'sent',
+  'acknowledged',
+  'done',
+  'failed',
+  'escalated',
+  'waived',
+] as const satisfies readonly ResponseState[];
 
 /**
  * Allowed moves. A response is finished when done or waived; a failed one can be retried

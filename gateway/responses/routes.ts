@@ -24,7 +24,11 @@ export interface CaseRouteDeps {
 
 const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const ActionBody = Type.Object(
-  { note: Type.Optional(Type.String({ maxLength: 2000 })), outcome: Type.Optional(Type.String({ maxLength: 2000 })), reason: Type.Optional(Type.String({ maxLength: 2000 })) },
+  {
+    note: Type.Optional(Type.String({ maxLength: 2000 })),
+    outcome: Type.Optional(Type.String({ maxLength: 2000 })),
+    reason: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
   { additionalProperties: false },
 );
 
@@ -50,7 +54,8 @@ export function caseRoutes(d: CaseRouteDeps): RouteDef[] {
       async handler(req, reply) {
         const r = d.cases.responseFor(req.viewer, req.params.id);
         if (!r) return notFound(reply, `response ${req.params.id}`);
-        if (!mayActOn(req.viewer.role, r.kind)) return forbidden(reply, `the ${req.viewer.role} role may not act on ${r.kind} responses`);
+        if (!mayActOn(req.viewer.role, r.kind))
+          return forbidden(reply, `the ${req.viewer.role} role may not act on ${r.kind} responses`);
         const e = d.engine()?.engine;
         if (!e) return reply.code(409).send({ error: 'no_plans', message: 'no response plans are configured' });
         const body = req.body ?? {};
@@ -62,7 +67,9 @@ export function caseRoutes(d: CaseRouteDeps): RouteDef[] {
           return e.waive(r.id, who, body.reason ?? '');
         } catch (err) {
           const x = err as Error & { code?: string };
-          return reply.code(x.code === 'bad_transition' ? 409 : 400).send({ error: x.code ?? 'bad_request', message: x.message });
+          return reply
+            .code(x.code === 'bad_transition' ? 409 : 400)
+            .send({ error: x.code ?? 'bad_request', message: x.message });
         }
       },
     }),
@@ -74,7 +81,13 @@ export function caseRoutes(d: CaseRouteDeps): RouteDef[] {
       access: 'cases.read',
       tag: 'cases',
       summary: 'Cases, newest first; ?open=true for those not closed',
-      schema: { querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })), before: Type.Optional(Type.String({ maxLength: 64 })), open: Type.Optional(Type.Boolean()) }) },
+      schema: {
+        querystring: Type.Object({
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+          before: Type.Optional(Type.String({ maxLength: 64 })),
+          open: Type.Optional(Type.Boolean()),
+        }),
+      },
       async handler(req) {
         const limit = req.query.limit ?? 50;
         const items = d.cases.list(req.viewer, { limit, before: req.query.before, open: req.query.open });
@@ -94,10 +107,13 @@ export function caseRoutes(d: CaseRouteDeps): RouteDef[] {
         const c = d.cases.caseFor(v, req.params.id);
         if (!c) return notFound(reply, `case ${req.params.id}`);
         const deliveries = d.engine()?.deliveries;
-        const responses = d.cases.responses(c.id).map((r) => ({ ...r, history: d.cases.history(r.id), deliveries: deliveries?.forResponse(r.id) ?? [] }));
+        const responses = d.cases
+          .responses(c.id)
+          .map((r) => ({ ...r, history: d.cases.history(r.id), deliveries: deliveries?.forResponse(r.id) ?? [] }));
         const alarm = d.alarms.item(v, c.eventId) ?? null;
         const vehicle = seesPersonalData(v) && c.vehicleId ? (d.archive.get(v, c.vehicleId) ?? null) : null;
-        if (vehicle || (alarm && (alarm.photo || (alarm.plate && !alarm.plate.masked)))) d.accessLog.record(v, 'case', c.id);
+        if (vehicle || (alarm && (alarm.photo || (alarm.plate && !alarm.plate.masked))))
+          d.accessLog.record(v, 'case', c.id);
         return { ...c, responses, alarm, vehicle };
       },
     }),
@@ -106,7 +122,8 @@ export function caseRoutes(d: CaseRouteDeps): RouteDef[] {
       url: '/api/v1/cases/:id/face-matches',
       access: 'personal.read',
       tag: 'cases',
-      summary: "Vehicles whose driver's face matches this case's driver (for a plate not read): earlier sightings with a read plate, and the archive's record (personal data; logged)",
+      summary:
+        "Vehicles whose driver's face matches this case's driver (for a plate not read): earlier sightings with a read plate, and the archive's record (personal data; logged)",
       schema: { params: Id },
       subjects: { id: 'case' },
       async handler(req, reply) {
@@ -117,7 +134,11 @@ export function caseRoutes(d: CaseRouteDeps): RouteDef[] {
         d.accessLog.record(v, 'face_match', c.id);
         const matches = evidenceId ? d.faces.matches(evidenceId) : [];
         // A lead names a plate; the owner's record only when the viewer may see that villager.
-        return { caseId: c.id, evidenceId, matches: matches.map((m) => ({ ...m, vehicle: d.archive.lookup(v, m.plate) ?? null })) };
+        return {
+          caseId: c.id,
+          evidenceId,
+          matches: matches.map((m) => ({ ...m, vehicle: d.archive.lookup(v, m.plate) ?? null })),
+        };
       },
     }),
     ...actions,

@@ -10,12 +10,18 @@ import { openDatabase } from './database.ts';
  * running gateway picks up what they change (credential-watch.ts). They say which data dir they
  * used; those that only read refuse a data dir without a database instead of making an empty one.
  */
-export async function withAdminDb<T>(o: DataOpts, mode: 'read' | 'write', fn: (db: Database.Database, dataDir: string) => Promise<T> | T): Promise<T> {
+export async function withAdminDb<T>(
+  o: DataOpts,
+  mode: 'read' | 'write',
+  fn: (db: Database.Database, dataDir: string) => Promise<T> | T,
+): Promise<T> {
   const config = o.config ? loadGatewayConfig(o.config) : undefined;
   const dataDir = resolveDataDir(o, config);
   const exists = existsSync(join(dataDir, 'gateway.db'));
   if (!exists && mode === 'read') {
-    throw new Error(`no gateway database in ${dataDir} (start the gateway once with this data dir, or name the right one with --config or --data-dir)`);
+    throw new Error(
+      `no gateway database in ${dataDir} (start the gateway once with this data dir, or name the right one with --config or --data-dir)`,
+    );
   }
   process.stderr.write(`data: ${dataDir}${exists ? '' : ' (new: no gateway had used it yet)'}\n`);
   const db = openDatabase(dataDir);

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 export function loadOrCreateKey(path: string, what = 'evidence key'): Buffer {
   if (!existsSync(path)) {
     try {
-      writeFileSync(path, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+      writeFileSync(path, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
     } catch (e) {
       // Another process (the CLI beside a running gateway) made it first: use theirs.
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;

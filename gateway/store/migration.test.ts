@@ -8,7 +8,11 @@ import { openDatabase } from './database.ts';
 import { applyMigrations, NewerDatabaseError } from './migration.ts';
 
 const schemaOf = (db: Database.Database) =>
-  (db.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all() as Array<{ sql: string }>).map((r) => r.sql);
+  (
+    db
+      .prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")
+      .all() as Array<{ sql: string }>
+  ).map((r) => r.sql);
 
 describe('module migrations', () => {
   const dirs: string[] = [];
@@ -28,7 +32,10 @@ describe('module migrations', () => {
     for (const at of [1, 5, 8, 12]) {
       const dir = tmp();
       const old = new Database(join(dir, 'gateway.db'));
-      applyMigrations(old, GATEWAY_MIGRATIONS.filter((m) => m.version <= at));
+      applyMigrations(
+        old,
+        GATEWAY_MIGRATIONS.filter((m) => m.version <= at),
+      );
       expect(old.pragma('user_version', { simple: true })).toBe(at);
       old.close();
       const db = openDatabase(dir);
@@ -52,7 +59,8 @@ describe('module migrations', () => {
 
   it('gives each table to one module', () => {
     const owners = new Map<string, number>();
-    for (const m of GATEWAY_MIGRATIONS) for (const [, t] of m.sql.matchAll(/CREATE TABLE (\w+)/g)) owners.set(t, (owners.get(t) ?? 0) + 1);
+    for (const m of GATEWAY_MIGRATIONS)
+      for (const [, t] of m.sql.matchAll(/CREATE TABLE (\w+)/g)) owners.set(t, (owners.get(t) ?? 0) + 1);
     expect(owners.size).toBeGreaterThan(15);
     expect([...owners].filter(([, n]) => n !== 1)).toEqual([]);
   });

@@ -3,7 +3,11 @@ import { withData, type DataOpts } from '../cli-options.ts';
 
 /** `gateway tickets list|summary`: fault tickets from the database. */
 export function registerTicketCli(gw: Command): void {
-  const tickets = gw.command('tickets').description('fault tickets (故障工单) of the boxes: opened from telemetry, closed (销号) after a passing self-test');
+  const tickets = gw
+    .command('tickets')
+    .description(
+      'fault tickets (故障工单) of the boxes: opened from telemetry, closed (销号) after a passing self-test',
+    );
   withData(tickets.command('list').description('open tickets (or all with --all), newest first'))
     .option('--all', 'closed ones too')
     .option('--township <name>', 'only this township')
@@ -14,7 +18,11 @@ export function registerTicketCli(gw: Command): void {
       const { SYSTEM } = await import('../access/viewer.ts');
       const { createIdGenerator } = await import('../../protocols/index.ts');
       await withAdminDb(o, 'read', (db) => {
-        const list = new TicketStore(db, createIdGenerator()).list(SYSTEM, { open: o.all ? undefined : true, township: o.township, limit: 500 });
+        const list = new TicketStore(db, createIdGenerator()).list(SYSTEM, {
+          open: o.all ? undefined : true,
+          township: o.township,
+          limit: 500,
+        });
         for (const t of list) {
           process.stdout.write(
             o.json
@@ -25,7 +33,11 @@ export function registerTicketCli(gw: Command): void {
         if (!list.length && !o.json) process.stdout.write('no tickets\n');
       });
     });
-  withData(tickets.command('summary').description('the daily summary per township: opened, closed, open at the end of the day'))
+  withData(
+    tickets
+      .command('summary')
+      .description('the daily summary per township: opened, closed, open at the end of the day'),
+  )
     .option('--day <YYYY-MM-DD>', 'which day (default today, UTC+08:00)')
     .option('--utc-offset <±hh:mm>', 'day boundaries', '+08:00')
     .option('--json', 'print the summary as JSON')
@@ -39,8 +51,12 @@ export function registerTicketCli(gw: Command): void {
         process.stdout.write(`fault tickets on ${s.day} (UTC${o.utcOffset})\n`);
         if (!s.townships.length) process.stdout.write('  none\n');
         for (const t of s.townships) {
-          const kinds = Object.entries(t.openedByKind).map(([k, n]) => `${k}×${n}`).join(', ');
-          process.stdout.write(`  ${(t.township || '(no township)').padEnd(10)} team ${t.team ?? 'unassigned'}: opened ${t.opened}, closed ${t.closed}, open at end of day ${t.openAtEnd}${kinds ? ` (${kinds})` : ''}\n`);
+          const kinds = Object.entries(t.openedByKind)
+            .map(([k, n]) => `${k}×${n}`)
+            .join(', ');
+          process.stdout.write(
+            `  ${(t.township || '(no township)').padEnd(10)} team ${t.team ?? 'unassigned'}: opened ${t.opened}, closed ${t.closed}, open at end of day ${t.openAtEnd}${kinds ? ` (${kinds})` : ''}\n`,
+          );
         }
       });
     });

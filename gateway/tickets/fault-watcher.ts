@@ -10,7 +10,9 @@ import type { DaySummary, Ticket, TicketStore } from './ticket-store.ts';
 export const TicketsConfig = Type.Object(
   {
     /** A box silent this long gets an "offline" ticket. */
-    offlineAfterMin: Type.Optional(Type.Number({ minimum: 1, maximum: 7 * 24 * 60, description: 'minutes (default 30)' })),
+    offlineAfterMin: Type.Optional(
+      Type.Number({ minimum: 1, maximum: 7 * 24 * 60, description: 'minutes (default 30)' }),
+    ),
     /** Health flags that open a ticket (default: every hardware fault). */
     faults: Type.Optional(Type.Array(Type.Union(HEALTH_FLAGS.map((f) => Type.Literal(f))), { uniqueItems: true })),
     /** Technician team per township (乡镇); "*" takes the rest. */
@@ -101,8 +103,13 @@ export class FaultWatcher extends EventEmitter<{ opened: [Ticket]; closed: [Tick
   close(id: string, by: string, note: string): Ticket {
     const t = this.o.store.get(id);
     if (!t) throw new TicketError('not_found', `no ticket ${id}`);
-    if (t.closedAt) throw new TicketError('already_closed', `ticket ${id} was closed at ${t.closedAt} by ${t.closedBy}`);
-    if (note.trim().length < 2) throw new TicketError('note_required', 'closing a ticket (销号) needs a note: what was found and what was repaired');
+    if (t.closedAt)
+      throw new TicketError('already_closed', `ticket ${id} was closed at ${t.closedAt} by ${t.closedBy}`);
+    if (note.trim().length < 2)
+      throw new TicketError(
+        'note_required',
+        'closing a ticket (销号) needs a note: what was found and what was repaired',
+      );
     const st = this.o.selftests.passedSince(t.deviceId, t.lastSeenAt);
     if (!st) {
       const last = this.o.selftests.list(t.deviceId, 1)[0];
@@ -111,7 +118,10 @@ export class FaultWatcher extends EventEmitter<{ opened: [Ticket]; closed: [Tick
         : last.receivedAt <= t.lastSeenAt
           ? `the last self-test (${last.receivedAt}) is older than the fault, last seen ${t.lastSeenAt}`
           : `the last self-test (${last.receivedAt}) failed: ${last.failed.join('; ')}`;
-      throw new TicketError('selftest_required', `closing needs a passing self-test after the repair (run \`roadwarden selftest\` on the box): ${lastSaid}`);
+      throw new TicketError(
+        'selftest_required',
+        `closing needs a passing self-test after the repair (run \`roadwarden selftest\` on the box): ${lastSaid}`,
+      );
     }
     const closed = this.o.store.markClosed(id, by, note.trim(), st.id, this.now().toISOString());
     this.log?.info({ ticket: id, deviceId: t.deviceId, kind: t.kind, by, selftest: st.id }, 'ticket closed (销号)');
@@ -144,6 +154,7 @@ function describe(m: TelemetryMessage, flag: string): string | undefined {
   const driver = flag.endsWith('_offline') ? flag.slice(0, -'_offline'.length) : undefined;
   const errors = Object.entries(m.drivers).filter(([name, h]) => h.error && (!driver || name.startsWith(driver)));
   if (errors.length) return errors.map(([name, h]) => `${name}: ${h.error!.message}`).join('; ');
-  if (m.power && (flag === 'low_battery' || flag === 'solar_low')) return `battery ${m.power.batteryV ?? '?'} V, solar ${m.power.solarV ?? '?'} V`;
+  if (m.power && (flag === 'low_battery' || flag === 'solar_low'))
+    return `battery ${m.power.batteryV ?? '?'} V, solar ${m.power.solarV ?? '?'} V`;
   return undefined;
 }

@@ -21,7 +21,14 @@ export class TicketsModule implements GatewayModule {
     const { db, newId, config, log, bus, clock } = this.ctx;
     const { registry, selftests } = this.deps.devices;
     this.tickets = new TicketStore(db, newId);
-    this.faults = new FaultWatcher({ store: this.tickets, registry, selftests, config: config.tickets, now: clock, logger: log });
+    this.faults = new FaultWatcher({
+      store: this.tickets,
+      registry,
+      selftests,
+      config: config.tickets,
+      now: clock,
+      logger: log,
+    });
     bus.on('telemetry', (m) => this.faults.onTelemetry(m));
     bus.on('status', (m) => this.faults.onStatus(m));
     this.faults.start();

@@ -4,7 +4,12 @@ import { defineRoute, notFound, type RouteDef } from '../api/route.ts';
 import { TicketError, type FaultWatcher } from './fault-watcher.ts';
 import type { TicketStore } from './ticket-store.ts';
 
-const STATUS: Record<TicketError['code'], number> = { not_found: 404, already_closed: 409, note_required: 400, selftest_required: 409 };
+const STATUS: Record<TicketError['code'], number> = {
+  not_found: 404,
+  already_closed: 409,
+  note_required: 400,
+  selftest_required: 409,
+};
 const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export interface TicketRouteDeps {
@@ -33,7 +38,13 @@ export function ticketRoutes(d: TicketRouteDeps): RouteDef[] {
       },
       async handler(req) {
         const limit = req.query.limit ?? 100;
-        const items = d.tickets.list(req.viewer, { open: req.query.open, township: req.query.township, deviceId: req.query.device, limit, before: req.query.before });
+        const items = d.tickets.list(req.viewer, {
+          open: req.query.open,
+          township: req.query.township,
+          deviceId: req.query.device,
+          limit,
+          before: req.query.before,
+        });
         return { items, next: items.length === limit ? items.at(-1)!.id : null };
       },
     }),
@@ -66,7 +77,10 @@ export function ticketRoutes(d: TicketRouteDeps): RouteDef[] {
       access: 'tickets.work',
       tag: 'tickets',
       summary: '销号: close with a note; refused without a passing self-test after the fault was last seen',
-      schema: { params: Id, body: Type.Object({ note: Type.String({ maxLength: 2000 }) }, { additionalProperties: false }) },
+      schema: {
+        params: Id,
+        body: Type.Object({ note: Type.String({ maxLength: 2000 }) }, { additionalProperties: false }),
+      },
       subjects: { id: 'ticket' },
       example: { note: 'replaced the lamp' },
       async handler(req, reply) {

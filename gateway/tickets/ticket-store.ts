@@ -52,18 +52,25 @@ export class TicketStore {
   ) {}
 
   /** Open a ticket, or note that the fault was seen again on the open one. Returns the ticket and whether it is new. */
-  report(t: { deviceId: string; kind: TicketKind; township?: string; team?: string; detail?: string; at: string }): { ticket: Ticket; opened: boolean } {
+  report(t: { deviceId: string; kind: TicketKind; township?: string; team?: string; detail?: string; at: string }): {
+    ticket: Ticket;
+    opened: boolean;
+  } {
     return this.db.transaction(() => {
       const open = this.openFor(t.deviceId, t.kind);
       if (open) {
         this.db
-          .prepare('UPDATE tickets SET last_seen_at = ?, seen = seen + 1, cleared_at = NULL, detail = coalesce(?, detail) WHERE id = ?')
+          .prepare(
+            'UPDATE tickets SET last_seen_at = ?, seen = seen + 1, cleared_at = NULL, detail = coalesce(?, detail) WHERE id = ?',
+          )
           .run(t.at, t.detail ?? null, open.id);
         return { ticket: this.get(open.id)!, opened: false };
       }
       const id = this.newId();
       this.db
-        .prepare('INSERT INTO tickets (id, device_id, kind, township, team, opened_at, last_seen_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO tickets (id, device_id, kind, township, team, opened_at, last_seen_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        )
         .run(id, t.deviceId, t.kind, t.township ?? null, t.team ?? null, t.at, t.at, t.detail ?? null);
       return { ticket: this.get(id)!, opened: true };
     })();
@@ -71,17 +78,29 @@ export class TicketStore {
 
   /** The box no longer reports this fault. */
   cleared(deviceId: string, kind: TicketKind, at: string): boolean {
-    return this.db.prepare('UPDATE tickets SET cleared_at = ? WHERE device_id = ? AND kind = ? AND closed_at IS NULL AND cleared_at IS NULL').run(at, deviceId, kind).changes > 0;
+    return (
+      this.db
+        .prepare(
+          'UPDATE tickets SET cleared_at = ? WHERE device_id = ? AND kind = ? AND closed_at IS NULL AND cleared_at IS NULL',
+        )
+        .run(at, deviceId, kind).changes > 0
+    );
   }
 
   openFor(deviceId: string, kind?: TicketKind): Ticket | undefined {
     return this.db
-      .prepare(`SELECT ${COLUMNS} FROM tickets WHERE device_id = ? AND (? IS NULL OR kind = ?) AND closed_at IS NULL ORDER BY id LIMIT 1`)
+      .prepare(
+        `SELECT ${COLUMNS} FROM tickets WHERE device_id = ? AND (? IS NULL OR kind = ?) AND closed_at IS NULL ORDER BY id LIMIT 1`,
+      )
       .get(deviceId, kind ?? null, kind ?? null) as Ticket | undefined;
   }
 
   openKinds(deviceId: string): TicketKind[] {
-    return (this.db.prepare('SELECT kind FROM tickets WHERE device_id = ? AND closed_at IS NULL').all(deviceId) as Array<{ kind: string }>).map((r) => r.kind);
+    return (
+      this.db.prepare('SELECT kind FROM tickets WHERE device_id = ? AND closed_at IS NULL').all(deviceId) as Array<{
+        kind: string;
+      }>
+    ).map((r) => r.kind);
   }
 
   get(id: string): Ticket | undefined {
@@ -90,7 +109,9 @@ export class TicketStore {
 
   /** A ticket of a box the viewer may see. */
   getFor(v: Viewer, id: string): Ticket | undefined {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM tickets WHERE id = @id AND ${scopeClause('tickets.device_id')}`).get({ id, ...scopeParams(v) }) as Ticket | undefined;
+    return this.db
+      .prepare(`SELECT ${COLUMNS} FROM tickets WHERE id = @id AND ${scopeClause('tickets.device_id')}`)
+      .get({ id, ...scopeParams(v) }) as Ticket | undefined;
   }
 
   /** Tickets of boxes the viewer may see, newest first. */
@@ -103,11 +124,22 @@ export class TicketStore {
            AND (@deviceId IS NULL OR device_id = @deviceId) AND (@before IS NULL OR id < @before) AND ${scopeClause('tickets.device_id')}
          ORDER BY id DESC LIMIT @limit`,
       )
-      .all({ open, township: q.township ?? null, deviceId: q.deviceId ?? null, before: q.before ?? null, limit: q.limit ?? 100, ...scopeParams(v) }) as Ticket[];
+      .all({
+        open,
+        township: q.township ?? null,
+        deviceId: q.deviceId ?? null,
+        before: q.before ?? null,
+        limit: q.limit ?? 100,
+        ...scopeParams(v),
+      }) as Ticket[];
   }
 
   markClosed(id: string, by: string, note: string, selftestId: string, at: string): Ticket {
-    this.db.prepare('UPDATE tickets SET closed_at = ?, closed_by = ?, note = ?, selftest_id = ? WHERE id = ? AND closed_at IS NULL').run(at, by, note, selftestId, id);
+    this.db
+      .prepare(
+        'UPDATE tickets SET closed_at = ?, closed_by = ?, note = ?, selftest_id = ? WHERE id = ? AND closed_at IS NULL',
+      )
+      .run(at, by, note, selftestId, id);
     return this.get(id)!;
   }
 
@@ -131,11 +163,22 @@ export class TicketStore {
          FROM tickets WHERE opened_at < @to AND (closed_at IS NULL OR closed_at >= @from) AND ${scopeClause('tickets.device_id')}
          GROUP BY township, team, kind ORDER BY township, kind`,
       )
-      .all({ from, to, ...scopeParams(v) }) as Array<{ township: string; team: string | null; kind: string; opened: number; closed: number; openAtEnd: number }>;
+      .all({ from, to, ...scopeParams(v) }) as Array<{
+      township: string;
+      team: string | null;
+      kind: string;
+      opened: number;
+      closed: number;
+      openAtEnd: number;
+    }>;
     const out = new Map<string, TownshipSummary>();
     for (const r of rows) {
       let s = out.get(r.township);
-      if (!s) out.set(r.township, (s = { township: r.township, team: r.team, opened: 0, closed: 0, openAtEnd: 0, openedByKind: {} }));
+      if (!s)
+        out.set(
+          r.township,
+          (s = { township: r.township, team: r.team, opened: 0, closed: 0, openAtEnd: 0, openedByKind: {} }),
+        );
       s.opened += r.opened;
       s.closed += r.closed;
       s.openAtEnd += r.openAtEnd;

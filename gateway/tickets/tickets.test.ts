@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIdGenerator, encodeMessage, topics, type HealthFlag, type SelfTestCheck, type TelemetryMessage } from '../../protocols/index.ts';
+import {
+  createIdGenerator,
+  encodeMessage,
+  topics,
+  type HealthFlag,
+  type SelfTestCheck,
+  type TelemetryMessage,
+} from '../../protocols/index.ts';
 import { SYSTEM } from '../access/viewer.ts';
 import { Gateway } from '../main.ts';
 import type { Ticket } from './ticket-store.ts';
@@ -19,8 +26,16 @@ function telemetry(flags: HealthFlag[], seq: number): Buffer {
     ts: new Date().toISOString(),
     seq,
     uptimeS: 100,
-    drivers: { light: lampFault ? { state: 'degraded', error: { code: 'lamp_open_circuit', message: 'lamp open circuit on channel 2' } } : { state: 'ok' } },
-    lights: [1, 2].map((channel) => ({ channel, mode: 'off' as const, lamp: lampFault && channel === 2 ? ('open_circuit' as const) : ('ok' as const) })),
+    drivers: {
+      light: lampFault
+        ? { state: 'degraded', error: { code: 'lamp_open_circuit', message: 'lamp open circuit on channel 2' } }
+        : { state: 'ok' },
+    },
+    lights: [1, 2].map((channel) => ({
+      channel,
+      mode: 'off' as const,
+      lamp: lampFault && channel === 2 ? ('open_circuit' as const) : ('ok' as const),
+    })),
     flags,
   };
   return encodeMessage('telemetry', m);
@@ -28,10 +43,25 @@ function telemetry(flags: HealthFlag[], seq: number): Buffer {
 
 function selftest(failures: string[] = []): Buffer {
   const checks: SelfTestCheck[] = [
-    { device: 'light', check: 'channel 2 lamp lights', ok: !failures.includes('light'), message: failures.includes('light') ? 'channel 2: lamp open circuit' : 'lit and read back', ms: 5 },
+    {
+      device: 'light',
+      check: 'channel 2 lamp lights',
+      ok: !failures.includes('light'),
+      message: failures.includes('light') ? 'channel 2: lamp open circuit' : 'lit and read back',
+      ms: 5,
+    },
     { device: 'gateway', check: 'credentials accepted', ok: true, message: 'connected', ms: 20 },
   ];
-  return encodeMessage('selftest', { v: 1, id: newId(), deviceId: BOX, ts: new Date().toISOString(), ok: failures.length === 0, trigger: 'technician', by: 'tech-li', checks });
+  return encodeMessage('selftest', {
+    v: 1,
+    id: newId(),
+    deviceId: BOX,
+    ts: new Date().toISOString(),
+    ok: failures.length === 0,
+    trigger: 'technician',
+    by: 'tech-li',
+    checks,
+  });
 }
 
 describe('fault tickets (故障工单) and 销号', () => {
@@ -41,13 +71,22 @@ describe('fault tickets (故障工单) and 销号', () => {
   let tech: string;
   const feed = (topic: string, payload: Buffer) => gw.services.intake.intake.onMessage(topic, payload);
   const api = async (method: string, path: string, token: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const close = (id: string, note: string) => api('POST', `/api/v1/tickets/${id}/close`, tech, { note });
 
   beforeAll(async () => {
-    gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0, config: { tickets: { teams: { 梁水镇: 'team-liangshui', '*': 'county-maintenance' }, offlineAfterMin: 30 } } });
+    gw = new Gateway({
+      dataDir: dir,
+      mqttPort: 0,
+      httpPort: 0,
+      config: { tickets: { teams: { 梁水镇: 'team-liangshui', '*': 'county-maintenance' }, offlineAfterMin: 30 } },
+    });
     await gw.start();
     base = `http://127.0.0.1:${gw.httpPort}`;
     tech = gw.services.access.tokens.issue('tech-li', 'technician');
@@ -64,7 +103,14 @@ describe('fault tickets (故障工单) and 销号', () => {
     const open = (await api('GET', `/api/v1/tickets?open=true&device=${BOX}`, tech)).body.items as Ticket[];
     expect(open).toHaveLength(1);
     const t = open[0];
-    expect(t).toMatchObject({ kind: 'lamp_fault', township: '梁水镇', team: 'team-liangshui', seen: 2, detail: 'lamp open circuit on channel 2', clearedAt: null });
+    expect(t).toMatchObject({
+      kind: 'lamp_fault',
+      township: '梁水镇',
+      team: 'team-liangshui',
+      seen: 2,
+      detail: 'lamp open circuit on channel 2',
+      clearedAt: null,
+    });
 
     expect((await close(t.id, ' ')).body.error).toBe('note_required');
     const noTest = await close(t.id, '换了2路灯泡');
@@ -94,8 +140,13 @@ describe('fault tickets (故障工单) and 销号', () => {
 
     // The same fault later is a new ticket; the device record shows the self-tests.
     feed(topics.telemetry(BOX), telemetry(['lamp_fault'], 5));
-    expect(gw.services.tickets.tickets.list(SYSTEM, { deviceId: BOX, open: true }).map((x) => x.id)).not.toContain(t.id);
-    const dev = (await api('GET', `/api/v1/devices/${BOX}`, tech)).body as { selftests: Array<{ ok: boolean }>; openTickets: Ticket[] };
+    expect(gw.services.tickets.tickets.list(SYSTEM, { deviceId: BOX, open: true }).map((x) => x.id)).not.toContain(
+      t.id,
+    );
+    const dev = (await api('GET', `/api/v1/devices/${BOX}`, tech)).body as {
+      selftests: Array<{ ok: boolean }>;
+      openTickets: Ticket[];
+    };
     expect(dev.selftests[0].ok).toBe(true);
     expect(dev.openTickets.map((x) => x.kind)).toEqual(['lamp_fault']);
   });
@@ -103,22 +154,46 @@ describe('fault tickets (故障工单) and 销号', () => {
   it('opens an "offline" ticket for a box silent longer than offlineAfterMin, and notes when it is back', () => {
     const id = 'lc-far-0001';
     gw.services.devices.registry.upsert({ id, township: '斗虎屯镇' });
-    gw.context.db.prepare('UPDATE devices SET state = ?, last_seen = ? WHERE id = ?').run('offline', new Date(Date.now() - 45 * 60_000).toISOString(), id);
+    gw.context.db
+      .prepare('UPDATE devices SET state = ?, last_seen = ? WHERE id = ?')
+      .run('offline', new Date(Date.now() - 45 * 60_000).toISOString(), id);
     gw.services.tickets.faults.checkOffline();
     gw.services.tickets.faults.checkOffline();
     const t = gw.services.tickets.tickets.openFor(id, 'offline')!;
     expect(t).toMatchObject({ team: 'county-maintenance', seen: 1 });
     expect(t.detail).toMatch(/^no message from the box since /);
-    feed(topics.status(id), encodeMessage('status', { v: 1, id: newId(), deviceId: id, ts: new Date().toISOString(), state: 'online', bdSeq: 1 }));
+    feed(
+      topics.status(id),
+      encodeMessage('status', {
+        v: 1,
+        id: newId(),
+        deviceId: id,
+        ts: new Date().toISOString(),
+        state: 'online',
+        bdSeq: 1,
+      }),
+    );
     expect(gw.services.tickets.tickets.get(t.id)!.clearedAt).not.toBeNull();
     expect(gw.services.tickets.tickets.get(t.id)!.closedAt).toBeNull();
   });
 
   it('sums up the day per township, for technicians and admins only', async () => {
-    const s = (await api('GET', '/api/v1/tickets/summary', tech)).body as { day: string; townships: Array<{ township: string; opened: number; closed: number; openAtEnd: number; openedByKind: Record<string, number> }> };
+    const s = (await api('GET', '/api/v1/tickets/summary', tech)).body as {
+      day: string;
+      townships: Array<{
+        township: string;
+        opened: number;
+        closed: number;
+        openAtEnd: number;
+        openedByKind: Record<string, number>;
+      }>;
+    };
     const ls = s.townships.find((x) => x.township === '梁水镇')!;
     expect(ls).toMatchObject({ opened: 2, closed: 1, openAtEnd: 1, openedByKind: { lamp_fault: 2 } });
-    expect(s.townships.find((x) => x.township === '斗虎屯镇')).toMatchObject({ opened: 1, openedByKind: { offline: 1 } });
+    expect(s.townships.find((x) => x.township === '斗虎屯镇')).toMatchObject({
+      opened: 1,
+      openedByKind: { offline: 1 },
+    });
     expect((await api('GET', '/api/v1/tickets/summary?day=2020-01-01', tech)).body.townships).toEqual([]);
     const village = gw.services.access.tokens.issue('cadre-wang', 'village');
     expect((await api('GET', '/api/v1/tickets', village)).status).toBe(403);

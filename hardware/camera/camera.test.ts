@@ -37,7 +37,10 @@ describe('HttpSnapshotCamera against the virtual IP camera', () => {
     const good = new HttpSnapshotCamera({ url: sim.url, username: 'admin', password: 'Cam-2026' });
     expect((await good.grab()).width).toBe(640);
     const bad = new HttpSnapshotCamera({ url: sim.url, username: 'admin', password: 'wrong' });
-    await expect(bad.grab()).rejects.toMatchObject({ code: 'camera_failed', message: expect.stringMatching(/refused the credentials/) });
+    await expect(bad.grab()).rejects.toMatchObject({
+      code: 'camera_failed',
+      message: expect.stringMatching(/refused the credentials/),
+    });
   });
 
   it('uses Basic auth where the camera asks for it', async () => {
@@ -69,7 +72,9 @@ describe('HttpSnapshotCamera against the virtual IP camera', () => {
     const sim = await start();
     const url = sim.url;
     await sim.stop();
-    await expect(new HttpSnapshotCamera({ url, timeoutMs: 500 }).grab()).rejects.toMatchObject({ code: 'camera_failed' });
+    await expect(new HttpSnapshotCamera({ url, timeoutMs: 500 }).grab()).rejects.toMatchObject({
+      code: 'camera_failed',
+    });
   });
 });
 
@@ -86,8 +91,18 @@ describe('DirectoryCamera', () => {
 
   it('replays images in name order, converting PNG to JPEG, and loops', async () => {
     const d = folder();
-    writeFileSync(join(d, 'b.png'), await sharp({ create: { width: 20, height: 10, channels: 3, background: 'red' } }).png().toBuffer());
-    writeFileSync(join(d, 'a.jpg'), await sharp({ create: { width: 30, height: 10, channels: 3, background: 'blue' } }).jpeg().toBuffer());
+    writeFileSync(
+      join(d, 'b.png'),
+      await sharp({ create: { width: 20, height: 10, channels: 3, background: 'red' } })
+        .png()
+        .toBuffer(),
+    );
+    writeFileSync(
+      join(d, 'a.jpg'),
+      await sharp({ create: { width: 30, height: 10, channels: 3, background: 'blue' } })
+        .jpeg()
+        .toBuffer(),
+    );
     writeFileSync(join(d, 'notes.txt'), 'not an image');
     const cam = new DirectoryCamera({ dir: d, loop: true });
     await cam.start();
@@ -101,9 +116,13 @@ describe('DirectoryCamera', () => {
   });
 
   it('names a missing or empty folder, and a corrupt image', async () => {
-    await expect(new DirectoryCamera({ dir: '/nonexistent/rw' }).start()).rejects.toMatchObject({ message: expect.stringMatching(/cannot read image folder/) });
+    await expect(new DirectoryCamera({ dir: '/nonexistent/rw' }).start()).rejects.toMatchObject({
+      message: expect.stringMatching(/cannot read image folder/),
+    });
     const empty = folder();
-    await expect(new DirectoryCamera({ dir: empty }).start()).rejects.toMatchObject({ message: expect.stringMatching(/no images/) });
+    await expect(new DirectoryCamera({ dir: empty }).start()).rejects.toMatchObject({
+      message: expect.stringMatching(/no images/),
+    });
     const d = folder();
     writeFileSync(join(d, 'x.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));
     const cam = new DirectoryCamera({ dir: d });

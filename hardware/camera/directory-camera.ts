@@ -33,10 +33,18 @@ export class DirectoryCamera implements Camera {
       const names = await readdir(this.opts.dir);
       this.files = names.filter((n) => IMAGE_EXT.has(extname(n).toLowerCase())).sort();
       this.next = 0;
-      if (!this.files.length) throw new HardwareError('camera_failed', `no images (.jpg, .png, .webp) in ${this.opts.dir}`, this.name);
+      if (!this.files.length)
+        throw new HardwareError('camera_failed', `no images (.jpg, .png, .webp) in ${this.opts.dir}`, this.name);
       this.health.ok();
     } catch (e) {
-      const err = e instanceof HardwareError ? e : new HardwareError('camera_failed', `cannot read image folder ${this.opts.dir}: ${(e as Error).message}`, this.name);
+      const err =
+        e instanceof HardwareError
+          ? e
+          : new HardwareError(
+              'camera_failed',
+              `cannot read image folder ${this.opts.dir}: ${(e as Error).message}`,
+              this.name,
+            );
       this.health.offline(err);
       throw err;
     }

@@ -46,7 +46,10 @@ export class HttpSnapshotCamera implements Camera {
       this.health.ok();
       return frame;
     } catch (e) {
-      const err = e instanceof HardwareError ? e : new HardwareError('camera_failed', `${this.url.host}: ${(e as Error).message}`, this.name);
+      const err =
+        e instanceof HardwareError
+          ? e
+          : new HardwareError('camera_failed', `${this.url.host}: ${(e as Error).message}`, this.name);
       if (err.code === 'bad_image' || err.code === 'image_too_large') this.health.degraded(err);
       else this.health.offline(err);
       throw err;
@@ -56,7 +59,8 @@ export class HttpSnapshotCamera implements Camera {
   private async fetchFrame(): Promise<Frame> {
     const headers: Record<string, string> = {};
     const { username, password } = this.opts;
-    if (username !== undefined && password !== undefined) headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    if (username !== undefined && password !== undefined)
+      headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     let res = await this.get(headers);
     const challenge = res.status === 401 ? parseDigestChallenge(res.headers.get('www-authenticate') ?? '') : undefined;
     if (challenge && username !== undefined && password !== undefined) {
@@ -65,27 +69,36 @@ export class HttpSnapshotCamera implements Camera {
       headers.authorization = digestAuthorization(challenge, { method: 'GET', uri, username, password, nc: ++this.nc });
       res = await this.get(headers);
     }
-    if (res.status === 401) throw new HardwareError('camera_failed', `camera ${this.url.host} refused the credentials (401)`, this.name);
-    if (!res.ok) throw new HardwareError('camera_failed', `camera ${this.url.host} answered HTTP ${res.status}`, this.name);
+    if (res.status === 401)
+      throw new HardwareError('camera_failed', `camera ${this.url.host} refused the credentials (401)`, this.name);
+    if (!res.ok)
+      throw new HardwareError('camera_failed', `camera ${this.url.host} answered HTTP ${res.status}`, this.name);
     const bytes = await this.readCapped(res);
     return toFrame(bytes, this.url.href.replace(/\/\/[^@/]*@/, '//'), this.now());
   }
 
   private get(headers: Record<string, string>): Promise<Response> {
-    return fetch(this.url, { headers, signal: AbortSignal.timeout(this.timeoutMs), redirect: 'follow' }).catch((e: Error) => {
-      const why = e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : ((e.cause as Error | undefined)?.message ?? e.message);
-      throw new HardwareError('camera_failed', `camera ${this.url.host}: ${why}`, this.name);
-    });
+    return fetch(this.url, { headers, signal: AbortSignal.timeout(this.timeoutMs), redirect: 'follow' }).catch(
+      (e: Error) => {
+        const why =
+          e.name === 'TimeoutError'
+            ? `no answer within ${this.timeoutMs} ms`
+            : ((e.cause as Error | undefined)?.message ?? e.message);
+        throw new HardwareError('camera_failed', `camera ${this.url.host}: ${why}`, this.name);
+      },
+    );
   }
 
   private async readCapped(res: Response): Promise<Buffer> {
     const declared = Number(res.headers.get('content-length') ?? 0);
-    if (declared > this.maxBytes) throw new HardwareError('image_too_large', `snapshot of ${declared} bytes exceeds ${this.maxBytes}`, this.name);
+    if (declared > this.maxBytes)
+      throw new HardwareError('image_too_large', `snapshot of ${declared} bytes exceeds ${this.maxBytes}`, this.name);
     const chunks: Buffer[] = [];
     let total = 0;
     for await (const chunk of res.body ?? []) {
       total += chunk.byteLength;
-      if (total > this.maxBytes) throw new HardwareError('image_too_large', `snapshot exceeds ${this.maxBytes} bytes`, this.name);
+      if (total > this.maxBytes)
+        throw new HardwareError('image_too_large', `snapshot exceeds ${this.maxBytes} bytes`, this.name);
       chunks.push(Buffer.from(chunk));
     }
     return Buffer.concat(chunks);

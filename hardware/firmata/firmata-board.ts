@@ -22,7 +22,11 @@ function transportFor(line: SerialLine): FirmataTransport & { detach(): void } {
   const t = new EventEmitter() as FirmataTransport & { detach(): void };
   const onData = (d: Buffer) => t.emit('data', d);
   line.on('data', onData);
-  t.write = (data: Buffer, cb?: (err?: Error | null) => void) => line.write(data).then(() => cb?.(null), (e: Error) => cb?.(e));
+  t.write = (data: Buffer, cb?: (err?: Error | null) => void) =>
+    line.write(data).then(
+      () => cb?.(null),
+      (e: Error) => cb?.(e),
+    );
   t.detach = () => line.off('data', onData);
   return t;
 }
@@ -57,7 +61,11 @@ export class FirmataBoard extends EventEmitter {
       this.health.offline(new HardwareError('port_closed', `serial port ${line.path} closed`));
       this.emit('lost');
     });
-    this.probeLoop = new ProbeLoop(opts.probeIntervalMs ?? 5000, () => line.isOpen && !this.ready && !this.connecting, () => this.connect());
+    this.probeLoop = new ProbeLoop(
+      opts.probeIntervalMs ?? 5000,
+      () => line.isOpen && !this.ready && !this.connecting,
+      () => this.connect(),
+    );
   }
 
   get ready(): boolean {

@@ -58,7 +58,9 @@ export class FirmataLight extends ProgrammedLight implements WarningLight {
     if (!io || !this.leds.length) throw new HardwareError('not_ready', `board ${this.board.name} is not ready`);
     const steady = this.program.modes.map((m) => m !== 'flash');
     const expected = this.program.bits();
-    const queries = Promise.all(this.pins.map((pin) => new Promise<void>((resolve) => io.queryPinState(pin, () => resolve()))));
+    const queries = Promise.all(
+      this.pins.map((pin) => new Promise<void>((resolve) => io.queryPinState(pin, () => resolve()))),
+    );
     await withTimeout(queries, 1000, `board ${this.board.name} did not report its pin states`);
     const lost = this.pins.some((pin, i) => steady[i] && (io.pins[pin]?.state === 1) !== expected[i]);
     if (lost) await this.program.reapply();

@@ -41,7 +41,13 @@ export class FirmataPresenceSensor extends EventEmitter implements PresenceSenso
       opts.stuckAfterMs ?? 10 * 60_000,
       (stuck) =>
         stuck
-          ? this.health.degraded(new HardwareError('device_error', `sensor on pin ${opts.pin} has been active for too long (stuck?)`, this.name))
+          ? this.health.degraded(
+              new HardwareError(
+                'device_error',
+                `sensor on pin ${opts.pin} has been active for too long (stuck?)`,
+                this.name,
+              ),
+            )
           : this.health.ok(),
     );
     board.on('ready', (b: Board) => this.attach(b));

@@ -20,7 +20,9 @@ describe('johnny-five over a real pty against the virtual Firmata board', () => 
     pair = await PtyPair.create('firmata');
     sim = new VirtualFirmataBoard();
     served = await serveOnTty(sim, pair.devicePath, 57600);
-    board = new FirmataBoard(new SerialLine({ path: pair.driverPath, baudRate: 57600, reconnectMinMs: 50 }), { readyTimeoutMs: 3000 });
+    board = new FirmataBoard(new SerialLine({ path: pair.driverPath, baudRate: 57600, reconnectMinMs: 50 }), {
+      readyTimeoutMs: 3000,
+    });
     light = new FirmataLight(board, { pins: [12, 13] });
     sensor = new FirmataPresenceSensor(board, { pin: 2, debounceMs: 30, stuckAfterMs: 400 });
     await board.start();
@@ -62,7 +64,9 @@ describe('johnny-five over a real pty against the virtual Firmata board', () => 
     const ons = edges.filter((e) => e.value === 1);
     expect(ons.length).toBeGreaterThanOrEqual(3);
     // Lit time per cycle ≈ 50 ms (25% of 200 ms).
-    const litMs = ons.map((on) => (edges.find((e) => e.value === 0 && e.at > on.at)?.at ?? on.at) - on.at).filter((ms) => ms > 0);
+    const litMs = ons
+      .map((on) => (edges.find((e) => e.value === 0 && e.at > on.at)?.at ?? on.at) - on.at)
+      .filter((ms) => ms > 0);
     const mean = litMs.reduce((a, b) => a + b, 0) / litMs.length;
     expect(mean).toBeGreaterThan(30);
     expect(mean).toBeLessThan(90);

@@ -65,16 +65,38 @@ export function readGpsFix(line: SerialLine, o: GpsFixOptions = {}): Promise<Gps
     };
     const timer = setTimeout(() => {
       const s = Math.round(timeoutMs / 1000);
-      if (!good && !bad && !text) done(new HardwareError('no_reply', `no NMEA heard on ${line.path} in ${s} s: wrong port, or the receiver has no power`));
-      else if (!good) done(new HardwareError('bad_reply', `only noise on ${line.path} at ${line.baudRate} baud: try another baud (4800, 9600, 38400, 115200)`));
-      else done(new HardwareError('no_fix', `GPS answers but has no good fix after ${s} s (${last ? `${last.sats} satellites, HDOP ${last.hdop ?? '?'}` : 'no GGA sentences'}): give it open sky, or type the position`));
+      if (!good && !bad && !text)
+        done(
+          new HardwareError(
+            'no_reply',
+            `no NMEA heard on ${line.path} in ${s} s: wrong port, or the receiver has no power`,
+          ),
+        );
+      else if (!good)
+        done(
+          new HardwareError(
+            'bad_reply',
+            `only noise on ${line.path} at ${line.baudRate} baud: try another baud (4800, 9600, 38400, 115200)`,
+          ),
+        );
+      else
+        done(
+          new HardwareError(
+            'no_fix',
+            `GPS answers but has no good fix after ${s} s (${last ? `${last.sats} satellites, HDOP ${last.hdop ?? '?'}` : 'no GGA sentences'}): give it open sky, or type the position`,
+          ),
+        );
     }, timeoutMs);
     line.on('data', onData);
   });
 }
 
 /** Open the receiver's port, wait for a fix, close the port. */
-export async function gpsFixFromPort(path: string, baudRate: number, o: GpsFixOptions & { binding?: SerialBinding } = {}): Promise<GpsFix> {
+export async function gpsFixFromPort(
+  path: string,
+  baudRate: number,
+  o: GpsFixOptions & { binding?: SerialBinding } = {},
+): Promise<GpsFix> {
   const line = new SerialLine({ path, baudRate, binding: o.binding });
   try {
     await line.start();

@@ -43,7 +43,10 @@ export class LightProgram {
   }
 
   async flash(cmd: LightCommand & Partial<FlashPattern> = {}): Promise<void> {
-    const pattern = checkPattern({ periodMs: cmd.periodMs ?? this.pattern.periodMs, duty: cmd.duty ?? this.pattern.duty });
+    const pattern = checkPattern({
+      periodMs: cmd.periodMs ?? this.pattern.periodMs,
+      duty: cmd.duty ?? this.pattern.duty,
+    });
     const changed = pattern.periodMs !== this.pattern.periodMs || pattern.duty !== this.pattern.duty;
     this.pattern = pattern;
     if (changed || !this.flashTimer) this.flashStart = performance.now();

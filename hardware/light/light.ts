@@ -46,7 +46,8 @@ export function resolveChannels(channels: number[] | undefined, count: number): 
 export function checkPattern(p: Partial<FlashPattern>): FlashPattern {
   const periodMs = p.periodMs ?? DEFAULT_FLASH.periodMs;
   const duty = p.duty ?? DEFAULT_FLASH.duty;
-  if (!(periodMs >= 100 && periodMs <= 10_000)) throw new RangeError(`flash period ${periodMs} ms is outside 100–10000`);
+  if (!(periodMs >= 100 && periodMs <= 10_000))
+    throw new RangeError(`flash period ${periodMs} ms is outside 100–10000`);
   if (!(duty >= 0.05 && duty <= 0.95)) throw new RangeError(`flash duty ${duty} is outside 0.05–0.95`);
   return { periodMs, duty };
 }

@@ -16,7 +16,12 @@ describe('ModbusLight over a real pty against the virtual controller', () => {
     pair = await PtyPair.create('light');
     device = new VirtualModbusLight({ channels: 4 });
     served = await serveOnTty(device, pair.devicePath);
-    light = new ModbusLight(new SerialLine({ path: pair.driverPath, reconnectMinMs: 50, reconnectMaxMs: 200 }), { channelCount: 4, timeoutMs: 150, retries: 1, probeIntervalMs: 200 });
+    light = new ModbusLight(new SerialLine({ path: pair.driverPath, reconnectMinMs: 50, reconnectMaxMs: 200 }), {
+      channelCount: 4,
+      timeoutMs: 150,
+      retries: 1,
+      probeIntervalMs: 200,
+    });
     await light.start();
   });
 

@@ -56,14 +56,20 @@ export class ModbusLight extends ProgrammedLight implements WarningLight {
     this.verifyFlash = opts.verifyFlash ?? true;
     this.log = opts.logger?.child({ driver: this.name, unit: this.unit });
     this.master = new ModbusMaster(line, { timeoutMs: opts.timeoutMs, retries: opts.retries, logger: this.log });
-    this.program = new LightProgram(this.channelCount, (bits, why) => this.write(bits, why), (e) =>
-      this.log?.debug({ err: (e as Error).message }, 'flash write failed'),
+    this.program = new LightProgram(
+      this.channelCount,
+      (bits, why) => this.write(bits, why),
+      (e) => this.log?.debug({ err: (e as Error).message }, 'flash write failed'),
     );
     this.lamps = Array(this.channelCount).fill('unknown');
     this.health.on('change', (h) => this.log?.info({ health: h }, 'light controller health changed'));
     line.on('close', () => this.health.offline(new HardwareError('port_closed', `serial port ${line.path} closed`)));
     line.on('open', () => void this.resync());
-    this.probeLoop = new ProbeLoop(opts.probeIntervalMs ?? 5000, () => line.isOpen && this.health.value.state === 'offline', () => this.resync());
+    this.probeLoop = new ProbeLoop(
+      opts.probeIntervalMs ?? 5000,
+      () => line.isOpen && this.health.value.state === 'offline',
+      () => this.resync(),
+    );
   }
 
   /** Opens the port and probes the controller; an absent one leaves health offline and is re-probed. */
@@ -112,7 +118,10 @@ export class ModbusLight extends ProgrammedLight implements WarningLight {
 
   private updateLampHealth(): void {
     const bad = this.lamps.flatMap((l, i) => (l === 'open_circuit' ? [i + 1] : []));
-    if (bad.length) this.health.degraded(new HardwareError('lamp_open_circuit', `lamp open circuit on channel ${bad.join(', ')}`, this.name));
+    if (bad.length)
+      this.health.degraded(
+        new HardwareError('lamp_open_circuit', `lamp open circuit on channel ${bad.join(', ')}`, this.name),
+      );
     else this.health.ok();
   }
 

@@ -34,7 +34,14 @@ interface Pending {
  * so requests queue; each waits for its reply (same unit and function) or times out and retries.
  */
 export class ModbusMaster {
-  readonly stats: ModbusMasterStats = { requests: 0, replies: 0, timeouts: 0, crcErrors: 0, exceptions: 0, noiseBytes: 0 };
+  readonly stats: ModbusMasterStats = {
+    requests: 0,
+    replies: 0,
+    timeouts: 0,
+    crcErrors: 0,
+    exceptions: 0,
+    noiseBytes: 0,
+  };
   private readonly framer: modbus.ModbusFramer;
   private readonly timeoutMs: number;
   private readonly retries: number;
@@ -71,7 +78,8 @@ export class ModbusMaster {
 
   /** Send one request and resolve with the reply PDU; device exceptions reject with code device_exception. */
   request(unit: number, req: Request, opts: { timeoutMs?: number; retries?: number } = {}): Promise<Response> {
-    if (unit < 1 || unit > 247) return Promise.reject(new RangeError(`unit ${unit} is outside 1–247 (use broadcast() for 0)`));
+    if (unit < 1 || unit > 247)
+      return Promise.reject(new RangeError(`unit ${unit} is outside 1–247 (use broadcast() for 0)`));
     return this.enqueue(() => this.transact(unit, req, opts.timeoutMs ?? this.timeoutMs, opts.retries ?? this.retries));
   }
 
@@ -100,7 +108,10 @@ export class ModbusMaster {
         if ('exception' in res) {
           this.stats.exceptions++;
           const name = modbus.EXCEPTION_NAMES[res.exception] ?? `code ${res.exception}`;
-          throw new HardwareError('device_exception', `unit ${unit} refused function 0x${req.fc.toString(16)}: ${name}`);
+          throw new HardwareError(
+            'device_exception',
+            `unit ${unit} refused function 0x${req.fc.toString(16)}: ${name}`,
+          );
         }
         return res;
       } catch (e) {
@@ -108,7 +119,10 @@ export class ModbusMaster {
         const crcSeen = this.stats.crcErrors > crcBefore;
         lastErr = crcSeen
           ? new HardwareError('crc_error', `unit ${unit} replied with a bad CRC (${attempt + 1} attempts)`)
-          : new HardwareError('no_reply', `unit ${unit} did not reply within ${timeoutMs} ms (${attempt + 1} attempts)`);
+          : new HardwareError(
+              'no_reply',
+              `unit ${unit} did not reply within ${timeoutMs} ms (${attempt + 1} attempts)`,
+            );
         this.log?.debug({ unit, fc: req.fc, attempt, code: lastErr.code }, 'modbus retry');
       }
     }

@@ -28,7 +28,15 @@ describe('finding devices on serial ports (auto-probe) and reading a GPS, over p
     const attempts: ProbeAttempt[] = [];
     const found = await probeSerialPorts([sim.ttys.light!, sim.ttys.speaker!], { onAttempt: (a) => attempts.push(a) });
     expect(found).toEqual([
-      { port: sim.ttys.light, device: 'modbus-light', baudRate: 19200, unit: 7, channels: 6, channelsFrom: 'register', spec: `modbus:${sim.ttys.light}?unit=7&baud=19200&channels=6` },
+      {
+        port: sim.ttys.light,
+        device: 'modbus-light',
+        baudRate: 19200,
+        unit: 7,
+        channels: 6,
+        channelsFrom: 'register',
+        spec: `modbus:${sim.ttys.light}?unit=7&baud=19200&channels=6`,
+      },
       { port: sim.ttys.speaker, device: 'mp3', baudRate: 9600, spec: `mp3:${sim.ttys.speaker}` },
     ]);
     // It had to go through 9600 first, where the controller could not understand it.
@@ -51,11 +59,16 @@ describe('finding devices on serial ports (auto-probe) and reading a GPS, over p
     // Long enough that the port is surely open before the fix comes, even on a busy machine.
     sim.gps!.device.coldStart(4000);
     const seen: number[] = [];
-    const fix = await gpsFixFromPort(parseGpsSpec(sim.endpoints.gps!).port, 9600, { timeoutMs: 15_000, onProgress: (g) => seen.push(g.quality) });
+    const fix = await gpsFixFromPort(parseGpsSpec(sim.endpoints.gps!).port, 9600, {
+      timeoutMs: 15_000,
+      onProgress: (g) => seen.push(g.quality),
+    });
     expect(fix.lat).toBeCloseTo(36.4562, 4);
     expect(fix.lon).toBeCloseTo(115.9854, 4);
     expect(fix.sats).toBeGreaterThanOrEqual(4);
     expect(seen[0]).toBe(0);
-    await expect(gpsFixFromPort(sim.ttys.gps!, 4800, { timeoutMs: 2500 })).rejects.toThrow(/only noise .* at 4800 baud/);
+    await expect(gpsFixFromPort(sim.ttys.gps!, 4800, { timeoutMs: 2500 })).rejects.toThrow(
+      /only noise .* at 4800 baud/,
+    );
   });
 });

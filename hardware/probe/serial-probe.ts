@@ -42,12 +42,19 @@ export const PROBE_UNITS = Array.from({ length: 16 }, (_, i) => i + 1);
  */
 export async function probeSerialPort(port: string, o: ProbeOptions = {}): Promise<ProbeFinding | undefined> {
   for (const baudRate of o.bauds ?? PROBE_BAUDS) {
-    const line = new SerialLine({ path: port, baudRate, binding: o.binding, reconnectMinMs: 60_000, reconnectMaxMs: 60_000 });
+    const line = new SerialLine({
+      path: port,
+      baudRate,
+      binding: o.binding,
+      reconnectMinMs: 60_000,
+      reconnectMaxMs: 60_000,
+    });
     try {
       await line.start();
       if (!line.isOpen) await line.waitOpen(1000);
       o.onAttempt?.({ port, device: 'mp3', baudRate });
-      if (await answersMp3(line, o.timeoutMs ?? 150)) return { port, device: 'mp3', baudRate, spec: `mp3:${port}${baudRate === 9600 ? '' : `?baud=${baudRate}`}` };
+      if (await answersMp3(line, o.timeoutMs ?? 150))
+        return { port, device: 'mp3', baudRate, spec: `mp3:${port}${baudRate === 9600 ? '' : `?baud=${baudRate}`}` };
       const found = await findModbusUnit(line, o);
       if (found) return found;
     } catch {
@@ -80,7 +87,15 @@ async function findModbusUnit(line: SerialLine, o: ProbeOptions): Promise<ProbeF
       if (unit !== 1) q.set('unit', String(unit));
       if (line.baudRate !== 9600) q.set('baud', String(line.baudRate));
       q.set('channels', String(channels ?? 4));
-      return { port: line.path, device: 'modbus-light', baudRate: line.baudRate, unit, channels: channels ?? 4, channelsFrom: channels ? 'register' : 'assumed', spec: `modbus:${line.path}?${q}` };
+      return {
+        port: line.path,
+        device: 'modbus-light',
+        baudRate: line.baudRate,
+        unit,
+        channels: channels ?? 4,
+        channelsFrom: channels ? 'register' : 'assumed',
+        spec: `modbus:${line.path}?${q}`,
+      };
     }
     return undefined;
   } finally {
@@ -114,4 +129,3 @@ function answersMp3(line: SerialLine, timeoutMs: number): Promise<boolean> {
     void line.write(mp3.mp3Frames.queryStatus()).catch(() => finish(false));
   });
 }
-

@@ -26,7 +26,12 @@ describe('Debouncer', () => {
 
   it('reports an input stuck active, and clears it when released', () => {
     const stuck: boolean[] = [];
-    const d = new Debouncer(10, () => undefined, 1000, (s) => stuck.push(s));
+    const d = new Debouncer(
+      10,
+      () => undefined,
+      1000,
+      (s) => stuck.push(s),
+    );
     d.input(true);
     vi.advanceTimersByTime(999);
     expect(stuck).toEqual([]);

@@ -12,9 +12,18 @@ export interface SerialPortInfo {
 /** Serial ports on this machine; without udev (containers, minimal images) fall back to /dev names. */
 export async function listSerialPorts(): Promise<SerialPortInfo[]> {
   try {
-    return (await SerialPort.list()).map((p) => ({ path: p.path, manufacturer: p.manufacturer, vendorId: p.vendorId, productId: p.productId, serialNumber: p.serialNumber }));
+    return (await SerialPort.list()).map((p) => ({
+      path: p.path,
+      manufacturer: p.manufacturer,
+      vendorId: p.vendorId,
+      productId: p.productId,
+      serialNumber: p.serialNumber,
+    }));
   } catch {
     const names = await readdir('/dev').catch(() => [] as string[]);
-    return names.filter((n) => /^tty(USB|ACM|AMA|S\d|XRUSB|CH)/.test(n)).sort().map((n) => ({ path: `/dev/${n}` }));
+    return names
+      .filter((n) => /^tty(USB|ACM|AMA|S\d|XRUSB|CH)/.test(n))
+      .sort()
+      .map((n) => ({ path: `/dev/${n}` }));
   }
 }

@@ -80,11 +80,17 @@ export class SerialLine extends EventEmitter {
   /** Resolves once the bytes are handed to the OS (drained). */
   write(bytes: Uint8Array): Promise<void> {
     const p = this.port;
-    if (!p?.isOpen) return Promise.reject(new HardwareError('port_closed', `serial port ${this.path} is not open`, this.path));
+    if (!p?.isOpen)
+      return Promise.reject(new HardwareError('port_closed', `serial port ${this.path} is not open`, this.path));
     return new Promise((resolve, reject) => {
       p.write(bytes, (err) => {
-        if (err) return reject(new HardwareError('port_closed', `write to ${this.path} failed: ${err.message}`, this.path));
-        p.drain((e) => (e ? reject(new HardwareError('port_closed', `drain on ${this.path} failed: ${e.message}`, this.path)) : resolve()));
+        if (err)
+          return reject(new HardwareError('port_closed', `write to ${this.path} failed: ${err.message}`, this.path));
+        p.drain((e) =>
+          e
+            ? reject(new HardwareError('port_closed', `drain on ${this.path} failed: ${e.message}`, this.path))
+            : resolve(),
+        );
       });
     });
   }
@@ -95,7 +101,9 @@ export class SerialLine extends EventEmitter {
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => {
         this.off('open', onOpen);
-        reject(new HardwareError('port_closed', `serial port ${this.path} did not open within ${timeoutMs} ms`, this.path));
+        reject(
+          new HardwareError('port_closed', `serial port ${this.path} did not open within ${timeoutMs} ms`, this.path),
+        );
       }, timeoutMs);
       const onOpen = () => {
         clearTimeout(t);
@@ -107,7 +115,12 @@ export class SerialLine extends EventEmitter {
 
   private open(): Promise<void> {
     return new Promise((resolve) => {
-      const port = new SerialPortStream({ path: this.path, baudRate: this.baudRate, binding: this.opts.binding, autoOpen: false });
+      const port = new SerialPortStream({
+        path: this.path,
+        baudRate: this.baudRate,
+        binding: this.opts.binding,
+        autoOpen: false,
+      });
       this.port = port;
       port.on('data', (d: Buffer) => this.emit('data', d));
       port.on('error', (err: Error) => this.log?.debug({ err: err.message }, 'serial port error'));

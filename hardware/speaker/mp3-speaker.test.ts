@@ -49,7 +49,10 @@ describe('Mp3Speaker over a real pty against the virtual MP3 module', () => {
   });
 
   it('reports a missing track as a device error and stays online', async () => {
-    await expect(speaker.play(42)).rejects.toMatchObject({ code: 'device_error', message: expect.stringMatching(/not found/) });
+    await expect(speaker.play(42)).rejects.toMatchObject({
+      code: 'device_error',
+      message: expect.stringMatching(/not found/),
+    });
     expect(speaker.health.value.state).toBe('degraded');
     await speaker.play(2);
     expect(module.plays.at(-1)?.track).toBe(2);

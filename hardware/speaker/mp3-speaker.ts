@@ -59,7 +59,11 @@ export class Mp3Speaker extends EventEmitter implements Loudspeaker {
     line.on('close', () => this.health.offline(new HardwareError('port_closed', `serial port ${line.path} closed`)));
     line.on('open', () => void this.probe());
     this.health.on('change', (h) => this.log?.info({ health: h }, 'speaker health changed'));
-    this.probeLoop = new ProbeLoop(opts.probeIntervalMs ?? 5000, () => line.isOpen && this.health.value.state === 'offline', () => this.probe());
+    this.probeLoop = new ProbeLoop(
+      opts.probeIntervalMs ?? 5000,
+      () => line.isOpen && this.health.value.state === 'offline',
+      () => this.probe(),
+    );
   }
 
   async start(): Promise<void> {
@@ -102,7 +106,9 @@ export class Mp3Speaker extends EventEmitter implements Loudspeaker {
     this.volume = vol.param;
     // Status low byte: 0 stopped, 1 playing, 2 paused.
     const playing = (status.param & 0xff) === 1;
-    return playing && this.current ? { playing, volume: this.volume, clip: this.current.clip } : { playing, volume: this.volume };
+    return playing && this.current
+      ? { playing, volume: this.volume, clip: this.current.clip }
+      : { playing, volume: this.volume };
   }
 
   private async probe(): Promise<void> {
@@ -121,7 +127,11 @@ export class Mp3Speaker extends EventEmitter implements Loudspeaker {
       if (reply.cmd === Mp3Cmd.error) {
         const why = mp3.MP3_ERRORS[reply.param & 0xff] ?? `error ${reply.param}`;
         this.health.degraded(new HardwareError('device_error', `MP3 module: ${why}`, this.name));
-        throw new HardwareError('device_error', `MP3 module refused command 0x${frame[3].toString(16)}: ${why}`, this.name);
+        throw new HardwareError(
+          'device_error',
+          `MP3 module refused command 0x${frame[3].toString(16)}: ${why}`,
+          this.name,
+        );
       }
     });
   }
@@ -142,7 +152,11 @@ export class Mp3Speaker extends EventEmitter implements Loudspeaker {
       try {
         const reply = new Promise<mp3.Mp3Frame>((resolve, reject) => {
           const timer = setTimeout(
-            () => this.settle(undefined, new HardwareError('no_reply', `MP3 module did not answer within ${this.timeoutMs} ms`, this.name)),
+            () =>
+              this.settle(
+                undefined,
+                new HardwareError('no_reply', `MP3 module did not answer within ${this.timeoutMs} ms`, this.name),
+              ),
             this.timeoutMs,
           );
           this.waiter = { cmds, resolve, reject, timer };
@@ -194,6 +208,8 @@ export class Mp3Speaker extends EventEmitter implements Loudspeaker {
       return;
     }
     cur.remaining--;
-    void this.command(mp3Frames.playTrack(cur.clip)).catch((e) => this.log?.warn({ err: (e as Error).message }, 'repeat failed'));
+    void this.command(mp3Frames.playTrack(cur.clip)).catch((e) =>
+      this.log?.warn({ err: (e as Error).message }, 'repeat failed'),
+    );
   }
 }

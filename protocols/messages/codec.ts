@@ -23,7 +23,9 @@ export const MESSAGE_SCHEMAS = {
 } as const;
 
 export type MessageKind = keyof typeof MESSAGE_SCHEMAS;
-export type MessageOf<K extends MessageKind> = K extends 'command' ? CommandMessage : Static<(typeof MESSAGE_SCHEMAS)[K]>;
+export type MessageOf<K extends MessageKind> = K extends 'command'
+  ? CommandMessage
+  : Static<(typeof MESSAGE_SCHEMAS)[K]>;
 
 /** Payloads larger than this are refused before parsing (images travel separately). */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -50,7 +52,8 @@ export function validateMessage<K extends MessageKind>(kind: K, value: unknown):
 
 export function decodeMessage<K extends MessageKind>(kind: K, payload: Uint8Array | string): Result<MessageOf<K>> {
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
-  if (size > MAX_PAYLOAD_BYTES) return fail('bad_length', `${kind} message is ${size} bytes, limit ${MAX_PAYLOAD_BYTES}`);
+  if (size > MAX_PAYLOAD_BYTES)
+    return fail('bad_length', `${kind} message is ${size} bytes, limit ${MAX_PAYLOAD_BYTES}`);
   let value: unknown;
   try {
     value = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
@@ -67,7 +70,9 @@ export function encodeMessage<K extends MessageKind>(kind: K, message: MessageOf
   return Buffer.from(JSON.stringify(message));
 }
 
-export type DecodedPublish = { [K in MessageKind]: { topic: Extract<ParsedTopic, { kind: K }>; message: MessageOf<K> } }[MessageKind];
+export type DecodedPublish = {
+  [K in MessageKind]: { topic: Extract<ParsedTopic, { kind: K }>; message: MessageOf<K> };
+}[MessageKind];
 
 /**
  * Decode a publish by its topic, and refuse a payload whose device id (or command name) differs
@@ -76,12 +81,17 @@ export type DecodedPublish = { [K in MessageKind]: { topic: Extract<ParsedTopic,
 export function decodePublish(topic: string, payload: Uint8Array | string): Result<DecodedPublish> {
   const t = parseTopic(topic);
   if (!t.ok) return t;
-  if (t.value.kind === 'image') return fail('bad_topic', `topic "${topic}" carries raw image bytes, not a message (use checkImage)`);
+  if (t.value.kind === 'image')
+    return fail('bad_topic', `topic "${topic}" carries raw image bytes, not a message (use checkImage)`);
   const m = decodeMessage(t.value.kind, payload);
   if (!m.ok) return m;
   const msg = m.value as { deviceId: string; name?: string };
   if (msg.deviceId !== t.value.deviceId) {
-    return fail('bad_schema', `payload deviceId "${msg.deviceId}" does not match topic device "${t.value.deviceId}"`, '/deviceId');
+    return fail(
+      'bad_schema',
+      `payload deviceId "${msg.deviceId}" does not match topic device "${t.value.deviceId}"`,
+      '/deviceId',
+    );
   }
   if ((t.value.kind === 'command' || t.value.kind === 'command_result') && msg.name !== t.value.command) {
     return fail('bad_schema', `payload name "${msg.name}" does not match topic command "${t.value.command}"`, '/name');

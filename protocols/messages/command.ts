@@ -2,7 +2,11 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { IsoTime, Sha256Hex, envelope, type Envelope } from './envelope.ts';
 import { LightMode } from './health.ts';
 
-const Channels = Type.Array(Type.Integer({ minimum: 1, maximum: 64 }), { minItems: 1, maxItems: 64, uniqueItems: true });
+const Channels = Type.Array(Type.Integer({ minimum: 1, maximum: 64 }), {
+  minItems: 1,
+  maxItems: 64,
+  uniqueItems: true,
+});
 const Clip = Type.Integer({ minimum: 1, maximum: 2999, description: 'track number on the MP3 module' });
 const Volume = Type.Integer({ minimum: 0, maximum: 30 });
 
@@ -25,7 +29,12 @@ export const COMMAND_PARAMS = {
   stop: Type.Object({}, { additionalProperties: false }),
   set_volume: Type.Object({ volume: Volume }, { additionalProperties: false }),
   update_voice: Type.Object(
-    { clip: Clip, url: Type.String({ pattern: '^https?://', maxLength: 2048 }), sha256: Sha256Hex, text: Type.Optional(Type.String({ maxLength: 500 })) },
+    {
+      clip: Clip,
+      url: Type.String({ pattern: '^https?://', maxLength: 2048 }),
+      sha256: Sha256Hex,
+      text: Type.Optional(Type.String({ maxLength: 500 })),
+    },
     { additionalProperties: false },
   ),
   self_test: Type.Object({}, { additionalProperties: false }),

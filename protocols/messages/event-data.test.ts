@@ -3,15 +3,43 @@ import { decodeMessage } from './codec.ts';
 import { eventDataOf } from './event-data.ts';
 
 const event = (data: unknown) =>
-  JSON.stringify({ v: 1, id: '01JDZ8Y6W1Q6Q6Q6Q6Q6Q6Q6Q6', deviceId: 'lc-dongchang-001', ts: '2026-11-29T08:00:00.000+08:00', kind: 'tricycle_passengers', severity: 'alarm', source: 'vision', data });
+  JSON.stringify({
+    v: 1,
+    id: '01JDZ8Y6W1Q6Q6Q6Q6Q6Q6Q6Q6',
+    deviceId: 'lc-dongchang-001',
+    ts: '2026-11-29T08:00:00.000+08:00',
+    kind: 'tricycle_passengers',
+    severity: 'alarm',
+    source: 'vision',
+    data,
+  });
 
 describe('the recognition inside an alarm', () => {
   it('takes what a box writes: vehicle, riders, plate read or not, face, and flat extras from newer firmware', () => {
-    const read = { rule: 'tricycle', vehicle: 'tricycle', riders: 3, reason: '3 people on a tricycle (1 allowed)', plate: '鲁PA3N8Z', plateColour: 'blue', plateScore: 0.93, face: true };
+    const read = {
+      rule: 'tricycle',
+      vehicle: 'tricycle',
+      riders: 3,
+      reason: '3 people on a tricycle (1 allowed)',
+      plate: '鲁PA3N8Z',
+      plateColour: 'blue',
+      plateScore: 0.93,
+      face: true,
+    };
     expect(decodeMessage('event', event(read))).toMatchObject({ ok: true, value: { data: read } });
-    const unread = { vehicle: 'tricycle', riders: 2, plate: null, plateReason: 'plate too small (14 px)', face: false, faceReason: 'no face found', plateColour: 'unknown' };
+    const unread = {
+      vehicle: 'tricycle',
+      riders: 2,
+      plate: null,
+      plateReason: 'plate too small (14 px)',
+      face: false,
+      faceReason: 'no face found',
+      plateColour: 'unknown',
+    };
     expect(decodeMessage('event', event(unread)).ok).toBe(true);
-    expect(decodeMessage('event', event({ riders: 2, helmetScore: 0.4, lane: 'left', night: true, zone: null })).ok).toBe(true);
+    expect(
+      decodeMessage('event', event({ riders: 2, helmetScore: 0.4, lane: 'left', night: true, zone: null })).ok,
+    ).toBe(true);
   });
 
   it.each([
@@ -35,7 +63,9 @@ describe('the recognition inside an alarm', () => {
   });
 
   it('reads stored data through the schema: known fields that fit, typed; nothing else', () => {
-    expect(eventDataOf({ vehicle: 'tricycle', riders: 3, plate: '鲁PA3N8Z', lane: 'left', plateScore: 'high', face: 'yes' })).toEqual({ vehicle: 'tricycle', riders: 3, plate: '鲁PA3N8Z' });
+    expect(
+      eventDataOf({ vehicle: 'tricycle', riders: 3, plate: '鲁PA3N8Z', lane: 'left', plateScore: 'high', face: 'yes' }),
+    ).toEqual({ vehicle: 'tricycle', riders: 3, plate: '鲁PA3N8Z' });
     expect(eventDataOf({ plate: null })).toEqual({ plate: null });
     for (const junk of [undefined, null, 'text', 42, ['a'], {}]) expect(eventDataOf(junk)).toEqual({});
   });

@@ -22,7 +22,13 @@ export const GeoPoint = Type.Object(
 export const EventMessage = envelope({
   kind: AlarmKind,
   severity: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('alarm')]),
-  source: Type.Union([Type.Literal('sensor'), Type.Literal('vision'), Type.Literal('schedule'), Type.Literal('command'), Type.Literal('health')]),
+  source: Type.Union([
+    Type.Literal('sensor'),
+    Type.Literal('vision'),
+    Type.Literal('schedule'),
+    Type.Literal('command'),
+    Type.Literal('health'),
+  ]),
   /** The capture/track this event belongs to: re-sent or repeated frames of one incident share it. */
   incidentId: Type.Optional(MessageId),
   evidenceId: Type.Optional(MessageId),

@@ -28,7 +28,11 @@ export const Recognition = Type.Object(
     /** Faces: the descriptor, so the centre can match a driver whose plate could not be read. */
     embedding: Type.Optional(
       Type.Object(
-        { model: Type.String({ maxLength: 64 }), dims: Type.Integer({ minimum: 1, maximum: 4096 }), base64: Type.String({ maxLength: 21848, pattern: '^[A-Za-z0-9+/]*={0,2}$' }) },
+        {
+          model: Type.String({ maxLength: 64 }),
+          dims: Type.Integer({ minimum: 1, maximum: 4096 }),
+          base64: Type.String({ maxLength: 21848, pattern: '^[A-Za-z0-9+/]*={0,2}$' }),
+        },
         { additionalProperties: false },
       ),
     ),

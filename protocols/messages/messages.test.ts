@@ -35,7 +35,13 @@ describe('topics', () => {
 });
 
 describe('message codec', () => {
-  const event: EventMessage = { ...base(), kind: 'tricycle_passengers', severity: 'alarm', source: 'vision', data: { riders: 3 } };
+  const event: EventMessage = {
+    ...base(),
+    kind: 'tricycle_passengers',
+    severity: 'alarm',
+    source: 'vision',
+    data: { riders: 3 },
+  };
 
   it('round-trips a valid event', () => {
     expect(decodeMessage('event', encodeMessage('event', event))).toEqual({ ok: true, value: event });
@@ -84,7 +90,14 @@ describe('message codec', () => {
 
 describe('union errors are explained by the variant meant', () => {
   it('names the bad parameter of a command instead of "Expected union value"', () => {
-    const cmd = { v: 1, id: createIdGenerator()(), deviceId: 'box', ts: '2026-11-29T08:00:00Z', name: 'set_volume', params: { volume: 99 } };
+    const cmd = {
+      v: 1,
+      id: createIdGenerator()(),
+      deviceId: 'box',
+      ts: '2026-11-29T08:00:00Z',
+      name: 'set_volume',
+      params: { volume: 99 },
+    };
     const r = decodeMessage('command', JSON.stringify(cmd));
     expect(!r.ok && r.error.path).toBe('/params/volume');
     expect(!r.ok && r.error.message).toMatch(/params\/volume .*30/);

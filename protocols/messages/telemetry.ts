@@ -21,7 +21,11 @@ export const TelemetryMessage = envelope({
   ),
   power: Type.Optional(
     Type.Object(
-      { batteryV: Type.Optional(Type.Number()), solarV: Type.Optional(Type.Number()), mains: Type.Optional(Type.Boolean()) },
+      {
+        batteryV: Type.Optional(Type.Number()),
+        solarV: Type.Optional(Type.Number()),
+        mains: Type.Optional(Type.Boolean()),
+      },
       { additionalProperties: false },
     ),
   ),

@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crc16modbus, withCrc } from './crc.ts';
 import { ModbusFrameSplitter } from './frame-splitter.ts';
-import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, type ModbusRequest, type ModbusResponse } from './pdu.ts';
+import {
+  decodeRequest,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+  type ModbusRequest,
+  type ModbusResponse,
+} from './pdu.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -33,7 +40,9 @@ describe('Modbus PDU codec', () => {
   it('encodes the specification requests byte for byte', () => {
     expect(encodeRequest(0x11, { fc: 0x03, address: 0x6b, quantity: 3 })).toEqual(hex('11 03 00 6B 00 03 76 87'));
     expect(encodeRequest(1, { fc: 0x05, address: 0, value: 0xff00 })).toEqual(hex('01 05 00 00 FF 00 8C 3A'));
-    expect(encodeRequest(1, { fc: 0x0f, address: 0, values: [true, true, true, true] })).toEqual(hex('01 0F 00 00 00 04 01 0F 7E 92'));
+    expect(encodeRequest(1, { fc: 0x0f, address: 0, values: [true, true, true, true] })).toEqual(
+      hex('01 0F 00 00 00 04 01 0F 7E 92'),
+    );
   });
 
   it('decodes an exception reply', () => {
@@ -66,11 +75,21 @@ describe('Modbus PDU codec', () => {
     fc.record({ fc: fc.constant(0x03 as const), address: u16, quantity: fc.integer({ min: 1, max: 125 }) }),
     fc.record({ fc: fc.constant(0x05 as const), address: u16, value: fc.constantFrom(0xff00, 0) }),
     fc.record({ fc: fc.constant(0x06 as const), address: u16, value: u16 }),
-    fc.record({ fc: fc.constant(0x0f as const), address: u16, values: fc.array(fc.boolean(), { minLength: 1, maxLength: 1968 }) }),
-    fc.record({ fc: fc.constant(0x10 as const), address: u16, values: fc.array(u16, { minLength: 1, maxLength: 123 }) }),
+    fc.record({
+      fc: fc.constant(0x0f as const),
+      address: u16,
+      values: fc.array(fc.boolean(), { minLength: 1, maxLength: 1968 }),
+    }),
+    fc.record({
+      fc: fc.constant(0x10 as const),
+      address: u16,
+      values: fc.array(u16, { minLength: 1, maxLength: 123 }),
+    }),
   );
   const response: fc.Arbitrary<ModbusResponse> = fc.oneof(
-    fc.array(fc.boolean(), { minLength: 1, maxLength: 250 * 8 }).map((bits) => ({ fc: 0x01 as const, bits: bits.slice(0, Math.ceil(bits.length / 8) * 8) })),
+    fc
+      .array(fc.boolean(), { minLength: 1, maxLength: 250 * 8 })
+      .map((bits) => ({ fc: 0x01 as const, bits: bits.slice(0, Math.ceil(bits.length / 8) * 8) })),
     fc.record({ fc: fc.constant(0x03 as const), values: fc.array(u16, { minLength: 1, maxLength: 125 }) }),
     fc.record({ fc: fc.constantFrom(0x05 as const, 0x06 as const), address: u16, value: u16 }),
     fc.record({ fc: fc.constantFrom(0x0f as const, 0x10 as const), address: u16, quantity: u16 }),
@@ -88,7 +107,10 @@ describe('Modbus PDU codec', () => {
   it('decode∘encode is identity for responses (coils padded to whole bytes)', () => {
     fc.assert(
       fc.property(unit, response, (u, res) => {
-        const padded = res.fc === 0x01 && 'bits' in res ? { fc: 1, bits: [...res.bits, ...Array(-res.bits.length & 7).fill(false)] } : res;
+        const padded =
+          res.fc === 0x01 && 'bits' in res
+            ? { fc: 1, bits: [...res.bits, ...Array(-res.bits.length & 7).fill(false)] }
+            : res;
         expect(decodeResponse(encodeResponse(u, res))).toEqual({ ok: true, value: { unit: u, pdu: padded } });
       }),
     );
@@ -97,7 +119,11 @@ describe('Modbus PDU codec', () => {
 
 describe('Modbus frame splitter', () => {
   const frames = fc.array(
-    fc.record({ u: fc.integer({ min: 1, max: 247 }), addr: fc.integer({ min: 0, max: 0xffff }), q: fc.integer({ min: 1, max: 125 }) }),
+    fc.record({
+      u: fc.integer({ min: 1, max: 247 }),
+      addr: fc.integer({ min: 0, max: 0xffff }),
+      q: fc.integer({ min: 1, max: 125 }),
+    }),
     { minLength: 1, maxLength: 20 },
   );
 
@@ -121,37 +147,51 @@ describe('Modbus frame splitter', () => {
 
   it('never crashes on random bytes and only ever emits CRC-valid frames', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 600 }), fc.constantFrom('request' as const, 'response' as const), (bytes, role) => {
-        const s = new ModbusFrameSplitter({ role });
-        const out = [...s.push(bytes, 0), ...s.silence()];
-        for (const f of out) expect(crc16modbus(f.subarray(0, -2))).toBe(f.readUInt16LE(f.length - 2));
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 600 }),
+        fc.constantFrom('request' as const, 'response' as const),
+        (bytes, role) => {
+          const s = new ModbusFrameSplitter({ role });
+          const out = [...s.push(bytes, 0), ...s.silence()];
+          for (const f of out) expect(crc16modbus(f.subarray(0, -2))).toBe(f.readUInt16LE(f.length - 2));
+        },
+      ),
     );
   });
 
   it('recovers every intact frame from a stream with noise, truncation and bad CRCs between them', () => {
     fc.assert(
-      fc.property(frames, fc.array(fc.uint8Array({ maxLength: 12 })), fc.integer({ min: 0, max: 1000 }), (fs, noise, seed) => {
-        const good = fs.map((f) => encodeResponse(f.u, { fc: 0x03, values: Array.from({ length: f.q % 10 + 1 }, (_, i) => (f.addr + i) & 0xffff) }));
-        const parts: Buffer[] = [];
-        good.forEach((g, i) => {
-          const junk = Buffer.from(noise[i % Math.max(1, noise.length)] ?? []);
-          // A truncated copy of a frame, then noise, then the real frame.
-          if ((seed + i) % 3 === 0) parts.push(g.subarray(0, Math.max(1, g.length - 3)));
-          parts.push(junk, g);
-        });
-        const s = new ModbusFrameSplitter({ role: 'response' });
-        const out = [...s.push(Buffer.concat(parts), 0), ...s.silence()];
-        // Every intact frame is found, in order — unless noise plus the start of a frame happened to
-        // form a CRC-valid frame of its own (about 1 in 65536 per candidate), which no framer can tell.
-        let j = 0;
-        let phantoms = 0;
-        for (const f of out) {
-          if (j < good.length && f.equals(good[j])) j++;
-          else phantoms++;
-        }
-        if (phantoms === 0) expect(j).toBe(good.length);
-      }),
+      fc.property(
+        frames,
+        fc.array(fc.uint8Array({ maxLength: 12 })),
+        fc.integer({ min: 0, max: 1000 }),
+        (fs, noise, seed) => {
+          const good = fs.map((f) =>
+            encodeResponse(f.u, {
+              fc: 0x03,
+              values: Array.from({ length: (f.q % 10) + 1 }, (_, i) => (f.addr + i) & 0xffff),
+            }),
+          );
+          const parts: Buffer[] = [];
+          good.forEach((g, i) => {
+            const junk = Buffer.from(noise[i % Math.max(1, noise.length)] ?? []);
+            // A truncated copy of a frame, then noise, then the real frame.
+            if ((seed + i) % 3 === 0) parts.push(g.subarray(0, Math.max(1, g.length - 3)));
+            parts.push(junk, g);
+          });
+          const s = new ModbusFrameSplitter({ role: 'response' });
+          const out = [...s.push(Buffer.concat(parts), 0), ...s.silence()];
+          // Every intact frame is found, in order — unless noise plus the start of a frame happened to
+          // form a CRC-valid frame of its own (about 1 in 65536 per candidate), which no framer can tell.
+          let j = 0;
+          let phantoms = 0;
+          for (const f of out) {
+            if (j < good.length && f.equals(good[j])) j++;
+            else phantoms++;
+          }
+          if (phantoms === 0) expect(j).toBe(good.length);
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -105,7 +105,8 @@ export function encodeRequest(unit: number, req: ModbusRequest): Buffer {
       body.writeUInt16BE(u16(req.value, 'value'), 4);
       break;
     case 0x0f: {
-      if (req.values.length < 1 || req.values.length > MAX_WRITE_COILS) throw new RangeError(`coil count ${req.values.length} is outside 1–${MAX_WRITE_COILS}`);
+      if (req.values.length < 1 || req.values.length > MAX_WRITE_COILS)
+        throw new RangeError(`coil count ${req.values.length} is outside 1–${MAX_WRITE_COILS}`);
       const bits = packBits(req.values);
       body = Buffer.alloc(7 + bits.length);
       body[0] = unit;
@@ -117,7 +118,8 @@ export function encodeRequest(unit: number, req: ModbusRequest): Buffer {
       break;
     }
     case 0x10: {
-      if (req.values.length < 1 || req.values.length > MAX_WRITE_REGISTERS) throw new RangeError(`register count ${req.values.length} is outside 1–${MAX_WRITE_REGISTERS}`);
+      if (req.values.length < 1 || req.values.length > MAX_WRITE_REGISTERS)
+        throw new RangeError(`register count ${req.values.length} is outside 1–${MAX_WRITE_REGISTERS}`);
       body = Buffer.alloc(7 + req.values.length * 2);
       body[0] = unit;
       body[1] = req.fc;
@@ -183,7 +185,8 @@ export function decodeRequest(buf: Uint8Array): Result<Frame<ModbusRequest>> {
   const h = frameHead(buf, 4);
   if (!h.ok) return h;
   const { unit, fc, view } = h.value;
-  if (!isKnownFunction(fc)) return fail('unknown_function', `function 0x${fc.toString(16).padStart(2, '0')} is not supported`);
+  if (!isKnownFunction(fc))
+    return fail('unknown_function', `function 0x${fc.toString(16).padStart(2, '0')} is not supported`);
   const address = view.length >= 6 ? view.readUInt16BE(2) : 0;
   switch (fc) {
     case 0x01:
@@ -205,10 +208,12 @@ export function decodeRequest(buf: Uint8Array): Result<Frame<ModbusRequest>> {
       if (!len.ok) return len;
       const data = view.subarray(7, 7 + byteCount);
       if (fc === 0x0f) {
-        if (byteCount !== Math.ceil(quantity / 8)) return fail('bad_frame', `byte count ${byteCount} does not fit ${quantity} coils`);
+        if (byteCount !== Math.ceil(quantity / 8))
+          return fail('bad_frame', `byte count ${byteCount} does not fit ${quantity} coils`);
         return ok({ unit, pdu: { fc, address, values: unpackBits(data, quantity) } });
       }
-      if (byteCount !== quantity * 2) return fail('bad_frame', `byte count ${byteCount} does not fit ${quantity} registers`);
+      if (byteCount !== quantity * 2)
+        return fail('bad_frame', `byte count ${byteCount} does not fit ${quantity} registers`);
       const values = Array.from({ length: quantity }, (_, i) => data.readUInt16BE(i * 2));
       return ok({ unit, pdu: { fc, address, values } });
     }
@@ -225,7 +230,8 @@ export function decodeResponse(buf: Uint8Array): Result<Frame<ModbusResponse>> {
     if (!len.ok) return len;
     return ok({ unit, pdu: { fc: fc & 0x7f, exception: view[2] } });
   }
-  if (!isKnownFunction(fc)) return fail('unknown_function', `function 0x${fc.toString(16).padStart(2, '0')} is not supported`);
+  if (!isKnownFunction(fc))
+    return fail('unknown_function', `function 0x${fc.toString(16).padStart(2, '0')} is not supported`);
   switch (fc) {
     case 0x01:
     case 0x03: {
@@ -235,7 +241,10 @@ export function decodeResponse(buf: Uint8Array): Result<Frame<ModbusResponse>> {
       const data = view.subarray(3, 3 + byteCount);
       if (fc === 0x01) return ok({ unit, pdu: { fc, bits: unpackBits(data) } });
       if (byteCount % 2) return fail('bad_frame', `odd byte count ${byteCount} for registers`);
-      return ok({ unit, pdu: { fc, values: Array.from({ length: byteCount / 2 }, (_, i) => data.readUInt16BE(i * 2)) } });
+      return ok({
+        unit,
+        pdu: { fc, values: Array.from({ length: byteCount / 2 }, (_, i) => data.readUInt16BE(i * 2)) },
+      });
     }
     default: {
       const len = expectLen(view, 8, `function 0x${fc.toString(16)} response`);

@@ -66,7 +66,8 @@ export function mp3Checksum(frame: Uint8Array): number {
 
 export function encodeMp3({ cmd, param, feedback }: Mp3Frame): Buffer {
   if (!Number.isInteger(cmd) || cmd < 0 || cmd > 0xff) throw new RangeError(`MP3 command ${cmd} is not a byte`);
-  if (!Number.isInteger(param) || param < 0 || param > 0xffff) throw new RangeError(`MP3 parameter ${param} is not 16-bit`);
+  if (!Number.isInteger(param) || param < 0 || param > 0xffff)
+    throw new RangeError(`MP3 parameter ${param} is not 16-bit`);
   const f = Buffer.from([START, VERSION, LENGTH, cmd, feedback ? 1 : 0, param >> 8, param & 0xff, 0, 0, END]);
   f.writeUInt16BE(mp3Checksum(f), 7);
   return f;
@@ -75,7 +76,8 @@ export function encodeMp3({ cmd, param, feedback }: Mp3Frame): Buffer {
 export function decodeMp3(buf: Uint8Array): Result<Mp3Frame> {
   if (buf.length !== MP3_FRAME_LENGTH) return fail('bad_length', `MP3 frame must be 10 bytes, got ${buf.length}`);
   if (buf[0] !== START || buf[9] !== END) return fail('bad_frame', 'MP3 frame must start with 7E and end with EF');
-  if (buf[1] !== VERSION || buf[2] !== LENGTH) return fail('bad_frame', `MP3 frame has version ${buf[1]} length ${buf[2]}, want FF 06`);
+  if (buf[1] !== VERSION || buf[2] !== LENGTH)
+    return fail('bad_frame', `MP3 frame has version ${buf[1]} length ${buf[2]}, want FF 06`);
   const ck = (buf[7] << 8) | buf[8];
   if (ck !== mp3Checksum(buf)) {
     return fail('bad_checksum', `MP3 checksum ${ck.toString(16)} should be ${mp3Checksum(buf).toString(16)}`);
@@ -85,12 +87,20 @@ export function decodeMp3(buf: Uint8Array): Result<Mp3Frame> {
 
 /** Convenience builders for the commands the speaker driver sends. */
 export const mp3Frames = {
-  playTrack: (track: number, feedback = true) => encodeMp3({ cmd: Mp3Cmd.playTrack, param: checkRange(track, 1, 2999, 'track'), feedback }),
+  playTrack: (track: number, feedback = true) =>
+    encodeMp3({ cmd: Mp3Cmd.playTrack, param: checkRange(track, 1, 2999, 'track'), feedback }),
   playFolderTrack: (folder: number, track: number, feedback = true) =>
-    encodeMp3({ cmd: Mp3Cmd.playFolderTrack, param: (checkRange(folder, 1, 99, 'folder') << 8) | checkRange(track, 1, 255, 'track'), feedback }),
-  playAdvert: (track: number, feedback = true) => encodeMp3({ cmd: Mp3Cmd.playAdvert, param: checkRange(track, 1, 3000, 'advert'), feedback }),
-  loopTrack: (track: number, feedback = true) => encodeMp3({ cmd: Mp3Cmd.loopTrack, param: checkRange(track, 1, 2999, 'track'), feedback }),
-  setVolume: (volume: number, feedback = true) => encodeMp3({ cmd: Mp3Cmd.setVolume, param: checkRange(volume, 0, 30, 'volume'), feedback }),
+    encodeMp3({
+      cmd: Mp3Cmd.playFolderTrack,
+      param: (checkRange(folder, 1, 99, 'folder') << 8) | checkRange(track, 1, 255, 'track'),
+      feedback,
+    }),
+  playAdvert: (track: number, feedback = true) =>
+    encodeMp3({ cmd: Mp3Cmd.playAdvert, param: checkRange(track, 1, 3000, 'advert'), feedback }),
+  loopTrack: (track: number, feedback = true) =>
+    encodeMp3({ cmd: Mp3Cmd.loopTrack, param: checkRange(track, 1, 2999, 'track'), feedback }),
+  setVolume: (volume: number, feedback = true) =>
+    encodeMp3({ cmd: Mp3Cmd.setVolume, param: checkRange(volume, 0, 30, 'volume'), feedback }),
   stop: (feedback = true) => encodeMp3({ cmd: Mp3Cmd.stop, param: 0, feedback }),
   queryStatus: () => encodeMp3({ cmd: Mp3Cmd.queryStatus, param: 0, feedback: false }),
   queryVolume: () => encodeMp3({ cmd: Mp3Cmd.queryVolume, param: 0, feedback: false }),

@@ -15,7 +15,11 @@ describe('MP3 module codec', () => {
     ['stop', () => mp3Frames.stop(false), '7E FF 06 16 00 00 00 FE E5 EF'],
     ['ACK asked', () => mp3Frames.playTrack(1, true), '7E FF 06 03 01 00 01 FE F6 EF'],
     ['query status', () => mp3Frames.queryStatus(), '7E FF 06 42 00 00 00 FE B9 EF'],
-    ['datasheet example, corrected', () => encodeMp3({ cmd: 0x09, param: 4, feedback: false }), '7E FF 06 09 00 00 04 FE EE EF'],
+    [
+      'datasheet example, corrected',
+      () => encodeMp3({ cmd: 0x09, param: 4, feedback: false }),
+      '7E FF 06 09 00 00 04 FE EE EF',
+    ],
   ])('%s', (_name, build, want) => {
     expect(build()).toEqual(hex(want));
   });
@@ -32,9 +36,14 @@ describe('MP3 module codec', () => {
 
   it('decode∘encode is identity', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 0xffff }), fc.boolean(), (cmd, param, feedback) => {
-        expect(decodeMp3(encodeMp3({ cmd, param, feedback }))).toEqual({ ok: true, value: { cmd, param, feedback } });
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.boolean(),
+        (cmd, param, feedback) => {
+          expect(decodeMp3(encodeMp3({ cmd, param, feedback }))).toEqual({ ok: true, value: { cmd, param, feedback } });
+        },
+      ),
     );
   });
 });
@@ -43,12 +52,20 @@ describe('MP3 frame splitter', () => {
   it('finds every frame among noise, in any chunking', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ cmd: fc.constantFrom(Mp3Cmd.ack, Mp3Cmd.trackFinished, Mp3Cmd.queryVolume), param: fc.integer({ min: 0, max: 0xffff }) }), { minLength: 1, maxLength: 10 }),
+        fc.array(
+          fc.record({
+            cmd: fc.constantFrom(Mp3Cmd.ack, Mp3Cmd.trackFinished, Mp3Cmd.queryVolume),
+            param: fc.integer({ min: 0, max: 0xffff }),
+          }),
+          { minLength: 1, maxLength: 10 },
+        ),
         fc.array(fc.uint8Array({ maxLength: 9 }).filter((u) => !u.includes(0x7e))),
         fc.integer({ min: 1, max: 17 }),
         (frames, noise, chunk) => {
           const good = frames.map((f) => encodeMp3({ ...f, feedback: false }));
-          const wire = Buffer.concat(good.flatMap((g, i) => [Buffer.from(noise[i % Math.max(1, noise.length)] ?? []), g]));
+          const wire = Buffer.concat(
+            good.flatMap((g, i) => [Buffer.from(noise[i % Math.max(1, noise.length)] ?? []), g]),
+          );
           const s = new Mp3FrameSplitter();
           const got: Buffer[] = [];
           for (let off = 0; off < wire.length; off += chunk) got.push(...s.push(wire.subarray(off, off + chunk)));

@@ -19,17 +19,25 @@ const BENCHES: BenchSpec[] = [
       ['frames', 'frames in the noisy stream', '100000'],
       ['flashes', 'flash() calls measured', '300'],
     ],
-    run: async (o, onProgress) => (await import('./hw-bench.ts')).runHwBench({ frames: o.frames[0], flashes: o.flashes[0], onProgress }),
+    run: async (o, onProgress) =>
+      (await import('./hw-bench.ts')).runHwBench({ frames: o.frames[0], flashes: o.flashes[0], onProgress }),
   },
   {
     name: 'edge',
-    description: 'presence trigger → light frame latency (while telemetry flows), durable outbox appends/s, resend/s after reconnect, RSS',
+    description:
+      'presence trigger → light frame latency (while telemetry flows), durable outbox appends/s, resend/s after reconnect, RSS',
     options: [
       ['triggers', 'presence triggers measured', '200'],
       ['appends', 'durable outbox appends', '2000'],
       ['resend', 'queued messages resent after reconnect', '5000'],
     ],
-    run: async (o, onProgress) => (await import('./edge-bench.ts')).runEdgeBench({ triggers: o.triggers[0], appends: o.appends[0], resend: o.resend[0], onProgress }),
+    run: async (o, onProgress) =>
+      (await import('./edge-bench.ts')).runEdgeBench({
+        triggers: o.triggers[0],
+        appends: o.appends[0],
+        resend: o.resend[0],
+        onProgress,
+      }),
   },
   {
     name: 'gateway',
@@ -46,28 +54,53 @@ const BENCHES: BenchSpec[] = [
       ['window', 'seconds measured at each fleet size', '30'],
     ],
     run: async (o, onProgress) => [
-      ...(await (await import('./gateway-bench.ts')).runGatewayBench({ rate: o.rate[0], seconds: o.seconds[0], burst: o.burst[0], devices: o.devices[0], onProgress })),
-      ...(await (await import('./fleet-bench.ts')).runFleetBench({ messages: o.messages[0], fleet: o.fleet, heartbeatS: o.heartbeat[0], windowS: o.window[0], onProgress })),
+      ...(await (
+        await import('./gateway-bench.ts')
+      ).runGatewayBench({
+        rate: o.rate[0],
+        seconds: o.seconds[0],
+        burst: o.burst[0],
+        devices: o.devices[0],
+        onProgress,
+      })),
+      ...(await (
+        await import('./fleet-bench.ts')
+      ).runFleetBench({
+        messages: o.messages[0],
+        fleet: o.fleet,
+        heartbeatS: o.heartbeat[0],
+        windowS: o.window[0],
+        onProgress,
+      })),
     ],
   },
   {
     name: 'technician',
-    description: 'auto-probe time to find a light controller (default, slave 7 @ 19200, slave 16 @ 57600), a whole self-test, telemetry/s through intake with fault tickets',
+    description:
+      'auto-probe time to find a light controller (default, slave 7 @ 19200, slave 16 @ 57600), a whole self-test, telemetry/s through intake with fault tickets',
     options: [
       ['runs', 'repetitions of each probe and self-test', '3'],
       ['devices', 'boxes sending telemetry', '1000'],
       ['messages', 'telemetry messages through intake', '20000'],
     ],
-    run: async (o, onProgress) => (await import('./technician-bench.ts')).runTechnicianBench({ runs: o.runs[0], devices: o.devices[0], messages: o.messages[0], onProgress }),
+    run: async (o, onProgress) =>
+      (await import('./technician-bench.ts')).runTechnicianBench({
+        runs: o.runs[0],
+        devices: o.devices[0],
+        messages: o.messages[0],
+        onProgress,
+      }),
   },
   {
     name: 'dashboard',
-    description: 'first load of the alarm list in headless Chromium with 10,000 stored alarms (until 50 cards and their photos are on screen), the API page behind it, the bundle size',
+    description:
+      'first load of the alarm list in headless Chromium with 10,000 stored alarms (until 50 cards and their photos are on screen), the API page behind it, the bundle size',
     options: [
       ['alarms', 'alarms stored before loading', '10000'],
       ['loads', 'first loads measured (each in a fresh browser context)', '10'],
     ],
-    run: async (o, onProgress) => (await import('./dashboard-bench.ts')).runDashboardBench({ alarms: o.alarms[0], loads: o.loads[0], onProgress }),
+    run: async (o, onProgress) =>
+      (await import('./dashboard-bench.ts')).runDashboardBench({ alarms: o.alarms[0], loads: o.loads[0], onProgress }),
   },
   {
     name: 'vision',
@@ -77,14 +110,17 @@ const BENCHES: BenchSpec[] = [
       ['frames', 'frames measured per stage', '30'],
       ['faces', 'earlier sightings the gateway searches by face', '10000'],
     ],
-    run: async (o, onProgress) => (await import('./vision-bench.ts')).runVisionBench({ frames: o.frames[0], faces: o.faces[0], onProgress }),
+    run: async (o, onProgress) =>
+      (await import('./vision-bench.ts')).runVisionBench({ frames: o.frames[0], faces: o.faces[0], onProgress }),
   },
 ];
 
 export function registerBenchCli(program: Command, logger: (cmd: Command) => Logger): void {
   const bench = program
     .command('bench')
-    .description('benchmarks: one JSON line per metric on stdout ({bench, metric, unit, median/p99/n or value}); logs on stderr');
+    .description(
+      'benchmarks: one JSON line per metric on stdout ({bench, metric, unit, median/p99/n or value}); logs on stderr',
+    );
   for (const b of BENCHES) {
     const cmd = bench.command(b.name).description(b.description);
     for (const [name, help, def] of b.options) cmd.option(`--${name} <n>`, help, def);

@@ -29,17 +29,25 @@ export async function runDashboardBench(o: DashboardBenchOptions = {}): Promise<
   const loads = o.loads ?? 10;
   const dir = mkdtempSync(join(tmpdir(), 'rw-bench-dashboard-'));
   const gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
-    await gw.start();
+  await gw.start();
   const browser = await chromium.launch({ executablePath: o.chromium ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
   try {
     o.onProgress?.(`storing ${total} alarms`);
-    const frame = await sharp({ create: { width: 1280, height: 720, channels: 3, background: { r: 96, g: 100, b: 104 } } }).jpeg().toBuffer();
+    const frame = await sharp({
+      create: { width: 1280, height: 720, channels: 3, background: { r: 96, g: 100, b: 104 } },
+    })
+      .jpeg()
+      .toBuffer();
     const sha = sha256Hex(frame);
     seed(gw, total, sha);
     gw.services.evidence.store.put('lc-bench-0', sha, frame);
     await gw.services.access.credentials.addOperator('bench-admin', 'bench-pass-1', 'admin');
     const base = `http://127.0.0.1:${gw.httpPort}`;
-    const login = await fetch(`${base}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench-admin', password: 'bench-pass-1' }) });
+    const login = await fetch(`${base}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'bench-admin', password: 'bench-pass-1' }),
+    });
     const cookie = login.headers.get('set-cookie')!.split(';')[0];
 
     o.onProgress?.('the alarm list API');
@@ -62,7 +70,14 @@ export async function runDashboardBench(o: DashboardBenchOptions = {}): Promise<
       await page.goto(base);
       await page.waitForFunction(() => {
         // Runs in the page (no DOM types here): 50 cards, and the first photo decoded (the rest load lazily as one scrolls).
-        const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number }; images: ArrayLike<{ complete: boolean; naturalWidth: number }> } }).document;
+        const doc = (
+          globalThis as unknown as {
+            document: {
+              querySelectorAll(s: string): { length: number };
+              images: ArrayLike<{ complete: boolean; naturalWidth: number }>;
+            };
+          }
+        ).document;
         const img = doc.images[0];
         return doc.querySelectorAll('li.alarm').length === 50 && !!img && img.complete && img.naturalWidth > 0;
       });
@@ -73,7 +88,12 @@ export async function runDashboardBench(o: DashboardBenchOptions = {}): Promise<
     const assets = readdirSync(assetDir).filter((f) => !f.endsWith('.map'));
     const kb = assets.reduce((s, f) => s + statSync(join(assetDir, f)).size, 0) / 1024;
     return [
-      summary(BENCH, 'first_load_ms', 'ms', first, { alarms_stored: total, rendered: 50, with: 'log-in cookie, no cache, first photo decoded', browser: 'Debian chromium (headless)' }),
+      summary(BENCH, 'first_load_ms', 'ms', first, {
+        alarms_stored: total,
+        rendered: 50,
+        with: 'log-in cookie, no cache, first photo decoded',
+        browser: 'Debian chromium (headless)',
+      }),
       summary(BENCH, 'alarms_api_ms', 'ms', api, { alarms_stored: total, page: 50 }),
       value(BENCH, 'bundle_kb', 'KB', kb, { files: assets.length }),
     ];
@@ -88,18 +108,41 @@ export async function runDashboardBench(o: DashboardBenchOptions = {}): Promise<
 function seed(gw: Gateway, total: number, frameSha: string): void {
   const newId = createIdGenerator();
   const now = Date.now();
-  VILLAGES.forEach((v, i) => gw.services.devices.registry.upsert({ id: `lc-bench-${i}`, township: i < 3 ? '梁水镇' : '斗虎屯镇', village: v, crossing: `${v}路口` }));
-  const ev = gw.context.db.prepare("INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, evidence_id, body) VALUES (?, ?, 'tricycle_passengers', 'alarm', 'vision', ?, ?, ?, ?)");
+  VILLAGES.forEach((v, i) =>
+    gw.services.devices.registry.upsert({
+      id: `lc-bench-${i}`,
+      township: i < 3 ? '梁水镇' : '斗虎屯镇',
+      village: v,
+      crossing: `${v}路口`,
+    }),
+  );
+  const ev = gw.context.db.prepare(
+    "INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, evidence_id, body) VALUES (?, ?, 'tricycle_passengers', 'alarm', 'vision', ?, ?, ?, ?)",
+  );
   const evd = gw.context.db.prepare('INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES (?, ?, ?, ?, ?)');
-  const cs = gw.context.db.prepare("INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, closed_at, closed_by) VALUES (?, ?, ?, ?, 'tricycle_passengers', ?, ?, ?)");
-  const rs = gw.context.db.prepare('INSERT INTO responses (id, case_id, kind, state, updated_at) VALUES (?, ?, ?, ?, ?)');
+  const cs = gw.context.db.prepare(
+    "INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, closed_at, closed_by) VALUES (?, ?, ?, ?, 'tricycle_passengers', ?, ?, ?)",
+  );
+  const rs = gw.context.db.prepare(
+    'INSERT INTO responses (id, case_id, kind, state, updated_at) VALUES (?, ?, ?, ?, ?)',
+  );
   gw.context.db.transaction(() => {
     for (let i = 0; i < total; i++) {
       const at = new Date(now - (total - i) * 600_000).toISOString();
       const device = `lc-bench-${i % VILLAGES.length}`;
       const [eventId, evidenceId, caseId] = [newId(), newId(), newId()];
       const plate = `鲁P${String(10000 + ((i * 7919) % 90000)).slice(-5)}`;
-      const body = { v: 1, id: eventId, deviceId: device, ts: at, kind: 'tricycle_passengers', severity: 'alarm', source: 'vision', evidenceId, data: { vehicle: 'tricycle', riders: 2 + (i % 3), plate, plateScore: 0.9, plateColour: 'blue' } };
+      const body = {
+        v: 1,
+        id: eventId,
+        deviceId: device,
+        ts: at,
+        kind: 'tricycle_passengers',
+        severity: 'alarm',
+        source: 'vision',
+        evidenceId,
+        data: { vehicle: 'tricycle', riders: 2 + (i % 3), plate, plateScore: 0.9, plateColour: 'blue' },
+      };
       const manifest = {
         evidenceId,
         capturedAt: at,
@@ -113,7 +156,8 @@ function seed(gw: Gateway, total: number, frameSha: string): void {
       evd.run(evidenceId, device, eventId, at, JSON.stringify(manifest));
       const closed = i < total - 30;
       cs.run(caseId, `bench:${eventId}`, eventId, device, at, closed ? at : null, closed ? 'bench' : null);
-      for (const [k, kind] of ['onsite', 'village', 'police'].entries()) rs.run(newId(), caseId, kind, closed ? 'done' : STATES[(i + k) % STATES.length], at);
+      for (const [k, kind] of ['onsite', 'village', 'police'].entries())
+        rs.run(newId(), caseId, kind, closed ? 'done' : STATES[(i + k) % STATES.length], at);
     }
   })();
 }

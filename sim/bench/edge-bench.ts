@@ -17,7 +17,16 @@ export interface EdgeBenchOptions {
 
 const newId = createIdGenerator();
 const eventPayload = (deviceId: string): { id: string; payload: Buffer } => {
-  const ev: EventMessage = { v: 1, id: newId(), deviceId, ts: new Date().toISOString(), kind: 'presence', severity: 'info', source: 'sensor', data: { rule: 'bench' } };
+  const ev: EventMessage = {
+    v: 1,
+    id: newId(),
+    deviceId,
+    ts: new Date().toISOString(),
+    kind: 'presence',
+    severity: 'info',
+    source: 'sensor',
+    data: { rule: 'bench' },
+  };
   return { id: ev.id, payload: encodeMessage('event', ev) };
 };
 
@@ -35,7 +44,15 @@ async function benchTriggerToLight(dir: string, n: number, progress?: (m: string
         speaker: { type: 'mp3', port: sim.ttys.speaker! },
         sensors: [{ name: 'approach', type: 'firmata', port: sim.ttys.sensor!, pin: 2, debounceMs: 0 }],
       },
-      rules: [{ name: 'warn', trigger: { sensor: 'approach' }, light: { mode: 'flash', periodMs: 1000 }, cooldownS: 0, report: { kind: 'presence', severity: 'info' } }],
+      rules: [
+        {
+          name: 'warn',
+          trigger: { sensor: 'approach' },
+          light: { mode: 'flash', periodMs: 1000 },
+          cooldownS: 0,
+          report: { kind: 'presence', severity: 'info' },
+        },
+      ],
       telemetry: { intervalS: 3600 },
       dataDir: join(dir, 'agent'),
     },
@@ -59,7 +76,10 @@ async function benchTriggerToLight(dir: string, n: number, progress?: (m: string
       await new Promise((r) => setTimeout(r, 20));
       if (i % 50 === 49) progress?.(`trigger → light: ${i + 1}/${n}`);
     }
-    return summary('edge', 'trigger_to_light_ms', 'ms', samples, { path: 'firmata pty → rule → modbus pty', telemetry_per_s: 20 });
+    return summary('edge', 'trigger_to_light_ms', 'ms', samples, {
+      path: 'firmata pty → rule → modbus pty',
+      telemetry_per_s: 20,
+    });
   } finally {
     clearInterval(telemetry);
     await agent.stop();
@@ -77,7 +97,10 @@ function benchAppends(dir: string, n: number): BenchLine {
   }
   const s = (performance.now() - t0) / 1000;
   box.close();
-  return value('edge', 'outbox_appends_per_s', 'msg/s', n / s, { n, durable: 'WAL, synchronous=FULL (fsync per append)' });
+  return value('edge', 'outbox_appends_per_s', 'msg/s', n / s, {
+    n,
+    durable: 'WAL, synchronous=FULL (fsync per append)',
+  });
 }
 
 async function benchResend(dir: string, n: number): Promise<BenchLine> {
@@ -92,7 +115,11 @@ async function benchResend(dir: string, n: number): Promise<BenchLine> {
     const t0 = performance.now();
     link.start();
     await until(() => box.stats().pending === 0, 120_000, 'outbox drained');
-    return value('edge', 'resend_per_s', 'msg/s', n / ((performance.now() - t0) / 1000), { n, qos: 1, broker: 'aedes (TCP loopback)' });
+    return value('edge', 'resend_per_s', 'msg/s', n / ((performance.now() - t0) / 1000), {
+      n,
+      qos: 1,
+      broker: 'aedes (TCP loopback)',
+    });
   } finally {
     await link.stop();
     await broker.close();

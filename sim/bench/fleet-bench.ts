@@ -51,17 +51,49 @@ class RawDevice {
       const s = connect(port, '127.0.0.1');
       this.socket = s;
       s.once('error', reject);
-      s.once('data', (d: Buffer) => (d[0] === 0x20 && d[3] === 0 ? resolve() : reject(new Error(`${this.id}: CONNACK refused (${d[3]})`))));
+      s.once('data', (d: Buffer) =>
+        d[0] === 0x20 && d[3] === 0 ? resolve() : reject(new Error(`${this.id}: CONNACK refused (${d[3]})`)),
+      );
       s.on('data', () => undefined); // PUBACKs: read and drop
-      s.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: this.id, username: this.id, password: Buffer.from(devicePassword(this.id)), keepalive: 120, clean: true }));
+      s.write(
+        mqttPacket.generate({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clientId: this.id,
+          username: this.id,
+          password: Buffer.from(devicePassword(this.id)),
+          keepalive: 120,
+          clean: true,
+        }),
+      );
     });
   }
 
   heartbeat(everyMs: number): void {
     const beat = () => {
-      const m: TelemetryMessage = { v: 1, id: newId(), deviceId: this.id, ts: new Date().toISOString(), seq: this.seq++ % 256, uptimeS: this.seq, drivers: {}, flags: [] };
+      const m: TelemetryMessage = {
+        v: 1,
+        id: newId(),
+        deviceId: this.id,
+        ts: new Date().toISOString(),
+        seq: this.seq++ % 256,
+        uptimeS: this.seq,
+        drivers: {},
+        flags: [],
+      };
       this.messageId = (this.messageId % 65535) + 1;
-      this.socket?.write(mqttPacket.generate({ cmd: 'publish', topic: topics.telemetry(this.id), payload: Buffer.from(JSON.stringify(m)), qos: 1, messageId: this.messageId, retain: false, dup: false }));
+      this.socket?.write(
+        mqttPacket.generate({
+          cmd: 'publish',
+          topic: topics.telemetry(this.id),
+          payload: Buffer.from(JSON.stringify(m)),
+          qos: 1,
+          messageId: this.messageId,
+          retain: false,
+          dup: false,
+        }),
+      );
       this.sent++;
     };
     // Spread over the interval, as a real fleet's clocks are.
@@ -80,13 +112,21 @@ class RawDevice {
 
 async function pool<T>(items: T[], width: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 /** QoS 1 messages from one client to another through a broker, with up to `window` in flight. */
-async function throughput(url: string, auth: { pub?: object; sub?: object }, topic: string, n: number, window = 200): Promise<number> {
+async function throughput(
+  url: string,
+  auth: { pub?: object; sub?: object },
+  topic: string,
+  n: number,
+  window = 200,
+): Promise<number> {
   const sub = await mqtt.connectAsync(url, { ...auth.sub, clean: true, reconnectPeriod: 0 });
   const pub = await mqtt.connectAsync(url, { ...auth.pub, clean: true, reconnectPeriod: 0 });
   try {
@@ -95,7 +135,11 @@ async function throughput(url: string, auth: { pub?: object; sub?: object }, top
     await sub.subscribeAsync(topic, { qos: 1 });
     const payload = Buffer.from(JSON.stringify({ v: 1, kind: 'bench', pad: 'x'.repeat(160) }));
     const t0 = performance.now();
-    await pool(Array.from({ length: n }, (_, i) => i), window, () => pub.publishAsync(topic, payload, { qos: 1 }).then(() => undefined));
+    await pool(
+      Array.from({ length: n }, (_, i) => i),
+      window,
+      () => pub.publishAsync(topic, payload, { qos: 1 }).then(() => undefined),
+    );
     await until(() => got >= n, 60_000, `${n} messages through ${url}`);
     return n / ((performance.now() - t0) / 1000);
   } finally {
@@ -129,7 +173,15 @@ export async function runFleetBench(o: FleetBenchOptions = {}): Promise<BenchLin
   const pid = gw.proc.pid!;
   try {
     o.onProgress?.(`publish throughput: ${n} QoS 1 messages through the gateway`);
-    const ours = await throughput(`mqtt://127.0.0.1:${gw.mqttPort}`, { pub: { username: 'bench-pub', clientId: 'bench-pub', password: PASSWORD }, sub: { username: 'bench-sub', clientId: 'bench-sub', password: PASSWORD } }, 'rw-county/v1/bench/load', n);
+    const ours = await throughput(
+      `mqtt://127.0.0.1:${gw.mqttPort}`,
+      {
+        pub: { username: 'bench-pub', clientId: 'bench-pub', password: PASSWORD },
+        sub: { username: 'bench-sub', clientId: 'bench-sub', password: PASSWORD },
+      },
+      'rw-county/v1/bench/load',
+      n,
+    );
     o.onProgress?.(`publish throughput: ${n} QoS 1 messages through Mosquitto`);
     const mosquittoUrl = o.mosquittoUrl ?? 'mqtt://127.0.0.1:1883';
     const theirs = await throughput(mosquittoUrl, {}, `rw-bench/${newId()}/load`, n).catch(() => NaN);
@@ -156,7 +208,9 @@ export async function runFleetBench(o: FleetBenchOptions = {}): Promise<BenchLin
       });
       const connectS = (performance.now() - c0) / 1000;
       o.onProgress?.(`fleet: ${size} boxes connected in ${connectS.toFixed(1)} s; measuring ${windowS} s`);
-      const health = async () => ((await (await fetch(`http://127.0.0.1:${gw.httpPort}/health`)).json()) as { intake: { stored: number } }).intake.stored;
+      const health = async () =>
+        ((await (await fetch(`http://127.0.0.1:${gw.httpPort}/health`)).json()) as { intake: { stored: number } })
+          .intake.stored;
       const s0 = procStats(pid);
       const stored0 = await health();
       const sent0 = devices.reduce((a, d) => a + d.sent, 0);

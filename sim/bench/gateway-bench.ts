@@ -48,7 +48,14 @@ export async function runGatewayBench(o: GatewayBenchOptions = {}): Promise<Benc
     config: {
       responses: {
         channels: { v: { type: 'webhook', url: hook.url, secret }, p: { type: 'webhook', url: hook.url, secret } },
-        plans: [{ kinds: ['tricycle_passengers'], onsite: { voice: { clip: 2 } }, village: { channel: 'v', ackDeadlineS: 3600 }, police: { channel: 'p', ackDeadlineS: 3600 } }],
+        plans: [
+          {
+            kinds: ['tricycle_passengers'],
+            onsite: { voice: { clip: 2 } },
+            village: { channel: 'v', ackDeadlineS: 3600 },
+            police: { channel: 'p', ackDeadlineS: 3600 },
+          },
+        ],
       },
     },
   });
@@ -56,7 +63,14 @@ export async function runGatewayBench(o: GatewayBenchOptions = {}): Promise<Benc
   const ids = Array.from({ length: o.devices ?? 20 }, (_, i) => `bench-${String(i).padStart(4, '0')}`);
   for (const id of ids) await gw.services.access.credentials.addDevice(id, `${id}-password`);
   const clients: MqttClient[] = await Promise.all(
-    ids.map((id) => mqtt.connectAsync(`mqtt://127.0.0.1:${gw.mqttPort!}`, { clientId: id, username: id, password: `${id}-password`, clean: false })),
+    ids.map((id) =>
+      mqtt.connectAsync(`mqtt://127.0.0.1:${gw.mqttPort!}`, {
+        clientId: id,
+        username: id,
+        password: `${id}-password`,
+        clean: false,
+      }),
+    ),
   );
   // When each case has all three responses sent.
   const publishedAt = new Map<string, number>();
@@ -71,11 +85,25 @@ export async function runGatewayBench(o: GatewayBenchOptions = {}): Promise<Benc
   const publish = (i: number) => {
     const c = clients[i % clients.length];
     const deviceId = ids[i % ids.length];
-    const ev: EventMessage = { v: 1, id: newId(), deviceId, ts: new Date().toISOString(), kind: 'tricycle_passengers', severity: 'alarm', source: 'vision', data: { i } };
+    const ev: EventMessage = {
+      v: 1,
+      id: newId(),
+      deviceId,
+      ts: new Date().toISOString(),
+      kind: 'tricycle_passengers',
+      severity: 'alarm',
+      source: 'vision',
+      data: { i },
+    };
     publishedAt.set(ev.id, performance.now());
     return c.publishAsync(topics.event(deviceId, ev.kind), encodeMessage('event', ev), { qos: 1 });
   };
-  const caseEvent = () => new Map((gw.context.db.prepare('SELECT id, event_id AS e FROM cases').all() as Array<{ id: string; e: string }>).map((r) => [r.id, r.e]));
+  const caseEvent = () =>
+    new Map(
+      (gw.context.db.prepare('SELECT id, event_id AS e FROM cases').all() as Array<{ id: string; e: string }>).map(
+        (r) => [r.id, r.e],
+      ),
+    );
   try {
     // 1. Latency at a steady rate.
     const rate = o.rate ?? 200;
@@ -92,7 +120,13 @@ export async function runGatewayBench(o: GatewayBenchOptions = {}): Promise<Benc
     await until(() => sentAt.size >= total, 60_000, 'all cases dispatched').finally(() => clearInterval(progress));
     const events = caseEvent();
     const lat = [...sentAt].map(([caseId, t]) => t - publishedAt.get(events.get(caseId)!)!);
-    const lines = [summary('gateway', 'ingest_to_dispatch_ms', 'ms', lat, { rate_per_s: rate, devices: ids.length, responses: 'onsite command + 2 signed webhooks' })];
+    const lines = [
+      summary('gateway', 'ingest_to_dispatch_ms', 'ms', lat, {
+        rate_per_s: rate,
+        devices: ids.length,
+        responses: 'onsite command + 2 signed webhooks',
+      }),
+    ];
     lines.push(...(await stages(gw.context.metrics, rate)));
 
     // 2. Sustained maximum: a burst, counted until every alarm is persisted as a case.
@@ -104,8 +138,17 @@ export async function runGatewayBench(o: GatewayBenchOptions = {}): Promise<Benc
     let acked = 0;
     for (const p of pubs) void p.then(() => acked++);
     await until(() => acked === burst, 120_000, `all ${burst} alarms acknowledged by the broker`);
-    await until(() => (gw.context.db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n >= before + burst, 120_000, 'burst persisted');
-    lines.push(value('gateway', 'alarms_per_s', 'alarms/s', burst / ((performance.now() - b0) / 1000), { n: burst, persisted: 'event + case + 3 responses in SQLite' }));
+    await until(
+      () => (gw.context.db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n >= before + burst,
+      120_000,
+      'burst persisted',
+    );
+    lines.push(
+      value('gateway', 'alarms_per_s', 'alarms/s', burst / ((performance.now() - b0) / 1000), {
+        n: burst,
+        persisted: 'event + case + 3 responses in SQLite',
+      }),
+    );
     lines.push(value('gateway', 'rss_mb', 'MB', rssMb()));
     return lines;
   } catch (e) {
@@ -128,13 +171,25 @@ async function stages(m: Metrics, rate: number): Promise<BenchLine[]> {
     const h = m.getSingleMetric(name) as Histogram<string> | undefined;
     if (!h) return;
     const [p50, p99] = await Promise.all([quantileOf(h, 0.5, labels), quantileOf(h, 0.99, labels)]);
-    out.push({ bench: 'gateway', metric: 'stage_ms', unit: 'ms', stage, median: ms(p50.value), p99: ms(p99.value), n: p50.count, rate_per_s: rate, from: name });
+    out.push({
+      bench: 'gateway',
+      metric: 'stage_ms',
+      unit: 'ms',
+      stage,
+      median: ms(p50.value),
+      p99: ms(p99.value),
+      n: p50.count,
+      rate_per_s: rate,
+      from: name,
+    });
   };
   await stage('intake: validate + store', 'rw_intake_store_seconds', { kind: 'event' });
   await stage('case + 3 responses written', 'rw_alarm_case_seconds');
   await stage('stored → all three sent', 'rw_alarm_dispatch_seconds');
   const deliveries = (m.getSingleMetric('rw_delivery_seconds') as Histogram<string> | undefined)?.get();
-  const channels = new Set(((await deliveries)?.values ?? []).map((v) => String(v.labels.channel ?? '')).filter(Boolean));
+  const channels = new Set(
+    ((await deliveries)?.values ?? []).map((v) => String(v.labels.channel ?? '')).filter(Boolean),
+  );
   for (const c of channels) await stage(`channel ${c}`, 'rw_delivery_seconds', { channel: c });
   return out;
 }

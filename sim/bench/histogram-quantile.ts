@@ -4,7 +4,11 @@ import type { Histogram } from 'prom-client';
  * A quantile of a prom-client histogram, estimated from its cumulative buckets (linear within a
  * bucket), over the series whose labels include `labels`; in the histogram's unit.
  */
-export async function quantileOf(h: Histogram<string>, q: number, labels: Record<string, string> = {}): Promise<{ value: number; count: number }> {
+export async function quantileOf(
+  h: Histogram<string>,
+  q: number,
+  labels: Record<string, string> = {},
+): Promise<{ value: number; count: number }> {
   const { values } = await h.get();
   const mine = values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x));
   // Cumulative counts per upper bound, summed over the matching series.
@@ -20,7 +24,11 @@ export async function quantileOf(h: Histogram<string>, q: number, labels: Record
   let lower = 0;
   let below = 0;
   for (const [le, n] of [...cumulative].sort((a, b) => a[0] - b[0])) {
-    if (n >= rank) return { value: Number.isFinite(le) ? lower + ((le - lower) * (rank - below)) / Math.max(1, n - below) : lower, count: total };
+    if (n >= rank)
+      return {
+        value: Number.isFinite(le) ? lower + ((le - lower) * (rank - below)) / Math.max(1, n - below) : lower,
+        count: total,
+      };
     lower = le;
     below = n;
   }

@@ -14,13 +14,14 @@ export interface HwBenchOptions {
 /** A byte stream like a bad RS-485 line: replies interleaved with noise, cut frames and bad CRCs. */
 export function noisyModbusStream(frames: number, seed = 1): { bytes: Buffer; good: number } {
   let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const parts: Buffer[] = [];
   let good = 0;
   for (let i = 0; i < frames; i++) {
     const f = modbus.encodeResponse(1 + (i % 8), { fc: 0x03, values: [i & 0xffff, (i * 7) & 0xffff, 0x1234] });
     const r = rnd();
-    if (r < 0.05) parts.push(Buffer.from(Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => Math.floor(rnd() * 256))));
+    if (r < 0.05)
+      parts.push(Buffer.from(Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => Math.floor(rnd() * 256))));
     if (r > 0.97) {
       const bad = Buffer.from(f);
       bad[4] ^= 0x40;

@@ -18,12 +18,24 @@ export function quantile(sorted: number[], q: number): number {
 
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-export function summary(bench: string, metric: string, unit: string, samples: number[], extra: Record<string, unknown> = {}): BenchLine {
+export function summary(
+  bench: string,
+  metric: string,
+  unit: string,
+  samples: number[],
+  extra: Record<string, unknown> = {},
+): BenchLine {
   const s = [...samples].sort((a, b) => a - b);
   return { bench, metric, unit, median: round(quantile(s, 0.5)), p99: round(quantile(s, 0.99)), n: s.length, ...extra };
 }
 
-export function value(bench: string, metric: string, unit: string, v: number, extra: Record<string, unknown> = {}): BenchLine {
+export function value(
+  bench: string,
+  metric: string,
+  unit: string,
+  v: number,
+  extra: Record<string, unknown> = {},
+): BenchLine {
   return { bench, metric, unit, value: round(v), ...extra };
 }
 

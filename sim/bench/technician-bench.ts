@@ -19,20 +19,33 @@ const BENCH = 'technician';
 
 /** How long auto-probe takes to find a controller configured at (unit, baud), over a pty with strict baud. */
 async function benchProbe(unit: number, baudRate: number, runs: number): Promise<BenchLine> {
-  const hw = new HardwareSimulator({ pty: true, strictBaud: true, light: { unit, baudRate }, speaker: false, sensor: false, camera: false });
+  const hw = new HardwareSimulator({
+    pty: true,
+    strictBaud: true,
+    light: { unit, baudRate },
+    speaker: false,
+    sensor: false,
+    camera: false,
+  });
   await hw.start();
   const samples: number[] = [];
   try {
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
       const f = await probeSerialPort(hw.ttys.light!);
-      if (f?.unit !== unit || f.baudRate !== baudRate) throw new Error(`probe found ${JSON.stringify(f)}, expected unit ${unit} at ${baudRate}`);
+      if (f?.unit !== unit || f.baudRate !== baudRate)
+        throw new Error(`probe found ${JSON.stringify(f)}, expected unit ${unit} at ${baudRate}`);
       samples.push((performance.now() - t0) / 1000);
     }
   } finally {
     await hw.stop();
   }
-  return summary(BENCH, 'probe_s', 's', samples, { slave: unit, baud: baudRate, slaves_tried_per_baud: 16, strict_baud: true });
+  return summary(BENCH, 'probe_s', 's', samples, {
+    slave: unit,
+    baud: baudRate,
+    slaves_tried_per_baud: 16,
+    strict_baud: true,
+  });
 }
 
 /** A whole `selftest` (4 light channels, flash, speaker, gateway credentials, clock) against the simulator and an in-process gateway. */
@@ -44,18 +57,30 @@ async function benchSelfTest(runs: number): Promise<BenchLine> {
     await hw.start();
     await gw.start();
     const id = 'bench-box-1';
-    gw.services.devices.commissioning.register({ v: 1, id, passwordHash: await hashPassword('bench-password'), commissionedAt: new Date().toISOString() }, { name: 'bench', role: 'admin' });
+    gw.services.devices.commissioning.register(
+      { v: 1, id, passwordHash: await hashPassword('bench-password'), commissionedAt: new Date().toISOString() },
+      { name: 'bench', role: 'admin' },
+    );
     const config: EdgeConfig = {
       device: { id },
-      gateway: { url: `mqtt://127.0.0.1:${gw.mqttPort!}`, username: id, password: 'bench-password', apiUrl: `http://127.0.0.1:${gw.httpPort}` },
-      hardware: { light: { type: 'modbus', port: hw.ttys.light!, channels: 4 }, speaker: { type: 'mp3', port: hw.ttys.speaker! } },
+      gateway: {
+        url: `mqtt://127.0.0.1:${gw.mqttPort!}`,
+        username: id,
+        password: 'bench-password',
+        apiUrl: `http://127.0.0.1:${gw.httpPort}`,
+      },
+      hardware: {
+        light: { type: 'modbus', port: hw.ttys.light!, channels: 4 },
+        speaker: { type: 'mp3', port: hw.ttys.speaker! },
+      },
       dataDir: join(dir, 'box'),
     };
     const samples: number[] = [];
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
       const r = await runBoxSelfTest({ config });
-      if (!r.report.ok || r.delivery !== 'sent') throw new Error(`self-test did not pass: ${JSON.stringify(r.report.checks.filter((c) => !c.ok))}`);
+      if (!r.report.ok || r.delivery !== 'sent')
+        throw new Error(`self-test did not pass: ${JSON.stringify(r.report.checks.filter((c) => !c.ok))}`);
       samples.push((performance.now() - t0) / 1000);
     }
     return summary(BENCH, 'selftest_s', 's', samples, { checks: 10, flash_ms: 1200 });
@@ -82,7 +107,19 @@ async function benchFaultIntake(devices: number, messages: number): Promise<Benc
         const deviceId = `${prefix}-${i % devices}`;
         const round = Math.floor(i / devices);
         const flags = flagsFor(round + (i % devices));
-        return { topic: topics.telemetry(deviceId), payload: encodeMessage('telemetry', { v: 1, id: newId(), deviceId, ts: new Date().toISOString(), seq: round % 256, uptimeS: i, drivers: {}, flags }) };
+        return {
+          topic: topics.telemetry(deviceId),
+          payload: encodeMessage('telemetry', {
+            v: 1,
+            id: newId(),
+            deviceId,
+            ts: new Date().toISOString(),
+            seq: round % 256,
+            uptimeS: i,
+            drivers: {},
+            flags,
+          }),
+        };
       });
       const t0 = performance.now();
       for (const p of payloads) gw.services.intake.intake.onMessage(p.topic, p.payload);
@@ -93,7 +130,12 @@ async function benchFaultIntake(devices: number, messages: number): Promise<Benc
     const tickets = gw.services.tickets.tickets.list(SYSTEM, { limit: 100_000 }).length;
     return [
       value(BENCH, 'telemetry_per_s', 'msgs/s', clean, { n: messages, devices, fault_share: 0 }),
-      value(BENCH, 'telemetry_with_tickets_per_s', 'msgs/s', faulty, { n: messages, devices, fault_share: 0.2, tickets_opened: tickets }),
+      value(BENCH, 'telemetry_with_tickets_per_s', 'msgs/s', faulty, {
+        n: messages,
+        devices,
+        fault_share: 0.2,
+        tickets_opened: tickets,
+      }),
       value(BENCH, 'rss_mb', 'MB', rssMb()),
     ];
   } finally {

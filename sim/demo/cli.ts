@@ -18,7 +18,9 @@ export function registerDemoCli(program: Command, logger: (cmd: Command) => Logg
       const { summary } = demo;
       if (o.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       if (summary.case !== 'closed') {
-        process.stderr.write(`demo failed: case ${summary.case_id} did not close (${JSON.stringify(summary.responses)})\n`);
+        process.stderr.write(
+          `demo failed: case ${summary.case_id} did not close (${JSON.stringify(summary.responses)})\n`,
+        );
         process.exitCode = 1;
       }
       if (o.once) {

@@ -95,8 +95,22 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
   const secret = randomBytes(24).toString('base64url');
   const tokens: Record<string, string> = {};
   let api = '';
-  const village = new DemoReceiver({ name: 'village app', secret, api: () => api, token: () => tokens.village, outcome: '溯源劝诫: grid worker visited the owner, who signed a pledge', say });
-  const police = new DemoReceiver({ name: 'police dispatch', secret, api: () => api, token: () => tokens.police, outcome: 'duty squad stopped the tricycle and unloaded the passengers', say });
+  const village = new DemoReceiver({
+    name: 'village app',
+    secret,
+    api: () => api,
+    token: () => tokens.village,
+    outcome: '溯源劝诫: grid worker visited the owner, who signed a pledge',
+    say,
+  });
+  const police = new DemoReceiver({
+    name: 'police dispatch',
+    secret,
+    api: () => api,
+    token: () => tokens.police,
+    outcome: 'duty squad stopped the tricycle and unloaded the passengers',
+    say,
+  });
   await village.start();
   await police.start();
 
@@ -110,7 +124,10 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
     config: {
       map: { geojson: join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'county-map.geojson') },
       responses: {
-        channels: { village: { type: 'webhook', url: village.url, secret }, police: { type: 'webhook', url: police.url, secret } },
+        channels: {
+          village: { type: 'webhook', url: village.url, secret },
+          police: { type: 'webhook', url: police.url, secret },
+        },
         plans: [
           {
             kinds: ['tricycle_passengers', 'minivan_overload'],
@@ -133,11 +150,24 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
   for (const b of BOXES) {
     await gateway.services.access.credentials.addDevice(b.id, passwords[b.id]);
     const [township, crossing] = b.place.split(' ');
-    gateway.services.devices.registry.upsert({ id: b.id, name: b.place, township, crossing, lat: b.lat, lon: b.lon, donor: { name: '聊城市慈善总会', thanks: '一灯一带，平安回家' } });
+    gateway.services.devices.registry.upsert({
+      id: b.id,
+      name: b.place,
+      township,
+      crossing,
+      lat: b.lat,
+      lon: b.lon,
+      donor: { name: '聊城市慈善总会', thanks: '一灯一带，平安回家' },
+    });
   }
-  gateway.services.archive.archive.importCsv('plate,class,owner_name,township,village\n鲁PA3N82,tricycle,赵某,梁水镇,王屯村\n', true);
+  gateway.services.archive.archive.importCsv(
+    'plate,class,owner_name,township,village\n鲁PA3N82,tricycle,赵某,梁水镇,王屯村\n',
+    true,
+  );
   api = `http://127.0.0.1:${gateway.httpPort}/api/v1`;
-  say(`roadwarden demo — county gateway: MQTT on ${gateway.mqttPort!}, HTTP API on ${gateway.httpPort}; data in ${dir}`);
+  say(
+    `roadwarden demo — county gateway: MQTT on ${gateway.mqttPort!}, HTTP API on ${gateway.httpPort}; data in ${dir}`,
+  );
 
   const sims: HardwareSimulator[] = [];
   const agents: EdgeAgent[] = [];
@@ -150,7 +180,10 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
       config: {
         device: { id: b.id, name: b.place, location: { lat: b.lat, lon: b.lon } },
         gateway: { url: `mqtt://127.0.0.1:${gateway.mqttPort!}`, username: b.id, password: passwords[b.id] },
-        hardware: { light: { type: 'modbus', port: sim.ttys.light!, channels: 4 }, speaker: { type: 'mp3', port: sim.ttys.speaker! } },
+        hardware: {
+          light: { type: 'modbus', port: sim.ttys.light!, channels: 4 },
+          speaker: { type: 'mp3', port: sim.ttys.speaker! },
+        },
         rules: [
           {
             name: 'tricycle_passengers',
@@ -177,22 +210,45 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
   const t0 = performance.now();
   // The plate reader saw the last 2 as a Z: the archive lookup settles it.
   const evidenceId = await demoEvidence(agent, '鲁PA3N82');
-  const fired = await agent.reportRecognition({ kind: 'tricycle_passengers', evidenceId, data: { vehicle: 'tricycle', riders: 3, plate: '鲁PA3N8Z', plateScore: 0.93, plateColour: 'blue' } });
-  say(`   The box warns at once, no network needed: ${fired[0]?.localActions.join(', ')} (${(performance.now() - t0).toFixed(1)} ms).`);
+  const fired = await agent.reportRecognition({
+    kind: 'tricycle_passengers',
+    evidenceId,
+    data: { vehicle: 'tricycle', riders: 3, plate: '鲁PA3N8Z', plateScore: 0.93, plateColour: 'blue' },
+  });
+  say(
+    `   The box warns at once, no network needed: ${fired[0]?.localActions.join(', ')} (${(performance.now() - t0).toFixed(1)} ms).`,
+  );
 
   const labels: Record<string, string> = { onsite: '现场 on-site', village: '村居 village', police: '警务 police' };
-  gateway.services.responses.engine!.on('change', (r: ResponseRow) => say(`   ${labels[r.kind].padEnd(13)} → ${r.state}${r.actor && r.actor !== 'gateway' ? ` by ${r.actor}` : ''}${r.note ? ` — ${r.note}` : ''}`));
-  const openCase = () => gateway.context.db.prepare('SELECT id, event_id AS eventId FROM cases ORDER BY opened_at LIMIT 1').get() as { id: string; eventId: string } | undefined;
+  gateway.services.responses.engine!.on('change', (r: ResponseRow) =>
+    say(
+      `   ${labels[r.kind].padEnd(13)} → ${r.state}${r.actor && r.actor !== 'gateway' ? ` by ${r.actor}` : ''}${r.note ? ` — ${r.note}` : ''}`,
+    ),
+  );
+  const openCase = () =>
+    gateway.context.db.prepare('SELECT id, event_id AS eventId FROM cases ORDER BY opened_at LIMIT 1').get() as
+      | { id: string; eventId: string }
+      | undefined;
   await until(() => openCase() !== undefined, 10_000, 'the case to open');
   const c = openCase()!;
   say(`② The gateway opened case ${c.id} and started the three responses (一报警三响应):`);
-  await until(() => gateway.services.responses.cases.getCase(c.id)?.closedAt !== null, 20_000, 'the case to close').catch(() => undefined);
+  await until(
+    () => gateway.services.responses.cases.getCase(c.id)?.closedAt !== null,
+    20_000,
+    'the case to close',
+  ).catch(() => undefined);
   const closed = gateway.services.responses.cases.getCase(c.id)!;
   const responses = Object.fromEntries(gateway.services.responses.cases.responses(c.id).map((r) => [r.kind, r.state]));
   if (closed.closedAt) say(`③ Case closed at ${closed.closedAt} by ${closed.closedBy}: all three responses done.`);
   else say(`③ The case did not close: ${JSON.stringify(responses)}`);
 
-  const summary: DemoSummary = { alarm_id: c.eventId, case: closed.closedAt ? 'closed' : 'open', case_id: c.id, responses, ms: Math.round(performance.now() - started) };
+  const summary: DemoSummary = {
+    alarm_id: c.eventId,
+    case: closed.closedAt ? 'closed' : 'open',
+    case_id: c.id,
+    responses,
+    ms: Math.round(performance.now() - started),
+  };
   const stop = async () => {
     for (const a of agents) await a.stop();
     await gateway.stop();

@@ -38,9 +38,16 @@ export class DemoReceiver {
         return;
       }
       res.writeHead(202).end();
-      const n = JSON.parse(raw) as { responseId: string; kind: string; caseId: string; vehicle?: { plate: string; owner: string; village: string; confidence: number } };
+      const n = JSON.parse(raw) as {
+        responseId: string;
+        kind: string;
+        caseId: string;
+        vehicle?: { plate: string; owner: string; village: string; confidence: number };
+      };
       this.received.push(n);
-      const v = n.vehicle ? `: ${n.vehicle.plate}, owner ${n.vehicle.owner} of ${n.vehicle.village} (archive match ${n.vehicle.confidence})` : '';
+      const v = n.vehicle
+        ? `: ${n.vehicle.plate}, owner ${n.vehicle.owner} of ${n.vehicle.village} (archive match ${n.vehicle.confidence})`
+        : '';
       this.o.say?.(`      ${this.o.name} received the ${n.kind} notification (signature checked)${v}`);
       if (n.kind !== 'village' && n.kind !== 'police') return;
       await new Promise((r) => setTimeout(r, this.o.ackAfterMs ?? 300));

@@ -23,9 +23,15 @@ export async function takeScreenshots(o: ScreenshotOptions): Promise<string[]> {
   const browser = await chromium.launch({ executablePath: o.chromium ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
   const files: string[] = [];
   try {
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'zh-CN' })).newPage();
+    const page = await (
+      await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'zh-CN' })
+    ).newPage();
     const imagesLoaded = () =>
-      page.waitForFunction(() => [...(globalThis as unknown as { document: { images: Iterable<{ complete: boolean }> } }).document.images].every((i) => i.complete));
+      page.waitForFunction(() =>
+        [...(globalThis as unknown as { document: { images: Iterable<{ complete: boolean }> } }).document.images].every(
+          (i) => i.complete,
+        ),
+      );
     const shot = async (name: string) => {
       const file = join(o.out, `${name}.png`);
       await page.screenshot({ path: file, fullPage: true });

@@ -46,11 +46,15 @@ export class VirtualCamera {
 
   async start(): Promise<void> {
     if (this.opts.dir) {
-      this.files = (await readdir(this.opts.dir)).filter((f) => ['.jpg', '.jpeg', '.png'].includes(extname(f).toLowerCase())).sort();
+      this.files = (await readdir(this.opts.dir))
+        .filter((f) => ['.jpg', '.jpeg', '.png'].includes(extname(f).toLowerCase()))
+        .sort();
       if (!this.files.length) throw new Error(`no images in ${this.opts.dir}`);
     }
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', resolve));
+    await new Promise<void>((resolve) =>
+      this.server!.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', resolve),
+    );
   }
 
   async stop(): Promise<void> {
@@ -72,7 +76,9 @@ export class VirtualCamera {
     const height = this.opts.height ?? 720;
     const n = this.next++;
     const box = { width: Math.round(width / 8), height: Math.round(height / 6) };
-    const mark = await sharp({ create: { ...box, channels: 3, background: { r: 240, g: 200, b: 0 } } }).png().toBuffer();
+    const mark = await sharp({ create: { ...box, channels: 3, background: { r: 240, g: 200, b: 0 } } })
+      .png()
+      .toBuffer();
     return sharp({ create: { width, height, channels: 3, background: { r: 40, g: 60 + (n % 100), b: 90 } } })
       .composite([{ input: mark, left: (n * 37) % (width - box.width), top: Math.round(height / 2) }])
       .jpeg({ quality: 80 })
@@ -86,7 +92,8 @@ export class VirtualCamera {
     }
     if (!this.authorized(req)) {
       const scheme = this.opts.auth?.scheme ?? 'digest';
-      const challenge = scheme === 'basic' ? `Basic realm="${REALM}"` : `Digest realm="${REALM}", qop="auth", nonce="${this.nonce}"`;
+      const challenge =
+        scheme === 'basic' ? `Basic realm="${REALM}"` : `Digest realm="${REALM}", qop="auth", nonce="${this.nonce}"`;
       res.writeHead(401, { 'www-authenticate': challenge }).end();
       return;
     }
@@ -105,7 +112,8 @@ export class VirtualCamera {
     const auth = this.opts.auth;
     if (!auth) return true;
     const h = req.headers.authorization ?? '';
-    if ((auth.scheme ?? 'digest') === 'basic') return h === `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+    if ((auth.scheme ?? 'digest') === 'basic')
+      return h === `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
     return verifyDigest(h, 'GET', auth.password, REALM, this.nonce) && h.includes(`username="${auth.username}"`);
   }
 }

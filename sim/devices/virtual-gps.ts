@@ -50,7 +50,7 @@ export class VirtualGps extends EventEmitter implements SerialDeviceModel {
   private talk(): void {
     const now = this.o.now?.() ?? new Date();
     const fixed = Date.now() - this.started >= (this.o.acquireMs ?? 0);
-    const hhmmss = now.toISOString().slice(11, 19).replace(/:/g, '') + '.00';
+    const hhmmss = `${now.toISOString().slice(11, 19).replace(/:/g, '')}.00`;
     const ddmmyy = `${now.toISOString().slice(8, 10)}${now.toISOString().slice(5, 7)}${now.toISOString().slice(2, 4)}`;
     const [la, ns] = nmeaCoordinate(this.o.lat, 'lat');
     const [lo, ew] = nmeaCoordinate(this.o.lon, 'lon');
@@ -58,7 +58,9 @@ export class VirtualGps extends EventEmitter implements SerialDeviceModel {
     const gga = fixed
       ? `GNGGA,${hhmmss},${la},${ns},${lo},${ew},1,${String(sats).padStart(2, '0')},${(this.o.hdop ?? 0.9).toFixed(1)},38.0,M,-4.0,M,,`
       : `GNGGA,${hhmmss},,,,,0,${String(sats).padStart(2, '0')},99.99,,,,,,`;
-    const rmc = fixed ? `GNRMC,${hhmmss},A,${la},${ns},${lo},${ew},0.00,0.00,${ddmmyy},,,A` : `GNRMC,${hhmmss},V,,,,,,,${ddmmyy},,,N`;
+    const rmc = fixed
+      ? `GNRMC,${hhmmss},A,${la},${ns},${lo},${ew},0.00,0.00,${ddmmyy},,,A`
+      : `GNRMC,${hhmmss},V,,,,,,,${ddmmyy},,,N`;
     this.emit('send', Buffer.from(formatNmea(gga) + formatNmea(rmc), 'latin1'));
   }
 }

@@ -65,31 +65,44 @@ export class VirtualModbusLight extends EventEmitter implements SerialDeviceMode
     const fc = frame[1];
     const d = modbus.decodeRequest(frame);
     const reply = (res: modbus.ModbusResponse) => (unit === 0 ? undefined : modbus.encodeResponse(this.unit, res));
-    if (!d.ok) return reply({ fc, exception: d.error.code === 'unknown_function' ? modbus.EXCEPTION.illegalFunction : modbus.EXCEPTION.illegalDataValue });
+    if (!d.ok)
+      return reply({
+        fc,
+        exception:
+          d.error.code === 'unknown_function' ? modbus.EXCEPTION.illegalFunction : modbus.EXCEPTION.illegalDataValue,
+      });
     const req = d.value.pdu;
     const n = this.coils.length;
     const outOfRange = (addr: number, count: number) => addr + count > n;
     switch (req.fc) {
       case 0x01:
-        if (req.quantity < 1 || outOfRange(req.address, req.quantity)) return reply({ fc, exception: modbus.EXCEPTION.illegalDataAddress });
-        return reply({ fc: 0x01, bits: Array.from({ length: req.quantity }, (_, i) => this.lampLit(req.address + i + 1)) });
+        if (req.quantity < 1 || outOfRange(req.address, req.quantity))
+          return reply({ fc, exception: modbus.EXCEPTION.illegalDataAddress });
+        return reply({
+          fc: 0x01,
+          bits: Array.from({ length: req.quantity }, (_, i) => this.lampLit(req.address + i + 1)),
+        });
       case 0x05:
         if (outOfRange(req.address, 1)) return reply({ fc, exception: modbus.EXCEPTION.illegalDataAddress });
-        if (req.value !== modbus.COIL_ON && req.value !== modbus.COIL_OFF) return reply({ fc, exception: modbus.EXCEPTION.illegalDataValue });
+        if (req.value !== modbus.COIL_ON && req.value !== modbus.COIL_OFF)
+          return reply({ fc, exception: modbus.EXCEPTION.illegalDataValue });
         this.setCoils(req.address, [req.value === modbus.COIL_ON]);
         return reply({ fc: 0x05, address: req.address, value: req.value });
       case 0x0f:
-        if (outOfRange(req.address, req.values.length)) return reply({ fc, exception: modbus.EXCEPTION.illegalDataAddress });
+        if (outOfRange(req.address, req.values.length))
+          return reply({ fc, exception: modbus.EXCEPTION.illegalDataAddress });
         this.setCoils(req.address, req.values);
         return reply({ fc: 0x0f, address: req.address, quantity: req.values.length });
       case 0x03: {
         const regs = this.registers();
-        if (req.quantity < 1 || req.address + req.quantity > regs.length) return reply({ fc, exception: modbus.EXCEPTION.illegalDataAddress });
+        if (req.quantity < 1 || req.address + req.quantity > regs.length)
+          return reply({ fc, exception: modbus.EXCEPTION.illegalDataAddress });
         return reply({ fc: 0x03, values: regs.slice(req.address, req.address + req.quantity) });
       }
       case 0x06:
         // Register 100 holds the slave address, as on boards whose address is set over the bus.
-        if (req.address !== 100 || req.value < 1 || req.value > 247) return reply({ fc, exception: modbus.EXCEPTION.illegalDataAddress });
+        if (req.address !== 100 || req.value < 1 || req.value > 247)
+          return reply({ fc, exception: modbus.EXCEPTION.illegalDataAddress });
         {
           const r = reply({ fc: 0x06, address: req.address, value: req.value });
           this.unit = req.value;

@@ -14,11 +14,28 @@ import { until } from '../testing/until.ts';
 
 const CHROMIUM = process.env.ROADWARDEN_CHROMIUM ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`dashboard browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set ROADWARDEN_CHROMIUM)`);
+if (!haveChromium)
+  console.warn(
+    `dashboard browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set ROADWARDEN_CHROMIUM)`,
+  );
 
 const newId = createIdGenerator();
-const BOX_A = { id: 'lc-dash-lizhuang', password: 'box-pass-lizhuang', township: '梁水镇', village: '李庄', lat: 36.4562, lon: 115.9854 };
-const BOX_B = { id: 'lc-dash-wangtun', password: 'box-pass-wangtun', township: '梁水镇', village: '王屯', lat: 36.4611, lon: 115.9921 };
+const BOX_A = {
+  id: 'lc-dash-lizhuang',
+  password: 'box-pass-lizhuang',
+  township: '梁水镇',
+  village: '李庄',
+  lat: 36.4562,
+  lon: 115.9854,
+};
+const BOX_B = {
+  id: 'lc-dash-wangtun',
+  password: 'box-pass-wangtun',
+  township: '梁水镇',
+  village: '王屯',
+  lat: 36.4611,
+  lon: 115.9921,
+};
 
 /**
  * The county centre's day in a real browser (Debian's Chromium driven by playwright-core): log
@@ -42,17 +59,33 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
         map: { geojson: fileURLToPath(new URL('../../examples/county-map.geojson', import.meta.url)) },
         responses: {
           channels: { bus: { type: 'mqtt' } },
-          plans: [{ kinds: ['tricycle_passengers'], onsite: { light: { mode: 'flash', periodMs: 300, durationS: 5 } }, village: { channel: 'bus', ackDeadlineS: 3600 }, police: { channel: 'bus', ackDeadlineS: 600 } }],
+          plans: [
+            {
+              kinds: ['tricycle_passengers'],
+              onsite: { light: { mode: 'flash', periodMs: 300, durationS: 5 } },
+              village: { channel: 'bus', ackDeadlineS: 3600 },
+              police: { channel: 'bus', ackDeadlineS: 600 },
+            },
+          ],
         },
       },
     });
     await gw.start();
     for (const b of [BOX_A, BOX_B]) {
       await gw.services.access.credentials.addDevice(b.id, b.password);
-      gw.services.devices.registry.upsert({ id: b.id, township: b.township, village: b.village, crossing: `${b.village}路口`, lat: b.lat, lon: b.lon });
+      gw.services.devices.registry.upsert({
+        id: b.id,
+        township: b.township,
+        village: b.village,
+        crossing: `${b.village}路口`,
+        lat: b.lat,
+        lon: b.lon,
+      });
     }
     await gw.services.access.credentials.addOperator('duty-admin', 'admin-pass-1', 'admin');
-    await gw.services.access.credentials.addOperator('cadre-wangtun', 'cadre-pass-1', 'village', { villages: ['王屯'] });
+    await gw.services.access.credentials.addOperator('cadre-wangtun', 'cadre-pass-1', 'village', {
+      villages: ['王屯'],
+    });
     base = `http://127.0.0.1:${gw.httpPort}`;
     sim = new HardwareSimulator({ pty: true, ptyDir: join(dir, 'tty'), camera: false, sensor: false, speaker: false });
     await sim.start();
@@ -61,7 +94,14 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
         device: { id: BOX_A.id },
         gateway: { url: `mqtt://127.0.0.1:${gw.mqttPort!}`, username: BOX_A.id, password: BOX_A.password },
         hardware: { light: { type: 'modbus', port: sim.ttys.light!, channels: 4 } },
-        rules: [{ name: 'tricycle', trigger: { event: 'tricycle_passengers' }, light: { mode: 'flash', periodMs: 300, durationS: 5 }, report: { kind: 'tricycle_passengers', severity: 'alarm' } }],
+        rules: [
+          {
+            name: 'tricycle',
+            trigger: { event: 'tricycle_passengers' },
+            light: { mode: 'flash', periodMs: 300, durationS: 5 },
+            report: { kind: 'tricycle_passengers', severity: 'alarm' },
+          },
+        ],
         telemetry: { intervalS: 3600 },
         dataDir: join(dir, 'edge'),
       },
@@ -91,8 +131,14 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
 
   /** A tricycle seen by box A: evidence (frame with boxes) then the recognition, through the box's outbox. */
   async function alarmAtA(): Promise<void> {
-    const frame = await sharp({ create: { width: 1280, height: 720, channels: 3, background: { r: 60, g: 90, b: 70 } } }).jpeg().toBuffer();
-    const plate = await sharp({ create: { width: 160, height: 50, channels: 3, background: { r: 20, g: 60, b: 200 } } }).jpeg().toBuffer();
+    const frame = await sharp({
+      create: { width: 1280, height: 720, channels: 3, background: { r: 60, g: 90, b: 70 } },
+    })
+      .jpeg()
+      .toBuffer();
+    const plate = await sharp({ create: { width: 160, height: 50, channels: 3, background: { r: 20, g: 60, b: 200 } } })
+      .jpeg()
+      .toBuffer();
     const evidenceId = agent.reportEvidence({
       images: [
         { role: 'frame', jpeg: frame, width: 1280, height: 720 },
@@ -104,12 +150,29 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
         { what: 'plate', label: 'blue', score: 0.97, box: [560, 400, 160, 50], value: '鲁PA3N82' },
       ],
     });
-    await agent.reportRecognition({ kind: 'tricycle_passengers', evidenceId, data: { vehicle: 'tricycle', riders: 3, plate: '鲁PA3N82', plateScore: 0.97, plateColour: 'blue' } });
+    await agent.reportRecognition({
+      kind: 'tricycle_passengers',
+      evidenceId,
+      data: { vehicle: 'tricycle', riders: 3, plate: '鲁PA3N82', plateScore: 0.97, plateColour: 'blue' },
+    });
   }
 
   async function alarmAtB(plate = '鲁PB7Z21'): Promise<void> {
-    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.mqttPort!}`, { username: BOX_B.id, password: BOX_B.password, clientId: BOX_B.id });
-    const ev = { v: 1, id: newId(), deviceId: BOX_B.id, ts: new Date().toISOString(), kind: 'tricycle_passengers', severity: 'alarm', source: 'vision', data: { vehicle: 'tricycle', riders: 2, plate } };
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.mqttPort!}`, {
+      username: BOX_B.id,
+      password: BOX_B.password,
+      clientId: BOX_B.id,
+    });
+    const ev = {
+      v: 1,
+      id: newId(),
+      deviceId: BOX_B.id,
+      ts: new Date().toISOString(),
+      kind: 'tricycle_passengers',
+      severity: 'alarm',
+      source: 'vision',
+      data: { vehicle: 'tricycle', riders: 2, plate },
+    };
     await c.publishAsync(topics.event(BOX_B.id, 'tricycle_passengers'), JSON.stringify(ev), { qos: 1 });
     await c.endAsync();
   }
@@ -131,7 +194,15 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     // The photo is the evidence frame, and the boxes are drawn over it.
     await card.locator('.photo img').waitFor();
     expect(await card.locator('.photo svg rect').count()).toBe(3);
-    expect(await card.locator('.photo img').evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(1280);
+    expect(
+      await card
+        .locator('.photo img')
+        .evaluate(
+          (img) =>
+            (img as unknown as { complete: boolean; naturalWidth: number }).complete &&
+            (img as unknown as { naturalWidth: number }).naturalWidth,
+        ),
+    ).toBe(1280);
 
     await card.locator('a').click();
     await page.waitForSelector('[data-testid=case-state]');
@@ -160,7 +231,12 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     await page.fill('[data-testid=village-text]', '溯源劝诫：网格员再次上门，车主本人签字');
     await page.click('[data-testid=village-complete]');
     await page.waitForSelector('[data-testid=case-state]:has-text("已结案")');
-    expect(gw.services.responses.cases.history(gw.services.responses.cases.responses(caseA).find((r) => r.kind === 'village')!.id).map((h) => h.to).slice(-3)).toEqual(['done', 'acknowledged', 'done']);
+    expect(
+      gw.services.responses.cases
+        .history(gw.services.responses.cases.responses(caseA).find((r) => r.kind === 'village')!.id)
+        .map((h) => h.to)
+        .slice(-3),
+    ).toEqual(['done', 'acknowledged', 'done']);
 
     // The list shows the closed case's chips as done, again without a reload.
     await page.click('header nav a');
@@ -188,13 +264,20 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     const insert = gw.context.db.prepare('INSERT INTO telemetry (id, device_id, ts, body) VALUES (?, ?, ?, ?)');
     for (let h = 23; h >= 0; h--) {
       const ts = new Date(Date.now() - h * 3_600_000).toISOString();
-      insert.run(newId(), BOX_A.id, ts, JSON.stringify({ ts, power: { batteryV: 12.4 - h * 0.02 }, temperatureC: 10 + (h % 6) }));
+      insert.run(
+        newId(),
+        BOX_A.id,
+        ts,
+        JSON.stringify({ ts, power: { batteryV: 12.4 - h * 0.02 }, temperatureC: 10 + (h % 6) }),
+      );
     }
     const page = await logIn('duty-admin', 'admin-pass-1');
     await page.click('header nav a[href="#/devices"]');
     await page.waitForSelector('[data-testid=map] circle[data-device]');
     expect(await page.locator('[data-testid=map] path.area').count()).toBe(5);
-    expect(await page.locator(`[data-testid=map] circle[data-device=${BOX_A.id}]`).getAttribute('data-state')).toBe('online');
+    expect(await page.locator(`[data-testid=map] circle[data-device=${BOX_A.id}]`).getAttribute('data-state')).toBe(
+      'online',
+    );
     expect(await page.locator('table.devices tbody tr').count()).toBe(2);
     await page.click(`table.devices a[href="#/devices/${BOX_A.id}"]`);
     await page.waitForSelector('[data-testid=spark-battery] polyline');
@@ -204,7 +287,14 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     const before = await page.locator('.selftests li').count();
     await page.click('[data-testid=self-test]');
     // The real box runs its self-test on command and reports; the page shows the new report.
-    await page.waitForFunction((n) => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('.selftests li').length > n, before, { timeout: 30_000 });
+    await page.waitForFunction(
+      (n) =>
+        (
+          globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }
+        ).document.querySelectorAll('.selftests li').length > n,
+      before,
+      { timeout: 30_000 },
+    );
     expect(await page.locator('.selftests li').first().innerText()).toMatch(/command/);
   });
 
@@ -214,7 +304,9 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     const page = await logIn('duty-admin', 'admin-pass-1');
     await page.click('header nav a[href="#/reports"]');
     await page.waitForSelector('[data-testid=weekly-chart] rect');
-    const bars = await page.locator('[data-testid=weekly-chart] rect').evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('data-cases'))));
+    const bars = await page
+      .locator('[data-testid=weekly-chart] rect')
+      .evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('data-cases'))));
     expect(bars.reduce((a, b) => a + b, 0)).toBe(3);
     await page.waitForSelector('[data-testid=offenders]');
     expect(await page.locator('[data-testid=offenders] .plate-cell').allInnerTexts()).toEqual(['鲁P***21']);
@@ -225,12 +317,19 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     expect(await csv.text()).toMatch(/,梁水镇,王屯,tricycle_passengers,2\r\n/);
 
     await page.click('header nav a[href="#/archive"]');
-    const upload = (text: string) => page.setInputFiles('[data-testid=import-file]', { name: 'vehicles.csv', mimeType: 'text/csv', buffer: Buffer.from(text) });
+    const upload = (text: string) =>
+      page.setInputFiles('[data-testid=import-file]', {
+        name: 'vehicles.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from(text),
+      });
     await upload('plate,class,owner_name,village\n鲁PB7Z21,tricycle,张三,王屯\n鲁PXX001,spaceship,李四,王屯\n');
     await page.waitForSelector('[data-testid=import-report] .problems li');
     expect(await page.locator('[data-testid=import-report] .problems li').innerText()).toMatch(/3/);
     expect(await page.locator('[data-testid=import-commit]').count()).toBe(0);
-    await upload('plate,class,owner_name,driver_name,village\n鲁PB7Z21,tricycle,张三,张小三,王屯\n,tricycle,李四,,王屯\n');
+    await upload(
+      'plate,class,owner_name,driver_name,village\n鲁PB7Z21,tricycle,张三,张小三,王屯\n,tricycle,李四,,王屯\n',
+    );
     await page.click('[data-testid=import-commit]');
     await page.waitForSelector('[data-testid=import-report]:has-text("新增 2")');
     await page.fill('[data-testid=archive-q]', '张三');

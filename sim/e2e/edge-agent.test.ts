@@ -52,7 +52,13 @@ describe('edge agent end to end: aedes over TCP, simulated hardware over ptys', 
           cooldownS: 1,
           report: { kind: 'presence', severity: 'info' },
         },
-        { name: 'tricycle', trigger: { event: 'tricycle_passengers' }, light: { mode: 'flash', periodMs: 300 }, voice: { clip: 2 }, report: { kind: 'tricycle_passengers', severity: 'alarm' } },
+        {
+          name: 'tricycle',
+          trigger: { event: 'tricycle_passengers' },
+          light: { mode: 'flash', periodMs: 300 },
+          voice: { clip: 2 },
+          report: { kind: 'tricycle_passengers', severity: 'alarm' },
+        },
       ],
       telemetry: { intervalS: 3600 },
       dataDir: join(dir, 'data'),
@@ -71,10 +77,16 @@ describe('edge agent end to end: aedes over TCP, simulated hardware over ptys', 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const events = (kind: string) => seen.filter((m) => m.topic === topics.event(DEVICE, kind)).map((m) => JSON.parse(m.payload));
+  const events = (kind: string) =>
+    seen.filter((m) => m.topic === topics.event(DEVICE, kind)).map((m) => JSON.parse(m.payload));
   const resultOf = async (commandId: string) => {
-    await until(() => seen.some((m) => m.topic.endsWith('/result') && JSON.parse(m.payload).commandId === commandId), 5000);
-    return JSON.parse(seen.find((m) => m.topic.endsWith('/result') && JSON.parse(m.payload).commandId === commandId)!.payload);
+    await until(
+      () => seen.some((m) => m.topic.endsWith('/result') && JSON.parse(m.payload).commandId === commandId),
+      5000,
+    );
+    return JSON.parse(
+      seen.find((m) => m.topic.endsWith('/result') && JSON.parse(m.payload).commandId === commandId)!.payload,
+    );
   };
   const command = async (name: string, params: unknown, extra: Record<string, unknown> = {}) => {
     const id = newId();
@@ -97,7 +109,11 @@ describe('edge agent end to end: aedes over TCP, simulated hardware over ptys', 
     expect(ev).toHaveLength(1);
     const decoded = decodeMessage('event', JSON.stringify(ev[0]));
     expect(decoded.ok).toBe(true);
-    expect(ev[0]).toMatchObject({ kind: 'presence', source: 'sensor', localActions: expect.arrayContaining(['light_flash', 'voice_clip_1']) });
+    expect(ev[0]).toMatchObject({
+      kind: 'presence',
+      source: 'sensor',
+      localActions: expect.arrayContaining(['light_flash', 'voice_clip_1']),
+    });
     await until(() => agent.outbox.stats().pending === 0);
   });
 
@@ -106,7 +122,11 @@ describe('edge agent end to end: aedes over TCP, simulated hardware over ptys', 
     await agent.reportRecognition({ kind: 'tricycle_passengers', data: { riders: 3 } });
     expect(sim.speaker!.device.plays.length).toBe(plays + 1);
     await until(() => events('tricycle_passengers').length === 1, 5000);
-    expect(events('tricycle_passengers')[0]).toMatchObject({ severity: 'alarm', source: 'vision', data: { riders: 3, rule: 'tricycle' } });
+    expect(events('tricycle_passengers')[0]).toMatchObject({
+      severity: 'alarm',
+      source: 'vision',
+      data: { riders: 3, rule: 'tricycle' },
+    });
   });
 
   it('carries out commands and answers each with a result', async () => {
@@ -119,11 +139,24 @@ describe('edge agent end to end: aedes over TCP, simulated hardware over ptys', 
   });
 
   it('answers malformed, unknown and expired commands with an error result and keeps going', async () => {
-    expect(await command('set_volume', { volume: 99 })).toMatchObject({ ok: false, code: 'bad_command', message: expect.stringMatching(/volume/) });
+    expect(await command('set_volume', { volume: 99 })).toMatchObject({
+      ok: false,
+      code: 'bad_command',
+      message: expect.stringMatching(/volume/),
+    });
     expect(await command('format_disk', {})).toMatchObject({ ok: false, code: 'unknown_command' });
-    expect(await command('play_clip', { clip: 1 }, { expiresAt: '2020-01-01T00:00:00Z' })).toMatchObject({ ok: false, code: 'expired' });
+    expect(await command('play_clip', { clip: 1 }, { expiresAt: '2020-01-01T00:00:00Z' })).toMatchObject({
+      ok: false,
+      code: 'expired',
+    });
     await watcher.publishAsync(topics.command(DEVICE, 'stop'), '{not json', { qos: 1 });
-    await until(() => seen.some((m) => m.topic === topics.commandResult(DEVICE, 'stop') && JSON.parse(m.payload).code === 'bad_command'), 5000);
+    await until(
+      () =>
+        seen.some(
+          (m) => m.topic === topics.commandResult(DEVICE, 'stop') && JSON.parse(m.payload).code === 'bad_command',
+        ),
+      5000,
+    );
     expect(await command('stop', {})).toMatchObject({ ok: true });
   });
 
@@ -138,14 +171,25 @@ describe('edge agent end to end: aedes over TCP, simulated hardware over ptys', 
   });
 
   it('applies retained desired config and reports the version in telemetry', async () => {
-    const cfg = { v: 1, id: newId(), deviceId: DEVICE, ts: new Date().toISOString(), version: 7, config: { volume: 11 } };
+    const cfg = {
+      v: 1,
+      id: newId(),
+      deviceId: DEVICE,
+      ts: new Date().toISOString(),
+      version: 7,
+      config: { volume: 11 },
+    };
     await watcher.publishAsync(topics.config(DEVICE), JSON.stringify(cfg), { qos: 1, retain: true });
     await until(() => sim.speaker!.device.volume === 11, 5000);
-    await until(() => seen.some((m) => m.topic === topics.telemetry(DEVICE) && JSON.parse(m.payload).configVersion === 7), 5000);
+    await until(
+      () => seen.some((m) => m.topic === topics.telemetry(DEVICE) && JSON.parse(m.payload).configVersion === 7),
+      5000,
+    );
   });
 
   it('reports a vanished light controller in telemetry and recovers when it is back, while the speaker keeps working', async () => {
-    const telemetry = () => seen.filter((m) => m.topic === topics.telemetry(DEVICE)).map((m) => JSON.parse(m.payload) as { flags: string[] });
+    const telemetry = () =>
+      seen.filter((m) => m.topic === topics.telemetry(DEVICE)).map((m) => JSON.parse(m.payload) as { flags: string[] });
     await sim.control('unplug light');
     await until(() => telemetry().at(-1)?.flags.includes('light_offline') === true, 5000);
     expect(await command('play_clip', { clip: 2 })).toMatchObject({ ok: true });
@@ -158,7 +202,11 @@ describe('edge agent end to end: aedes over TCP, simulated hardware over ptys', 
     await sim.control('burn 4');
     await command('set_light', { mode: 'on', channels: [4] });
     await agent.light!.readLamps();
-    await until(() => seen.some((m) => m.topic === topics.telemetry(DEVICE) && JSON.parse(m.payload).flags.includes('lamp_fault')), 5000);
+    await until(
+      () =>
+        seen.some((m) => m.topic === topics.telemetry(DEVICE) && JSON.parse(m.payload).flags.includes('lamp_fault')),
+      5000,
+    );
     await sim.control('fix 4');
   });
 });

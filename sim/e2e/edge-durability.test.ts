@@ -27,7 +27,9 @@ function startEdge(config: string): Promise<ChildProcess> {
   });
 }
 
-describe('durability: events queued with the broker down survive kill -9 and arrive exactly once', { timeout: 90_000 }, () => {
+describe('durability: events queued with the broker down survive kill -9 and arrive exactly once', {
+  timeout: 90_000,
+}, () => {
   const dir = mkdtempSync(join(tmpdir(), 'rw-durable-'));
   const procs: ChildProcess[] = [];
   let sim: HardwareSimulator | undefined;

@@ -1,7 +1,6 @@
 import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,12 +29,14 @@ describe('a gateway killed mid-dispatch resumes, and no receiver gets a response
 
   it('keeps the case, re-sends the pending notifications after restart, same idempotency keys', async () => {
     // Reserve ports: the receiver's (down at first), MQTT and HTTP.
-    const ports = await Promise.all([0, 1, 2].map(async () => {
-      const b = await startTestBroker();
-      const p = b.port;
-      await b.close();
-      return p;
-    }));
+    const ports = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const b = await startTestBroker();
+        const p = b.port;
+        await b.close();
+        return p;
+      }),
+    );
     const [hookPort, mqttPort, httpPort] = ports;
     const config = join(dir, 'gateway.yaml');
     writeFileSync(
@@ -52,25 +53,72 @@ describe('a gateway killed mid-dispatch resumes, and no receiver gets a response
 `,
     );
     const data = join(dir, 'data');
-    const common = ['--config', config, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), '--data-dir', data];
-    await run(process.execPath, [BIN, 'gateway', 'device', 'add', '--id', 'lc-k-0001', '--password', 'box-k-secret', '--data-dir', data]);
+    const common = [
+      '--config',
+      config,
+      '--mqtt-port',
+      String(mqttPort),
+      '--http-port',
+      String(httpPort),
+      '--data-dir',
+      data,
+    ];
+    await run(process.execPath, [
+      BIN,
+      'gateway',
+      'device',
+      'add',
+      '--id',
+      'lc-k-0001',
+      '--password',
+      'box-k-secret',
+      '--data-dir',
+      data,
+    ]);
     const first = await startGateway(common);
     procs.push(first);
 
     // An alarm comes in while the village app and police dispatch are unreachable.
-    const ev = { v: 1, id: newId(), deviceId: 'lc-k-0001', ts: new Date().toISOString(), kind: 'tricycle_passengers', severity: 'alarm', source: 'vision' };
-    await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(mqttPort), '-V', 'mqttv311', '-i', 'lc-k-0001', '-u', 'lc-k-0001', '-P', 'box-k-secret', '-q', '1', '-t', topics.event('lc-k-0001', 'tricycle_passengers'), '-m', JSON.stringify(ev)]);
+    const ev = {
+      v: 1,
+      id: newId(),
+      deviceId: 'lc-k-0001',
+      ts: new Date().toISOString(),
+      kind: 'tricycle_passengers',
+      severity: 'alarm',
+      source: 'vision',
+    };
+    await run('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(mqttPort),
+      '-V',
+      'mqttv311',
+      '-i',
+      'lc-k-0001',
+      '-u',
+      'lc-k-0001',
+      '-P',
+      'box-k-secret',
+      '-q',
+      '1',
+      '-t',
+      topics.event('lc-k-0001', 'tricycle_passengers'),
+      '-m',
+      JSON.stringify(ev),
+    ]);
     const db = new Database(join(data, 'gateway.db'), { readonly: true });
     const q = <T>(sql: string) => db.prepare(sql).all() as T[];
     await until(() => q<{ n: number }>('SELECT count(*) AS n FROM cases')[0].n === 1, 10_000, 'case opened');
     await new Promise((r) => setTimeout(r, 800)); // mid-dispatch: retrying against a dead receiver
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
-    expect(q<{ kind: string; state: string }>('SELECT kind, state FROM responses ORDER BY kind').map((r) => `${r.kind}:${r.state}`)).toEqual([
-      'onsite:done',
-      'police:pending',
-      'village:pending',
-    ]);
+    expect(
+      q<{ kind: string; state: string }>('SELECT kind, state FROM responses ORDER BY kind').map(
+        (r) => `${r.kind}:${r.state}`,
+      ),
+    ).toEqual(['onsite:done', 'police:pending', 'village:pending']);
 
     // The receivers come up; the gateway restarts and resumes.
     const got: string[] = [];
@@ -82,7 +130,11 @@ describe('a gateway killed mid-dispatch resumes, and no receiver gets a response
     await new Promise<void>((r) => receiver!.listen(hookPort, '127.0.0.1', r));
     const second = await startGateway(common);
     procs.push(second);
-    await until(() => q<{ n: number }>("SELECT count(*) AS n FROM responses WHERE state = 'sent'")[0].n === 2, 15_000, 'both notifications sent');
+    await until(
+      () => q<{ n: number }>("SELECT count(*) AS n FROM responses WHERE state = 'sent'")[0].n === 2,
+      15_000,
+      'both notifications sent',
+    );
     await new Promise((r) => setTimeout(r, 300));
     second.kill('SIGTERM');
     await new Promise((r) => second.once('exit', r));

@@ -26,9 +26,28 @@ describe('edge link against Mosquitto over MQTT 5, read by mosquitto_sub', () =>
       box.close();
       rmSync(dir, { recursive: true, force: true });
     });
-    const sub = spawn('mosquitto_sub', ['-h', MOSQUITTO.host, '-p', String(MOSQUITTO.port), '-V', 'mqttv5', '-q', '1', '-t', `rw/v1/${device}/event/+`, '-C', '10', '-W', '20'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const sub = spawn(
+      'mosquitto_sub',
+      [
+        '-h',
+        MOSQUITTO.host,
+        '-p',
+        String(MOSQUITTO.port),
+        '-V',
+        'mqttv5',
+        '-q',
+        '1',
+        '-t',
+        `rw/v1/${device}/event/+`,
+        '-C',
+        '10',
+        '-W',
+        '20',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const lines: string[] = [];
     let buf = '';
     sub.stdout.on('data', (d: Buffer) => {
@@ -44,11 +63,32 @@ describe('edge link against Mosquitto over MQTT 5, read by mosquitto_sub', () =>
 
     const sent: string[] = [];
     for (let i = 0; i < 10; i++) {
-      const ev: EventMessage = { v: 1, id: newId(), deviceId: device, ts: new Date().toISOString(), kind: 'presence', severity: 'info', source: 'sensor', data: { i } };
+      const ev: EventMessage = {
+        v: 1,
+        id: newId(),
+        deviceId: device,
+        ts: new Date().toISOString(),
+        kind: 'presence',
+        severity: 'info',
+        source: 'sensor',
+        data: { i },
+      };
       sent.push(ev.id);
-      box.append({ id: ev.id, topic: topics.event(device, 'presence'), payload: encodeMessage('event', ev), cls: 'event' });
+      box.append({
+        id: ev.id,
+        topic: topics.event(device, 'presence'),
+        payload: encodeMessage('event', ev),
+        cls: 'event',
+      });
     }
-    const link = new MqttLink({ url: `mqtt://${MOSQUITTO.host}:${MOSQUITTO.port}`, deviceId: device, protocolVersion: 5, outbox: box, newId, bdSeq: 0 });
+    const link = new MqttLink({
+      url: `mqtt://${MOSQUITTO.host}:${MOSQUITTO.port}`,
+      deviceId: device,
+      protocolVersion: 5,
+      outbox: box,
+      newId,
+      bdSeq: 0,
+    });
     cleanups.push(() => link.stop());
     link.start();
     await until(() => lines.length >= 10, 15_000, 'mosquitto_sub to print 10 events');
@@ -68,12 +108,26 @@ describe('edge link against Mosquitto over MQTT 5, read by mosquitto_sub', () =>
         broker: { url: `mqtt://${MOSQUITTO.host}:${MOSQUITTO.port}`, clientId: `rw-gw-${newId().toLowerCase()}` },
         responses: {
           channels: {},
-          plans: [{ kinds: ['tricycle_passengers'], onsite: { voice: { clip: 3 } }, village: { channel: 'none', ackDeadlineS: 60 }, police: { channel: 'none', ackDeadlineS: 60 } }],
+          plans: [
+            {
+              kinds: ['tricycle_passengers'],
+              onsite: { voice: { clip: 3 } },
+              village: { channel: 'none', ackDeadlineS: 60 },
+              police: { channel: 'none', ackDeadlineS: 60 },
+            },
+          ],
         },
       },
     });
     const box = new Outbox({ path: join(dir, 'outbox.db') });
-    const link = new MqttLink({ url: `mqtt://${MOSQUITTO.host}:${MOSQUITTO.port}`, deviceId: device, protocolVersion: 5, outbox: box, newId, bdSeq: 0 });
+    const link = new MqttLink({
+      url: `mqtt://${MOSQUITTO.host}:${MOSQUITTO.port}`,
+      deviceId: device,
+      protocolVersion: 5,
+      outbox: box,
+      newId,
+      bdSeq: 0,
+    });
     const commands: string[] = [];
     link.on('command', (name: string) => commands.push(name));
     cleanups.push(async () => {
@@ -86,7 +140,15 @@ describe('edge link against Mosquitto over MQTT 5, read by mosquitto_sub', () =>
     expect(gw.services.broker.embedded).toBeUndefined();
     link.start();
     await until(() => link.connected, 5000);
-    const ev: EventMessage = { v: 1, id: newId(), deviceId: device, ts: new Date().toISOString(), kind: 'tricycle_passengers', severity: 'alarm', source: 'vision' };
+    const ev: EventMessage = {
+      v: 1,
+      id: newId(),
+      deviceId: device,
+      ts: new Date().toISOString(),
+      kind: 'tricycle_passengers',
+      severity: 'alarm',
+      source: 'vision',
+    };
     box.append({ id: ev.id, topic: topics.event(device, ev.kind), payload: encodeMessage('event', ev), cls: 'alarm' });
     link.kick();
     const count = (sql: string) => (gw.context.db.prepare(sql).get(device) as { n: number }).n;

@@ -18,7 +18,10 @@ async function receiver() {
   const server: Server = createServer(async (req, res) => {
     let raw = '';
     for await (const c of req) raw += c;
-    got.push({ body: JSON.parse(raw), signed: verifySignature(SECRET, raw, String(req.headers[SIGNATURE_HEADER]), new Date()) });
+    got.push({
+      body: JSON.parse(raw),
+      signed: verifySignature(SECRET, raw, String(req.headers[SIGNATURE_HEADER]), new Date()),
+    });
     res.writeHead(202).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -44,7 +47,10 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
       httpPort: 0,
       config: {
         responses: {
-          channels: { village: { type: 'webhook', url: village.url, secret: SECRET }, police: { type: 'webhook', url: police.url, secret: SECRET } },
+          channels: {
+            village: { type: 'webhook', url: village.url, secret: SECRET },
+            police: { type: 'webhook', url: police.url, secret: SECRET },
+          },
           plans: [
             {
               kinds: ['tricycle_passengers'],
@@ -63,8 +69,19 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
       config: {
         device: { id: DEVICE },
         gateway: { url: `mqtt://127.0.0.1:${gw.mqttPort!}`, username: DEVICE, password: PASSWORD },
-        hardware: { light: { type: 'modbus', port: sim.ttys.light!, channels: 4 }, speaker: { type: 'mp3', port: sim.ttys.speaker! } },
-        rules: [{ name: 'tricycle', trigger: { event: 'tricycle_passengers' }, light: { mode: 'flash', periodMs: 300, durationS: 2 }, voice: { clip: 2 }, report: { kind: 'tricycle_passengers', severity: 'alarm' } }],
+        hardware: {
+          light: { type: 'modbus', port: sim.ttys.light!, channels: 4 },
+          speaker: { type: 'mp3', port: sim.ttys.speaker! },
+        },
+        rules: [
+          {
+            name: 'tricycle',
+            trigger: { event: 'tricycle_passengers' },
+            light: { mode: 'flash', periodMs: 300, durationS: 2 },
+            voice: { clip: 2 },
+            report: { kind: 'tricycle_passengers', severity: 'alarm' },
+          },
+        ],
         telemetry: { intervalS: 3600 },
         dataDir: join(dir, 'edge'),
       },
@@ -97,10 +114,18 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
     expect(sim.speaker!.device.plays.some((p) => p.track === 5)).toBe(true);
     // 2 and 3: village app and police dispatch were notified, signed.
     await until(() => village.got.length === 1 && police.got.length === 1, 5000);
-    expect(village.got[0]).toMatchObject({ signed: true, body: { kind: 'village', caseId, deviceId: DEVICE, alarm: 'tricycle_passengers' } });
+    expect(village.got[0]).toMatchObject({
+      signed: true,
+      body: { kind: 'village', caseId, deviceId: DEVICE, alarm: 'tricycle_passengers' },
+    });
     expect(police.got[0].signed).toBe(true);
     // The village response names the owner found in the archive, and how sure the match is.
-    expect(village.got[0].body.vehicle).toMatchObject({ plate: '鲁PAB123', confidence: 0.85, owner: '张三', village: '李庄' });
+    expect(village.got[0].body.vehicle).toMatchObject({
+      plate: '鲁PAB123',
+      confidence: 0.85,
+      owner: '张三',
+      village: '李庄',
+    });
     expect(states()).toEqual(['onsite:done', 'village:sent', 'police:sent']);
 
     // The people act through the HTTP API, each with a token of their role.
@@ -108,23 +133,39 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
     const policeToken = gw.services.access.tokens.issue('duty-officer-li', 'police');
     const villageToken = gw.services.access.tokens.issue('grid-worker-wang', 'village');
     const call = (path: string, token: string, body?: unknown) =>
-      fetch(`${api}${path}`, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+      fetch(`${api}${path}`, {
+        method: body ? 'POST' : 'GET',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body ? JSON.stringify(body) : undefined,
+      });
     const [, v, p] = gw.services.responses.cases.responses(caseId);
     expect((await call(`/responses/${v.id}/acknowledge`, policeToken, {})).status).toBe(403);
     expect((await fetch(`${api}/cases/${caseId}`)).status).toBe(401);
     expect((await call(`/responses/${p.id}/acknowledge`, policeToken, { note: 'car 3 on the way' })).status).toBe(200);
-    expect((await call(`/responses/${p.id}/complete`, policeToken, { outcome: 'patrol car stopped the tricycle' })).status).toBe(200);
+    expect(
+      (await call(`/responses/${p.id}/complete`, policeToken, { outcome: 'patrol car stopped the tricycle' })).status,
+    ).toBe(200);
     const again = await call(`/responses/${p.id}/acknowledge`, policeToken, {});
     expect(again.status).toBe(409);
     expect(((await again.json()) as { message: string }).message).toMatch(/police response is done/);
     await call(`/responses/${v.id}/acknowledge`, villageToken, {});
-    await call(`/responses/${v.id}/complete`, villageToken, { outcome: '溯源劝诫: visited the owner, who signed a pledge' });
-    const c = (await (await call(`/cases/${caseId}`, villageToken)).json()) as { closedBy: string; closedAt: string; responses: Array<{ kind: string; state: string; history: unknown[] }> };
+    await call(`/responses/${v.id}/complete`, villageToken, {
+      outcome: '溯源劝诫: visited the owner, who signed a pledge',
+    });
+    const c = (await (await call(`/cases/${caseId}`, villageToken)).json()) as {
+      closedBy: string;
+      closedAt: string;
+      responses: Array<{ kind: string; state: string; history: unknown[] }>;
+    };
     expect(c).toMatchObject({ closedBy: 'grid-worker-wang', closedAt: expect.any(String) });
     expect(c.responses.map((r) => `${r.kind}:${r.state}`)).toEqual(['onsite:done', 'village:done', 'police:done']);
-    const alarms = (await (await call('/alarms?limit=10', villageToken)).json()) as { items: Array<{ caseId: string; closedAt: string }> };
+    const alarms = (await (await call('/alarms?limit=10', villageToken)).json()) as {
+      items: Array<{ caseId: string; closedAt: string }>;
+    };
     expect(alarms.items[0]).toMatchObject({ caseId, closedAt: expect.any(String) });
-    const look = (await (await call(`/archive/lookup?plate=${encodeURIComponent('鲁PA8123')}`, policeToken)).json()) as { confidence: number; vehicle: { ownerName: string } };
+    const look = (await (
+      await call(`/archive/lookup?plate=${encodeURIComponent('鲁PA8123')}`, policeToken)
+    ).json()) as { confidence: number; vehicle: { ownerName: string } };
     expect(look).toMatchObject({ confidence: 0.85, vehicle: { ownerName: '张三' } });
     const devices = (await (await call('/devices', villageToken)).json()) as Array<{ id: string; state: string }>;
     expect(devices).toEqual([expect.objectContaining({ id: DEVICE, state: 'online' })]);

@@ -45,7 +45,9 @@ describe('interop with pymodbus (a Modbus stack nobody here wrote)', () => {
   it('our light driver drives pymodbus as slave, and reads back what pymodbus holds', async () => {
     const pair = await PtyPair.create('ps');
     cleanups.push(() => pair.close());
-    const slave = spawn(PYTHON, [script('pymodbus_slave.py'), pair.devicePath, '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const slave = spawn(PYTHON, [script('pymodbus_slave.py'), pair.devicePath, '3'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     cleanups.push(() => {
       slave.kill('SIGKILL');
     });
@@ -61,7 +63,11 @@ describe('interop with pymodbus (a Modbus stack nobody here wrote)', () => {
       });
     });
 
-    const light = new ModbusLight(new SerialLine({ path: pair.driverPath }), { unit: 3, channelCount: 4, timeoutMs: 500 });
+    const light = new ModbusLight(new SerialLine({ path: pair.driverPath }), {
+      unit: 3,
+      channelCount: 4,
+      timeoutMs: 500,
+    });
     cleanups.push(() => light.stop());
     await light.start();
     expect(light.health.value.state).toBe('ok');
@@ -78,6 +84,8 @@ describe('interop with pymodbus (a Modbus stack nobody here wrote)', () => {
     const reg5 = await light.master.request(3, { fc: 0x03, address: 5, quantity: 1 });
     expect(reg5).toEqual({ fc: 0x03, values: [42] });
     // pymodbus answers an out-of-range read with exception 02, which we surface as a typed error.
-    await expect(light.master.request(3, { fc: 0x03, address: 100, quantity: 1 })).rejects.toMatchObject({ code: 'device_exception' });
+    await expect(light.master.request(3, { fc: 0x03, address: 100, quantity: 1 })).rejects.toMatchObject({
+      code: 'device_exception',
+    });
   });
 });

@@ -20,72 +20,130 @@ const PASSWORD = 'box-secret-vision';
  * vision (a YOLO-shaped model from a manifest, rule, plate search) sees a tricycle with a
  * passenger, warns on the spot, and the gateway stores the alarm with its evidence images.
  */
-describe.skipIf(!haveCjkFont())('camera frames → vision on the box → alarm with evidence at the gateway', { timeout: 90_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rw-vision-e2e-'));
-  let sim: HardwareSimulator;
-  let gw: Gateway;
-  let agent: EdgeAgent;
+describe.skipIf(!haveCjkFont())(
+  'camera frames → vision on the box → alarm with evidence at the gateway',
+  { timeout: 90_000 },
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-vision-e2e-'));
+    let sim: HardwareSimulator;
+    let gw: Gateway;
+    let agent: EdgeAgent;
 
-  beforeAll(async () => {
-    const frames = join(dir, 'frames');
-    mkdirSync(frames);
-    const plated = await sceneWithPlate(await renderPlate({ text: '鲁PA1234' }), { x: 560, y: 400, plateWidth: 160 });
-    // A real face (from the face-api demo photos) where the rider's head is.
-    const demo = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'demo', 'sample1.jpg');
-    const face = await sharp(demo).extract({ left: 380, top: 360, width: 270, height: 290 }).resize(120).toBuffer();
-    const scene = await sharp(plated).composite([{ input: face, left: 600, top: 220 }]).jpeg().toBuffer();
-    for (let i = 1; i <= 3; i++) writeFileSync(join(frames, `frame-${i}.jpg`), scene);
-    writeFileSync(join(dir, 'tiny.onnx'), tinyYoloModel('yolov8'));
-    writeFileSync(join(dir, 'models.yaml'), `models:\n  - name: tiny-tricycle\n    version: "1"\n    task: objects\n    file: tiny.onnx\n    input: { width: 64, height: 64 }\n    decoder: yolov8\n    classes: [${TINY_YOLO_CLASSES.join(', ')}]\n`);
-    sim = new HardwareSimulator({ pty: true, ptyDir: join(dir, 'tty'), speaker: false, sensor: false, camera: { dir: frames } });
-    await sim.start();
-    gw = new Gateway({ dataDir: join(dir, 'gw'), mqttPort: 0, httpPort: 0 });
-    await gw.start();
-    await gw.services.access.credentials.addDevice(DEVICE, PASSWORD);
-    agent = new EdgeAgent({
-      config: {
-        device: { id: DEVICE },
-        gateway: { url: `mqtt://127.0.0.1:${gw.mqttPort!}`, username: DEVICE, password: PASSWORD },
-        hardware: { light: { type: 'modbus', port: sim.ttys.light!, channels: 4 }, camera: { type: 'http', url: sim.endpoints.camera! } },
-        vision: { models: join(dir, 'models.yaml'), everyMs: 300, maxRiders: { tricycle: 0 }, debounceS: 60 },
-        rules: [{ name: 'tricycle', trigger: { event: 'tricycle_passengers' }, light: { mode: 'flash', periodMs: 300, durationS: 5 }, report: { kind: 'tricycle_passengers', severity: 'alarm' } }],
-        telemetry: { intervalS: 3600 },
-        dataDir: join(dir, 'edge'),
-      },
+    beforeAll(async () => {
+      const frames = join(dir, 'frames');
+      mkdirSync(frames);
+      const plated = await sceneWithPlate(await renderPlate({ text: '鲁PA1234' }), { x: 560, y: 400, plateWidth: 160 });
+      // A real face (from the face-api demo photos) where the rider's head is.
+      const demo = join(
+        dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')),
+        'demo',
+        'sample1.jpg',
+      );
+      const face = await sharp(demo).extract({ left: 380, top: 360, width: 270, height: 290 }).resize(120).toBuffer();
+      const scene = await sharp(plated)
+        .composite([{ input: face, left: 600, top: 220 }])
+        .jpeg()
+        .toBuffer();
+      for (let i = 1; i <= 3; i++) writeFileSync(join(frames, `frame-${i}.jpg`), scene);
+      writeFileSync(join(dir, 'tiny.onnx'), tinyYoloModel('yolov8'));
+      writeFileSync(
+        join(dir, 'models.yaml'),
+        `models:\n  - name: tiny-tricycle\n    version: "1"\n    task: objects\n    file: tiny.onnx\n    input: { width: 64, height: 64 }\n    decoder: yolov8\n    classes: [${TINY_YOLO_CLASSES.join(', ')}]\n`,
+      );
+      sim = new HardwareSimulator({
+        pty: true,
+        ptyDir: join(dir, 'tty'),
+        speaker: false,
+        sensor: false,
+        camera: { dir: frames },
+      });
+      await sim.start();
+      gw = new Gateway({ dataDir: join(dir, 'gw'), mqttPort: 0, httpPort: 0 });
+      await gw.start();
+      await gw.services.access.credentials.addDevice(DEVICE, PASSWORD);
+      agent = new EdgeAgent({
+        config: {
+          device: { id: DEVICE },
+          gateway: { url: `mqtt://127.0.0.1:${gw.mqttPort!}`, username: DEVICE, password: PASSWORD },
+          hardware: {
+            light: { type: 'modbus', port: sim.ttys.light!, channels: 4 },
+            camera: { type: 'http', url: sim.endpoints.camera! },
+          },
+          vision: { models: join(dir, 'models.yaml'), everyMs: 300, maxRiders: { tricycle: 0 }, debounceS: 60 },
+          rules: [
+            {
+              name: 'tricycle',
+              trigger: { event: 'tricycle_passengers' },
+              light: { mode: 'flash', periodMs: 300, durationS: 5 },
+              report: { kind: 'tricycle_passengers', severity: 'alarm' },
+            },
+          ],
+          telemetry: { intervalS: 3600 },
+          dataDir: join(dir, 'edge'),
+        },
+      });
+      await agent.start();
     });
-    await agent.start();
-  });
 
-  afterAll(async () => {
-    await agent?.stop();
-    await gw?.stop();
-    await sim?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+    afterAll(async () => {
+      await agent?.stop();
+      await gw?.stop();
+      await sim?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
 
-  it('warns on the spot, and the gateway gets one alarm per vehicle passing, with frame, vehicle and plate images', async () => {
-    const alarms = () => gw.context.db.prepare("SELECT body FROM events WHERE device_id = ? AND kind = 'tricycle_passengers'").all(DEVICE) as Array<{ body: string }>;
-    await until(() => alarms().length === 1, 30_000, 'the alarm at the gateway');
-    const ev = JSON.parse(alarms()[0].body) as { severity: string; source: string; localActions: string[]; evidenceId: string; incidentId: string; data: Record<string, unknown> };
-    expect(ev).toMatchObject({ severity: 'alarm', source: 'vision', localActions: ['light_flash'], data: { vehicle: 'tricycle', riders: 1, plate: '鲁PA1234', plateColour: 'blue', face: true } });
-    expect(sim.light!.device.history.length).toBeGreaterThan(0);
+    it('warns on the spot, and the gateway gets one alarm per vehicle passing, with frame, vehicle and plate images', async () => {
+      const alarms = () =>
+        gw.context.db
+          .prepare("SELECT body FROM events WHERE device_id = ? AND kind = 'tricycle_passengers'")
+          .all(DEVICE) as Array<{ body: string }>;
+      await until(() => alarms().length === 1, 30_000, 'the alarm at the gateway');
+      const ev = JSON.parse(alarms()[0].body) as {
+        severity: string;
+        source: string;
+        localActions: string[];
+        evidenceId: string;
+        incidentId: string;
+        data: Record<string, unknown>;
+      };
+      expect(ev).toMatchObject({
+        severity: 'alarm',
+        source: 'vision',
+        localActions: ['light_flash'],
+        data: { vehicle: 'tricycle', riders: 1, plate: '鲁PA1234', plateColour: 'blue', face: true },
+      });
+      expect(sim.light!.device.history.length).toBeGreaterThan(0);
 
-    const manifestOf = () => gw.context.db.prepare('SELECT body FROM evidence WHERE id = ?').get(ev.evidenceId) as { body: string } | undefined;
-    await until(() => manifestOf() !== undefined, 15_000, 'the evidence manifest');
-    const m = JSON.parse(manifestOf()!.body) as EvidenceManifest;
-    expect(m.images.map((i) => i.role)).toEqual(['frame', 'vehicle', 'plate', 'face']);
-    expect(m.recognitions.find((r) => r.what === 'plate')).toMatchObject({ value: '鲁PA1234' });
-    // The driver's descriptor reaches the centre and is kept apart, encrypted, with the plate read beside it.
-    expect(m.recognitions.find((r) => r.what === 'face')).not.toHaveProperty('embedding');
-    expect(gw.context.db.prepare('SELECT model, plate, length(vector) AS bytes FROM faces WHERE evidence_id = ?').get(ev.evidenceId)).toEqual({ model: 'faceres', plate: '鲁PA1234', bytes: 1024 * 4 + 28 });
-    expect(m.models.map((x) => x.name)).toEqual(['tiny-tricycle', 'ppocr-v4-det', 'ppocr-v4-rec', 'blazeface-back', 'faceres']);
-    await until(() => m.images.every((i) => gw.services.evidence.store.has(i.sha256)), 15_000, 'the evidence images');
-    expect(m.images[0]).toMatchObject({ width: 1280, height: 720 });
+      const manifestOf = () =>
+        gw.context.db.prepare('SELECT body FROM evidence WHERE id = ?').get(ev.evidenceId) as
+          | { body: string }
+          | undefined;
+      await until(() => manifestOf() !== undefined, 15_000, 'the evidence manifest');
+      const m = JSON.parse(manifestOf()!.body) as EvidenceManifest;
+      expect(m.images.map((i) => i.role)).toEqual(['frame', 'vehicle', 'plate', 'face']);
+      expect(m.recognitions.find((r) => r.what === 'plate')).toMatchObject({ value: '鲁PA1234' });
+      // The driver's descriptor reaches the centre and is kept apart, encrypted, with the plate read beside it.
+      expect(m.recognitions.find((r) => r.what === 'face')).not.toHaveProperty('embedding');
+      expect(
+        gw.context.db
+          .prepare('SELECT model, plate, length(vector) AS bytes FROM faces WHERE evidence_id = ?')
+          .get(ev.evidenceId),
+      ).toEqual({ model: 'faceres', plate: '鲁PA1234', bytes: 1024 * 4 + 28 });
+      expect(m.models.map((x) => x.name)).toEqual([
+        'tiny-tricycle',
+        'ppocr-v4-det',
+        'ppocr-v4-rec',
+        'blazeface-back',
+        'faceres',
+      ]);
+      await until(() => m.images.every((i) => gw.services.evidence.store.has(i.sha256)), 15_000, 'the evidence images');
+      expect(m.images[0]).toMatchObject({ width: 1280, height: 720 });
 
-    // The same tricycle in the next frames is the same incident: no second alarm.
-    const seen = agent.vision!.runnerStats.processed;
-    await until(() => agent.vision!.runnerStats.processed >= seen + 2, 15_000, 'more frames recognised');
-    expect(alarms()).toHaveLength(1);
-    expect(agent.vision!.stats.debounced).toBeGreaterThanOrEqual(1);
-  });
-});
+      // The same tricycle in the next frames is the same incident: no second alarm.
+      const seen = agent.vision!.runnerStats.processed;
+      await until(() => agent.vision!.runnerStats.processed >= seen + 2, 15_000, 'more frames recognised');
+      expect(alarms()).toHaveLength(1);
+      expect(agent.vision!.stats.debounced).toBeGreaterThanOrEqual(1);
+    });
+  },
+);

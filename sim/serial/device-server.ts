@@ -87,7 +87,9 @@ export class DeviceServer {
       const put = (bytes: Uint8Array) => void Promise.resolve(this.port.write(bytes)).catch(() => undefined);
       if (!this.peerSpeed) return put(out);
       // Heard at the wrong speed, every byte arrives as something else.
-      void this.peerSpeed().then((speed) => put(speed !== undefined && speed !== this.baudRate ? out.map((b) => (b * 37 + 101) & 0xff) : out));
+      void this.peerSpeed().then((speed) =>
+        put(speed !== undefined && speed !== this.baudRate ? out.map((b) => (b * 37 + 101) & 0xff) : out),
+      );
     };
     if (this.faults.replyDelayMs > 0) {
       const t = setTimeout(() => {

@@ -14,9 +14,17 @@ describe('device models on @serialport/binding-mock (fast, no tty)', () => {
     const lightModel = new VirtualModbusLight({ channels: 4 });
     const mp3 = new VirtualMp3Module({ tracks: { 3: 5000 } });
     const { binding, servers } = mockBindingFor({ '/dev/mock-light': lightModel, '/dev/mock-mp3': mp3 });
-    const light = new ModbusLight(new SerialLine({ path: '/dev/mock-light', binding }), { channelCount: 4, timeoutMs: 100, retries: 0 });
+    const light = new ModbusLight(new SerialLine({ path: '/dev/mock-light', binding }), {
+      channelCount: 4,
+      timeoutMs: 100,
+      retries: 0,
+    });
     const speaker = new Mp3Speaker(new SerialLine({ path: '/dev/mock-mp3', binding }), { timeoutMs: 100, retries: 0 });
-    stops.push(() => light.stop(), () => speaker.stop(), async () => mp3.close());
+    stops.push(
+      () => light.stop(),
+      () => speaker.stop(),
+      async () => mp3.close(),
+    );
     await light.start();
     await speaker.start();
 

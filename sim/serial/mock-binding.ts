@@ -16,7 +16,10 @@ class MockDeviceEnd extends EventEmitter implements ByteLine {
  * The simulator's device models on @serialport/binding-mock, for fast unit tests with no tty.
  * Returns the binding to hand to SerialLine, and each path's DeviceServer (to inject faults).
  */
-export function mockBindingFor(devices: Record<string, SerialDeviceModel>): { binding: SerialBinding; servers: Record<string, DeviceServer> } {
+export function mockBindingFor(devices: Record<string, SerialDeviceModel>): {
+  binding: SerialBinding;
+  servers: Record<string, DeviceServer>;
+} {
   MockBinding.reset();
   const ends = new Map<string, MockDeviceEnd>();
   const servers: Record<string, DeviceServer> = {};

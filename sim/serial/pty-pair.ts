@@ -33,9 +33,13 @@ export class PtyPair {
 
   async replug(): Promise<void> {
     if (this.proc) return;
-    const proc = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${this.devicePath}`, `pty,raw,echo=0,link=${this.driverPath}`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const proc = spawn(
+      'socat',
+      ['-d', '-d', `pty,raw,echo=0,link=${this.devicePath}`, `pty,raw,echo=0,link=${this.driverPath}`],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     this.proc = proc;
     await new Promise<void>((resolve, reject) => {
       let err = '';

@@ -22,8 +22,12 @@ export function registerStoryCli(sim: Command, logger: (cmd: Command) => Logger)
         await sim.stop();
         return;
       }
-      const args = Object.entries(endpoints).map(([k, v]) => `--${k} '${v}'`).join(' ');
-      process.stdout.write(`\nThe simulated box keeps running. In another terminal try:\n  npx roadwarden hw test ${args}\nCtrl-C stops it.\n`);
+      const args = Object.entries(endpoints)
+        .map(([k, v]) => `--${k} '${v}'`)
+        .join(' ');
+      process.stdout.write(
+        `\nThe simulated box keeps running. In another terminal try:\n  npx roadwarden hw test ${args}\nCtrl-C stops it.\n`,
+      );
       await untilSignal();
       await sim.stop();
     });

@@ -25,7 +25,8 @@ export interface StoryResult {
   acts: CheckResult[][];
 }
 
-const mark = (r: CheckResult) => `  ${r.ok ? '✔ PASS' : '✘ FAIL'}  ${r.device.padEnd(7)} ${r.check.padEnd(22)} ${r.message}`;
+const mark = (r: CheckResult) =>
+  `  ${r.ok ? '✔ PASS' : '✘ FAIL'}  ${r.device.padEnd(7)} ${r.check.padEnd(22)} ${r.message}`;
 
 /**
  * The main job until the gateway demo exists: bring up a simulated box and walk through what a
@@ -61,7 +62,9 @@ export async function playSelfTestStory(opts: StoryOptions = {}): Promise<StoryR
   const vehicle = setTimeout(() => {
     void sim.control('sensor on').then(() => setTimeout(() => void sim.control('sensor off'), 300));
   }, 1500);
-  const act1 = await run('1. Installation check: every device answers and works (a vehicle drives over the sensor).', { sensorWaitMs: 8000 });
+  const act1 = await run('1. Installation check: every device answers and works (a vehicle drives over the sensor).', {
+    sensorWaitMs: 8000,
+  });
   clearTimeout(vehicle);
 
   await sim.control('burn 2');

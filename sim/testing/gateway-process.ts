@@ -12,7 +12,9 @@ export interface GatewayProcess {
 /** `roadwarden gateway …` in its own process (as operators run it), resolved once it says it listens. */
 export function spawnGateway(args: string[]): Promise<GatewayProcess> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [BIN, '--log-level', 'warn', 'gateway', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [BIN, '--log-level', 'warn', 'gateway', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     proc.stderr!.on('data', (d: Buffer) => (err += d));
     proc.stdout!.on('data', (d: Buffer) => {

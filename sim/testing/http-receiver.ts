@@ -18,7 +18,9 @@ export interface HttpReceiver {
  * A real local HTTP server that records what it is sent: the stand-in for a village app, a
  * police dispatch or an SMS gateway. `answers` gives the status of each request in turn (200 after).
  */
-export async function httpReceiver(o: { answers?: number[]; delayMs?: number; path?: string } = {}): Promise<HttpReceiver> {
+export async function httpReceiver(
+  o: { answers?: number[]; delayMs?: number; path?: string } = {},
+): Promise<HttpReceiver> {
   const got: ReceivedRequest[] = [];
   let n = 0;
   const server = createServer(async (req, res) => {

@@ -8,9 +8,15 @@ export interface CliRun {
 }
 
 /** Run `roadwarden …` as its own process, as a person would; `input` is typed on its stdin. */
-export function runCli(args: string[], o: { timeoutMs?: number; env?: Record<string, string>; input?: string } = {}): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  o: { timeoutMs?: number; env?: Record<string, string>; input?: string } = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, '--log-level', 'warn', ...args], { stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
+    const p = spawn(process.execPath, [BIN, '--log-level', 'warn', ...args], {
+      stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...o.env },
+    });
     let stdout = '';
     let stderr = '';
     p.stdout!.on('data', (d: Buffer) => (stdout += d));

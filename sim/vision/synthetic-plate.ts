@@ -12,13 +12,22 @@ export function haveCjkFont(): boolean {
   }
 }
 
-const COLOURS = { blue: { bg: '#0b3fa6', fg: '#ffffff' }, yellow: { bg: '#f2c21b', fg: '#111111' }, green: { bg: '#5fc26e', fg: '#111111' } } as const;
+const COLOURS = {
+  blue: { bg: '#0b3fa6', fg: '#ffffff' },
+  yellow: { bg: '#f2c21b', fg: '#111111' },
+  green: { bg: '#5fc26e', fg: '#111111' },
+} as const;
 
 /**
  * A plate as GA 36 draws it, rendered from SVG with a CJK font: one row (440×140 mm: 鲁P·A1234) or
  * the double row of tricycles and farm vehicles (440×220 mm: 鲁P over 12345). Returns a JPEG.
  */
-export async function renderPlate(o: { text: string; colour?: keyof typeof COLOURS; rows?: 1 | 2; scale?: number }): Promise<Buffer> {
+export async function renderPlate(o: {
+  text: string;
+  colour?: keyof typeof COLOURS;
+  rows?: 1 | 2;
+  scale?: number;
+}): Promise<Buffer> {
   const { bg, fg } = COLOURS[o.colour ?? (o.rows === 2 ? 'yellow' : 'blue')];
   const chars = [...o.text];
   const s = o.scale ?? 1;
@@ -40,9 +49,14 @@ export async function renderPlate(o: { text: string; colour?: keyof typeof COLOU
 }
 
 /** A road-grey frame (default 1280×720) with the plate pasted at (x, y), scaled to `plateWidth` pixels. */
-export async function sceneWithPlate(plate: Buffer, o: { x: number; y: number; plateWidth: number; width?: number; height?: number }): Promise<Buffer> {
+export async function sceneWithPlate(
+  plate: Buffer,
+  o: { x: number; y: number; plateWidth: number; width?: number; height?: number },
+): Promise<Buffer> {
   const p = await sharp(plate).resize({ width: o.plateWidth }).toBuffer();
-  return sharp({ create: { width: o.width ?? 1280, height: o.height ?? 720, channels: 3, background: { r: 96, g: 100, b: 104 } } })
+  return sharp({
+    create: { width: o.width ?? 1280, height: o.height ?? 720, channels: 3, background: { r: 96, g: 100, b: 104 } },
+  })
     .composite([{ input: p, left: o.x, top: o.y }])
     .jpeg({ quality: 88 })
     .toBuffer();

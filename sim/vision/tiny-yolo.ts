@@ -17,7 +17,8 @@ const ANCHORS = [
  */
 export function tinyYoloModel(layout: 'yolov8' | 'yolov8-transposed' | 'yolov5'): Buffer {
   let rows = ANCHORS;
-  if (layout === 'yolov5') rows = ANCHORS.map((a) => [...a.slice(0, 4), Math.max(...a.slice(4)) > 0 ? 1 : 0, ...a.slice(4)]);
+  if (layout === 'yolov5')
+    rows = ANCHORS.map((a) => [...a.slice(0, 4), Math.max(...a.slice(4)) > 0 ? 1 : 0, ...a.slice(4)]);
   const fields = rows[0].length;
   const dims = layout === 'yolov8' ? [1, fields, rows.length] : [1, rows.length, fields];
   const data = new Float32Array(rows.length * fields);
@@ -37,4 +38,3 @@ export function tinyYoloModel(layout: 'yolov8' | 'yolov8-transposed' | 'yolov5')
     ],
   });
 }
-

@@ -12,7 +12,12 @@ export interface RawDetection {
  * pixels, then a score per class (no objectness). Some exports are transposed [1, anchors, 4 + classes];
  * the layout is told by which side is 4 + classes.
  */
-export function decodeYolov8(data: Float32Array, dims: readonly number[], classes: number, threshold: number): RawDetection[] {
+export function decodeYolov8(
+  data: Float32Array,
+  dims: readonly number[],
+  classes: number,
+  threshold: number,
+): RawDetection[] {
   const [, a, b] = dims;
   const transposed = a !== 4 + classes && b === 4 + classes;
   const n = transposed ? a : b;
@@ -29,10 +34,16 @@ export function decodeYolov8(data: Float32Array, dims: readonly number[], classe
 }
 
 /** YOLOv5: [1, anchors, 5 + classes] — cx, cy, w, h, objectness, class probabilities; score = objectness × class. */
-export function decodeYolov5(data: Float32Array, dims: readonly number[], classes: number, threshold: number): RawDetection[] {
+export function decodeYolov5(
+  data: Float32Array,
+  dims: readonly number[],
+  classes: number,
+  threshold: number,
+): RawDetection[] {
   const n = dims[1];
   const stride = 5 + classes;
-  if (dims[2] !== stride) throw new Error(`yolov5 output is [${dims.join(', ')}], expected [1, N, ${stride}] for ${classes} classes`);
+  if (dims[2] !== stride)
+    throw new Error(`yolov5 output is [${dims.join(', ')}], expected [1, N, ${stride}] for ${classes} classes`);
   const out: RawDetection[] = [];
   for (let i = 0; i < n; i++) {
     const row = i * stride;

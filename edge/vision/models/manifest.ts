@@ -11,7 +11,13 @@ export const ModelEntry = Type.Object(
   {
     name: Type.String({ pattern: '^[a-z0-9][a-z0-9_.-]*$', description: 'used in evidence as the model version' }),
     /** What the pipeline uses it for. */
-    task: Type.Union([Type.Literal('objects'), Type.Literal('faces'), Type.Literal('plate_det'), Type.Literal('plate_rec'), Type.Literal('embedding')]),
+    task: Type.Union([
+      Type.Literal('objects'),
+      Type.Literal('faces'),
+      Type.Literal('plate_det'),
+      Type.Literal('plate_rec'),
+      Type.Literal('embedding'),
+    ]),
     /** ONNX file; relative paths are relative to the manifest. */
     file: Type.String({ minLength: 1 }),
     /** Checked at load: a corrupted or swapped file is refused. */
@@ -47,7 +53,10 @@ export const ModelEntry = Type.Object(
 );
 export type ModelEntry = Static<typeof ModelEntry>;
 
-export const ModelManifest = Type.Object({ models: Type.Array(ModelEntry, { minItems: 1 }) }, { additionalProperties: false });
+export const ModelManifest = Type.Object(
+  { models: Type.Array(ModelEntry, { minItems: 1 }) },
+  { additionalProperties: false },
+);
 export type ModelManifest = Static<typeof ModelManifest>;
 
 /** Decoders that produce boxes with classes need the class list. */
@@ -73,22 +82,31 @@ export function loadModelManifest(file: string): ModelManifest {
     crossCheck: (m, problems) => {
       m.models.forEach((e, i) => {
         const where = `models.${i} (${e.name})`;
-        if (NEEDS_CLASSES.includes(e.decoder) && !e.classes) problems.push(`${where}.classes: the ${e.decoder} decoder needs the class names, in the model's order`);
-        if (!TASK_DECODERS[e.task].includes(e.decoder)) problems.push(`${where}.decoder: ${e.decoder} does not serve task ${e.task} (use ${TASK_DECODERS[e.task].join(' or ')})`);
+        if (NEEDS_CLASSES.includes(e.decoder) && !e.classes)
+          problems.push(`${where}.classes: the ${e.decoder} decoder needs the class names, in the model's order`);
+        if (!TASK_DECODERS[e.task].includes(e.decoder))
+          problems.push(
+            `${where}.decoder: ${e.decoder} does not serve task ${e.task} (use ${TASK_DECODERS[e.task].join(' or ')})`,
+          );
         if (e.decoder === 'ppocr-ctc') {
-          if (!e.dictionary) problems.push(`${where}.dictionary: the ppocr-ctc decoder needs the recogniser's character list`);
+          if (!e.dictionary)
+            problems.push(`${where}.dictionary: the ppocr-ctc decoder needs the recogniser's character list`);
           else {
             e.dictionary = isAbsolute(e.dictionary) ? e.dictionary : resolve(base, e.dictionary);
             if (!existsSync(e.dictionary)) problems.push(`${where}.dictionary: ${e.dictionary} does not exist`);
           }
         }
-        if (e.decoder === 'blazeface' && (e.input.width !== e.input.height || ![128, 256].includes(e.input.width))) problems.push(`${where}.input: BlazeFace takes 128×128 (front) or 256×256 (back)`);
+        if (e.decoder === 'blazeface' && (e.input.width !== e.input.height || ![128, 256].includes(e.input.width)))
+          problems.push(`${where}.input: BlazeFace takes 128×128 (front) or 256×256 (back)`);
         const path = isAbsolute(e.file) ? e.file : resolve(base, e.file);
         e.file = path;
         if (!existsSync(path)) return void problems.push(`${where}.file: ${path} does not exist`);
         if (e.sha256) {
           const got = createHash('sha256').update(readFileSync(path)).digest('hex');
-          if (got !== e.sha256) problems.push(`${where}.sha256: ${path} has SHA-256 ${got}, the manifest says ${e.sha256} (corrupted or replaced?)`);
+          if (got !== e.sha256)
+            problems.push(
+              `${where}.sha256: ${path} has SHA-256 ${got}, the manifest says ${e.sha256} (corrupted or replaced?)`,
+            );
         }
       });
       const names = m.models.map((e) => e.name);

@@ -19,7 +19,10 @@ describe('converted models are cached on disk and checked by SHA-256', { timeout
     const m = defaultObjectModel();
     const first = cachedTfjsAsOnnx(m.file, m.name);
     expect(first.cached).toBe(false);
-    expect(readdirSync(dir).sort()).toEqual([`${first.path.split('/').at(-1)}`, `${first.path.split('/').at(-1)}.sha256`]);
+    expect(readdirSync(dir).sort()).toEqual([
+      `${first.path.split('/').at(-1)}`,
+      `${first.path.split('/').at(-1)}.sha256`,
+    ]);
     const second = cachedTfjsAsOnnx(m.file, m.name);
     expect(second.cached).toBe(true);
     expect(second.onnx.equals(first.onnx)).toBe(true);

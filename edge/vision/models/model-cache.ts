@@ -6,7 +6,10 @@ import { convertTfjsToOnnx, type TfjsGraphModel } from './tfjs-to-onnx.ts';
 
 /** Where converted models are kept: $ROADWARDEN_MODEL_CACHE, else node_modules/.cache/roadwarden of this install. */
 export function modelCacheDir(): string {
-  return process.env.ROADWARDEN_MODEL_CACHE ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'node_modules', '.cache', 'roadwarden');
+  return (
+    process.env.ROADWARDEN_MODEL_CACHE ??
+    join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'node_modules', '.cache', 'roadwarden')
+  );
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -16,10 +19,16 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
  * the source's SHA-256 (a new package version converts again) and is checked against the SHA-256
  * recorded beside it, so a damaged cache is converted again rather than loaded.
  */
-export function cachedTfjsAsOnnx(modelJson: string, name: string, only?: string[]): { onnx: Buffer; cached: boolean; path: string } {
+export function cachedTfjsAsOnnx(
+  modelJson: string,
+  name: string,
+  only?: string[],
+): { onnx: Buffer; cached: boolean; path: string } {
   const jsonBytes = readFileSync(modelJson);
   const json = JSON.parse(jsonBytes.toString('utf8')) as TfjsGraphModel;
-  const weights = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths).map((p) => readFileSync(join(dirname(modelJson), p))));
+  const weights = Buffer.concat(
+    json.weightsManifest.flatMap((g) => g.paths).map((p) => readFileSync(join(dirname(modelJson), p))),
+  );
   const key = sha(Buffer.concat([jsonBytes, weights, Buffer.from(JSON.stringify(only ?? []))])).slice(0, 16);
   const dir = modelCacheDir();
   const path = join(dir, `${name}-${key}.onnx`);

@@ -35,10 +35,16 @@ function packageVersion(file: string, name: string): string {
  * A model file run as it is: a manifest entry's (its name and version), or a built-in one from an
  * npm package (named here, versioned by the package).
  */
-export async function loadOnnxFile(file: string, o: { name: string; version?: string; npmPackage?: string }): Promise<ModelSession> {
+export async function loadOnnxFile(
+  file: string,
+  o: { name: string; version?: string; npmPackage?: string },
+): Promise<ModelSession> {
   const bytes = readFileSync(file);
   const version = o.version ?? (o.npmPackage ? packageVersion(file, o.npmPackage) : 'unversioned');
-  return { session: await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 }), info: { name: o.name, version, sha256: sha(bytes) } };
+  return {
+    session: await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 }),
+    info: { name: o.name, version, sha256: sha(bytes) },
+  };
 }
 
 /**
@@ -49,9 +55,15 @@ export async function loadOnnxFile(file: string, o: { name: string; version?: st
 export async function loadModelSession(model: ModelEntry): Promise<ModelSession> {
   const file = readFileSync(model.file);
   const got = sha(file);
-  if (model.sha256 && got !== model.sha256) throw new Error(`model ${model.name}: ${model.file} has SHA-256 ${got}, expected ${model.sha256} (corrupted or replaced?)`);
+  if (model.sha256 && got !== model.sha256)
+    throw new Error(
+      `model ${model.name}: ${model.file} has SHA-256 ${got}, expected ${model.sha256} (corrupted or replaced?)`,
+    );
   const bytes = model.file.endsWith('.json') ? cachedTfjsAsOnnx(model.file, model.name, model.outputs).onnx : file;
-  return { session: await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 }), info: { name: model.name, version: model.version ?? 'unversioned', sha256: sha(bytes) } };
+  return {
+    session: await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 }),
+    info: { name: model.name, version: model.version ?? 'unversioned', sha256: sha(bytes) },
+  };
 }
 
 /** RGB bytes as the model's input tensor: channel order, layout, and (x/255 − mean)/std. */

@@ -24,7 +24,12 @@ describe('ONNX model writer (checked by onnxruntime-node loading and running wha
   });
 
   it('refuses nothing silently: a graph naming an unknown input fails to load with onnxruntime’s reason', async () => {
-    const bad = buildOnnxModel({ name: 'bad', inputs: [{ name: 'x', type: 'float32', shape: [1] }], outputs: [{ name: 'y', type: 'float32', shape: [1] }], nodes: [{ op: 'Relu', inputs: ['nope'], outputs: ['y'] }] });
+    const bad = buildOnnxModel({
+      name: 'bad',
+      inputs: [{ name: 'x', type: 'float32', shape: [1] }],
+      outputs: [{ name: 'y', type: 'float32', shape: [1] }],
+      nodes: [{ op: 'Relu', inputs: ['nope'], outputs: ['y'] }],
+    });
     await expect(ort.InferenceSession.create(bad)).rejects.toThrow(/nope/);
   });
 });

@@ -13,7 +13,13 @@ export interface OnnxTensor {
   data: Float32Array | Int32Array | BigInt64Array;
 }
 
-export type OnnxAttribute = number | number[] | string | { float: number } | { floats: number[] } | { tensor: OnnxTensor };
+export type OnnxAttribute =
+  | number
+  | number[]
+  | string
+  | { float: number }
+  | { floats: number[] }
+  | { tensor: OnnxTensor };
 
 export interface OnnxNode {
   op: string;
@@ -117,7 +123,8 @@ function valueInfo(v: OnnxValue): Writer {
   const tensorType = new Writer().varint(1, DATA_TYPE[v.type]);
   if (v.shape) {
     const shape = new Writer();
-    for (const d of v.shape) shape.message(1, typeof d === 'number' ? new Writer().varint(1, d) : new Writer().bytes(2, d));
+    for (const d of v.shape)
+      shape.message(1, typeof d === 'number' ? new Writer().varint(1, d) : new Writer().bytes(2, d));
     tensorType.message(2, shape);
   }
   return new Writer().bytes(1, v.name).message(2, new Writer().message(1, tensorType));

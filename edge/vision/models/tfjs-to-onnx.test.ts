@@ -15,7 +15,13 @@ async function both(name: string): Promise<{ session: ort.InferenceSession; grap
   const session = await ort.InferenceSession.create(convertTfjsToOnnx(json, bin, name), { logSeverityLevel: 3 });
   await tf.setBackend('cpu');
   const graph = await tf.loadGraphModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights as tf.io.WeightsManifestEntry[], weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer, format: json.format, signature: json.signature }),
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest[0].weights as tf.io.WeightsManifestEntry[],
+      weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer,
+      format: json.format,
+      signature: json.signature,
+    }),
   );
   return { session, graph };
 }
@@ -44,7 +50,8 @@ describe('tfjs graph → ONNX converter, checked against @tensorflow/tfjs itself
     // No signature: the output is the node nobody reads.
     expect(session.outputNames).toEqual(['embeddings']);
     const want = (graph.execute(tf.tensor(x, [1, 112, 112, 3]), 'embeddings') as tf.Tensor).dataSync();
-    const got = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, [1, 112, 112, 3]) })).embeddings.data as Float32Array;
+    const got = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, [1, 112, 112, 3]) }))
+      .embeddings.data as Float32Array;
     expect(got.length).toBe(192);
     let max = 0;
     for (let k = 0; k < got.length; k++) max = Math.max(max, Math.abs(want[k] - got[k]));
@@ -55,7 +62,9 @@ describe('tfjs graph → ONNX converter, checked against @tensorflow/tfjs itself
     const { session, graph } = await both('mobileface');
     const x = new Float32Array(112 * 112 * 3).map((_, i) => (i * 7919) % 255);
     const want = (graph.execute(tf.tensor(x, [1, 112, 112, 3]), 'batchnorm0/add_1') as tf.Tensor).dataSync();
-    const got = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, [1, 112, 112, 3]) }))[session.outputNames[0]].data as Float32Array;
+    const got = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, [1, 112, 112, 3]) }))[
+      session.outputNames[0]
+    ].data as Float32Array;
     expect(got.length).toBe(want.length);
     let max = 0;
     for (let k = 0; k < got.length; k++) max = Math.max(max, Math.abs(want[k] - got[k]));
@@ -64,15 +73,25 @@ describe('tfjs graph → ONNX converter, checked against @tensorflow/tfjs itself
 
   it('converts only what the named outputs need (faceres: the 1024-number descriptor without the age and gender heads)', async () => {
     const json = JSON.parse(readFileSync(join(models, 'faceres.json'), 'utf8')) as TfjsGraphModel;
-    const session = await ort.InferenceSession.create(convertTfjsToOnnx(json, readFileSync(join(models, 'faceres.bin')), 'faceres', ['global_pooling/Mean']), { logSeverityLevel: 3 });
-    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', new Float32Array(224 * 224 * 3).fill(0.5), [1, 224, 224, 3]) });
+    const session = await ort.InferenceSession.create(
+      convertTfjsToOnnx(json, readFileSync(join(models, 'faceres.bin')), 'faceres', ['global_pooling/Mean']),
+      { logSeverityLevel: 3 },
+    );
+    const out = await session.run({
+      [session.inputNames[0]]: new ort.Tensor('float32', new Float32Array(224 * 224 * 3).fill(0.5), [1, 224, 224, 3]),
+    });
     expect(session.outputNames).toEqual(['global_pooling/Mean']);
     expect(out['global_pooling/Mean'].dims).toEqual([1, 1024]);
   });
 
   it('names the op it cannot convert', () => {
     const model: TfjsGraphModel = {
-      modelTopology: { node: [{ name: 'x', op: 'Placeholder', attr: { shape: { shape: { dim: [{ size: '1' }] } } } }, { name: 'y', op: 'Erf', input: ['x'] }] },
+      modelTopology: {
+        node: [
+          { name: 'x', op: 'Placeholder', attr: { shape: { shape: { dim: [{ size: '1' }] } } } },
+          { name: 'y', op: 'Erf', input: ['x'] },
+        ],
+      },
       weightsManifest: [{ paths: [], weights: [] }],
       signature: { outputs: { 'y:0': { name: 'y:0' } } },
     };

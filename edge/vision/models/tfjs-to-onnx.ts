@@ -47,13 +47,50 @@ export class ConversionError extends Error {}
 
 /** The ops this converter knows; anything else stops the conversion with its name. */
 export const SUPPORTED_OPS = [
-  'Const', 'Placeholder', 'Identity', 'Conv2D', '_FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2dNative', 'Pad', 'PadV2', 'Transpose', 'LeakyRelu',
-  'Relu', 'ResizeBilinear', 'ConcatV2', 'SplitV', 'SparseToDense', 'Sigmoid', 'Reshape', 'Add', 'AddV2', 'Sub', 'Mul', 'Abs', 'Maximum', 'Minimum', 'Square',
-  'Rsqrt', 'Sum', 'Mean', 'Squeeze', 'MaxPool', 'MatMul',
+  'Const',
+  'Placeholder',
+  'Identity',
+  'Conv2D',
+  '_FusedConv2D',
+  'DepthwiseConv2dNative',
+  'FusedDepthwiseConv2dNative',
+  'Pad',
+  'PadV2',
+  'Transpose',
+  'LeakyRelu',
+  'Relu',
+  'ResizeBilinear',
+  'ConcatV2',
+  'SplitV',
+  'SparseToDense',
+  'Sigmoid',
+  'Reshape',
+  'Add',
+  'AddV2',
+  'Sub',
+  'Mul',
+  'Abs',
+  'Maximum',
+  'Minimum',
+  'Square',
+  'Rsqrt',
+  'Sum',
+  'Mean',
+  'Squeeze',
+  'MaxPool',
+  'MatMul',
 ];
 
 /** Plain element-wise ops: same name or a direct ONNX twin. */
-const ELEMENTWISE: Record<string, string> = { Sub: 'Sub', Mul: 'Mul', Abs: 'Abs', Relu: 'Relu', Sigmoid: 'Sigmoid', Maximum: 'Max', Minimum: 'Min' };
+const ELEMENTWISE: Record<string, string> = {
+  Sub: 'Sub',
+  Mul: 'Mul',
+  Abs: 'Abs',
+  Relu: 'Relu',
+  Sigmoid: 'Sigmoid',
+  Maximum: 'Max',
+  Minimum: 'Min',
+};
 
 function float16(h: number): number {
   const s = (h & 0x8000) >> 15;
@@ -78,9 +115,18 @@ function readWeights(m: TfjsGraphModel, bytes: Buffer): Map<string, Value> {
         data[i] = q.dtype === 'float16' ? float16(raw) : (q.min ?? 0) + raw * (q.scale ?? 1);
       }
       off += n * size;
-      out.set(w.name, w.dtype === 'int32' ? { dtype: 'int', shape: w.shape, data: Array.from(data, Math.round) } : { dtype: 'float32', shape: w.shape, data });
+      out.set(
+        w.name,
+        w.dtype === 'int32'
+          ? { dtype: 'int', shape: w.shape, data: Array.from(data, Math.round) }
+          : { dtype: 'float32', shape: w.shape, data },
+      );
     } else if (w.dtype === 'float32') {
-      out.set(w.name, { dtype: 'float32', shape: w.shape, data: new Float32Array(bytes.buffer.slice(bytes.byteOffset + off, bytes.byteOffset + off + n * 4)) });
+      out.set(w.name, {
+        dtype: 'float32',
+        shape: w.shape,
+        data: new Float32Array(bytes.buffer.slice(bytes.byteOffset + off, bytes.byteOffset + off + n * 4)),
+      });
       off += n * 4;
     } else if (w.dtype === 'int32') {
       const data: number[] = [];
@@ -121,7 +167,12 @@ const ref = (input: string) => (input.endsWith(':0') ? input.slice(0, -2) : inpu
  * onnxruntime removes most of them when it optimises the graph. Constant sub-graphs that only
  * compute shapes (SparseToDense, integer Add) are folded here.
  */
-export function convertTfjsToOnnx(model: TfjsGraphModel, weightBytes: Buffer, name = 'converted', only?: string[]): Buffer {
+export function convertTfjsToOnnx(
+  model: TfjsGraphModel,
+  weightBytes: Buffer,
+  name = 'converted',
+  only?: string[],
+): Buffer {
   const consts = readWeights(model, weightBytes);
   // With `only`, just the nodes those outputs need (e.g. a face model's embedding, not its age head).
   const wanted = only && neededBy(model, only);
@@ -131,7 +182,9 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, weightBytes: Buffer, na
   let seq = 0;
   const emittedConsts = new Set<string>();
   const tensorOf = (n: string, v: Value): OnnxTensor =>
-    v.dtype === 'float32' ? { name: n, type: 'float32', dims: v.shape, data: v.data as Float32Array } : { name: n, type: 'int64', dims: v.shape, data: BigInt64Array.from((v.data as number[]).map(BigInt)) };
+    v.dtype === 'float32'
+      ? { name: n, type: 'float32', dims: v.shape, data: v.data as Float32Array }
+      : { name: n, type: 'int64', dims: v.shape, data: BigInt64Array.from((v.data as number[]).map(BigInt)) };
   const constInput = (n: string): string => {
     const v = consts.get(n)!;
     if (!emittedConsts.has(n)) {
@@ -157,7 +210,8 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, weightBytes: Buffer, na
     nodes.push({ op: 'Transpose', inputs: [x], outputs: [y], attributes: { perm: [0, 3, 1, 2] } });
     return y;
   };
-  const toNhwc = (x: string, out: string) => nodes.push({ op: 'Transpose', inputs: [x], outputs: [out], attributes: { perm: [0, 2, 3, 1] } });
+  const toNhwc = (x: string, out: string) =>
+    nodes.push({ op: 'Transpose', inputs: [x], outputs: [out], attributes: { perm: [0, 2, 3, 1] } });
 
   /** VALID, EXPLICIT, or SAME (TF pads the extra pixel at the end: ONNX SAME_UPPER). */
   const padAttrs = (n: TfNode, what: string): Record<string, number[] | string> => {
@@ -197,22 +251,50 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, weightBytes: Buffer, na
     const fused = (n.attr?.fused_ops?.list?.s ?? []).map((x) => Buffer.from(x, 'base64').toString('utf8'));
     const convInputs = [nchw(ref(ins[0]), n.name), wName];
     if (fused[0] === 'BiasAdd') convInputs.push(input(ins[2]));
-    else if (fused.length) throw new ConversionError(`${n.op} ${n.name}: fused ops ${fused.join('+')} are not supported`);
+    else if (fused.length)
+      throw new ConversionError(`${n.op} ${n.name}: fused ops ${fused.join('+')} are not supported`);
     const s = ints(n.attr?.strides);
     const d = ints(n.attr?.dilations);
     const y = `${n.name}__conv`;
-    nodes.push({ op: 'Conv', inputs: convInputs, outputs: [y], attributes: { strides: [s[1], s[2]], dilations: [d[1] ?? 1, d[2] ?? 1], kernel_shape: [kh, kw], group: depthwise ? ci : 1, ...padAttrs(n, `${n.op} ${n.name}`) } });
+    nodes.push({
+      op: 'Conv',
+      inputs: convInputs,
+      outputs: [y],
+      attributes: {
+        strides: [s[1], s[2]],
+        dilations: [d[1] ?? 1, d[2] ?? 1],
+        kernel_shape: [kh, kw],
+        group: depthwise ? ci : 1,
+        ...padAttrs(n, `${n.op} ${n.name}`),
+      },
+    });
     const act = fused[1];
     let z = y;
     if (act === 'Relu' || act === 'Relu6' || act === 'LeakyRelu' || act === 'Elu') {
       z = `${n.name}__act`;
-      if (act === 'Relu6') nodes.push({ op: 'Clip', inputs: [y, newFloat(0, `${n.name}_min`), newFloat(6, `${n.name}_max`)], outputs: [z] });
-      else nodes.push({ op: act, inputs: [y], outputs: [z], ...(act === 'LeakyRelu' ? { attributes: { alpha: { float: n.attr?.leakyrelu_alpha?.f ?? 0.2 } } } : {}) });
+      if (act === 'Relu6')
+        nodes.push({
+          op: 'Clip',
+          inputs: [y, newFloat(0, `${n.name}_min`), newFloat(6, `${n.name}_max`)],
+          outputs: [z],
+        });
+      else
+        nodes.push({
+          op: act,
+          inputs: [y],
+          outputs: [z],
+          ...(act === 'LeakyRelu' ? { attributes: { alpha: { float: n.attr?.leakyrelu_alpha?.f ?? 0.2 } } } : {}),
+        });
     } else if (act === 'Prelu') {
       const alpha = consts.get(ref(ins[3]));
       if (!alpha) throw new ConversionError(`${n.op} ${n.name}: Prelu alpha must be a constant`);
       const slope = `${n.name}__slope`;
-      inits.push({ name: slope, type: 'float32', dims: [alpha.data.length, 1, 1], data: Float32Array.from(alpha.data as ArrayLike<number>) });
+      inits.push({
+        name: slope,
+        type: 'float32',
+        dims: [alpha.data.length, 1, 1],
+        data: Float32Array.from(alpha.data as ArrayLike<number>),
+      });
       z = `${n.name}__act`;
       nodes.push({ op: 'PRelu', inputs: [y, slope], outputs: [z] });
     } else if (act) throw new ConversionError(`${n.op} ${n.name}: fused activation ${act} is not supported`);
@@ -255,7 +337,11 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, weightBytes: Buffer, na
           const A = a.data as number[];
           const B = b.data as number[];
           const len = Math.max(A.length, B.length);
-          consts.set(n.name, { dtype: 'int', shape: A.length >= B.length ? a.shape : b.shape, data: Array.from({ length: len }, (_, k) => A[A.length === 1 ? 0 : k] + B[B.length === 1 ? 0 : k]) });
+          consts.set(n.name, {
+            dtype: 'int',
+            shape: A.length >= B.length ? a.shape : b.shape,
+            data: Array.from({ length: len }, (_, k) => A[A.length === 1 ? 0 : k] + B[B.length === 1 ? 0 : k]),
+          });
         } else nodes.push({ op: 'Add', inputs: ins.map(input), outputs: [n.name] });
         break;
       }
@@ -269,7 +355,12 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, weightBytes: Buffer, na
         const k = ints(n.attr?.ksize);
         const s = ints(n.attr?.strides);
         const y = `${n.name}__pool`;
-        nodes.push({ op: 'MaxPool', inputs: [nchw(ref(ins[0]), n.name)], outputs: [y], attributes: { kernel_shape: [k[1], k[2]], strides: [s[1], s[2]], ...padAttrs(n, `MaxPool ${n.name}`) } });
+        nodes.push({
+          op: 'MaxPool',
+          inputs: [nchw(ref(ins[0]), n.name)],
+          outputs: [y],
+          attributes: { kernel_shape: [k[1], k[2]], strides: [s[1], s[2]], ...padAttrs(n, `MaxPool ${n.name}`) },
+        });
         toNhwc(y, n.name);
         break;
       }
@@ -282,7 +373,11 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, weightBytes: Buffer, na
           op: 'Resize',
           inputs: [nchw(ref(ins[0]), n.name), '', '', newInt64(size, `${n.name}_sizes`)],
           outputs: [y],
-          attributes: { mode: 'linear', axes: [2, 3], coordinate_transformation_mode: align ? 'align_corners' : half ? 'half_pixel' : 'asymmetric' },
+          attributes: {
+            mode: 'linear',
+            axes: [2, 3],
+            coordinate_transformation_mode: align ? 'align_corners' : half ? 'half_pixel' : 'asymmetric',
+          },
         });
         toNhwc(y, n.name);
         break;
@@ -293,14 +388,29 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, weightBytes: Buffer, na
         const begins = p.filter((_, k) => k % 2 === 0);
         const ends = p.filter((_, k) => k % 2 === 1);
         const extra = n.op === 'PadV2' ? [input(ins[2])] : [];
-        nodes.push({ op: 'Pad', inputs: [ref(ins[0]), newInt64([...begins, ...ends], `${n.name}_pads`), ...extra], outputs: [n.name], attributes: { mode: 'constant' } });
+        nodes.push({
+          op: 'Pad',
+          inputs: [ref(ins[0]), newInt64([...begins, ...ends], `${n.name}_pads`), ...extra],
+          outputs: [n.name],
+          attributes: { mode: 'constant' },
+        });
         break;
       }
       case 'Transpose':
-        nodes.push({ op: 'Transpose', inputs: [ref(ins[0])], outputs: [n.name], attributes: { perm: intConst(ins[1], `Transpose ${n.name}`) } });
+        nodes.push({
+          op: 'Transpose',
+          inputs: [ref(ins[0])],
+          outputs: [n.name],
+          attributes: { perm: intConst(ins[1], `Transpose ${n.name}`) },
+        });
         break;
       case 'LeakyRelu':
-        nodes.push({ op: 'LeakyRelu', inputs: [ref(ins[0])], outputs: [n.name], attributes: { alpha: { float: n.attr?.alpha?.f ?? 0.2 } } });
+        nodes.push({
+          op: 'LeakyRelu',
+          inputs: [ref(ins[0])],
+          outputs: [n.name],
+          attributes: { alpha: { float: n.attr?.alpha?.f ?? 0.2 } },
+        });
         break;
       case 'Sub':
       case 'Mul':
@@ -330,7 +440,11 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, weightBytes: Buffer, na
         });
         break;
       case 'Squeeze':
-        nodes.push({ op: 'Squeeze', inputs: [ref(ins[0]), newInt64(ints(n.attr?.squeeze_dims), `${n.name}_axes`)], outputs: [n.name] });
+        nodes.push({
+          op: 'Squeeze',
+          inputs: [ref(ins[0]), newInt64(ints(n.attr?.squeeze_dims), `${n.name}_axes`)],
+          outputs: [n.name],
+        });
         break;
       case 'ConcatV2': {
         const axis = intConst(ins[ins.length - 1], `ConcatV2 ${n.name}`)[0];
@@ -340,30 +454,56 @@ export function convertTfjsToOnnx(model: TfjsGraphModel, weightBytes: Buffer, na
       case 'SplitV': {
         const sizes = intConst(ins[1], `SplitV ${n.name}`);
         const axis = intConst(ins[2], `SplitV ${n.name}`)[0];
-        nodes.push({ op: 'Split', inputs: [ref(ins[0]), newInt64(sizes, `${n.name}_split`)], outputs: sizes.map((_, k) => (k === 0 ? n.name : `${n.name}:${k}`)), attributes: { axis } });
+        nodes.push({
+          op: 'Split',
+          inputs: [ref(ins[0]), newInt64(sizes, `${n.name}_split`)],
+          outputs: sizes.map((_, k) => (k === 0 ? n.name : `${n.name}:${k}`)),
+          attributes: { axis },
+        });
         break;
       }
       case 'MatMul':
-        if (n.attr?.transpose_a?.b || n.attr?.transpose_b?.b) throw new ConversionError(`MatMul ${n.name} with a transposed operand is not supported`);
+        if (n.attr?.transpose_a?.b || n.attr?.transpose_b?.b)
+          throw new ConversionError(`MatMul ${n.name} with a transposed operand is not supported`);
         nodes.push({ op: 'MatMul', inputs: ins.map(input), outputs: [n.name] });
         break;
       case 'Reshape':
-        nodes.push({ op: 'Reshape', inputs: [ref(ins[0]), newInt64(intConst(ins[1], `Reshape ${n.name}`), `${n.name}_shape`)], outputs: [n.name] });
+        nodes.push({
+          op: 'Reshape',
+          inputs: [ref(ins[0]), newInt64(intConst(ins[1], `Reshape ${n.name}`), `${n.name}_shape`)],
+          outputs: [n.name],
+        });
         break;
       default:
-        throw new ConversionError(`op ${n.op} (node ${n.name}) is not supported by this converter (supported: ${SUPPORTED_OPS.join(', ')})`);
+        throw new ConversionError(
+          `op ${n.op} (node ${n.name}) is not supported by this converter (supported: ${SUPPORTED_OPS.join(', ')})`,
+        );
     }
   }
-  let outputs: OnnxValue[] = (only ? only.map((o) => ({ name: o })) : Object.values(model.signature?.outputs ?? {})).map((o: { name: string; tensorShape?: { dim?: Array<{ size: string }> } }) => ({
+  let outputs: OnnxValue[] = (
+    only ? only.map((o) => ({ name: o })) : Object.values(model.signature?.outputs ?? {})
+  ).map((o: { name: string; tensorShape?: { dim?: Array<{ size: string }> } }) => ({
     name: ref(o.name),
     type: 'float32',
     shape: o.tensorShape?.dim?.map((d) => (Number(d.size) < 0 ? 'batch' : Number(d.size))),
   }));
   if (!outputs.length) {
     // No signature: the outputs are the nodes nobody reads.
-    const read = new Set(model.modelTopology.node.flatMap((n) => (n.input ?? []).map((i) => ref(i.replace(/^\^/, '')).split(':')[0])));
-    outputs = model.modelTopology.node.filter((n) => n.op !== 'Const' && !read.has(n.name)).map((n) => ({ name: n.name, type: 'float32' }));
+    const read = new Set(
+      model.modelTopology.node.flatMap((n) => (n.input ?? []).map((i) => ref(i.replace(/^\^/, '')).split(':')[0])),
+    );
+    outputs = model.modelTopology.node
+      .filter((n) => n.op !== 'Const' && !read.has(n.name))
+      .map((n) => ({ name: n.name, type: 'float32' }));
   }
   if (!outputs.length) throw new ConversionError('the model has no outputs');
-  return buildOnnxModel({ name, inputs, outputs, nodes, initializers: inits, opset: 18, producer: 'roadwarden tfjs-to-onnx' });
+  return buildOnnxModel({
+    name,
+    inputs,
+    outputs,
+    nodes,
+    initializers: inits,
+    opset: 18,
+    producer: 'roadwarden tfjs-to-onnx',
+  });
 }

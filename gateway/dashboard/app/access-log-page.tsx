@@ -13,7 +13,15 @@ export function AccessLogPage() {
     <main>
       <h1>{t('accessLog')}</h1>
       <p class="help">{t('accessLogHelp')}</p>
-      {rows && <DataTable testid="access-log" heads={['when', 'who', 'role', 'what', 'subject']} rows={rows} rowKey={(_, i) => String(i)} row={(e) => [time(e.at), e.actor, e.role, e.what, e.subject]} />}
+      {rows && (
+        <DataTable
+          testid="access-log"
+          heads={['when', 'who', 'role', 'what', 'subject']}
+          rows={rows}
+          rowKey={(_, i) => String(i)}
+          row={(e) => [time(e.at), e.actor, e.role, e.what, e.subject]}
+        />
+      )}
     </main>
   );
 }

@@ -36,7 +36,10 @@ export function AlarmsPage() {
   return (
     <main>
       <h1>
-        {t('alarms')} <span class={live ? 'live up' : 'live down'} data-testid="live">{live ? `● ${t('live')}` : t('offline')}</span>
+        {t('alarms')}{' '}
+        <span class={live ? 'live up' : 'live down'} data-testid="live">
+          {live ? `● ${t('live')}` : t('offline')}
+        </span>
       </h1>
       {items === null ? null : items.length === 0 ? (
         <p class="empty">{t('noAlarms')}</p>

@@ -1,4 +1,16 @@
-import type { Alarm, ArchiveVehicle, CaseDetail, DeviceRow, ImportReport, MapArea, Me, Offender, SelfTestRow, TelemetryPoint, WeeklyRow } from './types.ts';
+import type {
+  Alarm,
+  ArchiveVehicle,
+  CaseDetail,
+  DeviceRow,
+  ImportReport,
+  MapArea,
+  Me,
+  Offender,
+  SelfTestRow,
+  TelemetryPoint,
+  WeeklyRow,
+} from './types.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -13,7 +25,12 @@ export class ApiError extends Error {
 async function call<T>(method: string, path: string, body?: unknown, csv?: string): Promise<T> {
   const res = await fetch(`/api/v1${path}`, {
     method,
-    headers: csv !== undefined ? { 'content-type': 'text/csv' } : body === undefined ? {} : { 'content-type': 'application/json' },
+    headers:
+      csv !== undefined
+        ? { 'content-type': 'text/csv' }
+        : body === undefined
+          ? {}
+          : { 'content-type': 'application/json' },
     body: csv ?? (body === undefined ? undefined : JSON.stringify(body)),
     credentials: 'same-origin',
   });
@@ -21,7 +38,8 @@ async function call<T>(method: string, path: string, body?: unknown, csv?: strin
   // The archive import answers 422 with its report: that is a result to show, not a failure.
   // The session ended (expired, logged out elsewhere): the app goes back to the log-in page.
   if (res.status === 401 && path !== '/session') dispatchEvent(new Event('rw-logged-out'));
-  if (!res.ok && !(res.status === 422 && csv !== undefined)) throw new ApiError(res.status, data.message ?? res.statusText);
+  if (!res.ok && !(res.status === 422 && csv !== undefined))
+    throw new ApiError(res.status, data.message ?? res.statusText);
   return data as T;
 }
 
@@ -29,21 +47,57 @@ export const api = {
   me: () => call<Me>('GET', '/session'),
   login: (username: string, password: string) => call<Me>('POST', '/session', { username, password }),
   logout: () => call<unknown>('DELETE', '/session'),
-  accessLog: () => call<Array<{ at: string; actor: string; role: string; what: string; subject: string }>>('GET', '/access-log?limit=200'),
-  alarms: (before?: string) => call<{ items: Alarm[]; next: string | null }>('GET', `/alarms?limit=50${before ? `&before=${encodeURIComponent(before)}` : ''}`),
+  accessLog: () =>
+    call<Array<{ at: string; actor: string; role: string; what: string; subject: string }>>(
+      'GET',
+      '/access-log?limit=200',
+    ),
+  alarms: (before?: string) =>
+    call<{ items: Alarm[]; next: string | null }>(
+      'GET',
+      `/alarms?limit=50${before ? `&before=${encodeURIComponent(before)}` : ''}`,
+    ),
   case: (id: string) => call<CaseDetail>('GET', `/cases/${encodeURIComponent(id)}`),
-  faceMatches: (id: string) => call<{ matches: Array<{ plate: string; similarity: number; capturedAt: string; deviceId: string; vehicle: { vehicle: { ownerName: string | null; village: string | null } } | null }> }>('GET', `/cases/${encodeURIComponent(id)}/face-matches`),
+  faceMatches: (id: string) =>
+    call<{
+      matches: Array<{
+        plate: string;
+        similarity: number;
+        capturedAt: string;
+        deviceId: string;
+        vehicle: { vehicle: { ownerName: string | null; village: string | null } } | null;
+      }>;
+    }>('GET', `/cases/${encodeURIComponent(id)}/face-matches`),
   devices: () => call<DeviceRow[]>('GET', '/devices'),
-  device: (id: string) => call<DeviceRow & { selftests: SelfTestRow[]; openTickets: Array<{ id: string; kind: string; openedAt: string }> }>('GET', `/devices/${encodeURIComponent(id)}`),
-  telemetry: (id: string, hours = 24) => call<TelemetryPoint[]>('GET', `/devices/${encodeURIComponent(id)}/telemetry?hours=${hours}`),
+  device: (id: string) =>
+    call<DeviceRow & { selftests: SelfTestRow[]; openTickets: Array<{ id: string; kind: string; openedAt: string }> }>(
+      'GET',
+      `/devices/${encodeURIComponent(id)}`,
+    ),
+  telemetry: (id: string, hours = 24) =>
+    call<TelemetryPoint[]>('GET', `/devices/${encodeURIComponent(id)}/telemetry?hours=${hours}`),
   selfTest: (id: string) => call<{ commandId: string }>('POST', `/devices/${encodeURIComponent(id)}/self-test`, {}),
-  map: () => call<MapArea[]>('GET', '/map').catch((e: unknown) => (e instanceof ApiError && e.status === 404 ? null : Promise.reject(e))),
+  map: () =>
+    call<MapArea[]>('GET', '/map').catch((e: unknown) =>
+      e instanceof ApiError && e.status === 404 ? null : Promise.reject(e),
+    ),
   weekly: (weeks: number) => call<WeeklyRow[]>('GET', `/reports/weekly?weeks=${weeks}`),
   offenders: (full: boolean) => call<Offender[]>('GET', `/reports/repeat-offenders${full ? '?full=true' : ''}`),
   searchArchive: (q: string) => call<ArchiveVehicle[]>('GET', `/archive/vehicles?q=${encodeURIComponent(q)}`),
-  importArchive: (csv: string, commit: boolean) => call<ImportReport>('POST', `/archive/import${commit ? '?commit=true' : ''}`, undefined, csv),
+  importArchive: (csv: string, commit: boolean) =>
+    call<ImportReport>('POST', `/archive/import${commit ? '?commit=true' : ''}`, undefined, csv),
   act: (responseId: string, verb: 'acknowledge' | 'complete' | 'waive' | 'reopen', text?: string) =>
-    call<unknown>('POST', `/responses/${encodeURIComponent(responseId)}/${verb}`, verb === 'waive' || verb === 'reopen' ? { reason: text ?? '' } : verb === 'complete' ? { outcome: text ?? '' } : text ? { note: text } : {}),
+    call<unknown>(
+      'POST',
+      `/responses/${encodeURIComponent(responseId)}/${verb}`,
+      verb === 'waive' || verb === 'reopen'
+        ? { reason: text ?? '' }
+        : verb === 'complete'
+          ? { outcome: text ?? '' }
+          : text
+            ? { note: text }
+            : {},
+    ),
 };
 
 /**

@@ -30,14 +30,23 @@ function ArchiveImport() {
     <section class="import">
       <h2>{t('importTitle')}</h2>
       <p class="help">{t('importHelp')}</p>
-      <input type="file" accept=".csv,text/csv" data-testid="import-file" onChange={(e) => {
-        const f = (e.target as HTMLInputElement).files?.[0];
-        if (f) void f.text().then(check);
-      }} />
+      <input
+        type="file"
+        accept=".csv,text/csv"
+        data-testid="import-file"
+        onChange={(e) => {
+          const f = (e.target as HTMLInputElement).files?.[0];
+          if (f) void f.text().then(check);
+        }}
+      />
       {error && <p class="error">{error}</p>}
       {report && (
         <div class="import-report" data-testid="import-report">
-          <p>{report.committed ? t('importDone', { added: report.added, updated: report.updated }) : t('importChecked', { rows: report.rows, valid: report.valid })}</p>
+          <p>
+            {report.committed
+              ? t('importDone', { added: report.added, updated: report.updated })
+              : t('importChecked', { rows: report.rows, valid: report.valid })}
+          </p>
           {report.problems.length > 0 && (
             <ul class="problems">
               {report.problems.map((p) => (
@@ -70,7 +79,13 @@ export function ArchivePage({ me }: { me: Me }) {
     <main class="archive">
       <h1>{t('archive')}</h1>
       <form onSubmit={(e) => void search(e)}>
-        <input value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} placeholder={t('search')} data-testid="archive-q" size={32} />{' '}
+        <input
+          value={q}
+          onInput={(e) => setQ((e.target as HTMLInputElement).value)}
+          placeholder={t('search')}
+          data-testid="archive-q"
+          size={32}
+        />{' '}
         <button type="submit">{t('searchButton')}</button>
       </form>
       {found &&
@@ -82,7 +97,15 @@ export function ArchivePage({ me }: { me: Me }) {
             heads={['plate', 'vehicleClass', 'owner', 'phone', 'driver', 'village', 'cases']}
             rows={found}
             rowKey={(v) => v.id}
-            row={(v) => [<span class="plate-cell">{v.plate ?? v.id}</span>, v.class, v.ownerName ?? '', v.ownerPhone ?? '', v.driverName ?? '', [v.township, v.village].filter(Boolean).join(' '), v.cases]}
+            row={(v) => [
+              <span class="plate-cell">{v.plate ?? v.id}</span>,
+              v.class,
+              v.ownerName ?? '',
+              v.ownerPhone ?? '',
+              v.driverName ?? '',
+              [v.township, v.village].filter(Boolean).join(' '),
+              v.cases,
+            ]}
           />
         ))}
       {me.role === 'admin' && <ArchiveImport />}

@@ -66,7 +66,10 @@ function ResponseActions({ r, onDone }: { r: CaseResponse; onDone: () => void })
 function FaceMatches({ caseId }: { caseId: string }) {
   const [m, setM] = useState<Awaited<ReturnType<typeof api.faceMatches>>['matches'] | null>(null);
   useEffect(() => {
-    api.faceMatches(caseId).then((r) => setM(r.matches), () => setM([]));
+    api.faceMatches(caseId).then(
+      (r) => setM(r.matches),
+      () => setM([]),
+    );
   }, [caseId]);
   if (m === null) return null;
   return (
@@ -78,8 +81,10 @@ function FaceMatches({ caseId }: { caseId: string }) {
         <ul>
           {m.map((x) => (
             <li key={x.plate}>
-              <strong>{x.plate}</strong> · {t('similarity')} {Math.round(x.similarity * 100)}% · {time(x.capturedAt)} · {x.deviceId}
-              {x.vehicle?.vehicle.ownerName && ` · ${t('owner')} ${x.vehicle.vehicle.ownerName} (${x.vehicle.vehicle.village ?? ''})`}
+              <strong>{x.plate}</strong> · {t('similarity')} {Math.round(x.similarity * 100)}% · {time(x.capturedAt)} ·{' '}
+              {x.deviceId}
+              {x.vehicle?.vehicle.ownerName &&
+                ` · ${t('owner')} ${x.vehicle.vehicle.ownerName} (${x.vehicle.vehicle.village ?? ''})`}
             </li>
           ))}
         </ul>
@@ -101,7 +106,10 @@ export function CasePage({ id, me }: { id: string; me: Me }) {
   }, [id]);
   useEffect(() => {
     void load();
-    return followLive(() => void load(), () => undefined);
+    return followLive(
+      () => void load(),
+      () => undefined,
+    );
   }, [load]);
 
   if (c === null) return <main />;
@@ -116,7 +124,14 @@ export function CasePage({ id, me }: { id: string; me: Me }) {
     );
   const timeline = [
     ...(c.alarm ? [{ at: c.alarm.ts, who: c.deviceId, what: t('captured'), note: c.alarm.plate?.text ?? '' }] : []),
-    ...c.responses.flatMap((r) => r.history.map((h) => ({ at: h.at, who: h.actor, what: `${responseLabel(r.kind)} → ${stateLabel(h.to)}`, note: h.note ?? '' }))),
+    ...c.responses.flatMap((r) =>
+      r.history.map((h) => ({
+        at: h.at,
+        who: h.actor,
+        what: `${responseLabel(r.kind)} → ${stateLabel(h.to)}`,
+        note: h.note ?? '',
+      })),
+    ),
   ].sort((a, b) => a.at.localeCompare(b.at));
   const states = Object.fromEntries(c.responses.map((r) => [r.kind, r.state]));
   return (
@@ -137,7 +152,8 @@ export function CasePage({ id, me }: { id: string; me: Me }) {
           </p>
           {c.vehicle && (
             <p data-testid="archive-vehicle">
-              {t('archiveMatch')}: <strong>{c.vehicle.plate ?? c.vehicle.id}</strong> · {c.vehicle.ownerName ?? ''} · {[c.vehicle.township, c.vehicle.village].filter(Boolean).join(' ')}
+              {t('archiveMatch')}: <strong>{c.vehicle.plate ?? c.vehicle.id}</strong> · {c.vehicle.ownerName ?? ''} ·{' '}
+              {[c.vehicle.township, c.vehicle.village].filter(Boolean).join(' ')}
             </p>
           )}
         </section>
@@ -170,7 +186,8 @@ export function CasePage({ id, me }: { id: string; me: Me }) {
         <ol>
           {timeline.map((e, i) => (
             <li key={i}>
-              <time dateTime={e.at}>{time(e.at)}</time> <strong>{e.what}</strong> <span class="who">{e.who}</span> {e.note && <q>{e.note}</q>}
+              <time dateTime={e.at}>{time(e.at)}</time> <strong>{e.what}</strong> <span class="who">{e.who}</span>{' '}
+              {e.note && <q>{e.note}</q>}
             </li>
           ))}
         </ol>

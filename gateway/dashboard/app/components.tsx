@@ -11,7 +11,12 @@ export function Chips({ responses }: { responses: Partial<Record<ResponseKind, R
       {KINDS.map((k) => {
         const s = responses[k];
         return (
-          <span class={`chip state-${s ?? 'none'}`} data-kind={k} data-state={s ?? 'none'} title={`${responseLabel(k)}: ${s ? stateLabel(s) : '—'}`}>
+          <span
+            class={`chip state-${s ?? 'none'}`}
+            data-kind={k}
+            data-state={s ?? 'none'}
+            title={`${responseLabel(k)}: ${s ? stateLabel(s) : '—'}`}
+          >
             {responseLabel(k)} · {s ? stateLabel(s) : '—'}
           </span>
         );
@@ -31,9 +36,22 @@ export function EvidencePhoto({ photo, large }: { photo: Photo; large?: boolean 
       <svg viewBox={`0 0 ${photo.width} ${photo.height}`} preserveAspectRatio="none" aria-hidden="true">
         {photo.boxes.map((b, i) => (
           <g key={i}>
-            <rect x={b.box[0]} y={b.box[1]} width={b.box[2]} height={b.box[3]} fill="none" stroke={COLOURS[b.what] ?? '#fff'} stroke-width={stroke} />
+            <rect
+              x={b.box[0]}
+              y={b.box[1]}
+              width={b.box[2]}
+              height={b.box[3]}
+              fill="none"
+              stroke={COLOURS[b.what] ?? '#fff'}
+              stroke-width={stroke}
+            />
             {large && (
-              <text x={b.box[0]} y={Math.max(b.box[1] - 6, 16)} fill={COLOURS[b.what] ?? '#fff'} font-size={Math.max(14, photo.width / 60)}>
+              <text
+                x={b.box[0]}
+                y={Math.max(b.box[1] - 6, 16)}
+                fill={COLOURS[b.what] ?? '#fff'}
+                font-size={Math.max(14, photo.width / 60)}
+              >
                 {b.label}
               </text>
             )}
@@ -54,10 +72,25 @@ export function PlateText({ plate }: { plate: Alarm['plate'] }) {
   );
 }
 
-export const placeOf = (a: Alarm): string => [a.place.township, a.place.village, a.place.crossing].filter(Boolean).join(' ') || a.deviceId;
+export const placeOf = (a: Alarm): string =>
+  [a.place.township, a.place.village, a.place.crossing].filter(Boolean).join(' ') || a.deviceId;
 
 /** A plain table: translated headings, one row per item. */
-export function DataTable<T>({ heads, rows, row, rowKey, testid, class: cls = 'data' }: { heads: WordKey[]; rows: T[]; row: (r: T) => ComponentChildren[]; rowKey: (r: T, i: number) => string; testid?: string; class?: string }) {
+export function DataTable<T>({
+  heads,
+  rows,
+  row,
+  rowKey,
+  testid,
+  class: cls = 'data',
+}: {
+  heads: WordKey[];
+  rows: T[];
+  row: (r: T) => ComponentChildren[];
+  rowKey: (r: T, i: number) => string;
+  testid?: string;
+  class?: string;
+}) {
   return (
     <table class={cls} data-testid={testid}>
       <thead>

@@ -7,8 +7,20 @@ import type { Me, TelemetryPoint } from './types.ts';
 type Device = Awaited<ReturnType<typeof api.device>>;
 
 /** A small line of one telemetry value over the day, with its last reading. */
-function Sparkline({ label, unit, points, pick }: { label: WordKey; unit: string; points: TelemetryPoint[]; pick: (p: TelemetryPoint) => number | null }) {
-  const values = points.map((p) => ({ t: Date.parse(p.ts), v: pick(p) })).filter((p): p is { t: number; v: number } => typeof p.v === 'number');
+function Sparkline({
+  label,
+  unit,
+  points,
+  pick,
+}: {
+  label: WordKey;
+  unit: string;
+  points: TelemetryPoint[];
+  pick: (p: TelemetryPoint) => number | null;
+}) {
+  const values = points
+    .map((p) => ({ t: Date.parse(p.ts), v: pick(p) }))
+    .filter((p): p is { t: number; v: number } => typeof p.v === 'number');
   if (values.length < 2) return null;
   const [t0, t1] = [values[0].t, values.at(-1)!.t];
   const [lo, hi] = [Math.min(...values.map((p) => p.v)), Math.max(...values.map((p) => p.v))];
@@ -17,7 +29,13 @@ function Sparkline({ label, unit, points, pick }: { label: WordKey; unit: string
   return (
     <figure class="spark" data-testid={`spark-${label}`}>
       <svg viewBox="0 0 200 40" preserveAspectRatio="none">
-        <polyline points={values.map((p) => `${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ')} fill="none" stroke="#1565c0" stroke-width="1.5" />
+        <title>{t(label)}</title>
+        <polyline
+          points={values.map((p) => `${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(' ')}
+          fill="none"
+          stroke="#1565c0"
+          stroke-width="1.5"
+        />
       </svg>
       <figcaption>
         {t(label)} {values.at(-1)!.v.toFixed(1)} {unit}
@@ -99,7 +117,8 @@ export function DevicePage({ id, me }: { id: string; me: Me }) {
         <ul class="selftests">
           {d.selftests.map((s) => (
             <li key={s.id} data-ok={String(s.ok)}>
-              {time(s.receivedAt)} · {s.ok ? `✅ ${t('passed')}` : `❌ ${t('failedTest')}: ${s.failed.join('; ')}`} · {s.by ?? s.trigger}
+              {time(s.receivedAt)} · {s.ok ? `✅ ${t('passed')}` : `❌ ${t('failedTest')}: ${s.failed.join('; ')}`} ·{' '}
+              {s.by ?? s.trigger}
             </li>
           ))}
         </ul>

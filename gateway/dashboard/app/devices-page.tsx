@@ -5,8 +5,10 @@ import { CountyMap } from './county-map.tsx';
 import { t, time } from './i18n.ts';
 import type { DeviceRow, MapArea } from './types.ts';
 
-export const stateText = (s: string): string => (s === 'online' ? t('online') : s === 'offline' ? t('offlineState') : t('unknownState'));
-export const placeText = (d: DeviceRow): string => [d.township, d.village, d.crossing ?? d.name].filter(Boolean).join(' ');
+export const stateText = (s: string): string =>
+  s === 'online' ? t('online') : s === 'offline' ? t('offlineState') : t('unknownState');
+export const placeText = (d: DeviceRow): string =>
+  [d.township, d.village, d.crossing ?? d.name].filter(Boolean).join(' ');
 
 /** Every box in the user's area: on the county map, and as a table. */
 export function DevicesPage() {

@@ -98,14 +98,20 @@ const WORDS = {
   driver: ['驾驶人', 'Driver'],
   phone: ['电话', 'Phone'],
   importTitle: ['导入档案（CSV）', 'Import the archive (CSV)'],
-  importHelp: ['列：plate, class, owner_name, owner_phone, driver_name, township, village。先校验，确认无误再写入。', 'Columns: plate, class, owner_name, owner_phone, driver_name, township, village. Checked first; written only when you confirm.'],
+  importHelp: [
+    '列：plate, class, owner_name, owner_phone, driver_name, township, village。先校验，确认无误再写入。',
+    'Columns: plate, class, owner_name, owner_phone, driver_name, township, village. Checked first; written only when you confirm.',
+  ],
   checkFile: ['校验', 'Check'],
   commit: ['确认导入', 'Import'],
   importChecked: ['共 {rows} 行，{valid} 行有效', '{rows} rows, {valid} valid'],
   importDone: ['已导入：新增 {added}，更新 {updated}', 'Imported: {added} added, {updated} updated'],
   line: ['第 {n} 行', 'line {n}'],
   accessLog: ['访问日志', 'Access log'],
-  accessLogHelp: ['谁在何时查看了哪些个人信息（人脸、完整车牌、车主）', 'Who viewed which personal data (faces, full plates, owners), and when'],
+  accessLogHelp: [
+    '谁在何时查看了哪些个人信息（人脸、完整车牌、车主）',
+    'Who viewed which personal data (faces, full plates, owners), and when',
+  ],
   when: ['时间', 'When'],
   who: ['人员', 'Who'],
   role: ['角色', 'Role'],
@@ -129,7 +135,11 @@ const KINDS: Record<string, [string, string]> = {
 };
 export const kindLabel = (k: string): string => KINDS[k]?.[lang.value === 'zh' ? 0 : 1] ?? k;
 
-const RESPONSES: Record<string, [string, string]> = { onsite: ['现场', 'On-site'], village: ['村居', 'Village'], police: ['警务', 'Police'] };
+const RESPONSES: Record<string, [string, string]> = {
+  onsite: ['现场', 'On-site'],
+  village: ['村居', 'Village'],
+  police: ['警务', 'Police'],
+};
 export const responseLabel = (k: string): string => RESPONSES[k]?.[lang.value === 'zh' ? 0 : 1] ?? k;
 
 const STATES: Record<string, [string, string]> = {
@@ -143,4 +153,5 @@ const STATES: Record<string, [string, string]> = {
 };
 export const stateLabel = (s: string): string => STATES[s]?.[lang.value === 'zh' ? 0 : 1] ?? s;
 
-export const time = (iso: string): string => new Date(iso).toLocaleString(lang.value === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });
+export const time = (iso: string): string =>
+  new Date(iso).toLocaleString(lang.value === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });

@@ -56,7 +56,12 @@ function App() {
           {me.scope?.villages?.length ? ` · ${me.scope.villages.join('、')}` : ''}
           {me.scope?.townships?.length ? ` · ${me.scope.townships.join('、')}` : ''}
         </span>
-        <button type="button" class="link" onClick={() => setLang(lang.value === 'zh' ? 'en' : 'zh')} data-testid="lang">
+        <button
+          type="button"
+          class="link"
+          onClick={() => setLang(lang.value === 'zh' ? 'en' : 'zh')}
+          data-testid="lang"
+        >
           {t('language')}
         </button>
         <button type="button" class="link" onClick={() => void api.logout().then(() => setMe(null))}>

@@ -1,5 +1,12 @@
 /** The API's shapes as the dashboard reads them: the shared ones from protocols, the case page's here. */
-import type { AlarmItem, ArchiveVehicle as ArchiveRecord, CaseSummary, DevicePlace, ResponseKind, ResponseState } from '../../../protocols/dashboard-api.ts';
+import type {
+  AlarmItem,
+  ArchiveVehicle as ArchiveRecord,
+  CaseSummary,
+  DevicePlace,
+  ResponseKind,
+  ResponseState,
+} from '../../../protocols/dashboard-api.ts';
 
 export type {
   AlarmPhoto as Photo,
@@ -63,4 +70,3 @@ export interface TelemetryPoint {
   diskFreeMb: number | null;
   outboxPending: number | null;
 }
-

@@ -13,7 +13,9 @@ export interface Notification {
   body: Record<string, unknown>;
 }
 
-export type DeliveryResult = { ok: true; attempts: number; status?: number } | { ok: false; attempts: number; error: string };
+export type DeliveryResult =
+  | { ok: true; attempts: number; status?: number }
+  | { ok: false; attempts: number; error: string };
 
 /** A way to reach people or systems. Implementations retry on their own and never throw. */
 export interface Channel {
@@ -23,5 +25,12 @@ export interface Channel {
 
 /** The JSON a receiver gets (webhook body, county MQTT payload): the envelope fields, then the body. */
 export function notificationJson(n: Notification): string {
-  return JSON.stringify({ idempotencyKey: n.idempotencyKey, caseId: n.caseId, responseId: n.responseId, kind: n.kind, ...(n.recipient ? { recipient: n.recipient } : {}), ...n.body });
+  return JSON.stringify({
+    idempotencyKey: n.idempotencyKey,
+    caseId: n.caseId,
+    responseId: n.responseId,
+    kind: n.kind,
+    ...(n.recipient ? { recipient: n.recipient } : {}),
+    ...n.body,
+  });
 }

@@ -14,9 +14,25 @@ export interface ChannelDeps {
 export function createChannel(name: string, c: ChannelConfig, d: ChannelDeps): Channel {
   switch (c.type) {
     case 'webhook':
-      return new WebhookChannel({ name, url: c.url, secret: c.secret, timeoutMs: c.timeoutMs, attempts: c.attempts, logger: d.logger });
+      return new WebhookChannel({
+        name,
+        url: c.url,
+        secret: c.secret,
+        timeoutMs: c.timeoutMs,
+        attempts: c.attempts,
+        logger: d.logger,
+      });
     case 'sms':
-      return new SmsChannel({ name, url: c.url, token: c.token, sign: c.sign, timeZone: c.timeZone, timeoutMs: c.timeoutMs, attempts: c.attempts, logger: d.logger });
+      return new SmsChannel({
+        name,
+        url: c.url,
+        token: c.token,
+        sign: c.sign,
+        timeZone: c.timeZone,
+        timeoutMs: c.timeoutMs,
+        attempts: c.attempts,
+        logger: d.logger,
+      });
     case 'mqtt':
       return new MqttChannel(name, d.publish);
   }

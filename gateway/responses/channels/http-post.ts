@@ -31,11 +31,19 @@ function post(url: URL, body: string, headers: Record<string, string>, timeoutMs
   const tls = url.protocol === 'https:';
   const send = tls ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(url, { method: 'POST', agent: tls ? agents.https : agents.http, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
+    const req = send(
+      url,
+      {
+        method: 'POST',
+        agent: tls ? agents.https : agents.http,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
     req.setTimeout(timeoutMs, () => req.destroy(new TimeoutError()));
     req.on('error', reject);
     req.end(body);
@@ -47,7 +55,12 @@ function post(url: URL, body: string, headers: Record<string, string>, timeoutMs
  * other 4xx is final: the receiver understood and refused, so retrying would not help.
  * `headers` is called per attempt, so signatures carry a fresh timestamp.
  */
-export async function postJson(url: string, body: string, headers: () => Record<string, string>, o: RetryOptions = {}): Promise<DeliveryResult> {
+export async function postJson(
+  url: string,
+  body: string,
+  headers: () => Record<string, string>,
+  o: RetryOptions = {},
+): Promise<DeliveryResult> {
   const target = new URL(url);
   const attempts = o.attempts ?? 5;
   const timeoutMs = o.timeoutMs ?? 5000;
@@ -58,7 +71,8 @@ export async function postJson(url: string, body: string, headers: () => Record<
       const status = o.limiter ? await o.limiter.run(attempt) : await attempt();
       if (status >= 200 && status < 300) return { ok: true, attempts: i, status };
       error = `HTTP ${status}`;
-      if (status < 500 && status !== 408 && status !== 429) return { ok: false, attempts: i, error: `${error} (refused, not retried)` };
+      if (status < 500 && status !== 408 && status !== 429)
+        return { ok: false, attempts: i, error: `${error} (refused, not retried)` };
     } catch (e) {
       const err = e as Error;
       error = err instanceof TimeoutError ? `no answer within ${timeoutMs} ms` : err.message;

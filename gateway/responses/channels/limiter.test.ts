@@ -19,6 +19,12 @@ describe('Limiter', () => {
     const results = await Promise.allSettled([0, 1, 2, 3, 4].map((i) => l.run(task(i))));
     expect(peak).toBe(2);
     expect(order).toEqual([0, 1, 2, 3, 4]);
-    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([0, 10, 20, 'task 3 failed', 40]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([
+      0,
+      10,
+      20,
+      'task 3 failed',
+      40,
+    ]);
   });
 });

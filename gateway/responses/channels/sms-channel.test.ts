@@ -47,13 +47,19 @@ describe('SmsChannel against a real local SMS gateway', () => {
     const sms = new SmsChannel({ name: 'sms', url: 'http://127.0.0.1:9/', token: 'token-1234', sign: '路卫' });
     expect(sms.text(note({ kind: 'reminder' }))).toMatch(/^【路卫】【提醒】三轮车违法载人/);
     const items = [{ alarm: 'tricycle_passengers' }, { alarm: 'tricycle_passengers' }, { alarm: 'minivan_overload' }];
-    expect(sms.text(note({ kind: 'digest', body: { count: 3, items } }))).toBe('【路卫】近1小时另有3起报警：三轮车违法载人×2、面包车超员×1。请登录平台逐一确认。');
+    expect(sms.text(note({ kind: 'digest', body: { count: 3, items } }))).toBe(
+      '【路卫】近1小时另有3起报警：三轮车违法载人×2、面包车超员×1。请登录平台逐一确认。',
+    );
   });
 
   it('fails without a phone number, and retries a busy SMS gateway', async () => {
     const r = await gateway([503, 200]);
     const sms = new SmsChannel({ name: 'sms', url: r.url, token: 'token-1234', sign: '路卫', backoffMs: 5 });
-    expect(await sms.send(note({ recipient: { role: 'police', name: 'duty squad', routedBy: 'x' } }))).toEqual({ ok: false, attempts: 0, error: 'no phone number on file for duty squad (directory)' });
+    expect(await sms.send(note({ recipient: { role: 'police', name: 'duty squad', routedBy: 'x' } }))).toEqual({
+      ok: false,
+      attempts: 0,
+      error: 'no phone number on file for duty squad (directory)',
+    });
     expect(r.got).toHaveLength(0);
     expect(await sms.send(note())).toMatchObject({ ok: true, attempts: 2 });
     expect(r.got.map((g) => g.body.idempotencyKey)).toEqual([note().idempotencyKey, note().idempotencyKey]);

@@ -27,7 +27,13 @@ const ALARM_LABELS: Record<string, string> = {
   tamper: '设备遭破坏',
   weather: '恶劣天气',
 };
-const PREFIX: Record<Notification['kind'], string> = { village: '', police: '', reminder: '【提醒】', escalation: '【升级】', digest: '' };
+const PREFIX: Record<Notification['kind'], string> = {
+  village: '',
+  police: '',
+  reminder: '【提醒】',
+  escalation: '【升级】',
+  digest: '',
+};
 
 const str = (x: unknown): string | undefined => (typeof x === 'string' && x ? x : undefined);
 
@@ -48,13 +54,24 @@ export class SmsChannel implements Channel {
 
   send(n: Notification): Promise<DeliveryResult> {
     const to = n.recipient?.phone;
-    if (!to) return Promise.resolve({ ok: false, attempts: 0, error: `no phone number on file for ${n.recipient?.name ?? 'this receiver'} (directory)` });
+    if (!to)
+      return Promise.resolve({
+        ok: false,
+        attempts: 0,
+        error: `no phone number on file for ${n.recipient?.name ?? 'this receiver'} (directory)`,
+      });
     const body = JSON.stringify({ to, text: this.text(n), idempotencyKey: n.idempotencyKey });
-    return postJson(this.o.url, body, () => ({ authorization: `Bearer ${this.o.token}`, 'idempotency-key': n.idempotencyKey }), {
-      ...this.o,
-      limiter: this.limiter,
-      onFailure: (attempt, err) => this.o.logger?.warn({ channel: this.name, attempt, err, key: n.idempotencyKey }, 'SMS delivery failed'),
-    });
+    return postJson(
+      this.o.url,
+      body,
+      () => ({ authorization: `Bearer ${this.o.token}`, 'idempotency-key': n.idempotencyKey }),
+      {
+        ...this.o,
+        limiter: this.limiter,
+        onFailure: (attempt, err) =>
+          this.o.logger?.warn({ channel: this.name, attempt, err, key: n.idempotencyKey }, 'SMS delivery failed'),
+      },
+    );
   }
 
   text(n: Notification): string {
@@ -62,12 +79,19 @@ export class SmsChannel implements Channel {
     if (n.kind === 'digest') {
       const items = (b.items as Array<{ alarm?: string }> | undefined) ?? [];
       const counts = new Map<string, number>();
-      for (const i of items) counts.set(ALARM_LABELS[i.alarm ?? ''] ?? i.alarm ?? '报警', (counts.get(ALARM_LABELS[i.alarm ?? ''] ?? i.alarm ?? '报警') ?? 0) + 1);
+      for (const i of items)
+        counts.set(
+          ALARM_LABELS[i.alarm ?? ''] ?? i.alarm ?? '报警',
+          (counts.get(ALARM_LABELS[i.alarm ?? ''] ?? i.alarm ?? '报警') ?? 0) + 1,
+        );
       const list = [...counts].map(([k, c]) => `${k}×${c}`).join('、');
       return `【${this.o.sign}】近1小时另有${items.length}起报警：${list}。请登录平台逐一确认。`;
     }
     const place = b.place as Record<string, unknown> | undefined;
-    const where = [str(place?.township), str(place?.village), str(place?.crossing) ?? str(place?.name)].filter(Boolean).join('') || str(b.deviceId) || '';
+    const where =
+      [str(place?.township), str(place?.village), str(place?.crossing) ?? str(place?.name)].filter(Boolean).join('') ||
+      str(b.deviceId) ||
+      '';
     const ev = b.event as { ts?: string; data?: unknown } | undefined;
     const plate = eventDataOf(ev?.data).plate ?? undefined;
     const when = ev?.ts ? this.clock(ev.ts) : '';
@@ -78,6 +102,11 @@ export class SmsChannel implements Channel {
   }
 
   private clock(iso: string): string {
-    return new Date(iso).toLocaleTimeString('zh-CN', { timeZone: this.o.timeZone ?? 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hour12: false });
+    return new Date(iso).toLocaleTimeString('zh-CN', {
+      timeZone: this.o.timeZone ?? 'Asia/Shanghai',
+      hour: '2-digit',
+      minute: '2-digit',
+      hour12: false,
+    });
   }
 }

@@ -1,7 +1,13 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, WebhookChannel, signPayload, verifySignature } from './webhook-channel.ts';
+import {
+  IDEMPOTENCY_HEADER,
+  SIGNATURE_HEADER,
+  WebhookChannel,
+  signPayload,
+  verifySignature,
+} from './webhook-channel.ts';
 
 interface Received {
   key: string;
@@ -10,13 +16,21 @@ interface Received {
 }
 
 /** A real local HTTP receiver standing in for the village app / police dispatch. */
-async function receiver(secret: string, answers: number[] = [], delayMs = 0): Promise<{ url: string; got: Received[]; server: Server }> {
+async function receiver(
+  secret: string,
+  answers: number[] = [],
+  delayMs = 0,
+): Promise<{ url: string; got: Received[]; server: Server }> {
   const got: Received[] = [];
   let n = 0;
   const server = createServer(async (req: IncomingMessage, res) => {
     let raw = '';
     for await (const c of req) raw += c;
-    got.push({ key: String(req.headers[IDEMPOTENCY_HEADER]), signatureOk: verifySignature(secret, raw, String(req.headers[SIGNATURE_HEADER]), new Date()), body: JSON.parse(raw) });
+    got.push({
+      key: String(req.headers[IDEMPOTENCY_HEADER]),
+      signatureOk: verifySignature(secret, raw, String(req.headers[SIGNATURE_HEADER]), new Date()),
+      body: JSON.parse(raw),
+    });
     if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
     res.writeHead(answers[n++] ?? 200).end();
   });
@@ -24,7 +38,13 @@ async function receiver(secret: string, answers: number[] = [], delayMs = 0): Pr
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, got, server };
 }
 
-const note = { idempotencyKey: 'case-1:police:1', caseId: 'case-1', responseId: 'r-1', kind: 'police' as const, body: { plate: '鲁PA1234' } };
+const note = {
+  idempotencyKey: 'case-1:police:1',
+  caseId: 'case-1',
+  responseId: 'r-1',
+  kind: 'police' as const,
+  body: { plate: '鲁PA1234' },
+};
 
 describe('WebhookChannel against a real local receiver', () => {
   const servers: Server[] = [];
@@ -39,7 +59,11 @@ describe('WebhookChannel against a real local receiver', () => {
     const res = await new WebhookChannel({ name: 'police', url: r.url, secret: 's3cret', ...fast }).send(note);
     expect(res).toEqual({ ok: true, attempts: 1, status: 200 });
     expect(r.got).toHaveLength(1);
-    expect(r.got[0]).toMatchObject({ key: 'case-1:police:1', signatureOk: true, body: { caseId: 'case-1', kind: 'police', plate: '鲁PA1234' } });
+    expect(r.got[0]).toMatchObject({
+      key: 'case-1:police:1',
+      signatureOk: true,
+      body: { caseId: 'case-1', kind: 'police', plate: '鲁PA1234' },
+    });
   });
 
   it('retries 5xx with the same key until it lands', async () => {
@@ -53,7 +77,11 @@ describe('WebhookChannel against a real local receiver', () => {
   it('does not retry a refusal, and gives up on a receiver that is down', async () => {
     const r = await receiver('s3cret', [400]);
     servers.push(r.server);
-    expect(await new WebhookChannel({ name: 'v', url: r.url, secret: 's3cret', ...fast }).send(note)).toMatchObject({ ok: false, attempts: 1, error: expect.stringMatching(/400/) });
+    expect(await new WebhookChannel({ name: 'v', url: r.url, secret: 's3cret', ...fast }).send(note)).toMatchObject({
+      ok: false,
+      attempts: 1,
+      error: expect.stringMatching(/400/),
+    });
     const down = new WebhookChannel({ name: 'v', url: 'http://127.0.0.1:9/hook', secret: 's', attempts: 3, ...fast });
     expect(await down.send(note)).toMatchObject({ ok: false, attempts: 3 });
   });
@@ -61,7 +89,14 @@ describe('WebhookChannel against a real local receiver', () => {
   it('times out a slow receiver and retries', async () => {
     const r = await receiver('s3cret', [], 300);
     servers.push(r.server);
-    const res = await new WebhookChannel({ name: 'v', url: r.url, secret: 's3cret', timeoutMs: 100, attempts: 2, ...fast }).send(note);
+    const res = await new WebhookChannel({
+      name: 'v',
+      url: r.url,
+      secret: 's3cret',
+      timeoutMs: 100,
+      attempts: 2,
+      ...fast,
+    }).send(note);
     expect(res).toMatchObject({ ok: false, attempts: 2, error: expect.stringMatching(/no answer within 100 ms/) });
   });
 

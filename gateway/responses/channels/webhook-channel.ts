@@ -50,11 +50,15 @@ export class WebhookChannel implements Channel {
 
   send(n: Notification): Promise<DeliveryResult> {
     const body = notificationJson(n);
-    const headers = () => ({ [IDEMPOTENCY_HEADER]: n.idempotencyKey, [SIGNATURE_HEADER]: signPayload(this.o.secret, body, this.now()) });
+    const headers = () => ({
+      [IDEMPOTENCY_HEADER]: n.idempotencyKey,
+      [SIGNATURE_HEADER]: signPayload(this.o.secret, body, this.now()),
+    });
     return postJson(this.o.url, body, headers, {
       ...this.o,
       limiter: this.limiter,
-      onFailure: (attempt, err) => this.o.logger?.warn({ channel: this.name, attempt, err, key: n.idempotencyKey }, 'webhook delivery failed'),
+      onFailure: (attempt, err) =>
+        this.o.logger?.warn({ channel: this.name, attempt, err, key: n.idempotencyKey }, 'webhook delivery failed'),
     });
   }
 }
