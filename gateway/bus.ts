@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
 import type {
   CommandResultMessage,
   EventMessage,
@@ -11,7 +12,7 @@ import type {
 /**
  * What modules tell each other, typed. Intake announces each new (stored, not duplicate) device
  * message by its kind; responses announce cases and response moves; access announces account
- * changes. A listener never throws into the emitter: a module handles its own errors.
+ * changes. A listener handles its own errors; one that rejects anyway is logged, not fatal.
  */
 export interface GatewayEvents {
   event: [EventMessage];
@@ -32,8 +33,12 @@ export interface GatewayEvents {
 
 export type GatewayBus = EventEmitter<GatewayEvents>;
 
-export function createBus(): GatewayBus {
-  const bus = new EventEmitter<GatewayEvents>();
+export function createBus(log?: Logger): GatewayBus {
+  const bus = new EventEmitter<GatewayEvents>({ captureRejections: true });
+  Object.assign(bus, {
+    [Symbol.for('nodejs.rejection')]: (err: Error, event: string) =>
+      log?.error({ err: err.message, event }, 'a listener failed on the gateway bus'),
+  });
   // Every module and every open dashboard stream listens; the default cap of 10 is for leaks in
   // small programs, not for a hub.
   bus.setMaxListeners(0);

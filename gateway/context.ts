@@ -43,7 +43,7 @@ export function openContext(o: ContextOptions): GatewayContext {
     clock,
     newId: createIdGenerator(() => clock().getTime()),
     db: openDatabase(dataDir),
-    bus: createBus(),
+    bus: createBus(log),
     metrics: createMetrics(),
     mqtt: new GatewayClient(log),
   };

@@ -36,13 +36,13 @@ export function counterOf(m: Metrics, name: string, help: string, read: () => nu
 }
 
 /** A gauge read when scraped (devices online, cases open). */
-export function gaugeOf(m: Metrics, name: string, help: string, read: () => number): void {
+export function gaugeOf(m: Metrics, name: string, help: string, read: () => number | Promise<number>): void {
   new Gauge({
     name,
     help,
     registers: [fresh(m, name)],
-    collect() {
-      this.set(read());
+    async collect() {
+      this.set(await read());
     },
   });
 }

@@ -91,28 +91,27 @@ export function validateRegistration(value: unknown): Result<DeviceRegistration>
   return fail('bad_schema', `registration: ${x?.path || '/'} ${x?.message ?? 'is invalid'}`, x?.path);
 }
 
-/** Check shape and signature; `keyOf` returns SHA-256(token) of the named token, if it exists. */
-export function verifyRegistration(
-  value: unknown,
-  keyOf: (tokenName: string) => Buffer | undefined,
-): Result<SignedRegistration> {
-  if (!checkSigned.Check(value)) {
-    const e = checkSigned.Errors(value).First();
-    const x = e && explainError(e);
-    return fail('bad_schema', `registration file: ${x?.path || '/'} ${x?.message ?? 'is invalid'}`, x?.path);
-  }
-  const key = keyOf(value.signedBy);
+/** Check a registration file's shape; its signature needs the signer's key, looked up by `signedBy`. */
+export function readSignedRegistration(value: unknown): Result<SignedRegistration> {
+  if (checkSigned.Check(value)) return ok(value);
+  const e = checkSigned.Errors(value).First();
+  const x = e && explainError(e);
+  return fail('bad_schema', `registration file: ${x?.path || '/'} ${x?.message ?? 'is invalid'}`, x?.path);
+}
+
+/** Check the signature of a file read by `readSignedRegistration`; `key` is SHA-256 of the named token, if it exists. */
+export function verifyRegistration(file: SignedRegistration, key: Buffer | undefined): Result<SignedRegistration> {
   if (!key)
     return fail(
       'bad_signature',
-      `registration was signed with token "${value.signedBy}", which this gateway does not know (revoked or renamed?)`,
+      `registration was signed with token "${file.signedBy}", which this gateway does not know (revoked or renamed?)`,
     );
-  const want = Buffer.from(mac(value.registration, key), 'hex');
-  const got = Buffer.from(value.signature, 'hex');
+  const want = Buffer.from(mac(file.registration, key), 'hex');
+  const got = Buffer.from(file.signature, 'hex');
   if (!timingSafeEqual(want, got))
     return fail(
       'bad_signature',
       'registration signature does not match: the file was changed after it was signed, or signed with another token',
     );
-  return ok(value);
+  return ok(file);
 }

@@ -16,13 +16,13 @@ export class AccessLog {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  record(v: Viewer, what: string, subject: string): void {
+  async record(v: Viewer, what: string, subject: string): Promise<void> {
     this.db
       .prepare('INSERT INTO access_log (at, actor, role, what, subject) VALUES (?, ?, ?, ?, ?)')
       .run(this.now().toISOString(), v.name, v.role, what, subject);
   }
 
-  recent(limit = 100): AccessEntry[] {
+  async recent(limit = 100): Promise<AccessEntry[]> {
     return this.db
       .prepare('SELECT at, actor, role, what, subject FROM access_log ORDER BY seq DESC LIMIT ?')
       .all(limit) as AccessEntry[];

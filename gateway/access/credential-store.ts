@@ -56,7 +56,7 @@ export class CredentialStore {
   async addDevice(id: string, password: string): Promise<void> {
     checkDeviceId(id);
     checkPassword(password);
-    this.putHash(id, 'device', 'device', this.deviceKey ? this.fastHash(password) : await hashPassword(password));
+    await this.putHash(id, 'device', 'device', this.deviceKey ? this.fastHash(password) : await hashPassword(password));
   }
 
   /** A person or county system; `scope` limits a village cadre or police squad to their places. */
@@ -65,20 +65,16 @@ export class CredentialStore {
       throw new Error(`operator name "${username}" is not valid (lower-case letters, digits, _ . -)`);
     if (isReservedName(username) && role !== 'gateway')
       throw new Error(`"${username}" is reserved for the gateway's own clients`);
-    if (this.get(username)?.kind === 'device') throw new Error(`"${username}" is already a device`);
+    if ((await this.get(username))?.kind === 'device') throw new Error(`"${username}" is already a device`);
     const needs = NEEDS_SCOPE[role];
     if (needs && !scope?.[needs]?.length)
       throw new Error(`a ${role} account needs --${needs} (the places it answers for)`);
     checkPassword(password);
-    const hash = await hashPassword(password);
-    this.db.transaction(() => {
-      this.putHash(username, 'operator', role, hash);
-      this.db.prepare('UPDATE credentials SET scope = ? WHERE username = ?').run(scopeJson(scope), username);
-    })();
+    this.writeHash(username, 'operator', role, await hashPassword(password), scope);
   }
 
   /** Remove an account: it cannot log in again, and its dashboard sessions end now. */
-  remove(username: string): boolean {
+  async remove(username: string): Promise<boolean> {
     this.cache.delete(username);
     return this.db.transaction(() => {
       const gone = this.db.prepare('DELETE FROM credentials WHERE username = ?').run(username).changes > 0;
@@ -87,14 +83,14 @@ export class CredentialStore {
     })();
   }
 
-  list(): CredentialRow[] {
+  async list(): Promise<CredentialRow[]> {
     const rows = this.db
       .prepare('SELECT username, kind, role, scope, created_at AS createdAt FROM credentials ORDER BY kind, username')
       .all() as Array<CredentialRow & { scope: string | null }>;
     return rows.map(({ scope, ...r }) => ({ ...r, ...parseScope(scope) }));
   }
 
-  get(username: string): CredentialRow | undefined {
+  async get(username: string): Promise<CredentialRow | undefined> {
     const r = this.db
       .prepare('SELECT username, kind, role, scope, created_at AS createdAt FROM credentials WHERE username = ?')
       .get(username) as (CredentialRow & { scope: string | null }) | undefined;
@@ -139,31 +135,35 @@ export class CredentialStore {
   }
 
   /** Changes after `seq`, oldest first. */
-  changesSince(seq: number): CredentialChange[] {
+  async changesSince(seq: number): Promise<CredentialChange[]> {
     return this.db
       .prepare('SELECT seq, username, change FROM credential_changes WHERE seq > ? ORDER BY seq LIMIT 1000')
       .all(seq) as CredentialChange[];
   }
 
-  lastChange(): number {
+  async lastChange(): Promise<number> {
     return (this.db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM credential_changes').get() as { seq: number })
       .seq;
   }
 
   /** Store an already hashed password (a registration from `roadwarden commission` carries only the scrypt hash). */
-  putHash(username: string, kind: 'device' | 'operator', role: string, hash: string): void {
+  async putHash(username: string, kind: 'device' | 'operator', role: string, hash: string): Promise<void> {
+    this.writeHash(username, kind, role, hash);
+  }
+
+  private writeHash(username: string, kind: 'device' | 'operator', role: string, hash: string, scope?: Scope): void {
     if (kind === 'device') checkDeviceId(username);
-    if (!isOwnPasswordHash(hash) && !hash.startsWith(HMAC_PREFIX))
-      throw new Error('password hash must be scrypt with N=16384, r=8, p=1, a 16-byte salt and a 32-byte key');
+    checkStoredHash(hash);
     this.cache.delete(username);
     this.db.transaction(() => {
       const existed = this.db.prepare('SELECT 1 FROM credentials WHERE username = ?').get(username) !== undefined;
       this.db
         .prepare(
-          `INSERT INTO credentials (username, kind, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (username) DO UPDATE SET kind = excluded.kind, role = excluded.role, password_hash = excluded.password_hash`,
+          `INSERT INTO credentials (username, kind, role, password_hash, scope, created_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (username) DO UPDATE SET kind = excluded.kind, role = excluded.role,
+             password_hash = excluded.password_hash, scope = excluded.scope`,
         )
-        .run(username, kind, role, hash, this.now().toISOString());
+        .run(username, kind, role, hash, scopeJson(scope), this.now().toISOString());
       this.changed(username, existed ? 'set' : 'created');
     })();
   }
@@ -187,6 +187,12 @@ export class CredentialStore {
     const got = createHmac('sha256', this.deviceKey).update(password).digest();
     return want.length === got.length && timingSafeEqual(want, got);
   }
+}
+
+/** A hash a registration may carry: the project's own scrypt parameters (or a fast device hash). */
+export function checkStoredHash(hash: string): void {
+  if (!isOwnPasswordHash(hash) && !hash.startsWith(HMAC_PREFIX))
+    throw new Error('password hash must be scrypt with N=16384, r=8, p=1, a 16-byte salt and a 32-byte key');
 }
 
 function checkDeviceId(id: string): void {

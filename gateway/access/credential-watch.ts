@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { CredentialStore } from './credential-store.ts';
+import { every } from '../periodic.ts';
 
 /**
  * Makes account changes take effect in the running gateway, whichever process made them (the CLI
@@ -19,10 +20,9 @@ export class CredentialWatch {
     private readonly log?: Logger,
   ) {}
 
-  start(): void {
-    this.seq = this.creds.lastChange();
-    this.timer = setInterval(() => this.poll(), this.everyMs);
-    this.timer.unref();
+  async start(): Promise<void> {
+    this.seq = await this.creds.lastChange();
+    this.timer = every(this.everyMs, 'account change watch', () => this.poll(), this.log);
   }
 
   stop(): void {
@@ -30,9 +30,9 @@ export class CredentialWatch {
   }
 
   /** Apply the changes made since the last look. */
-  poll(): void {
+  async poll(): Promise<void> {
     try {
-      for (const c of this.creds.changesSince(this.seq)) {
+      for (const c of await this.creds.changesSince(this.seq)) {
         this.seq = c.seq;
         this.creds.forget(c.username);
         this.log?.info({ username: c.username, change: c.change }, 'account changed');

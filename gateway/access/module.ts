@@ -14,6 +14,7 @@ import { ScopeCheck } from './scope-query.ts';
 import { Sessions } from './session-store.ts';
 import { ApiTokens } from './token-store.ts';
 import type { Viewer } from './viewer.ts';
+import { every } from '../periodic.ts';
 
 const SWEEP_MS = 6 * 3_600_000;
 
@@ -33,7 +34,7 @@ export class AccessModule implements GatewayModule {
 
   constructor(private readonly ctx: GatewayContext) {}
 
-  start(): void {
+  async start(): Promise<void> {
     const { db, dataDir, bus, log } = this.ctx;
     this.credentials = new CredentialStore(db, deviceAuthKey(dataDir));
     this.tokens = new ApiTokens(db);
@@ -41,9 +42,9 @@ export class AccessModule implements GatewayModule {
     this.accessLog = new AccessLog(db);
     this.scope = new ScopeCheck(db);
     this.watch = new CredentialWatch(this.credentials, (c) => bus.emit('account_changed', c), 500, log);
-    this.watch.start();
-    this.sessions.sweep();
-    this.sweep = setInterval(() => this.sessions.sweep(), SWEEP_MS).unref();
+    await this.watch.start();
+    await this.sessions.sweep();
+    this.sweep = every(SWEEP_MS, 'session sweep', () => this.sessions.sweep(), log);
   }
 
   stop(): void {
@@ -52,9 +53,9 @@ export class AccessModule implements GatewayModule {
   }
 
   /** Scripts send a bearer token; the dashboard's browser sends its session cookie. */
-  authenticate(req: FastifyRequest): Viewer | undefined {
+  async authenticate(req: FastifyRequest): Promise<Viewer | undefined> {
     const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
-    return m ? this.tokens.check(m[1]) : this.sessions.check(sessionCookie(req));
+    return m ? await this.tokens.check(m[1]) : await this.sessions.check(sessionCookie(req));
   }
 
   /**

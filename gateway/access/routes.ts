@@ -80,7 +80,7 @@ export function accessRoutes(d: AccessRouteDeps): RouteDef[] {
         }
         d.logins.succeeded(username);
         const user: Viewer = { name: who.id, role: who.role, ...(who.scope ? { scope: who.scope } : {}) };
-        const s = d.sessions.open(user);
+        const s = await d.sessions.open(user);
         setCookie(req.raw, reply, s.token, Math.round((Date.parse(s.expiresAt) - Date.now()) / 1000));
         return { ...describe(user), expiresAt: s.expiresAt };
       },
@@ -101,7 +101,7 @@ export function accessRoutes(d: AccessRouteDeps): RouteDef[] {
       summary: 'Log out',
       async handler(req, reply) {
         const token = sessionCookie(req.raw);
-        if (token) d.sessions.close(token);
+        if (token) await d.sessions.close(token);
         setCookie(req.raw, reply, '', 0);
         return { ok: true };
       },
@@ -113,7 +113,7 @@ export function accessRoutes(d: AccessRouteDeps): RouteDef[] {
       tag: 'operations',
       summary: 'Who viewed which personal data, newest first (admin)',
       schema: { querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }) },
-      handler: async (req) => d.accessLog.recent(req.query.limit ?? 100),
+      handler: (req) => d.accessLog.recent(req.query.limit ?? 100),
     }),
   ];
 }

@@ -5,20 +5,24 @@ import { isScoped, scopeClause, scopeParams, type Viewer } from './viewer.ts';
 export class ScopeCheck {
   constructor(private readonly db: Database.Database) {}
 
-  case(v: Viewer, caseId: string): boolean {
+  async case(v: Viewer, caseId: string): Promise<boolean> {
     return !!this.db
       .prepare(`SELECT 1 FROM cases WHERE id = @id AND ${scopeClause('cases.device_id', 'cases.vehicle_id')}`)
       .get({ id: caseId, ...scopeParams(v) });
   }
 
-  device(v: Viewer, deviceId: string): boolean {
+  async device(v: Viewer, deviceId: string): Promise<boolean> {
     return !!this.db
       .prepare(`SELECT 1 FROM devices d0 WHERE d0.id = @id AND ${scopeClause('d0.id')}`)
       .get({ id: deviceId, ...scopeParams(v) });
   }
 
   /** Evidence is in scope when its box is, or when it belongs to a case in scope. */
-  evidence(v: Viewer, evidenceId: string): boolean {
+  async evidence(v: Viewer, evidenceId: string): Promise<boolean> {
+    return this.evidenceInScope(v, evidenceId);
+  }
+
+  private evidenceInScope(v: Viewer, evidenceId: string): boolean {
     return !!this.db
       .prepare(
         `SELECT 1 FROM evidence e LEFT JOIN events ev ON ev.evidence_id = e.id LEFT JOIN cases c ON c.event_id = ev.id
@@ -28,7 +32,7 @@ export class ScopeCheck {
   }
 
   /** An image is in scope when some evidence in scope names it. */
-  image(v: Viewer, sha256: string): boolean {
+  async image(v: Viewer, sha256: string): Promise<boolean> {
     // The whole county also sees an image whose manifest has not arrived yet.
     if (!isScoped(v.scope)) return true;
     const ids = this.db
@@ -36,6 +40,6 @@ export class ScopeCheck {
         "SELECT e.id FROM evidence e, json_each(e.body, '$.images') i WHERE json_extract(i.value, '$.sha256') = ?",
       )
       .all(sha256) as Array<{ id: string }>;
-    return ids.some((r) => this.evidence(v, r.id));
+    return ids.some((r) => this.evidenceInScope(v, r.id));
   }
 }

@@ -19,7 +19,7 @@ export class Sessions {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  open(user: Viewer): { token: string; expiresAt: string } {
+  async open(user: Viewer): Promise<{ token: string; expiresAt: string }> {
     const token = `rws_${randomBytes(32).toString('base64url')}`;
     const expiresAt = this.expiry();
     this.db
@@ -30,7 +30,7 @@ export class Sessions {
     return { token, expiresAt };
   }
 
-  check(token: string | undefined): Viewer | undefined {
+  async check(token: string | undefined): Promise<Viewer | undefined> {
     if (!token) return undefined;
     const now = this.now().toISOString();
     // Role and scope come from the account as it is now: a changed or removed account changes its sessions at once.
@@ -50,16 +50,16 @@ export class Sessions {
     return { name: r.username, role: r.role, ...parseScope(r.scope) };
   }
 
-  close(token: string): void {
+  async close(token: string): Promise<void> {
     this.db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(digest(token));
   }
 
   /** End every session of a user (password changed, account removed). */
-  closeAll(username: string): number {
+  async closeAll(username: string): Promise<number> {
     return this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username).changes;
   }
 
-  sweep(): number {
+  async sweep(): Promise<number> {
     return this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(this.now().toISOString()).changes;
   }
 

@@ -25,7 +25,7 @@ const digest = (token: string) => createHash('sha256').update(token).digest('hex
 export class ApiTokens {
   constructor(private readonly db: Database.Database) {}
 
-  issue(name: string, role: Role, scope?: Scope): string {
+  async issue(name: string, role: Role, scope?: Scope): Promise<string> {
     const token = `rw_${randomBytes(32).toString('base64url')}`;
     this.db
       .prepare(
@@ -35,7 +35,7 @@ export class ApiTokens {
     return token;
   }
 
-  check(token: string | undefined): Viewer | undefined {
+  async check(token: string | undefined): Promise<Viewer | undefined> {
     if (!token) return undefined;
     const r = this.db.prepare('SELECT name, role, scope FROM api_tokens WHERE token_hash = ?').get(digest(token)) as
       | { name: string; role: string; scope: string | null }
@@ -43,7 +43,7 @@ export class ApiTokens {
     return r && isRole(r.role) ? { name: r.name, role: r.role, ...parseScope(r.scope) } : undefined;
   }
 
-  list(): TokenRow[] {
+  async list(): Promise<TokenRow[]> {
     const rows = this.db
       .prepare('SELECT name, role, scope, created_at AS createdAt FROM api_tokens ORDER BY name')
       .all() as Array<{ name: string; role: Role; scope: string | null; createdAt: string }>;
@@ -54,7 +54,7 @@ export class ApiTokens {
    * The named token as the signer of an offline file: the key that verifies its signature (the
    * token's SHA-256) and who the signer is, so the signer's role and scope apply to what it signed.
    */
-  signer(name: string): Signer | undefined {
+  async signer(name: string): Promise<Signer | undefined> {
     const r = this.db.prepare('SELECT token_hash AS h, role, scope FROM api_tokens WHERE name = ?').get(name) as
       | { h: string; role: string; scope: string | null }
       | undefined;
@@ -63,7 +63,7 @@ export class ApiTokens {
       : undefined;
   }
 
-  revoke(name: string): boolean {
+  async revoke(name: string): Promise<boolean> {
     return this.db.prepare('DELETE FROM api_tokens WHERE name = ?').run(name).changes > 0;
   }
 }

@@ -37,7 +37,7 @@ const SQL = `SELECT e.id, e.device_id AS deviceId, e.kind, e.ts, e.evidence_id A
 export class AlarmQuery {
   constructor(private readonly db: Database.Database) {}
 
-  list(v: Viewer, o: { limit: number; before?: string }): AlarmItem[] {
+  async list(v: Viewer, o: { limit: number; before?: string }): Promise<AlarmItem[]> {
     const rows = this.db
       .prepare(SQL)
       .all({ id: null, before: o.before ?? null, limit: o.limit, ...scopeParams(v) }) as AlarmRow[];
@@ -45,7 +45,7 @@ export class AlarmQuery {
   }
 
   /** One alarm (for the case page), or undefined out of scope. */
-  item(v: Viewer, eventId: string): AlarmItem | undefined {
+  async item(v: Viewer, eventId: string): Promise<AlarmItem | undefined> {
     const r = this.db.prepare(SQL).get({ id: eventId, before: null, limit: 1, ...scopeParams(v) }) as
       | AlarmRow
       | undefined;

@@ -39,10 +39,13 @@ export function liveRoutes(d: LiveRouteDeps): RouteDef[] {
           `retry: 3000\nevent: hello\ndata: ${JSON.stringify({ user: v.name, at: new Date().toISOString() })}\n\n`,
         );
         const send = (event: string, data: object) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-        const onEvent = (e: EventMessage) =>
-          e.severity === 'alarm' && d.scope.device(v, e.deviceId) && send('alarm', { id: e.id, deviceId: e.deviceId });
-        const onCase = (c: GatewayEvents['case'][0]) => d.scope.case(v, c.id) && send('case', c);
-        const onResponse = (r: GatewayEvents['response'][0]) => d.scope.case(v, r.caseId) && send('response', r);
+        const onEvent = async (e: EventMessage) =>
+          e.severity === 'alarm' &&
+          (await d.scope.device(v, e.deviceId)) &&
+          send('alarm', { id: e.id, deviceId: e.deviceId });
+        const onCase = async (c: GatewayEvents['case'][0]) => (await d.scope.case(v, c.id)) && send('case', c);
+        const onResponse = async (r: GatewayEvents['response'][0]) =>
+          (await d.scope.case(v, r.caseId)) && send('response', r);
         d.bus.on('event', onEvent);
         d.bus.on('case', onCase);
         d.bus.on('response', onResponse);

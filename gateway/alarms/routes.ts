@@ -26,9 +26,9 @@ export function alarmRoutes(d: AlarmRouteDeps): RouteDef[] {
       },
       async handler(req) {
         const limit = req.query.limit ?? 50;
-        const items = d.alarms.list(req.viewer, { limit, before: req.query.before });
+        const items = await d.alarms.list(req.viewer, { limit, before: req.query.before });
         if (seesPersonalData(req.viewer) && items.some((i) => i.plate || i.photo))
-          d.accessLog.record(req.viewer, 'alarm_list', `${items[0].id}…${items.at(-1)!.id} (${items.length})`);
+          await d.accessLog.record(req.viewer, 'alarm_list', `${items[0].id}…${items.at(-1)!.id} (${items.length})`);
         return { items, next: items.length === limit ? items.at(-1)!.id : null };
       },
     }),

@@ -72,7 +72,12 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
     });
     await gw.services.access.credentials.addOperator('tech-zhao', 'tech-pass-1', 'technician');
     await gw.services.access.credentials.addOperator('cadre-far', 'cadre-pass-1', 'village', { villages: ['远村'] });
-    gw.services.devices.registry.upsert({ id: box.id, township: '梁水镇', village: '李庄', crossing: '李庄路口' });
+    await gw.services.devices.registry.upsert({
+      id: box.id,
+      township: '梁水镇',
+      village: '李庄',
+      crossing: '李庄路口',
+    });
     base = `http://127.0.0.1:${gw.httpPort}`;
   });
   afterAll(async () => {
@@ -104,7 +109,11 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
 
   it('streams alarms and response changes live to users in scope, not to others', async () => {
     const police = await login('officer-li', 'police-pass-1');
-    const far = gw.services.access.sessions.open({ name: 'cadre-far', role: 'village', scope: { villages: ['远村'] } });
+    const far = await gw.services.access.sessions.open({
+      name: 'cadre-far',
+      role: 'village',
+      scope: { villages: ['远村'] },
+    });
     const listen = async (cookie: string) => {
       const got: string[] = [];
       const ctl = new AbortController();
@@ -158,15 +167,15 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
     const [t] = await list(tech.cookie);
     expect(t.plate).toMatchObject({ text: '鲁P***23', masked: true });
     expect(
-      gw.services.access.accessLog.recent(10).some((e) => e.actor === 'officer-li' && e.what === 'alarm_list'),
+      (await gw.services.access.accessLog.recent(10)).some((e) => e.actor === 'officer-li' && e.what === 'alarm_list'),
     ).toBe(true);
-    expect(gw.services.access.accessLog.recent(10).some((e) => e.actor === 'tech-zhao')).toBe(false);
+    expect((await gw.services.access.accessLog.recent(10)).some((e) => e.actor === 'tech-zhao')).toBe(false);
   });
 
   it('reopens a finished response with a reason, and the case with it', async () => {
-    const [c] = gw.services.responses.cases.list(SYSTEM, { limit: 1 });
-    const police = gw.services.responses.cases.responses(c.id).find((r) => r.kind === 'police')!;
-    const admin = gw.services.access.tokens.issue('dash-admin', 'admin');
+    const [c] = await gw.services.responses.cases.list(SYSTEM, { limit: 1 });
+    const police = (await gw.services.responses.cases.responses(c.id)).find((r) => r.kind === 'police')!;
+    const admin = await gw.services.access.tokens.issue('dash-admin', 'admin');
     const post = (verb: string, body: object) =>
       fetch(`${base}/api/v1/responses/${police.id}/${verb}`, {
         method: 'POST',
@@ -178,19 +187,21 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
     expect((await post('reopen', {})).status).toBe(400);
     const back = await post('reopen', { reason: 'a squad is free after all' });
     expect(await back.json()).toMatchObject({ state: 'acknowledged', note: 'reopened: a squad is free after all' });
-    expect(
-      gw.services.responses.cases
-        .history(police.id)
-        .map((h) => h.to)
-        .slice(-2),
-    ).toEqual(['waived', 'acknowledged']);
+    expect((await gw.services.responses.cases.history(police.id)).map((h) => h.to).slice(-2)).toEqual([
+      'waived',
+      'acknowledged',
+    ]);
   });
 
   it('reports cases per week and place, repeat offenders masked unless asked in full, and both as CSV for spreadsheets', async () => {
     await publishAlarm('鲁PAB123');
-    await until(() => gw.services.responses.cases.list(SYSTEM, { limit: 5 }).length === 2, 5000, 'the second case');
-    const admin = gw.services.access.tokens.issue('dash-admin-2', 'admin');
-    const tech = gw.services.access.tokens.issue('dash-tech', 'technician');
+    await until(
+      async () => (await gw.services.responses.cases.list(SYSTEM, { limit: 5 })).length === 2,
+      5000,
+      'the second case',
+    );
+    const admin = await gw.services.access.tokens.issue('dash-admin-2', 'admin');
+    const tech = await gw.services.access.tokens.issue('dash-tech', 'technician');
     const get = (path: string, token: string) =>
       fetch(`${base}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
     const week = (await (await get('/reports/weekly', admin)).json()) as Array<Record<string, unknown>>;
@@ -213,7 +224,7 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
     expect(
       ((await (await get('/reports/repeat-offenders?full=true', tech)).json()) as Array<Record<string, unknown>>)[0],
     ).toMatchObject({ plate: '鲁P***23' });
-    expect(gw.services.access.accessLog.recent(5).map((e) => `${e.actor} ${e.what}`)).toContain(
+    expect((await gw.services.access.accessLog.recent(5)).map((e) => `${e.actor} ${e.what}`)).toContain(
       'dash-admin-2 repeat_offenders',
     );
     const csv = await get('/reports/weekly.csv', admin);
@@ -231,7 +242,7 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
     monday.setUTCHours(0, 0, 0, 0);
     monday.setUTCDate(monday.getUTCDate() - ((monday.getUTCDay() + 6) % 7) - 7);
     const opened = new Date(monday.getTime() - 6 * 3_600_000).toISOString();
-    gw.services.devices.registry.upsert({ id: 'lc-dash-tz', township: '梁水镇', village: '赵楼' });
+    await gw.services.devices.registry.upsert({ id: 'lc-dash-tz', township: '梁水镇', village: '赵楼' });
     gw.context.db
       .prepare(
         "INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, body) VALUES ('E-TZ', 'lc-dash-tz', 'tricycle_passengers', 'alarm', 'vision', ?, ?, '{}')",
@@ -242,7 +253,7 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
         "INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES ('C-TZ', 'k-tz', 'E-TZ', 'lc-dash-tz', 'tricycle_passengers', ?)",
       )
       .run(opened);
-    const admin = gw.services.access.tokens.issue('dash-admin-tz', 'admin');
+    const admin = await gw.services.access.tokens.issue('dash-admin-tz', 'admin');
     const rows = (await (
       await fetch(`${base}/api/v1/reports/weekly?weeks=4`, { headers: { authorization: `Bearer ${admin}` } })
     ).json()) as Array<{ village: string; week: string }>;
@@ -250,12 +261,12 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
   });
 
   it('searches the archive by plate, owner or village; a village cadre only among their villagers', async () => {
-    gw.services.archive.archive.importCsv(
+    await gw.services.archive.archive.importCsv(
       'plate,class,owner_name,village\n鲁PAB123,tricycle,张三,李庄\n鲁PXY999,tricycle,李四,远村\n鲁PXY998,minivan,王五,李庄\n',
       true,
     );
-    const admin = gw.services.access.tokens.issue('dash-admin-3', 'admin');
-    const cadre = gw.services.access.tokens.issue('dash-cadre', 'village', { villages: ['远村'] });
+    const admin = await gw.services.access.tokens.issue('dash-admin-3', 'admin');
+    const cadre = await gw.services.access.tokens.issue('dash-cadre', 'village', { villages: ['远村'] });
     const search = async (q: string, token: string) =>
       (
         (await (
@@ -270,7 +281,7 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
     expect(await search('%', admin)).toEqual([]);
     expect(await search('鲁P', cadre)).toEqual(['鲁PXY999']);
     expect(
-      gw.services.access.accessLog.recent(10).some((e) => e.what === 'archive_search' && e.subject === '张三'),
+      (await gw.services.access.accessLog.recent(10)).some((e) => e.what === 'archive_search' && e.subject === '张三'),
     ).toBe(true);
   });
 });

@@ -43,8 +43,8 @@ describe('gateway HTTP API', () => {
   });
 
   it('imports the archive from CSV: a validation report first, then a commit, admins only', async () => {
-    const admin = gw.services.access.tokens.issue('api-admin', 'admin');
-    const village = gw.services.access.tokens.issue('api-village', 'village');
+    const admin = await gw.services.access.tokens.issue('api-admin', 'admin');
+    const village = await gw.services.access.tokens.issue('api-village', 'village');
     const post = (csv: string, token: string, commit = false) =>
       fetch(`${base}/api/v1/archive/import${commit ? '?commit=true' : ''}`, {
         method: 'POST',
@@ -56,9 +56,9 @@ describe('gateway HTTP API', () => {
     expect(await bad.json()).toMatchObject({ committed: false, problems: [{ line: 2 }] });
     const csv = 'plate,class,owner_name,village\n鲁PAB123,tricycle,张三,李庄\n';
     expect(await (await post(csv, admin)).json()).toMatchObject({ valid: 1, committed: false });
-    expect(gw.services.archive.archive.lookup(SYSTEM, '鲁PAB123')).toBeUndefined();
+    expect(await gw.services.archive.archive.lookup(SYSTEM, '鲁PAB123')).toBeUndefined();
     expect(await (await post(csv, admin, true)).json()).toMatchObject({ added: 1, committed: true });
-    expect(gw.services.archive.archive.lookup(SYSTEM, '鲁PAB123')?.vehicle.ownerName).toBe('张三');
+    expect((await gw.services.archive.archive.lookup(SYSTEM, '鲁PAB123'))?.vehicle.ownerName).toBe('张三');
     expect((await post(csv, village, true)).status).toBe(403);
     const json = await fetch(`${base}/api/v1/archive/import`, {
       method: 'POST',
@@ -69,7 +69,7 @@ describe('gateway HTTP API', () => {
   });
 
   it('lists cases newest first, paged, and only open ones on request', async () => {
-    const admin = gw.services.access.tokens.issue('api-admin-2', 'admin');
+    const admin = await gw.services.access.tokens.issue('api-admin-2', 'admin');
     const ids = ['01K00000000000000000000001', '01K00000000000000000000002', '01K00000000000000000000003'];
     ids.forEach((id, i) =>
       gw.context.db

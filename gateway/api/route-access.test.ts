@@ -60,7 +60,7 @@ describe('every route × every role × in scope / out of scope / missing (genera
     const eventId = newId();
     const evidenceId = newId();
     const ts = new Date().toISOString();
-    feed(topics.image(place.box, sha), jpeg);
+    await feed(topics.image(place.box, sha), jpeg);
     const m = {
       v: 1 as const,
       id: newId(),
@@ -85,7 +85,7 @@ describe('every route × every role × in scope / out of scope / missing (genera
       hash: '',
     };
     const manifest: EvidenceManifest = { ...m, hash: manifestHash(m) };
-    feed(topics.evidence(place.box, evidenceId), encodeMessage('evidence', manifest));
+    await feed(topics.evidence(place.box, evidenceId), encodeMessage('evidence', manifest));
     const ev = {
       v: 1 as const,
       id: eventId,
@@ -97,11 +97,11 @@ describe('every route × every role × in scope / out of scope / missing (genera
       evidenceId,
       data: { vehicle: 'tricycle', riders: 3, plate: place.plate },
     };
-    feed(topics.event(place.box, 'tricycle_passengers'), encodeMessage('event', ev));
+    await feed(topics.event(place.box, 'tricycle_passengers'), encodeMessage('event', ev));
     return { eventId, evidenceId, sha };
   }
 
-  function lampFault(box: string): void {
+  async function lampFault(box: string): Promise<void> {
     const m: TelemetryMessage = {
       v: 1,
       id: newId(),
@@ -115,7 +115,7 @@ describe('every route × every role × in scope / out of scope / missing (genera
       lights: [{ channel: 1, mode: 'off', lamp: 'open_circuit' }],
       flags: ['lamp_fault'],
     };
-    feed(topics.telemetry(box), encodeMessage('telemetry', m));
+    await feed(topics.telemetry(box), encodeMessage('telemetry', m));
   }
 
   beforeAll(async () => {
@@ -141,32 +141,36 @@ describe('every route × every role × in scope / out of scope / missing (genera
     await gw.start();
     base = `http://127.0.0.1:${gw.httpPort}`;
     for (const p of [IN, OUT])
-      gw.services.devices.registry.upsert({ id: p.box, township: p.township, village: p.village });
-    gw.services.archive.archive.importCsv(
+      await gw.services.devices.registry.upsert({ id: p.box, township: p.township, village: p.village });
+    await gw.services.archive.archive.importCsv(
       `plate,class,owner_name,village,township\n${IN.plate},tricycle,张三,${IN.village},${IN.township}\n${OUT.plate},tricycle,李四,${OUT.village},${OUT.township}\n`,
       true,
     );
     const a = await alarmWithEvidence(IN);
     const b = await alarmWithEvidence(OUT);
-    lampFault(IN.box);
-    lampFault(OUT.box);
-    await until(() => gw.services.responses.cases.list(SYSTEM, { limit: 10 }).length === 2, 5000, 'both cases opened');
-    const caseOf = (eventId: string) =>
-      gw.services.responses.cases.list(SYSTEM, { limit: 10 }).find((c) => c.eventId === eventId)!.id;
-    const villageResponse = (caseId: string) =>
-      gw.services.responses.cases.responses(caseId).find((r) => r.kind === 'village')!.id;
-    const ticketOf = (box: string) => gw.services.tickets.tickets.list(SYSTEM, { deviceId: box })[0].id;
-    const [ca, cb] = [caseOf(a.eventId), caseOf(b.eventId)];
+    await lampFault(IN.box);
+    await lampFault(OUT.box);
+    await until(
+      async () => (await gw.services.responses.cases.list(SYSTEM, { limit: 10 })).length === 2,
+      5000,
+      'both cases opened',
+    );
+    const caseOf = async (eventId: string) =>
+      (await gw.services.responses.cases.list(SYSTEM, { limit: 10 })).find((c) => c.eventId === eventId)!.id;
+    const villageResponse = async (caseId: string) =>
+      (await gw.services.responses.cases.responses(caseId)).find((r) => r.kind === 'village')!.id;
+    const ticketOf = async (box: string) => (await gw.services.tickets.tickets.list(SYSTEM, { deviceId: box }))[0].id;
+    const [ca, cb] = [await caseOf(a.eventId), await caseOf(b.eventId)];
     Object.assign(ids, {
       device: { in: IN.box, out: OUT.box, missing: 'box-nowhere' },
       case: { in: ca, out: cb, missing: newId() },
-      response: { in: villageResponse(ca), out: villageResponse(cb), missing: newId() },
+      response: { in: await villageResponse(ca), out: await villageResponse(cb), missing: newId() },
       evidence: { in: a.evidenceId, out: b.evidenceId, missing: newId() },
       image: { in: a.sha, out: b.sha, missing: '0'.repeat(64) },
-      ticket: { in: ticketOf(IN.box), out: ticketOf(OUT.box), missing: newId() },
+      ticket: { in: await ticketOf(IN.box), out: await ticketOf(OUT.box), missing: newId() },
       plate: { in: IN.plate, out: OUT.plate, missing: '鲁PZZ999' },
     });
-    for (const v of VIEWERS) tokens.set(v.name, gw.services.access.tokens.issue(v.name, v.role, v.scope));
+    for (const v of VIEWERS) tokens.set(v.name, await gw.services.access.tokens.issue(v.name, v.role, v.scope));
   });
   afterAll(async () => {
     await gw?.stop();

@@ -27,8 +27,8 @@ describe('village- and area-scoped API tokens', () => {
     gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
     await gw.start();
     base = `http://127.0.0.1:${gw.httpPort}`;
-    gw.services.devices.registry.upsert({ id: 'box-lizhuang', township: '梁水镇', village: '李庄' });
-    gw.services.devices.registry.upsert({ id: 'box-wangtun', township: '斗虎屯镇', village: '王屯' });
+    await gw.services.devices.registry.upsert({ id: 'box-lizhuang', township: '梁水镇', village: '李庄' });
+    await gw.services.devices.registry.upsert({ id: 'box-wangtun', township: '斗虎屯镇', village: '王屯' });
     const now = new Date().toISOString();
     gw.context.db
       .prepare(
@@ -57,9 +57,9 @@ describe('village- and area-scoped API tokens', () => {
       .prepare("INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES ('EV3', 'box-wangtun', 'E3', ?, ?)")
       .run(now, JSON.stringify({ images: [] }));
     gw.context.db.prepare("UPDATE events SET evidence_id = 'EV3' WHERE id = 'E3'").run();
-    tokens.cadre = gw.services.access.tokens.issue('cadre-li', 'village', { villages: ['李庄'] });
-    tokens.squad = gw.services.access.tokens.issue('squad-douhutun', 'police', { townships: ['斗虎屯镇'] });
-    tokens.admin = gw.services.access.tokens.issue('county-admin', 'admin');
+    tokens.cadre = await gw.services.access.tokens.issue('cadre-li', 'village', { villages: ['李庄'] });
+    tokens.squad = await gw.services.access.tokens.issue('squad-douhutun', 'police', { townships: ['斗虎屯镇'] });
+    tokens.admin = await gw.services.access.tokens.issue('county-admin', 'admin');
   });
   afterAll(async () => {
     await gw?.stop();

@@ -18,7 +18,7 @@ declare module 'fastify' {
 export interface ApiServerOptions {
   routes: RouteDef[];
   /** Who sent this request (bearer token or session cookie), or undefined. */
-  authenticate(req: FastifyRequest): Viewer | undefined;
+  authenticate(req: FastifyRequest): Promise<Viewer | undefined>;
   host?: string;
   port: number;
   logger?: Logger;
@@ -51,7 +51,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<FastifyInstan
     const access = req.routeOptions.config?.access;
     // No route matched: the 404 handler answers, and tells nothing about what exists.
     if (access === undefined || access === 'public') return;
-    const viewer = o.authenticate(req);
+    const viewer = await o.authenticate(req);
     if (!viewer)
       return reply.code(401).send({
         error: 'unauthorized',

@@ -26,7 +26,7 @@ export class Archive {
   ) {}
 
   /** Validate a CSV; with commit, write the valid rows (all or nothing when any row is bad). */
-  importCsv(text: string, commit: boolean): ImportReport {
+  async importCsv(text: string, commit: boolean): Promise<ImportReport> {
     let records: Array<Record<string, string>>;
     const report: ImportReport = { rows: 0, valid: 0, added: 0, updated: 0, problems: [], committed: false };
     try {
@@ -128,7 +128,7 @@ export class Archive {
   }
 
   /** The vehicle a recognised plate belongs to, with how sure the match is; a cadre finds only their villagers. */
-  lookup(v: Viewer, read: string): (PlateMatch & { vehicle: Vehicle }) | undefined {
+  async lookup(v: Viewer, read: string): Promise<(PlateMatch & { vehicle: Vehicle }) | undefined> {
     const has = (p: string) => this.db.prepare('SELECT 1 FROM vehicles WHERE plate = ?').get(p) !== undefined;
     const all = () =>
       (this.db.prepare('SELECT plate FROM vehicles WHERE plate IS NOT NULL').all() as Array<{ plate: string }>).map(
@@ -143,7 +143,7 @@ export class Archive {
    * Vehicles whose plate or owner or driver contains `q` (plates compared normalised), within the
    * given villages when the searcher is a village cadre; the cases each had.
    */
-  search(v: Viewer, q: string, o: { limit?: number } = {}): Array<Vehicle & { cases: number }> {
+  async search(v: Viewer, q: string, o: { limit?: number } = {}): Promise<Array<Vehicle & { cases: number }>> {
     const literal = (x: string) => `%${x.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const like = literal(q.trim());
     const plate = literal(normalizePlate(q));
@@ -159,7 +159,7 @@ export class Archive {
       .all({ like, plate, limit: o.limit ?? 100, ...scopeParams(v) }) as Array<Vehicle & { cases: number }>;
   }
 
-  get(v: Viewer, id: string): Vehicle | undefined {
+  async get(v: Viewer, id: string): Promise<Vehicle | undefined> {
     const found = this.db.prepare(`${SELECT} WHERE id = ?`).get(id) as Vehicle | undefined;
     return found && archiveVisible(v, found.village) ? found : undefined;
   }

@@ -63,28 +63,31 @@ describe('archive (三见面一建档)', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('validates first, imports on commit, gives plateless vehicles their own id, and looks plates up', () => {
-    const dry = archive.importCsv(CSV, false);
+  it('validates first, imports on commit, gives plateless vehicles their own id, and looks plates up', async () => {
+    const dry = await archive.importCsv(CSV, false);
     expect(dry).toMatchObject({ rows: 3, valid: 3, added: 0, committed: false, problems: [] });
-    expect(archive.lookup(SYSTEM, '鲁PAB123')).toBeUndefined();
-    const done = archive.importCsv(CSV, true);
+    expect(await archive.lookup(SYSTEM, '鲁PAB123')).toBeUndefined();
+    const done = await archive.importCsv(CSV, true);
     expect(done).toMatchObject({ added: 3, committed: true });
-    expect(archive.get(SYSTEM, 'PL-000001')).toMatchObject({ plate: null, ownerName: '王五', village: '李庄' });
-    expect(archive.lookup(SYSTEM, '鲁PA8123')).toMatchObject({
+    expect(await archive.get(SYSTEM, 'PL-000001')).toMatchObject({ plate: null, ownerName: '王五', village: '李庄' });
+    expect(await archive.lookup(SYSTEM, '鲁PA8123')).toMatchObject({
       confidence: 0.85,
       vehicle: { ownerName: '张三', village: '李庄', class: 'tricycle' },
     });
-    expect(archive.importCsv(CSV.split('\n').slice(0, 2).join('\n'), true)).toMatchObject({ updated: 1, added: 0 });
+    expect(await archive.importCsv(CSV.split('\n').slice(0, 2).join('\n'), true)).toMatchObject({
+      updated: 1,
+      added: 0,
+    });
   });
 
-  it('reports every bad row by line and imports nothing while any row is bad', () => {
+  it('reports every bad row by line and imports nothing while any row is bad', async () => {
     const bad = `plate,class,owner_name,owner_phone,village
 鲁PI2345,tricycle,甲,13800000001,李庄
 鲁PA1111,spaceship,乙,123,李庄
 ,tricycle,,,李庄
 鲁PA1111,car,丙,,
 `;
-    const r = archive.importCsv(bad, true);
+    const r = await archive.importCsv(bad, true);
     expect(r.committed).toBe(false);
     expect(r.problems.map((p) => p.line)).toEqual([2, 3, 4, 5]);
     expect(r.problems[0].errors[0]).toMatch(/not a valid GA 36 plate/);
@@ -97,11 +100,11 @@ describe('archive (三见面一建档)', () => {
       'village is empty (the village cadre is found by it)',
       'plate 鲁PA1111 already on line 3',
     ]);
-    expect(archive.lookup(SYSTEM, '鲁PA1111')).toBeUndefined();
+    expect(await archive.lookup(SYSTEM, '鲁PA1111')).toBeUndefined();
   });
 
-  it('names missing columns', () => {
-    expect(archive.importCsv('plate,owner_name\n鲁PA1111,甲\n', true).problems[0].errors[0]).toMatch(
+  it('names missing columns', async () => {
+    expect((await archive.importCsv('plate,owner_name\n鲁PA1111,甲\n', true)).problems[0].errors[0]).toMatch(
       /missing column\(s\): class, village/,
     );
   });

@@ -63,8 +63,8 @@ describe('face index: tracing a plateless vehicle by its driver’s face', () =>
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps descriptors encrypted and out of the stored manifest', () => {
-    const stored = gw.services.archive.faces.record(manifest('EV-SEEN', driver, '鲁PAB123'));
+  it('keeps descriptors encrypted and out of the stored manifest', async () => {
+    const stored = await gw.services.archive.faces.record(manifest('EV-SEEN', driver, '鲁PAB123'));
     expect(stored.recognitions.some((r) => 'embedding' in r)).toBe(false);
     const row = gw.context.db
       .prepare('SELECT model, plate, vector FROM faces WHERE evidence_id = ?')
@@ -75,23 +75,23 @@ describe('face index: tracing a plateless vehicle by its driver’s face', () =>
     expect(row.vector.includes(plain.subarray(0, 32))).toBe(false);
   });
 
-  it('finds the plate of an earlier sighting of the same driver, and not of someone else', () => {
-    gw.services.archive.faces.record(manifest('EV-OTHER', moved(driver, 14, 7), '鲁PXY999'));
-    gw.services.archive.faces.record(manifest('EV-NOPLATE', moved(driver, 5, 3), null));
-    const m = gw.services.archive.faces.matches('EV-NOPLATE');
+  it('finds the plate of an earlier sighting of the same driver, and not of someone else', async () => {
+    await gw.services.archive.faces.record(manifest('EV-OTHER', moved(driver, 14, 7), '鲁PXY999'));
+    await gw.services.archive.faces.record(manifest('EV-NOPLATE', moved(driver, 5, 3), null));
+    const m = await gw.services.archive.faces.matches('EV-NOPLATE');
     expect(m).toHaveLength(1);
     expect(m[0]).toMatchObject({ plate: '鲁PAB123', evidenceId: 'EV-SEEN', deviceId: 'lc-face-1', face: 1 });
     expect(m[0].similarity).toBeGreaterThanOrEqual(0.7);
     expect(m[0].similarity).toBeLessThan(1);
     // A lower threshold lets the other driver in, ranked below.
-    expect(gw.services.archive.faces.matches('EV-NOPLATE', { threshold: 0 }).map((x) => x.plate)).toEqual([
+    expect((await gw.services.archive.faces.matches('EV-NOPLATE', { threshold: 0 })).map((x) => x.plate)).toEqual([
       '鲁PAB123',
       '鲁PXY999',
     ]);
   });
 
   it('answers on the case, with the archive record, for roles that may see personal data, and logs the view', async () => {
-    gw.services.archive.archive.importCsv('plate,class,owner_name,village\n鲁PAB123,tricycle,张三,李庄\n', true);
+    await gw.services.archive.archive.importCsv('plate,class,owner_name,village\n鲁PAB123,tricycle,张三,李庄\n', true);
     gw.context.db
       .prepare(
         "INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, evidence_id, body) VALUES ('E-NP', 'lc-face-1', 'tricycle_passengers', 'alarm', 'vision', 'x', 'x', 'EV-NOPLATE', '{}')",
@@ -111,22 +111,22 @@ describe('face index: tracing a plateless vehicle by its driver’s face', () =>
       fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/cases/C-NP/face-matches`, {
         headers: { authorization: `Bearer ${token}` },
       });
-    const police = await get(gw.services.access.tokens.issue('officer-face', 'police'));
+    const police = await get(await gw.services.access.tokens.issue('officer-face', 'police'));
     expect(police.status).toBe(200);
     const body = (await police.json()) as {
       matches: Array<{ plate: string; vehicle: { vehicle: { ownerName: string } } | null }>;
     };
     expect(body.matches.map((x) => [x.plate, x.vehicle?.vehicle.ownerName])).toEqual([['鲁PAB123', '张三']]);
-    expect((await get(gw.services.access.tokens.issue('tech-face', 'technician'))).status).toBe(403);
-    expect(gw.services.access.accessLog.recent(5).map((e) => `${e.actor} ${e.what} ${e.subject}`)).toContain(
+    expect((await get(await gw.services.access.tokens.issue('tech-face', 'technician'))).status).toBe(403);
+    expect((await gw.services.access.accessLog.recent(5)).map((e) => `${e.actor} ${e.what} ${e.subject}`)).toContain(
       'officer-face face_match C-NP',
     );
   });
 
-  it('forgets descriptors past retention unless an open case needs them', () => {
+  it('forgets descriptors past retention unless an open case needs them', async () => {
     const old = new Date(Date.now() - 200 * 86_400_000).toISOString();
-    gw.services.archive.faces.record(manifest('EV-OLD', vector(9), '鲁PZZ111', old));
-    gw.services.archive.faces.record(manifest('EV-OLD-OPEN', vector(10), null, old));
+    await gw.services.archive.faces.record(manifest('EV-OLD', vector(9), '鲁PZZ111', old));
+    await gw.services.archive.faces.record(manifest('EV-OLD-OPEN', vector(10), null, old));
     gw.context.db
       .prepare(
         "INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES ('EV-OLD-OPEN', 'lc-face-1', 'E-OLD', 'x', '{}')",
@@ -137,7 +137,7 @@ describe('face index: tracing a plateless vehicle by its driver’s face', () =>
         "INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES ('C-OLD', 'k-old', 'E-OLD', 'lc-face-1', 'tricycle_passengers', 'x')",
       )
       .run();
-    expect(gw.services.archive.faces.sweep(90)).toBe(1);
+    expect(await gw.services.archive.faces.sweep(90)).toBe(1);
     const left = (
       gw.context.db.prepare('SELECT evidence_id AS id FROM faces ORDER BY evidence_id').all() as Array<{ id: string }>
     ).map((r) => r.id);

@@ -33,7 +33,7 @@ export class FaceIndex {
   ) {}
 
   /** Keep the manifest's face descriptors; returns the manifest without them, for storing. */
-  record(m: EvidenceManifest): EvidenceManifest {
+  async record(m: EvidenceManifest): Promise<EvidenceManifest> {
     const plate = m.recognitions.find((r) => r.what === 'plate' && r.value && parsePlate(r.value).ok)?.value ?? null;
     const insert = this.db.prepare(
       'INSERT OR IGNORE INTO faces (evidence_id, idx, device_id, captured_at, model, plate, vector) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -55,7 +55,7 @@ export class FaceIndex {
   }
 
   /** Earlier faces with a read plate that look like this evidence's faces, best first. */
-  matches(evidenceId: string, o: { threshold?: number; limit?: number } = {}): FaceMatch[] {
+  async matches(evidenceId: string, o: { threshold?: number; limit?: number } = {}): Promise<FaceMatch[]> {
     const threshold = o.threshold ?? FACE_MATCH_THRESHOLD;
     const mine = this.db
       .prepare('SELECT idx, model, vector FROM faces WHERE evidence_id = ?')
@@ -88,7 +88,7 @@ export class FaceIndex {
   }
 
   /** Delete descriptors past retention unless an open case uses their evidence; returns how many went. */
-  sweep(retentionDays: number): number {
+  async sweep(retentionDays: number): Promise<number> {
     const cutoff = new Date(this.now().getTime() - retentionDays * 86_400_000).toISOString();
     return this.db
       .prepare(

@@ -6,6 +6,7 @@ import type { GatewayModule } from '../module.ts';
 import { Archive } from './archive-store.ts';
 import { FaceIndex } from './face-store.ts';
 import { archiveRoutes } from './routes.ts';
+import { every } from '../periodic.ts';
 
 const SWEEP_MS = 6 * 3_600_000;
 
@@ -21,20 +22,20 @@ export class ArchiveModule implements GatewayModule {
     private readonly deps: { access: AccessModule; evidence: EvidenceModule },
   ) {}
 
-  start(): void {
+  async start(): Promise<void> {
     this.archive = new Archive(this.ctx.db, this.ctx.clock);
     this.faces = new FaceIndex(this.ctx.db, this.deps.evidence.key, this.ctx.clock);
-    this.sweep();
-    this.timer = setInterval(() => this.sweep(), SWEEP_MS).unref();
+    await this.sweep();
+    this.timer = every(SWEEP_MS, 'face retention sweep', () => this.sweep(), this.ctx.log);
   }
 
   stop(): void {
     clearInterval(this.timer);
   }
 
-  private sweep(): void {
+  private async sweep(): Promise<void> {
     const days = this.deps.evidence.retentionDays;
-    const removed = this.faces.sweep(days);
+    const removed = await this.faces.sweep(days);
     if (removed) this.ctx.log.info({ removed, retentionDays: days }, 'face descriptors past retention removed');
   }
 

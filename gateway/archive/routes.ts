@@ -20,8 +20,8 @@ export function archiveRoutes(d: ArchiveRouteDeps): RouteDef[] {
         'Search the archive by plate, owner, driver or village (?q=); a village cadre sees their villages (personal data; logged)',
       schema: { querystring: Type.Object({ q: Type.String({ minLength: 1, maxLength: 32 }) }) },
       async handler(req) {
-        d.accessLog.record(req.viewer, 'archive_search', req.query.q);
-        return d.archive.search(req.viewer, req.query.q);
+        await d.accessLog.record(req.viewer, 'archive_search', req.query.q);
+        return await d.archive.search(req.viewer, req.query.q);
       },
     }),
     defineRoute({
@@ -34,9 +34,9 @@ export function archiveRoutes(d: ArchiveRouteDeps): RouteDef[] {
       schema: { querystring: Type.Object({ plate: Type.String({ minLength: 2, maxLength: 16 }) }) },
       subjects: { plate: 'plate' },
       async handler(req, reply) {
-        d.accessLog.record(req.viewer, 'archive_lookup', req.query.plate);
+        await d.accessLog.record(req.viewer, 'archive_lookup', req.query.plate);
         return (
-          d.archive.lookup(req.viewer, req.query.plate) ??
+          (await d.archive.lookup(req.viewer, req.query.plate)) ??
           reply.code(404).send({ error: 'not_found', message: `no vehicle on file near ${req.query.plate}` })
         );
       },
@@ -53,7 +53,7 @@ export function archiveRoutes(d: ArchiveRouteDeps): RouteDef[] {
         const body = req.raw.body;
         if (typeof body !== 'string')
           return reply.code(415).send({ error: 'unsupported_media_type', message: 'send the CSV as text/csv' });
-        const report = d.archive.importCsv(body, req.query.commit === true);
+        const report = await d.archive.importCsv(body, req.query.commit === true);
         return reply.code(report.problems.length ? 422 : 200).send(report);
       },
     }),

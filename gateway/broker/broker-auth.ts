@@ -92,7 +92,7 @@ export class BrokerAuth {
     const name = username ?? '';
     const address =
       client.conn && 'remoteAddress' in client.conn ? (client.conn.remoteAddress as string | undefined) : undefined;
-    const isDevice = this.creds.get(name)?.kind === 'device';
+    const isDevice = (await this.creds.get(name))?.kind === 'device';
     if (!isDevice && this.guard.lockedFor(name, address)) {
       this.stats.authThrottled++;
       this.log?.warn(

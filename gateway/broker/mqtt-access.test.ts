@@ -104,7 +104,7 @@ describe('MQTT through the one access policy (mosquitto clients as peers)', () =
     await gw.start();
     for (const b of Object.values(BOXES)) {
       await gw.services.access.credentials.addDevice(b.id, `${b.id}-secret`);
-      gw.services.devices.registry.upsert({ id: b.id, village: b.village, township: b.township });
+      await gw.services.devices.registry.upsert({ id: b.id, village: b.village, township: b.township });
     }
     await gw.services.access.credentials.addOperator('cadre-wang', 'cadre-pass-1', 'village', { villages: ['王屯'] });
     await gw.services.access.credentials.addOperator('tech-li', 'tech-pass-1', 'technician');
@@ -140,8 +140,12 @@ describe('MQTT through the one access policy (mosquitto clients as peers)', () =
         a.payload,
       );
     }
-    await until(() => gw.services.responses.cases.list(SYSTEM, { limit: 100 }).length >= 20, 10_000, '20 cases');
-    const cased = new Set(gw.services.responses.cases.list(SYSTEM, { limit: 100 }).map((c) => c.eventId));
+    await until(
+      async () => (await gw.services.responses.cases.list(SYSTEM, { limit: 100 })).length >= 20,
+      10_000,
+      '20 cases',
+    );
+    const cased = new Set((await gw.services.responses.cases.list(SYSTEM, { limit: 100 })).map((c) => c.eventId));
     expect(sent.filter((id) => !cased.has(id))).toEqual([]);
   });
 
@@ -232,7 +236,7 @@ describe('MQTT through the one access policy (mosquitto clients as peers)', () =
     const me = () => fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/session`, { headers: { cookie: session } });
     expect((await me()).status).toBe(401);
 
-    const token = gw.services.access.tokens.issue('script-1', 'admin');
+    const token = await gw.services.access.tokens.issue('script-1', 'admin');
     const api = () =>
       fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/devices`, { headers: { authorization: `Bearer ${token}` } });
     expect((await api()).status).toBe(200);

@@ -32,7 +32,7 @@ export function registerDeviceCli(gw: Command): void {
       const { deviceAuthKey } = await import('../access/device-auth-key.ts');
       await withAdminDb(o, 'write', async (db, dataDir) => {
         await new CredentialStore(db, deviceAuthKey(dataDir)).addDevice(o.id, password);
-        new DeviceStore(db).upsert({
+        await new DeviceStore(db).upsert({
           id: o.id,
           name: o.name,
           road: o.road,
@@ -51,9 +51,9 @@ export function registerDeviceCli(gw: Command): void {
       const { withAdminDb } = await import('../store/admin-db.ts');
       const { CredentialStore } = await import('../access/credential-store.ts');
       const { DeviceStore } = await import('./device-store.ts');
-      await withAdminDb(o, 'read', (db) => {
-        const places = new Map(new DeviceStore(db).list().map((d) => [d.id, d]));
-        for (const r of new CredentialStore(db).list()) {
+      await withAdminDb(o, 'read', async (db) => {
+        const places = new Map((await new DeviceStore(db).list()).map((d) => [d.id, d]));
+        for (const r of await new CredentialStore(db).list()) {
           const d = places.get(r.username);
           const row = {
             ...r,
@@ -78,9 +78,9 @@ export function registerDeviceCli(gw: Command): void {
     .action(async (o: DataOpts & { id: string }) => {
       const { withAdminDb } = await import('../store/admin-db.ts');
       const { CredentialStore } = await import('../access/credential-store.ts');
-      const removed = await withAdminDb(o, 'read', (db) => {
+      const removed = await withAdminDb(o, 'read', async (db) => {
         const creds = new CredentialStore(db);
-        return creds.get(o.id)?.kind === 'device' && creds.remove(o.id);
+        return (await creds.get(o.id))?.kind === 'device' && (await creds.remove(o.id));
       });
       if (!removed) throw new Error(`no device ${o.id}`);
       process.stdout.write(`device ${o.id} removed\n`);

@@ -58,7 +58,7 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
     gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
     await gw.start();
     base = `http://127.0.0.1:${gw.httpPort}`;
-    tech = gw.services.access.tokens.issue('tech-li', 'technician');
+    tech = await gw.services.access.tokens.issue('tech-li', 'technician');
   });
   afterAll(async () => {
     await gw?.stop();
@@ -76,7 +76,7 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
     expect(r).toMatchObject({ status: 201, body: { id: 'lc-liangshui-0001', replaced: false } });
     expect(await connects('lc-liangshui-0001', 'first-password-1')).toBe(true);
     expect(await connects('lc-liangshui-0001', 'wrong-password-1')).toBe(false);
-    expect(gw.services.devices.registry.get('lc-liangshui-0001')).toMatchObject({
+    expect(await gw.services.devices.registry.get('lc-liangshui-0001')).toMatchObject({
       township: '梁水镇',
       commissioned: { by: 'tech-li', registeredBy: 'tech-li', position: { source: 'typed' } },
     });
@@ -99,7 +99,7 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
       passwordHash: 'password-123',
     });
     expect(plain.body.message).toContain('/passwordHash');
-    const police = gw.services.access.tokens.issue('duty-3', 'police');
+    const police = await gw.services.access.tokens.issue('duty-3', 'police');
     expect((await post('/api/v1/devices', police, await reg('lc-x-1', 'password-123'))).status).toBe(403);
   });
 
@@ -116,12 +116,12 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
       });
       expect(r1).toMatchObject({ status: 400, body: { error: 'bad_schema' } });
     }
-    expect(gw.services.devices.registry.get('lc-x-cost')).toBeUndefined();
+    expect(await gw.services.devices.registry.get('lc-x-cost')).toBeUndefined();
     expect(await connects('lc-x-cost', 'password-123')).toBe(false);
   });
 
   it("lets a technician scoped to villages register and replace only boxes there; another village's box reads as taken", async () => {
-    const admin = gw.services.access.tokens.issue('office-admin-2', 'admin');
+    const admin = await gw.services.access.tokens.issue('office-admin-2', 'admin');
     expect(
       (
         await post(
@@ -131,7 +131,7 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
         )
       ).status,
     ).toBe(201);
-    const lizhuang = gw.services.access.tokens.issue('tech-lizhuang', 'technician', { villages: ['李庄'] });
+    const lizhuang = await gw.services.access.tokens.issue('tech-lizhuang', 'technician', { villages: ['李庄'] });
 
     // A new box elsewhere: refused, and nothing registered.
     const outside = await post(
@@ -140,7 +140,7 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
       await reg('lc-wangtun-0002', 'attacker-password', { village: '王屯' }),
     );
     expect(outside).toMatchObject({ status: 403, body: { error: 'out_of_scope' } });
-    expect(gw.services.devices.registry.get('lc-wangtun-0002')).toBeUndefined();
+    expect(await gw.services.devices.registry.get('lc-wangtun-0002')).toBeUndefined();
 
     // Replacing another village's box, even by claiming it now stands in one's own village: the box keeps its credential.
     for (const village of ['王屯', '李庄']) {
@@ -153,7 +153,7 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
     }
     expect(await connects('lc-wangtun-0001', 'wangtun-password')).toBe(true);
     expect(await connects('lc-wangtun-0001', 'attacker-password')).toBe(false);
-    expect(gw.services.devices.registry.get('lc-wangtun-0001')).toMatchObject({ village: '王屯' });
+    expect(await gw.services.devices.registry.get('lc-wangtun-0001')).toMatchObject({ village: '王屯' });
 
     // The same by offline files signed with the scoped token, even when the county's admin uploads them.
     for (const [id, village, status] of [
@@ -165,9 +165,9 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
       expect((await post('/api/v1/devices/registrations?replace=true', admin, signed)).status).toBe(status);
     }
     expect(await connects('lc-wangtun-0001', 'wangtun-password')).toBe(true);
-    expect(gw.services.devices.registry.get('lc-wangtun-0003')).toBeUndefined();
+    expect(await gw.services.devices.registry.get('lc-wangtun-0003')).toBeUndefined();
     // A file signed by a role that may not commission (police) is refused whoever uploads it.
-    const police = gw.services.access.tokens.issue('duty-9', 'police');
+    const police = await gw.services.access.tokens.issue('duty-9', 'police');
     expect(
       (
         await post(
@@ -199,12 +199,12 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
     const unknown = signRegistration(signed.registration, 'tech-nobody', 'rw_not-a-real-token');
     expect((await post('/api/v1/devices/registrations', tech, unknown)).body.message).toContain('does not know');
     // Uploaded later by someone else (the township office): still attributed to the signer.
-    const admin = gw.services.access.tokens.issue('office-admin', 'admin');
+    const admin = await gw.services.access.tokens.issue('office-admin', 'admin');
     expect(await post('/api/v1/devices/registrations', admin, signed)).toMatchObject({
       status: 201,
       body: { id: 'lc-liangshui-0002', signedBy: 'tech-li' },
     });
-    expect(gw.services.devices.registry.get('lc-liangshui-0002')!.commissioned!.registeredBy).toBe(
+    expect((await gw.services.devices.registry.get('lc-liangshui-0002'))!.commissioned!.registeredBy).toBe(
       'office-admin (signed by tech-li)',
     );
     expect(await connects('lc-liangshui-0002', 'offline-password')).toBe(true);

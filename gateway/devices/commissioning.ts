@@ -1,6 +1,5 @@
-import type Database from 'better-sqlite3';
-import { verifyRegistration, type DeviceRegistration, type Result } from '../../protocols/index.ts';
-import type { CredentialStore } from '../access/credential-store.ts';
+import { readSignedRegistration, verifyRegistration, type DeviceRegistration } from '../../protocols/index.ts';
+import { checkStoredHash, type CredentialStore } from '../access/credential-store.ts';
 import { can } from '../access/policy.ts';
 import type { Signer } from '../access/token-store.ts';
 import { placeInScope, type Viewer } from '../access/viewer.ts';
@@ -21,7 +20,6 @@ export class CommissionError extends Error {
  */
 export class Commissioning {
   constructor(
-    private readonly db: Database.Database,
     private readonly credentials: CredentialStore,
     private readonly registry: DeviceStore,
   ) {}
@@ -30,9 +28,14 @@ export class Commissioning {
    * `replace` re-commissions an existing id (a box swapped for a new one): its old credential stops
    * working. A technician scoped to villages or townships registers and replaces only boxes there.
    */
-  register(reg: DeviceRegistration, by: Viewer, replace = false, actor = by.name): { id: string; replaced: boolean } {
-    this.checkScope(reg, by);
-    const existing = this.credentials.get(reg.id);
+  async register(
+    reg: DeviceRegistration,
+    by: Viewer,
+    replace = false,
+    actor = by.name,
+  ): Promise<{ id: string; replaced: boolean }> {
+    await this.checkScope(reg, by);
+    const existing = await this.credentials.get(reg.id);
     if (existing && !replace)
       throw new CommissionError(
         'exists',
@@ -40,13 +43,14 @@ export class Commissioning {
       );
     if (existing?.kind === 'operator')
       throw new CommissionError('exists', `"${reg.id}" is an operator account, not a device`);
-    this.db.transaction(() => {
-      try {
-        this.credentials.putHash(reg.id, 'device', 'device', reg.passwordHash);
-      } catch (e) {
-        throw new CommissionError('bad_schema', (e as Error).message);
-      }
-      this.registry.upsert({
+    try {
+      checkStoredHash(reg.passwordHash);
+    } catch (e) {
+      throw new CommissionError('bad_schema', (e as Error).message);
+    }
+    // The record first, the credential last: the box can log in only once its place is on file.
+    await this.registry.commission(
+      {
         id: reg.id,
         name: reg.name,
         road: reg.road,
@@ -57,25 +61,21 @@ export class Commissioning {
         lon: reg.lon,
         hardware: reg.hardware,
         donor: reg.donor,
-      });
-      this.registry.setCommissioned(reg.id, {
-        at: reg.commissionedAt,
-        by: reg.commissionedBy ?? actor,
-        registeredBy: actor,
-        position: reg.position,
-      });
-    })();
+      },
+      { at: reg.commissionedAt, by: reg.commissionedBy ?? actor, registeredBy: actor, position: reg.position },
+    );
+    await this.credentials.putHash(reg.id, 'device', 'device', reg.passwordHash);
     return { id: reg.id, replaced: existing !== undefined };
   }
 
   /** A scoped technician registers and replaces only boxes in their scope, now and before. */
-  private checkScope(reg: DeviceRegistration, by: Viewer): void {
+  private async checkScope(reg: DeviceRegistration, by: Viewer): Promise<void> {
     if (!placeInScope(by, reg))
       throw new CommissionError(
         'out_of_scope',
         `${by.name} may register boxes only in ${describeScope(by)}; this one is in ${placeOf(reg)}`,
       );
-    if (this.credentials.get(reg.id)?.kind === 'device' && !placeInScope(by, this.registry.get(reg.id))) {
+    if ((await this.credentials.get(reg.id))?.kind === 'device' && !placeInScope(by, await this.registry.get(reg.id))) {
       // Out of scope reads as taken, as for any id the viewer cannot see.
       throw new CommissionError('exists', `device ${reg.id} is already registered`);
     }
@@ -85,25 +85,23 @@ export class Commissioning {
    * A registration file written offline, signed with a technician's API token. Both the signer and
    * whoever uploads it (a township office) must be allowed the box: a file is no way around a scope.
    */
-  upload(
+  async upload(
     file: unknown,
     by: Viewer,
-    signerOf: (tokenName: string) => Signer | undefined,
+    signerOf: (tokenName: string) => Promise<Signer | undefined>,
     replace = false,
-  ): { id: string; replaced: boolean; signedBy: string } {
-    let found: Signer | undefined;
-    const v: Result<{ registration: DeviceRegistration; signedBy: string }> = verifyRegistration(
-      file,
-      (name) => (found = signerOf(name))?.key,
-    );
-    if (!v.ok)
-      throw new CommissionError(v.error.code === 'bad_signature' ? 'bad_signature' : 'bad_schema', v.error.message);
+  ): Promise<{ id: string; replaced: boolean; signedBy: string }> {
+    const read = readSignedRegistration(file);
+    if (!read.ok) throw new CommissionError('bad_schema', read.error.message);
+    const found = await signerOf(read.value.signedBy);
+    const v = verifyRegistration(read.value, found?.key);
+    if (!v.ok) throw new CommissionError('bad_signature', v.error.message);
     const signer = found!.viewer;
     if (!can(signer.role, 'devices.commission'))
       throw new CommissionError('bad_signature', `${signer.name} (${signer.role}) may not commission boxes`);
-    this.checkScope(v.value.registration, signer);
+    await this.checkScope(v.value.registration, signer);
     return {
-      ...this.register(v.value.registration, by, replace, `${by.name} (signed by ${v.value.signedBy})`),
+      ...(await this.register(v.value.registration, by, replace, `${by.name} (signed by ${v.value.signedBy})`)),
       signedBy: v.value.signedBy,
     };
   }

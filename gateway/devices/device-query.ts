@@ -22,7 +22,7 @@ export class DeviceQuery {
     private readonly reports: SelfTests,
   ) {}
 
-  list(v: Viewer): DeviceListRow[] {
+  async list(v: Viewer): Promise<DeviceListRow[]> {
     const rows = this.db
       .prepare(
         `SELECT d.*, (SELECT max(e.ts) FROM events e WHERE e.device_id = d.id AND e.severity = 'alarm') AS x_last_alarm,
@@ -39,7 +39,7 @@ export class DeviceQuery {
     }));
   }
 
-  get(v: Viewer, id: string): DeviceRecord | undefined {
+  async get(v: Viewer, id: string): Promise<DeviceRecord | undefined> {
     const row = this.db
       .prepare(`SELECT * FROM devices d WHERE d.id = @id AND ${scopeClause('d.id')}`)
       .get({ id, ...scopeParams(v) }) as Record<string, unknown> | undefined;
@@ -47,8 +47,8 @@ export class DeviceQuery {
   }
 
   /** Telemetry since `hours` ago, at most ~500 points (every n-th report over long spans); undefined for a box the viewer cannot see. */
-  telemetry(v: Viewer, id: string, hours: number, now = new Date()): TelemetryPoint[] | undefined {
-    if (!this.get(v, id)) return undefined;
+  async telemetry(v: Viewer, id: string, hours: number, now = new Date()): Promise<TelemetryPoint[] | undefined> {
+    if (!(await this.get(v, id))) return undefined;
     const since = new Date(now.getTime() - hours * 3_600_000).toISOString();
     const n = (
       this.db.prepare('SELECT count(*) AS n FROM telemetry WHERE device_id = ? AND ts >= ?').get(id, since) as {
@@ -67,7 +67,7 @@ export class DeviceQuery {
   }
 
   /** The box's self-test reports, newest first; undefined for a box the viewer cannot see. */
-  selftests(v: Viewer, id: string, limit: number): SelfTestRow[] | undefined {
-    return this.get(v, id) ? this.reports.list(id, limit) : undefined;
+  async selftests(v: Viewer, id: string, limit: number): Promise<SelfTestRow[] | undefined> {
+    return (await this.get(v, id)) ? await this.reports.list(id, limit) : undefined;
   }
 }

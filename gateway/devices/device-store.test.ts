@@ -16,9 +16,9 @@ describe('device registry', () => {
     return new DeviceStore(openDatabase(d));
   };
 
-  it('records the road file, place, position and donor, updating only what is given', () => {
+  it('records the road file, place, position and donor, updating only what is given', async () => {
     const r = registry();
-    r.upsert({
+    await r.upsert({
       id: 'lc-0001',
       name: '梁水镇 李庄路口',
       road: 'X031',
@@ -28,8 +28,8 @@ describe('device registry', () => {
       lon: 115.9854,
       donor: { name: '王先生', amount: 3000, thanks: '一灯一带' },
     });
-    r.upsert({ id: 'lc-0001', crossing: '李庄路口' });
-    expect(r.get('lc-0001')).toMatchObject({
+    await r.upsert({ id: 'lc-0001', crossing: '李庄路口' });
+    expect(await r.get('lc-0001')).toMatchObject({
       id: 'lc-0001',
       name: '梁水镇 李庄路口',
       road: 'X031',
@@ -42,23 +42,23 @@ describe('device registry', () => {
     });
   });
 
-  it('refuses a position off the globe', () => {
-    expect(() => registry().upsert({ id: 'x', lat: 136 })).toThrow(/latitude 136/);
+  it('refuses a position off the globe', async () => {
+    await expect(registry().upsert({ id: 'x', lat: 136 })).rejects.toThrow(/latitude 136/);
   });
 
-  it('finds the boxes on the same road within a radius, nearest first', () => {
+  it('finds the boxes on the same road within a radius, nearest first', async () => {
     const r = registry();
     // Along X031 heading east: about 90 m per 0.001° of longitude at this latitude.
-    r.upsert({ id: 'a', road: 'X031', lat: 36.45, lon: 115.98 });
-    r.upsert({ id: 'b', road: 'X031', lat: 36.45, lon: 115.985 });
-    r.upsert({ id: 'c', road: 'X031', lat: 36.45, lon: 115.982 });
-    r.upsert({ id: 'far', road: 'X031', lat: 36.45, lon: 116.0 });
-    r.upsert({ id: 'other-road', road: 'S245', lat: 36.45, lon: 115.981 });
-    r.upsert({ id: 'no-gps', road: 'X031' });
-    const near = r.neighbours('a', 600);
+    await r.upsert({ id: 'a', road: 'X031', lat: 36.45, lon: 115.98 });
+    await r.upsert({ id: 'b', road: 'X031', lat: 36.45, lon: 115.985 });
+    await r.upsert({ id: 'c', road: 'X031', lat: 36.45, lon: 115.982 });
+    await r.upsert({ id: 'far', road: 'X031', lat: 36.45, lon: 116.0 });
+    await r.upsert({ id: 'other-road', road: 'S245', lat: 36.45, lon: 115.981 });
+    await r.upsert({ id: 'no-gps', road: 'X031' });
+    const near = await r.neighbours('a', 600);
     expect(near.map((d) => d.id)).toEqual(['c', 'b']);
     expect(near[0].distanceM).toBeGreaterThan(170);
     expect(near[0].distanceM).toBeLessThan(190);
-    expect(r.neighbours('no-gps', 600)).toEqual([]);
+    expect(await r.neighbours('no-gps', 600)).toEqual([]);
   });
 });

@@ -29,7 +29,11 @@ export class DeviceStore {
   constructor(private readonly db: Database.Database) {}
 
   /** Set the given fields, keep the others. */
-  upsert(m: DeviceMeta): void {
+  async upsert(m: DeviceMeta): Promise<void> {
+    this.write(m);
+  }
+
+  private write(m: DeviceMeta): void {
     if (m.lat !== undefined && !(m.lat >= -90 && m.lat <= 90)) throw new Error(`latitude ${m.lat} is outside −90…90`);
     if (m.lon !== undefined && !(m.lon >= -180 && m.lon <= 180))
       throw new Error(`longitude ${m.lon} is outside −180…180`);
@@ -54,32 +58,35 @@ export class DeviceStore {
       });
   }
 
-  get(id: string): DeviceRecord | undefined {
+  async get(id: string): Promise<DeviceRecord | undefined> {
     const row = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(id) as Record<string, unknown> | undefined;
     return row && toRecord(row);
   }
 
-  list(): DeviceRecord[] {
+  async list(): Promise<DeviceRecord[]> {
     return (this.db.prepare('SELECT * FROM devices ORDER BY id').all() as Array<Record<string, unknown>>).map(toRecord);
   }
 
-  countOnline(): number {
+  async countOnline(): Promise<number> {
     return (this.db.prepare("SELECT count(*) AS n FROM devices WHERE state = 'online'").get() as { n: number }).n;
   }
 
   /** Boxes last heard before `cutoff` (ISO time); a box never heard from is not among them. */
-  silentSince(cutoff: string): Array<{ id: string; lastSeen: string }> {
+  async silentSince(cutoff: string): Promise<Array<{ id: string; lastSeen: string }>> {
     return this.db
       .prepare('SELECT id, last_seen AS lastSeen FROM devices WHERE last_seen IS NOT NULL AND last_seen < ?')
       .all(cutoff) as Array<{ id: string; lastSeen: string }>;
   }
 
-  /** Who commissioned the box, when, and how its position was found. */
-  setCommissioned(
-    id: string,
+  /** A commissioned box: its record, and who commissioned it, when, and how its position was found. */
+  async commission(
+    m: DeviceMeta,
     commissioned: { at: string; by: string; registeredBy: string; position?: unknown },
-  ): void {
-    this.db.prepare('UPDATE devices SET commissioned = ? WHERE id = ?').run(JSON.stringify(commissioned), id);
+  ): Promise<void> {
+    this.db.transaction(() => {
+      this.write(m);
+      this.db.prepare('UPDATE devices SET commissioned = ? WHERE id = ?').run(JSON.stringify(commissioned), m.id);
+    })();
   }
 
   /** Where a box is (for scope checks on every MQTT delivery): its village and township, or undefined for an unknown box. */
@@ -90,8 +97,8 @@ export class DeviceStore {
   }
 
   /** Boxes on the same road (一路一档) within `withinM` metres of this one, nearest first. */
-  neighbours(id: string, withinM: number): Array<DeviceRecord & { distanceM: number }> {
-    const all = this.list();
+  async neighbours(id: string, withinM: number): Promise<Array<DeviceRecord & { distanceM: number }>> {
+    const all = await this.list();
     const me = all.find((d) => d.id === id);
     if (!me?.road || me.lat === undefined || me.lon === undefined) return [];
     const here = { lat: me.lat, lon: me.lon };

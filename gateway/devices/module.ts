@@ -15,7 +15,7 @@ import { SelfTests } from './selftest-store.ts';
 export interface DevicesDeps {
   access: AccessModule;
   /** A box's open fault tickets, for its detail page. */
-  openTickets(viewer: Viewer, deviceId: string): unknown[];
+  openTickets(viewer: Viewer, deviceId: string): Promise<unknown[]>;
 }
 
 /** The registry of boxes: their place, state and self-tests, registration, commands to them, the county map. */
@@ -36,7 +36,7 @@ export class DevicesModule implements GatewayModule {
     const { db, config, mqtt, newId, clock, metrics } = this.ctx;
     this.registry = new DeviceStore(db);
     this.selftests = new SelfTests(db);
-    this.commissioning = new Commissioning(db, this.deps.access.credentials, this.registry);
+    this.commissioning = new Commissioning(this.deps.access.credentials, this.registry);
     this.commands = new CommandSender((t, p, retain) => mqtt.publish(t, p, retain), newId, clock);
     this.map = config.map ? loadCountyMap(config.map.geojson) : undefined;
     gaugeOf(metrics, 'rw_devices_online', 'Devices whose last status is online', () => this.registry.countOnline());

@@ -26,10 +26,10 @@ export interface DeviceRouteDeps {
   registry: DeviceStore;
   commissioning: Commissioning;
   /** The box's open fault tickets (the tickets module keeps them). */
-  openTickets(viewer: Viewer, deviceId: string): unknown[];
+  openTickets(viewer: Viewer, deviceId: string): Promise<unknown[]>;
   commands: CommandSender;
   /** SHA-256 of the named API token (offline registrations are signed with it). */
-  signer(tokenName: string): Signer | undefined;
+  signer(tokenName: string): Promise<Signer | undefined>;
   map?: MapArea[];
 }
 
@@ -48,7 +48,7 @@ export function deviceRoutes(d: DeviceRouteDeps): RouteDef[] {
       tag: 'devices',
       summary:
         'All boxes in the viewer’s scope: place, road file, availability, flags, last alarm, battery, open tickets',
-      handler: async (req) => d.devices.list(req.viewer),
+      handler: (req) => d.devices.list(req.viewer),
     }),
     defineRoute({
       method: 'GET',
@@ -59,12 +59,12 @@ export function deviceRoutes(d: DeviceRouteDeps): RouteDef[] {
       schema: { params: DeviceId },
       subjects: { id: 'device' },
       async handler(req, reply) {
-        const dev = d.devices.get(req.viewer, req.params.id);
+        const dev = await d.devices.get(req.viewer, req.params.id);
         if (!dev) return notFound(reply, `device ${req.params.id}`);
         return {
           ...dev,
-          selftests: d.devices.selftests(req.viewer, dev.id, 5),
-          openTickets: d.openTickets(req.viewer, dev.id),
+          selftests: await d.devices.selftests(req.viewer, dev.id, 5),
+          openTickets: await d.openTickets(req.viewer, dev.id),
         };
       },
     }),
@@ -81,7 +81,7 @@ export function deviceRoutes(d: DeviceRouteDeps): RouteDef[] {
       },
       subjects: { id: 'device' },
       handler: async (req, reply) =>
-        d.devices.telemetry(req.viewer, req.params.id, req.query.hours ?? 24) ??
+        (await d.devices.telemetry(req.viewer, req.params.id, req.query.hours ?? 24)) ??
         notFound(reply, `device ${req.params.id}`),
     }),
     defineRoute({
@@ -93,7 +93,7 @@ export function deviceRoutes(d: DeviceRouteDeps): RouteDef[] {
       schema: { params: DeviceId },
       subjects: { id: 'device' },
       handler: async (req, reply) =>
-        d.devices.selftests(req.viewer, req.params.id, 100) ?? notFound(reply, `device ${req.params.id}`),
+        (await d.devices.selftests(req.viewer, req.params.id, 100)) ?? notFound(reply, `device ${req.params.id}`),
     }),
     defineRoute({
       method: 'POST',
@@ -104,7 +104,7 @@ export function deviceRoutes(d: DeviceRouteDeps): RouteDef[] {
       schema: { params: DeviceId },
       subjects: { id: 'device' },
       async handler(req, reply) {
-        if (!d.devices.get(req.viewer, req.params.id)) return notFound(reply, `device ${req.params.id}`);
+        if (!(await d.devices.get(req.viewer, req.params.id))) return notFound(reply, `device ${req.params.id}`);
         const commandId = await d.commands.send(req.params.id, 'self_test', {});
         return reply.code(202).send({
           commandId,
@@ -138,7 +138,9 @@ export function deviceRoutes(d: DeviceRouteDeps): RouteDef[] {
         const reg = validateRegistration(req.raw.body);
         if (!reg.ok) return reply.code(400).send({ error: 'bad_schema', message: reg.error.message });
         try {
-          return reply.code(201).send(d.commissioning.register(reg.value, req.viewer, req.query.replace === true));
+          return reply
+            .code(201)
+            .send(await d.commissioning.register(reg.value, req.viewer, req.query.replace === true));
         } catch (e) {
           return commissionFailed(e, reply);
         }
@@ -155,7 +157,7 @@ export function deviceRoutes(d: DeviceRouteDeps): RouteDef[] {
         try {
           return reply
             .code(201)
-            .send(d.commissioning.upload(req.raw.body, req.viewer, d.signer, req.query.replace === true));
+            .send(await d.commissioning.upload(req.raw.body, req.viewer, d.signer, req.query.replace === true));
         } catch (e) {
           return commissionFailed(e, reply);
         }
@@ -167,7 +169,7 @@ export function deviceRoutes(d: DeviceRouteDeps): RouteDef[] {
       access: 'public',
       tag: 'public',
       summary: 'Donor wall: crowd-funded lights, donor (or anonymous), place, date, working (no token)',
-      handler: async () => donorWall(d.registry.list()),
+      handler: async () => donorWall(await d.registry.list()),
     }),
     defineRoute({
       method: 'GET',
@@ -176,7 +178,7 @@ export function deviceRoutes(d: DeviceRouteDeps): RouteDef[] {
       tag: 'public',
       summary: 'Donor wall as a web page (no token)',
       handler: async (_req, reply) =>
-        reply.type('text/html; charset=utf-8').send(donorPage(donorWall(d.registry.list()))),
+        reply.type('text/html; charset=utf-8').send(donorPage(donorWall(await d.registry.list()))),
     }),
   ];
 }

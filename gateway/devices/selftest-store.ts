@@ -7,7 +7,7 @@ export type SelfTestRow = SelfTestSummary;
 export class SelfTests {
   constructor(private readonly db: Database.Database) {}
 
-  list(deviceId: string, limit = 20): SelfTestRow[] {
+  async list(deviceId: string, limit = 20): Promise<SelfTestRow[]> {
     const rows = this.db
       .prepare(
         'SELECT body, received_at AS receivedAt FROM selftests WHERE device_id = ? ORDER BY received_at DESC, id DESC LIMIT ?',
@@ -19,13 +19,13 @@ export class SelfTests {
     return rows.map((r) => toRow(JSON.parse(r.body) as SelfTestReport, r.receivedAt));
   }
 
-  get(id: string): SelfTestReport | undefined {
+  async get(id: string): Promise<SelfTestReport | undefined> {
     const r = this.db.prepare('SELECT body FROM selftests WHERE id = ?').get(id) as { body: string } | undefined;
     return r && (JSON.parse(r.body) as SelfTestReport);
   }
 
   /** The newest passing self-test received after `since`, if any. */
-  passedSince(deviceId: string, since: string): SelfTestRow | undefined {
+  async passedSince(deviceId: string, since: string): Promise<SelfTestRow | undefined> {
     const r = this.db
       .prepare(
         'SELECT body, received_at AS receivedAt FROM selftests WHERE device_id = ? AND ok = 1 AND received_at > ? ORDER BY received_at DESC LIMIT 1',

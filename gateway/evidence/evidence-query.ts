@@ -19,23 +19,23 @@ export class EvidenceQuery {
     this.scope = new ScopeCheck(db);
   }
 
-  manifest(v: Viewer, id: string): EvidenceView | undefined {
+  async manifest(v: Viewer, id: string): Promise<EvidenceView | undefined> {
     const row = this.db.prepare('SELECT body FROM evidence WHERE id = ?').get(id) as { body: string } | undefined;
-    if (!row || !this.scope.evidence(v, id)) return undefined;
+    if (!row || !(await this.scope.evidence(v, id))) return undefined;
     const m = JSON.parse(row.body) as EvidenceManifest;
-    return {
-      ...m,
-      images: m.images.map((i) => ({ ...i, stored: this.images.has(i.sha256), url: `/api/v1/images/${i.sha256}` })),
-    };
+    const images = await Promise.all(
+      m.images.map(async (i) => ({ ...i, stored: await this.images.has(i.sha256), url: `/api/v1/images/${i.sha256}` })),
+    );
+    return { ...m, images };
   }
 
   /** The plain JPEG, or undefined (never received, past retention, or out of scope). */
-  image(v: Viewer, sha256: string): Buffer | undefined {
-    return this.scope.image(v, sha256) ? this.images.get(sha256) : undefined;
+  async image(v: Viewer, sha256: string): Promise<Buffer | undefined> {
+    return (await this.scope.image(v, sha256)) ? await this.images.get(sha256) : undefined;
   }
 
   /** The evidence package of an alarm, if it had one. */
-  ofEvent(eventId: string): string | undefined {
+  async ofEvent(eventId: string): Promise<string | undefined> {
     return (
       (
         this.db.prepare('SELECT evidence_id AS id FROM events WHERE id = ?').get(eventId) as

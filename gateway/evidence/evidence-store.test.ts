@@ -32,28 +32,28 @@ describe('EvidenceStore: content-addressed, encrypted at rest, with retention', 
     expect(() => loadOrCreateKey(join(dir, 'short.key'))).toThrow(/32 bytes/);
   });
 
-  it('stores an image once, reads back the same bytes, and catches a file altered on disk', () => {
+  it('stores an image once, reads back the same bytes, and catches a file altered on disk', async () => {
     const { dir, store } = setup();
     const img = jpeg(1);
     const h = sha256Hex(img);
-    expect(store.put('lc-1', h, img)).toBe('stored');
-    expect(store.put('lc-1', h, img)).toBe('duplicate');
-    expect(store.get(h)?.equals(img)).toBe(true);
+    expect(await store.put('lc-1', h, img)).toBe('stored');
+    expect(await store.put('lc-1', h, img)).toBe('duplicate');
+    expect((await store.get(h))?.equals(img)).toBe(true);
     const path = join(dir, 'evidence', h.slice(0, 2), `${h}.jpg.enc`);
     const raw = readFileSync(path);
     expect(raw.includes(img.subarray(4, 100))).toBe(false);
     raw[20] ^= 0xff;
     writeFileSync(path, raw);
-    expect(() => store.get(h)).toThrow();
-    expect(store.get('f'.repeat(64))).toBeUndefined();
+    await expect(store.get(h)).rejects.toThrow();
+    expect(await store.get('f'.repeat(64))).toBeUndefined();
   });
 
-  it('deletes images past retention, except those an open case still needs', () => {
+  it('deletes images past retention, except those an open case still needs', async () => {
     const { db, store } = setup();
     const kept = jpeg(2);
     const gone = jpeg(3);
-    store.put('lc-1', sha256Hex(kept), kept);
-    store.put('lc-1', sha256Hex(gone), gone);
+    await store.put('lc-1', sha256Hex(kept), kept);
+    await store.put('lc-1', sha256Hex(gone), gone);
     db.prepare('INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES (?, ?, ?, ?, ?)').run(
       'ev1',
       'lc-1',
@@ -65,11 +65,11 @@ describe('EvidenceStore: content-addressed, encrypted at rest, with retention', 
       "INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES ('c1', 'k1', 'e1', 'lc-1', 'tricycle_passengers', 'x')",
     ).run();
     clock += 91 * 86_400_000;
-    expect(store.sweep(90)).toBe(1);
-    expect(store.has(sha256Hex(kept))).toBe(true);
-    expect(store.has(sha256Hex(gone))).toBe(false);
+    expect(await store.sweep(90)).toBe(1);
+    expect(await store.has(sha256Hex(kept))).toBe(true);
+    expect(await store.has(sha256Hex(gone))).toBe(false);
     db.prepare("UPDATE cases SET closed_at = 'y' WHERE id = 'c1'").run();
-    expect(store.sweep(90)).toBe(1);
-    expect(store.has(sha256Hex(kept))).toBe(false);
+    expect(await store.sweep(90)).toBe(1);
+    expect(await store.has(sha256Hex(kept))).toBe(false);
   });
 });

@@ -23,8 +23,8 @@ export class EvidenceStore {
   }
 
   /** Store checked bytes (see checkImage). */
-  put(deviceId: string, sha256: string, jpeg: Uint8Array): PutOutcome {
-    if (this.has(sha256)) return 'duplicate';
+  async put(deviceId: string, sha256: string, jpeg: Uint8Array): Promise<PutOutcome> {
+    if (await this.has(sha256)) return 'duplicate';
     const path = this.pathOf(sha256);
     mkdirSync(dirname(path), { recursive: true });
     const body = seal(this.key, jpeg);
@@ -37,20 +37,20 @@ export class EvidenceStore {
     return 'stored';
   }
 
-  has(sha256: string): boolean {
+  async has(sha256: string): Promise<boolean> {
     return this.db.prepare('SELECT 1 FROM evidence_images WHERE sha256 = ?').get(sha256) !== undefined;
   }
 
   /** The plain JPEG, or undefined when unknown; throws when the file was altered or the key is wrong. */
-  get(sha256: string): Buffer | undefined {
-    if (!this.has(sha256)) return undefined;
+  async get(sha256: string): Promise<Buffer | undefined> {
+    if (!(await this.has(sha256))) return undefined;
     const plain = unseal(this.key, readFileSync(this.pathOf(sha256)));
     if (sha256Hex(plain) !== sha256) throw new Error(`evidence image ${sha256} does not match its hash`);
     return plain;
   }
 
   /** Delete images past retention that no open case needs; returns how many went. */
-  sweep(retentionDays: number): number {
+  async sweep(retentionDays: number): Promise<number> {
     const cutoff = new Date(this.now().getTime() - retentionDays * 86_400_000).toISOString();
     const old = this.db
       .prepare(

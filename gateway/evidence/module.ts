@@ -8,6 +8,7 @@ import { loadOrCreateKey } from '../store/key-file.ts';
 import { EvidenceQuery } from './evidence-query.ts';
 import { EvidenceStore } from './evidence-store.ts';
 import { evidenceRoutes } from './routes.ts';
+import { every } from '../periodic.ts';
 
 const SWEEP_MS = 6 * 3_600_000;
 
@@ -29,21 +30,21 @@ export class EvidenceModule implements GatewayModule {
     return this.ctx.config.evidence?.retentionDays ?? GATEWAY_DEFAULTS.evidenceRetentionDays;
   }
 
-  start(): void {
+  async start(): Promise<void> {
     const { config, dataDir, db, clock } = this.ctx;
     this.key = loadOrCreateKey(config.evidence?.keyFile ?? join(dataDir, 'evidence.key'));
     this.store = new EvidenceStore(db, join(dataDir, 'evidence'), this.key, clock);
     this.query = new EvidenceQuery(db, this.store);
-    this.sweep();
-    this.timer = setInterval(() => this.sweep(), SWEEP_MS).unref();
+    await this.sweep();
+    this.timer = every(SWEEP_MS, 'evidence retention sweep', () => this.sweep(), this.ctx.log);
   }
 
   stop(): void {
     clearInterval(this.timer);
   }
 
-  private sweep(): void {
-    const removed = this.store.sweep(this.retentionDays);
+  private async sweep(): Promise<void> {
+    const removed = await this.store.sweep(this.retentionDays);
     if (removed)
       this.ctx.log.info({ removed, retentionDays: this.retentionDays }, 'evidence images past retention removed');
   }

@@ -20,9 +20,9 @@ export function evidenceRoutes(d: EvidenceRouteDeps): RouteDef[] {
       schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }) },
       subjects: { id: 'evidence' },
       async handler(req, reply) {
-        const m = d.evidence.manifest(req.viewer, req.params.id);
+        const m = await d.evidence.manifest(req.viewer, req.params.id);
         if (!m) return notFound(reply, `evidence ${req.params.id}`);
-        d.accessLog.record(req.viewer, 'evidence', req.params.id);
+        await d.accessLog.record(req.viewer, 'evidence', req.params.id);
         return m;
       },
     }),
@@ -35,9 +35,9 @@ export function evidenceRoutes(d: EvidenceRouteDeps): RouteDef[] {
       schema: { params: Type.Object({ sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) }) },
       subjects: { sha256: 'image' },
       async handler(req, reply) {
-        const jpeg = d.evidence.image(req.viewer, req.params.sha256);
+        const jpeg = await d.evidence.image(req.viewer, req.params.sha256);
         if (!jpeg) return notFound(reply, `image ${req.params.sha256} (never received, or past retention)`);
-        d.accessLog.record(req.viewer, 'image', req.params.sha256);
+        await d.accessLog.record(req.viewer, 'image', req.params.sha256);
         return reply.type('image/jpeg').header('cache-control', 'private, no-store').send(jpeg);
       },
     }),

@@ -53,7 +53,10 @@ export class IntakeStore {
     };
   }
 
-  store(d: DecodedPublish, receivedAt: string): StoreOutcome {
+  async store(d: DecodedPublish, receivedAt: string): Promise<StoreOutcome> {
+    // Descriptors go to the face index first (idempotent per evidence and face), then the manifest without them.
+    const manifest =
+      d.topic.kind === 'evidence' && this.faces ? await this.faces.record(d.message as EvidenceManifest) : undefined;
     return this.db.transaction((): StoreOutcome => {
       this.s.ensureDevice.run(d.message.deviceId);
       switch (d.topic.kind) {
@@ -85,13 +88,8 @@ export class IntakeStore {
         case 'evidence': {
           const m = d.message as EvidenceManifest;
           if (
-            this.s.evidence.run(
-              m.evidenceId,
-              m.deviceId,
-              m.eventId ?? null,
-              m.ts,
-              JSON.stringify(this.faces ? this.faces.record(m) : m),
-            ).changes === 0
+            this.s.evidence.run(m.evidenceId, m.deviceId, m.eventId ?? null, m.ts, JSON.stringify(manifest ?? m))
+              .changes === 0
           )
             return 'duplicate';
           return 'stored';
@@ -107,7 +105,7 @@ export class IntakeStore {
     })();
   }
 
-  deadLetter(topic: string, payload: Buffer, code: string, reason: string, receivedAt: string): void {
+  async deadLetter(topic: string, payload: Buffer, code: string, reason: string, receivedAt: string): Promise<void> {
     this.s.dead.run(topic, payload, code, reason, receivedAt);
   }
 

@@ -80,20 +80,20 @@ export class Intake {
   }
 
   /** Handle one publish (tests and replays feed messages here directly too). */
-  onMessage(topic: string, payload: Buffer): void {
+  async onMessage(topic: string, payload: Buffer): Promise<void> {
     const t0 = performance.now();
     this.stats.received++;
     const receivedAt = this.now().toISOString();
     const t = parseTopic(topic);
     if (t.ok && t.value.kind === 'image')
-      return this.onImage(topic, t.value.deviceId, t.value.sha256, payload, receivedAt);
+      return await this.onImage(topic, t.value.deviceId, t.value.sha256, payload, receivedAt);
     const d = decodePublish(topic, payload);
-    if (!d.ok) return this.refuse(topic, payload, d.error.code, d.error.message, receivedAt);
+    if (!d.ok) return await this.refuse(topic, payload, d.error.code, d.error.message, receivedAt);
     if (
       d.value.topic.kind === 'evidence' &&
       manifestHash(d.value.message) !== (d.value.message as EvidenceManifest).hash
     ) {
-      return this.refuse(
+      return await this.refuse(
         topic,
         payload,
         'bad_hash',
@@ -101,7 +101,7 @@ export class Intake {
         receivedAt,
       );
     }
-    if (this.o.store.store(d.value, receivedAt) === 'duplicate') {
+    if ((await this.o.store.store(d.value, receivedAt)) === 'duplicate') {
       this.stats.duplicates++;
       return;
     }
@@ -110,17 +110,29 @@ export class Intake {
     (this.o.bus.emit as (k: string, m: unknown) => boolean)(d.value.topic.kind, d.value.message);
   }
 
-  private onImage(topic: string, deviceId: string, sha256: string, payload: Buffer, receivedAt: string): void {
+  private async onImage(
+    topic: string,
+    deviceId: string,
+    sha256: string,
+    payload: Buffer,
+    receivedAt: string,
+  ): Promise<void> {
     const c = checkImage(sha256, payload);
-    if (!c.ok) return this.refuse(topic, payload, c.error.code, c.error.message, receivedAt);
-    if (this.o.images.put(deviceId, sha256, payload) === 'duplicate') this.stats.duplicates++;
+    if (!c.ok) return await this.refuse(topic, payload, c.error.code, c.error.message, receivedAt);
+    if ((await this.o.images.put(deviceId, sha256, payload)) === 'duplicate') this.stats.duplicates++;
     else this.stats.stored++;
   }
 
-  private refuse(topic: string, payload: Buffer, code: string, reason: string, receivedAt: string): void {
+  private async refuse(
+    topic: string,
+    payload: Buffer,
+    code: string,
+    reason: string,
+    receivedAt: string,
+  ): Promise<void> {
     this.stats.deadLetters++;
     // Keep the head of a big payload: enough to see what it was, not megabytes of it.
-    this.o.store.deadLetter(topic, payload.subarray(0, DEAD_LETTER_KEEP_BYTES), code, reason, receivedAt);
+    await this.o.store.deadLetter(topic, payload.subarray(0, DEAD_LETTER_KEEP_BYTES), code, reason, receivedAt);
     this.log?.warn({ topic, code, reason }, 'message refused: kept in dead letters');
   }
 }

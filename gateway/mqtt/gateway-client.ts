@@ -8,13 +8,15 @@ export interface MqttLogin {
   clientId: string;
 }
 
-type Handler = (topic: string, payload: Buffer) => void;
+type Handler = (topic: string, payload: Buffer) => void | Promise<void>;
 
 /**
  * The gateway's own MQTT client: intake's subscriptions and everything the gateway publishes
  * (commands, desired config, county notifications). Modules register their filters and handlers
  * before it connects, so nothing the broker delivers with the CONNACK (a backlog queued while the
  * gateway was down) arrives before someone listens; publishes made before it is up wait for it.
+ * A message is acknowledged only once every handler is done with it (stored, for intake); one a
+ * handler failed on is not acknowledged: the client reconnects and the broker sends it again.
  */
 export class GatewayClient {
   private client: MqttClient | undefined;
@@ -43,10 +45,19 @@ export class GatewayClient {
     });
     this.client = client;
     const subs = [...this.subscriptions];
-    client.on('message', (topic, payload) => {
+    client.handleMessage = (packet, acknowledge) => {
+      const { topic } = packet;
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       // A topic matching filters of two modules reaches each once.
-      for (const h of new Set(subs.filter(([f]) => matches(f, topic)).map(([, h]) => h))) h(topic, payload);
-    });
+      const handlers = new Set(subs.filter(([f]) => matches(f, topic)).map(([, h]) => h));
+      Promise.all([...handlers].map(async (h) => h(topic, payload))).then(
+        () => acknowledge(),
+        (e: Error) => {
+          this.log.error({ err: e.message, topic }, 'a message could not be handled: not acknowledged, reconnecting');
+          client.stream.destroy();
+        },
+      );
+    };
     client.on('error', (e) => this.log.warn({ err: e.message }, 'gateway MQTT client error'));
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());

@@ -14,7 +14,7 @@ export class ReportQuery {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  weekly(v: Viewer, weeks: number): WeeklyRow[] {
+  async weekly(v: Viewer, weeks: number): Promise<WeeklyRow[]> {
     return this.db
       .prepare(
         `SELECT date(c.opened_at, @shift, '-6 days', 'weekday 1') AS week, d.township, d.village, c.kind, count(*) AS cases
@@ -30,7 +30,7 @@ export class ReportQuery {
   }
 
   /** Plates with at least `min` cases in `days`; in full only when asked by a viewer who may see plates. */
-  offenders(v: Viewer, o: { days: number; min: number; full: boolean }): RepeatOffender[] {
+  async offenders(v: Viewer, o: { days: number; min: number; full: boolean }): Promise<RepeatOffender[]> {
     const full = o.full && seesPersonalData(v);
     const rows = this.db
       .prepare(

@@ -33,10 +33,10 @@ const OffenderQuery = Type.Object({
 
 /** Reports: cases per township, village, week and kind; repeat offenders by plate. Each as JSON or CSV. */
 export function reportRoutes(d: ReportRouteDeps): RouteDef[] {
-  const offenders = (v: Viewer, q: { days?: number; min?: number; full?: boolean }) => {
+  const offenders = async (v: Viewer, q: { days?: number; min?: number; full?: boolean }) => {
     const full = q.full === true && seesPersonalData(v);
-    if (full) d.accessLog.record(v, 'repeat_offenders', `days=${q.days ?? 90} min=${q.min ?? 2}`);
-    return d.reports.offenders(v, { days: q.days ?? 90, min: q.min ?? 2, full });
+    if (full) await d.accessLog.record(v, 'repeat_offenders', `days=${q.days ?? 90} min=${q.min ?? 2}`);
+    return await d.reports.offenders(v, { days: q.days ?? 90, min: q.min ?? 2, full });
   };
   return [
     defineRoute({
@@ -47,7 +47,7 @@ export function reportRoutes(d: ReportRouteDeps): RouteDef[] {
       summary:
         'Cases per week (Monday), township, village and kind over the last ?weeks= (default 12), in the caller’s scope',
       schema: { querystring: WeeksQuery },
-      handler: async (req) => d.reports.weekly(req.viewer, req.query.weeks ?? 12),
+      handler: (req) => d.reports.weekly(req.viewer, req.query.weeks ?? 12),
     }),
     defineRoute({
       method: 'GET',
@@ -61,7 +61,7 @@ export function reportRoutes(d: ReportRouteDeps): RouteDef[] {
           reply,
           'cases-by-week.csv',
           ['week', 'township', 'village', 'kind', 'cases'],
-          d.reports.weekly(req.viewer, req.query.weeks ?? 12),
+          await d.reports.weekly(req.viewer, req.query.weeks ?? 12),
         ),
     }),
     defineRoute({
@@ -72,7 +72,7 @@ export function reportRoutes(d: ReportRouteDeps): RouteDef[] {
       summary:
         'Plates with at least ?min= (2) cases in ?days= (90); masked unless ?full=true by a role that may see plates (logged)',
       schema: { querystring: OffenderQuery },
-      handler: async (req) => offenders(req.viewer, req.query),
+      handler: (req) => offenders(req.viewer, req.query),
     }),
     defineRoute({
       method: 'GET',
@@ -86,7 +86,7 @@ export function reportRoutes(d: ReportRouteDeps): RouteDef[] {
           reply,
           'repeat-offenders.csv',
           ['plate', 'cases', 'lastAt', 'seenAt', 'owner', 'ownerVillage'],
-          offenders(req.viewer, req.query),
+          await offenders(req.viewer, req.query),
         ),
     }),
   ];

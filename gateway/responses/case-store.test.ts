@@ -32,49 +32,52 @@ describe('cases and the three responses', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('opens one case with three pending responses, and folds a repeat of the same incident into it', () => {
+  it('opens one case with three pending responses, and folds a repeat of the same incident into it', async () => {
     const incidentId = newId();
-    const a = store.open(alarm({ incidentId }));
+    const a = await store.open(alarm({ incidentId }));
     expect(a.created).toBe(true);
-    expect(store.responses(a.case.id).map((r) => `${r.kind}:${r.state}`)).toEqual([
+    expect((await store.responses(a.case.id)).map((r) => `${r.kind}:${r.state}`)).toEqual([
       'onsite:pending',
       'village:pending',
       'police:pending',
     ]);
-    const again = store.open(alarm({ incidentId }));
+    const again = await store.open(alarm({ incidentId }));
     expect(again).toEqual({ case: a.case, created: false });
-    const other = store.open(alarm());
+    const other = await store.open(alarm());
     expect(other.case.id).not.toBe(a.case.id);
   });
 
-  it('closes the case only when all three are done or waived, recording who and when', () => {
-    const { case: c } = store.open(alarm());
-    const [onsite, village, police] = store.responses(c.id);
-    store.move(onsite.id, 'sent', 'gateway');
-    store.move(onsite.id, 'done', 'lc-box-1', 'lights and voice confirmed');
-    store.move(village.id, 'sent', 'gateway');
-    store.move(village.id, 'acknowledged', 'cadre-wang');
-    store.move(village.id, 'done', 'cadre-wang', '溯源劝诫: owner talked to, agreed to stop');
-    expect(store.getCase(c.id)?.closedAt).toBeNull();
-    store.move(police.id, 'waived', 'duty-officer-li', 'village handled it');
-    expect(store.getCase(c.id)).toMatchObject({ closedAt: '2026-11-29T00:00:00.000Z', closedBy: 'duty-officer-li' });
-    expect(store.history(village.id).map((h) => `${h.from ?? '-'}→${h.to} by ${h.actor}`)).toEqual([
+  it('closes the case only when all three are done or waived, recording who and when', async () => {
+    const { case: c } = await store.open(alarm());
+    const [onsite, village, police] = await store.responses(c.id);
+    await store.move(onsite.id, 'sent', 'gateway');
+    await store.move(onsite.id, 'done', 'lc-box-1', 'lights and voice confirmed');
+    await store.move(village.id, 'sent', 'gateway');
+    await store.move(village.id, 'acknowledged', 'cadre-wang');
+    await store.move(village.id, 'done', 'cadre-wang', '溯源劝诫: owner talked to, agreed to stop');
+    expect((await store.getCase(c.id))?.closedAt).toBeNull();
+    await store.move(police.id, 'waived', 'duty-officer-li', 'village handled it');
+    expect(await store.getCase(c.id)).toMatchObject({
+      closedAt: '2026-11-29T00:00:00.000Z',
+      closedBy: 'duty-officer-li',
+    });
+    expect((await store.history(village.id)).map((h) => `${h.from ?? '-'}→${h.to} by ${h.actor}`)).toEqual([
       '-→pending by gateway',
       'pending→sent by gateway',
       'sent→acknowledged by cadre-wang',
       'acknowledged→done by cadre-wang',
     ]);
-    expect(store.unfinished()).toEqual([]);
+    expect(await store.unfinished()).toEqual([]);
   });
 
-  it('refuses a move the state machine does not allow, and says what is allowed', () => {
-    const { case: c } = store.open(alarm());
-    const [onsite] = store.responses(c.id);
-    expect(() => store.move(onsite.id, 'acknowledged', 'x')).toThrow(
+  it('refuses a move the state machine does not allow, and says what is allowed', async () => {
+    const { case: c } = await store.open(alarm());
+    const [onsite] = await store.responses(c.id);
+    await expect(store.move(onsite.id, 'acknowledged', 'x')).rejects.toThrow(
       /onsite response is pending; it can go to sent, failed, done, waived, not acknowledged/,
     );
-    store.move(onsite.id, 'waived', 'x');
-    expect(() => store.move(onsite.id, 'sent', 'x')).toThrow(/nothing \(it is finished\)/);
-    expect(() => store.move('nope', 'sent', 'x')).toThrow(/no response nope/);
+    await store.move(onsite.id, 'waived', 'x');
+    await expect(store.move(onsite.id, 'sent', 'x')).rejects.toThrow(/nothing \(it is finished\)/);
+    await expect(store.move('nope', 'sent', 'x')).rejects.toThrow(/no response nope/);
   });
 });

@@ -43,7 +43,10 @@ export class CaseStore {
    * Open the case for this alarm, or return the one its incident already has. With a matched
    * vehicle, the case counts that vehicle's cases opened since `repeatSince`.
    */
-  open(ev: EventMessage, vehicle?: { id: string; repeatSince?: string }): { case: CaseRow; created: boolean } {
+  async open(
+    ev: EventMessage,
+    vehicle?: { id: string; repeatSince?: string },
+  ): Promise<{ case: CaseRow; created: boolean }> {
     const key = ev.incidentId ? `${ev.deviceId}:${ev.incidentId}` : `event:${ev.id}`;
     return this.db.transaction(() => {
       const existing = this.caseByKey(key);
@@ -74,9 +77,15 @@ export class CaseStore {
   }
 
   /** Move a response; refuses moves the state machine does not allow, and closes the case when all are finished. */
-  move(responseId: string, to: ResponseState, actor: string, note?: string, ackDeadline?: string | null): ResponseRow {
+  async move(
+    responseId: string,
+    to: ResponseState,
+    actor: string,
+    note?: string,
+    ackDeadline?: string | null,
+  ): Promise<ResponseRow> {
     return this.db.transaction(() => {
-      const r = this.response(responseId);
+      const r = this.responseRow(responseId);
       if (!r) throw Object.assign(new Error(`no response ${responseId}`), { code: 'not_found' });
       checkTransition(r.kind, r.state, to);
       const at = this.now().toISOString();
@@ -86,13 +95,13 @@ export class CaseStore {
         )
         .run(to, at, actor, note ?? null, ackDeadline ?? null, responseId);
       this.log(responseId, r.state, to, actor, note);
-      const all = this.responses(r.caseId);
+      const all = this.responseRows(r.caseId);
       if (all.every((x) => isFinished(x.state))) {
         this.db
           .prepare('UPDATE cases SET closed_at = ?, closed_by = ? WHERE id = ? AND closed_at IS NULL')
           .run(at, actor, r.caseId);
       }
-      return this.response(responseId)!;
+      return this.responseRow(responseId)!;
     })();
   }
 
@@ -100,9 +109,9 @@ export class CaseStore {
    * Take back a finished response (a wrong outcome recorded, a waiver withdrawn): it goes back to
    * acknowledged, with the reason logged, and its case is open again.
    */
-  reopen(responseId: string, actor: string, reason: string): ResponseRow {
+  async reopen(responseId: string, actor: string, reason: string): Promise<ResponseRow> {
     return this.db.transaction(() => {
-      const r = this.response(responseId);
+      const r = this.responseRow(responseId);
       if (!r) throw Object.assign(new Error(`no response ${responseId}`), { code: 'not_found' });
       if (!isFinished(r.state))
         throw new TransitionError(`the ${r.kind} response is ${r.state}, not finished: there is nothing to reopen`);
@@ -113,23 +122,23 @@ export class CaseStore {
         .run(at, actor, note, responseId);
       this.log(responseId, r.state, 'acknowledged', actor, note);
       this.db.prepare('UPDATE cases SET closed_at = NULL, closed_by = NULL WHERE id = ?').run(r.caseId);
-      return this.response(responseId)!;
+      return this.responseRow(responseId)!;
     })();
   }
 
-  getCase(id: string): CaseRow | undefined {
+  async getCase(id: string): Promise<CaseRow | undefined> {
     return this.db.prepare(`${CASE_SELECT} WHERE id = ?`).get(id) as CaseRow | undefined;
   }
 
   /** A case as this viewer may see it: outside their scope it is not there. */
-  caseFor(v: Viewer, id: string): CaseRow | undefined {
+  async caseFor(v: Viewer, id: string): Promise<CaseRow | undefined> {
     return this.db.prepare(`${CASE_SELECT} WHERE id = @id AND ${SCOPE}`).get({ id, ...scopeParams(v) }) as
       | CaseRow
       | undefined;
   }
 
   /** Newest first, paged by id (ULIDs sort by time); only cases at the viewer's boxes or of their villages' vehicles. */
-  list(v: Viewer, o: { limit: number; before?: string; open?: boolean }): CaseRow[] {
+  async list(v: Viewer, o: { limit: number; before?: string; open?: boolean }): Promise<CaseRow[]> {
     return this.db
       .prepare(
         `${CASE_SELECT} WHERE (@before IS NULL OR id < @before) AND (@open = 0 OR closed_at IS NULL) AND ${SCOPE} ORDER BY id DESC LIMIT @limit`,
@@ -138,21 +147,29 @@ export class CaseStore {
   }
 
   /** A response whose case this viewer may see. */
-  responseFor(v: Viewer, id: string): ResponseRow | undefined {
-    const r = this.response(id);
-    return r && this.caseFor(v, r.caseId) ? r : undefined;
+  async responseFor(v: Viewer, id: string): Promise<ResponseRow | undefined> {
+    const r = await this.response(id);
+    return r && (await this.caseFor(v, r.caseId)) ? r : undefined;
   }
 
-  countOpen(): number {
+  async countOpen(): Promise<number> {
     return (this.db.prepare('SELECT count(*) AS n FROM cases WHERE closed_at IS NULL').get() as { n: number }).n;
   }
 
-  response(id: string): ResponseRow | undefined {
+  async response(id: string): Promise<ResponseRow | undefined> {
+    return this.responseRow(id);
+  }
+
+  async responses(caseId: string): Promise<ResponseRow[]> {
+    return this.responseRows(caseId);
+  }
+
+  private responseRow(id: string): ResponseRow | undefined {
     const row = this.db.prepare(`${RESPONSE_SELECT} WHERE id = ?`).get(id) as RawResponse | undefined;
     return row && toResponse(row);
   }
 
-  responses(caseId: string): ResponseRow[] {
+  private responseRows(caseId: string): ResponseRow[] {
     return (
       this.db
         .prepare(
@@ -162,18 +179,18 @@ export class CaseStore {
     ).map(toResponse);
   }
 
-  setRecipient(responseId: string, recipient: Recipient | undefined): void {
+  async setRecipient(responseId: string, recipient: Recipient | undefined): Promise<void> {
     this.db
       .prepare('UPDATE responses SET recipient = ? WHERE id = ?')
       .run(recipient ? JSON.stringify(recipient) : null, responseId);
   }
 
-  markReminded(responseId: string): void {
+  async markReminded(responseId: string): Promise<void> {
     this.db.prepare('UPDATE responses SET reminded_at = ? WHERE id = ?').run(this.now().toISOString(), responseId);
   }
 
   /** Responses that are not finished: what to resume after a restart. */
-  unfinished(): ResponseRow[] {
+  async unfinished(): Promise<ResponseRow[]> {
     return (
       this.db
         .prepare(`${RESPONSE_SELECT} WHERE state NOT IN ('done', 'waived') ORDER BY updated_at`)
@@ -182,7 +199,7 @@ export class CaseStore {
   }
 
   /** Sent responses waiting on a deadline: those due by `dueBy`, or (notifications) the village and police ones. */
-  sent(o: { dueBy?: string; notifications?: boolean }): ResponseRow[] {
+  async sent(o: { dueBy?: string; notifications?: boolean }): Promise<ResponseRow[]> {
     return (
       this.db
         .prepare(
@@ -192,9 +209,9 @@ export class CaseStore {
     ).map(toResponse);
   }
 
-  history(
+  async history(
     responseId: string,
-  ): Array<{ from: string | null; to: string; at: string; actor: string; note: string | null }> {
+  ): Promise<Array<{ from: string | null; to: string; at: string; actor: string; note: string | null }>> {
     return this.db
       .prepare(
         'SELECT from_state AS "from", to_state AS "to", at, actor, note FROM response_log WHERE response_id = ? ORDER BY seq',

@@ -73,12 +73,12 @@ export class Deliveries {
   }
 
   /** Whether a response waits in a digest queue (a restart must not send it on its own). */
-  isHeld(responseId: string): boolean {
+  async isHeld(responseId: string): Promise<boolean> {
     return this.db.prepare('SELECT 1 FROM held_notifications WHERE response_id = ?').get(responseId) !== undefined;
   }
 
   /** Held batches whose receiver has room again. */
-  due(): HeldBatch[] {
+  async due(): Promise<HeldBatch[]> {
     const rows = this.db
       .prepare('SELECT recipient_key AS k, channel, body FROM held_notifications ORDER BY held_at')
       .all() as Array<{ k: string; channel: string; body: string }>;
@@ -105,15 +105,17 @@ export class Deliveries {
   }
 
   /** Delivery history of one response (what went to whom, when). */
-  forResponse(responseId: string): Array<{
-    channel: string;
-    kind: string;
-    recipientKey: string;
-    at: string;
-    ok: boolean;
-    attempts: number;
-    error: string | null;
-  }> {
+  async forResponse(responseId: string): Promise<
+    Array<{
+      channel: string;
+      kind: string;
+      recipientKey: string;
+      at: string;
+      ok: boolean;
+      attempts: number;
+      error: string | null;
+    }>
+  > {
     return (
       this.db
         .prepare(

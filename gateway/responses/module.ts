@@ -38,7 +38,7 @@ export class ResponsesModule implements GatewayModule {
     private readonly deps: ResponsesDeps,
   ) {}
 
-  start(): void {
+  async start(): Promise<void> {
     const { db, newId, config, metrics, bus, log, clock, mqtt } = this.ctx;
     this.cases = new CaseStore(db, newId, clock);
     gaugeOf(metrics, 'rw_cases_open', 'Cases not yet closed', () => this.cases.countOpen());
@@ -59,7 +59,10 @@ export class ResponsesModule implements GatewayModule {
       config: rc,
       cases: this.cases,
       deliveries,
-      places: { device: (id) => registry.get(id), neighbours: (id, m) => registry.neighbours(id, m) },
+      places: {
+        device: (id) => registry.get(id),
+        neighbours: (id, m) => registry.neighbours(id, m),
+      },
       publish,
       newId,
       lookupPlate: (plate) => this.lookupPlate(plate),
@@ -80,12 +83,12 @@ export class ResponsesModule implements GatewayModule {
     engine.on('change', (r: { id: string; caseId: string; kind: string; state: string }) =>
       bus.emit('response', { id: r.id, caseId: r.caseId, kind: r.kind, state: r.state }),
     );
-    engine.start();
+    await engine.start();
     this.engine = engine;
   }
 
-  private lookupPlate(plate: string) {
-    const m = this.deps.archive.archive.lookup(SYSTEM, plate);
+  private async lookupPlate(plate: string) {
+    const m = await this.deps.archive.archive.lookup(SYSTEM, plate);
     const v = m?.vehicle;
     return (
       m &&

@@ -105,7 +105,7 @@ describe('ResponseEngine: one alarm, three responses', () => {
         published.push(d.value);
       },
       newId,
-      lookupPlate,
+      lookupPlate: lookupPlate && (async (p) => lookupPlate(p)),
       now: () => new Date(clock),
       tickMs: 20,
     });
@@ -131,13 +131,13 @@ describe('ResponseEngine: one alarm, three responses', () => {
     name: cmd.name,
     ok,
   });
-  const states = (caseId: string) => cases.responses(caseId).map((r) => `${r.kind}:${r.state}`);
+  const states = async (caseId: string) => (await cases.responses(caseId)).map((r) => `${r.kind}:${r.state}`);
 
   it('sends all three, confirms on-site from the box, and closes when village and police are done', async () => {
     const { e, village, police } = await engine();
     const c = (await e.onAlarm(alarm()))!;
     expect(published.map((m) => m.name)).toEqual(['set_light', 'play_clip']);
-    expect(states(c.id)).toEqual(['onsite:sent', 'village:sent', 'police:sent']);
+    expect(await states(c.id)).toEqual(['onsite:sent', 'village:sent', 'police:sent']);
     expect(village.got[0]).toMatchObject({
       caseId: c.id,
       kind: 'village',
@@ -145,15 +145,15 @@ describe('ResponseEngine: one alarm, three responses', () => {
       deviceId: 'lc-box-1',
     });
     expect(police.got[0].idempotencyKey).toMatch(/:police$/);
-    for (const m of published) e.onCommandResult(result(m));
-    const [, v, p] = cases.responses(c.id);
-    e.acknowledge(p.id, 'officer-li');
-    e.complete(p.id, 'officer-li', 'patrol stopped the tricycle');
-    e.acknowledge(v.id, 'cadre-wang');
-    expect(cases.getCase(c.id)?.closedAt).toBeNull();
-    e.complete(v.id, 'cadre-wang', '溯源劝诫 done');
-    expect(states(c.id)).toEqual(['onsite:done', 'village:done', 'police:done']);
-    expect(cases.getCase(c.id)?.closedBy).toBe('cadre-wang');
+    for (const m of published) await e.onCommandResult(result(m));
+    const [, v, p] = await cases.responses(c.id);
+    await e.acknowledge(p.id, 'officer-li');
+    await e.complete(p.id, 'officer-li', 'patrol stopped the tricycle');
+    await e.acknowledge(v.id, 'cadre-wang');
+    expect((await cases.getCase(c.id))?.closedAt).toBeNull();
+    await e.complete(v.id, 'cadre-wang', '溯源劝诫 done');
+    expect(await states(c.id)).toEqual(['onsite:done', 'village:done', 'police:done']);
+    expect((await cases.getCase(c.id))?.closedBy).toBe('cadre-wang');
   });
 
   it('folds a re-sent alarm of the same incident into one case', async () => {
@@ -167,18 +167,23 @@ describe('ResponseEngine: one alarm, three responses', () => {
 
   it('fails on-site when the box refuses, and escalates police when nobody acknowledges in time', async () => {
     const { e, chief } = await engine();
-    e.start();
+    await e.start();
     try {
       const c = (await e.onAlarm(alarm()))!;
-      e.onCommandResult(result(published[0], false));
+      await e.onCommandResult(result(published[0], false));
       clock += 301_000;
-      await until(() => states(c.id)[2] === 'police:escalated', 3000);
-      expect(states(c.id)).toEqual(['onsite:failed', 'village:sent', 'police:escalated']);
+      await until(async () => (await states(c.id))[2] === 'police:escalated', 3000);
+      expect(await states(c.id)).toEqual(['onsite:failed', 'village:sent', 'police:escalated']);
       expect(chief.got[0]).toMatchObject({ kind: 'escalation', caseId: c.id });
       // Still open: someone acknowledges the escalated response later.
-      const police = cases.responses(c.id)[2];
-      e.acknowledge(police.id, 'chief-zhao');
-      expect(cases.history(police.id).map((h) => h.to)).toEqual(['pending', 'sent', 'escalated', 'acknowledged']);
+      const police = (await cases.responses(c.id))[2];
+      await e.acknowledge(police.id, 'chief-zhao');
+      expect((await cases.history(police.id)).map((h) => h.to)).toEqual([
+        'pending',
+        'sent',
+        'escalated',
+        'acknowledged',
+      ]);
     } finally {
       e.stop();
     }
@@ -187,20 +192,20 @@ describe('ResponseEngine: one alarm, three responses', () => {
   it('marks a notification failed when the receiver keeps refusing, and a waiver needs a reason', async () => {
     const { e } = await engine(503);
     const c = (await e.onAlarm(alarm()))!;
-    const v = cases.responses(c.id)[1];
+    const v = (await cases.responses(c.id))[1];
     expect(v.state).toBe('failed');
     expect(v.note).toMatch(/village: HTTP 503/);
-    expect(() => e.waive(v.id, 'admin', ' ')).toThrow(/needs a reason/);
-    expect(e.waive(v.id, 'admin', 'village app down; cadre phoned').state).toBe('waived');
+    await expect(e.waive(v.id, 'admin', ' ')).rejects.toThrow(/needs a reason/);
+    expect((await e.waive(v.id, 'admin', 'village app down; cadre phoned')).state).toBe('waived');
   });
 
   it('resumes pending responses after a restart', async () => {
     const { e, police } = await engine();
-    const { case: c } = cases.open(alarm());
-    expect(states(c.id)).toEqual(['onsite:pending', 'village:pending', 'police:pending']);
-    e.start();
+    const { case: c } = await cases.open(alarm());
+    expect(await states(c.id)).toEqual(['onsite:pending', 'village:pending', 'police:pending']);
+    await e.start();
     try {
-      await until(() => states(c.id).every((s) => s.endsWith(':sent')), 3000);
+      await until(async () => (await states(c.id)).every((s) => s.endsWith(':sent')), 3000);
       expect(police.got).toHaveLength(1);
     } finally {
       e.stop();
@@ -231,7 +236,7 @@ describe('ResponseEngine: one alarm, three responses', () => {
 
   it('reminds an unacknowledged receiver on its interval with a fresh key each time, until acknowledged', async () => {
     const { e, police } = await engine(200, { police: { channel: 'police', ackDeadlineS: 300, remindEveryS: 60 } });
-    e.start();
+    await e.start();
     try {
       const c = (await e.onAlarm(alarm()))!;
       clock += 61_000;
@@ -240,7 +245,7 @@ describe('ResponseEngine: one alarm, three responses', () => {
       await until(() => police.got.length === 3, 3000);
       expect(police.got.map((g) => g.kind)).toEqual(['police', 'reminder', 'reminder']);
       expect(new Set(police.got.map((g) => g.idempotencyKey)).size).toBe(3);
-      e.acknowledge(cases.responses(c.id)[2].id, 'officer-li');
+      await e.acknowledge((await cases.responses(c.id))[2].id, 'officer-li');
       clock += 61_000;
       await new Promise((r) => setTimeout(r, 100));
       expect(police.got).toHaveLength(3);
@@ -262,8 +267,8 @@ describe('ResponseEngine: one alarm, three responses', () => {
       ],
     };
     const places = (township?: string, village?: string): Places => ({
-      device: () => ({ township, village }),
-      neighbours: () => [],
+      device: async () => ({ township, village }),
+      neighbours: async () => [],
     });
 
     it("tells the cadre of the owner's village, found by plate, and the duty squad of the box's township", async () => {
@@ -279,7 +284,7 @@ describe('ResponseEngine: one alarm, three responses', () => {
         name: '梁水派出所 duty squad',
         routedBy: 'duty squad for 梁水镇',
       });
-      expect(cases.responses(c.id)[1]).toMatchObject({
+      expect((await cases.responses(c.id))[1]).toMatchObject({
         recipient: { name: '王庄 cadre' },
         note: expect.stringMatching(/to 王庄 cadre/),
       });
@@ -305,8 +310,8 @@ describe('ResponseEngine: one alarm, three responses', () => {
 
   it('warns from the neighbouring boxes down the road too, and names a neighbour that did not confirm', async () => {
     const places: Places = {
-      device: () => undefined,
-      neighbours: (_id, m) =>
+      device: async () => undefined,
+      neighbours: async (_id, m) =>
         [
           { id: 'lc-box-2', distanceM: 180 },
           { id: 'lc-box-3', distanceM: 450 },
@@ -318,7 +323,7 @@ describe('ResponseEngine: one alarm, three responses', () => {
       undefined,
       { places },
     );
-    e.start();
+    await e.start();
     try {
       const c = (await e.onAlarm(alarm()))!;
       expect(published.map((m) => `${m.deviceId}:${m.name}`)).toEqual([
@@ -329,13 +334,15 @@ describe('ResponseEngine: one alarm, three responses', () => {
         'lc-box-3:set_light',
         'lc-box-3:play_clip',
       ]);
-      expect(cases.responses(c.id)[0].note).toMatch(/also lc-box-2 \(180 m\), lc-box-3 \(450 m\)/);
+      expect((await cases.responses(c.id))[0].note).toMatch(/also lc-box-2 \(180 m\), lc-box-3 \(450 m\)/);
       for (const m of published.filter((m) => m.deviceId !== 'lc-box-3'))
-        e.onCommandResult(result(m, m.deviceId !== 'lc-box-2' || m.name !== 'play_clip'));
-      expect(cases.responses(c.id)[0].state).toBe('sent');
+        await e.onCommandResult(result(m, m.deviceId !== 'lc-box-2' || m.name !== 'play_clip'));
+      expect((await cases.responses(c.id))[0].state).toBe('sent');
       clock += 31_000;
-      await until(() => cases.responses(c.id)[0].state === 'done', 3000);
-      expect(cases.responses(c.id)[0].note).toMatch(/neighbours: lc-box-2 play_clip: .*; lc-box-3 did not confirm/);
+      await until(async () => (await cases.responses(c.id))[0].state === 'done', 3000);
+      expect((await cases.responses(c.id))[0].note).toMatch(
+        /neighbours: lc-box-2 play_clip: .*; lc-box-3 did not confirm/,
+      );
     } finally {
       e.stop();
     }
@@ -344,21 +351,16 @@ describe('ResponseEngine: one alarm, three responses', () => {
   it('sends a receiver at most N an hour and the rest as one digest when the hour has room', async () => {
     const directory = { village: [{ village: '*', name: 'grid office' }] };
     const { e, village } = await engine(200, {}, undefined, { directory, limits: new Map([['village', 2]]) });
-    e.start();
+    await e.start();
     try {
       const opened: CaseRow[] = [];
       for (let i = 0; i < 5; i++) opened.push((await e.onAlarm(alarm()))!);
       expect(village.got.map((g) => g.kind)).toEqual(['village', 'village']);
-      expect(opened.map((c) => cases.responses(c.id)[1].state)).toEqual([
-        'sent',
-        'sent',
-        'pending',
-        'pending',
-        'pending',
-      ]);
+      const villageStates = () => Promise.all(opened.map(async (c) => (await cases.responses(c.id))[1].state));
+      expect(await villageStates()).toEqual(['sent', 'sent', 'pending', 'pending', 'pending']);
       // A restart does not send held notifications on their own.
       e.stop();
-      e.start();
+      await e.start();
       await new Promise((r) => setTimeout(r, 100));
       expect(village.got).toHaveLength(2);
       clock += 3_601_000;
@@ -369,8 +371,8 @@ describe('ResponseEngine: one alarm, three responses', () => {
         opened.slice(2).map((c) => c.id),
       );
       // The first two passed their own deadline meanwhile (escalated); the held three are now sent.
-      await until(() => opened.slice(2).every((c) => cases.responses(c.id)[1].state === 'sent'), 3000);
-      expect(cases.responses(opened[4].id)[1].note).toMatch(/in a digest of 3/);
+      await until(async () => (await villageStates()).slice(2).every((s) => s === 'sent'), 3000);
+      expect((await cases.responses(opened[4].id))[1].note).toMatch(/in a digest of 3/);
     } finally {
       e.stop();
     }

@@ -21,8 +21,8 @@ import { planFor, type ResponsePlan, type ResponsesConfig } from './response-pla
 export interface Places {
   device(
     id: string,
-  ): { name?: string; road?: string; crossing?: string; township?: string; village?: string } | undefined;
-  neighbours(id: string, withinM: number): Array<{ id: string; distanceM: number }>;
+  ): Promise<{ name?: string; road?: string; crossing?: string; township?: string; village?: string } | undefined>;
+  neighbours(id: string, withinM: number): Promise<Array<{ id: string; distanceM: number }>>;
 }
 
 type Vehicle = { id: string } & Record<string, unknown>;
@@ -37,7 +37,7 @@ export interface ResponseEngineOptions {
   publish: (topic: string, payload: Buffer) => Promise<void>;
   newId: IdGenerator;
   /** The archive match for a recognised plate (owner, village, confidence), if any. */
-  lookupPlate?: (plate: string) => Vehicle | undefined;
+  lookupPlate?: (plate: string) => Promise<Vehicle | undefined>;
   now?: () => Date;
   tickMs?: number;
   logger?: Logger;
@@ -60,7 +60,7 @@ export class ResponseEngine extends EventEmitter {
   private readonly onsite = new OnsiteTracker();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
-  private readonly vehicles = new WeakMap<EventMessage, Vehicle | undefined>();
+  private readonly vehicles = new WeakMap<EventMessage, Promise<Vehicle | undefined>>();
   private readonly directory: Directory;
   /** Most counties set no reminders: then the tick need not look at every open response. */
   private readonly remindersPlanned: boolean;
@@ -87,9 +87,9 @@ export class ResponseEngine extends EventEmitter {
     }
   }
 
-  start(): void {
-    for (const r of this.o.cases.unfinished())
-      if (r.state === 'pending' && !this.o.deliveries.isHeld(r.id)) void this.dispatch(r);
+  async start(): Promise<void> {
+    for (const r of await this.o.cases.unfinished())
+      if (r.state === 'pending' && !(await this.o.deliveries.isHeld(r.id))) void this.dispatch(r);
     this.timer = setInterval(() => void this.tickOnce(), this.o.tickMs ?? 1000);
     this.timer.unref();
   }
@@ -103,41 +103,41 @@ export class ResponseEngine extends EventEmitter {
     const plan = ev.severity === 'alarm' ? planFor(this.o.config, ev.kind) : undefined;
     if (!plan) return undefined;
     const t0 = performance.now();
-    const vehicle = this.vehicleOf(ev);
+    const vehicle = await this.vehicleOf(ev);
     const since = plan.repeat
       ? new Date(this.now().getTime() - plan.repeat.withinDays * 86_400_000).toISOString()
       : undefined;
-    const { case: c, created } = this.o.cases.open(ev, vehicle && { id: vehicle.id, repeatSince: since });
+    const { case: c, created } = await this.o.cases.open(ev, vehicle && { id: vehicle.id, repeatSince: since });
     if (!created) return c;
     this.caseSeconds?.observe(secondsSince(t0));
     this.log?.info({ caseId: c.id, deviceId: ev.deviceId, kind: ev.kind }, 'case opened');
     this.emit('case', c);
-    await Promise.all(this.o.cases.responses(c.id).map((r) => this.dispatch(r, ev)));
+    await Promise.all((await this.o.cases.responses(c.id)).map((r) => this.dispatch(r, ev)));
     this.dispatchSeconds?.observe(secondsSince(t0));
     return c;
   }
 
   /** A box answered one of our on-site commands. */
-  onCommandResult(res: CommandResultMessage): void {
+  async onCommandResult(res: CommandResultMessage): Promise<void> {
     const responseId = this.onsite.answered(res.commandId);
     if (!responseId) return;
-    const r = this.o.cases.response(responseId);
-    const c = r && this.o.cases.getCase(r.caseId);
+    const r = await this.o.cases.response(responseId);
+    const c = r && (await this.o.cases.getCase(r.caseId));
     if (!r || !c || (r.state !== 'sent' && r.state !== 'pending')) return;
     if (!res.ok && res.deviceId === c.deviceId) {
       this.onsite.forget(r.id);
-      return void this.move(r.id, 'failed', res.deviceId, `${res.name}: ${res.message ?? res.code}`);
+      return void (await this.move(r.id, 'failed', res.deviceId, `${res.name}: ${res.message ?? res.code}`));
     }
     // Neighbours' refusals are recorded; only the reporting box decides done or failed.
     if (!res.ok) this.onsite.trouble(r.id, `${res.deviceId} ${res.name}: ${res.message ?? res.code}`);
-    if (this.onsite.silent(r.id).length === 0) this.finishOnsite(r, c);
+    if (this.onsite.silent(r.id).length === 0) await this.finishOnsite(r, c);
   }
 
   /** The reporting box confirmed; neighbours that did not are named in the note. */
-  private finishOnsite(r: ResponseRow, c: CaseRow): void {
+  private async finishOnsite(r: ResponseRow, c: CaseRow): Promise<void> {
     const { silent, trouble } = this.onsite.forget(r.id);
     const all = [...trouble, ...silent.filter((d) => d !== c.deviceId).map((d) => `${d} did not confirm`)];
-    this.move(
+    await this.move(
       r.id,
       'done',
       c.deviceId,
@@ -145,55 +145,61 @@ export class ResponseEngine extends EventEmitter {
     );
   }
 
-  acknowledge(responseId: string, actor: string, note?: string): ResponseRow {
-    return this.move(responseId, 'acknowledged', actor, note);
+  async acknowledge(responseId: string, actor: string, note?: string): Promise<ResponseRow> {
+    return await this.move(responseId, 'acknowledged', actor, note);
   }
 
-  complete(responseId: string, actor: string, outcome: string): ResponseRow {
-    return this.move(responseId, 'done', actor, outcome);
+  async complete(responseId: string, actor: string, outcome: string): Promise<ResponseRow> {
+    return await this.move(responseId, 'done', actor, outcome);
   }
 
-  waive(responseId: string, actor: string, reason: string): ResponseRow {
+  async waive(responseId: string, actor: string, reason: string): Promise<ResponseRow> {
     if (!reason.trim()) throw Object.assign(new Error('a waiver needs a reason'), { code: 'bad_request' });
-    return this.move(responseId, 'waived', actor, reason);
+    return await this.move(responseId, 'waived', actor, reason);
   }
 
-  reopen(responseId: string, actor: string, reason: string): ResponseRow {
+  async reopen(responseId: string, actor: string, reason: string): Promise<ResponseRow> {
     if (!reason.trim()) throw Object.assign(new Error('reopening needs a reason'), { code: 'bad_request' });
-    const r = this.o.cases.reopen(responseId, actor, reason);
+    const r = await this.o.cases.reopen(responseId, actor, reason);
     this.log?.info({ responseId, kind: r.kind, actor }, 'response reopened');
     this.emit('change', r);
     return r;
   }
 
-  private move(id: string, to: ResponseRow['state'], actor: string, note?: string, deadline?: string): ResponseRow {
-    const r = this.o.cases.move(id, to, actor, note, deadline);
+  private async move(
+    id: string,
+    to: ResponseRow['state'],
+    actor: string,
+    note?: string,
+    deadline?: string,
+  ): Promise<ResponseRow> {
+    const r = await this.o.cases.move(id, to, actor, note, deadline);
     this.log?.info({ responseId: id, kind: r.kind, state: to, actor }, 'response moved');
     this.emit('change', r);
     return r;
   }
 
-  private plan(r: ResponseRow): { plan: ResponsePlan; c: CaseRow } | undefined {
-    const c = this.o.cases.getCase(r.caseId);
+  private async plan(r: ResponseRow): Promise<{ plan: ResponsePlan; c: CaseRow } | undefined> {
+    const c = await this.o.cases.getCase(r.caseId);
     const plan = c && planFor(this.o.config, c.kind);
     return c && plan ? { plan, c } : undefined;
   }
 
   private async dispatch(r: ResponseRow, ev?: EventMessage): Promise<void> {
-    const p = this.plan(r);
+    const p = await this.plan(r);
     if (!p) return;
     try {
       if (r.kind === 'onsite') await this.dispatchOnsite(r, p.plan, p.c);
       else await this.notify(r, p.plan, p.c, ev);
     } catch (e) {
       this.log?.error({ responseId: r.id, err: (e as Error).message }, 'dispatch failed');
-      this.move(r.id, 'failed', SYSTEM, (e as Error).message);
+      await this.move(r.id, 'failed', SYSTEM, (e as Error).message);
     }
   }
 
   private async dispatchOnsite(r: ResponseRow, plan: ResponsePlan, c: CaseRow): Promise<void> {
     const within = plan.onsite.neighboursWithinM;
-    const neighbours = within ? (this.o.places?.neighbours(c.deviceId, within) ?? []) : [];
+    const neighbours = (within && (await this.o.places?.neighbours(c.deviceId, within))) || [];
     const expiresAt = new Date(this.now().getTime() + (plan.onsite.confirmS ?? 30) * 1000).toISOString();
     const cmds: CommandMessage[] = [];
     for (const deviceId of [c.deviceId, ...neighbours.map((n) => n.id)]) {
@@ -202,43 +208,43 @@ export class ResponseEngine extends EventEmitter {
       if (plan.onsite.voice)
         cmds.push({ ...base, id: this.o.newId(), name: 'play_clip', params: { ...plan.onsite.voice } });
     }
-    if (!cmds.length) return void this.move(r.id, 'done', SYSTEM, 'plan asks for no on-site action');
+    if (!cmds.length) return void (await this.move(r.id, 'done', SYSTEM, 'plan asks for no on-site action'));
     this.onsite.expect(r.id, cmds);
     for (const m of cmds) await this.o.publish(topics.command(m.deviceId, m.name), encodeMessage('command', m));
     const names = [...new Set(cmds.map((m) => m.name))].join(' + ');
     const also = neighbours.length
       ? `; also ${neighbours.map((n) => `${n.id} (${n.distanceM} m)`).join(', ')} on the same road`
       : '';
-    this.move(r.id, 'sent', SYSTEM, `${names} to ${c.deviceId}${also}`, expiresAt);
+    await this.move(r.id, 'sent', SYSTEM, `${names} to ${c.deviceId}${also}`, expiresAt);
   }
 
   private async notify(r: ResponseRow, plan: ResponsePlan, c: CaseRow, ev?: EventMessage): Promise<void> {
     const step = r.kind === 'village' ? plan.village : plan.police;
-    const recipient = r.recipient ?? this.route(r, c, ev);
+    const recipient = r.recipient ?? (await this.route(r, c, ev));
     const channel = recipient?.channel ?? step.channel;
     const deadline = new Date(this.now().getTime() + step.ackDeadlineS * 1000).toISOString();
     const out = await this.o.deliveries.deliver(
       channel,
-      this.notification({ ...r, recipient: recipient ?? null }, c, r.kind as 'village' | 'police', deadline, ev),
+      await this.notification({ ...r, recipient: recipient ?? null }, c, r.kind as 'village' | 'police', deadline, ev),
       'hold',
     );
     const to = recipient ? ` to ${recipient.name}` : '';
     if (out.status === 'held')
       this.log?.info({ responseId: r.id, channel }, 'notification held for a digest (rate limit)');
     else if (out.status === 'sent')
-      this.move(
+      await this.move(
         r.id,
         'sent',
         SYSTEM,
         `${channel}${to} (${out.result.attempts} attempt${out.result.attempts > 1 ? 's' : ''})`,
         deadline,
       );
-    else if (out.status === 'failed') this.move(r.id, 'failed', SYSTEM, out.error);
+    else if (out.status === 'failed') await this.move(r.id, 'failed', SYSTEM, out.error);
   }
 
   /** Where the box stands, in words a receiver knows (road file, crossing, township, village). */
-  private placeOf(deviceId: string): { place?: Record<string, string> } {
-    const d = this.o.places?.device(deviceId);
+  private async placeOf(deviceId: string): Promise<{ place?: Record<string, string> }> {
+    const d = await this.o.places?.device(deviceId);
     if (!d) return {};
     const place = Object.fromEntries(
       Object.entries({
@@ -253,38 +259,40 @@ export class ResponseEngine extends EventEmitter {
   }
 
   /** Choose and record who gets this response: the owner's village cadre, or the area's duty squad. */
-  private route(r: ResponseRow, c: CaseRow, ev?: EventMessage) {
-    const v = this.vehicleOf(ev);
+  private async route(r: ResponseRow, c: CaseRow, ev?: EventMessage) {
+    const v = await this.vehicleOf(ev);
     const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
     const facts = {
-      device: this.o.places?.device(c.deviceId),
+      device: await this.o.places?.device(c.deviceId),
       owner: v && { village: str(v.village), township: str(v.township), plate: str(v.plate) },
     };
     const recipient = r.kind === 'village' ? this.directory.village(facts) : this.directory.police(facts);
-    this.o.cases.setRecipient(r.id, recipient);
+    await this.o.cases.setRecipient(r.id, recipient);
     return recipient;
   }
 
   /** The archive match for the event's plate, looked up once per event. */
-  private vehicleOf(ev?: EventMessage): Vehicle | undefined {
-    if (!ev) return undefined;
-    if (!this.vehicles.has(ev)) {
+  private vehicleOf(ev?: EventMessage): Promise<Vehicle | undefined> {
+    if (!ev) return Promise.resolve(undefined);
+    let found = this.vehicles.get(ev);
+    if (!found) {
       const plate = ev.data?.plate ?? undefined;
-      this.vehicles.set(ev, plate ? this.o.lookupPlate?.(plate) : undefined);
+      found = plate && this.o.lookupPlate ? this.o.lookupPlate(plate) : Promise.resolve(undefined);
+      this.vehicles.set(ev, found);
     }
-    return this.vehicles.get(ev);
+    return found;
   }
 
-  private notification(
+  private async notification(
     r: ResponseRow,
     c: CaseRow,
     kind: Notification['kind'],
     ackDeadline: string,
     ev?: EventMessage,
     key = `${r.id}:${kind}`,
-  ): Notification {
-    const vehicle = this.vehicleOf(ev);
-    const repeat = this.plan(r)?.plan.repeat;
+  ): Promise<Notification> {
+    const vehicle = await this.vehicleOf(ev);
+    const repeat = (await this.plan(r))?.plan.repeat;
     const inPerson = repeat !== undefined && c.repeatCount >= repeat.count;
     const recipient = r.recipient ?? undefined;
     return {
@@ -296,7 +304,7 @@ export class ResponseEngine extends EventEmitter {
       body: {
         alarm: c.kind,
         deviceId: c.deviceId,
-        ...this.placeOf(c.deviceId),
+        ...(await this.placeOf(c.deviceId)),
         openedAt: c.openedAt,
         ackDeadline,
         event: ev
@@ -337,18 +345,18 @@ export class ResponseEngine extends EventEmitter {
   private async tick(): Promise<void> {
     const nowMs = this.now().getTime();
     const now = this.now().toISOString();
-    for (const r of this.o.cases.sent({ dueBy: now })) {
+    for (const r of await this.o.cases.sent({ dueBy: now })) {
       if (r.kind === 'onsite') {
-        this.onsiteDeadline(r);
+        await this.onsiteDeadline(r);
         continue;
       }
-      const p = this.plan(r);
+      const p = await this.plan(r);
       const step = p && (r.kind === 'village' ? p.plan.village : p.plan.police);
       let note = 'not acknowledged in time; no escalation target in the plan';
       if (p && step?.escalateTo) {
         const out = await this.o.deliveries.deliver(
           step.escalateTo,
-          this.notification(r, p.c, 'escalation', r.ackDeadline!),
+          await this.notification(r, p.c, 'escalation', r.ackDeadline!),
           'send',
         );
         note =
@@ -356,24 +364,25 @@ export class ResponseEngine extends EventEmitter {
             ? `not acknowledged in time; escalated to ${step.escalateTo}`
             : `not acknowledged in time; escalation to ${step.escalateTo} failed: ${out.status === 'failed' ? out.error : out.status}`;
       }
-      this.move(r.id, 'escalated', SYSTEM, note);
+      await this.move(r.id, 'escalated', SYSTEM, note);
     }
     if (this.remindersPlanned)
-      for (const r of this.o.cases.sent({ notifications: true })) if (r.ackDeadline! > now) await this.remind(r, nowMs);
+      for (const r of await this.o.cases.sent({ notifications: true }))
+        if (r.ackDeadline! > now) await this.remind(r, nowMs);
     await this.sendDigests(now);
   }
 
-  private onsiteDeadline(r: ResponseRow): void {
-    const c = this.o.cases.getCase(r.caseId);
+  private async onsiteDeadline(r: ResponseRow): Promise<void> {
+    const c = await this.o.cases.getCase(r.caseId);
     // Tracked and the reporting box is no longer silent: it confirmed, only neighbours did not.
     if (c && this.onsite.isTracked(r.id) && !this.onsite.silent(r.id).includes(c.deviceId))
-      return this.finishOnsite(r, c);
+      return await this.finishOnsite(r, c);
     this.onsite.forget(r.id);
-    this.move(r.id, 'failed', SYSTEM, 'the box did not confirm in time');
+    await this.move(r.id, 'failed', SYSTEM, 'the box did not confirm in time');
   }
 
   private async sendDigests(now: string): Promise<void> {
-    for (const b of this.o.deliveries.due()) {
+    for (const b of await this.o.deliveries.due()) {
       const first = b.items[0];
       const digest: Notification = {
         idempotencyKey: `digest:${first.responseId}`,
@@ -392,26 +401,26 @@ export class ResponseEngine extends EventEmitter {
         continue;
       }
       for (const i of b.items) {
-        const r = this.o.cases.response(i.responseId);
-        const p = r && this.plan(r);
+        const r = await this.o.cases.response(i.responseId);
+        const p = r && (await this.plan(r));
         if (!r || !p || r.state !== 'pending') continue;
         const step = r.kind === 'village' ? p.plan.village : p.plan.police;
         const deadline = new Date(Date.parse(now) + step.ackDeadlineS * 1000).toISOString();
-        this.move(r.id, 'sent', SYSTEM, `${b.channel}: in a digest of ${b.items.length} (rate limit)`, deadline);
+        await this.move(r.id, 'sent', SYSTEM, `${b.channel}: in a digest of ${b.items.length} (rate limit)`, deadline);
       }
     }
   }
 
   private async remind(r: ResponseRow, nowMs: number): Promise<void> {
     if (r.kind === 'onsite') return;
-    const p = this.plan(r);
+    const p = await this.plan(r);
     const step = p && (r.kind === 'village' ? p.plan.village : p.plan.police);
     const every = step?.remindEveryS;
     if (!p || !step || !every) return;
     const last = Date.parse(r.remindedAt ?? r.updatedAt);
     if (nowMs - last < every * 1000) return;
-    this.o.cases.markReminded(r.id);
-    const n = this.notification(r, p.c, 'reminder', r.ackDeadline!, undefined, `${r.id}:reminder:${nowMs}`);
+    await this.o.cases.markReminded(r.id);
+    const n = await this.notification(r, p.c, 'reminder', r.ackDeadline!, undefined, `${r.id}:reminder:${nowMs}`);
     // A reminder that would pass the receiver's limit is skipped, not held: the next one will do.
     const channel = r.recipient?.channel ?? step.channel;
     const out = await this.o.deliveries.deliver(channel, n, 'skip');

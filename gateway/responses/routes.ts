@@ -52,7 +52,7 @@ export function caseRoutes(d: CaseRouteDeps): RouteDef[] {
       subjects: { id: 'response' },
       example: { note: 'checked', outcome: 'visited the owner', reason: 'duplicate' },
       async handler(req, reply) {
-        const r = d.cases.responseFor(req.viewer, req.params.id);
+        const r = await d.cases.responseFor(req.viewer, req.params.id);
         if (!r) return notFound(reply, `response ${req.params.id}`);
         if (!mayActOn(req.viewer.role, r.kind))
           return forbidden(reply, `the ${req.viewer.role} role may not act on ${r.kind} responses`);
@@ -61,10 +61,10 @@ export function caseRoutes(d: CaseRouteDeps): RouteDef[] {
         const body = req.body ?? {};
         const who = req.viewer.name;
         try {
-          if (verb === 'acknowledge') return e.acknowledge(r.id, who, body.note);
-          if (verb === 'complete') return e.complete(r.id, who, body.outcome ?? body.note ?? '');
-          if (verb === 'reopen') return e.reopen(r.id, who, body.reason ?? '');
-          return e.waive(r.id, who, body.reason ?? '');
+          if (verb === 'acknowledge') return await e.acknowledge(r.id, who, body.note);
+          if (verb === 'complete') return await e.complete(r.id, who, body.outcome ?? body.note ?? '');
+          if (verb === 'reopen') return await e.reopen(r.id, who, body.reason ?? '');
+          return await e.waive(r.id, who, body.reason ?? '');
         } catch (err) {
           const x = err as Error & { code?: string };
           return reply
@@ -90,7 +90,7 @@ export function caseRoutes(d: CaseRouteDeps): RouteDef[] {
       },
       async handler(req) {
         const limit = req.query.limit ?? 50;
-        const items = d.cases.list(req.viewer, { limit, before: req.query.before, open: req.query.open });
+        const items = await d.cases.list(req.viewer, { limit, before: req.query.before, open: req.query.open });
         return { items, next: items.length === limit ? items.at(-1)!.id : null };
       },
     }),
@@ -104,16 +104,20 @@ export function caseRoutes(d: CaseRouteDeps): RouteDef[] {
       subjects: { id: 'case' },
       async handler(req, reply) {
         const v = req.viewer;
-        const c = d.cases.caseFor(v, req.params.id);
+        const c = await d.cases.caseFor(v, req.params.id);
         if (!c) return notFound(reply, `case ${req.params.id}`);
         const deliveries = d.engine()?.deliveries;
-        const responses = d.cases
-          .responses(c.id)
-          .map((r) => ({ ...r, history: d.cases.history(r.id), deliveries: deliveries?.forResponse(r.id) ?? [] }));
-        const alarm = d.alarms.item(v, c.eventId) ?? null;
-        const vehicle = seesPersonalData(v) && c.vehicleId ? (d.archive.get(v, c.vehicleId) ?? null) : null;
+        const responses = await Promise.all(
+          (await d.cases.responses(c.id)).map(async (r) => ({
+            ...r,
+            history: await d.cases.history(r.id),
+            deliveries: (await deliveries?.forResponse(r.id)) ?? [],
+          })),
+        );
+        const alarm = (await d.alarms.item(v, c.eventId)) ?? null;
+        const vehicle = seesPersonalData(v) && c.vehicleId ? ((await d.archive.get(v, c.vehicleId)) ?? null) : null;
         if (vehicle || (alarm && (alarm.photo || (alarm.plate && !alarm.plate.masked))))
-          d.accessLog.record(v, 'case', c.id);
+          await d.accessLog.record(v, 'case', c.id);
         return { ...c, responses, alarm, vehicle };
       },
     }),
@@ -128,16 +132,18 @@ export function caseRoutes(d: CaseRouteDeps): RouteDef[] {
       subjects: { id: 'case' },
       async handler(req, reply) {
         const v = req.viewer;
-        const c = d.cases.caseFor(v, req.params.id);
+        const c = await d.cases.caseFor(v, req.params.id);
         if (!c) return notFound(reply, `case ${req.params.id}`);
-        const evidenceId = d.evidence.ofEvent(c.eventId) ?? null;
-        d.accessLog.record(v, 'face_match', c.id);
-        const matches = evidenceId ? d.faces.matches(evidenceId) : [];
+        const evidenceId = (await d.evidence.ofEvent(c.eventId)) ?? null;
+        await d.accessLog.record(v, 'face_match', c.id);
+        const matches = evidenceId ? await d.faces.matches(evidenceId) : [];
         // A lead names a plate; the owner's record only when the viewer may see that villager.
         return {
           caseId: c.id,
           evidenceId,
-          matches: matches.map((m) => ({ ...m, vehicle: d.archive.lookup(v, m.plate) ?? null })),
+          matches: await Promise.all(
+            matches.map(async (m) => ({ ...m, vehicle: (await d.archive.lookup(v, m.plate)) ?? null })),
+          ),
         };
       },
     }),

@@ -6,6 +6,7 @@ import { HEALTH_FLAGS, type HealthFlag, type StatusMessage, type TelemetryMessag
 import type { DeviceStore } from '../devices/device-store.ts';
 import type { SelfTests } from '../devices/selftest-store.ts';
 import type { DaySummary, Ticket, TicketStore } from './ticket-store.ts';
+import { every } from '../periodic.ts';
 
 export const TicketsConfig = Type.Object(
   {
@@ -65,43 +66,43 @@ export class FaultWatcher extends EventEmitter<{ opened: [Ticket]; closed: [Tick
     this.log = o.logger?.child({ unit: 'tickets' });
   }
 
-  start(): void {
-    this.checkOffline();
-    this.timer = setInterval(() => this.checkOffline(), this.o.checkEveryMs ?? 60_000).unref();
+  async start(): Promise<void> {
+    await this.checkOffline();
+    this.timer = every(this.o.checkEveryMs ?? 60_000, 'offline check', () => this.checkOffline(), this.log);
   }
 
   stop(): void {
     clearInterval(this.timer);
   }
 
-  onTelemetry(m: TelemetryMessage): void {
+  async onTelemetry(m: TelemetryMessage): Promise<void> {
     const at = this.now().toISOString();
-    this.o.store.cleared(m.deviceId, 'offline', at);
-    for (const flag of m.flags) if (this.faults.has(flag)) this.report(m.deviceId, flag, describe(m, flag), at);
-    for (const kind of this.o.store.openKinds(m.deviceId)) {
-      if (kind !== 'offline' && !(m.flags as string[]).includes(kind)) this.o.store.cleared(m.deviceId, kind, at);
+    await this.o.store.cleared(m.deviceId, 'offline', at);
+    for (const flag of m.flags) if (this.faults.has(flag)) await this.report(m.deviceId, flag, describe(m, flag), at);
+    for (const kind of await this.o.store.openKinds(m.deviceId)) {
+      if (kind !== 'offline' && !(m.flags as string[]).includes(kind)) await this.o.store.cleared(m.deviceId, kind, at);
     }
   }
 
-  onStatus(m: StatusMessage): void {
-    if (m.state === 'online') this.o.store.cleared(m.deviceId, 'offline', this.now().toISOString());
+  async onStatus(m: StatusMessage): Promise<void> {
+    if (m.state === 'online') await this.o.store.cleared(m.deviceId, 'offline', this.now().toISOString());
   }
 
   /** Boxes silent for longer than offlineAfterMin; a box never seen yet is not overdue. */
-  checkOffline(): void {
+  async checkOffline(): Promise<void> {
     const now = this.now();
     const cutoff = new Date(now.getTime() - (this.o.config?.offlineAfterMin ?? 30) * 60_000).toISOString();
-    const silent = this.o.registry.silentSince(cutoff);
+    const silent = await this.o.registry.silentSince(cutoff);
     for (const d of silent) {
-      const open = this.o.store.openFor(d.id, 'offline');
+      const open = await this.o.store.openFor(d.id, 'offline');
       if (open && !open.clearedAt) continue;
-      this.report(d.id, 'offline', `no message from the box since ${d.lastSeen}`, now.toISOString());
+      await this.report(d.id, 'offline', `no message from the box since ${d.lastSeen}`, now.toISOString());
     }
   }
 
   /** 销号: needs a note and a passing self-test received after the fault was last seen. */
-  close(id: string, by: string, note: string): Ticket {
-    const t = this.o.store.get(id);
+  async close(id: string, by: string, note: string): Promise<Ticket> {
+    const t = await this.o.store.get(id);
     if (!t) throw new TicketError('not_found', `no ticket ${id}`);
     if (t.closedAt)
       throw new TicketError('already_closed', `ticket ${id} was closed at ${t.closedAt} by ${t.closedBy}`);
@@ -110,9 +111,9 @@ export class FaultWatcher extends EventEmitter<{ opened: [Ticket]; closed: [Tick
         'note_required',
         'closing a ticket (销号) needs a note: what was found and what was repaired',
       );
-    const st = this.o.selftests.passedSince(t.deviceId, t.lastSeenAt);
+    const st = await this.o.selftests.passedSince(t.deviceId, t.lastSeenAt);
     if (!st) {
-      const last = this.o.selftests.list(t.deviceId, 1)[0];
+      const last = (await this.o.selftests.list(t.deviceId, 1))[0];
       const lastSaid = !last
         ? 'no self-test has been received from this box'
         : last.receivedAt <= t.lastSeenAt
@@ -123,22 +124,22 @@ export class FaultWatcher extends EventEmitter<{ opened: [Ticket]; closed: [Tick
         `closing needs a passing self-test after the repair (run \`roadwarden selftest\` on the box): ${lastSaid}`,
       );
     }
-    const closed = this.o.store.markClosed(id, by, note.trim(), st.id, this.now().toISOString());
+    const closed = await this.o.store.markClosed(id, by, note.trim(), st.id, this.now().toISOString());
     this.log?.info({ ticket: id, deviceId: t.deviceId, kind: t.kind, by, selftest: st.id }, 'ticket closed (销号)');
     this.emit('closed', closed);
     return closed;
   }
 
   /** The daily summary per township (today by default), in the county's day. */
-  daySummary(day?: string, v?: Viewer): DaySummary {
-    return this.o.store.daySummary(day, this.o.config?.utcOffset, this.now(), v);
+  async daySummary(day?: string, v?: Viewer): Promise<DaySummary> {
+    return await this.o.store.daySummary(day, this.o.config?.utcOffset, this.now(), v);
   }
 
-  private report(deviceId: string, kind: string, detail: string | undefined, at: string): void {
-    const d = this.o.registry.get(deviceId);
+  private async report(deviceId: string, kind: string, detail: string | undefined, at: string): Promise<void> {
+    const d = await this.o.registry.get(deviceId);
     const teams = this.o.config?.teams ?? {};
     const team = (d?.township && teams[d.township]) || teams['*'];
-    const { ticket, opened } = this.o.store.report({ deviceId, kind, township: d?.township, team, detail, at });
+    const { ticket, opened } = await this.o.store.report({ deviceId, kind, township: d?.township, team, detail, at });
     if (!opened) return;
     this.log?.warn({ ticket: ticket.id, deviceId, kind, team, detail }, 'fault ticket opened');
     this.emit('opened', ticket);

@@ -17,7 +17,7 @@ export class TicketsModule implements GatewayModule {
     private readonly deps: { devices: DevicesModule },
   ) {}
 
-  start(): void {
+  async start(): Promise<void> {
     const { db, newId, config, log, bus, clock } = this.ctx;
     const { registry, selftests } = this.deps.devices;
     this.tickets = new TicketStore(db, newId);
@@ -31,7 +31,7 @@ export class TicketsModule implements GatewayModule {
     });
     bus.on('telemetry', (m) => this.faults.onTelemetry(m));
     bus.on('status', (m) => this.faults.onStatus(m));
-    this.faults.start();
+    await this.faults.start();
   }
 
   stop(): void {

@@ -38,7 +38,7 @@ export function ticketRoutes(d: TicketRouteDeps): RouteDef[] {
       },
       async handler(req) {
         const limit = req.query.limit ?? 100;
-        const items = d.tickets.list(req.viewer, {
+        const items = await d.tickets.list(req.viewer, {
           open: req.query.open,
           township: req.query.township,
           deviceId: req.query.device,
@@ -55,7 +55,7 @@ export function ticketRoutes(d: TicketRouteDeps): RouteDef[] {
       tag: 'tickets',
       summary: 'Daily summary per township: opened, closed, open at the end of the day (?day=YYYY-MM-DD)',
       schema: { querystring: Type.Object({ day: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })) }) },
-      handler: async (req) => d.faults.daySummary(req.query.day, req.viewer),
+      handler: (req) => d.faults.daySummary(req.query.day, req.viewer),
     }),
     defineRoute({
       method: 'GET',
@@ -66,9 +66,9 @@ export function ticketRoutes(d: TicketRouteDeps): RouteDef[] {
       schema: { params: Id },
       subjects: { id: 'ticket' },
       async handler(req, reply) {
-        const t = d.tickets.getFor(req.viewer, req.params.id);
+        const t = await d.tickets.getFor(req.viewer, req.params.id);
         if (!t) return notFound(reply, `ticket ${req.params.id}`);
-        return { ...t, selftest: t.selftestId ? d.selftests.get(t.selftestId) : undefined };
+        return { ...t, selftest: t.selftestId ? await d.selftests.get(t.selftestId) : undefined };
       },
     }),
     defineRoute({
@@ -84,9 +84,9 @@ export function ticketRoutes(d: TicketRouteDeps): RouteDef[] {
       subjects: { id: 'ticket' },
       example: { note: 'replaced the lamp' },
       async handler(req, reply) {
-        if (!d.tickets.getFor(req.viewer, req.params.id)) return notFound(reply, `ticket ${req.params.id}`);
+        if (!(await d.tickets.getFor(req.viewer, req.params.id))) return notFound(reply, `ticket ${req.params.id}`);
         try {
-          return d.faults.close(req.params.id, req.viewer.name, req.body.note);
+          return await d.faults.close(req.params.id, req.viewer.name, req.body.note);
         } catch (e) {
           if (!(e instanceof TicketError)) throw e;
           return reply.code(STATUS[e.code]).send({ error: e.code, message: e.message });

@@ -52,19 +52,26 @@ export class TicketStore {
   ) {}
 
   /** Open a ticket, or note that the fault was seen again on the open one. Returns the ticket and whether it is new. */
-  report(t: { deviceId: string; kind: TicketKind; township?: string; team?: string; detail?: string; at: string }): {
+  async report(t: {
+    deviceId: string;
+    kind: TicketKind;
+    township?: string;
+    team?: string;
+    detail?: string;
+    at: string;
+  }): Promise<{
     ticket: Ticket;
     opened: boolean;
-  } {
+  }> {
     return this.db.transaction(() => {
-      const open = this.openFor(t.deviceId, t.kind);
+      const open = this.openRow(t.deviceId, t.kind);
       if (open) {
         this.db
           .prepare(
             'UPDATE tickets SET last_seen_at = ?, seen = seen + 1, cleared_at = NULL, detail = coalesce(?, detail) WHERE id = ?',
           )
           .run(t.at, t.detail ?? null, open.id);
-        return { ticket: this.get(open.id)!, opened: false };
+        return { ticket: this.row(open.id)!, opened: false };
       }
       const id = this.newId();
       this.db
@@ -72,12 +79,12 @@ export class TicketStore {
           'INSERT INTO tickets (id, device_id, kind, township, team, opened_at, last_seen_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
         )
         .run(id, t.deviceId, t.kind, t.township ?? null, t.team ?? null, t.at, t.at, t.detail ?? null);
-      return { ticket: this.get(id)!, opened: true };
+      return { ticket: this.row(id)!, opened: true };
     })();
   }
 
   /** The box no longer reports this fault. */
-  cleared(deviceId: string, kind: TicketKind, at: string): boolean {
+  async cleared(deviceId: string, kind: TicketKind, at: string): Promise<boolean> {
     return (
       this.db
         .prepare(
@@ -87,7 +94,11 @@ export class TicketStore {
     );
   }
 
-  openFor(deviceId: string, kind?: TicketKind): Ticket | undefined {
+  async openFor(deviceId: string, kind?: TicketKind): Promise<Ticket | undefined> {
+    return this.openRow(deviceId, kind);
+  }
+
+  private openRow(deviceId: string, kind?: TicketKind): Ticket | undefined {
     return this.db
       .prepare(
         `SELECT ${COLUMNS} FROM tickets WHERE device_id = ? AND (? IS NULL OR kind = ?) AND closed_at IS NULL ORDER BY id LIMIT 1`,
@@ -95,7 +106,7 @@ export class TicketStore {
       .get(deviceId, kind ?? null, kind ?? null) as Ticket | undefined;
   }
 
-  openKinds(deviceId: string): TicketKind[] {
+  async openKinds(deviceId: string): Promise<TicketKind[]> {
     return (
       this.db.prepare('SELECT kind FROM tickets WHERE device_id = ? AND closed_at IS NULL').all(deviceId) as Array<{
         kind: string;
@@ -103,19 +114,23 @@ export class TicketStore {
     ).map((r) => r.kind);
   }
 
-  get(id: string): Ticket | undefined {
+  async get(id: string): Promise<Ticket | undefined> {
+    return this.row(id);
+  }
+
+  private row(id: string): Ticket | undefined {
     return this.db.prepare(`SELECT ${COLUMNS} FROM tickets WHERE id = ?`).get(id) as Ticket | undefined;
   }
 
   /** A ticket of a box the viewer may see. */
-  getFor(v: Viewer, id: string): Ticket | undefined {
+  async getFor(v: Viewer, id: string): Promise<Ticket | undefined> {
     return this.db
       .prepare(`SELECT ${COLUMNS} FROM tickets WHERE id = @id AND ${scopeClause('tickets.device_id')}`)
       .get({ id, ...scopeParams(v) }) as Ticket | undefined;
   }
 
   /** Tickets of boxes the viewer may see, newest first. */
-  list(v: Viewer, q: TicketQuery = {}): Ticket[] {
+  async list(v: Viewer, q: TicketQuery = {}): Promise<Ticket[]> {
     const open = q.open === undefined ? null : q.open ? 1 : 0;
     return this.db
       .prepare(
@@ -134,26 +149,31 @@ export class TicketStore {
       }) as Ticket[];
   }
 
-  markClosed(id: string, by: string, note: string, selftestId: string, at: string): Ticket {
+  async markClosed(id: string, by: string, note: string, selftestId: string, at: string): Promise<Ticket> {
     this.db
       .prepare(
         'UPDATE tickets SET closed_at = ?, closed_by = ?, note = ?, selftest_id = ? WHERE id = ? AND closed_at IS NULL',
       )
       .run(at, by, note, selftestId, id);
-    return this.get(id)!;
+    return (await this.get(id))!;
   }
 
   /** The summary of one county day (today at `utcOffset` by default, China: +08:00). */
-  daySummary(day: string | undefined, utcOffset = '+08:00', now = new Date(), v: Viewer = SYSTEM): DaySummary {
+  async daySummary(
+    day: string | undefined,
+    utcOffset = '+08:00',
+    now = new Date(),
+    v: Viewer = SYSTEM,
+  ): Promise<DaySummary> {
     const sign = utcOffset.startsWith('-') ? -1 : 1;
     const [h, m] = utcOffset.slice(1).split(':').map(Number);
     const d = day ?? new Date(now.getTime() + sign * (h * 60 + m) * 60_000).toISOString().slice(0, 10);
     const { from, to } = dayBounds(d, utcOffset);
-    return { day: d, from, to, townships: this.summary(from, to, v) };
+    return { day: d, from, to, townships: await this.summary(from, to, v) };
   }
 
   /** Per township, for one day [from, to): opened, closed, still open at the end, and what kinds were opened. */
-  summary(from: string, to: string, v: Viewer = SYSTEM): TownshipSummary[] {
+  async summary(from: string, to: string, v: Viewer = SYSTEM): Promise<TownshipSummary[]> {
     const rows = this.db
       .prepare(
         `SELECT coalesce(township, '') AS township, team, kind,

@@ -69,7 +69,11 @@ describe('fault tickets (故障工单) and 销号', () => {
   let gw: Gateway;
   let base: string;
   let tech: string;
-  const feed = (topic: string, payload: Buffer) => gw.services.intake.intake.onMessage(topic, payload);
+  /** Hand a message to intake and let the bus's listeners (the fault watcher) finish with it. */
+  const feed = async (topic: string, payload: Buffer) => {
+    await gw.services.intake.intake.onMessage(topic, payload);
+    await new Promise((r) => setImmediate(r));
+  };
   const api = async (method: string, path: string, token: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, {
       method,
@@ -89,8 +93,8 @@ describe('fault tickets (故障工单) and 销号', () => {
     });
     await gw.start();
     base = `http://127.0.0.1:${gw.httpPort}`;
-    tech = gw.services.access.tokens.issue('tech-li', 'technician');
-    gw.services.devices.registry.upsert({ id: BOX, township: '梁水镇', village: '李庄', crossing: '李庄路口' });
+    tech = await gw.services.access.tokens.issue('tech-li', 'technician');
+    await gw.services.devices.registry.upsert({ id: BOX, township: '梁水镇', village: '李庄', crossing: '李庄路口' });
   });
   afterAll(async () => {
     await gw?.stop();
@@ -98,8 +102,8 @@ describe('fault tickets (故障工单) and 销号', () => {
   });
 
   it('opens one ticket per fault for the township team, and closes it only with a note and a passing self-test after the repair', async () => {
-    feed(topics.telemetry(BOX), telemetry(['lamp_fault'], 1));
-    feed(topics.telemetry(BOX), telemetry(['lamp_fault'], 2));
+    await feed(topics.telemetry(BOX), telemetry(['lamp_fault'], 1));
+    await feed(topics.telemetry(BOX), telemetry(['lamp_fault'], 2));
     const open = (await api('GET', `/api/v1/tickets?open=true&device=${BOX}`, tech)).body.items as Ticket[];
     expect(open).toHaveLength(1);
     const t = open[0];
@@ -117,21 +121,21 @@ describe('fault tickets (故障工单) and 销号', () => {
     expect(noTest).toMatchObject({ status: 409, body: { error: 'selftest_required' } });
     expect(noTest.body.message).toContain('no self-test has been received');
 
-    feed(topics.selftest(BOX), selftest(['light']));
+    await feed(topics.selftest(BOX), selftest(['light']));
     const failed = await close(t.id, '换了2路灯泡');
     expect(failed.status).toBe(409);
     expect(failed.body.message).toContain('failed: light: channel 2 lamp lights — channel 2: lamp open circuit');
 
     // A passing self-test, but the box reports the fault again afterwards: the repair did not hold.
-    feed(topics.selftest(BOX), selftest());
+    await feed(topics.selftest(BOX), selftest());
     await new Promise((r) => setTimeout(r, 5));
-    feed(topics.telemetry(BOX), telemetry(['lamp_fault'], 3));
+    await feed(topics.telemetry(BOX), telemetry(['lamp_fault'], 3));
     expect((await close(t.id, '换了2路灯泡')).body.message).toContain('is older than the fault');
 
-    feed(topics.telemetry(BOX), telemetry([], 4));
-    expect(gw.services.tickets.tickets.get(t.id)!.clearedAt).not.toBeNull();
+    await feed(topics.telemetry(BOX), telemetry([], 4));
+    expect((await gw.services.tickets.tickets.get(t.id))!.clearedAt).not.toBeNull();
     await new Promise((r) => setTimeout(r, 5));
-    feed(topics.selftest(BOX), selftest());
+    await feed(topics.selftest(BOX), selftest());
     const closed = await close(t.id, '换了2路灯泡，自检通过');
     expect(closed).toMatchObject({ status: 200, body: { closedBy: 'tech-li', note: '换了2路灯泡，自检通过' } });
     expect((await close(t.id, 'again')).body.error).toBe('already_closed');
@@ -139,10 +143,10 @@ describe('fault tickets (故障工单) and 销号', () => {
     expect(one.selftest).toMatchObject({ ok: true, by: 'tech-li' });
 
     // The same fault later is a new ticket; the device record shows the self-tests.
-    feed(topics.telemetry(BOX), telemetry(['lamp_fault'], 5));
-    expect(gw.services.tickets.tickets.list(SYSTEM, { deviceId: BOX, open: true }).map((x) => x.id)).not.toContain(
-      t.id,
-    );
+    await feed(topics.telemetry(BOX), telemetry(['lamp_fault'], 5));
+    expect(
+      (await gw.services.tickets.tickets.list(SYSTEM, { deviceId: BOX, open: true })).map((x) => x.id),
+    ).not.toContain(t.id);
     const dev = (await api('GET', `/api/v1/devices/${BOX}`, tech)).body as {
       selftests: Array<{ ok: boolean }>;
       openTickets: Ticket[];
@@ -151,18 +155,18 @@ describe('fault tickets (故障工单) and 销号', () => {
     expect(dev.openTickets.map((x) => x.kind)).toEqual(['lamp_fault']);
   });
 
-  it('opens an "offline" ticket for a box silent longer than offlineAfterMin, and notes when it is back', () => {
+  it('opens an "offline" ticket for a box silent longer than offlineAfterMin, and notes when it is back', async () => {
     const id = 'lc-far-0001';
-    gw.services.devices.registry.upsert({ id, township: '斗虎屯镇' });
+    await gw.services.devices.registry.upsert({ id, township: '斗虎屯镇' });
     gw.context.db
       .prepare('UPDATE devices SET state = ?, last_seen = ? WHERE id = ?')
       .run('offline', new Date(Date.now() - 45 * 60_000).toISOString(), id);
-    gw.services.tickets.faults.checkOffline();
-    gw.services.tickets.faults.checkOffline();
-    const t = gw.services.tickets.tickets.openFor(id, 'offline')!;
+    await gw.services.tickets.faults.checkOffline();
+    await gw.services.tickets.faults.checkOffline();
+    const t = (await gw.services.tickets.tickets.openFor(id, 'offline'))!;
     expect(t).toMatchObject({ team: 'county-maintenance', seen: 1 });
     expect(t.detail).toMatch(/^no message from the box since /);
-    feed(
+    await feed(
       topics.status(id),
       encodeMessage('status', {
         v: 1,
@@ -173,8 +177,8 @@ describe('fault tickets (故障工单) and 销号', () => {
         bdSeq: 1,
       }),
     );
-    expect(gw.services.tickets.tickets.get(t.id)!.clearedAt).not.toBeNull();
-    expect(gw.services.tickets.tickets.get(t.id)!.closedAt).toBeNull();
+    expect((await gw.services.tickets.tickets.get(t.id))!.clearedAt).not.toBeNull();
+    expect((await gw.services.tickets.tickets.get(t.id))!.closedAt).toBeNull();
   });
 
   it('sums up the day per township, for technicians and admins only', async () => {
@@ -195,7 +199,7 @@ describe('fault tickets (故障工单) and 销号', () => {
       openedByKind: { offline: 1 },
     });
     expect((await api('GET', '/api/v1/tickets/summary?day=2020-01-01', tech)).body.townships).toEqual([]);
-    const village = gw.services.access.tokens.issue('cadre-wang', 'village');
+    const village = await gw.services.access.tokens.issue('cadre-wang', 'village');
     expect((await api('GET', '/api/v1/tickets', village)).status).toBe(403);
   });
 });

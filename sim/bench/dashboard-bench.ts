@@ -39,8 +39,8 @@ export async function runDashboardBench(o: DashboardBenchOptions = {}): Promise<
       .jpeg()
       .toBuffer();
     const sha = sha256Hex(frame);
-    seed(gw, total, sha);
-    gw.services.evidence.store.put('lc-bench-0', sha, frame);
+    await seed(gw, total, sha);
+    await gw.services.evidence.store.put('lc-bench-0', sha, frame);
     await gw.services.access.credentials.addOperator('bench-admin', 'bench-pass-1', 'admin');
     const base = `http://127.0.0.1:${gw.httpPort}`;
     const login = await fetch(`${base}/api/v1/session`, {
@@ -105,17 +105,16 @@ export async function runDashboardBench(o: DashboardBenchOptions = {}): Promise<
 }
 
 /** Alarms across six villages' boxes over the last ~70 days, most cases closed, as a county's first months. */
-function seed(gw: Gateway, total: number, frameSha: string): void {
+async function seed(gw: Gateway, total: number, frameSha: string): Promise<void> {
   const newId = createIdGenerator();
   const now = Date.now();
-  VILLAGES.forEach((v, i) =>
-    gw.services.devices.registry.upsert({
+  for (const [i, v] of VILLAGES.entries())
+    await gw.services.devices.registry.upsert({
       id: `lc-bench-${i}`,
       township: i < 3 ? '梁水镇' : '斗虎屯镇',
       village: v,
       crossing: `${v}路口`,
-    }),
-  );
+    });
   const ev = gw.context.db.prepare(
     "INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, evidence_id, body) VALUES (?, ?, 'tricycle_passengers', 'alarm', 'vision', ?, ?, ?, ?)",
   );

@@ -57,7 +57,7 @@ async function benchSelfTest(runs: number): Promise<BenchLine> {
     await hw.start();
     await gw.start();
     const id = 'bench-box-1';
-    gw.services.devices.commissioning.register(
+    await gw.services.devices.commissioning.register(
       { v: 1, id, passwordHash: await hashPassword('bench-password'), commissionedAt: new Date().toISOString() },
       { name: 'bench', role: 'admin' },
     );
@@ -102,7 +102,7 @@ async function benchFaultIntake(devices: number, messages: number): Promise<Benc
   try {
     await gw.start();
     const newId = createIdGenerator();
-    const run = (prefix: string, flagsFor: (i: number) => HealthFlag[]): number => {
+    const run = async (prefix: string, flagsFor: (i: number) => HealthFlag[]): Promise<number> => {
       const payloads = Array.from({ length: messages }, (_, i) => {
         const deviceId = `${prefix}-${i % devices}`;
         const round = Math.floor(i / devices);
@@ -122,12 +122,12 @@ async function benchFaultIntake(devices: number, messages: number): Promise<Benc
         };
       });
       const t0 = performance.now();
-      for (const p of payloads) gw.services.intake.intake.onMessage(p.topic, p.payload);
+      for (const p of payloads) await gw.services.intake.intake.onMessage(p.topic, p.payload);
       return messages / ((performance.now() - t0) / 1000);
     };
-    const clean = run('clean', () => []);
-    const faulty = run('faulty', (k) => (k % 10 === 0 ? ['lamp_fault'] : k % 10 === 1 ? ['low_battery'] : []));
-    const tickets = gw.services.tickets.tickets.list(SYSTEM, { limit: 100_000 }).length;
+    const clean = await run('clean', () => []);
+    const faulty = await run('faulty', (k) => (k % 10 === 0 ? ['lamp_fault'] : k % 10 === 1 ? ['low_battery'] : []));
+    const tickets = (await gw.services.tickets.tickets.list(SYSTEM, { limit: 100_000 })).length;
     return [
       value(BENCH, 'telemetry_per_s', 'msgs/s', clean, { n: messages, devices, fault_share: 0 }),
       value(BENCH, 'telemetry_with_tickets_per_s', 'msgs/s', faulty, {

@@ -134,9 +134,9 @@ export async function runVisionBench(o: VisionBenchOptions = {}): Promise<BenchL
         },
       ],
     });
-    for (let i = 0; i < sightings; i++) index.record(sighting(i, `鲁P${String(10000 + (i % 90000)).slice(-5)}`));
-    index.record(sighting(-1, null));
-    const search = await timed(Math.min(n, 10), async () => index.matches('ev-1'));
+    for (let i = 0; i < sightings; i++) await index.record(sighting(i, `鲁P${String(10000 + (i % 90000)).slice(-5)}`));
+    await index.record(sighting(-1, null));
+    const search = await timed(Math.min(n, 10), () => index.matches('ev-1'));
     return [
       summary(BENCH, 'detector_ms', 'ms', det, {
         frame: '1280x720',

@@ -140,9 +140,9 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
     },
   });
   await gateway.start();
-  tokens.village = gateway.services.access.tokens.issue('grid-worker-wang', 'village');
-  tokens.police = gateway.services.access.tokens.issue('duty-squad-3', 'police');
-  const adminToken = gateway.services.access.tokens.issue('demo-admin', 'admin');
+  tokens.village = await gateway.services.access.tokens.issue('grid-worker-wang', 'village');
+  tokens.police = await gateway.services.access.tokens.issue('duty-squad-3', 'police');
+  const adminToken = await gateway.services.access.tokens.issue('demo-admin', 'admin');
   // A person's log-in for the dashboard; the password is new at every start and printed once.
   const dashboardPassword = randomBytes(9).toString('base64url');
   await gateway.services.access.credentials.addOperator('demo-admin', dashboardPassword, 'admin');
@@ -150,7 +150,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
   for (const b of BOXES) {
     await gateway.services.access.credentials.addDevice(b.id, passwords[b.id]);
     const [township, crossing] = b.place.split(' ');
-    gateway.services.devices.registry.upsert({
+    await gateway.services.devices.registry.upsert({
       id: b.id,
       name: b.place,
       township,
@@ -160,7 +160,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
       donor: { name: '聊城市慈善总会', thanks: '一灯一带，平安回家' },
     });
   }
-  gateway.services.archive.archive.importCsv(
+  await gateway.services.archive.archive.importCsv(
     'plate,class,owner_name,township,village\n鲁PA3N82,tricycle,赵某,梁水镇,王屯村\n',
     true,
   );
@@ -233,12 +233,14 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
   const c = openCase()!;
   say(`② The gateway opened case ${c.id} and started the three responses (一报警三响应):`);
   await until(
-    () => gateway.services.responses.cases.getCase(c.id)?.closedAt !== null,
+    async () => (await gateway.services.responses.cases.getCase(c.id))?.closedAt !== null,
     20_000,
     'the case to close',
   ).catch(() => undefined);
-  const closed = gateway.services.responses.cases.getCase(c.id)!;
-  const responses = Object.fromEntries(gateway.services.responses.cases.responses(c.id).map((r) => [r.kind, r.state]));
+  const closed = (await gateway.services.responses.cases.getCase(c.id))!;
+  const responses = Object.fromEntries(
+    (await gateway.services.responses.cases.responses(c.id)).map((r) => [r.kind, r.state]),
+  );
   if (closed.closedAt) say(`③ Case closed at ${closed.closedAt} by ${closed.closedBy}: all three responses done.`);
   else say(`③ The case did not close: ${JSON.stringify(responses)}`);
 

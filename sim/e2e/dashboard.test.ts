@@ -73,7 +73,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     await gw.start();
     for (const b of [BOX_A, BOX_B]) {
       await gw.services.access.credentials.addDevice(b.id, b.password);
-      gw.services.devices.registry.upsert({
+      await gw.services.devices.registry.upsert({
         id: b.id,
         township: b.township,
         village: b.village,
@@ -222,7 +222,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     const timeline = await page.locator('.timeline').innerText();
     expect(timeline).toContain('duty-admin');
     expect(timeline).toContain('溯源劝诫');
-    expect(gw.services.responses.cases.getCase(caseA)?.closedBy).toBe('duty-admin');
+    expect((await gw.services.responses.cases.getCase(caseA))?.closedBy).toBe('duty-admin');
     // A wrong outcome is taken back with a reason: the case opens again, then closes with the right one.
     await page.click('[data-testid=village-reopen-ask]');
     await page.fill('[data-testid=village-text]', '网格员未见到车主本人');
@@ -232,8 +232,11 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     await page.click('[data-testid=village-complete]');
     await page.waitForSelector('[data-testid=case-state]:has-text("已结案")');
     expect(
-      gw.services.responses.cases
-        .history(gw.services.responses.cases.responses(caseA).find((r) => r.kind === 'village')!.id)
+      (
+        await gw.services.responses.cases.history(
+          (await gw.services.responses.cases.responses(caseA)).find((r) => r.kind === 'village')!.id,
+        )
+      )
         .map((h) => h.to)
         .slice(-3),
     ).toEqual(['done', 'acknowledged', 'done']);
@@ -245,7 +248,11 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
 
   it('shows a village cadre their own village’s alarms only; another village’s case is not found', async () => {
     await alarmAtB();
-    await until(() => gw.services.responses.cases.list(SYSTEM, { limit: 5 }).length === 2, 10_000, 'the second case');
+    await until(
+      async () => (await gw.services.responses.cases.list(SYSTEM, { limit: 5 })).length === 2,
+      10_000,
+      'the second case',
+    );
     const page = await logIn('cadre-wangtun', 'cadre-pass-1');
     await page.waitForSelector('li.alarm');
     const places = await page.locator('li.alarm .where').allInnerTexts();
@@ -300,7 +307,11 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
 
   it('reports cases per week as a chart, repeat offenders masked until asked, CSV; imports the archive after a checked preview and finds a villager', async () => {
     await alarmAtB('鲁PB7Z21');
-    await until(() => gw.services.responses.cases.list(SYSTEM, { limit: 5 }).length === 3, 10_000, 'the third case');
+    await until(
+      async () => (await gw.services.responses.cases.list(SYSTEM, { limit: 5 })).length === 3,
+      10_000,
+      'the third case',
+    );
     const page = await logIn('duty-admin', 'admin-pass-1');
     await page.click('header nav a[href="#/reports"]');
     await page.waitForSelector('[data-testid=weekly-chart] rect');

@@ -204,8 +204,8 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
     expect(onDisk.includes(frame.subarray(0, 64))).toBe(false);
 
     const api = `http://127.0.0.1:${gw.httpPort}/api/v1`;
-    const police = gw.services.access.tokens.issue('officer-evidence', 'police');
-    const tech = gw.services.access.tokens.issue('tech-evidence', 'technician');
+    const police = await gw.services.access.tokens.issue('officer-evidence', 'police');
+    const tech = await gw.services.access.tokens.issue('tech-evidence', 'technician');
     const get = (path: string, token: string) =>
       fetch(`${api}${path}`, { headers: { authorization: `Bearer ${token}` } });
     const manifest = (await (await get(`/evidence/${evidenceId}`, police)).json()) as {
@@ -217,7 +217,7 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
     expect(Buffer.from(await img.arrayBuffer()).equals(frame)).toBe(true);
     expect((await get(`/images/${frameHash}`, tech)).status).toBe(403);
     expect((await get(`/evidence/${evidenceId}`, tech)).status).toBe(403);
-    const log = gw.services.access.accessLog.recent(10).map((e) => `${e.actor} ${e.what} ${e.subject}`);
+    const log = (await gw.services.access.accessLog.recent(10)).map((e) => `${e.actor} ${e.what} ${e.subject}`);
     expect(log).toContain(`officer-evidence image ${frameHash}`);
     expect(log).toContain(`officer-evidence evidence ${evidenceId}`);
   });
@@ -254,7 +254,7 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
       gw.context.db.prepare('SELECT code FROM dead_letters ORDER BY seq DESC LIMIT 2').all() as Array<{ code: string }>
     ).map((r) => r.code);
     expect(codes.sort()).toEqual(['bad_hash', 'bad_image']);
-    expect(gw.services.evidence.store.has(wrong)).toBe(false);
+    expect(await gw.services.evidence.store.has(wrong)).toBe(false);
     await until(() => agent.link.connected, 5000);
   });
 });

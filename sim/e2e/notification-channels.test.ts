@@ -54,8 +54,13 @@ describe('SMS and county MQTT channels, routed by the directory', () => {
     await gw.start();
     await gw.services.access.credentials.addDevice(DEVICE, 'box-pass-1');
     await gw.services.access.credentials.addOperator('county-screen', 'screen-pass-1', 'police');
-    gw.services.devices.registry.upsert({ id: DEVICE, township: '梁水镇', village: '李庄', crossing: '李庄路口' });
-    gw.services.archive.archive.importCsv(
+    await gw.services.devices.registry.upsert({
+      id: DEVICE,
+      township: '梁水镇',
+      village: '李庄',
+      crossing: '李庄路口',
+    });
+    await gw.services.archive.archive.importCsv(
       'plate,class,owner_name,township,village\n鲁PAB123,tricycle,张三,梁水镇,王庄\n',
       true,
     );
@@ -146,14 +151,15 @@ describe('SMS and county MQTT channels, routed by the directory', () => {
       place: { township: '梁水镇' },
     });
     const caseId = (gw.context.db.prepare('SELECT id FROM cases').get() as { id: string }).id;
-    const states = () =>
-      gw.services.responses.cases
-        .responses(caseId)
-        .map((r) => `${r.kind}:${r.state}`)
-        .join(' ');
+    const states = async () =>
+      (await gw.services.responses.cases.responses(caseId)).map((r) => `${r.kind}:${r.state}`).join(' ');
     // The receivers may hear before the gateway has recorded its answer.
-    await until(() => states() === 'onsite:done village:sent police:sent', 5000, 'all three responses recorded');
-    expect(gw.services.responses.cases.responses(caseId)[1].note).toBe('sms to 王庄 grid worker (1 attempt)');
+    await until(
+      async () => (await states()) === 'onsite:done village:sent police:sent',
+      5000,
+      'all three responses recorded',
+    );
+    expect((await gw.services.responses.cases.responses(caseId))[1].note).toBe('sms to 王庄 grid worker (1 attempt)');
   });
 
   it('refuses the county bus to a device account', async () => {

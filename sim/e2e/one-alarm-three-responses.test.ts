@@ -64,7 +64,7 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
     });
     await gw.start();
     await gw.services.access.credentials.addDevice(DEVICE, PASSWORD);
-    gw.services.archive.archive.importCsv('plate,class,owner_name,village\n鲁PAB123,tricycle,张三,李庄\n', true);
+    await gw.services.archive.archive.importCsv('plate,class,owner_name,village\n鲁PAB123,tricycle,张三,李庄\n', true);
     agent = new EdgeAgent({
       config: {
         device: { id: DEVICE },
@@ -107,10 +107,10 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
 
     await until(() => (gw.context.db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n === 1, 5000);
     const caseId = (gw.context.db.prepare('SELECT id FROM cases').get() as { id: string }).id;
-    const states = () => gw.services.responses.cases.responses(caseId).map((r) => `${r.kind}:${r.state}`);
+    const states = async () => (await gw.services.responses.cases.responses(caseId)).map((r) => `${r.kind}:${r.state}`);
 
     // 1. On-site: the gateway commanded the box (clip 5), and the box confirmed.
-    await until(() => states()[0] === 'onsite:done', 8000);
+    await until(async () => (await states())[0] === 'onsite:done', 8000);
     expect(sim.speaker!.device.plays.some((p) => p.track === 5)).toBe(true);
     // 2 and 3: village app and police dispatch were notified, signed.
     await until(() => village.got.length === 1 && police.got.length === 1, 5000);
@@ -126,19 +126,19 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
       owner: '张三',
       village: '李庄',
     });
-    expect(states()).toEqual(['onsite:done', 'village:sent', 'police:sent']);
+    expect(await states()).toEqual(['onsite:done', 'village:sent', 'police:sent']);
 
     // The people act through the HTTP API, each with a token of their role.
     const api = `http://127.0.0.1:${gw.httpPort}/api/v1`;
-    const policeToken = gw.services.access.tokens.issue('duty-officer-li', 'police');
-    const villageToken = gw.services.access.tokens.issue('grid-worker-wang', 'village');
+    const policeToken = await gw.services.access.tokens.issue('duty-officer-li', 'police');
+    const villageToken = await gw.services.access.tokens.issue('grid-worker-wang', 'village');
     const call = (path: string, token: string, body?: unknown) =>
       fetch(`${api}${path}`, {
         method: body ? 'POST' : 'GET',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: body ? JSON.stringify(body) : undefined,
       });
-    const [, v, p] = gw.services.responses.cases.responses(caseId);
+    const [, v, p] = await gw.services.responses.cases.responses(caseId);
     expect((await call(`/responses/${v.id}/acknowledge`, policeToken, {})).status).toBe(403);
     expect((await fetch(`${api}/cases/${caseId}`)).status).toBe(401);
     expect((await call(`/responses/${p.id}/acknowledge`, policeToken, { note: 'car 3 on the way' })).status).toBe(200);

@@ -75,7 +75,7 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
     });
     await gw.start();
     api = `http://127.0.0.1:${gw.httpPort}`;
-    token = gw.services.access.tokens.issue('tech-li', 'technician');
+    token = await gw.services.access.tokens.issue('tech-li', 'technician');
   });
   afterAll(async () => {
     await gw?.stop();
@@ -144,7 +144,7 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
     });
     expect(statSync(envPath).mode & 0o777).toBe(0o600);
     expect(readFileSync(yamlPath, 'utf8')).not.toMatch(/RW_DEVICE_PASSWORD=/);
-    const device = gw.services.devices.registry.get('lc-liangshui-0007')!;
+    const device = (await gw.services.devices.registry.get('lc-liangshui-0007'))!;
     expect(device).toMatchObject({
       township: '梁水镇',
       commissioned: { by: 'tech-li', position: { source: 'gps' } },
@@ -257,11 +257,14 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
       signedBy: 'tech-li',
       registration: { id: 'lc-liangshui-0008', village: '王屯' },
     });
-    expect(gw.services.devices.registry.get('lc-liangshui-0008')).toBeUndefined();
+    expect(await gw.services.devices.registry.get('lc-liangshui-0008')).toBeUndefined();
 
     const up = await runCli(['commission', 'upload', file, '--api', api, '--token', token]);
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toContain('registered lc-liangshui-0008 (signed by tech-li)');
-    expect(gw.services.devices.registry.get('lc-liangshui-0008')).toMatchObject({ village: '王屯', lat: 36.4601 });
+    expect(await gw.services.devices.registry.get('lc-liangshui-0008')).toMatchObject({
+      village: '王屯',
+      lat: 36.4601,
+    });
   });
 });

@@ -136,7 +136,8 @@ describe.skipIf(!haveCjkFont())(
         'blazeface-back',
         'faceres',
       ]);
-      await until(() => m.images.every((i) => gw.services.evidence.store.has(i.sha256)), 15_000, 'the evidence images');
+      const stored = () => Promise.all(m.images.map((i) => gw.services.evidence.store.has(i.sha256)));
+      await until(async () => (await stored()).every(Boolean), 15_000, 'the evidence images');
       expect(m.images[0]).toMatchObject({ width: 1280, height: 720 });
 
       // The same tricycle in the next frames is the same incident: no second alarm.
