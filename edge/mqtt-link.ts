@@ -98,7 +98,11 @@ export class MqttLink extends EventEmitter {
     };
     const client = mqtt.connect(this.o.url, options);
     this.client = client;
-    client.on('connect', (connack) => this.onConnect(connack.sessionPresent));
+    client.on('connect', (connack) => {
+      // An alarm is one small packet: send it now, not after the broker acknowledges the last one (Nagle).
+      (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+      this.onConnect(connack.sessionPresent);
+    });
     client.on('offline', () => this.backoff('offline'));
     client.on('reconnect', () => this.backoff('reconnect'));
     client.on('close', () => {

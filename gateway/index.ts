@@ -20,6 +20,7 @@ export * from './responses/channels/webhook-channel.ts';
 export * from './responses/response-plan.ts';
 export * from './responses/response-engine.ts';
 export * from './devices/device-store.ts';
+export * from './devices/county-map.ts';
 export * from './archive/archive-store.ts';
 export * from './archive/plate-match.ts';
 export * from './archive/face-store.ts';

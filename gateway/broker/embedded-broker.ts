@@ -4,6 +4,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import type { CredentialStore } from '../access/credential-store.ts';
+import type { LocalBroker } from '../mqtt/gateway-client.ts';
 import { counterOf, gaugeOf, type Metrics } from '../metrics.ts';
 import type { PlaceOf } from './acl.ts';
 import { BrokerAuth, type BrokerAuthStats } from './broker-auth.ts';
@@ -75,6 +76,14 @@ export class EmbeddedBroker {
     this.store = new SqlitePersistence(this.o.dataDir);
     const aedes = await Aedes.createBroker({ persistence: this.store as never });
     this.aedes = aedes;
+    // aedes' emitter finishes a publish nobody listens to synchronously, and then starts the next
+    // queued one in the same stack: a backlog of such publishes (commands to boxes that are away)
+    // overflowed the stack. One listener that always answers on the next turn keeps it flat.
+    aedes.subscribe(
+      '#',
+      (_packet: unknown, done: () => void) => setImmediate(done),
+      () => {},
+    );
     this.auth = new BrokerAuth(this.o.credentials, this.o.placeOf, this.log, () => this.admitting);
     this.auth.install(aedes);
     aedes.on('clientError', (client, err) =>
@@ -85,10 +94,11 @@ export class EmbeddedBroker {
       s.once('close', () => this.sockets.delete(s));
       aedes.handle(s);
     };
-    this.servers.push(await listen(createServer(onSocket), this.o.port ?? 1883, this.o.host));
+    // MQTT packets are small and each one matters now (an alarm, its PUBACK): no Nagle delay.
+    this.servers.push(await listen(createServer({ noDelay: true }, onSocket), this.o.port ?? 1883, this.o.host));
     if (this.o.tls) {
       const tls = createTlsServer(
-        { cert: readFileSync(this.o.tls.certFile), key: readFileSync(this.o.tls.keyFile) },
+        { cert: readFileSync(this.o.tls.certFile), key: readFileSync(this.o.tls.keyFile), noDelay: true },
         onSocket,
       );
       this.servers.push(await listen(tls, this.o.tls.port, this.o.host));
@@ -108,6 +118,22 @@ export class EmbeddedBroker {
     if (clients.length)
       this.log?.info({ username, connections: clients.length }, 'account changed: its connections were ended');
     return clients.length;
+  }
+
+  /** The broker for an in-process subscriber (the gateway's own client). */
+  local(): LocalBroker {
+    const aedes = this.aedes;
+    if (!aedes) throw new Error('the embedded broker is not started');
+    return {
+      subscribe: (filter, deliver, done) => aedes.subscribe(filter, deliver as never, done),
+      unsubscribe: (filter, deliver, done) => aedes.unsubscribe(filter, deliver as never, done),
+      publish: (topic, payload, retain) =>
+        new Promise<void>((resolve, reject) =>
+          aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain, dup: false }, (e) =>
+            e ? reject(e) : resolve(),
+          ),
+        ),
+    };
   }
 
   /** Let devices in (operators are always admitted): call once everything that listens is ready. */

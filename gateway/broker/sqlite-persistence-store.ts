@@ -44,6 +44,7 @@ const SCHEMA = `
     seq INTEGER PRIMARY KEY AUTOINCREMENT, client_id TEXT NOT NULL, broker_id TEXT, broker_counter INTEGER,
     message_id INTEGER, meta TEXT NOT NULL, payload BLOB NOT NULL);
   CREATE INDEX IF NOT EXISTS outgoing_client ON outgoing (client_id, broker_id, broker_counter);
+  CREATE INDEX IF NOT EXISTS outgoing_message ON outgoing (client_id, message_id);
   CREATE TABLE IF NOT EXISTS incoming (client_id TEXT NOT NULL, message_id INTEGER NOT NULL, meta TEXT NOT NULL, payload BLOB NOT NULL, PRIMARY KEY (client_id, message_id));
   CREATE TABLE IF NOT EXISTS wills (client_id TEXT PRIMARY KEY, meta TEXT NOT NULL, payload BLOB NOT NULL);
 `;

@@ -89,6 +89,15 @@ export class DeviceStore {
     })();
   }
 
+  /** A box's place in words (name, road, crossing, township, village): what a notification names. */
+  async place(id: string): Promise<DevicePlace | undefined> {
+    const r = this.db.prepare('SELECT id, name, road, crossing, township, village FROM devices WHERE id = ?').get(id) as
+      | Record<string, string | null>
+      | undefined;
+    if (!r) return undefined;
+    return Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)) as unknown as DevicePlace;
+  }
+
   /** Where a box is (for scope checks on every MQTT delivery): its village and township, or undefined for an unknown box. */
   placeOf(id: string): { village: string | null; township: string | null } | undefined {
     return this.db.prepare('SELECT village, township FROM devices WHERE id = ?').get(id) as

@@ -9,6 +9,7 @@ import type {
   TelemetryMessage,
 } from '../../protocols/index.ts';
 import type { FaceIndex } from '../archive/face-store.ts';
+import { writeBatch } from '../store/write-batch.ts';
 
 export type StoreOutcome = 'stored' | 'duplicate';
 
@@ -57,7 +58,7 @@ export class IntakeStore {
     // Descriptors go to the face index first (idempotent per evidence and face), then the manifest without them.
     const manifest =
       d.topic.kind === 'evidence' && this.faces ? await this.faces.record(d.message as EvidenceManifest) : undefined;
-    return this.db.transaction((): StoreOutcome => {
+    return writeBatch(this.db).write((): StoreOutcome => {
       this.s.ensureDevice.run(d.message.deviceId);
       switch (d.topic.kind) {
         case 'event':
@@ -102,11 +103,11 @@ export class IntakeStore {
           // Commands and desired config are what the gateway sends; hearing them back is not intake.
           return 'duplicate';
       }
-    })();
+    });
   }
 
   async deadLetter(topic: string, payload: Buffer, code: string, reason: string, receivedAt: string): Promise<void> {
-    this.s.dead.run(topic, payload, code, reason, receivedAt);
+    await writeBatch(this.db).run(() => this.s.dead.run(topic, payload, code, reason, receivedAt));
   }
 
   private event(m: EventMessage, receivedAt: string): StoreOutcome {

@@ -10,6 +10,20 @@ export interface MqttLogin {
 
 type Handler = (topic: string, payload: Buffer) => void | Promise<void>;
 
+/** A publish as the embedded broker hands it to an in-process subscriber. */
+export interface LocalPacket {
+  topic: string;
+  payload: Buffer | string;
+}
+export type LocalDeliver = (packet: LocalPacket, done: () => void) => void;
+
+/** The embedded broker, as the gateway's client uses it in-process (no socket, no session to keep). */
+export interface LocalBroker {
+  subscribe(filter: string, deliver: LocalDeliver, done: () => void): void;
+  unsubscribe(filter: string, deliver: LocalDeliver, done: () => void): void;
+  publish(topic: string, payload: Buffer, retain: boolean): Promise<void>;
+}
+
 /**
  * The gateway's own MQTT client: intake's subscriptions and everything the gateway publishes
  * (commands, desired config, county notifications). Modules register their filters and handlers
@@ -17,21 +31,74 @@ type Handler = (topic: string, payload: Buffer) => void | Promise<void>;
  * gateway was down) arrives before someone listens; publishes made before it is up wait for it.
  * A message is acknowledged only once every handler is done with it (stored, for intake); one a
  * handler failed on is not acknowledged: the client reconnects and the broker sends it again.
+ *
+ * With the embedded broker the client is attached in-process instead: no socket, no session of
+ * its own to persist, and many boxes' messages handled at once (their writes share commits). The
+ * broker answers a QoS 2 publish only once the handlers are done with it; a QoS 1 one as it
+ * arrives (aedes), so the client keeps a message its handler failed on and tries again.
  */
 export class GatewayClient {
+  /** Handler failures so far (each one retried, in-process). */
+  failures = 0;
   private client: MqttClient | undefined;
+  private local: { broker: LocalBroker; delivers: Map<string, LocalDeliver> } | undefined;
   private readonly subscriptions = new Map<string, Handler>();
-  private readonly connected: Promise<MqttClient>;
-  private resolveConnected!: (c: MqttClient) => void;
+  private readonly connected: Promise<Publish>;
+  private resolveConnected!: (p: Publish) => void;
 
   constructor(private readonly log: Logger) {
     this.connected = new Promise((r) => (this.resolveConnected = r));
   }
 
-  /** Receive what matches these filters (QoS 1). Only before connect(). */
+  /** Receive what matches these filters (QoS 1). Only before connect() or attach(). */
   subscribe(filters: string[], onMessage: Handler): void {
-    if (this.client) throw new Error('subscribe before the gateway client connects');
+    if (this.client || this.local) throw new Error('subscribe before the gateway client connects');
     for (const f of filters) this.subscriptions.set(f, onMessage);
+  }
+
+  /** In-process, on the embedded broker. */
+  async attach(broker: LocalBroker): Promise<void> {
+    const delivers = new Map<string, LocalDeliver>();
+    this.local = { broker, delivers };
+    // One broker subscription per filter; a publish matching several reaches each handler once.
+    const handled = new WeakMap<LocalPacket, Set<Handler>>();
+    for (const [filter, handler] of this.subscriptions) {
+      const deliver: LocalDeliver = (packet, done) => {
+        const seen = handled.get(packet) ?? new Set<Handler>();
+        handled.set(packet, seen);
+        // Never answer the broker synchronously: its queue would release the next publish in this stack frame.
+        if (seen.has(handler)) return queueMicrotask(done);
+        seen.add(handler);
+        const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+        void this.untilHandled(handler, packet.topic, payload).then(done);
+      };
+      delivers.set(filter, deliver);
+      await new Promise<void>((r) => broker.subscribe(filter, deliver, r));
+    }
+    this.log.info({ filters: [...this.subscriptions.keys()] }, 'gateway attached to the embedded broker');
+    this.resolveConnected((topic, payload, retain) => broker.publish(topic, payload, retain));
+  }
+
+  /**
+   * aedes acknowledges a QoS 1 publish as it arrives, so a message a handler failed on cannot be
+   * left for the box to send again: it is kept and handed over again, with back-off, until a
+   * handler takes it (a store that is down holds the broker's queue, not the message's fate).
+   */
+  private async untilHandled(handler: Handler, topic: string, payload: Buffer): Promise<void> {
+    for (let attempt = 1; this.local; attempt++) {
+      try {
+        return await handler(topic, payload);
+      } catch (e) {
+        this.failures++;
+        const waitMs = Math.min(100 * 2 ** (attempt - 1), 5000);
+        this.log.error(
+          { err: (e as Error).message, topic, attempt, waitMs },
+          'a message could not be handled: trying again',
+        );
+        await new Promise((r) => setTimeout(r, waitMs));
+      }
+    }
+    this.log.error({ topic }, 'gateway stopped before a message could be handled');
   }
 
   async connect(login: MqttLogin): Promise<void> {
@@ -58,6 +125,8 @@ export class GatewayClient {
         },
       );
     };
+    // Acknowledgements and commands are small packets: no Nagle delay on them.
+    client.on('connect', () => (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
     client.on('error', (e) => this.log.warn({ err: e.message }, 'gateway MQTT client error'));
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
@@ -71,20 +140,26 @@ export class GatewayClient {
       { filters: [...this.subscriptions.keys()], clientId: login.clientId },
       'gateway MQTT client subscribed',
     );
-    this.resolveConnected(client);
+    this.resolveConnected(async (topic, payload, retain) => {
+      await client.publishAsync(topic, payload, { qos: 1, retain });
+    });
   }
 
   get isConnected(): boolean {
-    return this.client?.connected ?? false;
+    return this.local !== undefined || (this.client?.connected ?? false);
   }
 
   /** Publish as the gateway (QoS 1), once connected. */
   async publish(topic: string, payload: Buffer, retain = false): Promise<void> {
-    const c = this.client?.connected ? this.client : await this.connected;
-    await c.publishAsync(topic, payload, { qos: 1, retain });
+    await (await this.connected)(topic, payload, retain);
   }
 
   async stop(): Promise<void> {
+    const local = this.local;
+    this.local = undefined;
+    if (local)
+      for (const [filter, deliver] of local.delivers)
+        await new Promise<void>((r) => local.broker.unsubscribe(filter, deliver, r));
     const c = this.client;
     this.client = undefined;
     if (!c) return;
@@ -96,6 +171,8 @@ export class GatewayClient {
     clearTimeout(timer);
   }
 }
+
+type Publish = (topic: string, payload: Buffer, retain: boolean) => Promise<void>;
 
 /** MQTT filter matching (+ one level, # the rest). */
 export function matches(filter: string, topic: string): boolean {

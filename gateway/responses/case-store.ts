@@ -10,6 +10,7 @@ import {
   type ResponseKind,
   type ResponseState,
 } from './response-state.ts';
+import { writeBatch } from '../store/write-batch.ts';
 
 export interface ResponseRow {
   id: string;
@@ -48,7 +49,7 @@ export class CaseStore {
     vehicle?: { id: string; repeatSince?: string },
   ): Promise<{ case: CaseRow; created: boolean }> {
     const key = ev.incidentId ? `${ev.deviceId}:${ev.incidentId}` : `event:${ev.id}`;
-    return this.db.transaction(() => {
+    return writeBatch(this.db).write(() => {
       const existing = this.caseByKey(key);
       if (existing) return { case: existing, created: false };
       const id = this.newId();
@@ -72,8 +73,19 @@ export class CaseStore {
           .run(rid, id, kind, at);
         this.log(rid, null, 'pending', 'gateway', 'case opened');
       }
-      return { case: this.caseByKey(key)!, created: true };
-    })();
+      const opened: CaseRow = {
+        id,
+        eventId: ev.id,
+        deviceId: ev.deviceId,
+        kind: ev.kind,
+        openedAt: at,
+        closedAt: null,
+        closedBy: null,
+        vehicleId: vehicle?.id ?? null,
+        repeatCount: earlier + 1,
+      };
+      return { case: opened, created: true };
+    });
   }
 
   /** Move a response; refuses moves the state machine does not allow, and closes the case when all are finished. */
@@ -84,7 +96,7 @@ export class CaseStore {
     note?: string,
     ackDeadline?: string | null,
   ): Promise<ResponseRow> {
-    return this.db.transaction(() => {
+    return writeBatch(this.db).write(() => {
       const r = this.responseRow(responseId);
       if (!r) throw Object.assign(new Error(`no response ${responseId}`), { code: 'not_found' });
       checkTransition(r.kind, r.state, to);
@@ -95,14 +107,13 @@ export class CaseStore {
         )
         .run(to, at, actor, note ?? null, ackDeadline ?? null, responseId);
       this.log(responseId, r.state, to, actor, note);
-      const all = this.responseRows(r.caseId);
-      if (all.every((x) => isFinished(x.state))) {
+      if (isFinished(to) && this.responseRows(r.caseId).every((x) => isFinished(x.state))) {
         this.db
           .prepare('UPDATE cases SET closed_at = ?, closed_by = ? WHERE id = ? AND closed_at IS NULL')
           .run(at, actor, r.caseId);
       }
-      return this.responseRow(responseId)!;
-    })();
+      return { ...r, state: to, updatedAt: at, actor, note: note ?? null, ackDeadline: ackDeadline ?? r.ackDeadline };
+    });
   }
 
   /**
@@ -110,7 +121,7 @@ export class CaseStore {
    * acknowledged, with the reason logged, and its case is open again.
    */
   async reopen(responseId: string, actor: string, reason: string): Promise<ResponseRow> {
-    return this.db.transaction(() => {
+    return writeBatch(this.db).write(() => {
       const r = this.responseRow(responseId);
       if (!r) throw Object.assign(new Error(`no response ${responseId}`), { code: 'not_found' });
       if (!isFinished(r.state))
@@ -123,7 +134,7 @@ export class CaseStore {
       this.log(responseId, r.state, 'acknowledged', actor, note);
       this.db.prepare('UPDATE cases SET closed_at = NULL, closed_by = NULL WHERE id = ?').run(r.caseId);
       return this.responseRow(responseId)!;
-    })();
+    });
   }
 
   async getCase(id: string): Promise<CaseRow | undefined> {
@@ -180,13 +191,17 @@ export class CaseStore {
   }
 
   async setRecipient(responseId: string, recipient: Recipient | undefined): Promise<void> {
-    this.db
-      .prepare('UPDATE responses SET recipient = ? WHERE id = ?')
-      .run(recipient ? JSON.stringify(recipient) : null, responseId);
+    await writeBatch(this.db).run(() =>
+      this.db
+        .prepare('UPDATE responses SET recipient = ? WHERE id = ?')
+        .run(recipient ? JSON.stringify(recipient) : null, responseId),
+    );
   }
 
   async markReminded(responseId: string): Promise<void> {
-    this.db.prepare('UPDATE responses SET reminded_at = ? WHERE id = ?').run(this.now().toISOString(), responseId);
+    await writeBatch(this.db).run(() =>
+      this.db.prepare('UPDATE responses SET reminded_at = ? WHERE id = ?').run(this.now().toISOString(), responseId),
+    );
   }
 
   /** Responses that are not finished: what to resume after a restart. */

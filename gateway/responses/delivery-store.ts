@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Histogram } from 'prom-client';
 import { latency, secondsSince, type Metrics } from '../metrics.ts';
 import type { Channel, DeliveryResult, Notification } from './channels/channel.ts';
+import { writeBatch } from '../store/write-batch.ts';
 
 export type DeliveryOutcome =
   | { status: 'sent'; result: DeliveryResult & { ok: true } }
@@ -58,17 +59,19 @@ export class Deliveries {
     const full = overLimit !== 'send' && (!this.hasRoom(channelName, key) || this.isWaiting(key));
     if (full && overLimit === 'skip') return { status: 'skipped' };
     if (full) {
-      this.db
-        .prepare(
-          'INSERT OR IGNORE INTO held_notifications (response_id, recipient_key, channel, body, held_at) VALUES (?, ?, ?, ?, ?)',
-        )
-        .run(n.responseId, key, channelName, JSON.stringify(n), this.now().toISOString());
+      await writeBatch(this.db).run(() =>
+        this.db
+          .prepare(
+            'INSERT OR IGNORE INTO held_notifications (response_id, recipient_key, channel, body, held_at) VALUES (?, ?, ?, ?, ?)',
+          )
+          .run(n.responseId, key, channelName, JSON.stringify(n), this.now().toISOString()),
+      );
       return { status: 'held' };
     }
     const t0 = performance.now();
     const res = await channel.send(n);
     this.sendSeconds?.observe({ channel: channelName, ok: String(res.ok) }, secondsSince(t0));
-    this.record(key, channelName, n, [n.responseId], res);
+    await this.record(key, channelName, n, [n.responseId], res);
     return res.ok ? { status: 'sent', result: res } : { status: 'failed', error: `${channel.name}: ${res.error}` };
   }
 
@@ -96,10 +99,10 @@ export class Deliveries {
     if (!channel) return { ok: false, attempts: 0, error: `channel ${b.channel} is not configured` };
     const ids = b.items.map((i) => i.responseId);
     const res = await channel.send(digest);
-    this.record(b.recipientKey, b.channel, digest, ids, res);
+    await this.record(b.recipientKey, b.channel, digest, ids, res);
     if (res.ok) {
       const del = this.db.prepare('DELETE FROM held_notifications WHERE response_id = ?');
-      this.db.transaction(() => ids.forEach((id) => del.run(id)))();
+      await writeBatch(this.db).write(() => ids.forEach((id) => del.run(id)));
     }
     return res;
   }
@@ -151,12 +154,18 @@ export class Deliveries {
     return n < limit;
   }
 
-  private record(key: string, channel: string, n: Notification, responseIds: string[], res: DeliveryResult): void {
-    this.db
-      .prepare(
-        'INSERT INTO deliveries (recipient_key, channel, kind, idempotency_key, response_ids, at, ok, attempts, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(
+  private async record(
+    key: string,
+    channel: string,
+    n: Notification,
+    responseIds: string[],
+    res: DeliveryResult,
+  ): Promise<void> {
+    const insert = this.db.prepare(
+      'INSERT INTO deliveries (recipient_key, channel, kind, idempotency_key, response_ids, at, ok, attempts, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    await writeBatch(this.db).run(() =>
+      insert.run(
         key,
         channel,
         n.kind,
@@ -166,6 +175,7 @@ export class Deliveries {
         res.ok ? 1 : 0,
         res.attempts,
         res.ok ? null : res.error,
-      );
+      ),
+    );
   }
 }

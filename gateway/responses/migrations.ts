@@ -54,4 +54,9 @@ export const RESPONSES_MIGRATIONS: Migration[] = [
     sql: `CREATE INDEX cases_event ON cases (event_id);
    CREATE INDEX cases_opened ON cases (opened_at);`,
   },
+  {
+    // A case page reads each response's history: without it, a scan of every state change ever logged.
+    version: 16,
+    sql: `CREATE INDEX response_log_response ON response_log (response_id, seq);`,
+  },
 ];

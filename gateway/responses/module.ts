@@ -60,7 +60,7 @@ export class ResponsesModule implements GatewayModule {
       cases: this.cases,
       deliveries,
       places: {
-        device: (id) => registry.get(id),
+        device: (id) => registry.place(id),
         neighbours: (id, m) => registry.neighbours(id, m),
       },
       publish,

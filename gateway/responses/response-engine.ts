@@ -112,7 +112,7 @@ export class ResponseEngine extends EventEmitter {
     this.caseSeconds?.observe(secondsSince(t0));
     this.log?.info({ caseId: c.id, deviceId: ev.deviceId, kind: ev.kind }, 'case opened');
     this.emit('case', c);
-    await Promise.all((await this.o.cases.responses(c.id)).map((r) => this.dispatch(r, ev)));
+    await Promise.all((await this.o.cases.responses(c.id)).map((r) => this.dispatch(r, ev, { plan, c })));
     this.dispatchSeconds?.observe(secondsSince(t0));
     return c;
   }
@@ -185,8 +185,9 @@ export class ResponseEngine extends EventEmitter {
     return c && plan ? { plan, c } : undefined;
   }
 
-  private async dispatch(r: ResponseRow, ev?: EventMessage): Promise<void> {
-    const p = await this.plan(r);
+  /** `known`: the plan and case, when the caller has them (a new case) — no need to read them again. */
+  private async dispatch(r: ResponseRow, ev?: EventMessage, known?: { plan: ResponsePlan; c: CaseRow }): Promise<void> {
+    const p = known ?? (await this.plan(r));
     if (!p) return;
     try {
       if (r.kind === 'onsite') await this.dispatchOnsite(r, p.plan, p.c);
@@ -292,7 +293,7 @@ export class ResponseEngine extends EventEmitter {
     key = `${r.id}:${kind}`,
   ): Promise<Notification> {
     const vehicle = await this.vehicleOf(ev);
-    const repeat = (await this.plan(r))?.plan.repeat;
+    const repeat = planFor(this.o.config, c.kind)?.repeat;
     const inPerson = repeat !== undefined && c.repeatCount >= repeat.count;
     const recipient = r.recipient ?? undefined;
     return {

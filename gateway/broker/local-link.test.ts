@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
+import pino from 'pino';
+import { until } from '../../sim/testing/until.ts';
+import { CredentialStore } from '../access/credential-store.ts';
+import { GatewayClient } from '../mqtt/gateway-client.ts';
+import { openDatabase } from '../store/database.ts';
+import { EmbeddedBroker } from './embedded-broker.ts';
+
+const silent = pino({ level: 'silent' });
+
+/** The gateway's client attached in-process to the embedded broker, with a plain mqtt.js box. */
+describe('the gateway on its embedded broker, in-process', () => {
+  let dir: string;
+  let broker: EmbeddedBroker;
+  let gw: GatewayClient;
+  let db: ReturnType<typeof openDatabase>;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rw-local-'));
+    db = openDatabase(dir);
+    const credentials = new CredentialStore(db);
+    await credentials.addDevice('box-1', 'box-1-secret');
+    broker = new EmbeddedBroker({ dataDir: dir, port: 0, credentials, placeOf: () => undefined, logger: silent });
+    await broker.start();
+    broker.admitDevices();
+    gw = new GatewayClient(silent);
+  });
+  afterEach(async () => {
+    await gw.stop();
+    await broker.stop();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const box = () =>
+    mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, {
+      clientId: 'box-1',
+      username: 'box-1',
+      password: 'box-1-secret',
+      clean: false,
+      reconnectPeriod: 100,
+    });
+
+  it("answers a box's QoS 2 publish only once the gateway's handler is done with it", async () => {
+    let handledAt = 0;
+    gw.subscribe(['rw/v1/+/event/+'], async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      handledAt = performance.now();
+    });
+    await gw.attach(broker.local());
+    const b = await box();
+    const t0 = performance.now();
+    await b.publishAsync('rw/v1/box-1/event/presence', 'x', { qos: 2 });
+    const ackedAt = performance.now();
+    await b.endAsync();
+    expect(handledAt).toBeGreaterThan(0);
+    expect(ackedAt).toBeGreaterThanOrEqual(handledAt);
+    expect(ackedAt - t0).toBeGreaterThanOrEqual(290);
+  });
+
+  it('keeps a message its handler failed on and hands it over again until it is taken', async () => {
+    const seen: string[] = [];
+    gw.subscribe(['rw/v1/+/event/+'], async (_t, payload) => {
+      seen.push(payload.toString());
+      if (seen.length < 3) throw new Error('store unavailable');
+    });
+    await gw.attach(broker.local());
+    const b = await box();
+    await b.publishAsync('rw/v1/box-1/event/presence', 'alarm-1', { qos: 1 });
+    await until(() => seen.length === 3, 3000, 'the third hand-over');
+    await b.endAsync();
+    expect(seen).toEqual(['alarm-1', 'alarm-1', 'alarm-1']);
+    expect(gw.failures).toBe(2);
+  });
+
+  it('reaches a handler once when two of its filters match, and publishes as the gateway', async () => {
+    const seen: string[] = [];
+    const onBoth = (topic: string) => void seen.push(topic);
+    gw.subscribe(['rw/v1/+/event/+', 'rw/v1/#'], onBoth);
+    await gw.attach(broker.local());
+    const b = await box();
+    const commands: string[] = [];
+    b.on('message', (t) => commands.push(t));
+    await b.subscribeAsync('rw/v1/box-1/cmd/+', { qos: 1 });
+    await b.publishAsync('rw/v1/box-1/event/presence', 'x', { qos: 1 });
+    await gw.publish('rw/v1/box-1/cmd/set_light', Buffer.from('{}'));
+    await until(() => commands.length === 1, 3000, 'the command at the box');
+    await b.endAsync();
+    expect(seen.filter((t) => t === 'rw/v1/box-1/event/presence')).toHaveLength(1);
+    expect(commands).toEqual(['rw/v1/box-1/cmd/set_light']);
+  });
+
+  it('takes a backlog of 20,000 publishes nobody listens to while its handlers are busy, without overflowing the stack', async () => {
+    let busy = 0;
+    gw.subscribe(['rw/v1/+/event/+'], () => new Promise((r) => setTimeout(() => r(void busy++), 50)));
+    await gw.attach(broker.local());
+    const b = await box();
+    // Fill the broker's in-flight window with slow events, then queue commands to an absent box.
+    const events = Array.from({ length: 200 }, (_, i) =>
+      b.publishAsync('rw/v1/box-1/event/presence', `${i}`, { qos: 1 }),
+    );
+    await until(() => busy > 0 || events.length === 0, 3000);
+    await Promise.all(
+      Array.from({ length: 20_000 }, (_, i) => gw.publish(`rw/v1/box-away/cmd/set_light`, Buffer.from(`${i}`))),
+    );
+    await Promise.all(events);
+    await b.endAsync();
+    expect(busy).toBe(200);
+  });
+});

@@ -1,0 +1,69 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Group commit for one SQLite connection. Writes made in the same turn of the event loop share
+ * one transaction, committed once the turn's I/O callbacks have run; each writer's promise
+ * settles only when that commit is done (or failed), so whoever acknowledges a message after
+ * awaiting its write acknowledges something on disk. Under alarm load this turns a commit per
+ * write (each rewriting the same few index pages into the WAL) into a commit per few dozen.
+ *
+ * Each write runs in a savepoint of its own: one that throws leaves the others' writes intact.
+ * Reads on the connection see writes not yet committed, as before.
+ */
+export class WriteBatch {
+  private open = false;
+  private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+
+  constructor(private readonly db: Database.Database) {}
+
+  /** Run `fn` (synchronous SQL, all or nothing) in the current batch; resolves with its result once committed. */
+  write<T>(fn: () => T): Promise<T> {
+    return this.run(this.db.transaction(fn));
+  }
+
+  /** `write` for a single statement, which is all or nothing by itself (no savepoint needed). */
+  async run<T>(statement: () => T): Promise<T> {
+    if (!this.open) {
+      this.db.exec('BEGIN IMMEDIATE');
+      this.open = true;
+      setImmediate(() => this.flush());
+    }
+    const result = statement();
+    await new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return result;
+  }
+
+  /** Commit what is pending now (before the connection closes). */
+  flush(): void {
+    if (!this.open) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    this.open = false;
+    try {
+      this.db.exec('COMMIT');
+    } catch (e) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      for (const w of waiters) w.reject(e as Error);
+      return;
+    }
+    for (const w of waiters) w.resolve();
+  }
+}
+
+const batches = new WeakMap<Database.Database, WriteBatch>();
+
+/** The write batch of this connection; closing the connection commits what is pending first. */
+export function writeBatch(db: Database.Database): WriteBatch {
+  let b = batches.get(db);
+  if (!b) {
+    const batch = new WriteBatch(db);
+    const close = db.close.bind(db);
+    db.close = () => {
+      batch.flush();
+      return close();
+    };
+    batches.set(db, batch);
+    b = batch;
+  }
+  return b;
+}
