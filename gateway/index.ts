@@ -3,6 +3,7 @@ export * from './main.ts';
 export * from './context.ts';
 export * from './bus.ts';
 export * from './config/schema.ts';
+export * from './config/load-config.ts';
 export * from './broker/acl.ts';
 export * from './broker/embedded-broker.ts';
 export * from './access/credential-store.ts';

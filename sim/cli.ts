@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { untilSignal } from '../bin/cli-context.ts';
 import { registerBenchCli } from './bench/cli.ts';
+import { registerCountyCli } from './county/cli.ts';
 import type { HwSimOptions } from './hw-sim.ts';
 import { registerDemoCli } from './demo/cli.ts';
 import { registerStoryCli } from './story/cli.ts';
@@ -34,6 +35,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 export function registerSimCli(program: Command, logger: (cmd: Command) => Logger): void {
   const sim = program.command('sim').description('simulate hardware and fleets for tests, demos and testers');
   registerSimHwCli(sim, logger);
+  registerCountyCli(sim, logger);
   registerStoryCli(sim, logger);
   sim
     .command('screenshots')

@@ -9,20 +9,22 @@ import { alarmRoutes } from './routes.ts';
 /** The alarm list and the dashboard's live stream (alarms, cases, responses as they move). */
 export class AlarmsModule implements GatewayModule {
   readonly name = 'alarms';
+  /** Alarms as the list shows them (for the CLI, tests and benches; routes use the same). */
+  query!: AlarmQuery;
 
   constructor(
     private readonly ctx: GatewayContext,
     private readonly deps: { access: AccessModule },
   ) {}
 
-  start(): void {}
+  start(): void {
+    this.query = new AlarmQuery(this.ctx.db);
+  }
+
   stop(): void {}
 
   routes(): RouteDef[] {
     const { accessLog, scope } = this.deps.access;
-    return [
-      ...alarmRoutes({ alarms: new AlarmQuery(this.ctx.db), accessLog }),
-      ...liveRoutes({ bus: this.ctx.bus, scope }),
-    ];
+    return [...alarmRoutes({ alarms: this.query, accessLog }), ...liveRoutes({ bus: this.ctx.bus, scope })];
   }
 }

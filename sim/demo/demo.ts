@@ -2,13 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { EdgeAgent } from '../../edge/index.ts';
-import { Gateway, type ResponseRow } from '../../gateway/index.ts';
+import type { EdgeAgent } from '../../edge/index.ts';
+import { SYSTEM, type Gateway, type ResponseRow } from '../../gateway/index.ts';
 import sharp from 'sharp';
-import { HardwareSimulator } from '../hw-sim.ts';
+import { County, EXAMPLE_MAP } from '../testing/county.ts';
 import { haveCjkFont, renderPlate, sceneWithPlate } from '../vision/synthetic-plate.ts';
 import { until } from '../testing/until.ts';
 import { DemoReceiver } from './receivers.ts';
@@ -116,13 +115,18 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
 
   const mqttPort = await freePort(o.once ? 0 : (o.mqttPort ?? 1884));
   const httpPort = await freePort(o.once ? 0 : (o.httpPort ?? 8080));
-  const gateway = new Gateway({
-    dataDir: join(dir, 'gateway'),
+  const county = await County.start({
+    dataDir: dir,
     mqttPort,
     httpPort,
     logger: o.logger,
-    config: {
-      map: { geojson: join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'county-map.geojson') },
+    boxes: BOXES.map((b) => {
+      const [township, crossing] = b.place.split(' ');
+      const donor = { name: '聊城市慈善总会', thanks: '一灯一带，平安回家' };
+      return { id: b.id, name: b.place, township, crossing, lat: b.lat, lon: b.lon, donor };
+    }),
+    gatewayConfig: {
+      map: { geojson: EXAMPLE_MAP },
       responses: {
         channels: {
           village: { type: 'webhook', url: village.url, secret },
@@ -139,27 +143,13 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
       },
     },
   });
-  await gateway.start();
+  const { gateway } = county;
   tokens.village = await gateway.services.access.tokens.issue('grid-worker-wang', 'village');
   tokens.police = await gateway.services.access.tokens.issue('duty-squad-3', 'police');
   const adminToken = await gateway.services.access.tokens.issue('demo-admin', 'admin');
   // A person's log-in for the dashboard; the password is new at every start and printed once.
   const dashboardPassword = randomBytes(9).toString('base64url');
   await gateway.services.access.credentials.addOperator('demo-admin', dashboardPassword, 'admin');
-  const passwords = Object.fromEntries(BOXES.map((b) => [b.id, randomBytes(12).toString('base64url')]));
-  for (const b of BOXES) {
-    await gateway.services.access.credentials.addDevice(b.id, passwords[b.id]);
-    const [township, crossing] = b.place.split(' ');
-    await gateway.services.devices.registry.upsert({
-      id: b.id,
-      name: b.place,
-      township,
-      crossing,
-      lat: b.lat,
-      lon: b.lon,
-      donor: { name: '聊城市慈善总会', thanks: '一灯一带，平安回家' },
-    });
-  }
   await gateway.services.archive.archive.importCsv(
     'plate,class,owner_name,township,village\n鲁PA3N82,tricycle,赵某,梁水镇,王屯村\n',
     true,
@@ -169,43 +159,10 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
     `roadwarden demo — county gateway: MQTT on ${gateway.mqttPort!}, HTTP API on ${gateway.httpPort}; data in ${dir}`,
   );
 
-  const sims: HardwareSimulator[] = [];
-  const agents: EdgeAgent[] = [];
-  for (const b of BOXES) {
-    const sim = new HardwareSimulator({ pty: true, ptyDir: join(dir, 'tty', b.id), camera: false, sensor: false });
-    await sim.start();
-    sims.push(sim);
-    const agent = new EdgeAgent({
-      logger: o.logger,
-      config: {
-        device: { id: b.id, name: b.place, location: { lat: b.lat, lon: b.lon } },
-        gateway: { url: `mqtt://127.0.0.1:${gateway.mqttPort!}`, username: b.id, password: passwords[b.id] },
-        hardware: {
-          light: { type: 'modbus', port: sim.ttys.light!, channels: 4 },
-          speaker: { type: 'mp3', port: sim.ttys.speaker! },
-        },
-        rules: [
-          {
-            name: 'tricycle_passengers',
-            trigger: { event: 'tricycle_passengers' },
-            light: { mode: 'flash', periodMs: 300, durationS: 30 },
-            voice: { clip: 2, times: 1, text: '三轮车禁止载人' },
-            cooldownS: 30,
-            report: { kind: 'tricycle_passengers', severity: 'alarm' },
-          },
-        ],
-        telemetry: { intervalS: 60 },
-        dataDir: join(dir, 'edge', b.id),
-      },
-    });
-    await agent.start();
-    agents.push(agent);
-  }
-  await until(() => agents.every((a) => a.link.connected), 10_000, 'all boxes connected');
   say(`three roadside boxes online: ${BOXES.map((b) => b.id).join(', ')}`);
 
   const box = BOXES[1];
-  const agent = agents[1];
+  const { agent } = county.box(1);
   say(`\n① ${box.place} (${box.id}): the camera sees a tricycle carrying 3 passengers (三轮车违法载人).`);
   const t0 = performance.now();
   // The plate reader saw the last 2 as a Z: the archive lookup settles it.
@@ -225,12 +182,9 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
       `   ${labels[r.kind].padEnd(13)} → ${r.state}${r.actor && r.actor !== 'gateway' ? ` by ${r.actor}` : ''}${r.note ? ` — ${r.note}` : ''}`,
     ),
   );
-  const openCase = () =>
-    gateway.context.db.prepare('SELECT id, event_id AS eventId FROM cases ORDER BY opened_at LIMIT 1').get() as
-      | { id: string; eventId: string }
-      | undefined;
-  await until(() => openCase() !== undefined, 10_000, 'the case to open');
-  const c = openCase()!;
+  const firstCase = async () => (await gateway.services.responses.cases.list(SYSTEM, { limit: 1 }))[0];
+  await until(async () => (await firstCase()) !== undefined, 10_000, 'the case to open');
+  const c = await firstCase();
   say(`② The gateway opened case ${c.id} and started the three responses (一报警三响应):`);
   await until(
     async () => (await gateway.services.responses.cases.getCase(c.id))?.closedAt !== null,
@@ -252,9 +206,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
     ms: Math.round(performance.now() - started),
   };
   const stop = async () => {
-    for (const a of agents) await a.stop();
-    await gateway.stop();
-    for (const s of sims) await s.stop();
+    await county.stop();
     await village.stop();
     await police.stop();
     rmSync(dir, { recursive: true, force: true });

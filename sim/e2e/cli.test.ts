@@ -102,6 +102,42 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
     expect(r.stdout).toMatch(/all 10 checks passed/);
   });
 
+  it('`sim county --once` plays a script of happenings over real boxes and sums up what the gateway holds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-cli-county-'));
+    dirs.push(dir);
+    const script = join(dir, 'day.txt');
+    writeFileSync(
+      script,
+      '# a short day\n0.5 tricycle 1 4\n1 burn 2 2\n1.5 tricycle 2\n2 cut 3\n2.5 tricycle 3\n4 restore 3\n',
+    );
+    const r = await run([
+      '--log-level',
+      'error',
+      'sim',
+      'county',
+      '--boxes',
+      '3',
+      '--telemetry',
+      '1',
+      '--script',
+      script,
+      '--once',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(summary).toMatchObject({
+      boxes: 3,
+      online: 3,
+      happenings: 6,
+      alarms: { 'lc-sim-0001': 1, 'lc-sim-0002': 1, 'lc-sim-0003': 1 },
+      tickets: [{ deviceId: 'lc-sim-0002', kind: 'lamp_fault' }],
+    });
+    writeFileSync(script, '5 tricycle 1\nsoon cut 2\n');
+    const bad = await run(['sim', 'county', '--boxes', '1', '--script', script, '--once']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/script line 2: "soon cut 2"/);
+  });
+
   it('`demo --once --json` plays one alarm through its three responses and ends with the JSON summary', async () => {
     const r = await run(['demo', '--once', '--json']);
     expect(r.code).toBe(0);
@@ -488,6 +524,7 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
       ['hw', 'test'],
       ['sim'],
       ['sim', 'hw'],
+      ['sim', 'county'],
       ['bench'],
       ['bench', 'hw'],
       ['bench', 'edge'],

@@ -5,21 +5,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { EdgeAgent, type EdgeConfig } from '../../edge/index.ts';
-import { Gateway, loadCountyMap, type GatewayConfig, type MapArea } from '../../gateway/index.ts';
+import { Gateway, loadCountyMap, type DeviceMeta, type GatewayConfig, type MapArea } from '../../gateway/index.ts';
 import { HardwareSimulator } from '../hw-sim.ts';
 import { LinkRelay } from './link-relay.ts';
 import { until } from './until.ts';
 
-/** Where a box stands. */
-export interface BoxSpec {
-  id: string;
+/** Where a box stands, and who paid for it. */
+export interface BoxSpec extends DeviceMeta {
   lat: number;
   lon: number;
-  name?: string;
-  road?: string;
-  crossing?: string;
-  township?: string;
-  village?: string;
 }
 
 export interface CountyOptions {
