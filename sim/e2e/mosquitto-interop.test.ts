@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MqttLink, Outbox } from '../../edge/index.ts';
-import { Gateway } from '../../gateway/index.ts';
+import { Gateway, SYSTEM } from '../../gateway/index.ts';
 import { createIdGenerator, decodeMessage, encodeMessage, topics, type EventMessage } from '../../protocols/index.ts';
 import { until } from '../testing/until.ts';
 
@@ -151,9 +151,10 @@ describe('edge link against Mosquitto over MQTT 5, read by mosquitto_sub', () =>
     };
     box.append({ id: ev.id, topic: topics.event(device, ev.kind), payload: encodeMessage('event', ev), cls: 'alarm' });
     link.kick();
-    const count = (sql: string) => (gw.context.db.prepare(sql).get(device) as { n: number }).n;
-    await until(() => count('SELECT count(*) AS n FROM events WHERE device_id = ?') === 1, 5000, 'event stored');
-    await until(() => count('SELECT count(*) AS n FROM cases WHERE device_id = ?') === 1, 5000, 'case opened');
+    const alarms = async () =>
+      (await gw.services.alarms.query.list(SYSTEM, { limit: 10 })).filter((a) => a.deviceId === device);
+    await until(async () => (await alarms()).length === 1, 5000, 'event stored');
+    await until(async () => (await alarms())[0].caseId !== null, 5000, 'case opened');
     await until(() => commands.includes('play_clip'), 5000, 'on-site command delivered through Mosquitto');
   });
 });

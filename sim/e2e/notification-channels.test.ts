@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Gateway } from '../../gateway/index.ts';
+import { Gateway, SYSTEM } from '../../gateway/index.ts';
 import { createIdGenerator, topics, type EventMessage } from '../../protocols/index.ts';
 import { httpReceiver, type HttpReceiver } from '../testing/http-receiver.ts';
 import { until } from '../testing/until.ts';
@@ -150,7 +150,7 @@ describe('SMS and county MQTT channels, routed by the directory', () => {
       recipient: { name: '梁水派出所 duty squad', routedBy: 'duty squad for 梁水镇' },
       place: { township: '梁水镇' },
     });
-    const caseId = (gw.context.db.prepare('SELECT id FROM cases').get() as { id: string }).id;
+    const caseId = (await gw.services.responses.cases.list(SYSTEM, { limit: 1 }))[0].id;
     const states = async () =>
       (await gw.services.responses.cases.responses(caseId)).map((r) => `${r.kind}:${r.state}`).join(' ');
     // The receivers may hear before the gateway has recorded its answer.

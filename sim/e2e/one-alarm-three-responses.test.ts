@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeAgent } from '../../edge/index.ts';
-import { Gateway, verifySignature, SIGNATURE_HEADER } from '../../gateway/index.ts';
+import { Gateway, SIGNATURE_HEADER, SYSTEM, verifySignature } from '../../gateway/index.ts';
 import { HardwareSimulator } from '../hw-sim.ts';
 import { until } from '../testing/until.ts';
 
@@ -105,8 +105,9 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
     // On the spot, before any network round trip: the box's own rule played clip 2.
     expect(sim.speaker!.device.plays.at(-1)?.track).toBe(2);
 
-    await until(() => (gw.context.db.prepare('SELECT count(*) AS n FROM cases').get() as { n: number }).n === 1, 5000);
-    const caseId = (gw.context.db.prepare('SELECT id FROM cases').get() as { id: string }).id;
+    const cases = () => gw.services.responses.cases.list(SYSTEM, { limit: 10 });
+    await until(async () => (await cases()).length === 1, 5000, 'one case');
+    const caseId = (await cases())[0].id;
     const states = async () => (await gw.services.responses.cases.responses(caseId)).map((r) => `${r.kind}:${r.state}`);
 
     // 1. On-site: the gateway commanded the box (clip 5), and the box confirmed.
