@@ -46,7 +46,8 @@ function wire(ctx: GatewayContext) {
   const alarms = new AlarmsModule(ctx, { access });
   const mqtt = new MqttModule(ctx, { broker });
   const dashboard = new DashboardModule(ctx);
-  const features = [
+  // In start order (object keys keep it): the API comes last, over every other module's routes.
+  const features = {
     access,
     evidence,
     archive,
@@ -59,23 +60,9 @@ function wire(ctx: GatewayContext) {
     alarms,
     mqtt,
     dashboard,
-  ];
-  const api = new ApiModule(ctx, { access, modules: features });
-  return {
-    access,
-    evidence,
-    archive,
-    devices,
-    broker,
-    intake,
-    responses,
-    tickets,
-    reports,
-    alarms,
-    mqtt,
-    dashboard,
-    api,
   };
+  const api = new ApiModule(ctx, { access, modules: Object.values(features) });
+  return { ...features, api };
 }
 
 /** The county centre: builds the context, starts the modules in order, stops them in reverse. */

@@ -25,4 +25,9 @@ export class MqttModule implements GatewayModule {
   async stop(): Promise<void> {
     await this.ctx.mqtt.stop();
   }
+
+  health(): Record<string, unknown> {
+    const { mqtt } = this.ctx;
+    return { gatewayClient: { connected: mqtt.isConnected, handlerFailures: mqtt.failures } };
+  }
 }

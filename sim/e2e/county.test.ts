@@ -68,6 +68,16 @@ describe('a simulated county (sim/testing/county.ts)', () => {
     expect(device).toMatchObject({ township: box.spec.township, state: 'online' });
   });
 
+  it("says on /health that the gateway's client is attached and no message has failed", async () => {
+    const r = await fetch(`http://127.0.0.1:${county.gateway.httpPort}/health`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(((await r.json()) as Record<string, unknown>).gatewayClient).toEqual({
+      connected: true,
+      handlerFailures: 0,
+    });
+  });
+
   it('a lamp burns out at box 2: the next time it flashes the box reports it, and the gateway opens a fault ticket', async () => {
     const id = county.box(1).spec.id;
     await county.burnLamp(1, 2);
