@@ -204,6 +204,25 @@ export class CaseStore {
     );
   }
 
+  /**
+   * Stored alarms of these kinds received since `since` that have no case, neither their own nor
+   * their incident's: what a gateway stopped between storing an alarm and opening its case left
+   * behind. Oldest first.
+   */
+  async alarmsWithoutCase(kinds: string[], since: string, limit = 10_000): Promise<EventMessage[]> {
+    if (!kinds.length) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT e.body FROM events e
+         WHERE e.severity = 'alarm' AND e.received_at >= ? AND e.kind IN (SELECT value FROM json_each(?))
+           AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.event_id = e.id)
+           AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.incident_key = e.device_id || ':' || e.incident_id)
+         ORDER BY e.id LIMIT ?`,
+      )
+      .all(since, JSON.stringify(kinds), limit) as Array<{ body: string }>;
+    return rows.map((r) => JSON.parse(r.body) as EventMessage);
+  }
+
   /** Responses that are not finished: what to resume after a restart. */
   async unfinished(): Promise<ResponseRow[]> {
     return (

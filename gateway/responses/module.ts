@@ -31,6 +31,8 @@ export class ResponsesModule implements GatewayModule {
   cases!: CaseStore;
   /** Undefined without response plans. */
   engine: ResponseEngine | undefined;
+  /** Settles when the alarms a stop left without a case have theirs (after start). */
+  reconciled: Promise<void> = Promise.resolve();
   deliveries: Deliveries | undefined;
 
   constructor(
@@ -85,6 +87,17 @@ export class ResponsesModule implements GatewayModule {
     );
     await engine.start();
     this.engine = engine;
+    // Once every module runs (dispatching needs the gateway's client): alarms a stop left without a case.
+    this.reconciled = new Promise((resolve) =>
+      bus.once(
+        'started',
+        () =>
+          void engine
+            .reconcile(rc.reconcileWithinH)
+            .catch((e: Error) => log.error({ err: e.message }, 'could not reconcile stored alarms'))
+            .then(() => resolve()),
+      ),
+    );
   }
 
   private async lookupPlate(plate: string) {

@@ -87,6 +87,22 @@ export class ResponseEngine extends EventEmitter {
     }
   }
 
+  /**
+   * Open the cases a stop left undone: alarms stored within `withinH` hours whose case was never
+   * written (the gateway stopped in between). Older ones are only counted: notifying a village of
+   * a tricycle seen last week helps no one. Returns how many were opened and how many were too old.
+   */
+  async reconcile(withinH = 24): Promise<{ opened: number; tooOld: number }> {
+    const kinds = [...new Set(this.o.config.plans.flatMap((p) => p.kinds))];
+    const since = new Date(this.now().getTime() - withinH * 3_600_000).toISOString();
+    let opened = 0;
+    for (const ev of await this.o.cases.alarmsWithoutCase(kinds, since)) if (await this.onAlarm(ev)) opened++;
+    const tooOld = (await this.o.cases.alarmsWithoutCase(kinds, '')).length;
+    if (opened || tooOld)
+      this.log?.warn({ opened, tooOld, withinH }, 'stored alarms without a case: opened the recent ones');
+    return { opened, tooOld };
+  }
+
   async start(): Promise<void> {
     for (const r of await this.o.cases.unfinished())
       if (r.state === 'pending' && !(await this.o.deliveries.isHeld(r.id))) void this.dispatch(r);

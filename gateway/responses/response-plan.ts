@@ -115,6 +115,12 @@ export const ResponsesConfig = Type.Object(
     plans: Type.Array(ResponsePlan, { minItems: 1 }),
     /** Who answers for which village, and which duty squad for which area. */
     directory: Type.Optional(DirectoryConfig),
+    /**
+     * At start, alarms stored this many hours back that have no case (the gateway stopped
+     * between storing one and opening its case) get their case and responses now; older ones
+     * are only counted in the log. Default 24.
+     */
+    reconcileWithinH: Type.Optional(Type.Number({ minimum: 0, maximum: 720 })),
   },
   { additionalProperties: false },
 );

@@ -1,0 +1,142 @@
+import { execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AlarmQuery } from '../../gateway/alarms/alarm-query.ts';
+import { openDatabase, SYSTEM } from '../../gateway/index.ts';
+import { createIdGenerator, encodeMessage, topics, type EventMessage } from '../../protocols/index.ts';
+import { startTestBroker } from '../testing/aedes-broker.ts';
+import { BIN, spawnGateway } from '../testing/gateway-process.ts';
+import { until } from '../testing/until.ts';
+
+const run = promisify(execFile);
+const newId = createIdGenerator();
+const BOXES = Array.from({ length: 5 }, (_, i) => `lc-kill-${String(i + 1).padStart(4, '0')}`);
+
+/** kill -9 while boxes publish alarms: after the restart, every stored alarm has exactly one case. */
+describe('a gateway killed while alarms come in', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-gwkill9-'));
+  const procs: ChildProcess[] = [];
+  afterAll(async () => {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('opens the cases it did not get to at the next start: no stored alarm is left without one, none has two', {
+    timeout: 120_000,
+  }, async () => {
+    const ports = await Promise.all(
+      [0, 1].map(async () => {
+        const b = await startTestBroker();
+        const p = b.port;
+        await b.close();
+        return p;
+      }),
+    );
+    const config = join(dir, 'gateway.yaml');
+    writeFileSync(
+      config,
+      `responses:
+  channels:
+    county: { type: mqtt }
+  plans:
+    - kinds: [tricycle_passengers]
+      onsite: {}
+      village: { channel: county, ackDeadlineS: 3600 }
+      police: { channel: county, ackDeadlineS: 3600 }
+`,
+    );
+    const data = join(dir, 'data');
+    const args = [
+      '--config',
+      config,
+      '--mqtt-port',
+      String(ports[0]),
+      '--http-port',
+      String(ports[1]),
+      '--data-dir',
+      data,
+    ];
+    for (const id of BOXES)
+      await run(process.execPath, [
+        BIN,
+        'gateway',
+        'device',
+        'add',
+        '--id',
+        id,
+        '--password',
+        `${id}-pw`,
+        '--data-dir',
+        data,
+      ]);
+
+    for (let trial = 0; trial < 2; trial++) {
+      const first = await spawnGateway(args);
+      procs.push(first.proc);
+      const boxes: MqttClient[] = await Promise.all(
+        BOXES.map((id) =>
+          mqtt.connectAsync(`mqtt://127.0.0.1:${ports[0]}`, {
+            clientId: id,
+            username: id,
+            password: `${id}-pw`,
+            clean: false,
+            reconnectPeriod: 200,
+          }),
+        ),
+      );
+      for (const b of boxes) b.on('error', () => {});
+      const acked: Array<Promise<unknown>> = [];
+      const killAt = 20 + Math.random() * 80;
+      const t0 = performance.now();
+      let killed = false;
+      for (let i = 0; i < 300; i++) {
+        const k = i % BOXES.length;
+        const ev: EventMessage = {
+          v: 1,
+          id: newId(),
+          deviceId: BOXES[k],
+          ts: new Date().toISOString(),
+          kind: 'tricycle_passengers',
+          severity: 'alarm',
+          source: 'vision',
+          data: { riders: 3 },
+        };
+        acked.push(boxes[k].publishAsync(topics.event(ev.deviceId, ev.kind), encodeMessage('event', ev), { qos: 1 }));
+        if (i % 20 === 19) await new Promise((r) => setImmediate(r));
+        if (!killed && performance.now() - t0 > killAt) {
+          first.proc.kill('SIGKILL');
+          killed = true;
+        }
+      }
+      if (!killed) first.proc.kill('SIGKILL');
+      const exited = (p: ChildProcess) =>
+        new Promise((r) => (p.exitCode === null && p.signalCode === null ? p.once('exit', r) : r(null)));
+      await exited(first.proc);
+      const second = await spawnGateway(args);
+      procs.push(second.proc);
+      // The boxes reconnect and send again what was not acknowledged.
+      await Promise.race([Promise.allSettled(acked), new Promise((r) => setTimeout(r, 15_000))]);
+      await new Promise((r) => setTimeout(r, 1500));
+      await Promise.all(boxes.map((b) => b.endAsync(true)));
+      second.proc.kill('SIGTERM');
+      await exited(second.proc);
+
+      const db = openDatabase(data);
+      try {
+        const alarms = await new AlarmQuery(db).list(SYSTEM, { limit: 10_000 });
+        expect(alarms.length, `trial ${trial}: alarms stored`).toBeGreaterThan(0);
+        expect(
+          alarms.filter((a) => a.caseId === null).map((a) => a.id),
+          `trial ${trial}: alarms without a case`,
+        ).toEqual([]);
+        expect(new Set(alarms.map((a) => a.caseId)).size, `trial ${trial}: one case per alarm`).toBe(alarms.length);
+      } finally {
+        db.close();
+      }
+    }
+  });
+});
