@@ -170,7 +170,10 @@ export class MqttLink extends EventEmitter {
     for (const item of this.o.outbox.next(this.lastSent, room)) {
       this.lastSent = item.seq;
       this.inflight++;
-      c.publish(item.topic, item.payload, { qos: 1, retain: item.retain }, (err) => {
+      // Alarms at QoS 2: the broker answers only once the gateway has stored it (PUBREC after
+      // intake), so an alarm leaves the outbox only when it is safe at the centre.
+      const qos = item.cls === 'alarm' ? 2 : 1;
+      c.publish(item.topic, item.payload, { qos, retain: item.retain }, (err) => {
         this.inflight--;
         if (err) {
           // Not acknowledged: send it (and what followed) again.

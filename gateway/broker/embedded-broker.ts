@@ -127,6 +127,7 @@ export class EmbeddedBroker {
     return {
       subscribe: (filter, deliver, done) => aedes.subscribe(filter, deliver as never, done),
       unsubscribe: (filter, deliver, done) => aedes.unsubscribe(filter, deliver as never, done),
+      unreleased: () => (this.store?.unreleased ?? []).filter((p) => p.cmd === undefined || p.cmd === 'publish'),
       publish: (topic, payload, retain) =>
         new Promise<void>((resolve, reject) =>
           aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain, dup: false }, (e) =>

@@ -112,3 +112,68 @@ describe('the gateway on its embedded broker, in-process', () => {
     expect(busy).toBe(200);
   });
 });
+
+describe('the embedded broker after a QoS 2 delivery left half-way', () => {
+  it('starts again and finishes it: the box gets the PUBREL and its PUBCOMP clears the message', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-qos2-'));
+    const db = openDatabase(dir);
+    const credentials = new CredentialStore(db);
+    await credentials.addDevice('box-1', 'box-1-secret');
+    const options = { dataDir: dir, port: 0, credentials, placeOf: () => undefined, logger: silent };
+    let broker = new EmbeddedBroker(options);
+    try {
+      await broker.start();
+      broker.admitDevices();
+      const url = () => `mqtt://127.0.0.1:${broker.port}`;
+      const login = { clientId: 'box-1', username: 'box-1', password: 'box-1-secret', clean: false };
+      const box = await mqtt.connectAsync(url(), { ...login, reconnectPeriod: 0 });
+      await box.subscribeAsync('rw/v1/box-1/cmd/+', { qos: 2 });
+      // The box answers PUBREC, then its connection ends before it can send PUBCOMP.
+      box.on('packetreceive', (p) => {
+        if (p.cmd === 'pubrel') box.stream.destroy();
+      });
+      const aedes = broker.aedes!;
+      await new Promise<void>((r, j) =>
+        aedes.publish(
+          {
+            cmd: 'publish',
+            topic: 'rw/v1/box-1/cmd/stop',
+            payload: Buffer.from('{}'),
+            qos: 2,
+            retain: false,
+            dup: false,
+          },
+          (e) => (e ? j(e) : r()),
+        ),
+      );
+      await until(() => box.disconnected || !box.connected, 3000, 'the box cut off after PUBREL');
+      await box.endAsync(true);
+      await broker.stop();
+
+      broker = new EmbeddedBroker(options);
+      await broker.start();
+      broker.admitDevices();
+      const again = await mqtt.connectAsync(url(), { ...login, reconnectPeriod: 0 });
+      const rels: number[] = [];
+      again.on('packetreceive', (p) => p.cmd === 'pubrel' && rels.push(p.messageId!));
+      await until(() => rels.length === 1, 3000, 'the PUBREL sent again');
+      await new Promise((r) => setTimeout(r, 200));
+      await again.endAsync();
+      await broker.stop();
+      // Nothing left to send: a third start has an empty queue for the box.
+      broker = new EmbeddedBroker(options);
+      await broker.start();
+      broker.admitDevices();
+      const third = await mqtt.connectAsync(url(), { ...login, reconnectPeriod: 0 });
+      const seen: string[] = [];
+      third.on('packetreceive', (p) => seen.push(p.cmd));
+      await new Promise((r) => setTimeout(r, 500));
+      await third.endAsync();
+      expect(seen.filter((c) => c === 'pubrel' || c === 'publish')).toEqual([]);
+    } finally {
+      await broker.stop();
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

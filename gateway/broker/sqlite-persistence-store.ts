@@ -64,6 +64,12 @@ const join2 = (meta: string, payload: Buffer): StoredPacket => ({ ...(JSON.parse
 export class SqlitePersistence extends Memory {
   private readonly db: Database.Database;
   private readonly q;
+  /**
+   * QoS 2 publishes received before the stop whose PUBREL had not come: aedes answers the box's
+   * resend with PUBREC without publishing again, so whether they reached an in-process subscriber
+   * is unknown. The gateway's client hands them to its handlers again (they ignore duplicates).
+   */
+  readonly unreleased: StoredPacket[] = [];
 
   constructor(dataDir: string) {
     super();
@@ -82,8 +88,9 @@ export class SqlitePersistence extends Memory {
         'INSERT INTO outgoing (client_id, broker_id, broker_counter, message_id, meta, payload) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       outSetId: p('UPDATE outgoing SET message_id = ? WHERE client_id = ? AND broker_id = ? AND broker_counter = ?'),
+      // A PUBREL (no broker id or counter of its own) takes the place of its PUBLISH, keeping them.
       outReplace: p(
-        'UPDATE outgoing SET broker_id = ?, broker_counter = ?, message_id = ?, meta = ?, payload = ? WHERE seq = (SELECT min(seq) FROM outgoing WHERE client_id = ? AND message_id = ?)',
+        'UPDATE outgoing SET broker_id = coalesce(?, broker_id), broker_counter = coalesce(?, broker_counter), message_id = ?, meta = ?, payload = ? WHERE seq = (SELECT min(seq) FROM outgoing WHERE client_id = ? AND message_id = ?)',
       ),
       outClear: p(
         'DELETE FROM outgoing WHERE seq = (SELECT min(seq) FROM outgoing WHERE client_id = ? AND message_id = ?)',
@@ -115,16 +122,23 @@ export class SqlitePersistence extends Memory {
     }
     for (const [id, list] of subs) await super.addSubscriptions({ id }, list);
     for (const r of this.db
-      .prepare('SELECT client_id AS c, message_id AS m, meta, payload FROM outgoing ORDER BY seq')
-      .all() as Array<Row & { c: string; m: number | null }>) {
-      const packet = join2(r.meta, r.payload);
+      .prepare(
+        'SELECT seq, client_id AS c, broker_id AS b, broker_counter AS n, message_id AS m, meta, payload FROM outgoing ORDER BY seq',
+      )
+      .all() as Array<Row & { seq: number; c: string; b: string | null; n: number | null; m: number | null }>) {
+      // The memory store finds a queued packet by broker id + counter: a PUBREL stored without
+      // them (before they were kept) gets a pair of its own, or aedes' start fails ("no such packet").
+      const packet = { ...join2(r.meta, r.payload), brokerId: r.b ?? `restored-${r.c}`, brokerCounter: r.n ?? -r.seq };
       await super.outgoingEnqueue({ clientId: r.c }, packet);
       if (r.m !== null) await super.outgoingUpdate({ id: r.c }, { ...packet, messageId: r.m });
     }
     for (const r of this.db.prepare('SELECT client_id AS c, meta, payload FROM incoming').all() as Array<
       Row & { c: string }
-    >)
-      await super.incomingStorePacket({ id: r.c }, join2(r.meta, r.payload));
+    >) {
+      const packet = join2(r.meta, r.payload);
+      await super.incomingStorePacket({ id: r.c }, packet);
+      this.unreleased.push(packet);
+    }
     for (const r of this.db.prepare('SELECT client_id AS c, meta, payload FROM wills').all() as Array<
       Row & { c: string }
     >) {

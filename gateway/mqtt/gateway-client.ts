@@ -22,6 +22,8 @@ export interface LocalBroker {
   subscribe(filter: string, deliver: LocalDeliver, done: () => void): void;
   unsubscribe(filter: string, deliver: LocalDeliver, done: () => void): void;
   publish(topic: string, payload: Buffer, retain: boolean): Promise<void>;
+  /** QoS 2 publishes received before a stop and not yet released: handed to the handlers again at attach. */
+  unreleased(): LocalPacket[];
 }
 
 /**
@@ -75,7 +77,16 @@ export class GatewayClient {
       delivers.set(filter, deliver);
       await new Promise<void>((r) => broker.subscribe(filter, deliver, r));
     }
-    this.log.info({ filters: [...this.subscriptions.keys()] }, 'gateway attached to the embedded broker');
+    const unreleased = broker.unreleased();
+    for (const p of unreleased) {
+      const payload = Buffer.isBuffer(p.payload) ? p.payload : Buffer.from(p.payload);
+      const handlers = new Set([...this.subscriptions].filter(([f]) => matches(f, p.topic)).map(([, h]) => h));
+      for (const h of handlers) await this.untilHandled(h, p.topic, payload);
+    }
+    this.log.info(
+      { filters: [...this.subscriptions.keys()], unreleased: unreleased.length },
+      'gateway attached to the embedded broker',
+    );
     this.resolveConnected((topic, payload, retain) => broker.publish(topic, payload, retain));
   }
 
