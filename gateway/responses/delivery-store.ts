@@ -42,6 +42,8 @@ export class Deliveries {
     private readonly limits: Map<string, number>,
     private readonly now: () => Date,
     metrics?: Metrics,
+    /** Aborted when the gateway stops: channels give up what is in flight. */
+    private readonly signal?: AbortSignal,
   ) {
     if (metrics)
       this.sendSeconds = latency(
@@ -69,7 +71,7 @@ export class Deliveries {
       return { status: 'held' };
     }
     const t0 = performance.now();
-    const res = await channel.send(n);
+    const res = await channel.send(n, this.signal);
     this.sendSeconds?.observe({ channel: channelName, ok: String(res.ok) }, secondsSince(t0));
     await this.record(key, channelName, n, [n.responseId], res);
     return res.ok ? { status: 'sent', result: res } : { status: 'failed', error: `${channel.name}: ${res.error}` };
@@ -98,7 +100,7 @@ export class Deliveries {
     const channel = this.channels.get(b.channel);
     if (!channel) return { ok: false, attempts: 0, error: `channel ${b.channel} is not configured` };
     const ids = b.items.map((i) => i.responseId);
-    const res = await channel.send(digest);
+    const res = await channel.send(digest, this.signal);
     await this.record(b.recipientKey, b.channel, digest, ids, res);
     if (res.ok) {
       const del = this.db.prepare('DELETE FROM held_notifications WHERE response_id = ?');

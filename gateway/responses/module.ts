@@ -31,6 +31,8 @@ export class ResponsesModule implements GatewayModule {
   cases!: CaseStore;
   /** Undefined without response plans. */
   engine: ResponseEngine | undefined;
+  /** Aborted at stop: notifications in flight give up (they resume after the restart). */
+  private stopping = new AbortController();
   /** Settles when the alarms a stop left without a case have theirs (after start). */
   reconciled: Promise<void> = Promise.resolve();
   deliveries: Deliveries | undefined;
@@ -55,7 +57,8 @@ export class ResponsesModule implements GatewayModule {
         c.perRecipientPerHour ? [[name, c.perRecipientPerHour] as [string, number]] : [],
       ),
     );
-    const deliveries = (this.deliveries = new Deliveries(db, channels, limits, clock, metrics));
+    this.stopping = new AbortController();
+    const deliveries = (this.deliveries = new Deliveries(db, channels, limits, clock, metrics, this.stopping.signal));
     const { registry } = this.deps.devices;
     const engine = new ResponseEngine({
       config: rc,
@@ -118,8 +121,9 @@ export class ResponsesModule implements GatewayModule {
     );
   }
 
-  stop(): void {
-    this.engine?.stop();
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.engine?.stop();
   }
 
   routes(): RouteDef[] {

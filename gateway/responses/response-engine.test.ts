@@ -185,7 +185,7 @@ describe('ResponseEngine: one alarm, three responses', () => {
         'acknowledged',
       ]);
     } finally {
-      e.stop();
+      await e.stop();
     }
   });
 
@@ -208,7 +208,7 @@ describe('ResponseEngine: one alarm, three responses', () => {
       await until(async () => (await states(c.id)).every((s) => s.endsWith(':sent')), 3000);
       expect(police.got).toHaveLength(1);
     } finally {
-      e.stop();
+      await e.stop();
     }
   });
 
@@ -250,7 +250,7 @@ describe('ResponseEngine: one alarm, three responses', () => {
       await new Promise((r) => setTimeout(r, 100));
       expect(police.got).toHaveLength(3);
     } finally {
-      e.stop();
+      await e.stop();
     }
   });
 
@@ -344,7 +344,7 @@ describe('ResponseEngine: one alarm, three responses', () => {
         /neighbours: lc-box-2 play_clip: .*; lc-box-3 did not confirm/,
       );
     } finally {
-      e.stop();
+      await e.stop();
     }
   });
 
@@ -359,7 +359,7 @@ describe('ResponseEngine: one alarm, three responses', () => {
       const villageStates = () => Promise.all(opened.map(async (c) => (await cases.responses(c.id))[1].state));
       expect(await villageStates()).toEqual(['sent', 'sent', 'pending', 'pending', 'pending']);
       // A restart does not send held notifications on their own.
-      e.stop();
+      await e.stop();
       await e.start();
       await new Promise((r) => setTimeout(r, 100));
       expect(village.got).toHaveLength(2);
@@ -374,7 +374,7 @@ describe('ResponseEngine: one alarm, three responses', () => {
       await until(async () => (await villageStates()).slice(2).every((s) => s === 'sent'), 3000);
       expect((await cases.responses(opened[4].id))[1].note).toMatch(/in a digest of 3/);
     } finally {
-      e.stop();
+      await e.stop();
     }
   });
 });

@@ -27,6 +27,9 @@ export interface Places {
 
 type Vehicle = { id: string } & Record<string, unknown>;
 
+/** How long a stop waits for work in flight (sends already given up by the abort finish at once). */
+const STOP_WAIT_MS = 5000;
+
 export interface ResponseEngineOptions {
   config: ResponsesConfig;
   cases: CaseStore;
@@ -58,6 +61,8 @@ export class ResponseEngine extends EventEmitter {
   private readonly log: Logger | undefined;
   /** On-site commands not yet answered; the response is done when none is left. */
   private readonly onsite = new OnsiteTracker();
+  private stopping = false;
+  private readonly running = new Set<Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private readonly vehicles = new WeakMap<EventMessage, Promise<Vehicle | undefined>>();
@@ -104,18 +109,44 @@ export class ResponseEngine extends EventEmitter {
   }
 
   async start(): Promise<void> {
+    this.stopping = false;
     for (const r of await this.o.cases.unfinished())
-      if (r.state === 'pending' && !(await this.o.deliveries.isHeld(r.id))) void this.dispatch(r);
-    this.timer = setInterval(() => void this.tickOnce(), this.o.tickMs ?? 1000);
+      if (r.state === 'pending' && !(await this.o.deliveries.isHeld(r.id))) void this.track(this.dispatch(r));
+    this.timer = setInterval(() => void this.track(this.tickOnce()), this.o.tickMs ?? 1000);
     this.timer.unref();
   }
 
-  stop(): void {
+  /**
+   * Take no new work and let what is in flight finish before the database closes (the module
+   * aborts the channels' requests first, so a send retrying against a dead receiver gives up at
+   * once). A response cut short stays pending and resumes after the restart, under the same key.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
+    await Promise.race([
+      Promise.allSettled([...this.running]),
+      new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref()),
+    ]);
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.running.add(p);
+    p.then(
+      () => this.running.delete(p),
+      () => this.running.delete(p),
+    );
+    return p;
   }
 
   /** An alarm came in: open its case (once per incident) and start the three responses. */
-  async onAlarm(ev: EventMessage): Promise<CaseRow | undefined> {
+  onAlarm(ev: EventMessage): Promise<CaseRow | undefined> {
+    // Stopping: the alarm is stored; the next start's reconciliation opens its case.
+    if (this.stopping) return Promise.resolve(undefined);
+    return this.track(this.openCase(ev));
+  }
+
+  private async openCase(ev: EventMessage): Promise<CaseRow | undefined> {
     const plan = ev.severity === 'alarm' ? planFor(this.o.config, ev.kind) : undefined;
     if (!plan) return undefined;
     const t0 = performance.now();
@@ -209,6 +240,8 @@ export class ResponseEngine extends EventEmitter {
       if (r.kind === 'onsite') await this.dispatchOnsite(r, p.plan, p.c);
       else await this.notify(r, p.plan, p.c, ev);
     } catch (e) {
+      if (this.stopping)
+        return void this.log?.info({ responseId: r.id }, 'dispatch cut short by the stop: resumes at start');
       this.log?.error({ responseId: r.id, err: (e as Error).message }, 'dispatch failed');
       await this.move(r.id, 'failed', SYSTEM, (e as Error).message);
     }
@@ -256,7 +289,7 @@ export class ResponseEngine extends EventEmitter {
         `${channel}${to} (${out.result.attempts} attempt${out.result.attempts > 1 ? 's' : ''})`,
         deadline,
       );
-    else if (out.status === 'failed') await this.move(r.id, 'failed', SYSTEM, out.error);
+    else if (out.status === 'failed' && !this.stopping) await this.move(r.id, 'failed', SYSTEM, out.error);
   }
 
   /** Where the box stands, in words a receiver knows (road file, crossing, township, village). */

@@ -20,7 +20,8 @@ export type DeliveryResult =
 /** A way to reach people or systems. Implementations retry on their own and never throw. */
 export interface Channel {
   readonly name: string;
-  send(n: Notification): Promise<DeliveryResult>;
+  /** `signal`: the gateway is stopping; give up (the response stays pending and resumes after the restart). */
+  send(n: Notification, signal?: AbortSignal): Promise<DeliveryResult>;
 }
 
 /** The JSON a receiver gets (webhook body, county MQTT payload): the envelope fields, then the body. */

@@ -14,7 +14,11 @@ export interface RetryOptions {
   onFailure?: (attempt: number, error: string) => void;
   /** Bounds the requests in flight to this receiver (each attempt waits its turn). */
   limiter?: Limiter;
+  /** The gateway is stopping: end the request in flight and try no more. */
+  signal?: AbortSignal;
 }
+
+export const STOPPED = 'not sent: the gateway is stopping';
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -27,7 +31,13 @@ class TimeoutError extends Error {
 }
 
 /** One POST; resolves with the status once the answer has been read, rejects on network errors and timeouts. */
-function post(url: URL, body: string, headers: Record<string, string>, timeoutMs: number): Promise<number> {
+function post(
+  url: URL,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<number> {
   const tls = url.protocol === 'https:';
   const send = tls ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
@@ -35,6 +45,7 @@ function post(url: URL, body: string, headers: Record<string, string>, timeoutMs
       url,
       {
         method: 'POST',
+        signal,
         agent: tls ? agents.https : agents.http,
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
       },
@@ -66,8 +77,9 @@ export async function postJson(
   const timeoutMs = o.timeoutMs ?? 5000;
   let error = '';
   for (let i = 1; i <= attempts; i++) {
+    if (o.signal?.aborted) return { ok: false, attempts: i - 1, error: STOPPED };
     try {
-      const attempt = () => post(target, body, headers(), timeoutMs);
+      const attempt = () => post(target, body, headers(), timeoutMs, o.signal);
       const status = o.limiter ? await o.limiter.run(attempt) : await attempt();
       if (status >= 200 && status < 300) return { ok: true, attempts: i, status };
       error = `HTTP ${status}`;
@@ -77,10 +89,14 @@ export async function postJson(
       const err = e as Error;
       error = err instanceof TimeoutError ? `no answer within ${timeoutMs} ms` : err.message;
     }
+    if (o.signal?.aborted) return { ok: false, attempts: i, error: STOPPED };
     o.onFailure?.(i, error);
     if (i < attempts) {
       const base = Math.min((o.backoffMs ?? 500) * 2 ** (i - 1), o.maxBackoffMs ?? 30_000);
-      await (o.sleep ?? defaultSleep)(base / 2 + Math.random() * (base / 2));
+      await Promise.race([
+        (o.sleep ?? defaultSleep)(base / 2 + Math.random() * (base / 2)),
+        new Promise((r) => o.signal?.addEventListener('abort', r, { once: true })),
+      ]);
     }
   }
   return { ok: false, attempts, error };

@@ -52,7 +52,7 @@ export class SmsChannel implements Channel {
     this.limiter = new Limiter(o.maxInFlight ?? 8);
   }
 
-  send(n: Notification): Promise<DeliveryResult> {
+  send(n: Notification, signal?: AbortSignal): Promise<DeliveryResult> {
     const to = n.recipient?.phone;
     if (!to)
       return Promise.resolve({
@@ -67,6 +67,7 @@ export class SmsChannel implements Channel {
       () => ({ authorization: `Bearer ${this.o.token}`, 'idempotency-key': n.idempotencyKey }),
       {
         ...this.o,
+        signal,
         limiter: this.limiter,
         onFailure: (attempt, err) =>
           this.o.logger?.warn({ channel: this.name, attempt, err, key: n.idempotencyKey }, 'SMS delivery failed'),

@@ -48,7 +48,7 @@ export class WebhookChannel implements Channel {
     this.now = o.now ?? (() => new Date());
   }
 
-  send(n: Notification): Promise<DeliveryResult> {
+  send(n: Notification, signal?: AbortSignal): Promise<DeliveryResult> {
     const body = notificationJson(n);
     const headers = () => ({
       [IDEMPOTENCY_HEADER]: n.idempotencyKey,
@@ -56,6 +56,7 @@ export class WebhookChannel implements Channel {
     });
     return postJson(this.o.url, body, headers, {
       ...this.o,
+      signal,
       limiter: this.limiter,
       onFailure: (attempt, err) =>
         this.o.logger?.warn({ channel: this.name, attempt, err, key: n.idempotencyKey }, 'webhook delivery failed'),
