@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AlarmQuery } from '../../gateway/alarms/alarm-query.ts';
 import { openDatabase, SYSTEM } from '../../gateway/index.ts';
 import { createIdGenerator, encodeMessage, topics, type EventMessage } from '../../protocols/index.ts';
-import { startTestBroker } from '../testing/aedes-broker.ts';
+import { freePorts } from '../testing/free-ports.ts';
 import { BIN, spawnGateway } from '../testing/gateway-process.ts';
 
 const run = promisify(execFile);
@@ -27,14 +27,7 @@ describe('a gateway killed while alarms come in', () => {
   it('loses no acknowledged alarm (QoS 2) and opens the cases it did not get to at the next start: none without one, none with two', {
     timeout: 120_000,
   }, async () => {
-    const ports = await Promise.all(
-      [0, 1].map(async () => {
-        const b = await startTestBroker();
-        const p = b.port;
-        await b.close();
-        return p;
-      }),
-    );
+    const ports = await freePorts(2);
     const config = join(dir, 'gateway.yaml');
     writeFileSync(
       config,

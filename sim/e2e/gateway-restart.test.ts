@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createIdGenerator, topics } from '../../protocols/index.ts';
-import { startTestBroker } from '../testing/aedes-broker.ts';
+import { freePorts } from '../testing/free-ports.ts';
 import { until } from '../testing/until.ts';
 import { BIN, spawnGateway } from '../testing/gateway-process.ts';
 
@@ -29,14 +29,7 @@ describe('a gateway killed mid-dispatch resumes, and no receiver gets a response
 
   it('keeps the case, re-sends the pending notifications after restart, same idempotency keys', async () => {
     // Reserve ports: the receiver's (down at first), MQTT and HTTP.
-    const ports = await Promise.all(
-      [0, 1, 2].map(async () => {
-        const b = await startTestBroker();
-        const p = b.port;
-        await b.close();
-        return p;
-      }),
-    );
+    const ports = await freePorts(3);
     const [hookPort, mqttPort, httpPort] = ports;
     const config = join(dir, 'gateway.yaml');
     writeFileSync(
