@@ -58,6 +58,11 @@ export class GatewayClient {
     for (const f of filters) this.subscriptions.set(f, onMessage);
   }
 
+  /** The handlers for a topic, each once however many of its filters match. */
+  private handlersFor(topic: string): Handler[] {
+    return [...new Set([...this.subscriptions].filter(([f]) => matches(f, topic)).map(([, h]) => h))];
+  }
+
   /** In-process, on the embedded broker. */
   async attach(broker: LocalBroker): Promise<void> {
     const delivers = new Map<string, LocalDeliver>();
@@ -71,18 +76,14 @@ export class GatewayClient {
         // Never answer the broker synchronously: its queue would release the next publish in this stack frame.
         if (seen.has(handler)) return queueMicrotask(done);
         seen.add(handler);
-        const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-        void this.untilHandled(handler, packet.topic, payload).then(done);
+        void this.untilHandled(handler, packet.topic, asBuffer(packet.payload)).then(done);
       };
       delivers.set(filter, deliver);
       await new Promise<void>((r) => broker.subscribe(filter, deliver, r));
     }
     const unreleased = broker.unreleased();
-    for (const p of unreleased) {
-      const payload = Buffer.isBuffer(p.payload) ? p.payload : Buffer.from(p.payload);
-      const handlers = new Set([...this.subscriptions].filter(([f]) => matches(f, p.topic)).map(([, h]) => h));
-      for (const h of handlers) await this.untilHandled(h, p.topic, payload);
-    }
+    for (const p of unreleased)
+      for (const h of this.handlersFor(p.topic)) await this.untilHandled(h, p.topic, asBuffer(p.payload));
     this.log.info(
       { filters: [...this.subscriptions.keys()], unreleased: unreleased.length },
       'gateway attached to the embedded broker',
@@ -122,13 +123,10 @@ export class GatewayClient {
       reconnectPeriod: 1000,
     });
     this.client = client;
-    const subs = [...this.subscriptions];
     client.handleMessage = (packet, acknowledge) => {
       const { topic } = packet;
-      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      // A topic matching filters of two modules reaches each once.
-      const handlers = new Set(subs.filter(([f]) => matches(f, topic)).map(([, h]) => h));
-      Promise.all([...handlers].map(async (h) => h(topic, payload))).then(
+      const payload = asBuffer(packet.payload);
+      Promise.all(this.handlersFor(topic).map(async (h) => h(topic, payload))).then(
         () => acknowledge(),
         (e: Error) => {
           this.log.error({ err: e.message, topic }, 'a message could not be handled: not acknowledged, reconnecting');
@@ -184,6 +182,8 @@ export class GatewayClient {
 }
 
 type Publish = (topic: string, payload: Buffer, retain: boolean) => Promise<void>;
+
+const asBuffer = (p: Buffer | string | Uint8Array): Buffer => (Buffer.isBuffer(p) ? p : Buffer.from(p));
 
 /** MQTT filter matching (+ one level, # the rest). */
 export function matches(filter: string, topic: string): boolean {
