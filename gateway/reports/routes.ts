@@ -1,23 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyReply } from 'fastify';
 import type { AccessLog } from '../access/access-log-store.ts';
 import { seesPersonalData, type Viewer } from '../access/viewer.ts';
 import { defineRoute, type RouteDef } from '../api/route.ts';
+import { sendCsv } from './csv.ts';
 import type { ReportQuery } from './report-query.ts';
-
-const cell = (v: unknown) => {
-  const s = v === null || v === undefined ? '' : Array.isArray(v) ? v.join(' ') : String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
-/** CSV as spreadsheet programs in a county office open it: UTF-8 with a BOM, so Chinese shows right. */
-function sendCsv(reply: FastifyReply, name: string, columns: string[], rows: object[]): FastifyReply {
-  const body = `\uFEFF${[columns.join(','), ...rows.map((r) => columns.map((c) => cell((r as Record<string, unknown>)[c])).join(','))].join('\r\n')}\r\n`;
-  return reply
-    .type('text/csv; charset=utf-8')
-    .header('content-disposition', `attachment; filename="${name}"`)
-    .send(body);
-}
 
 export interface ReportRouteDeps {
   reports: ReportQuery;
