@@ -77,6 +77,24 @@ export const GatewayConfig = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** Refused messages (dead letters): kept for a technician to look at, then pruned. */
+    deadLetters: Type.Optional(
+      Type.Object(
+        {
+          keepDays: Type.Optional(
+            Type.Number({ minimum: 1, maximum: 365, description: 'days to keep refused messages (default 14)' }),
+          ),
+          keepMax: Type.Optional(
+            Type.Integer({
+              minimum: 100,
+              maximum: 10_000_000,
+              description: 'at most this many, newest kept (default 100000)',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** 一报警三响应: channels and the plans that map alarm kinds to the three responses. */
     responses: Type.Optional(ResponsesConfig),
     /** Fault tickets (故障工单) from telemetry and silence; on with defaults when absent. */

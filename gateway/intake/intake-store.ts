@@ -110,6 +110,24 @@ export class IntakeStore {
     await writeBatch(this.db).run(() => this.s.dead.run(topic, payload, code, reason, receivedAt));
   }
 
+  /** Drop refused messages received before `before`, and all but the newest `keep`; returns how many went. */
+  async pruneDeadLetters(before: string, keep: number): Promise<number> {
+    return writeBatch(this.db).write(
+      () =>
+        this.db.prepare('DELETE FROM dead_letters WHERE received_at < ?').run(before).changes +
+        this.db
+          .prepare(
+            'DELETE FROM dead_letters WHERE seq <= (SELECT seq FROM dead_letters ORDER BY seq DESC LIMIT 1 OFFSET ?)',
+          )
+          .run(keep).changes,
+    );
+  }
+
+  /** How many refused messages are kept. */
+  async deadLetterCount(): Promise<number> {
+    return (this.db.prepare('SELECT count(*) AS n FROM dead_letters').get() as { n: number }).n;
+  }
+
   private event(m: EventMessage, receivedAt: string): StoreOutcome {
     return changed(
       this.s.event.run({

@@ -97,8 +97,9 @@ export function registerCountyCli(sim: Command, logger: (cmd: Command) => Logger
       try {
         if (o.once) {
           await played;
-          // Let the last happenings reach the gateway and their responses go out.
-          await new Promise((r) => setTimeout(r, 1500));
+          // Let the last happenings reach the gateway (a restored box sends what it kept) and their responses go out.
+          await county.settled();
+          await new Promise((r) => setTimeout(r, 1000));
           const devices = await gw.services.devices.registry.list();
           const alarms = await gw.services.alarms.query.list(SYSTEM, { limit: 100_000 });
           const cases = await gw.services.responses.cases.list(SYSTEM, { limit: 100_000 });

@@ -155,6 +155,18 @@ export class County {
     await hw.control(`burn ${channel}`);
   }
 
+  /**
+   * Wait until every box whose link is up is connected and has sent everything in its outbox
+   * (what a cut kept back included): the county has caught up with what happened.
+   */
+  async settled(timeoutMs = 30_000): Promise<void> {
+    await until(
+      () => this.boxes.every((b) => !b.link.isUp || (b.agent.link.connected && b.agent.outbox.stats().pending === 0)),
+      timeoutMs,
+      'every box connected with an empty outbox',
+    );
+  }
+
   /** Box K's network link goes down, or comes back. */
   cutLink(k: number | string): void {
     this.box(k).link.cut();
