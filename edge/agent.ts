@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
@@ -25,6 +25,7 @@ import {
   type IdGenerator,
   type MessageKind,
   type MessageOf,
+  makeDir,
 } from '../protocols/index.ts';
 import { Actuators } from './actuators.ts';
 import { CommandHandler } from './commands/command-handler.ts';
@@ -104,7 +105,7 @@ export class EdgeAgent {
     this.newId = createIdGenerator(() => this.now().getTime());
     this.log = o.logger?.child({ deviceId: c.device.id });
     this.dataDir = c.dataDir ?? './data/edge';
-    mkdirSync(this.dataDir, { recursive: true });
+    makeDir(this.dataDir);
     this.factory = new DeviceFactory({ logger: this.log, binding: o.binding });
     const hw = c.hardware;
     if (hw.light) this.light = this.factory.light(hw.light);

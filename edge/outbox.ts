@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { makeDir } from '../protocols/index.ts';
 
 /**
  * What a message is, for deciding what to give up when the disk is full: telemetry first, then
@@ -58,7 +58,7 @@ export class Outbox {
   };
 
   constructor(opts: OutboxOptions) {
-    mkdirSync(dirname(opts.path), { recursive: true });
+    makeDir(dirname(opts.path));
     this.db = new Database(opts.path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');

@@ -10,6 +10,7 @@ export * from './evidence-image.ts';
 export * from './http-digest.ts';
 export * from './schema-errors.ts';
 export * from './yaml-config.ts';
+export * from './make-dir.ts';
 export * from './password-hash.ts';
 export * from './registration.ts';
 export * from './nmea.ts';

@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { GATEWAY_MIGRATIONS } from '../migrations.ts';
 import { applyMigrations } from './migration.ts';
+import { makeDir } from '../../protocols/index.ts';
 
 /**
  * The gateway's SQLite database in dataDir (WAL, foreign keys on), migrated to the current schema.
@@ -10,7 +10,7 @@ import { applyMigrations } from './migration.ts';
  * (write-batch.ts) makes that one fsync per event-loop turn rather than one per write.
  */
 export function openDatabase(dataDir: string): Database.Database {
-  mkdirSync(dataDir, { recursive: true });
+  makeDir(dataDir);
   const db = new Database(join(dataDir, 'gateway.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
