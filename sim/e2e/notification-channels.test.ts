@@ -128,15 +128,6 @@ describe('SMS and county MQTT channels, routed by the directory', () => {
       JSON.stringify(ev),
     ]);
 
-    console.log(
-      'DBG',
-      gw.context.mqtt.isConnected,
-      gw.services.broker.embedded?.stats,
-      sms.got.length,
-      JSON.stringify(out),
-      gw.services.intake.intake.stats,
-      gw.services.responses.engine ? 'engine' : 'none',
-    );
     await until(() => sms.got.length === 1 && out.includes('\n'), 10_000, 'an SMS and a bus notice');
     expect(sms.got[0].body).toMatchObject({
       to: '+8613800000002',
