@@ -46,7 +46,7 @@ export async function takeScreenshots(o: ScreenshotOptions): Promise<string[]> {
     await page.waitForSelector('li.alarm .photo img');
     await imagesLoaded();
     await shot('alarms');
-    await page.click('li.alarm a');
+    await page.click('li.alarm a[href^="#/cases/"]');
     await page.waitForSelector('[data-testid=case-state]');
     await imagesLoaded();
     await shot('case');
