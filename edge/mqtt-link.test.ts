@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { startTestBroker, type TestBroker } from '../sim/testing/aedes-broker.ts
 import { until } from '../sim/testing/until.ts';
 import { MqttLink } from './mqtt-link.ts';
 import { Outbox } from './outbox.ts';
+import { selfSignedCert } from '../sim/testing/self-signed.ts';
 
 const DEVICE = 'box-7';
 const newId = createIdGenerator();
@@ -183,30 +183,9 @@ describe('MqttLink resubscribes after the broker lost its session', () => {
 describe('MqttLink over TLS', () => {
   it('connects to an mqtts:// broker it trusts through caFile, and refuses one it does not', async () => {
     const d = mkdtempSync(join(tmpdir(), 'rw-tls-'));
-    // A throwaway self-signed certificate for 127.0.0.1, made for this test only.
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        join(d, 'key.pem'),
-        '-out',
-        join(d, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
-    const cert = readFileSync(join(d, 'cert.pem'));
-    const b = await startTestBroker({ tls: { key: readFileSync(join(d, 'key.pem')), cert } });
+    const tls = selfSignedCert(d);
+    const cert = readFileSync(tls.certFile);
+    const b = await startTestBroker({ tls: { key: readFileSync(tls.keyFile), cert } });
     const box = new Outbox({ path: join(d, 'outbox.db') });
     box.append({ id: newId(), topic: topics.event(DEVICE, 'presence'), payload: Buffer.from('{}'), cls: 'event' });
     const trusted = new MqttLink({ url: b.url, deviceId: DEVICE, outbox: box, newId, bdSeq: 0, ca: cert });

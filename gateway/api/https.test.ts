@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCert } from '../../sim/testing/self-signed.ts';
 import { Gateway } from '../main.ts';
 
 function post(url: string, ca: Buffer, body: object): Promise<{ status: number; cookie: string | undefined }> {
@@ -22,34 +22,13 @@ describe('dashboard and API over HTTPS (http.tls)', () => {
   let gw: Gateway;
   let ca: Buffer;
   beforeAll(async () => {
-    // A throwaway self-signed certificate for 127.0.0.1, made for this test only.
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
-    ca = readFileSync(join(dir, 'cert.pem'));
+    const tls = selfSignedCert(dir);
+    ca = readFileSync(tls.certFile);
     gw = new Gateway({
       dataDir: join(dir, 'gw'),
       mqttPort: 0,
       httpPort: 0,
-      config: { http: { tls: { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') }, dashboard: false } },
+      config: { http: { tls, dashboard: false } },
     });
     await gw.start();
     await gw.services.access.credentials.addOperator('duty-tls', 'tls-pass-1', 'admin');

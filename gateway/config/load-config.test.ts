@@ -1,32 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { selfSignedCert } from '../../sim/testing/self-signed.ts';
 import { loadGatewayConfig } from './load-config.ts';
-
-/** A throwaway self-signed certificate and its key (openssl, as an operator would make one). */
-function certPair(dir: string, name: string): void {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      join(dir, `${name}.key`),
-      '-out',
-      join(dir, `${name}.pem`),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-}
 
 describe('gateway.yaml TLS files, checked before the gateway starts', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rw-cfg-tls-'));
@@ -38,8 +15,8 @@ describe('gateway.yaml TLS files, checked before the gateway starts', () => {
   };
 
   it('names a missing certificate, a file that is no certificate, and a key of another certificate', () => {
-    certPair(dir, 'a');
-    certPair(dir, 'b');
+    selfSignedCert(dir, 'a');
+    selfSignedCert(dir, 'b');
     writeFileSync(join(dir, 'junk.pem'), 'not a certificate');
     expect(config('http:\n  tls: { certFile: missing.pem, keyFile: a.key }\n')).toThrow(
       /http\.tls\.certFile: .*missing\.pem: no such file/,
@@ -53,7 +30,7 @@ describe('gateway.yaml TLS files, checked before the gateway starts', () => {
   });
 
   it('accepts a matching pair, found next to the file however the gateway is started', () => {
-    certPair(dir, 'c');
+    selfSignedCert(dir, 'c');
     const c = config('http:\n  tls: { certFile: c.pem, keyFile: c.key }\n')();
     expect(c.http?.tls).toEqual({ certFile: join(dir, 'c.pem'), keyFile: join(dir, 'c.key') });
   });
