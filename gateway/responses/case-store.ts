@@ -212,15 +212,19 @@ export class CaseStore {
   async alarmsWithoutCase(kinds: string[], since: string, limit = 10_000): Promise<EventMessage[]> {
     if (!kinds.length) return [];
     const rows = this.db
-      .prepare(
-        `SELECT e.body FROM events e
-         WHERE e.severity = 'alarm' AND e.received_at >= ? AND e.kind IN (SELECT value FROM json_each(?))
-           AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.event_id = e.id)
-           AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.incident_key = e.device_id || ':' || e.incident_id)
-         ORDER BY e.id LIMIT ?`,
-      )
-      .all(since, JSON.stringify(kinds), limit) as Array<{ body: string }>;
+      .prepare(`SELECT e.body FROM events e WHERE ${WITHOUT_CASE} AND e.received_at >= ? ORDER BY e.id LIMIT ?`)
+      .all(JSON.stringify(kinds), since, limit) as Array<{ body: string }>;
     return rows.map((r) => JSON.parse(r.body) as EventMessage);
+  }
+
+  /** How many of those were received before `before` (too old to act on now). */
+  async countAlarmsWithoutCase(kinds: string[], before: string): Promise<number> {
+    if (!kinds.length) return 0;
+    return (
+      this.db
+        .prepare(`SELECT count(*) AS n FROM events e WHERE ${WITHOUT_CASE} AND e.received_at < ?`)
+        .get(JSON.stringify(kinds), before) as { n: number }
+    ).n;
   }
 
   /** Responses that are not finished: what to resume after a restart. */
@@ -267,6 +271,10 @@ export class CaseStore {
 }
 
 const SCOPE = scopeClause('cases.device_id', 'cases.vehicle_id');
+/** An alarm of the kinds given (a JSON array) with no case of its own nor of its incident. */
+const WITHOUT_CASE = `e.severity = 'alarm' AND e.kind IN (SELECT value FROM json_each(?))
+  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.event_id = e.id)
+  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.incident_key = e.device_id || ':' || e.incident_id)`;
 const CASE_SELECT =
   'SELECT id, event_id AS eventId, device_id AS deviceId, kind, opened_at AS openedAt, closed_at AS closedAt, closed_by AS closedBy, vehicle_id AS vehicleId, repeat_count AS repeatCount FROM cases';
 const RESPONSE_SELECT =

@@ -102,7 +102,7 @@ export class ResponseEngine extends EventEmitter {
     const since = new Date(this.now().getTime() - withinH * 3_600_000).toISOString();
     let opened = 0;
     for (const ev of await this.o.cases.alarmsWithoutCase(kinds, since)) if (await this.onAlarm(ev)) opened++;
-    const tooOld = (await this.o.cases.alarmsWithoutCase(kinds, '')).length;
+    const tooOld = await this.o.cases.countAlarmsWithoutCase(kinds, since);
     if (opened || tooOld)
       this.log?.warn({ opened, tooOld, withinH }, 'stored alarms without a case: opened the recent ones');
     return { opened, tooOld };
