@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
@@ -131,15 +132,13 @@ function readPositions(file: string): Array<{ id: string; lat: number; lon: numb
   const text = readFileSync(file, 'utf8').trim();
   const rows: Array<Record<string, unknown>> = text.startsWith('[')
     ? (JSON.parse(text) as Array<Record<string, unknown>>)
-    : (() => {
-        const [head, ...lines] = text.split('\n').map((l) => l.trim().split(','));
-        return lines
-          .filter((l) => l.join(''))
-          .map((l) => Object.fromEntries(head.map((h, i) => [h.trim(), l[i]?.trim()])));
-      })();
+    : (parse(text, { columns: true, skip_empty_lines: true, trim: true }) as Array<Record<string, string>>);
   return rows.map((r, i) => {
-    const lat = Number(r.lat);
-    const lon = Number(r.lon);
+    // An empty CSV cell is no position (Number('') would be 0°, in the sea off Africa).
+    const num = (v: unknown) =>
+      typeof v === 'number' ? v : typeof v === 'string' && v.trim() ? Number(v) : Number.NaN;
+    const lat = num(r.lat);
+    const lon = num(r.lon);
     if (typeof r.id !== 'string' || !r.id) throw new Error(`${file}: box ${i + 1} has no id`);
     if (!(Math.abs(lat) <= 90 && Math.abs(lon) <= 180))
       throw new Error(`${file}: box ${r.id} needs lat and lon in degrees (got ${r.lat}, ${r.lon})`);

@@ -142,6 +142,41 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
     expect(bad.stderr).toMatch(/script line 2: "soon cut 2"/);
   });
 
+  it('`sim county --positions` places boxes from a CSV (quoted fields too) and refuses a box without a position', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-cli-pos-'));
+    dirs.push(dir);
+    const csv = join(dir, 'boxes.csv');
+    writeFileSync(
+      csv,
+      'id,lat,lon,township,village\nlc-p-0001,36.45,115.98,梁水镇,"李庄, 东头"\nlc-p-0002,36.46,115.99,梁水镇,王屯村\n',
+    );
+    const script = join(dir, 'day.txt');
+    writeFileSync(script, '0.5 tricycle lc-p-0001\n');
+    const r = await run([
+      '--log-level',
+      'error',
+      'sim',
+      'county',
+      '--positions',
+      csv,
+      '--hardware',
+      'none',
+      '--script',
+      script,
+      '--once',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toMatchObject({
+      boxes: 2,
+      online: 2,
+      alarms: { 'lc-p-0001': 1, 'lc-p-0002': 0 },
+    });
+    writeFileSync(csv, 'id,lat,lon\nlc-p-0003,,115.98\n');
+    const bad = await run(['sim', 'county', '--positions', csv, '--once']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/box lc-p-0003 needs lat and lon in degrees/);
+  });
+
   it('`demo --once --json` plays one alarm through its three responses and ends with the JSON summary', async () => {
     const r = await run(['demo', '--once', '--json']);
     expect(r.code).toBe(0);
