@@ -35,6 +35,8 @@ export interface MqttLinkOptions {
 
 /** CONNACK codes that mean "your credentials are wrong", in MQTT 3.1.1 and 5. */
 const AUTH_REFUSED = new Set([4, 5, 134, 135]);
+/** CONNACK codes for an MQTT version the broker does not speak (3.1.1, then 5). */
+const VERSION_REFUSED = new Set([1, 132]);
 
 /**
  * The box's MQTT connection: persistent session (client id = device id), retained online/offline
@@ -119,6 +121,11 @@ export class MqttLink extends EventEmitter {
           this.log?.error({ code: err.code }, 'broker refused the device credentials; retrying with back-off');
         this.authRefused = true;
         this.emit('auth_refused', err);
+      } else if (err.code !== undefined && VERSION_REFUSED.has(err.code)) {
+        this.log?.error(
+          { code: err.code, protocolVersion: this.o.protocolVersion ?? 4 },
+          'the broker does not speak this MQTT version (the gateway’s embedded broker speaks 3.1.1 only): set gateway.protocolVersion: 4 in edge.yaml',
+        );
       } else {
         this.log?.warn({ err: err.message }, 'mqtt error');
       }

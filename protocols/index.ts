@@ -2,6 +2,7 @@
 export * from './result.ts';
 export * from './ids.ts';
 export * from './topics.ts';
+export * from './topic-filter.ts';
 export * from './messages/index.ts';
 export * as modbus from './modbus/index.ts';
 export * as mp3 from './mp3/index.ts';

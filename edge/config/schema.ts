@@ -182,7 +182,12 @@ export const EdgeConfig = Type.Object(
         /** Write ${ENV_NAME} to take it from the environment; never commit a password. */
         password: Type.Optional(Type.String()),
         caFile: Type.Optional(Type.String()),
-        protocolVersion: Type.Optional(Type.Union([Type.Literal(4), Type.Literal(5)])),
+        protocolVersion: Type.Optional(
+          Type.Union([Type.Literal(4), Type.Literal(5)], {
+            description:
+              '4 = MQTT 3.1.1, what the gateway’s embedded broker speaks; 5 only with an external MQTT 5 broker (Mosquitto)',
+          }),
+        ),
         keepaliveS: Type.Optional(Type.Integer({ minimum: 5, maximum: 3600 })),
         /** The gateway's HTTP API, e.g. http://gateway:8080: the self-test checks the box's clock against it. */
         apiUrl: Type.Optional(Type.String({ pattern: '^https?://' })),

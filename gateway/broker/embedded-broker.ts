@@ -8,6 +8,7 @@ import type { LocalBroker } from '../mqtt/gateway-client.ts';
 import { counterOf, gaugeOf, type Metrics } from '../metrics.ts';
 import type { PlaceOf } from './acl.ts';
 import { BrokerAuth, type BrokerAuthStats } from './broker-auth.ts';
+import { guardDeliveries } from './delivery-guard.ts';
 import { SqlitePersistence } from './sqlite-persistence-store.ts';
 
 export interface EmbeddedBrokerOptions {
@@ -18,6 +19,8 @@ export interface EmbeddedBrokerOptions {
   credentials: CredentialStore;
   /** Where a box is, for per-delivery scope checks. */
   placeOf: PlaceOf;
+  /** After a restart, seconds a box that was connected has to come back before its will is published. */
+  willGraceSeconds?: number;
   logger?: Logger;
   metrics?: Metrics;
 }
@@ -33,6 +36,8 @@ export class EmbeddedBroker {
   private readonly sockets = new Set<Socket>();
   private store: SqlitePersistence | undefined;
   private admitting = false;
+  private willTimer: NodeJS.Timeout | undefined;
+  private protocolRefused = 0;
   private readonly log: Logger | undefined;
 
   constructor(private readonly o: EmbeddedBrokerOptions) {
@@ -61,6 +66,12 @@ export class EmbeddedBroker {
         stat('forwardWithheld'),
       );
       gaugeOf(m, 'rw_broker_clients', 'MQTT connections open', () => this.sockets.size);
+      counterOf(
+        m,
+        'rw_broker_protocol_refused_total',
+        'Connections refused for an MQTT version the embedded broker does not speak (it speaks 3.1.1)',
+        () => this.protocolRefused,
+      );
     }
   }
 
@@ -84,6 +95,18 @@ export class EmbeddedBroker {
       (_packet: unknown, done: () => void) => setImmediate(done),
       () => {},
     );
+    aedes.preConnect = (client, packet, done) => {
+      // aedes answers MQTT 5 with "unacceptable protocol version" and says nothing more.
+      if (packet.protocolVersion !== 4 && packet.protocolVersion !== 3) {
+        this.protocolRefused++;
+        this.log?.warn(
+          { clientId: packet.clientId, protocolVersion: packet.protocolVersion },
+          'a client speaks an MQTT version the embedded broker does not: set mqtt.protocolVersion: 4 in its edge.yaml (or use an external MQTT 5 broker)',
+        );
+      }
+      guardDeliveries(client);
+      done(null, true);
+    };
     this.auth = new BrokerAuth(this.o.credentials, this.o.placeOf, this.log, () => this.admitting);
     this.auth.install(aedes);
     aedes.on('clientError', (client, err) =>
@@ -140,11 +163,46 @@ export class EmbeddedBroker {
   /** Let devices in (operators are always admitted): call once everything that listens is ready. */
   admitDevices(): void {
     this.admitting = true;
+    const graceMs = (this.o.willGraceSeconds ?? 60) * 1000;
+    this.willTimer = setTimeout(
+      () =>
+        void this.publishWillsOfAbsent().catch((e: Error) =>
+          this.log?.error({ err: e.message }, 'could not publish the wills of boxes that did not come back'),
+        ),
+      graceMs,
+    );
+  }
+
+  /**
+   * The wills of clients connected before the restart that did not come back in the grace time: a
+   * box that died while the gateway was down must show offline. (aedes publishes them only at its
+   * will sweep, four heartbeats after start.) A box that came back has replaced its will.
+   */
+  private async publishWillsOfAbsent(): Promise<void> {
+    const aedes = this.aedes;
+    const store = this.store;
+    if (!aedes || !store) return;
+    let published = 0;
+    for await (const will of store.streamWill({ [aedes.id]: Date.now() })) {
+      const clientId = String(will.clientId);
+      if (clientsOf(aedes)[clientId]) continue;
+      await new Promise<void>((resolve, reject) => aedes.publish(will as never, (e) => (e ? reject(e) : resolve())));
+      await store.delWill({ id: clientId });
+      published++;
+    }
+    if (published)
+      this.log?.info({ published }, 'published the wills of boxes that did not come back after the restart');
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.willTimer);
     const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
-    if (this.aedes) await new Promise<void>((resolve) => this.aedes!.close(() => resolve()));
+    if (this.aedes) {
+      // A stop is not the boxes' death: aedes would publish every connected box's will. Their wills
+      // stay stored, and after the next start only those of boxes that do not come back go out.
+      for (const c of Object.values(clientsOf(this.aedes))) c.will = null;
+      await new Promise<void>((resolve) => this.aedes!.close(() => resolve()));
+    }
     for (const s of this.sockets) s.destroy();
     await Promise.all(closed);
     this.servers = [];
@@ -152,6 +210,9 @@ export class EmbeddedBroker {
     this.store = undefined;
   }
 }
+
+/** aedes' connected clients by id (not in its types). */
+const clientsOf = (aedes: Aedes) => (aedes as unknown as { clients: Record<string, { will: unknown }> }).clients;
 
 function listen(server: Server, port: number, host?: string): Promise<Server> {
   return new Promise((resolve, reject) => {

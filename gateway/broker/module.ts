@@ -29,6 +29,7 @@ export class BrokerModule implements GatewayModule {
       host: b?.host ?? GATEWAY_DEFAULTS.brokerHost,
       port: b?.port ?? GATEWAY_DEFAULTS.brokerPort,
       tls: b?.tls,
+      willGraceSeconds: b?.willGraceSeconds ?? GATEWAY_DEFAULTS.willGraceSeconds,
       credentials: this.deps.access.credentials,
       placeOf: (id) => this.deps.devices.registry.placeOf(id),
       logger: log,

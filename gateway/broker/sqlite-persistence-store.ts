@@ -30,6 +30,8 @@ interface MemoryPersistence {
   cleanIncoming(c: Client): Promise<void>;
   putWill(c: Client, p: StoredPacket): Promise<void>;
   delWill(c: Client): Promise<StoredPacket | undefined>;
+  /** The wills of brokers not named in `brokers`. */
+  streamWill(brokers: Record<string, number>): AsyncIterable<StoredPacket>;
   destroy(): Promise<void>;
 }
 
@@ -75,7 +77,8 @@ export class SqlitePersistence extends Memory {
     super();
     this.db = new Database(join(dataDir, 'broker.db'));
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    // A PUBACK or PUBREC promises the message is kept: it must outlive a power cut.
+    this.db.pragma('synchronous = FULL');
     this.db.exec(SCHEMA);
     const p = (sql: string) => this.db.prepare(sql);
     this.q = {
@@ -87,13 +90,17 @@ export class SqlitePersistence extends Memory {
       outAdd: p(
         'INSERT INTO outgoing (client_id, broker_id, broker_counter, message_id, meta, payload) VALUES (?, ?, ?, ?, ?, ?)',
       ),
-      outSetId: p('UPDATE outgoing SET message_id = ? WHERE client_id = ? AND broker_id = ? AND broker_counter = ?'),
+      // Like the memory store, only the first match changes.
+      outSetId: p(
+        'UPDATE outgoing SET message_id = ? WHERE seq = (SELECT min(seq) FROM outgoing WHERE client_id = ? AND broker_id = ? AND broker_counter = ?)',
+      ),
       // A PUBREL (no broker id or counter of its own) takes the place of its PUBLISH, keeping them.
       outReplace: p(
         'UPDATE outgoing SET broker_id = coalesce(?, broker_id), broker_counter = coalesce(?, broker_counter), message_id = ?, meta = ?, payload = ? WHERE seq = (SELECT min(seq) FROM outgoing WHERE client_id = ? AND message_id = ?)',
       ),
+      // IS, not =: aedes clears a packet that has no message id yet (undefined matches undefined).
       outClear: p(
-        'DELETE FROM outgoing WHERE seq = (SELECT min(seq) FROM outgoing WHERE client_id = ? AND message_id = ?)',
+        'DELETE FROM outgoing WHERE seq = (SELECT min(seq) FROM outgoing WHERE client_id = ? AND message_id IS ?)',
       ),
       inPut: p('INSERT OR REPLACE INTO incoming (client_id, message_id, meta, payload) VALUES (?, ?, ?, ?)'),
       inDel: p('DELETE FROM incoming WHERE client_id = ? AND message_id = ?'),
@@ -111,6 +118,10 @@ export class SqlitePersistence extends Memory {
   /** Fill the memory store from disk, through the parent's own methods (no write-through). */
   private async restore(): Promise<void> {
     type Row = { meta: string; payload: Buffer };
+    // Second copies queued for one session by earlier versions (overlapping filters) never get an
+    // ack and would come back after every restart.
+    this.db.exec(`DELETE FROM outgoing WHERE broker_id IS NOT NULL AND seq NOT IN
+      (SELECT min(seq) FROM outgoing WHERE broker_id IS NOT NULL GROUP BY client_id, broker_id, broker_counter)`);
     for (const r of this.db.prepare('SELECT meta, payload FROM retained').all() as Row[])
       await super.storeRetained(join2(r.meta, r.payload));
     const subs = new Map<string, Sub[]>();
@@ -177,8 +188,11 @@ export class SqlitePersistence extends Memory {
   }
 
   override async outgoingEnqueueCombi(subs: Array<{ clientId: string }>, p: StoredPacket): Promise<void> {
-    this.db.transaction(() => subs.forEach((s) => this.addOutgoing(s.clientId, p)))();
-    return super.outgoingEnqueueCombi(subs, p);
+    // A session whose filters overlap (rw/v1/# and rw/v1/+/event/+) is delivered one copy (see
+    // delivery-guard.ts), so it queues one copy: a second would wait forever for an ack.
+    const once = [...new Map(subs.map((s) => [s.clientId, s])).values()];
+    this.db.transaction(() => once.forEach((s) => this.addOutgoing(s.clientId, p)))();
+    return super.outgoingEnqueueCombi(once, p);
   }
 
   private addOutgoing(clientId: string, p: StoredPacket): void {

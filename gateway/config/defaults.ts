@@ -4,6 +4,7 @@ export const GATEWAY_DEFAULTS = {
   brokerHost: '127.0.0.1',
   httpHost: '127.0.0.1',
   brokerPort: 1883,
+  willGraceSeconds: 60,
   httpPort: 8080,
   evidenceRetentionDays: 90,
   reportsUtcOffsetHours: 8,

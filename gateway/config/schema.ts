@@ -18,6 +18,11 @@ export const GatewayConfig = Type.Object(
               { additionalProperties: false },
             ),
           ),
+          /**
+           * After a restart, how long a box that was connected has to come back before its last will
+           * ("offline") is published. Default 60; aedes alone waits four minutes.
+           */
+          willGraceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
           /** Use this external broker (Mosquitto, EMQX) instead of the embedded one. */
           url: Type.Optional(Type.String({ pattern: '^(mqtts?|tcp|ssl)://' })),
           /** The gateway's own account on the external broker (role: reads all reports, sends commands). */

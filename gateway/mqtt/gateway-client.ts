@@ -1,5 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { topicMatches } from '../../protocols/index.ts';
 
 export interface MqttLogin {
   url: string;
@@ -60,7 +61,7 @@ export class GatewayClient {
 
   /** The handlers for a topic, each once however many of its filters match. */
   private handlersFor(topic: string): Handler[] {
-    return [...new Set([...this.subscriptions].filter(([f]) => matches(f, topic)).map(([, h]) => h))];
+    return [...new Set([...this.subscriptions].filter(([f]) => topicMatches(f, topic)).map(([, h]) => h))];
   }
 
   /** In-process, on the embedded broker. */
@@ -184,14 +185,3 @@ export class GatewayClient {
 type Publish = (topic: string, payload: Buffer, retain: boolean) => Promise<void>;
 
 const asBuffer = (p: Buffer | string | Uint8Array): Buffer => (Buffer.isBuffer(p) ? p : Buffer.from(p));
-
-/** MQTT filter matching (+ one level, # the rest). */
-export function matches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
-  }
-  return f.length === t.length;
-}
