@@ -8,6 +8,7 @@ export type ProtocolErrorCode =
   | 'bad_crc'
   | 'bad_checksum'
   | 'bad_length'
+  | 'bad_depth'
   | 'bad_frame'
   | 'unknown_function'
   | 'unknown_kind'

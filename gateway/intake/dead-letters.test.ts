@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../main.ts';
 
@@ -46,6 +47,55 @@ describe('dead letters', () => {
       expect(await prune()).toBe(0);
     } finally {
       await gw.stop();
+    }
+  });
+
+  it('repairs bodies stored before the nesting limit: the alarm list answers again, the original is a dead letter', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-deep-'));
+    try {
+      const a = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
+      await a.start();
+      await a.stop();
+      // What an earlier version let in: an alarm whose data is nested 1,200 deep (2.6 KB), which
+      // SQLite's JSON functions cannot read. The database is set back to the version before the fix.
+      let data = '1';
+      for (let i = 0; i < 1200; i++) data = `{"a":${data}}`;
+      const body = `{"v":1,"id":"E-DEEP","deviceId":"box-1","ts":"2026-11-30T08:00:00.000Z","kind":"presence","severity":"alarm","source":"sensor","data":${data}}`;
+      const db = new Database(join(dir, 'gateway.db'));
+      db.prepare(
+        "INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, evidence_id, body) VALUES ('E-DEEP', 'box-1', 'presence', 'alarm', 'sensor', '2026-11-30T08:00:00.000Z', '2026-11-30T08:00:01.000Z', 'EV-1', ?)",
+      ).run(body);
+      expect(() => db.prepare("SELECT json_extract(body, '$.data') FROM events").all()).toThrow(/malformed JSON/);
+      db.pragma('user_version = 16');
+      db.close();
+
+      const gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
+      await gw.start();
+      try {
+        const token = await gw.services.access.tokens.issue('county-admin', 'admin');
+        const res = await fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/alarms`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(res.status).toBe(200);
+        const list = (await res.json()) as { items: Array<{ id: string }> };
+        expect(list.items.map((i) => i.id)).toEqual(['E-DEEP']);
+        const repaired = gw.context.db.prepare("SELECT body FROM events WHERE id = 'E-DEEP'").get() as { body: string };
+        expect(JSON.parse(repaired.body)).toMatchObject({
+          id: 'E-DEEP',
+          deviceId: 'box-1',
+          evidenceId: 'EV-1',
+          kind: 'presence',
+        });
+        const kept = gw.context.db.prepare('SELECT code, payload FROM dead_letters').all() as Array<{
+          code: string;
+          payload: Buffer;
+        }>;
+        expect(kept.map((k) => [k.code, k.payload.toString()])).toEqual([['bad_depth', body]]);
+      } finally {
+        await gw.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

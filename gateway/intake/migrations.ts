@@ -43,4 +43,26 @@ export const INTAKE_MIGRATIONS: Migration[] = [
     sql: `DROP INDEX events_kind_ts;
    DROP INDEX events_severity_ts;`,
   },
+  {
+    // Bodies stored before the nesting limit (protocols/messages/codec.ts) that SQLite cannot read
+    // ("malformed JSON" past 1,000 levels) made every query touching them fail. Each keeps its
+    // columns and loses the unreadable rest; the original goes to dead letters.
+    version: 17,
+    sql: `INSERT INTO dead_letters (topic, payload, code, reason, received_at)
+     SELECT 'rw/v1/' || device_id || '/event/' || kind, CAST(substr(body, 1, 65536) AS BLOB), 'bad_depth',
+       'stored before the nesting limit: the event keeps its fields, not its data', received_at
+     FROM events WHERE NOT json_valid(body);
+   UPDATE events SET body = (SELECT CASE WHEN incident_id IS NULL THEN o ELSE json_set(o, '$.incidentId', incident_id) END
+       FROM (SELECT CASE WHEN evidence_id IS NULL THEN b ELSE json_set(b, '$.evidenceId', evidence_id) END AS o
+       FROM (SELECT json_object('v', 1, 'id', id, 'deviceId', device_id, 'ts', ts, 'kind', kind,
+         'severity', severity, 'source', source) AS b)))
+     WHERE NOT json_valid(body);
+   INSERT INTO dead_letters (topic, payload, code, reason, received_at)
+     SELECT 'rw/v1/' || device_id || '/cmd/' || name || '/result', CAST(substr(body, 1, 65536) AS BLOB), 'bad_depth',
+       'stored before the nesting limit: the result keeps its fields, not its data', ts
+     FROM command_results WHERE NOT json_valid(body);
+   UPDATE command_results SET body = json_object('v', 1, 'id', id, 'deviceId', device_id, 'commandId', command_id,
+       'name', name, 'ok', json(CASE ok WHEN 1 THEN 'true' ELSE 'false' END), 'ts', ts)
+     WHERE NOT json_valid(body);`,
+  },
 ];

@@ -29,6 +29,23 @@ export type MessageOf<K extends MessageKind> = K extends 'command'
 
 /** Payloads larger than this are refused before parsing (images travel separately). */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
+/**
+ * Objects and arrays nested deeper than this are refused: no message of ours goes past 6, and
+ * SQLite's JSON functions fail on a stored body past 1,000 (one such row took the alarm list down).
+ */
+export const MAX_NESTING = 32;
+
+/** The path to the first value nested deeper than `limit`, or undefined. Iterative: no stack to overflow. */
+export function tooDeep(value: unknown, limit = MAX_NESTING): string | undefined {
+  const stack: Array<[unknown, string, number]> = [[value, '', 0]];
+  while (stack.length) {
+    const [v, path, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= limit) return path || '/';
+    for (const [k, child] of Object.entries(v)) stack.push([child, `${path}/${k}`, depth + 1]);
+  }
+  return undefined;
+}
 
 const checks = new Map<MessageKind, TypeCheck<TSchema>>();
 function checker(kind: MessageKind): TypeCheck<TSchema> {
@@ -60,6 +77,12 @@ export function decodeMessage<K extends MessageKind>(kind: K, payload: Uint8Arra
   } catch (e) {
     return fail('bad_json', `${kind} message is not JSON: ${(e as Error).message}`);
   }
+  const deep = tooDeep(value);
+  if (deep !== undefined)
+    return fail(
+      'bad_depth',
+      `${kind} message nests objects deeper than ${MAX_NESTING} levels (at ${deep.slice(0, 120)})`,
+    );
   return validateMessage(kind, value);
 }
 

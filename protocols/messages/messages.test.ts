@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createIdGenerator } from '../ids.ts';
 import { filters, parseTopic, topics } from '../topics.ts';
-import { decodeMessage, decodePublish, encodeMessage } from './codec.ts';
+import { decodeMessage, decodePublish, encodeMessage, MAX_NESTING, tooDeep } from './codec.ts';
 import type { EventMessage } from './event.ts';
 
 const newId = createIdGenerator(() => Date.UTC(2026, 10, 29));
@@ -61,6 +61,20 @@ describe('message codec', () => {
     expect(!bad.ok && bad.error.code).toBe('bad_json');
     const big = decodeMessage('telemetry', Buffer.alloc(300 * 1024, 0x20));
     expect(!big.ok && big.error.code).toBe('bad_length');
+  });
+
+  it('refuses objects nested past the limit wherever a schema allows free-form data, and names where', () => {
+    const nest = (n: number): unknown => (n === 0 ? 1 : { a: nest(n - 1) });
+    const result = (data: unknown) =>
+      JSON.stringify({ ...base(), commandId: 'c-1', name: 'self_test', ok: true, data: { x: data } });
+    const deep = decodeMessage('command_result', result(nest(1200)));
+    expect(!deep.ok && deep.error.code).toBe('bad_depth');
+    expect(!deep.ok && deep.error.message).toContain(`deeper than ${MAX_NESTING} levels (at /data/x/a/a`);
+    // Two levels are the envelope and data: what fits under the limit passes.
+    expect(decodeMessage('command_result', result(nest(MAX_NESTING - 2))).ok).toBe(true);
+    expect(decodeMessage('command_result', result(nest(MAX_NESTING - 1))).ok).toBe(false);
+    expect(tooDeep([[[[]]]], 3)).toBe('/0/0/0');
+    expect(tooDeep({ a: [1, { b: 'x' }] }, 3)).toBeUndefined();
   });
 
   it('validates command params per command name', () => {
