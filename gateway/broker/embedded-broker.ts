@@ -9,6 +9,13 @@ import { counterOf, gaugeOf, type Metrics } from '../metrics.ts';
 import type { PlaceOf } from './acl.ts';
 import { BrokerAuth, type BrokerAuthStats } from './broker-auth.ts';
 import { guardDeliveries } from './delivery-guard.ts';
+import {
+  DEFAULT_PACKET_LIMITS,
+  dropIfOversize,
+  limitPacketSize,
+  type PacketLimitStats,
+  type PacketLimits,
+} from './packet-limits.ts';
 import { SqlitePersistence } from './sqlite-persistence-store.ts';
 
 export interface EmbeddedBrokerOptions {
@@ -21,6 +28,7 @@ export interface EmbeddedBrokerOptions {
   placeOf: PlaceOf;
   /** After a restart, seconds a box that was connected has to come back before its will is published. */
   willGraceSeconds?: number;
+  limits?: Partial<PacketLimits>;
   logger?: Logger;
   metrics?: Metrics;
 }
@@ -38,10 +46,13 @@ export class EmbeddedBroker {
   private admitting = false;
   private willTimer: NodeJS.Timeout | undefined;
   private protocolRefused = 0;
+  private readonly limitStats: PacketLimitStats = { oversizeClosed: 0, oversizeDropped: 0 };
+  private readonly limits: PacketLimits;
   private readonly log: Logger | undefined;
 
   constructor(private readonly o: EmbeddedBrokerOptions) {
     this.log = o.logger?.child({ unit: 'broker' });
+    this.limits = { ...DEFAULT_PACKET_LIMITS, ...o.limits };
     const m = o.metrics;
     if (m) {
       const stat = (k: keyof BrokerAuthStats) => () => this.auth?.stats[k] ?? 0;
@@ -71,6 +82,18 @@ export class EmbeddedBroker {
         'rw_broker_protocol_refused_total',
         'Connections refused for an MQTT version the embedded broker does not speak (it speaks 3.1.1)',
         () => this.protocolRefused,
+      );
+      counterOf(
+        m,
+        'rw_broker_oversize_closed_total',
+        'Connections closed for sending more than allowed before log-in, or announcing a packet over every limit',
+        () => this.limitStats.oversizeClosed,
+      );
+      counterOf(
+        m,
+        'rw_broker_oversize_dropped_total',
+        'Publishes acknowledged and dropped for exceeding the limit of their kind (broker.limits)',
+        () => this.limitStats.oversizeDropped,
       );
     }
   }
@@ -109,13 +132,34 @@ export class EmbeddedBroker {
     };
     this.auth = new BrokerAuth(this.o.credentials, this.o.placeOf, this.log, () => this.admitting);
     this.auth.install(aedes);
+    const authorizePublish = aedes.authorizePublish;
+    aedes.authorizePublish = (client, packet, done) =>
+      authorizePublish.call(aedes, client, packet, (e) => {
+        const dropped = !e && client ? dropIfOversize(client, packet, this.limits) : undefined;
+        if (dropped) {
+          this.limitStats.oversizeDropped++;
+          this.log?.warn(
+            { clientId: client!.id, ...dropped },
+            'dropped a publish over the size limit of its kind (broker.limits); the box was acknowledged',
+          );
+        }
+        done(e);
+      });
     aedes.on('clientError', (client, err) =>
       this.log?.debug({ clientId: client.id, err: err.message }, 'client error'),
     );
     const onSocket = (s: Socket) => {
       this.sockets.add(s);
       s.once('close', () => this.sockets.delete(s));
-      aedes.handle(s);
+      limitPacketSize(aedes.handle(s), this.limits, (why, bytes) => {
+        this.limitStats.oversizeClosed++;
+        this.log?.warn(
+          { address: s.remoteAddress, why, bytes, limits: this.limits },
+          why === 'login'
+            ? 'closed a connection that sent too much before logging in'
+            : 'closed a connection announcing a packet larger than any allowed',
+        );
+      });
     };
     // MQTT packets are small and each one matters now (an alarm, its PUBACK): no Nagle delay.
     this.servers.push(await listen(createServer({ noDelay: true }, onSocket), this.o.port ?? 1883, this.o.host));
@@ -129,8 +173,8 @@ export class EmbeddedBroker {
     this.log?.info({ port: this.port, tlsPort: this.tlsPort }, 'embedded MQTT broker listening');
   }
 
-  get stats(): BrokerAuthStats | undefined {
-    return this.auth?.stats;
+  get stats(): (BrokerAuthStats & PacketLimitStats) | undefined {
+    return this.auth && { ...this.auth.stats, ...this.limitStats };
   }
 
   /** End every connection of an account (removed, or its password changed): it must log in again. */

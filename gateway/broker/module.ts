@@ -30,6 +30,7 @@ export class BrokerModule implements GatewayModule {
       port: b?.port ?? GATEWAY_DEFAULTS.brokerPort,
       tls: b?.tls,
       willGraceSeconds: b?.willGraceSeconds ?? GATEWAY_DEFAULTS.willGraceSeconds,
+      limits: b?.limits,
       credentials: this.deps.access.credentials,
       placeOf: (id) => this.deps.devices.registry.placeOf(id),
       logger: log,

@@ -23,6 +23,27 @@ export const GatewayConfig = Type.Object(
            * ("offline") is published. Default 60; aedes alone waits four minutes.
            */
           willGraceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
+          /** Bytes a connection may send (embedded broker): over them it is closed, or the publish dropped. */
+          limits: Type.Optional(
+            Type.Object(
+              {
+                loginBytes: Type.Optional(
+                  Type.Integer({ minimum: 1024, maximum: 1048576, description: 'before log-in (default 16384)' }),
+                ),
+                messageBytes: Type.Optional(
+                  Type.Integer({ minimum: 1024, maximum: 262144, description: 'a report (default 262144)' }),
+                ),
+                imageBytes: Type.Optional(
+                  Type.Integer({
+                    minimum: 65536,
+                    maximum: 67108864,
+                    description: 'an evidence image (default 4194304)',
+                  }),
+                ),
+              },
+              { additionalProperties: false },
+            ),
+          ),
           /** Use this external broker (Mosquitto, EMQX) instead of the embedded one. */
           url: Type.Optional(Type.String({ pattern: '^(mqtts?|tcp|ssl)://' })),
           /** The gateway's own account on the external broker (role: reads all reports, sends commands). */
