@@ -31,6 +31,7 @@ export class ApiModule implements GatewayModule {
       port: config.http?.port ?? GATEWAY_DEFAULTS.httpPort,
       logger: log,
       tls: config.http?.tls,
+      origins: config.http?.origins,
     });
   }
 

@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from 'pino';
 import { can, PERMISSIONS } from '../access/policy.ts';
 import type { Viewer } from '../access/viewer.ts';
+import { guardRequests } from './request-guard.ts';
 import type { Access, RouteDef } from './route.ts';
 
 declare module 'fastify' {
@@ -24,6 +25,8 @@ export interface ApiServerOptions {
   logger?: Logger;
   /** Serve HTTPS with this certificate and key (PEM files). */
   tls?: { certFile: string; keyFile: string };
+  /** Origins besides the gateway's own that may change things (a reverse proxy's address). */
+  origins?: string[];
 }
 
 /**
@@ -43,6 +46,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<FastifyInstan
   app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: 20 * 1024 * 1024 }, (_req, body, done) =>
     done(null, body),
   );
+  guardRequests(app, { tls: Boolean(o.tls), origins: o.origins });
   app.addHook('onRoute', (r) => {
     if (r.config?.access === undefined && !r.url.startsWith('/openapi.json'))
       throw new Error(`route ${String(r.method)} ${r.url} has no access rule (use defineRoute)`);

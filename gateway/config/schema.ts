@@ -61,6 +61,12 @@ export const GatewayConfig = Type.Object(
           host: Type.Optional(Type.String()),
           port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
           dashboard: Type.Optional(Type.Boolean({ description: 'serve the web dashboard at / (default true)' })),
+          /** Where people reach the dashboard through a reverse proxy: changes from other origins are refused. */
+          origins: Type.Optional(
+            Type.Array(Type.String({ pattern: '^https?://[^/]+$', description: 'e.g. https://rw.county.example' }), {
+              maxItems: 16,
+            }),
+          ),
           /** HTTPS for the dashboard and API: passwords and personal data should not cross the county network in clear. */
           tls: Type.Optional(
             Type.Object(
