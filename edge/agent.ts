@@ -25,7 +25,7 @@ import {
   type IdGenerator,
   type MessageKind,
   type MessageOf,
-  makeDir,
+  makePrivateDir,
 } from '../protocols/index.ts';
 import { Actuators } from './actuators.ts';
 import { CommandHandler } from './commands/command-handler.ts';
@@ -105,7 +105,7 @@ export class EdgeAgent {
     this.newId = createIdGenerator(() => this.now().getTime());
     this.log = o.logger?.child({ deviceId: c.device.id });
     this.dataDir = c.dataDir ?? './data/edge';
-    makeDir(this.dataDir);
+    makePrivateDir(this.dataDir);
     this.factory = new DeviceFactory({ logger: this.log, binding: o.binding });
     const hw = c.hardware;
     if (hw.light) this.light = this.factory.light(hw.light);
@@ -113,14 +113,20 @@ export class EdgeAgent {
     for (const s of hw.sensors ?? []) this.sensors.set(s.name, this.factory.sensor(s, `sensor_${s.name}`));
     if (hw.camera) this.camera = this.factory.camera(hw.camera);
 
+    const key = c.outbox?.key ? Buffer.from(c.outbox.key, 'base64') : undefined;
+    if (!key)
+      this.log?.warn(
+        'outbox.db is not encrypted: set outbox.key: ${RW_STORAGE_KEY} in edge.yaml and RW_STORAGE_KEY in its .env (roadwarden commission writes both)',
+      );
     this.outbox = new Outbox({
       path: join(this.dataDir, 'outbox.db'),
+      key,
       maxBytes: (c.outbox?.maxMb ?? 512) * 1024 * 1024,
       now: () => this.now().getTime(),
     });
     this.configVersion = this.readNumber('config-version');
     const bdSeq = (this.readNumber('bdseq') ?? -1) + 1;
-    writeFileSync(join(this.dataDir, 'bdseq'), String(bdSeq));
+    writeFileSync(join(this.dataDir, 'bdseq'), String(bdSeq), { mode: 0o600 });
     this.link = new MqttLink({
       url: c.gateway.url,
       deviceId: c.device.id,
@@ -349,7 +355,7 @@ export class EdgeAgent {
     if (typeof volume === 'number' && Number.isInteger(volume) && volume >= 0 && volume <= 30)
       void this.speaker?.setVolume(volume).catch(() => undefined);
     this.configVersion = version;
-    writeFileSync(join(this.dataDir, 'config-version'), String(version));
+    writeFileSync(join(this.dataDir, 'config-version'), String(version), { mode: 0o600 });
     this.log?.info({ version }, 'desired config applied');
     this.sendTelemetry();
   }

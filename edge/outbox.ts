@@ -1,6 +1,5 @@
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { makeDir } from '../protocols/index.ts';
+import type Database from 'better-sqlite3-multiple-ciphers';
+import { databaseKey, openSealedDatabase } from '../protocols/index.ts';
 
 /**
  * What a message is, for deciding what to give up when the disk is full: telemetry first, then
@@ -31,6 +30,8 @@ export interface OutboxStats {
 
 export interface OutboxOptions {
   path: string;
+  /** Encrypt the file at rest under a key derived from this one (the box's storage key). */
+  key?: Buffer;
   /** Bound on stored payload bytes. */
   maxBytes?: number;
   now?: () => number;
@@ -58,8 +59,7 @@ export class Outbox {
   };
 
   constructor(opts: OutboxOptions) {
-    makeDir(dirname(opts.path));
-    this.db = new Database(opts.path);
+    this.db = openSealedDatabase(opts.path, opts.key && databaseKey(opts.key, 'outbox.db'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.exec(`

@@ -1,11 +1,12 @@
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import pino, { type Logger } from 'pino';
-import { createIdGenerator, type IdGenerator } from '../protocols/index.ts';
+import { createIdGenerator, type IdGenerator, makePrivateDir } from '../protocols/index.ts';
 import { createBus, type GatewayBus } from './bus.ts';
 import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { GatewayClient } from './mqtt/gateway-client.ts';
 import { openDatabase } from './store/database.ts';
+import { loadStorageKey } from './store/key-file.ts';
 
 export type Clock = () => Date;
 
@@ -17,6 +18,8 @@ export interface GatewayContext {
   readonly clock: Clock;
   readonly newId: IdGenerator;
   readonly db: Database.Database;
+  /** What personal data at rest is encrypted under (store/key-file.ts). */
+  readonly storageKey: Buffer;
   readonly bus: GatewayBus;
   /** Prometheus registry: each module registers its own metrics; /metrics serves it. */
   readonly metrics: Metrics;
@@ -36,13 +39,16 @@ export function openContext(o: ContextOptions): GatewayContext {
   const dataDir = o.dataDir ?? o.config.dataDir ?? GATEWAY_DEFAULTS.dataDir;
   const log = o.logger ?? pino({ level: 'silent' });
   const clock = o.clock ?? (() => new Date());
+  makePrivateDir(dataDir);
+  const storageKey = loadStorageKey(o.config, dataDir);
   return {
     config: o.config,
     dataDir,
     log,
     clock,
     newId: createIdGenerator(() => clock().getTime()),
-    db: openDatabase(dataDir),
+    db: openDatabase(dataDir, storageKey),
+    storageKey,
     bus: createBus(log),
     metrics: createMetrics(),
     mqtt: new GatewayClient(log),

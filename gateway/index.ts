@@ -12,6 +12,7 @@ export * from './access/viewer.ts';
 export * from './access/token-store.ts';
 export * from './access/device-auth-key.ts';
 export * from './store/database.ts';
+export * from './store/key-file.ts';
 export * from './intake/intake.ts';
 export * from './intake/intake-store.ts';
 export * from './responses/response-state.ts';

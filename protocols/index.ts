@@ -12,6 +12,7 @@ export * from './http-digest.ts';
 export * from './schema-errors.ts';
 export * from './yaml-config.ts';
 export * from './make-dir.ts';
+export * from './sealed-database.ts';
 export * from './password-hash.ts';
 export * from './registration.ts';
 export * from './nmea.ts';

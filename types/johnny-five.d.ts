@@ -44,6 +44,8 @@ declare module 'firmata-io' {
     pinMode(pin: number, mode: number): void;
     digitalWrite(pin: number, value: 0 | 1): void;
     digitalRead(pin: number, cb: (value: number) => void): void;
+    /** Ask the board to report the pin's port (it answers at once with the current values). */
+    reportDigitalPin(pin: number, value: 0 | 1): void;
     queryPinState(pin: number, cb: () => void): void;
     reset(): void;
     reportVersion(cb: () => void): void;

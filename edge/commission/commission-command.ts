@@ -1,4 +1,5 @@
 // What `roadwarden commission` does, loaded only when it runs (its options are declared in cli.ts).
+import { randomBytes } from 'node:crypto';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -22,6 +23,7 @@ import {
   envFile,
   newDevicePassword,
   PASSWORD_ENV,
+  STORAGE_KEY_ENV,
   placeName,
   registerOnline,
   registrationFor,
@@ -194,10 +196,16 @@ export async function commission(o: CommissionOpts): Promise<void> {
   if (o.camera) input.camera = parseCameraSpec(o.camera);
 
   const password = newDevicePassword();
+  const storageKey = randomBytes(32).toString('base64');
   const config = edgeConfigFor(input);
   const yamlText = edgeYaml(config, input, at);
   // What we write must load: check it exactly as the box will read it.
-  parseEdgeConfig(yamlText, o.out, { ...process.env, [PASSWORD_ENV]: password, RW_CAMERA_PASSWORD: 'x' });
+  parseEdgeConfig(yamlText, o.out, {
+    ...process.env,
+    [PASSWORD_ENV]: password,
+    [STORAGE_KEY_ENV]: storageKey,
+    RW_CAMERA_PASSWORD: 'x',
+  });
   const reg = await registrationFor(input, password, at);
 
   const token = o.token ?? process.env.RW_TOKEN;
@@ -227,7 +235,7 @@ export async function commission(o: CommissionOpts): Promise<void> {
 
   const envPath = join(dirname(o.out), `${basename(o.out).replace(/\.ya?ml$/, '')}.env`);
   writeFileSync(o.out, yamlText);
-  writeFileSync(envPath, envFile(password, input), { mode: 0o600 });
+  writeFileSync(envPath, envFile(password, storageKey, input), { mode: 0o600 });
   chmodSync(envPath, 0o600);
 
   const summary = {

@@ -29,6 +29,8 @@ export interface CommissionInput
 
 export const PASSWORD_ENV = 'RW_DEVICE_PASSWORD';
 export const CAMERA_PASSWORD_ENV = 'RW_CAMERA_PASSWORD';
+/** The key the box's outbox is encrypted under (32 random bytes, base64). */
+export const STORAGE_KEY_ENV = 'RW_STORAGE_KEY';
 
 /** A fresh device password: 24 random bytes, URL-safe. Only its scrypt hash leaves the box. */
 export function newDevicePassword(): string {
@@ -119,6 +121,7 @@ export function edgeConfigFor(i: CommissionInput): EdgeConfig {
     quietHours: { from: '22:00', to: '06:00' },
     telemetry: { intervalS: 60 },
     dataDir: i.dataDir ?? '/var/lib/roadwarden',
+    outbox: { key: `\${${STORAGE_KEY_ENV}}` },
   };
 }
 
@@ -130,17 +133,19 @@ export function edgeYaml(config: EdgeConfig, i: CommissionInput, at: Date): stri
   doc.commentBefore = [
     ` roadwarden edge — ${config.device.id}${config.device.name ? ` (${config.device.name})` : ''}`,
     ` Written by \`roadwarden commission\` at ${at.toISOString()}${i.technician ? ` by ${i.technician}` : ''}.`,
-    ` Secrets come from the environment (${PASSWORD_ENV}${i.camera?.type === 'http' && i.camera.password ? `, ${CAMERA_PASSWORD_ENV}` : ''}): see the .env file written beside this one.`,
+    ` Secrets come from the environment (${PASSWORD_ENV}, ${STORAGE_KEY_ENV}${i.camera?.type === 'http' && i.camera.password ? `, ${CAMERA_PASSWORD_ENV}` : ''}): see the .env file written beside this one.`,
     ' Check: roadwarden edge --check-config --config THIS_FILE --env-file THAT_FILE',
   ].join('\n');
   return doc.toString({ lineWidth: 0 });
 }
 
 /** The environment file with the secrets (mode 0600); systemd reads it with EnvironmentFile=. */
-export function envFile(password: string, i: CommissionInput): string {
+export function envFile(password: string, storageKey: string, i: CommissionInput): string {
   const lines = [
     `# roadwarden edge secrets for ${i.id} — keep this file private (mode 600)`,
     `${PASSWORD_ENV}=${password}`,
+    `# encrypts the box's outbox; losing it loses only what was waiting to be sent`,
+    `${STORAGE_KEY_ENV}=${storageKey}`,
   ];
   if (i.camera?.type === 'http' && i.camera.password) lines.push(`${CAMERA_PASSWORD_ENV}=${i.camera.password}`);
   return `${lines.join('\n')}\n`;

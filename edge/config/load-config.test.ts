@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadEdgeConfig, parseEdgeConfig } from './load-config.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/edge.yaml', import.meta.url));
-const env = { RW_DEVICE_PASSWORD: 'dev-secret', RW_CAMERA_PASSWORD: 'cam-secret' };
+const env = {
+  RW_DEVICE_PASSWORD: 'dev-secret',
+  RW_CAMERA_PASSWORD: 'cam-secret',
+  RW_STORAGE_KEY: Buffer.alloc(32, 1).toString('base64'),
+};
 
 const minimal = `
 device: { id: box-1 }

@@ -217,7 +217,21 @@ export const EdgeConfig = Type.Object(
       Type.Object({ intervalS: Type.Integer({ minimum: 5, maximum: 3600 }) }, { additionalProperties: false }),
     ),
     dataDir: Type.Optional(Type.String()),
-    outbox: Type.Optional(Type.Object({ maxMb: Type.Number({ minimum: 1 }) }, { additionalProperties: false })),
+    outbox: Type.Optional(
+      Type.Object(
+        {
+          maxMb: Type.Optional(Type.Number({ minimum: 1 })),
+          /** Encrypts outbox.db (reports and evidence images waiting for the network). */
+          key: Type.Optional(
+            Type.String({
+              pattern: '^[A-Za-z0-9+/]{43}=$',
+              description: '32 bytes in base64, written ${RW_STORAGE_KEY} with the key in the .env file',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import { hashPassword, isDeviceId, isOwnPasswordHash, verifyPassword } from '../../protocols/index.ts';
 import { isRole, NEEDS_SCOPE, type Role } from './policy.ts';
 import { parseScope, scopeJson, type Scope } from './viewer.ts';

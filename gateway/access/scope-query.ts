@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import { isScoped, scopeClause, scopeParams, type Viewer } from './viewer.ts';
 
 /** Point checks for single objects, in SQL: a case, a device, an evidence package, an image. */

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import { isRole } from './policy.ts';
 import { parseScope, scopeJson, type Viewer } from './viewer.ts';
 

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import { parse } from 'csv-parse/sync';
 import { normalizePlate, parsePlate, type ArchiveVehicle, type ImportReport } from '../../protocols/index.ts';
 import { matchPlate, type PlateMatch } from './plate-match.ts';

@@ -6,6 +6,7 @@ import { openDatabase } from '../store/database.ts';
 import { SYSTEM } from '../access/viewer.ts';
 import { Archive } from './archive-store.ts';
 import { confusionVariants, matchPlate } from './plate-match.ts';
+import { TEST_STORAGE_KEY } from '../../sim/testing/storage-key.ts';
 
 const CSV = `plate,class,owner_name,owner_phone,driver_name,township,village
 鲁PAB123,tricycle,张三,13800000001,张三,梁水镇,李庄
@@ -59,7 +60,7 @@ describe('archive (三见面一建档)', () => {
   let archive: Archive;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'rw-archive-'));
-    archive = new Archive(openDatabase(dir));
+    archive = new Archive(openDatabase(dir, TEST_STORAGE_KEY));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -20,6 +20,8 @@ import { SqlitePersistence } from './sqlite-persistence-store.ts';
 
 export interface EmbeddedBrokerOptions {
   dataDir: string;
+  /** broker.db is encrypted under a key derived from it. */
+  storageKey: Buffer;
   host?: string;
   port?: number;
   tls?: { port: number; certFile: string; keyFile: string };
@@ -107,7 +109,7 @@ export class EmbeddedBroker {
   }
 
   async start(): Promise<void> {
-    this.store = new SqlitePersistence(this.o.dataDir);
+    this.store = new SqlitePersistence(this.o.dataDir, this.o.storageKey);
     const aedes = await Aedes.createBroker({ persistence: this.store as never });
     this.aedes = aedes;
     // aedes' emitter finishes a publish nobody listens to synchronously, and then starts the next

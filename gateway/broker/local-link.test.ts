@@ -9,6 +9,7 @@ import { CredentialStore } from '../access/credential-store.ts';
 import { GatewayClient } from '../mqtt/gateway-client.ts';
 import { openDatabase } from '../store/database.ts';
 import { EmbeddedBroker } from './embedded-broker.ts';
+import { TEST_STORAGE_KEY } from '../../sim/testing/storage-key.ts';
 
 const silent = pino({ level: 'silent' });
 
@@ -21,10 +22,17 @@ describe('the gateway on its embedded broker, in-process', () => {
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rw-local-'));
-    db = openDatabase(dir);
+    db = openDatabase(dir, TEST_STORAGE_KEY);
     const credentials = new CredentialStore(db);
     await credentials.addDevice('box-1', 'box-1-secret');
-    broker = new EmbeddedBroker({ dataDir: dir, port: 0, credentials, placeOf: () => undefined, logger: silent });
+    broker = new EmbeddedBroker({
+      dataDir: dir,
+      storageKey: TEST_STORAGE_KEY,
+      port: 0,
+      credentials,
+      placeOf: () => undefined,
+      logger: silent,
+    });
     await broker.start();
     broker.admitDevices();
     gw = new GatewayClient(silent);
@@ -116,10 +124,17 @@ describe('the gateway on its embedded broker, in-process', () => {
 describe('the embedded broker after a QoS 2 delivery left half-way', () => {
   it('starts again and finishes it: the box gets the PUBREL and its PUBCOMP clears the message', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-qos2-'));
-    const db = openDatabase(dir);
+    const db = openDatabase(dir, TEST_STORAGE_KEY);
     const credentials = new CredentialStore(db);
     await credentials.addDevice('box-1', 'box-1-secret');
-    const options = { dataDir: dir, port: 0, credentials, placeOf: () => undefined, logger: silent };
+    const options = {
+      dataDir: dir,
+      storageKey: TEST_STORAGE_KEY,
+      port: 0,
+      credentials,
+      placeOf: () => undefined,
+      logger: silent,
+    };
     let broker = new EmbeddedBroker(options);
     try {
       await broker.start();

@@ -26,6 +26,7 @@ export class BrokerModule implements GatewayModule {
     if (b?.url) return;
     this.embedded = new EmbeddedBroker({
       dataDir,
+      storageKey: this.ctx.storageKey,
       host: b?.host ?? GATEWAY_DEFAULTS.brokerHost,
       port: b?.port ?? GATEWAY_DEFAULTS.brokerPort,
       tls: b?.tls,

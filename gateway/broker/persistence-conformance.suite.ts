@@ -1,5 +1,6 @@
 // The persistence conformance suite that ships with aedes-persistence (node:test), run against
 // SqlitePersistence: each test gets a fresh broker.db. Started by persistence-conformance.test.ts.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,6 @@ const abstractPersistence = createRequire(import.meta.url)('aedes-persistence/ab
 
 abstractPersistence({
   test,
-  persistence: () => new SqlitePersistence(mkdtempSync(join(tmpdir(), 'rw-conf-'))),
+  persistence: () => new SqlitePersistence(mkdtempSync(join(tmpdir(), 'rw-conf-')), randomBytes(32)),
   testAsync: true,
 });

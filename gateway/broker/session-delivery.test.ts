@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePorts } from '../../sim/testing/free-ports.ts';
 import { until } from '../../sim/testing/until.ts';
 import { Gateway } from '../main.ts';
+import { openGatewayFile } from '../../sim/testing/gateway-files.ts';
 
 /**
  * What aedes alone gets wrong for a persistent session, through plain mqtt.js clients: copies per
@@ -35,7 +35,7 @@ describe('embedded broker: sessions as MQTT 3.1.1 asks', () => {
   const county = { clientId: 'county', username: 'county', password: 'county-secret', clean: false };
   const box = (id: string) => ({ clientId: id, username: id, password: `${id}-secret` });
   const queuedRows = (dir: string) => {
-    const db = new Database(join(dir, 'broker.db'), { readonly: true });
+    const db = openGatewayFile(dir, 'broker.db');
     try {
       return (db.prepare('SELECT count(*) AS n FROM outgoing').get() as { n: number }).n;
     } finally {

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
+import { databaseKey, openSealedDatabase } from '../../protocols/index.ts';
 
 /** A packet as aedes hands it to persistence; the payload is kept as a BLOB, the rest as JSON. */
 interface StoredPacket {
@@ -73,9 +74,10 @@ export class SqlitePersistence extends Memory {
    */
   readonly unreleased: StoredPacket[] = [];
 
-  constructor(dataDir: string) {
+  /** broker.db is encrypted under a key derived from the storage key: it holds evidence images in flight. */
+  constructor(dataDir: string, storageKey: Buffer) {
     super();
-    this.db = new Database(join(dataDir, 'broker.db'));
+    this.db = openSealedDatabase(join(dataDir, 'broker.db'), databaseKey(storageKey, 'broker.db'));
     this.db.pragma('journal_mode = WAL');
     // A PUBACK or PUBREC promises the message is kept: it must outlive a power cut.
     this.db.pragma('synchronous = FULL');

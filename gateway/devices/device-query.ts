@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import { scopeClause, scopeParams, type Viewer } from '../access/viewer.ts';
 import { toRecord, type DeviceRecord } from './device-store.ts';
 import type { SelfTestRow, SelfTests } from './selftest-store.ts';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../store/database.ts';
 import { DeviceStore } from './device-store.ts';
+import { TEST_STORAGE_KEY } from '../../sim/testing/storage-key.ts';
 
 describe('device registry', () => {
   const dirs: string[] = [];
@@ -13,7 +14,7 @@ describe('device registry', () => {
   const registry = () => {
     const d = mkdtempSync(join(tmpdir(), 'rw-reg-'));
     dirs.push(d);
-    return new DeviceStore(openDatabase(d));
+    return new DeviceStore(openDatabase(d, TEST_STORAGE_KEY));
   };
 
   it('records the road file, place, position and donor, updating only what is given', async () => {

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import { distanceM } from './geo.ts';
 import type { DevicePlace } from '../../protocols/index.ts';
 

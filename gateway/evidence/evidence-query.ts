@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import type { EvidenceManifest } from '../../protocols/index.ts';
 import { ScopeCheck } from '../access/scope-query.ts';
 import type { Viewer } from '../access/viewer.ts';

@@ -6,6 +6,7 @@ import { sha256Hex } from '../../protocols/index.ts';
 import { openDatabase } from '../store/database.ts';
 import { loadOrCreateKey } from '../store/key-file.ts';
 import { EvidenceStore } from './evidence-store.ts';
+import { TEST_STORAGE_KEY } from '../../sim/testing/storage-key.ts';
 
 const jpeg = (n: number) =>
   Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(200, n), Buffer.from([0xff, 0xd9])]);
@@ -19,7 +20,7 @@ describe('EvidenceStore: content-addressed, encrypted at rest, with retention', 
   const setup = () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-evidence-'));
     dirs.push(dir);
-    const db = openDatabase(dir);
+    const db = openDatabase(dir, TEST_STORAGE_KEY);
     const key = loadOrCreateKey(join(dir, 'evidence.key'));
     return { dir, db, key, store: new EvidenceStore(db, join(dir, 'evidence'), key, () => new Date(clock)) };
   };

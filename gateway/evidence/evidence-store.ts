@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type Database from 'better-sqlite3';
-import { sha256Hex } from '../../protocols/index.ts';
+import type Database from 'better-sqlite3-multiple-ciphers';
+import { makePrivateDir, sha256Hex } from '../../protocols/index.ts';
 import { seal, unseal } from './sealed.ts';
 
 export type PutOutcome = 'stored' | 'duplicate';
@@ -19,17 +19,17 @@ export class EvidenceStore {
     private readonly key: Buffer,
     private readonly now: () => Date = () => new Date(),
   ) {
-    mkdirSync(dir, { recursive: true });
+    makePrivateDir(dir);
   }
 
   /** Store checked bytes (see checkImage). */
   async put(deviceId: string, sha256: string, jpeg: Uint8Array): Promise<PutOutcome> {
     if (await this.has(sha256)) return 'duplicate';
     const path = this.pathOf(sha256);
-    mkdirSync(dirname(path), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const body = seal(this.key, jpeg);
     // Write then rename: a crash never leaves half a file under the image's name.
-    writeFileSync(`${path}.tmp`, body);
+    writeFileSync(`${path}.tmp`, body, { mode: 0o600 });
     renameSync(`${path}.tmp`, path);
     this.db
       .prepare('INSERT OR IGNORE INTO evidence_images (sha256, device_id, bytes, received_at) VALUES (?, ?, ?, ?)')

@@ -4,7 +4,6 @@ import type { RouteDef } from '../api/route.ts';
 import { GATEWAY_DEFAULTS } from '../config/defaults.ts';
 import type { GatewayContext } from '../context.ts';
 import type { GatewayModule } from '../module.ts';
-import { loadOrCreateKey } from '../store/key-file.ts';
 import { EvidenceQuery } from './evidence-query.ts';
 import { EvidenceStore } from './evidence-store.ts';
 import { evidenceRoutes } from './routes.ts';
@@ -32,7 +31,7 @@ export class EvidenceModule implements GatewayModule {
 
   async start(): Promise<void> {
     const { config, dataDir, db, clock } = this.ctx;
-    this.key = loadOrCreateKey(config.evidence?.keyFile ?? join(dataDir, 'evidence.key'));
+    this.key = this.ctx.storageKey;
     this.store = new EvidenceStore(db, join(dataDir, 'evidence'), this.key, clock);
     this.query = new EvidenceQuery(db, this.store);
     await this.sweep();

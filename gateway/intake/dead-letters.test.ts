@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../main.ts';
+import { openGatewayFile } from '../../sim/testing/gateway-files.ts';
 
 /** Refused messages are kept for a technician to look at, but not for ever (a box sending junk must not fill the disk). */
 describe('dead letters', () => {
@@ -61,7 +61,7 @@ describe('dead letters', () => {
       let data = '1';
       for (let i = 0; i < 1200; i++) data = `{"a":${data}}`;
       const body = `{"v":1,"id":"E-DEEP","deviceId":"box-1","ts":"2026-11-30T08:00:00.000Z","kind":"presence","severity":"alarm","source":"sensor","data":${data}}`;
-      const db = new Database(join(dir, 'gateway.db'));
+      const db = openGatewayFile(dir, 'gateway.db');
       db.prepare(
         "INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, evidence_id, body) VALUES ('E-DEEP', 'box-1', 'presence', 'alarm', 'sensor', '2026-11-30T08:00:00.000Z', '2026-11-30T08:00:01.000Z', 'EV-1', ?)",
       ).run(body);

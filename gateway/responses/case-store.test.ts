@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createIdGenerator, type EventMessage } from '../../protocols/index.ts';
 import { openDatabase } from '../store/database.ts';
 import { CaseStore } from './case-store.ts';
+import { TEST_STORAGE_KEY } from '../../sim/testing/storage-key.ts';
 
 describe('cases and the three responses', () => {
   let dir: string;
@@ -24,7 +25,7 @@ describe('cases and the three responses', () => {
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'rw-cases-'));
-    db = openDatabase(dir);
+    db = openDatabase(dir, TEST_STORAGE_KEY);
     store = new CaseStore(db, newId, () => new Date('2026-11-29T00:00:00Z'));
   });
   afterEach(() => {

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import { scopeClause, scopeParams, type Viewer } from '../access/viewer.ts';
 import type { CaseSummary, EventMessage, IdGenerator } from '../../protocols/index.ts';
 import type { Recipient } from './directory.ts';

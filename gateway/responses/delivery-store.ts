@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import type { Histogram } from 'prom-client';
 import { latency, secondsSince, type Metrics } from '../metrics.ts';
 import type { Channel, DeliveryResult, Notification } from './channels/channel.ts';

@@ -12,6 +12,7 @@ import { WebhookChannel } from './channels/webhook-channel.ts';
 import { Deliveries } from './delivery-store.ts';
 import { ResponseEngine, type Places } from './response-engine.ts';
 import type { ResponsesConfig } from './response-plan.ts';
+import { TEST_STORAGE_KEY } from '../../sim/testing/storage-key.ts';
 
 const SECRET = 'a-test-secret-of-16+';
 const newId = createIdGenerator();
@@ -39,7 +40,7 @@ describe('ResponseEngine: one alarm, three responses', () => {
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'rw-engine-'));
-    db = openDatabase(dir);
+    db = openDatabase(dir, TEST_STORAGE_KEY);
     clock = Date.parse('2026-11-29T00:00:00Z');
     cases = new CaseStore(db, newId, () => new Date(clock));
     published = [];

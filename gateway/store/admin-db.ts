@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import type { DataOpts } from '../cli-options.ts';
+import { makePrivateDir } from '../../protocols/index.ts';
 import { loadGatewayConfig, resolveDataDir } from '../config/load-config.ts';
 import { openDatabase } from './database.ts';
+import { loadStorageKey } from './key-file.ts';
 
 /**
  * Admin commands work straight in the database, so they work with the gateway stopped too, and a
@@ -24,7 +26,8 @@ export async function withAdminDb<T>(
     );
   }
   process.stderr.write(`data: ${dataDir}${exists ? '' : ' (new: no gateway had used it yet)'}\n`);
-  const db = openDatabase(dataDir);
+  makePrivateDir(dataDir);
+  const db = openDatabase(dataDir, loadStorageKey(config ?? {}, dataDir));
   try {
     return await fn(db, dataDir);
   } finally {

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from './database.ts';
+import { TEST_STORAGE_KEY } from '../../sim/testing/storage-key.ts';
 
 describe("the gateway's database", () => {
   it('is WAL with a sync on every commit (a stored alarm survives a power cut) and checks foreign keys', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-db-'));
-    const db = openDatabase(dir);
+    const db = openDatabase(dir, TEST_STORAGE_KEY);
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       // 2 = FULL: the WAL is synced at each commit, not only at checkpoints (NORMAL).

@@ -1,17 +1,18 @@
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
+import { databaseKey, makePrivateDir, openSealedDatabase } from '../../protocols/index.ts';
 import { GATEWAY_MIGRATIONS } from '../migrations.ts';
 import { applyMigrations } from './migration.ts';
-import { makeDir } from '../../protocols/index.ts';
 
 /**
- * The gateway's SQLite database in dataDir (WAL, foreign keys on), migrated to the current schema.
+ * The gateway's SQLite database in dataDir (WAL, foreign keys on), migrated to the current schema,
+ * encrypted at rest under a key derived from the storage key (the evidence key).
  * synchronous = FULL: a stored alarm survives a power cut, not only a crash. Group commit
  * (write-batch.ts) makes that one fsync per event-loop turn rather than one per write.
  */
-export function openDatabase(dataDir: string): Database.Database {
-  makeDir(dataDir);
-  const db = new Database(join(dataDir, 'gateway.db'));
+export function openDatabase(dataDir: string, storageKey: Buffer): Database.Database {
+  makePrivateDir(dataDir);
+  const db = openSealedDatabase(join(dataDir, 'gateway.db'), databaseKey(storageKey, 'gateway.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');

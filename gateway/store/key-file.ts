@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /**
  * A 32-byte secret in a file beside the data (never in the config): made at first use, readable by
@@ -18,4 +19,12 @@ export function loadOrCreateKey(path: string, what = 'evidence key'): Buffer {
   const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
   if (key.length !== 32) throw new Error(`${what} ${path} must hold 32 bytes in base64 (it holds ${key.length})`);
   return key;
+}
+
+/**
+ * The key everything personal at rest is encrypted under: evidence images, face descriptors and,
+ * through keys derived from it, gateway.db and broker.db. `evidence.keyFile`, else in the data dir.
+ */
+export function loadStorageKey(config: { evidence?: { keyFile?: string } }, dataDir: string): Buffer {
+  return loadOrCreateKey(config.evidence?.keyFile ?? join(dataDir, 'evidence.key'));
 }

@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, describe, expect, it } from 'vitest';
+import { databaseKey, openSealedDatabase } from '../../protocols/index.ts';
 import { GATEWAY_MIGRATIONS } from '../migrations.ts';
 import { openDatabase } from './database.ts';
 import { applyMigrations, NewerDatabaseError } from './migration.ts';
+import { TEST_STORAGE_KEY } from '../../sim/testing/storage-key.ts';
 
 const schemaOf = (db: Database.Database) =>
   (
@@ -24,7 +26,7 @@ describe('module migrations', () => {
   afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
   it('brings a database of any earlier version to the same schema as a new one', () => {
-    const fresh = openDatabase(tmp());
+    const fresh = openDatabase(tmp(), TEST_STORAGE_KEY);
     const want = schemaOf(fresh);
     const latest = fresh.pragma('user_version', { simple: true });
     fresh.close();
@@ -38,7 +40,7 @@ describe('module migrations', () => {
       );
       expect(old.pragma('user_version', { simple: true })).toBe(at);
       old.close();
-      const db = openDatabase(dir);
+      const db = openDatabase(dir, TEST_STORAGE_KEY);
       expect(schemaOf(db)).toEqual(want);
       expect(db.pragma('user_version', { simple: true })).toBe(latest);
       db.close();
@@ -50,9 +52,9 @@ describe('module migrations', () => {
     const db = new Database(join(dir, 'gateway.db'));
     db.pragma('user_version = 999');
     db.close();
-    expect(() => openDatabase(dir)).toThrow(NewerDatabaseError);
-    expect(() => openDatabase(dir)).toThrow(/schema version 999, newer than this gateway knows/);
-    const again = new Database(join(dir, 'gateway.db'));
+    expect(() => openDatabase(dir, TEST_STORAGE_KEY)).toThrow(NewerDatabaseError);
+    expect(() => openDatabase(dir, TEST_STORAGE_KEY)).toThrow(/schema version 999, newer than this gateway knows/);
+    const again = openSealedDatabase(join(dir, 'gateway.db'), databaseKey(TEST_STORAGE_KEY, 'gateway.db'));
     expect(again.pragma('user_version', { simple: true })).toBe(999);
     again.close();
   });

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import type { IdGenerator } from '../../protocols/index.ts';
 import { scopeClause, scopeParams, SYSTEM, type Viewer } from '../access/viewer.ts';
 

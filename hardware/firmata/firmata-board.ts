@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { HardwareError } from '../errors.ts';
 import { HealthState } from '../health.ts';
 import { ProbeLoop } from '../probe-loop.ts';
+import { FirmataFrameFilter } from './firmata-frame-filter.ts';
 import { withTimeout } from '../timeout.ts';
 import type { SerialLine } from '../serial/serial-line.ts';
 
@@ -14,13 +15,21 @@ export interface FirmataBoardOptions {
   readyTimeoutMs?: number;
   /** How often to retry the handshake with a silent board on an open port. */
   probeIntervalMs?: number;
+  /** Digital reports count only after the line was free of noise this long (default 100). */
+  quietMs?: number;
   logger?: Logger;
 }
 
-/** Bridges our SerialLine to the transport shape firmata.js expects (events + write callback). */
-function transportFor(line: SerialLine): FirmataTransport & { detach(): void } {
+/**
+ * Bridges our SerialLine to the transport shape firmata.js expects (events + write callback),
+ * passing on only what the frame filter lets through.
+ */
+function transportFor(line: SerialLine, pass: (d: Buffer) => Buffer): FirmataTransport & { detach(): void } {
   const t = new EventEmitter() as FirmataTransport & { detach(): void };
-  const onData = (d: Buffer) => t.emit('data', d);
+  const onData = (d: Buffer) => {
+    const clean = pass(d);
+    if (clean.length) t.emit('data', clean);
+  };
   line.on('data', onData);
   t.write = (data: Buffer, cb?: (err?: Error | null) => void) =>
     line.write(data).then(
@@ -39,6 +48,9 @@ function transportFor(line: SerialLine): FirmataTransport & { detach(): void } {
 export class FirmataBoard extends EventEmitter {
   readonly name: string;
   readonly health = new HealthState();
+  /** Pins that components set up as inputs: only their bits may be reported. */
+  readonly inputPins = new Set<number>();
+  readonly filter: FirmataFrameFilter;
   board: Board | undefined;
   io: Firmata | undefined;
   private transport: ReturnType<typeof transportFor> | undefined;
@@ -46,6 +58,8 @@ export class FirmataBoard extends EventEmitter {
   private readonly log: Logger | undefined;
   private connecting: Promise<void> | undefined;
   private readonly probeLoop: ProbeLoop;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private noisySince: number | undefined;
 
   constructor(
     readonly line: SerialLine,
@@ -55,6 +69,7 @@ export class FirmataBoard extends EventEmitter {
     this.name = opts.name ?? 'firmata';
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 5000;
     this.log = opts.logger?.child({ driver: this.name });
+    this.filter = new FirmataFrameFilter({ inputPins: () => this.inputPins, quietMs: opts.quietMs });
     line.on('open', () => void this.connect());
     line.on('close', () => {
       this.teardown();
@@ -92,7 +107,7 @@ export class FirmataBoard extends EventEmitter {
 
   private async handshake(): Promise<void> {
     this.teardown();
-    const transport = transportFor(this.line);
+    const transport = transportFor(this.line, (d) => this.screen(d));
     this.transport = transport;
     // Ask for the version soon instead of waiting for a reset banner that a pty never sends.
     const io = new firmataIo.Firmata(transport, { reportVersionTimeout: 150 });
@@ -129,7 +144,46 @@ export class FirmataBoard extends EventEmitter {
     this.emit('ready', board);
   }
 
+  /**
+   * Whole, plausible frames only. After noise, once the line is quiet again, the board is asked to
+   * report its inputs afresh: a real change that came during the noise was dropped with it.
+   */
+  private screen(d: Buffer): Buffer {
+    const before = this.filter.stats.noiseBytes;
+    const clean = this.filter.filter(d);
+    const noise = this.filter.stats.noiseBytes - before;
+    if (noise > 0) {
+      if (this.noisySince === undefined) {
+        this.noisySince = Date.now();
+        this.log?.warn(
+          { noiseBytes: noise, line: this.line.path },
+          'Firmata line noisy: dropping what is not a whole frame from the board (check the cable and its shielding)',
+        );
+      }
+      clearTimeout(this.resyncTimer);
+      this.resyncTimer = setTimeout(() => this.resync(), this.filter.quietMs);
+      this.resyncTimer.unref();
+    }
+    return clean;
+  }
+
+  private resync(): void {
+    if (this.filter.noisy) {
+      this.resyncTimer = setTimeout(() => this.resync(), 20);
+      this.resyncTimer.unref();
+      return;
+    }
+    if (this.noisySince !== undefined)
+      this.log?.info(
+        { ms: Date.now() - this.noisySince, ...this.filter.stats },
+        'Firmata line quiet again; asked the board for its inputs',
+      );
+    this.noisySince = undefined;
+    for (const pin of this.inputPins) this.io?.reportDigitalPin(pin, 1);
+  }
+
   private teardown(): void {
+    clearTimeout(this.resyncTimer);
     this.transport?.detach();
     this.transport = undefined;
     this.board = undefined;

@@ -70,6 +70,7 @@ export class FirmataPresenceSensor extends EventEmitter implements PresenceSenso
   private attach(_b: Board): void {
     const io = this.board.io;
     if (!io) return;
+    this.board.inputPins.add(this.opts.pin);
     io.pinMode(this.opts.pin, this.opts.pullup ? PIN_MODE.pullup : PIN_MODE.input);
     io.digitalRead(this.opts.pin, (v) => this.debouncer.input(this.opts.activeLow ? v === 0 : v === 1));
     this.health.ok();

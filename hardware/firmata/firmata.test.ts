@@ -94,6 +94,31 @@ describe('johnny-five over a real pty against the virtual Firmata board', () => 
     await until(() => sensor.health.value.state === 'ok');
   });
 
+  it('takes no presence from 100 KB of noise on the line, and still sees what happened meanwhile', async () => {
+    const events: string[] = [];
+    sensor.on('arrived', () => events.push('arrived'));
+    sensor.on('left', () => events.push('left'));
+    let x = 0x9e3779b9;
+    const junk = Buffer.alloc(100 * 1024);
+    for (let i = 0; i < junk.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      junk[i] = x & 0xff;
+    }
+    // A vehicle arrives while the noise drowns the board's report of it (its value changes, unsent).
+    sim.values[2] = 1;
+    for (let i = 0; i < junk.length; i += 4096) sim.emit('send', junk.subarray(i, i + 4096));
+    await until(() => board.filter.stats.noiseBytes > 90 * 1024, 5000, 'the noise read');
+    // Once the line is quiet the board is asked for its inputs again: the real arrival, once.
+    await until(() => events.length > 0, 3000, 'the arrival reported after the noise');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(events).toEqual(['arrived']);
+    sim.setInput(2, false);
+    await until(() => events.length === 2, 2000, 'the departure');
+    expect(events).toEqual(['arrived', 'left']);
+  });
+
   it('redoes the handshake after the port comes back', async () => {
     await pair.unplug();
     await until(() => board.health.value.state === 'offline');

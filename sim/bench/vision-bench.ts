@@ -98,7 +98,8 @@ export async function runVisionBench(o: VisionBenchOptions = {}): Promise<BenchL
     const emb = await timed(n, () => embedder!.embed(photo, first));
     const sightings = o.faces ?? 10_000;
     o.onProgress?.(`face search over ${sightings} sightings at the gateway`);
-    const index = new FaceIndex(openDatabase(join(dir, 'gw')), randomBytes(32));
+    const key = randomBytes(32);
+    const index = new FaceIndex(openDatabase(join(dir, 'gw'), key), key);
     const descriptor = await embedder!.embed(photo, first);
     const sighting = (i: number, plate: string | null): EvidenceManifest => ({
       v: 1,

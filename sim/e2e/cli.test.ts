@@ -445,6 +445,7 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
     const ok = await run(['edge', '--config', example, '--check-config'], 60_000, {
       RW_DEVICE_PASSWORD: 'x',
       RW_CAMERA_PASSWORD: 'y',
+      RW_STORAGE_KEY: Buffer.alloc(32, 1).toString('base64'),
     });
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/valid \(device lc-dongchang-0001, 2 rules, 3 schedules\)/);

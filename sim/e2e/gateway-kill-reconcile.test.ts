@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AlarmQuery } from '../../gateway/alarms/alarm-query.ts';
-import { openDatabase, SYSTEM } from '../../gateway/index.ts';
+import { loadStorageKey, openDatabase, SYSTEM } from '../../gateway/index.ts';
 import { createIdGenerator, encodeMessage, topics, type EventMessage } from '../../protocols/index.ts';
 import { freePorts } from '../testing/free-ports.ts';
 import { BIN, spawnGateway } from '../testing/gateway-process.ts';
@@ -128,7 +128,7 @@ describe('a gateway killed while alarms come in', () => {
       second.proc.kill('SIGTERM');
       await exited(second.proc);
 
-      const db = openDatabase(data);
+      const db = openDatabase(data, loadStorageKey({}, data));
       try {
         const alarms = await new AlarmQuery(db).list(SYSTEM, { limit: 10_000 });
         expect(alarms.length, `trial ${trial}: alarms stored`).toBeGreaterThan(0);

@@ -4,12 +4,12 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createIdGenerator, topics } from '../../protocols/index.ts';
 import { freePorts } from '../testing/free-ports.ts';
 import { until } from '../testing/until.ts';
 import { BIN, spawnGateway } from '../testing/gateway-process.ts';
+import { openGatewayFile } from '../testing/gateway-files.ts';
 
 const run = promisify(execFile);
 const newId = createIdGenerator();
@@ -101,7 +101,7 @@ describe('a gateway killed mid-dispatch resumes, and no receiver gets a response
       '-m',
       JSON.stringify(ev),
     ]);
-    const db = new Database(join(data, 'gateway.db'), { readonly: true });
+    const db = openGatewayFile(data, 'gateway.db');
     const q = <T>(sql: string) => db.prepare(sql).all() as T[];
     await until(() => q<{ n: number }>('SELECT count(*) AS n FROM cases')[0].n === 1, 10_000, 'case opened');
     await new Promise((r) => setTimeout(r, 800)); // mid-dispatch: retrying against a dead receiver

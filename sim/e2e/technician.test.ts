@@ -1,3 +1,4 @@
+import { parseEnv } from 'node:util';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -180,10 +181,8 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
   });
 
   it('a lamp burns out in service: a ticket opens for the township team; it closes only after the repair and a passing self-test', async () => {
-    const config = loadEdgeConfig(yamlPath, {
-      ...process.env,
-      RW_DEVICE_PASSWORD: readFileSync(envPath, 'utf8').match(/RW_DEVICE_PASSWORD=(.+)/)![1],
-    });
+    // The secrets as systemd's EnvironmentFile= gives them: the device password and the outbox key.
+    const config = loadEdgeConfig(yamlPath, { ...process.env, ...parseEnv(readFileSync(envPath, 'utf8')) });
     const agent = new EdgeAgent({ config });
     await agent.start();
     await hw.control('burn 2');

@@ -123,6 +123,8 @@ export class County {
         rules: [TRICYCLE_RULE],
         telemetry: { intervalS: o.telemetryS ?? 60 },
         dataDir: join(this.dataDir, 'edge', spec.id),
+        // As commissioning gives every box: its outbox is encrypted under a key of its own.
+        outbox: { key: randomBytes(32).toString('base64') },
       },
     });
     await agent.start();
