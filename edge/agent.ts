@@ -116,7 +116,7 @@ export class EdgeAgent {
     const key = c.outbox?.key ? Buffer.from(c.outbox.key, 'base64') : undefined;
     if (!key)
       this.log?.warn(
-        'outbox.db is not encrypted: set outbox.key: ${RW_STORAGE_KEY} in edge.yaml and RW_STORAGE_KEY in its .env (roadwarden commission writes both)',
+        `outbox.db is not encrypted: set outbox.key: \${RW_STORAGE_KEY} in edge.yaml and RW_STORAGE_KEY in its .env (roadwarden commission writes both)`,
       );
     this.outbox = new Outbox({
       path: join(this.dataDir, 'outbox.db'),

@@ -6,6 +6,7 @@ import { port, withData, type DataOpts } from './cli-options.ts';
 import { GATEWAY_DEFAULTS } from './config/defaults.ts';
 import { registerDeviceCli } from './devices/cli.ts';
 import { registerTicketCli } from './tickets/cli.ts';
+import { registerBrokerCli } from './broker/cli.ts';
 
 /**
  * `roadwarden gateway …`: each area registers its verbs here and imports its code only when one of
@@ -60,6 +61,7 @@ export function registerGatewayCli(
   registerAccessCli(gw);
   registerArchiveCli(gw);
   registerTicketCli(gw);
+  registerBrokerCli(gw);
 
   gw.command('dashboard')
     .description('the web dashboard served at / on the API port')

@@ -1,4 +1,4 @@
-import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { pbkdf2Sync, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 const scrypt = (password: string, salt: Buffer, keylen: number, opts: ScryptOptions) =>
   new Promise<Buffer>((resolve, reject) =>
@@ -40,3 +40,16 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const got = await scrypt(password, Buffer.from(salt, 'base64'), want.length, PARAMS);
   return timingSafeEqual(got, want);
 }
+
+/**
+ * Mosquitto's password-file hash (`$7$iterations$salt$hash`: PBKDF2-SHA512, 12-byte salt), as
+ * `mosquitto_passwd` writes it, for the accounts an external Mosquitto checks. Only machine
+ * secrets (boxes, the gateway) go there, so a low iteration count costs a reconnect storm little.
+ */
+export function mosquittoHash(password: string, iterations = 1000): string {
+  const salt = randomBytes(12);
+  const key = pbkdf2Sync(password, salt, iterations, 64, 'sha512');
+  return `$7$${iterations}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+export const MOSQUITTO_HASH = /^\$7\$\d{2,7}\$[A-Za-z0-9+/]{16}\$[A-Za-z0-9+/]{86}==$/;

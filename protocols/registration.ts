@@ -28,6 +28,8 @@ export const DeviceRegistration = Type.Object(
     v: Type.Literal(1),
     id: Type.String({ pattern: DEVICE_ID_PATTERN }),
     passwordHash: Type.String({ pattern: '^scrypt\\$\\d+\\$\\d+\\$\\d+\\$[A-Za-z0-9+/=]+\\$[A-Za-z0-9+/=]+$' }),
+    /** Mosquitto's hash of the same password, for a county on an external Mosquitto (`gateway broker-config`). */
+    brokerHash: Type.Optional(Type.String({ pattern: '^\\$7\\$\\d{2,7}\\$[A-Za-z0-9+/]{16}\\$[A-Za-z0-9+/]{86}==$' })),
     name: Type.Optional(Type.String({ maxLength: 200 })),
     road: Type.Optional(Type.String({ maxLength: 100 })),
     crossing: Type.Optional(Type.String({ maxLength: 100 })),

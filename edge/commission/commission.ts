@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Document } from 'yaml';
 import type { CameraSpec, LightSpec, ProbeFinding, SensorSpec, SpeakerSpec } from '../../hardware/index.ts';
-import { hashPassword, type DeviceRegistration } from '../../protocols/index.ts';
+import { hashPassword, mosquittoHash, type DeviceRegistration } from '../../protocols/index.ts';
 import type { EdgeConfig } from '../config/schema.ts';
 
 export interface Position {
@@ -162,6 +162,7 @@ export async function registrationFor(i: CommissionInput, password: string, at: 
     v: 1,
     id: i.id,
     passwordHash: await hashPassword(password),
+    brokerHash: mosquittoHash(password),
     name: placeName(i),
     road: i.road,
     crossing: i.crossing,

@@ -225,7 +225,7 @@ export const EdgeConfig = Type.Object(
           key: Type.Optional(
             Type.String({
               pattern: '^[A-Za-z0-9+/]{43}=$',
-              description: '32 bytes in base64, written ${RW_STORAGE_KEY} with the key in the .env file',
+              description: `32 bytes in base64, written \${RW_STORAGE_KEY} with the key in the .env file`,
             }),
           ),
         },

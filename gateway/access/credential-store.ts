@@ -1,6 +1,13 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type Database from 'better-sqlite3-multiple-ciphers';
-import { hashPassword, isDeviceId, isOwnPasswordHash, verifyPassword } from '../../protocols/index.ts';
+import {
+  hashPassword,
+  isDeviceId,
+  isOwnPasswordHash,
+  MOSQUITTO_HASH,
+  mosquittoHash,
+  verifyPassword,
+} from '../../protocols/index.ts';
 import { isRole, NEEDS_SCOPE, type Role } from './policy.ts';
 import { parseScope, scopeJson, type Scope } from './viewer.ts';
 
@@ -56,7 +63,8 @@ export class CredentialStore {
   async addDevice(id: string, password: string): Promise<void> {
     checkDeviceId(id);
     checkPassword(password);
-    await this.putHash(id, 'device', 'device', this.deviceKey ? this.fastHash(password) : await hashPassword(password));
+    const hash = this.deviceKey ? this.fastHash(password) : await hashPassword(password);
+    this.writeHash(id, 'device', 'device', hash, undefined, mosquittoHash(password));
   }
 
   /** A person or county system; `scope` limits a village cadre or police squad to their places. */
@@ -70,7 +78,7 @@ export class CredentialStore {
     if (needs && !scope?.[needs]?.length)
       throw new Error(`a ${role} account needs --${needs} (the places it answers for)`);
     checkPassword(password);
-    this.writeHash(username, 'operator', role, await hashPassword(password), scope);
+    this.writeHash(username, 'operator', role, await hashPassword(password), scope, mosquittoHash(password));
   }
 
   /** Remove an account: it cannot log in again, and its dashboard sessions end now. */
@@ -107,8 +115,12 @@ export class CredentialStore {
     const hit = this.cache.get(username);
     if (hit && hit.digest === digest) return hit.principal;
     const row = this.db
-      .prepare('SELECT kind, role, password_hash AS hash, scope FROM credentials WHERE username = ?')
-      .get(username) as { kind: 'device' | 'operator'; role: string; hash: string; scope: string | null } | undefined;
+      .prepare(
+        'SELECT kind, role, password_hash AS hash, scope, broker_hash IS NOT NULL AS hasBrokerHash FROM credentials WHERE username = ?',
+      )
+      .get(username) as
+      | { kind: 'device' | 'operator'; role: string; hash: string; scope: string | null; hasBrokerHash: number }
+      | undefined;
     if (!row) {
       await verifyPassword(pw, await UNKNOWN);
       return undefined;
@@ -121,6 +133,11 @@ export class CredentialStore {
         .prepare('UPDATE credentials SET password_hash = ? WHERE username = ? AND password_hash = ?')
         .run(this.fastHash(pw), username, row.hash);
     }
+    // Commissioning sends only a scrypt hash: Mosquitto's hash can be made once the password is seen.
+    if (!row.hasBrokerHash)
+      this.db
+        .prepare('UPDATE credentials SET broker_hash = ? WHERE username = ? AND broker_hash IS NULL')
+        .run(mosquittoHash(pw), username);
     let principal: Principal;
     if (row.kind === 'device') principal = { kind: 'device', id: username };
     else if (isRole(row.role)) principal = { kind: 'operator', id: username, role: row.role, ...parseScope(row.scope) };
@@ -147,23 +164,47 @@ export class CredentialStore {
   }
 
   /** Store an already hashed password (a registration from `roadwarden commission` carries only the scrypt hash). */
-  async putHash(username: string, kind: 'device' | 'operator', role: string, hash: string): Promise<void> {
-    this.writeHash(username, kind, role, hash);
+  async putHash(
+    username: string,
+    kind: 'device' | 'operator',
+    role: string,
+    hash: string,
+    brokerHash?: string,
+  ): Promise<void> {
+    this.writeHash(username, kind, role, hash, undefined, brokerHash);
   }
 
-  private writeHash(username: string, kind: 'device' | 'operator', role: string, hash: string, scope?: Scope): void {
+  /** Accounts with Mosquitto's hash of their password, for its password file. */
+  async brokerHashes(): Promise<
+    Array<{ username: string; kind: 'device' | 'operator'; role: string; hash: string | null }>
+  > {
+    return this.db
+      .prepare('SELECT username, kind, role, broker_hash AS hash FROM credentials ORDER BY kind, username')
+      .all() as Array<{ username: string; kind: 'device' | 'operator'; role: string; hash: string | null }>;
+  }
+
+  private writeHash(
+    username: string,
+    kind: 'device' | 'operator',
+    role: string,
+    hash: string,
+    scope?: Scope,
+    brokerHash?: string,
+  ): void {
     if (kind === 'device') checkDeviceId(username);
     checkStoredHash(hash);
+    if (brokerHash !== undefined && !MOSQUITTO_HASH.test(brokerHash))
+      throw new Error('the broker hash is not a Mosquitto $7$ hash (PBKDF2-SHA512)');
     this.cache.delete(username);
     this.db.transaction(() => {
       const existed = this.db.prepare('SELECT 1 FROM credentials WHERE username = ?').get(username) !== undefined;
       this.db
         .prepare(
-          `INSERT INTO credentials (username, kind, role, password_hash, scope, created_at) VALUES (?, ?, ?, ?, ?, ?)
+          `INSERT INTO credentials (username, kind, role, password_hash, scope, broker_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (username) DO UPDATE SET kind = excluded.kind, role = excluded.role,
-             password_hash = excluded.password_hash, scope = excluded.scope`,
+             password_hash = excluded.password_hash, scope = excluded.scope, broker_hash = excluded.broker_hash`,
         )
-        .run(username, kind, role, hash, scopeJson(scope), this.now().toISOString());
+        .run(username, kind, role, hash, scopeJson(scope), brokerHash ?? null, this.now().toISOString());
       this.changed(username, existed ? 'set' : 'created');
     })();
   }

@@ -43,4 +43,10 @@ export const ACCESS_MIGRATIONS: Migration[] = [
      seq INTEGER PRIMARY KEY AUTOINCREMENT, username TEXT NOT NULL, change TEXT NOT NULL, at TEXT NOT NULL
    );`,
   },
+  {
+    // Mosquitto's own hash of a password, kept where the gateway saw the password (added,
+    // registered, or a first log-in): `gateway broker-config` writes Mosquitto's password file from it.
+    version: 18,
+    sql: `ALTER TABLE credentials ADD COLUMN broker_hash TEXT;`,
+  },
 ];

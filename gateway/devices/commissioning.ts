@@ -64,7 +64,7 @@ export class Commissioning {
       },
       { at: reg.commissionedAt, by: reg.commissionedBy ?? actor, registeredBy: actor, position: reg.position },
     );
-    await this.credentials.putHash(reg.id, 'device', 'device', reg.passwordHash);
+    await this.credentials.putHash(reg.id, 'device', 'device', reg.passwordHash, reg.brokerHash);
     return { id: reg.id, replaced: existing !== undefined };
   }
 

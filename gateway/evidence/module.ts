@@ -30,7 +30,7 @@ export class EvidenceModule implements GatewayModule {
   }
 
   async start(): Promise<void> {
-    const { config, dataDir, db, clock } = this.ctx;
+    const { dataDir, db, clock } = this.ctx;
     this.key = this.ctx.storageKey;
     this.store = new EvidenceStore(db, join(dataDir, 'evidence'), this.key, clock);
     this.query = new EvidenceQuery(db, this.store);

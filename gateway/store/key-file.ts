@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { makeDir } from '../../protocols/index.ts';
 
 /**
  * A 32-byte secret in a file beside the data (never in the config): made at first use, readable by
@@ -9,6 +10,7 @@ import { join } from 'node:path';
  */
 export function loadOrCreateKey(path: string, what = 'evidence key'): Buffer {
   if (!existsSync(path)) {
+    makeDir(dirname(path));
     try {
       writeFileSync(path, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
     } catch (e) {
