@@ -13,6 +13,25 @@ interface BenchSpec {
 
 const BENCHES: BenchSpec[] = [
   {
+    name: 'chaos',
+    description:
+      'kill -9 of the gateway at random moments while boxes send alarms (QoS 2), counted from its database and at the webhook receiver; fuzzed payloads from a box, then every API endpoint',
+    options: [
+      ['alarms', 'alarms sent during the kills', '3000'],
+      ['boxes', 'boxes sending them', '20'],
+      ['kills', 'kill -9 of the gateway during the run', '3'],
+      ['fuzz', 'fuzzed payloads', '10000'],
+    ],
+    run: async (o, onProgress) =>
+      (await import('./chaos-bench.ts')).runChaosBench({
+        alarms: o.alarms[0],
+        boxes: o.boxes[0],
+        kills: o.kills[0],
+        fuzz: o.fuzz[0],
+        onProgress,
+      }),
+  },
+  {
     name: 'hw',
     description: 'Modbus framer throughput on a noisy stream, and flash() → request frame on the tty latency',
     options: [
