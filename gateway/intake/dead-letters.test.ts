@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../main.ts';
 import { openGatewayFile } from '../../sim/testing/gateway-files.ts';
+import { GATEWAY_MIGRATIONS } from '../migrations.ts';
+import { applyMigrations } from '../store/migration.ts';
 
 /** Refused messages are kept for a technician to look at, but not for ever (a box sending junk must not fill the disk). */
 describe('dead letters', () => {
@@ -53,20 +55,20 @@ describe('dead letters', () => {
   it('repairs bodies stored before the nesting limit: the alarm list answers again, the original is a dead letter', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-deep-'));
     try {
-      const a = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
-      await a.start();
-      await a.stop();
-      // What an earlier version let in: an alarm whose data is nested 1,200 deep (2.6 KB), which
-      // SQLite's JSON functions cannot read. The database is set back to the version before the fix.
+      // A database as the version before the fix left it (schema 16), holding what it let in: an
+      // alarm whose data is nested 1,200 deep (2.6 KB), which SQLite's JSON functions cannot read.
       let data = '1';
       for (let i = 0; i < 1200; i++) data = `{"a":${data}}`;
       const body = `{"v":1,"id":"E-DEEP","deviceId":"box-1","ts":"2026-11-30T08:00:00.000Z","kind":"presence","severity":"alarm","source":"sensor","data":${data}}`;
       const db = openGatewayFile(dir, 'gateway.db');
+      applyMigrations(
+        db,
+        GATEWAY_MIGRATIONS.filter((m) => m.version <= 16),
+      );
       db.prepare(
         "INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, evidence_id, body) VALUES ('E-DEEP', 'box-1', 'presence', 'alarm', 'sensor', '2026-11-30T08:00:00.000Z', '2026-11-30T08:00:01.000Z', 'EV-1', ?)",
       ).run(body);
       expect(() => db.prepare("SELECT json_extract(body, '$.data') FROM events").all()).toThrow(/malformed JSON/);
-      db.pragma('user_version = 16');
       db.close();
 
       const gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });

@@ -11,10 +11,12 @@ import { VirtualFirmataBoard } from '../devices/virtual-firmata-board.ts';
 import { PtyPair } from '../serial/pty-pair.ts';
 import { serveOnTty } from '../serial/serve.ts';
 import { loadStorageKey, openDatabase } from '../../gateway/index.ts';
-import { createIdGenerator, encodeMessage, type EventMessage, topics } from '../../protocols/index.ts';
+import { createIdGenerator, encodeMessage, topics } from '../../protocols/index.ts';
 import { freePorts } from '../testing/free-ports.ts';
 import { BIN, spawnGateway } from '../testing/gateway-process.ts';
+import { tricycleAlarm } from '../testing/alarm.ts';
 import { httpReceiver } from '../testing/http-receiver.ts';
+import { LinkRelay } from '../testing/link-relay.ts';
 import type { BenchLine } from './report.ts';
 
 const run = promisify(execFile);
@@ -24,6 +26,8 @@ export interface ChaosBenchOptions {
   alarms: number;
   boxes: number;
   kills: number;
+  /** Seconds every box's link is cut. */
+  cut: number;
   fuzz: number;
   onProgress?: (m: string) => void;
 }
@@ -31,7 +35,7 @@ export interface ChaosBenchOptions {
 export async function runChaosBench(o: ChaosBenchOptions): Promise<BenchLine[]> {
   const dir = mkdtempSync(join(tmpdir(), 'rw-bench-chaos-'));
   try {
-    return [await gatewayKills(dir, o), await fuzzedPayloads(dir, o), await serialNoise(o)];
+    return [await gatewayKills(dir, o), await linkCut(dir, o), await fuzzedPayloads(dir, o), await serialNoise(o)];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -93,25 +97,29 @@ async function county(dir: string, name: string, boxes: number): Promise<County>
   return { args, data, ids, hooks };
 }
 
-const alarm = (newId: () => string, deviceId: string): EventMessage => ({
-  v: 1,
-  id: newId(),
-  deviceId,
-  ts: new Date().toISOString(),
-  kind: 'tricycle_passengers',
-  severity: 'alarm',
-  source: 'vision',
-  data: { riders: 3 },
-});
+/** What a disruption can do to the county while its boxes send alarms. */
+interface Scene {
+  /** kill -9 of the gateway, started again at once; resolves once it listens. */
+  killGateway(): Promise<void>;
+  /** Every box's link, each a relay that can be cut. */
+  relays: LinkRelay[];
+  progress(m: string): void;
+}
 
 /**
- * kill -9 of the embedded-broker gateway at random moments while boxes send alarms as their link
- * does (QoS 2, persistent sessions, resent after reconnecting), then counted from its database
- * and at the webhook receiver: nothing acknowledged may be lost, every alarm cased once, no
+ * Boxes as they are (each a durable outbox and the edge link that drains it, alarms at QoS 2)
+ * send `o.alarms` alarms through relays to the gateway as its own process; `disrupt` is called
+ * before each alarm. Then counted from the gateway's database and at the webhook receiver of the
+ * village and police responses: nothing acknowledged may be lost, every alarm cased once, no
  * receiver told twice under different keys.
  */
-async function gatewayKills(dir: string, o: ChaosBenchOptions): Promise<BenchLine> {
-  const c = await county(dir, 'kill', o.boxes);
+async function alarmsUnder(
+  dir: string,
+  o: ChaosBenchOptions,
+  metric: string,
+  disrupt: (i: number, s: Scene) => Promise<void>,
+): Promise<BenchLine> {
+  const c = await county(dir, metric, o.boxes);
   const newId = createIdGenerator();
   let gw = await spawnGateway(c.args);
   let crashes = 0;
@@ -119,29 +127,47 @@ async function gatewayKills(dir: string, o: ChaosBenchOptions): Promise<BenchLin
   const ours = new WeakSet<ChildProcess>();
   const watch = (p: ChildProcess) => p.once('exit', () => !ours.has(p) && crashes++);
   watch(gw.proc);
-  // The boxes as they are: each a durable outbox and the edge link that drains it (QoS 2 for alarms).
-  const boxes = c.ids.map((id) => {
-    const outbox = new Outbox({ path: join(dir, 'boxes', id, 'outbox.db'), key: randomBytes(32) });
-    const link = new MqttLink({
-      url: `mqtt://127.0.0.1:${gw.mqttPort}`,
-      deviceId: id,
-      username: id,
-      password: `${id}-pw`,
-      outbox,
-      newId,
-      bdSeq: 0,
-      reconnectMinMs: 100,
-      reconnectMaxMs: 1000,
-    });
-    link.start();
-    return { outbox, link };
-  });
-  const sentIds: string[] = [];
-  const killAt = new Set(Array.from({ length: o.kills }, () => Math.floor(Math.random() * o.alarms)));
   const recoverMs: number[] = [];
+  const relays: LinkRelay[] = [];
+  const boxes = await Promise.all(
+    c.ids.map(async (id) => {
+      const relay = new LinkRelay({ host: '127.0.0.1', port: gw.mqttPort });
+      await relay.start();
+      relays.push(relay);
+      const outbox = new Outbox({ path: join(dir, metric, 'boxes', id, 'outbox.db'), key: randomBytes(32) });
+      const link = new MqttLink({
+        url: relay.url,
+        deviceId: id,
+        username: id,
+        password: `${id}-pw`,
+        outbox,
+        newId,
+        bdSeq: 0,
+        reconnectMinMs: 100,
+        reconnectMaxMs: 1000,
+      });
+      link.start();
+      return { outbox, link };
+    }),
+  );
+  const scene: Scene = {
+    relays,
+    progress: (m) => o.onProgress?.(m),
+    async killGateway() {
+      ours.add(gw.proc);
+      gw.proc.kill('SIGKILL');
+      await exited(gw.proc);
+      const t0 = performance.now();
+      gw = await spawnGateway(c.args);
+      watch(gw.proc);
+      recoverMs.push(performance.now() - t0);
+    },
+  };
+  const sentIds: string[] = [];
   for (let i = 0; i < o.alarms; i++) {
+    await disrupt(i, scene);
     const box = boxes[i % boxes.length]!;
-    const ev = alarm(newId, c.ids[i % c.ids.length]!);
+    const ev = tricycleAlarm(newId, c.ids[i % c.ids.length]!);
     sentIds.push(ev.id);
     box.outbox.append({
       id: ev.id,
@@ -151,27 +177,22 @@ async function gatewayKills(dir: string, o: ChaosBenchOptions): Promise<BenchLin
     });
     box.link.kick();
     if (i % 20 === 19) await new Promise((r) => setTimeout(r, 5));
-    if (killAt.has(i)) {
-      o.onProgress?.(`kill -9 of the gateway after ${i + 1} of ${o.alarms} alarms`);
-      ours.add(gw.proc);
-      gw.proc.kill('SIGKILL');
-      await exited(gw.proc);
-      const t0 = performance.now();
-      gw = await spawnGateway(c.args);
-      watch(gw.proc);
-      recoverMs.push(performance.now() - t0);
-    }
   }
   o.onProgress?.('waiting for every outbox to empty and every response to be sent');
   const pending = () => boxes.reduce((n, b) => n + b.outbox.stats().pending, 0);
+  const drainFrom = performance.now();
+  let drainedAt: number | undefined;
   const want = o.alarms * 2;
   const deadline = Date.now() + 60_000;
   while (
     (pending() > 0 || new Set(c.hooks.got.map((g) => g.headers['idempotency-key'])).size < want) &&
     Date.now() < deadline
-  )
-    await new Promise((r) => setTimeout(r, 200));
-  // What the boxes' outboxes let go of is what the gateway acknowledged (telemetry and status too).
+  ) {
+    if (drainedAt === undefined && pending() === 0) drainedAt = performance.now();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  drainedAt ??= performance.now();
+  // What the boxes' outboxes let go of is what the gateway acknowledged.
   const unacked = new Set<string>();
   for (const b of boxes) {
     await b.link.stop();
@@ -179,6 +200,7 @@ async function gatewayKills(dir: string, o: ChaosBenchOptions): Promise<BenchLin
     for (const m of b.outbox.next(0, 1_000_000)) unacked.add(m.id);
     b.outbox.close();
   }
+  for (const r of relays) await r.stop();
   const acked = new Set(sentIds.filter((id) => !unacked.has(id)));
   ours.add(gw.proc);
   gw.proc.kill('SIGTERM');
@@ -190,14 +212,18 @@ async function gatewayKills(dir: string, o: ChaosBenchOptions): Promise<BenchLin
     const stored = new Set(
       (db.prepare("SELECT id FROM events WHERE severity = 'alarm'").all() as Array<{ id: string }>).map((r) => r.id),
     );
-    const cases = db.prepare('SELECT event_id AS e, count(*) AS n FROM cases GROUP BY event_id').all() as Array<{
-      e: string;
-      n: number;
-    }>;
+    const cases = new Map(
+      (
+        db.prepare('SELECT event_id AS e, count(*) AS n FROM cases GROUP BY event_id').all() as Array<{
+          e: string;
+          n: number;
+        }>
+      ).map((x) => [x.e, x.n]),
+    );
     const keys = c.hooks.got.map((g) => String(g.headers['idempotency-key']));
     return {
       bench: BENCH,
-      metric: 'gateway_kill9',
+      metric,
       unit: 'alarms',
       broker: 'embedded',
       boxes: o.boxes,
@@ -206,9 +232,9 @@ async function gatewayKills(dir: string, o: ChaosBenchOptions): Promise<BenchLin
       acked: acked.size,
       stored: stored.size,
       acked_lost: [...acked].filter((id) => !stored.has(id)).length,
-      cased: cases.filter((x) => stored.has(x.e)).length,
-      uncased: [...stored].filter((id) => !cases.some((x) => x.e === id)).length,
-      duplicate_cases: cases.filter((x) => x.n > 1).length,
+      cased: [...stored].filter((id) => cases.has(id)).length,
+      uncased: [...stored].filter((id) => !cases.has(id)).length,
+      duplicate_cases: [...cases.values()].filter((n) => n > 1).length,
       notifications: keys.length,
       // Told twice about one response under two keys: a receiver would act twice.
       duplicate_notifications: Math.max(0, new Set(keys).size - 2 * stored.size),
@@ -216,15 +242,45 @@ async function gatewayKills(dir: string, o: ChaosBenchOptions): Promise<BenchLin
       resent_same_key: keys.length - new Set(keys).size,
       crashes,
       recover_ms: recoverMs.length ? Math.round(Math.max(...recoverMs)) : 0,
+      // From the last alarm sent to every outbox empty: how long the county took to catch up.
+      drain_s: Math.round((drainedAt - drainFrom) / 100) / 10,
     };
   } finally {
     db.close();
   }
 }
 
+/** kill -9 of the gateway at `o.kills` random moments. */
+function gatewayKills(dir: string, o: ChaosBenchOptions): Promise<BenchLine> {
+  const killAt = new Set(Array.from({ length: o.kills }, () => Math.floor(Math.random() * o.alarms)));
+  return alarmsUnder(dir, o, 'gateway_kill9', async (i, s) => {
+    if (!killAt.has(i)) return;
+    s.progress(`kill -9 of the gateway before alarm ${i + 1} of ${o.alarms}`);
+    await s.killGateway();
+  });
+}
+
+/** Every box's link cut for `o.cut` seconds a third of the way in: alarms wait in the outboxes. */
+function linkCut(dir: string, o: ChaosBenchOptions): Promise<BenchLine> {
+  const at = Math.floor(o.alarms / 3);
+  const back = Math.floor((2 * o.alarms) / 3);
+  let cutAt = 0;
+  return alarmsUnder(dir, o, 'link_cut', async (i, s) => {
+    if (i === at) {
+      s.progress(`every link cut for ${o.cut} s`);
+      for (const r of s.relays) r.cut();
+      cutAt = performance.now();
+    }
+    if (i === back) {
+      await new Promise((r) => setTimeout(r, Math.max(0, cutAt + o.cut * 1000 - performance.now())));
+      for (const r of s.relays) r.restore();
+    }
+  }).then((line) => ({ ...line, cut_s: o.cut }));
+}
+
 /** A payload as a fuzzer makes them: valid ones with a field broken, deep, huge, or plain bytes. */
 function fuzzed(i: number, newId: () => string, deviceId: string): Buffer {
-  const base = alarm(newId, deviceId) as unknown as Record<string, unknown>;
+  const base = tricycleAlarm(newId, deviceId) as unknown as Record<string, unknown>;
   const deep = (n: number): unknown => (n === 0 ? 1 : { a: deep(n - 1) });
   switch (i % 10) {
     case 0:

@@ -15,11 +15,12 @@ const BENCHES: BenchSpec[] = [
   {
     name: 'chaos',
     description:
-      'kill -9 of the gateway at random moments while boxes send alarms (QoS 2), counted from its database and at the webhook receiver; fuzzed payloads from a box, then every API endpoint',
+      'kill -9 of the gateway at random moments, then every box’s link cut, while boxes send alarms (QoS 2), counted from its database and at the webhook receiver; fuzzed payloads from a box, then every API endpoint; noise on a Firmata line',
     options: [
       ['alarms', 'alarms sent during the kills', '3000'],
       ['boxes', 'boxes sending them', '20'],
       ['kills', 'kill -9 of the gateway during the run', '3'],
+      ['cut', 'seconds every box’s link is cut in the second run', '60'],
       ['fuzz', 'fuzzed payloads', '10000'],
     ],
     run: async (o, onProgress) =>
@@ -27,6 +28,7 @@ const BENCHES: BenchSpec[] = [
         alarms: o.alarms[0],
         boxes: o.boxes[0],
         kills: o.kills[0],
+        cut: o.cut[0],
         fuzz: o.fuzz[0],
         onProgress,
       }),

@@ -7,10 +7,11 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { Gateway, type Metrics, type ResponseRow } from '../../gateway/index.ts';
 import type { Histogram } from 'prom-client';
-import { createIdGenerator, encodeMessage, topics, type EventMessage } from '../../protocols/index.ts';
+import { createIdGenerator, encodeMessage, topics } from '../../protocols/index.ts';
 import { until } from '../testing/until.ts';
 import { quantileOf } from './histogram-quantile.ts';
 import { rssMb, summary, value, type BenchLine } from './report.ts';
+import { tricycleAlarm } from '../testing/alarm.ts';
 
 export interface GatewayBenchOptions {
   rate?: number;
@@ -90,16 +91,7 @@ export async function runGatewayBench(o: GatewayBenchOptions = {}): Promise<Benc
   const publish = (i: number) => {
     const c = clients[i % clients.length];
     const deviceId = ids[i % ids.length];
-    const ev: EventMessage = {
-      v: 1,
-      id: newId(),
-      deviceId,
-      ts: new Date().toISOString(),
-      kind: 'tricycle_passengers',
-      severity: 'alarm',
-      source: 'vision',
-      data: { i },
-    };
+    const ev = tricycleAlarm(newId, deviceId, { i });
     publishedAt.set(ev.id, performance.now());
     if (i < warmupCount) warm.add(ev.id);
     return c.publishAsync(topics.event(deviceId, ev.kind), encodeMessage('event', ev), { qos: 1 });

@@ -357,21 +357,25 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
 
   it('`bench chaos` kills the gateway, fuzzes it and shakes a serial line, and counts nothing lost', async () => {
     const r = await run(
-      ['bench', 'chaos', '--alarms', '200', '--boxes', '4', '--kills', '1', '--fuzz', '300'],
-      150_000,
+      ['bench', 'chaos', '--alarms', '200', '--boxes', '4', '--kills', '1', '--cut', '2', '--fuzz', '300'],
+      190_000,
     );
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => l.metric)).toEqual(['gateway_kill9', 'fuzz_mqtt', 'serial_noise']);
-    expect(lines[0]).toMatchObject({ sent: 200, acked: 200, stored: 200, acked_lost: 0, cased: 200, uncased: 0 });
-    expect(lines[0]).toMatchObject({ kills: 1, duplicate_cases: 0, duplicate_notifications: 0, crashes: 0 });
-    expect(lines[1]).toMatchObject({ sent: 300, crashes: 0, endpoint_5xx: 0 });
-    expect(lines[1].endpoints as number).toBeGreaterThan(10);
-    expect(lines[2]).toMatchObject({ false_triggers: 0, real_arrival_seen: true });
-  });
+    expect(lines.map((l) => l.metric)).toEqual(['gateway_kill9', 'link_cut', 'fuzz_mqtt', 'serial_noise']);
+    for (const l of lines.slice(0, 2)) {
+      expect(l).toMatchObject({ sent: 200, acked: 200, stored: 200, acked_lost: 0, cased: 200, uncased: 0 });
+      expect(l).toMatchObject({ duplicate_cases: 0, duplicate_notifications: 0, crashes: 0 });
+    }
+    expect(lines[0]!.kills).toBe(1);
+    expect(lines[1]!.cut_s).toBe(2);
+    expect(lines[2]).toMatchObject({ sent: 300, crashes: 0, endpoint_5xx: 0 });
+    expect(lines[2]!.endpoints as number).toBeGreaterThan(10);
+    expect(lines[3]).toMatchObject({ false_triggers: 0, real_arrival_seen: true });
+  }, 200_000);
 
   it('`bench technician` prints probe, self-test and ticket-intake metrics as bench JSON lines', async () => {
     const r = await run(['bench', 'technician', '--runs', '1', '--devices', '20', '--messages', '200'], 150_000);

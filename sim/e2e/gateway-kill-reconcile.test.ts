@@ -7,7 +7,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AlarmQuery } from '../../gateway/alarms/alarm-query.ts';
 import { loadStorageKey, openDatabase, SYSTEM } from '../../gateway/index.ts';
-import { createIdGenerator, encodeMessage, topics, type EventMessage } from '../../protocols/index.ts';
+import { createIdGenerator, encodeMessage, topics } from '../../protocols/index.ts';
+import { tricycleAlarm } from '../testing/alarm.ts';
 import { freePorts } from '../testing/free-ports.ts';
 import { BIN, spawnGateway } from '../testing/gateway-process.ts';
 
@@ -90,16 +91,7 @@ describe('a gateway killed while alarms come in', () => {
       let killed = false;
       for (let i = 0; i < 300; i++) {
         const k = i % BOXES.length;
-        const ev: EventMessage = {
-          v: 1,
-          id: newId(),
-          deviceId: BOXES[k],
-          ts: new Date().toISOString(),
-          kind: 'tricycle_passengers',
-          severity: 'alarm',
-          source: 'vision',
-          data: { riders: 3 },
-        };
+        const ev = tricycleAlarm(newId, BOXES[k]!);
         // As the box's link sends alarms: QoS 2, complete once the gateway has stored them.
         acked.push(
           boxes[k]

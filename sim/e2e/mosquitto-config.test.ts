@@ -12,7 +12,8 @@ import {
   openDatabase,
   SYSTEM,
 } from '../../gateway/index.ts';
-import { createIdGenerator, encodeMessage, type EventMessage, hashPassword, topics } from '../../protocols/index.ts';
+import { createIdGenerator, encodeMessage, hashPassword, topics } from '../../protocols/index.ts';
+import { tricycleAlarm } from '../testing/alarm.ts';
 import { freePorts } from '../testing/free-ports.ts';
 import { runCli } from '../testing/run-cli.ts';
 import { until } from '../testing/until.ts';
@@ -20,16 +21,7 @@ import { until } from '../testing/until.ts';
 const newId = createIdGenerator();
 const MQTT_PASSWORD = 'gateway-secret-on-mosquitto';
 
-const alarm = (deviceId: string): EventMessage => ({
-  v: 1,
-  id: newId(),
-  deviceId,
-  ts: new Date().toISOString(),
-  kind: 'tricycle_passengers',
-  severity: 'alarm',
-  source: 'vision',
-  data: { riders: 3 },
-});
+const alarm = (deviceId: string) => tricycleAlarm(newId, deviceId);
 
 /**
  * The county on an external Mosquitto, configured by `gateway broker-config`: the boxes' own
