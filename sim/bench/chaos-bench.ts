@@ -1,7 +1,8 @@
-import { execFile, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
@@ -35,7 +36,13 @@ export interface ChaosBenchOptions {
 export async function runChaosBench(o: ChaosBenchOptions): Promise<BenchLine[]> {
   const dir = mkdtempSync(join(tmpdir(), 'rw-bench-chaos-'));
   try {
-    return [await gatewayKills(dir, o), await linkCut(dir, o), await fuzzedPayloads(dir, o), await serialNoise(o)];
+    return [
+      await gatewayKills(dir, o),
+      await gatewayKills(dir, o, 'mosquitto'),
+      await linkCut(dir, o),
+      await fuzzedPayloads(dir, o),
+      await serialNoise(o),
+    ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -49,17 +56,27 @@ interface County {
   data: string;
   ids: string[];
   hooks: Awaited<ReturnType<typeof httpReceiver>>;
+  mqttPort: number;
+  /** With an external Mosquitto: its configuration, written by `gateway broker-config`. */
+  mosquittoConf?: string;
 }
 
-/** A gateway data dir with `boxes` accounts and a plan whose village and police responses go to a webhook. */
-async function county(dir: string, name: string, boxes: number): Promise<County> {
+/**
+ * A gateway data dir with `boxes` accounts and a plan whose village and police responses go to a
+ * webhook; on the embedded broker, or on a Mosquitto set up by `gateway broker-config`.
+ */
+async function county(dir: string, name: string, boxes: number, broker: Broker = 'embedded'): Promise<County> {
   const hooks = await httpReceiver();
   const [mqttPort, httpPort] = await freePorts(2);
   const config = join(dir, `${name}.yaml`);
   const secret = randomBytes(16).toString('hex');
+  const external =
+    broker === 'mosquitto'
+      ? `broker: { url: "mqtt://127.0.0.1:${mqttPort}", username: roadwarden-gateway, password: ${randomBytes(16).toString('hex')} }\n`
+      : '';
   writeFileSync(
     config,
-    `responses:
+    `${external}responses:
   channels:
     hook: { type: webhook, url: "${hooks.url}", secret: ${secret}, attempts: 20, timeoutMs: 2000 }
   plans:
@@ -84,6 +101,26 @@ async function county(dir: string, name: string, boxes: number): Promise<County>
       '--data-dir',
       data,
     ]);
+  let mosquittoConf: string | undefined;
+  if (broker === 'mosquitto') {
+    const out = join(dir, `${name}-mosquitto`);
+    await run(process.execPath, [
+      BIN,
+      'gateway',
+      'broker-config',
+      '--config',
+      config,
+      '--data-dir',
+      data,
+      '--out',
+      out,
+      '--listen',
+      `127.0.0.1:${mqttPort}`,
+      '--user',
+      userInfo().username,
+    ]);
+    mosquittoConf = join(out, 'mosquitto.conf');
+  }
   const args = [
     '--config',
     config,
@@ -94,13 +131,32 @@ async function county(dir: string, name: string, boxes: number): Promise<County>
     '--data-dir',
     data,
   ];
-  return { args, data, ids, hooks };
+  return { args, data, ids, hooks, mqttPort: mqttPort!, mosquittoConf };
+}
+
+type Broker = 'embedded' | 'mosquitto';
+
+/** Mosquitto on the county's configuration; resolves once it takes connections. */
+async function startMosquitto(conf: string, port: number): Promise<ChildProcess> {
+  const p = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const up = await new Promise<boolean>((r) => {
+      const s = connect(port, '127.0.0.1', () => r(true)).once('error', () => r(false));
+      s.once('connect', () => s.destroy());
+    });
+    if (up) return p;
+    if (Date.now() > deadline || p.exitCode !== null) throw new Error(`mosquitto -c ${conf} did not start`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** What a disruption can do to the county while its boxes send alarms. */
 interface Scene {
   /** kill -9 of the gateway, started again at once; resolves once it listens. */
   killGateway(): Promise<void>;
+  /** kill -9 of the external broker, started again at once (only with Mosquitto). */
+  killBroker(): Promise<void>;
   /** Every box's link, each a relay that can be cut. */
   relays: LinkRelay[];
   progress(m: string): void;
@@ -118,9 +174,12 @@ async function alarmsUnder(
   o: ChaosBenchOptions,
   metric: string,
   disrupt: (i: number, s: Scene) => Promise<void>,
+  broker: Broker = 'embedded',
 ): Promise<BenchLine> {
-  const c = await county(dir, metric, o.boxes);
+  const c = await county(dir, `${metric}-${broker}`, o.boxes, broker);
   const newId = createIdGenerator();
+  let mosquitto = c.mosquittoConf ? await startMosquitto(c.mosquittoConf, c.mqttPort) : undefined;
+  let brokerKills = 0;
   let gw = await spawnGateway(c.args);
   let crashes = 0;
   // Exits the bench did not cause: our kills and the final stop are marked before they are sent.
@@ -131,10 +190,13 @@ async function alarmsUnder(
   const relays: LinkRelay[] = [];
   const boxes = await Promise.all(
     c.ids.map(async (id) => {
-      const relay = new LinkRelay({ host: '127.0.0.1', port: gw.mqttPort });
+      const relay = new LinkRelay({ host: '127.0.0.1', port: c.mqttPort });
       await relay.start();
       relays.push(relay);
-      const outbox = new Outbox({ path: join(dir, metric, 'boxes', id, 'outbox.db'), key: randomBytes(32) });
+      const outbox = new Outbox({
+        path: join(dir, `${metric}-${broker}`, 'boxes', id, 'outbox.db'),
+        key: randomBytes(32),
+      });
       const link = new MqttLink({
         url: relay.url,
         deviceId: id,
@@ -161,6 +223,13 @@ async function alarmsUnder(
       gw = await spawnGateway(c.args);
       watch(gw.proc);
       recoverMs.push(performance.now() - t0);
+    },
+    async killBroker() {
+      if (!mosquitto || !c.mosquittoConf) return;
+      mosquitto.kill('SIGKILL');
+      await exited(mosquitto);
+      mosquitto = await startMosquitto(c.mosquittoConf, c.mqttPort);
+      brokerKills++;
     },
   };
   const sentIds: string[] = [];
@@ -205,6 +274,8 @@ async function alarmsUnder(
   ours.add(gw.proc);
   gw.proc.kill('SIGTERM');
   await exited(gw.proc);
+  mosquitto?.kill('SIGTERM');
+  if (mosquitto) await exited(mosquitto);
   await c.hooks.close();
 
   const db = openDatabase(c.data, loadStorageKey({}, c.data));
@@ -225,9 +296,10 @@ async function alarmsUnder(
       bench: BENCH,
       metric,
       unit: 'alarms',
-      broker: 'embedded',
+      broker,
       boxes: o.boxes,
       kills: recoverMs.length,
+      ...(broker === 'mosquitto' ? { broker_kills: brokerKills } : {}),
       sent: o.alarms,
       acked: acked.size,
       stored: stored.size,
@@ -250,14 +322,26 @@ async function alarmsUnder(
   }
 }
 
-/** kill -9 of the gateway at `o.kills` random moments. */
-function gatewayKills(dir: string, o: ChaosBenchOptions): Promise<BenchLine> {
+/** kill -9 of the gateway at `o.kills` random moments (and, with Mosquitto, of it once midway). */
+function gatewayKills(dir: string, o: ChaosBenchOptions, broker: Broker = 'embedded'): Promise<BenchLine> {
   const killAt = new Set(Array.from({ length: o.kills }, () => Math.floor(Math.random() * o.alarms)));
-  return alarmsUnder(dir, o, 'gateway_kill9', async (i, s) => {
-    if (!killAt.has(i)) return;
-    s.progress(`kill -9 of the gateway before alarm ${i + 1} of ${o.alarms}`);
-    await s.killGateway();
-  });
+  const brokerAt = Math.floor(o.alarms / 2);
+  return alarmsUnder(
+    dir,
+    o,
+    'gateway_kill9',
+    async (i, s) => {
+      if (killAt.has(i)) {
+        s.progress(`kill -9 of the gateway before alarm ${i + 1} of ${o.alarms}`);
+        await s.killGateway();
+      }
+      if (broker === 'mosquitto' && i === brokerAt) {
+        s.progress(`kill -9 of Mosquitto before alarm ${i + 1} of ${o.alarms}`);
+        await s.killBroker();
+      }
+    },
+    broker,
+  );
 }
 
 /** Every box's link cut for `o.cut` seconds a third of the way in: alarms wait in the outboxes. */

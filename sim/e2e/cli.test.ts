@@ -355,7 +355,7 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
     90_000,
   );
 
-  it('`bench chaos` kills the gateway, fuzzes it and shakes a serial line, and counts nothing lost', async () => {
+  it('`bench chaos` kills the gateway (and Mosquitto), cuts links, fuzzes and shakes a serial line: nothing lost', async () => {
     const r = await run(
       ['bench', 'chaos', '--alarms', '200', '--boxes', '4', '--kills', '1', '--cut', '2', '--fuzz', '300'],
       190_000,
@@ -365,16 +365,22 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => l.metric)).toEqual(['gateway_kill9', 'link_cut', 'fuzz_mqtt', 'serial_noise']);
-    for (const l of lines.slice(0, 2)) {
+    expect(lines.map((l) => [l.metric, l.broker])).toEqual([
+      ['gateway_kill9', 'embedded'],
+      ['gateway_kill9', 'mosquitto'],
+      ['link_cut', 'embedded'],
+      ['fuzz_mqtt', undefined],
+      ['serial_noise', undefined],
+    ]);
+    for (const l of lines.slice(0, 3)) {
       expect(l).toMatchObject({ sent: 200, acked: 200, stored: 200, acked_lost: 0, cased: 200, uncased: 0 });
       expect(l).toMatchObject({ duplicate_cases: 0, duplicate_notifications: 0, crashes: 0 });
     }
-    expect(lines[0]!.kills).toBe(1);
-    expect(lines[1]!.cut_s).toBe(2);
-    expect(lines[2]).toMatchObject({ sent: 300, crashes: 0, endpoint_5xx: 0 });
-    expect(lines[2]!.endpoints as number).toBeGreaterThan(10);
-    expect(lines[3]).toMatchObject({ false_triggers: 0, real_arrival_seen: true });
+    expect([lines[0]!.kills, lines[1]!.kills, lines[1]!.broker_kills]).toEqual([1, 1, 1]);
+    expect(lines[2]!.cut_s).toBe(2);
+    expect(lines[3]).toMatchObject({ sent: 300, crashes: 0, endpoint_5xx: 0 });
+    expect(lines[3]!.endpoints as number).toBeGreaterThan(10);
+    expect(lines[4]).toMatchObject({ false_triggers: 0, real_arrival_seen: true });
   }, 200_000);
 
   it('`bench technician` prints probe, self-test and ticket-intake metrics as bench JSON lines', async () => {

@@ -18,7 +18,8 @@ export function spawnGateway(args: string[]): Promise<GatewayProcess> {
     let err = '';
     proc.stderr!.on('data', (d: Buffer) => (err += d));
     proc.stdout!.on('data', (d: Buffer) => {
-      const m = /gateway: MQTT on port (\d+).*HTTP API on port (\d+)/.exec(d.toString());
+      // "MQTT on port N" (embedded) or "MQTT via mqtt://host:N" (an external broker).
+      const m = /gateway: MQTT (?:on port |via \S+:)(\d+).*HTTP API on port (\d+)/.exec(d.toString());
       if (m) resolve({ proc, mqttPort: Number(m[1]), httpPort: Number(m[2]) });
     });
     proc.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${err}`)));
