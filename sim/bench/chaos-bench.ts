@@ -14,7 +14,7 @@ import { serveOnTty } from '../serial/serve.ts';
 import { loadStorageKey, openDatabase } from '../../gateway/index.ts';
 import { createIdGenerator, encodeMessage, topics } from '../../protocols/index.ts';
 import { freePorts } from '../testing/free-ports.ts';
-import { BIN, spawnGateway } from '../testing/gateway-process.ts';
+import { addDevices, BIN, gatewayArgs, spawnGateway } from '../testing/gateway-process.ts';
 import { tricycleAlarm } from '../testing/alarm.ts';
 import { httpReceiver } from '../testing/http-receiver.ts';
 import { LinkRelay } from '../testing/link-relay.ts';
@@ -88,19 +88,10 @@ async function county(dir: string, name: string, boxes: number, broker: Broker =
   );
   const data = join(dir, name);
   const ids = Array.from({ length: boxes }, (_, i) => `lc-chaos-${String(i + 1).padStart(4, '0')}`);
-  for (const id of ids)
-    await run(process.execPath, [
-      BIN,
-      'gateway',
-      'device',
-      'add',
-      '--id',
-      id,
-      '--password',
-      `${id}-pw`,
-      '--data-dir',
-      data,
-    ]);
+  await addDevices(
+    data,
+    ids.map((id) => ({ id, password: `${id}-pw` })),
+  );
   let mosquittoConf: string | undefined;
   if (broker === 'mosquitto') {
     const out = join(dir, `${name}-mosquitto`);
@@ -121,16 +112,7 @@ async function county(dir: string, name: string, boxes: number, broker: Broker =
     ]);
     mosquittoConf = join(out, 'mosquitto.conf');
   }
-  const args = [
-    '--config',
-    config,
-    '--mqtt-port',
-    String(mqttPort),
-    '--http-port',
-    String(httpPort),
-    '--data-dir',
-    data,
-  ];
+  const args = gatewayArgs(config, mqttPort!, httpPort!, data);
   return { args, data, ids, hooks, mqttPort: mqttPort!, mosquittoConf };
 }
 

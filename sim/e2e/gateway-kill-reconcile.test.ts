@@ -1,8 +1,7 @@
-import { execFile, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AlarmQuery } from '../../gateway/alarms/alarm-query.ts';
@@ -10,9 +9,8 @@ import { loadStorageKey, openDatabase, SYSTEM } from '../../gateway/index.ts';
 import { createIdGenerator, encodeMessage, topics } from '../../protocols/index.ts';
 import { tricycleAlarm } from '../testing/alarm.ts';
 import { freePorts } from '../testing/free-ports.ts';
-import { BIN, spawnGateway } from '../testing/gateway-process.ts';
+import { addDevices, gatewayArgs, spawnGateway } from '../testing/gateway-process.ts';
 
-const run = promisify(execFile);
 const newId = createIdGenerator();
 const BOXES = Array.from({ length: 5 }, (_, i) => `lc-kill-${String(i + 1).padStart(4, '0')}`);
 
@@ -43,29 +41,11 @@ describe('a gateway killed while alarms come in', () => {
 `,
     );
     const data = join(dir, 'data');
-    const args = [
-      '--config',
-      config,
-      '--mqtt-port',
-      String(ports[0]),
-      '--http-port',
-      String(ports[1]),
-      '--data-dir',
+    const args = gatewayArgs(config, ports[0]!, ports[1]!, data);
+    await addDevices(
       data,
-    ];
-    for (const id of BOXES)
-      await run(process.execPath, [
-        BIN,
-        'gateway',
-        'device',
-        'add',
-        '--id',
-        id,
-        '--password',
-        `${id}-pw`,
-        '--data-dir',
-        data,
-      ]);
+      BOXES.map((id) => ({ id, password: `${id}-pw` })),
+    );
 
     for (let trial = 0; trial < 2; trial++) {
       const first = await spawnGateway(args);

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createIdGenerator, topics } from '../../protocols/index.ts';
 import { freePorts } from '../testing/free-ports.ts';
 import { until } from '../testing/until.ts';
-import { BIN, spawnGateway } from '../testing/gateway-process.ts';
+import { addDevices, gatewayArgs, spawnGateway } from '../testing/gateway-process.ts';
 import { openGatewayFile } from '../testing/gateway-files.ts';
 
 const run = promisify(execFile);
@@ -46,28 +46,8 @@ describe('a gateway killed mid-dispatch resumes, and no receiver gets a response
 `,
     );
     const data = join(dir, 'data');
-    const common = [
-      '--config',
-      config,
-      '--mqtt-port',
-      String(mqttPort),
-      '--http-port',
-      String(httpPort),
-      '--data-dir',
-      data,
-    ];
-    await run(process.execPath, [
-      BIN,
-      'gateway',
-      'device',
-      'add',
-      '--id',
-      'lc-k-0001',
-      '--password',
-      'box-k-secret',
-      '--data-dir',
-      data,
-    ]);
+    const common = gatewayArgs(config, mqttPort!, httpPort!, data);
+    await addDevices(data, [{ id: 'lc-k-0001', password: 'box-k-secret' }]);
     const first = await startGateway(common);
     procs.push(first);
 

@@ -25,3 +25,31 @@ export function spawnGateway(args: string[]): Promise<GatewayProcess> {
     proc.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${err}`)));
   });
 }
+
+/** The arguments of a gateway process on fixed ports (a restart keeps them) with this config and data dir. */
+export const gatewayArgs = (config: string, mqttPort: number, httpPort: number, dataDir: string): string[] => [
+  '--config',
+  config,
+  '--mqtt-port',
+  String(mqttPort),
+  '--http-port',
+  String(httpPort),
+  '--data-dir',
+  dataDir,
+];
+
+/** `roadwarden gateway device add` for each box, as an administrator runs it (the password on stdin). */
+export async function addDevices(dataDir: string, boxes: Array<{ id: string; password: string }>): Promise<void> {
+  for (const b of boxes)
+    await new Promise<void>((resolve, reject) => {
+      const p = spawn(
+        process.execPath,
+        [BIN, 'gateway', 'device', 'add', '--id', b.id, '--password-stdin', '--data-dir', dataDir],
+        { stdio: ['pipe', 'ignore', 'pipe'] },
+      );
+      let err = '';
+      p.stderr!.on('data', (d: Buffer) => (err += d));
+      p.stdin!.end(`${b.password}\n`);
+      p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`device add ${b.id}: ${err}`))));
+    });
+}
