@@ -373,9 +373,13 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
       ['serial_noise', undefined],
     ]);
     for (const l of lines.slice(0, 3)) {
-      expect(l).toMatchObject({ sent: 200, acked: 200, stored: 200, acked_lost: 0, cased: 200, uncased: 0 });
-      expect(l).toMatchObject({ duplicate_cases: 0, duplicate_notifications: 0, crashes: 0 });
+      expect(l).toMatchObject({ sent: 200, acked: 200, uncased: 0, duplicate_cases: 0, duplicate_notifications: 0 });
+      expect(l).toMatchObject({ crashes: 0, cased: l.stored });
+      expect((l.stored as number) + (l.acked_lost as number)).toBe(200);
     }
+    // The embedded broker writes before it acknowledges: nothing acknowledged is lost. Mosquitto
+    // saves after, so a kill -9 of it may lose what it had acknowledged (counted, not hidden).
+    for (const l of [lines[0], lines[2]]) expect(l).toMatchObject({ stored: 200, acked_lost: 0 });
     expect([lines[0]!.kills, lines[1]!.kills, lines[1]!.broker_kills]).toEqual([1, 1, 1]);
     expect(lines[2]!.cut_s).toBe(2);
     expect(lines[3]).toMatchObject({ sent: 300, crashes: 0, endpoint_5xx: 0 });
