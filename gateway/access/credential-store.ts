@@ -78,7 +78,7 @@ export class CredentialStore {
     if (needs && !scope?.[needs]?.length)
       throw new Error(`a ${role} account needs --${needs} (the places it answers for)`);
     checkPassword(password);
-    this.writeHash(username, 'operator', role, await hashPassword(password), scope, mosquittoHash(password));
+    this.writeHash(username, 'operator', role, await hashPassword(password), scope);
   }
 
   /** Remove an account: it cannot log in again, and its dashboard sessions end now. */
@@ -134,7 +134,9 @@ export class CredentialStore {
         .run(this.fastHash(pw), username, row.hash);
     }
     // Commissioning sends only a scrypt hash: Mosquitto's hash can be made once the password is seen.
-    if (!row.hasBrokerHash)
+    // Boxes only: Mosquitto never gets people's accounts, and a PBKDF2 hash of a person's password
+    // would be far easier to crack than its scrypt one.
+    if (row.kind === 'device' && !row.hasBrokerHash)
       this.db
         .prepare('UPDATE credentials SET broker_hash = ? WHERE username = ? AND broker_hash IS NULL')
         .run(mosquittoHash(pw), username);

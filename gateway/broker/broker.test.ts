@@ -56,6 +56,12 @@ describe('embedded broker: credentials and topic ACLs, with mosquitto clients', 
     for (const r of rows)
       expect(r.h).toMatch(r.kind === 'device' ? /^hmac-sha256\$[A-Za-z0-9+/]{43}=$/ : /^scrypt\$16384\$8\$1\$/);
     expect(rows.map((r) => r.h).join()).not.toContain('secret');
+    // Mosquitto's PBKDF2 hash is kept for boxes only: a person's password keeps just its scrypt hash.
+    const broker = gw.context.db.prepare('SELECT kind, broker_hash AS b FROM credentials').all() as Array<{
+      kind: string;
+      b: string | null;
+    }>;
+    for (const r of broker) expect(r.b === null, r.kind).toBe(r.kind === 'operator');
   });
 
   it('delivers a device’s own report to the county, and refuses a wrong password', async () => {
