@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
 import pino, { type Logger } from 'pino';
-import { createIdGenerator, type IdGenerator, makePrivateDir } from '../protocols/index.ts';
+import { createIdGenerator, type IdGenerator } from '../protocols/index.ts';
 import { createBus, type GatewayBus } from './bus.ts';
 import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -39,7 +39,6 @@ export function openContext(o: ContextOptions): GatewayContext {
   const dataDir = o.dataDir ?? o.config.dataDir ?? GATEWAY_DEFAULTS.dataDir;
   const log = o.logger ?? pino({ level: 'silent' });
   const clock = o.clock ?? (() => new Date());
-  makePrivateDir(dataDir);
   const storageKey = loadStorageKey(o.config, dataDir);
   return {
     config: o.config,

@@ -13,6 +13,10 @@ export interface BrokerAuthStats {
   forwardWithheld: number;
 }
 
+/** aedes' connected clients by id: it keeps the map, but its types do not declare it. */
+export const connectedClients = (aedes: Aedes) =>
+  (aedes as unknown as { clients: Record<string, Client & { will: unknown }> }).clients;
+
 /** A client id is its account's user name, or `name:suffix` for a second connection of the same account. */
 export const clientIdFits = (clientId: string, username: string): boolean =>
   clientId === username || clientId.startsWith(`${username}:`);
@@ -79,9 +83,7 @@ export class BrokerAuth {
 
   /** The connected clients of an account (to end them when it changes). */
   clientsOf(aedes: Aedes, username: string): Client[] {
-    // aedes keeps its connected clients by id; its types do not declare the map.
-    const clients = (aedes as unknown as { clients: Record<string, Client> }).clients;
-    return Object.values(clients).filter((c) => this.principals.get(c)?.id === username);
+    return Object.values(connectedClients(aedes)).filter((c) => this.principals.get(c)?.id === username);
   }
 
   private async authenticate(

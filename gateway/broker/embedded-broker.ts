@@ -5,9 +5,10 @@ import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import type { CredentialStore } from '../access/credential-store.ts';
 import type { LocalBroker } from '../mqtt/gateway-client.ts';
+import { GATEWAY_DEFAULTS } from '../config/defaults.ts';
 import { counterOf, gaugeOf, type Metrics } from '../metrics.ts';
 import type { PlaceOf } from './acl.ts';
-import { BrokerAuth, type BrokerAuthStats } from './broker-auth.ts';
+import { BrokerAuth, type BrokerAuthStats, connectedClients } from './broker-auth.ts';
 import { guardDeliveries } from './delivery-guard.ts';
 import {
   DEFAULT_PACKET_LIMITS,
@@ -209,7 +210,7 @@ export class EmbeddedBroker {
   /** Let devices in (operators are always admitted): call once everything that listens is ready. */
   admitDevices(): void {
     this.admitting = true;
-    const graceMs = (this.o.willGraceSeconds ?? 60) * 1000;
+    const graceMs = (this.o.willGraceSeconds ?? GATEWAY_DEFAULTS.willGraceSeconds) * 1000;
     this.willTimer = setTimeout(
       () =>
         void this.publishWillsOfAbsent().catch((e: Error) =>
@@ -231,7 +232,7 @@ export class EmbeddedBroker {
     let published = 0;
     for await (const will of store.streamWill({ [aedes.id]: Date.now() })) {
       const clientId = String(will.clientId);
-      if (clientsOf(aedes)[clientId]) continue;
+      if (connectedClients(aedes)[clientId]) continue;
       await new Promise<void>((resolve, reject) => aedes.publish(will as never, (e) => (e ? reject(e) : resolve())));
       await store.delWill({ id: clientId });
       published++;
@@ -246,7 +247,7 @@ export class EmbeddedBroker {
     if (this.aedes) {
       // A stop is not the boxes' death: aedes would publish every connected box's will. Their wills
       // stay stored, and after the next start only those of boxes that do not come back go out.
-      for (const c of Object.values(clientsOf(this.aedes))) c.will = null;
+      for (const c of Object.values(connectedClients(this.aedes))) c.will = null;
       await new Promise<void>((resolve) => this.aedes!.close(() => resolve()));
     }
     for (const s of this.sockets) s.destroy();
@@ -256,9 +257,6 @@ export class EmbeddedBroker {
     this.store = undefined;
   }
 }
-
-/** aedes' connected clients by id (not in its types). */
-const clientsOf = (aedes: Aedes) => (aedes as unknown as { clients: Record<string, { will: unknown }> }).clients;
 
 function listen(server: Server, port: number, host?: string): Promise<Server> {
   return new Promise((resolve, reject) => {

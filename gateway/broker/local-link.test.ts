@@ -8,12 +8,30 @@ import { until } from '../../sim/testing/until.ts';
 import { CredentialStore } from '../access/credential-store.ts';
 import { GatewayClient } from '../mqtt/gateway-client.ts';
 import { openDatabase } from '../store/database.ts';
-import { EmbeddedBroker } from './embedded-broker.ts';
+import { EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded-broker.ts';
 import { TEST_STORAGE_KEY } from '../../sim/testing/storage-key.ts';
 
 const silent = pino({ level: 'silent' });
 
 /** The gateway's client attached in-process to the embedded broker, with a plain mqtt.js box. */
+/** The embedded broker's options on a fresh data dir, where box-1 has an account. */
+async function brokerIn(dir: string): Promise<{ db: ReturnType<typeof openDatabase>; options: EmbeddedBrokerOptions }> {
+  const db = openDatabase(dir, TEST_STORAGE_KEY);
+  const credentials = new CredentialStore(db);
+  await credentials.addDevice('box-1', 'box-1-secret');
+  return {
+    db,
+    options: {
+      dataDir: dir,
+      storageKey: TEST_STORAGE_KEY,
+      port: 0,
+      credentials,
+      placeOf: () => undefined,
+      logger: silent,
+    },
+  };
+}
+
 describe('the gateway on its embedded broker, in-process', () => {
   let dir: string;
   let broker: EmbeddedBroker;
@@ -22,17 +40,9 @@ describe('the gateway on its embedded broker, in-process', () => {
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rw-local-'));
-    db = openDatabase(dir, TEST_STORAGE_KEY);
-    const credentials = new CredentialStore(db);
-    await credentials.addDevice('box-1', 'box-1-secret');
-    broker = new EmbeddedBroker({
-      dataDir: dir,
-      storageKey: TEST_STORAGE_KEY,
-      port: 0,
-      credentials,
-      placeOf: () => undefined,
-      logger: silent,
-    });
+    let options: EmbeddedBrokerOptions;
+    ({ db, options } = await brokerIn(dir));
+    broker = new EmbeddedBroker(options);
     await broker.start();
     broker.admitDevices();
     gw = new GatewayClient(silent);
@@ -124,17 +134,7 @@ describe('the gateway on its embedded broker, in-process', () => {
 describe('the embedded broker after a QoS 2 delivery left half-way', () => {
   it('starts again and finishes it: the box gets the PUBREL and its PUBCOMP clears the message', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-qos2-'));
-    const db = openDatabase(dir, TEST_STORAGE_KEY);
-    const credentials = new CredentialStore(db);
-    await credentials.addDevice('box-1', 'box-1-secret');
-    const options = {
-      dataDir: dir,
-      storageKey: TEST_STORAGE_KEY,
-      port: 0,
-      credentials,
-      placeOf: () => undefined,
-      logger: silent,
-    };
+    const { db, options } = await brokerIn(dir);
     let broker = new EmbeddedBroker(options);
     try {
       await broker.start();

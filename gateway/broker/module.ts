@@ -30,7 +30,7 @@ export class BrokerModule implements GatewayModule {
       host: b?.host ?? GATEWAY_DEFAULTS.brokerHost,
       port: b?.port ?? GATEWAY_DEFAULTS.brokerPort,
       tls: b?.tls,
-      willGraceSeconds: b?.willGraceSeconds ?? GATEWAY_DEFAULTS.willGraceSeconds,
+      willGraceSeconds: b?.willGraceSeconds,
       limits: b?.limits,
       credentials: this.deps.access.credentials,
       placeOf: (id) => this.deps.devices.registry.placeOf(id),

@@ -87,8 +87,10 @@ export function dropIfOversize(
   packet: PublishPacket,
   limits: PacketLimits,
 ): { topic: string; bytes: number; limit: number } | undefined {
-  const limit = publishLimit(limits, packet.topic);
   const bytes = packet.payload?.length ?? 0;
+  // Every publish passes here: its topic is parsed only when it could be over its kind's limit.
+  if (bytes <= Math.min(limits.messageBytes, limits.imageBytes)) return undefined;
+  const limit = publishLimit(limits, packet.topic);
   if (bytes <= limit) return undefined;
   const topic = packet.topic;
   packet.topic = `$SYS/roadwarden/oversize/${client.id}`;

@@ -32,7 +32,6 @@ export function dashboardRoutes(dir: string): RouteDef[] {
           .type('text/html; charset=utf-8')
           .header('cache-control', 'no-cache')
           .header('content-security-policy', CSP)
-          .header('x-content-type-options', 'nosniff')
           .send(index),
     }),
     defineRoute({
@@ -49,11 +48,7 @@ export function dashboardRoutes(dir: string): RouteDef[] {
         const type = TYPES[name.slice(name.lastIndexOf('.'))];
         if (!type || !existsSync(path))
           return reply.code(404).send({ error: 'not_found', message: `no asset ${name}` });
-        return reply
-          .type(type)
-          .header('cache-control', 'public, max-age=31536000, immutable')
-          .header('x-content-type-options', 'nosniff')
-          .send(readFileSync(path));
+        return reply.type(type).header('cache-control', 'public, max-age=31536000, immutable').send(readFileSync(path));
       },
     }),
   ];

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3-multiple-ciphers';
 import type { DataOpts } from '../cli-options.ts';
-import { makePrivateDir } from '../../protocols/index.ts';
 import { loadGatewayConfig, resolveDataDir } from '../config/load-config.ts';
 import { openDatabase } from './database.ts';
 import { loadStorageKey } from './key-file.ts';
@@ -26,7 +25,6 @@ export async function withAdminDb<T>(
     );
   }
   process.stderr.write(`data: ${dataDir}${exists ? '' : ' (new: no gateway had used it yet)'}\n`);
-  makePrivateDir(dataDir);
   const db = openDatabase(dataDir, loadStorageKey(config ?? {}, dataDir));
   try {
     return await fn(db, dataDir);
