@@ -5,7 +5,7 @@ import { CredentialStore, GATEWAY_USER } from '../access/credential-store.ts';
 import type { DataOpts } from '../cli-options.ts';
 import { loadGatewayConfig } from '../config/load-config.ts';
 import { withAdminDb } from '../store/admin-db.ts';
-import { DEFAULT_PACKET_LIMITS } from './packet-limits.ts';
+import { DEFAULT_PACKET_LIMITS, largestPublish } from './packet-limits.ts';
 import { mosquittoFiles } from './mosquitto-config.ts';
 
 /** Write mosquitto.conf, passwords and acl for the county's accounts; what `broker-config` does. */
@@ -28,7 +28,7 @@ export async function writeMosquittoConfig(o: DataOpts & { out: string; listen: 
     port: Number(m[2]),
     gateway: { username, hash: mosquittoHash(password) },
     accounts: accounts.filter((a) => a.username !== username),
-    maxPacketBytes: Math.max(limits.imageBytes, limits.messageBytes) + 1024,
+    maxPacketBytes: largestPublish(limits),
     user: o.user,
     at: new Date(),
   });

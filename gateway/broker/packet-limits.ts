@@ -20,6 +20,10 @@ export const DEFAULT_PACKET_LIMITS: PacketLimits = {
 /** Room for the topic and header of a publish at the largest payload allowed. */
 const HEADER_ROOM = 1024;
 
+/** The largest publish packet any kind allows: its payload limit and room for topic and header. */
+export const largestPublish = (limits: PacketLimits): number =>
+  Math.max(limits.messageBytes, limits.imageBytes) + HEADER_ROOM;
+
 export interface PacketLimitStats {
   /** Connections closed for sending too much before log-in or announcing a packet over every limit. */
   oversizeClosed: number;
@@ -50,7 +54,7 @@ export function limitPacketSize(
   const c = client as ParsingClient;
   const parser = c._parser;
   const parse = parser.parse.bind(parser);
-  const largest = 2 * (Math.max(limits.messageBytes, limits.imageBytes) + HEADER_ROOM);
+  const largest = 2 * largestPublish(limits);
   let beforeLogin = 0;
   parser.parse = (buf: Buffer) => {
     if (!c.connected) {
