@@ -7,6 +7,8 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { GatewayClient } from './mqtt/gateway-client.ts';
 import { openDatabase } from './store/database.ts';
 import { loadStorageKey } from './store/key-file.ts';
+import type { SqlDatabase } from './store/sql.ts';
+import { SqliteSql } from './store/sqlite-sql.ts';
 
 export type Clock = () => Date;
 
@@ -17,7 +19,10 @@ export interface GatewayContext {
   readonly log: Logger;
   readonly clock: Clock;
   readonly newId: IdGenerator;
+  /** The SQLite connection, for the stores not yet on `sql`. */
   readonly db: Database.Database;
+  /** The gateway's database: what every store reads and writes (store/sql.ts). */
+  readonly sql: SqlDatabase;
   /** What personal data at rest is encrypted under (store/key-file.ts). */
   readonly storageKey: Buffer;
   readonly bus: GatewayBus;
@@ -40,13 +45,15 @@ export function openContext(o: ContextOptions): GatewayContext {
   const log = o.logger ?? pino({ level: 'silent' });
   const clock = o.clock ?? (() => new Date());
   const storageKey = loadStorageKey(o.config, dataDir);
+  const db = openDatabase(dataDir, storageKey);
   return {
     config: o.config,
     dataDir,
     log,
     clock,
     newId: createIdGenerator(() => clock().getTime()),
-    db: openDatabase(dataDir, storageKey),
+    db,
+    sql: new SqliteSql(db),
     storageKey,
     bus: createBus(log),
     metrics: createMetrics(),

@@ -108,7 +108,7 @@ export class Gateway {
       }
     }
     this.started = [];
-    this.ctx?.db.close();
+    await this.ctx?.sql.close();
     this.ctx = undefined;
   }
 

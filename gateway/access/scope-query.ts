@@ -1,3 +1,4 @@
+import { SQLITE } from '../store/sql-dialect.ts';
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { isScoped, scopeClause, scopeParams, type Viewer } from './viewer.ts';
 
@@ -7,13 +8,13 @@ export class ScopeCheck {
 
   async case(v: Viewer, caseId: string): Promise<boolean> {
     return !!this.db
-      .prepare(`SELECT 1 FROM cases WHERE id = @id AND ${scopeClause('cases.device_id', 'cases.vehicle_id')}`)
+      .prepare(`SELECT 1 FROM cases WHERE id = @id AND ${scopeClause(SQLITE, 'cases.device_id', 'cases.vehicle_id')}`)
       .get({ id: caseId, ...scopeParams(v) });
   }
 
   async device(v: Viewer, deviceId: string): Promise<boolean> {
     return !!this.db
-      .prepare(`SELECT 1 FROM devices d0 WHERE d0.id = @id AND ${scopeClause('d0.id')}`)
+      .prepare(`SELECT 1 FROM devices d0 WHERE d0.id = @id AND ${scopeClause(SQLITE, 'd0.id')}`)
       .get({ id: deviceId, ...scopeParams(v) });
   }
 
@@ -26,7 +27,7 @@ export class ScopeCheck {
     return !!this.db
       .prepare(
         `SELECT 1 FROM evidence e LEFT JOIN events ev ON ev.evidence_id = e.id LEFT JOIN cases c ON c.event_id = ev.id
-         WHERE e.id = @id AND (${scopeClause('e.device_id')} OR (c.id IS NOT NULL AND ${scopeClause('c.device_id', 'c.vehicle_id')}))`,
+         WHERE e.id = @id AND (${scopeClause(SQLITE, 'e.device_id')} OR (c.id IS NOT NULL AND ${scopeClause(SQLITE, 'c.device_id', 'c.vehicle_id')}))`,
       )
       .get({ id: evidenceId, ...scopeParams(v) });
   }

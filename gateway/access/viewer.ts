@@ -1,3 +1,4 @@
+import type { Dialect } from '../store/sql-dialect.ts';
 import { can, type Role } from './policy.ts';
 
 /** Where a viewer may look: a village cadre's villages, a police squad's townships. Absent = the whole county. */
@@ -59,17 +60,18 @@ export function maskPlate(plate: string): string {
  * SQL for "this device (and this vehicle's owner) is in the viewer's scope": the place of the box,
  * or the village of the vehicle's owner. Bind `scopeParams(viewer)` with it.
  */
-export function scopeClause(deviceCol: string, vehicleCol?: string): string {
-  const device = `EXISTS (SELECT 1 FROM devices sd WHERE sd.id = ${deviceCol} AND (sd.village IN (SELECT value FROM json_each(@scopeVillages)) OR sd.township IN (SELECT value FROM json_each(@scopeTownships))))`;
+export function scopeClause(d: Dialect, deviceCol: string, vehicleCol?: string): string {
+  const villages = d.arrayValues('@scopeVillages');
+  const device = `EXISTS (SELECT 1 FROM devices sd WHERE sd.id = ${deviceCol} AND (sd.village IN (${villages}) OR sd.township IN (${d.arrayValues('@scopeTownships')})))`;
   const owner = vehicleCol
-    ? ` OR EXISTS (SELECT 1 FROM vehicles sv WHERE sv.id = ${vehicleCol} AND sv.village IN (SELECT value FROM json_each(@scopeVillages)))`
+    ? ` OR EXISTS (SELECT 1 FROM vehicles sv WHERE sv.id = ${vehicleCol} AND sv.village IN (${villages}))`
     : '';
   return `(@scoped = 0 OR ${device}${owner})`;
 }
 
 /** The archive's scope: a cadre sees their villagers; police and admins the county (townships do not limit the archive). */
-export const archiveClause = (villageCol: string): string =>
-  `(@archiveScoped = 0 OR ${villageCol} IN (SELECT value FROM json_each(@scopeVillages)))`;
+export const archiveClause = (d: Dialect, villageCol: string): string =>
+  `(@archiveScoped = 0 OR ${villageCol} IN (${d.arrayValues('@scopeVillages')}))`;
 
 export function scopeParams(v: Viewer): {
   scoped: number;

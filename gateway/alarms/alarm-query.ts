@@ -1,3 +1,4 @@
+import { SQLITE } from '../store/sql-dialect.ts';
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { eventDataOf, type AlarmItem, type EvidenceManifest } from '../../protocols/index.ts';
 import { maskPlate, scopeClause, scopeParams, seesPersonalData, type Viewer } from '../access/viewer.ts';
@@ -26,7 +27,7 @@ const SQL = `SELECT e.id, e.device_id AS deviceId, e.kind, e.ts, e.evidence_id A
   FROM events e
   LEFT JOIN cases c ON c.event_id = e.id
   LEFT JOIN devices d ON d.id = e.device_id
-  WHERE e.severity = 'alarm' AND (@id IS NULL OR e.id = @id) AND (@before IS NULL OR e.id < @before) AND ${scopeClause('e.device_id', 'c.vehicle_id')}
+  WHERE e.severity = 'alarm' AND (@id IS NULL OR e.id = @id) AND (@before IS NULL OR e.id < @before) AND ${scopeClause(SQLITE, 'e.device_id', 'c.vehicle_id')}
   ORDER BY e.id DESC LIMIT @limit`;
 
 /**

@@ -1,3 +1,4 @@
+import { SQLITE } from '../store/sql-dialect.ts';
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { parse } from 'csv-parse/sync';
 import { normalizePlate, parsePlate, type ArchiveVehicle, type ImportReport } from '../../protocols/index.ts';
@@ -153,7 +154,7 @@ export class Archive {
            (SELECT count(*) FROM cases c WHERE c.vehicle_id = v.id) AS cases
          FROM vehicles v
          WHERE (v.plate LIKE @plate ESCAPE '\\' OR v.owner_name LIKE @like ESCAPE '\\' OR v.driver_name LIKE @like ESCAPE '\\' OR v.village LIKE @like ESCAPE '\\')
-           AND ${archiveClause('v.village')}
+           AND ${archiveClause(SQLITE, 'v.village')}
          ORDER BY v.plate LIMIT @limit`,
       )
       .all({ like, plate, limit: o.limit ?? 100, ...scopeParams(v) }) as Array<Vehicle & { cases: number }>;

@@ -24,3 +24,28 @@ export const ARCHIVE_MIGRATIONS: Migration[] = [
    CREATE INDEX faces_model_plate ON faces (model, plate);`,
   },
 ];
+
+/**
+ * The same schema on PostgreSQL (storage.url), versioned per module (store/postgres-migrations.ts).
+ * Version 1 is SQLite's schema as of its version 18: a PostgreSQL database starts there.
+ */
+export const ARCHIVE_PG_MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    sql: `CREATE TABLE vehicles (
+     id TEXT PRIMARY KEY,
+     plate TEXT UNIQUE,
+     class TEXT NOT NULL,
+     owner_name TEXT, owner_phone TEXT, driver_name TEXT,
+     township TEXT, village TEXT,
+     created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+   );
+   CREATE INDEX vehicles_village ON vehicles (village);
+   CREATE TABLE faces (
+     evidence_id TEXT NOT NULL, idx INTEGER NOT NULL, device_id TEXT NOT NULL, captured_at TEXT NOT NULL,
+     model TEXT NOT NULL, plate TEXT, vector BYTEA NOT NULL,
+     PRIMARY KEY (evidence_id, idx)
+   );
+   CREATE INDEX faces_model_plate ON faces (model, plate);`,
+  },
+];

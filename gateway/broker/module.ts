@@ -33,7 +33,7 @@ export class BrokerModule implements GatewayModule {
       willGraceSeconds: b?.willGraceSeconds,
       limits: b?.limits,
       credentials: this.deps.access.credentials,
-      placeOf: (id) => this.deps.devices.registry.placeOf(id),
+      placeOf: (id) => this.deps.devices.places.get(id),
       logger: log,
       metrics,
     });

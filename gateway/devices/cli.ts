@@ -30,9 +30,9 @@ export function registerDeviceCli(gw: Command): void {
       const { CredentialStore } = await import('../access/credential-store.ts');
       const { DeviceStore } = await import('./device-store.ts');
       const { deviceAuthKey } = await import('../access/device-auth-key.ts');
-      await withAdminDb(o, 'write', async (db, dataDir) => {
+      await withAdminDb(o, 'write', async (db, dataDir, sql) => {
         await new CredentialStore(db, deviceAuthKey(dataDir)).addDevice(o.id, password);
-        await new DeviceStore(db).upsert({
+        await new DeviceStore(sql).upsert({
           id: o.id,
           name: o.name,
           road: o.road,
@@ -51,8 +51,8 @@ export function registerDeviceCli(gw: Command): void {
       const { withAdminDb } = await import('../store/admin-db.ts');
       const { CredentialStore } = await import('../access/credential-store.ts');
       const { DeviceStore } = await import('./device-store.ts');
-      await withAdminDb(o, 'read', async (db) => {
-        const places = new Map((await new DeviceStore(db).list()).map((d) => [d.id, d]));
+      await withAdminDb(o, 'read', async (db, _dataDir, sql) => {
+        const places = new Map((await new DeviceStore(sql).list()).map((d) => [d.id, d]));
         for (const r of await new CredentialStore(db).list()) {
           const d = places.get(r.username);
           const row = {

@@ -1,6 +1,6 @@
-import type Database from 'better-sqlite3-multiple-ciphers';
 import { distanceM } from './geo.ts';
 import type { DevicePlace } from '../../protocols/index.ts';
+import type { SqlDatabase, SqlQueryable } from '../store/sql.ts';
 
 /** What the county records about a box (一路一档: which road file it belongs to). */
 export interface DeviceMeta extends DevicePlace {
@@ -26,56 +26,39 @@ export interface DeviceRecord extends DeviceMeta {
 
 /** The device registry: metadata from people, availability and health from the devices themselves. */
 export class DeviceStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly sql: SqlDatabase,
+    /** Told of each box written (once committed): the place cache takes it at once. */
+    private readonly written: (m: DeviceMeta) => void = () => {},
+  ) {}
 
   /** Set the given fields, keep the others. */
   async upsert(m: DeviceMeta): Promise<void> {
-    this.write(m);
-  }
-
-  private write(m: DeviceMeta): void {
-    if (m.lat !== undefined && !(m.lat >= -90 && m.lat <= 90)) throw new Error(`latitude ${m.lat} is outside −90…90`);
-    if (m.lon !== undefined && !(m.lon >= -180 && m.lon <= 180))
-      throw new Error(`longitude ${m.lon} is outside −180…180`);
-    this.db.prepare('INSERT OR IGNORE INTO devices (id) VALUES (?)').run(m.id);
-    this.db
-      .prepare(
-        `UPDATE devices SET name = coalesce(@name, name), road = coalesce(@road, road), crossing = coalesce(@crossing, crossing),
-           township = coalesce(@township, township), village = coalesce(@village, village), lat = coalesce(@lat, lat), lon = coalesce(@lon, lon),
-           hardware = coalesce(@hardware, hardware), donor = coalesce(@donor, donor) WHERE id = @id`,
-      )
-      .run({
-        id: m.id,
-        name: m.name ?? null,
-        road: m.road ?? null,
-        crossing: m.crossing ?? null,
-        township: m.township ?? null,
-        village: m.village ?? null,
-        lat: m.lat ?? null,
-        lon: m.lon ?? null,
-        hardware: m.hardware ? JSON.stringify(m.hardware) : null,
-        donor: m.donor ? JSON.stringify(m.donor) : null,
-      });
+    await this.sql.transaction((tx) => write(tx, m));
+    this.written(m);
   }
 
   async get(id: string): Promise<DeviceRecord | undefined> {
-    const row = this.db.prepare('SELECT * FROM devices WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    const row = await this.sql.get<Record<string, unknown>>('SELECT * FROM devices WHERE id = ?', [id]);
     return row && toRecord(row);
   }
 
   async list(): Promise<DeviceRecord[]> {
-    return (this.db.prepare('SELECT * FROM devices ORDER BY id').all() as Array<Record<string, unknown>>).map(toRecord);
+    return (await this.sql.all<Record<string, unknown>>('SELECT * FROM devices ORDER BY id')).map(toRecord);
   }
 
   async countOnline(): Promise<number> {
-    return (this.db.prepare("SELECT count(*) AS n FROM devices WHERE state = 'online'").get() as { n: number }).n;
+    return (
+      (await this.sql.get<{ n: number }>("SELECT count(*) AS n FROM devices WHERE state = 'online'")) as { n: number }
+    ).n;
   }
 
   /** Boxes last heard before `cutoff` (ISO time); a box never heard from is not among them. */
   async silentSince(cutoff: string): Promise<Array<{ id: string; lastSeen: string }>> {
-    return this.db
-      .prepare('SELECT id, last_seen AS lastSeen FROM devices WHERE last_seen IS NOT NULL AND last_seen < ?')
-      .all(cutoff) as Array<{ id: string; lastSeen: string }>;
+    return this.sql.all(
+      'SELECT id, last_seen AS "lastSeen" FROM devices WHERE last_seen IS NOT NULL AND last_seen < ?',
+      [cutoff],
+    );
   }
 
   /** A commissioned box: its record, and who commissioned it, when, and how its position was found. */
@@ -83,26 +66,26 @@ export class DeviceStore {
     m: DeviceMeta,
     commissioned: { at: string; by: string; registeredBy: string; position?: unknown },
   ): Promise<void> {
-    this.db.transaction(() => {
-      this.write(m);
-      this.db.prepare('UPDATE devices SET commissioned = ? WHERE id = ?').run(JSON.stringify(commissioned), m.id);
-    })();
+    await this.sql.transaction(async (tx) => {
+      await write(tx, m);
+      await tx.run('UPDATE devices SET commissioned = ? WHERE id = ?', [JSON.stringify(commissioned), m.id]);
+    });
+    this.written(m);
   }
 
   /** A box's place in words (name, road, crossing, township, village): what a notification names. */
   async place(id: string): Promise<DevicePlace | undefined> {
-    const r = this.db.prepare('SELECT id, name, road, crossing, township, village FROM devices WHERE id = ?').get(id) as
-      | Record<string, string | null>
-      | undefined;
+    const r = await this.sql.get<Record<string, string | null>>(
+      'SELECT id, name, road, crossing, township, village FROM devices WHERE id = ?',
+      [id],
+    );
     if (!r) return undefined;
     return Object.fromEntries(Object.entries(r).filter(([, v]) => v !== null)) as unknown as DevicePlace;
   }
 
-  /** Where a box is (for scope checks on every MQTT delivery): its village and township, or undefined for an unknown box. */
-  placeOf(id: string): { village: string | null; township: string | null } | undefined {
-    return this.db.prepare('SELECT village, township FROM devices WHERE id = ?').get(id) as
-      | { village: string | null; township: string | null }
-      | undefined;
+  /** Every box's village and township (place-cache.ts keeps them for the broker's per-message checks). */
+  async places(): Promise<Array<{ id: string; village: string | null; township: string | null }>> {
+    return this.sql.all('SELECT id, village, township FROM devices');
   }
 
   /** Boxes on the same road (一路一档) within `withinM` metres of this one, nearest first. */
@@ -117,6 +100,31 @@ export class DeviceStore {
       .filter((d) => d.distanceM <= withinM)
       .sort((a, b) => a.distanceM - b.distanceM);
   }
+}
+
+/** Set the given fields of a box, keep the others. */
+async function write(tx: SqlQueryable, m: DeviceMeta): Promise<void> {
+  if (m.lat !== undefined && !(m.lat >= -90 && m.lat <= 90)) throw new Error(`latitude ${m.lat} is outside −90…90`);
+  if (m.lon !== undefined && !(m.lon >= -180 && m.lon <= 180))
+    throw new Error(`longitude ${m.lon} is outside −180…180`);
+  await tx.run('INSERT INTO devices (id) VALUES (?) ON CONFLICT DO NOTHING', [m.id]);
+  await tx.run(
+    `UPDATE devices SET name = coalesce(@name, name), road = coalesce(@road, road), crossing = coalesce(@crossing, crossing),
+       township = coalesce(@township, township), village = coalesce(@village, village), lat = coalesce(@lat, lat), lon = coalesce(@lon, lon),
+       hardware = coalesce(@hardware, hardware), donor = coalesce(@donor, donor) WHERE id = @id`,
+    {
+      id: m.id,
+      name: m.name ?? null,
+      road: m.road ?? null,
+      crossing: m.crossing ?? null,
+      township: m.township ?? null,
+      village: m.village ?? null,
+      lat: m.lat ?? null,
+      lon: m.lon ?? null,
+      hardware: m.hardware ? JSON.stringify(m.hardware) : null,
+      donor: m.donor ? JSON.stringify(m.donor) : null,
+    },
+  );
 }
 
 export function toRecord(r: Record<string, unknown>): DeviceRecord {

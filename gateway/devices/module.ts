@@ -9,6 +9,7 @@ import { Commissioning } from './commissioning.ts';
 import { loadCountyMap, type MapArea } from './county-map.ts';
 import { DeviceQuery } from './device-query.ts';
 import { DeviceStore } from './device-store.ts';
+import { PlaceCache } from './place-cache.ts';
 import { deviceRoutes } from './routes.ts';
 import { SelfTests } from './selftest-store.ts';
 
@@ -23,6 +24,8 @@ export class DevicesModule implements GatewayModule {
   readonly name = 'devices';
   registry!: DeviceStore;
   selftests!: SelfTests;
+  /** Boxes' places for the broker's per-message checks. */
+  places!: PlaceCache;
   commissioning!: Commissioning;
   commands!: CommandSender;
   map: MapArea[] | undefined;
@@ -32,21 +35,25 @@ export class DevicesModule implements GatewayModule {
     private readonly deps: DevicesDeps,
   ) {}
 
-  start(): void {
-    const { db, config, mqtt, newId, clock, metrics } = this.ctx;
-    this.registry = new DeviceStore(db);
-    this.selftests = new SelfTests(db);
+  async start(): Promise<void> {
+    const { sql, config, mqtt, newId, clock, metrics, log } = this.ctx;
+    this.registry = new DeviceStore(sql, (m) => this.places.note(m.id, m));
+    this.places = new PlaceCache(this.registry, 2000, log);
+    await this.places.start();
+    this.selftests = new SelfTests(sql);
     this.commissioning = new Commissioning(this.deps.access.credentials, this.registry);
     this.commands = new CommandSender((t, p, retain) => mqtt.publish(t, p, retain), newId, clock);
     this.map = config.map ? loadCountyMap(config.map.geojson) : undefined;
     gaugeOf(metrics, 'rw_devices_online', 'Devices whose last status is online', () => this.registry.countOnline());
   }
 
-  stop(): void {}
+  stop(): void {
+    this.places?.stop();
+  }
 
   routes(): RouteDef[] {
     return deviceRoutes({
-      devices: new DeviceQuery(this.ctx.db, this.selftests),
+      devices: new DeviceQuery(this.ctx.sql, this.selftests),
       registry: this.registry,
       commissioning: this.commissioning,
       commands: this.commands,

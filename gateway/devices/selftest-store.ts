@@ -1,36 +1,31 @@
-import type Database from 'better-sqlite3-multiple-ciphers';
 import type { SelfTestReport, SelfTestSummary } from '../../protocols/index.ts';
+import type { SqlDatabase } from '../store/sql.ts';
 
 export type SelfTestRow = SelfTestSummary;
 
 /** Self-test reports the boxes sent, attached to the device record. */
 export class SelfTests {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly sql: SqlDatabase) {}
 
   async list(deviceId: string, limit = 20): Promise<SelfTestRow[]> {
-    const rows = this.db
-      .prepare(
-        'SELECT body, received_at AS receivedAt FROM selftests WHERE device_id = ? ORDER BY received_at DESC, id DESC LIMIT ?',
-      )
-      .all(deviceId, limit) as Array<{
-      body: string;
-      receivedAt: string;
-    }>;
+    const rows = await this.sql.all<{ body: string; receivedAt: string }>(
+      'SELECT body, received_at AS "receivedAt" FROM selftests WHERE device_id = ? ORDER BY received_at DESC, id DESC LIMIT ?',
+      [deviceId, limit],
+    );
     return rows.map((r) => toRow(JSON.parse(r.body) as SelfTestReport, r.receivedAt));
   }
 
   async get(id: string): Promise<SelfTestReport | undefined> {
-    const r = this.db.prepare('SELECT body FROM selftests WHERE id = ?').get(id) as { body: string } | undefined;
+    const r = await this.sql.get<{ body: string }>('SELECT body FROM selftests WHERE id = ?', [id]);
     return r && (JSON.parse(r.body) as SelfTestReport);
   }
 
   /** The newest passing self-test received after `since`, if any. */
   async passedSince(deviceId: string, since: string): Promise<SelfTestRow | undefined> {
-    const r = this.db
-      .prepare(
-        'SELECT body, received_at AS receivedAt FROM selftests WHERE device_id = ? AND ok = 1 AND received_at > ? ORDER BY received_at DESC LIMIT 1',
-      )
-      .get(deviceId, since) as { body: string; receivedAt: string } | undefined;
+    const r = await this.sql.get<{ body: string; receivedAt: string }>(
+      'SELECT body, received_at AS "receivedAt" FROM selftests WHERE device_id = ? AND ok = 1 AND received_at > ? ORDER BY received_at DESC LIMIT 1',
+      [deviceId, since],
+    );
     return r && toRow(JSON.parse(r.body) as SelfTestReport, r.receivedAt);
   }
 }

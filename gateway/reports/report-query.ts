@@ -1,3 +1,4 @@
+import { SQLITE } from '../store/sql-dialect.ts';
 import type Database from 'better-sqlite3-multiple-ciphers';
 import type { RepeatOffender, WeeklyRow } from '../../protocols/index.ts';
 import { maskPlate, scopeClause, scopeParams, seesPersonalData, type Viewer } from '../access/viewer.ts';
@@ -19,7 +20,7 @@ export class ReportQuery {
       .prepare(
         `SELECT date(c.opened_at, @shift, '-6 days', 'weekday 1') AS week, d.township, d.village, c.kind, count(*) AS cases
          FROM cases c LEFT JOIN devices d ON d.id = c.device_id
-         WHERE c.opened_at >= @since AND ${scopeClause('c.device_id', 'c.vehicle_id')}
+         WHERE c.opened_at >= @since AND ${scopeClause(SQLITE, 'c.device_id', 'c.vehicle_id')}
          GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
       )
       .all({
@@ -37,7 +38,7 @@ export class ReportQuery {
         `SELECT coalesce(v.plate, json_extract(e.body, '$.data.plate')) AS plate, v.id AS vehicleId, v.owner_name AS owner, v.village AS ownerVillage,
            count(*) AS cases, max(c.opened_at) AS lastAt, group_concat(DISTINCT coalesce(d.village, d.township, d.id)) AS seenAt
          FROM cases c JOIN events e ON e.id = c.event_id LEFT JOIN vehicles v ON v.id = c.vehicle_id LEFT JOIN devices d ON d.id = c.device_id
-         WHERE c.opened_at >= @since AND coalesce(v.plate, json_extract(e.body, '$.data.plate')) IS NOT NULL AND ${scopeClause('c.device_id', 'c.vehicle_id')}
+         WHERE c.opened_at >= @since AND coalesce(v.plate, json_extract(e.body, '$.data.plate')) IS NOT NULL AND ${scopeClause(SQLITE, 'c.device_id', 'c.vehicle_id')}
          GROUP BY 1 HAVING count(*) >= @min ORDER BY cases DESC, lastAt DESC LIMIT 200`,
       )
       .all({ since: this.ago(o.days), min: o.min, ...scopeParams(v) }) as Array<

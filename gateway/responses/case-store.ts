@@ -1,3 +1,4 @@
+import { SQLITE } from '../store/sql-dialect.ts';
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { scopeClause, scopeParams, type Viewer } from '../access/viewer.ts';
 import type { CaseSummary, EventMessage, IdGenerator } from '../../protocols/index.ts';
@@ -270,7 +271,7 @@ export class CaseStore {
   }
 }
 
-const SCOPE = scopeClause('cases.device_id', 'cases.vehicle_id');
+const SCOPE = scopeClause(SQLITE, 'cases.device_id', 'cases.vehicle_id');
 /** An alarm of the kinds given (a JSON array) with no case of its own nor of its incident. */
 const WITHOUT_CASE = `e.severity = 'alarm' AND e.kind IN (SELECT value FROM json_each(?))
   AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.event_id = e.id)

@@ -5,6 +5,8 @@ import type { DataOpts } from '../cli-options.ts';
 import { loadGatewayConfig, resolveDataDir } from '../config/load-config.ts';
 import { openDatabase } from './database.ts';
 import { loadStorageKey } from './key-file.ts';
+import type { SqlDatabase } from './sql.ts';
+import { SqliteSql } from './sqlite-sql.ts';
 
 /**
  * Admin commands work straight in the database, so they work with the gateway stopped too, and a
@@ -14,7 +16,7 @@ import { loadStorageKey } from './key-file.ts';
 export async function withAdminDb<T>(
   o: DataOpts,
   mode: 'read' | 'write',
-  fn: (db: Database.Database, dataDir: string) => Promise<T> | T,
+  fn: (db: Database.Database, dataDir: string, sql: SqlDatabase) => Promise<T> | T,
 ): Promise<T> {
   const config = o.config ? loadGatewayConfig(o.config) : undefined;
   const dataDir = resolveDataDir(o, config);
@@ -26,9 +28,10 @@ export async function withAdminDb<T>(
   }
   process.stderr.write(`data: ${dataDir}${exists ? '' : ' (new: no gateway had used it yet)'}\n`);
   const db = openDatabase(dataDir, loadStorageKey(config ?? {}, dataDir));
+  const sql = new SqliteSql(db);
   try {
-    return await fn(db, dataDir);
+    return await fn(db, dataDir, sql);
   } finally {
-    db.close();
+    await sql.close();
   }
 }

@@ -60,4 +60,25 @@ describe('group commit (WriteBatch)', () => {
     expect(count(again)).toBe(1);
     again.close();
   });
+
+  it('holds the connection for an asynchronous write: the batch is not committed halfway through it, others wait', async () => {
+    const other = open();
+    const b = writeBatch(db);
+    const ins = db.prepare('INSERT INTO t (id, v) VALUES (?, ?)');
+    let queuedRan = false;
+    const tx = b.transaction(async () => {
+      ins.run(1, 'first half');
+      await new Promise((r) => setTimeout(r, 30)); // the batch's setImmediate fires meanwhile
+      expect(count(other)).toBe(0);
+      expect(queuedRan).toBe(false);
+      ins.run(2, 'second half');
+    });
+    const queued = b.run(() => {
+      queuedRan = true;
+      return ins.run(3, 'after');
+    });
+    await Promise.all([tx, queued]);
+    expect(count(other)).toBe(3);
+    other.close();
+  });
 });

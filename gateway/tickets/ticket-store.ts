@@ -1,3 +1,4 @@
+import { SQLITE } from '../store/sql-dialect.ts';
 import type Database from 'better-sqlite3-multiple-ciphers';
 import type { IdGenerator } from '../../protocols/index.ts';
 import { scopeClause, scopeParams, SYSTEM, type Viewer } from '../access/viewer.ts';
@@ -125,7 +126,7 @@ export class TicketStore {
   /** A ticket of a box the viewer may see. */
   async getFor(v: Viewer, id: string): Promise<Ticket | undefined> {
     return this.db
-      .prepare(`SELECT ${COLUMNS} FROM tickets WHERE id = @id AND ${scopeClause('tickets.device_id')}`)
+      .prepare(`SELECT ${COLUMNS} FROM tickets WHERE id = @id AND ${scopeClause(SQLITE, 'tickets.device_id')}`)
       .get({ id, ...scopeParams(v) }) as Ticket | undefined;
   }
 
@@ -136,7 +137,7 @@ export class TicketStore {
       .prepare(
         `SELECT ${COLUMNS} FROM tickets
          WHERE (@open IS NULL OR (closed_at IS NULL) = @open) AND (@township IS NULL OR township = @township)
-           AND (@deviceId IS NULL OR device_id = @deviceId) AND (@before IS NULL OR id < @before) AND ${scopeClause('tickets.device_id')}
+           AND (@deviceId IS NULL OR device_id = @deviceId) AND (@before IS NULL OR id < @before) AND ${scopeClause(SQLITE, 'tickets.device_id')}
          ORDER BY id DESC LIMIT @limit`,
       )
       .all({
@@ -180,7 +181,7 @@ export class TicketStore {
            sum(opened_at >= @from AND opened_at < @to) AS opened,
            sum(closed_at >= @from AND closed_at < @to) AS closed,
            sum(opened_at < @to AND (closed_at IS NULL OR closed_at >= @to)) AS openAtEnd
-         FROM tickets WHERE opened_at < @to AND (closed_at IS NULL OR closed_at >= @from) AND ${scopeClause('tickets.device_id')}
+         FROM tickets WHERE opened_at < @to AND (closed_at IS NULL OR closed_at >= @from) AND ${scopeClause(SQLITE, 'tickets.device_id')}
          GROUP BY township, team, kind ORDER BY township, kind`,
       )
       .all({ from, to, ...scopeParams(v) }) as Array<{

@@ -1,0 +1,43 @@
+/**
+ * The few things SQLite and PostgreSQL spell differently, as SQL fragments. JSON lives in TEXT
+ * columns on both; paths are dotted (`power.batteryV`).
+ */
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface Dialect {
+  readonly name: DialectName;
+  /** A JSON member as text: strings bare, objects and arrays as JSON text (SQLite's json_extract). */
+  jsonText(expr: string, path: string): string;
+  /** A JSON member as a number (null when missing). */
+  jsonNumber(expr: string, path: string): string;
+  /** The values of a JSON array (a parameter or a column) as a one-column subquery, for `IN (…)`. */
+  arrayValues(expr: string): string;
+  /** `key: value` over the rows as JSON text. */
+  objectAgg(key: string, value: string): string;
+  /** Distinct values joined with commas. */
+  distinctList(expr: string): string;
+  /** LIKE that ignores case (SQLite's LIKE does for ASCII; PostgreSQL's ILIKE). */
+  readonly ilike: string;
+}
+
+const pgPath = (path: string): string => `'{${path.split('.').join(',')}}'`;
+
+export const SQLITE: Dialect = {
+  name: 'sqlite',
+  jsonText: (e, p) => `json_extract(${e}, '$.${p}')`,
+  jsonNumber: (e, p) => `json_extract(${e}, '$.${p}')`,
+  arrayValues: (e) => `SELECT value FROM json_each(${e})`,
+  objectAgg: (k, v) => `json_group_object(${k}, ${v})`,
+  distinctList: (e) => `group_concat(DISTINCT ${e})`,
+  ilike: 'LIKE',
+};
+
+export const POSTGRES: Dialect = {
+  name: 'postgres',
+  jsonText: (e, p) => `(${e})::jsonb #>> ${pgPath(p)}`,
+  jsonNumber: (e, p) => `((${e})::jsonb #>> ${pgPath(p)})::float8`,
+  arrayValues: (e) => `SELECT jsonb_array_elements_text((${e})::jsonb)`,
+  objectAgg: (k, v) => `json_object_agg(${k}, ${v})`,
+  distinctList: (e) => `string_agg(DISTINCT ${e}, ',')`,
+  ilike: 'ILIKE',
+};

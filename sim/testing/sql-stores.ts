@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GATEWAY_PG_SCHEMAS } from '../../gateway/migrations.ts';
+import { openDatabase } from '../../gateway/store/database.ts';
+import { PostgresSql } from '../../gateway/store/postgres-sql.ts';
+import type { SqlDatabase } from '../../gateway/store/sql.ts';
+import { SqliteSql } from '../../gateway/store/sqlite-sql.ts';
+import { TEST_STORAGE_KEY } from './storage-key.ts';
+
+/**
+ * The machine's PostgreSQL (trust auth on loopback); RW_TEST_PG_URL points elsewhere. Each test
+ * database is a schema of its own, dropped when the test is done.
+ */
+export const TEST_PG_URL = process.env.RW_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface TestStore {
+  name: 'sqlite' | 'postgres';
+  /** A new, empty, migrated gateway database. */
+  open(): Promise<SqlDatabase>;
+}
+
+let schemas = 0;
+
+/** A fresh PostgreSQL schema with every module's tables; dropped by `dropTestSchema`. */
+export async function openTestPostgres(): Promise<PostgresSql & { schema: string }> {
+  const schema = `rw_t_${process.pid}_${Date.now().toString(36)}_${schemas++}`;
+  const sql = await PostgresSql.connect({ url: TEST_PG_URL, schema, poolSize: 4 });
+  await sql.migrate(GATEWAY_PG_SCHEMAS);
+  return Object.assign(sql, { schema });
+}
+
+/** Both kinds of store; call `closeTestStores()` in afterEach. */
+export const TEST_STORES: TestStore[] = [
+  {
+    name: 'sqlite',
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), 'rw-sql-'));
+      const sql = new SqliteSql(openDatabase(dir, TEST_STORAGE_KEY));
+      cleanups.push(async () => {
+        await sql.close();
+        rmSync(dir, { recursive: true, force: true });
+      });
+      return sql;
+    },
+  },
+  {
+    name: 'postgres',
+    async open() {
+      const sql = await openTestPostgres();
+      cleanups.push(async () => {
+        await sql.close();
+        const admin = await PostgresSql.connect({ url: TEST_PG_URL, poolSize: 1 });
+        await admin.run(`DROP SCHEMA IF EXISTS ${sql.schema} CASCADE`);
+        await admin.close();
+      });
+      return sql;
+    },
+  },
+];
+
+const cleanups: Array<() => Promise<void>> = [];
+
+export async function closeTestStores(): Promise<void> {
+  for (const c of cleanups.splice(0).reverse()) await c();
+}
