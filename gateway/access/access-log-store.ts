@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3-multiple-ciphers';
+import type { SqlDatabase } from '../store/sql.ts';
 import type { Viewer } from './viewer.ts';
 
 export interface AccessEntry {
@@ -12,19 +12,24 @@ export interface AccessEntry {
 /** Every view of personal data (faces, plates, owners) is recorded: who, when, what. */
 export class AccessLog {
   constructor(
-    private readonly db: Database.Database,
+    private readonly sql: SqlDatabase,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
   async record(v: Viewer, what: string, subject: string): Promise<void> {
-    this.db
-      .prepare('INSERT INTO access_log (at, actor, role, what, subject) VALUES (?, ?, ?, ?, ?)')
-      .run(this.now().toISOString(), v.name, v.role, what, subject);
+    await this.sql.run('INSERT INTO access_log (at, actor, role, what, subject) VALUES (?, ?, ?, ?, ?)', [
+      this.now().toISOString(),
+      v.name,
+      v.role,
+      what,
+      subject,
+    ]);
   }
 
   async recent(limit = 100): Promise<AccessEntry[]> {
-    return this.db
-      .prepare('SELECT at, actor, role, what, subject FROM access_log ORDER BY seq DESC LIMIT ?')
-      .all(limit) as AccessEntry[];
+    return this.sql.all<AccessEntry>(
+      'SELECT at, actor, role, what, subject FROM access_log ORDER BY seq DESC LIMIT ?',
+      [limit],
+    );
   }
 }

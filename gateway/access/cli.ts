@@ -47,7 +47,7 @@ export function registerAccessCli(gw: Command): void {
       await withAdminDb(
         o,
         'write',
-        async (db) => await new CredentialStore(db).addOperator(o.name, password, r, scopeOf(o)),
+        async (sql) => await new CredentialStore(sql).addOperator(o.name, password, r, scopeOf(o)),
       );
       process.stdout.write(`operator ${o.name} (${o.role}) added\n`);
     });
@@ -56,8 +56,8 @@ export function registerAccessCli(gw: Command): void {
     .action(async (o: DataOpts & { json?: boolean }) => {
       const { withAdminDb } = await import('../store/admin-db.ts');
       const { CredentialStore } = await import('./credential-store.ts');
-      await withAdminDb(o, 'read', async (db) => {
-        for (const r of (await new CredentialStore(db).list()).filter((x) => x.kind === 'operator')) {
+      await withAdminDb(o, 'read', async (sql) => {
+        for (const r of (await new CredentialStore(sql).list()).filter((x) => x.kind === 'operator')) {
           process.stdout.write(
             o.json ? `${JSON.stringify(r)}\n` : `${r.username}\t${r.role}\t${scopeText(r.scope)}\t${r.createdAt}\n`,
           );
@@ -74,8 +74,8 @@ export function registerAccessCli(gw: Command): void {
       const { withAdminDb } = await import('../store/admin-db.ts');
       const { CredentialStore, isReservedName } = await import('./credential-store.ts');
       if (isReservedName(o.name)) throw new Error(`"${o.name}" is the gateway's own account`);
-      const removed = await withAdminDb(o, 'read', async (db) => {
-        const creds = new CredentialStore(db);
+      const removed = await withAdminDb(o, 'read', async (sql) => {
+        const creds = new CredentialStore(sql);
         return (await creds.get(o.name))?.kind === 'operator' && (await creds.remove(o.name));
       });
       if (!removed) throw new Error(`no operator ${o.name}`);
@@ -103,8 +103,8 @@ export function registerAccessCli(gw: Command): void {
         throw new Error(`a ${r} token needs --${needs} (the places it answers for)`);
       const { withAdminDb } = await import('../store/admin-db.ts');
       const { ApiTokens } = await import('./token-store.ts');
-      await withAdminDb(o, 'write', async (db) =>
-        process.stdout.write(`${await new ApiTokens(db).issue(o.name, r, scopeOf(o))}\n`),
+      await withAdminDb(o, 'write', async (sql) =>
+        process.stdout.write(`${await new ApiTokens(sql).issue(o.name, r, scopeOf(o))}\n`),
       );
     });
   withData(token.command('list').description('tokens: name, role, scope, when issued (never the token)'))
@@ -112,8 +112,8 @@ export function registerAccessCli(gw: Command): void {
     .action(async (o: DataOpts & { json?: boolean }) => {
       const { withAdminDb } = await import('../store/admin-db.ts');
       const { ApiTokens } = await import('./token-store.ts');
-      await withAdminDb(o, 'read', async (db) => {
-        for (const t of await new ApiTokens(db).list())
+      await withAdminDb(o, 'read', async (sql) => {
+        for (const t of await new ApiTokens(sql).list())
           process.stdout.write(
             o.json ? `${JSON.stringify(t)}\n` : `${t.name}\t${t.role}\t${scopeText(t.scope)}\t${t.createdAt}\n`,
           );
@@ -128,7 +128,7 @@ export function registerAccessCli(gw: Command): void {
     .action(async (o: DataOpts & { name: string }) => {
       const { withAdminDb } = await import('../store/admin-db.ts');
       const { ApiTokens } = await import('./token-store.ts');
-      if (!(await withAdminDb(o, 'read', async (db) => await new ApiTokens(db).revoke(o.name))))
+      if (!(await withAdminDb(o, 'read', async (sql) => await new ApiTokens(sql).revoke(o.name))))
         throw new Error(`no token ${o.name}`);
       process.stdout.write(`token ${o.name} revoked\n`);
     });

@@ -1,5 +1,4 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type Database from 'better-sqlite3-multiple-ciphers';
 import {
   hashPassword,
   isDeviceId,
@@ -8,6 +7,7 @@ import {
   mosquittoHash,
   verifyPassword,
 } from '../../protocols/index.ts';
+import type { SqlDatabase, SqlQueryable } from '../store/sql.ts';
 import { isRole, NEEDS_SCOPE, type Role } from './policy.ts';
 import { parseScope, scopeJson, type Scope } from './viewer.ts';
 
@@ -54,7 +54,7 @@ export class CredentialStore {
   private readonly cache = new Map<string, { digest: string; principal: Principal }>();
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly sql: SqlDatabase,
     /** The device-auth key; without it device passwords stay scrypt hashes. */
     private readonly deviceKey?: Buffer,
     private readonly now: () => Date = () => new Date(),
@@ -64,7 +64,7 @@ export class CredentialStore {
     checkDeviceId(id);
     checkPassword(password);
     const hash = this.deviceKey ? this.fastHash(password) : await hashPassword(password);
-    this.writeHash(id, 'device', 'device', hash, undefined, mosquittoHash(password));
+    await this.writeHash(id, 'device', 'device', hash, undefined, mosquittoHash(password));
   }
 
   /** A person or county system; `scope` limits a village cadre or police squad to their places. */
@@ -78,30 +78,31 @@ export class CredentialStore {
     if (needs && !scope?.[needs]?.length)
       throw new Error(`a ${role} account needs --${needs} (the places it answers for)`);
     checkPassword(password);
-    this.writeHash(username, 'operator', role, await hashPassword(password), scope);
+    await this.writeHash(username, 'operator', role, await hashPassword(password), scope);
   }
 
   /** Remove an account: it cannot log in again, and its dashboard sessions end now. */
   async remove(username: string): Promise<boolean> {
     this.cache.delete(username);
-    return this.db.transaction(() => {
-      const gone = this.db.prepare('DELETE FROM credentials WHERE username = ?').run(username).changes > 0;
-      if (gone) this.changed(username, 'removed');
+    return this.sql.transaction(async (tx) => {
+      const gone = (await tx.run('DELETE FROM credentials WHERE username = ?', [username])).changes > 0;
+      if (gone) await this.changed(tx, username, 'removed');
       return gone;
-    })();
+    });
   }
 
   async list(): Promise<CredentialRow[]> {
-    const rows = this.db
-      .prepare('SELECT username, kind, role, scope, created_at AS createdAt FROM credentials ORDER BY kind, username')
-      .all() as Array<CredentialRow & { scope: string | null }>;
+    const rows = await this.sql.all<CredentialRow & { scope: string | null }>(
+      'SELECT username, kind, role, scope, created_at AS "createdAt" FROM credentials ORDER BY kind, username',
+    );
     return rows.map(({ scope, ...r }) => ({ ...r, ...parseScope(scope) }));
   }
 
   async get(username: string): Promise<CredentialRow | undefined> {
-    const r = this.db
-      .prepare('SELECT username, kind, role, scope, created_at AS createdAt FROM credentials WHERE username = ?')
-      .get(username) as (CredentialRow & { scope: string | null }) | undefined;
+    const r = await this.sql.get<CredentialRow & { scope: string | null }>(
+      'SELECT username, kind, role, scope, created_at AS "createdAt" FROM credentials WHERE username = ?',
+      [username],
+    );
     if (!r) return undefined;
     const { scope, ...row } = r;
     return { ...row, ...parseScope(scope) };
@@ -114,13 +115,16 @@ export class CredentialStore {
     const digest = createHash('sha256').update(pw).digest('hex');
     const hit = this.cache.get(username);
     if (hit && hit.digest === digest) return hit.principal;
-    const row = this.db
-      .prepare(
-        'SELECT kind, role, password_hash AS hash, scope, broker_hash IS NOT NULL AS hasBrokerHash FROM credentials WHERE username = ?',
-      )
-      .get(username) as
-      | { kind: 'device' | 'operator'; role: string; hash: string; scope: string | null; hasBrokerHash: number }
-      | undefined;
+    const row = await this.sql.get<{
+      kind: 'device' | 'operator';
+      role: string;
+      hash: string;
+      scope: string | null;
+      brokerHash: string | null;
+    }>(
+      'SELECT kind, role, password_hash AS hash, scope, broker_hash AS "brokerHash" FROM credentials WHERE username = ?',
+      [username],
+    );
     if (!row) {
       await verifyPassword(pw, await UNKNOWN);
       return undefined;
@@ -129,17 +133,20 @@ export class CredentialStore {
     if (row.kind === 'device' && this.deviceKey && !row.hash.startsWith(HMAC_PREFIX)) {
       // First log-in since commissioning (which sends a scrypt hash): keep the fast hash from now on.
       // Not a credential change: the box keeps its connection.
-      this.db
-        .prepare('UPDATE credentials SET password_hash = ? WHERE username = ? AND password_hash = ?')
-        .run(this.fastHash(pw), username, row.hash);
+      await this.sql.run('UPDATE credentials SET password_hash = ? WHERE username = ? AND password_hash = ?', [
+        this.fastHash(pw),
+        username,
+        row.hash,
+      ]);
     }
     // Commissioning sends only a scrypt hash: Mosquitto's hash can be made once the password is seen.
     // Boxes only: Mosquitto never gets people's accounts, and a PBKDF2 hash of a person's password
     // would be far easier to crack than its scrypt one.
-    if (row.kind === 'device' && !row.hasBrokerHash)
-      this.db
-        .prepare('UPDATE credentials SET broker_hash = ? WHERE username = ? AND broker_hash IS NULL')
-        .run(mosquittoHash(pw), username);
+    if (row.kind === 'device' && row.brokerHash === null)
+      await this.sql.run('UPDATE credentials SET broker_hash = ? WHERE username = ? AND broker_hash IS NULL', [
+        mosquittoHash(pw),
+        username,
+      ]);
     let principal: Principal;
     if (row.kind === 'device') principal = { kind: 'device', id: username };
     else if (isRole(row.role)) principal = { kind: 'operator', id: username, role: row.role, ...parseScope(row.scope) };
@@ -155,14 +162,18 @@ export class CredentialStore {
 
   /** Changes after `seq`, oldest first. */
   async changesSince(seq: number): Promise<CredentialChange[]> {
-    return this.db
-      .prepare('SELECT seq, username, change FROM credential_changes WHERE seq > ? ORDER BY seq LIMIT 1000')
-      .all(seq) as CredentialChange[];
+    return this.sql.all<CredentialChange>(
+      'SELECT seq, username, change FROM credential_changes WHERE seq > ? ORDER BY seq LIMIT 1000',
+      [seq],
+    );
   }
 
   async lastChange(): Promise<number> {
-    return (this.db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM credential_changes').get() as { seq: number })
-      .seq;
+    return (
+      (await this.sql.get<{ seq: number }>('SELECT coalesce(max(seq), 0) AS seq FROM credential_changes')) as {
+        seq: number;
+      }
+    ).seq;
   }
 
   /** Store an already hashed password (a registration from `roadwarden commission` carries only the scrypt hash). */
@@ -173,50 +184,49 @@ export class CredentialStore {
     hash: string,
     brokerHash?: string,
   ): Promise<void> {
-    this.writeHash(username, kind, role, hash, undefined, brokerHash);
+    await this.writeHash(username, kind, role, hash, undefined, brokerHash);
   }
 
   /** Accounts with Mosquitto's hash of their password, for its password file. */
   async brokerHashes(): Promise<
     Array<{ username: string; kind: 'device' | 'operator'; role: string; hash: string | null }>
   > {
-    return this.db
-      .prepare('SELECT username, kind, role, broker_hash AS hash FROM credentials ORDER BY kind, username')
-      .all() as Array<{ username: string; kind: 'device' | 'operator'; role: string; hash: string | null }>;
+    return this.sql.all('SELECT username, kind, role, broker_hash AS hash FROM credentials ORDER BY kind, username');
   }
 
-  private writeHash(
+  private async writeHash(
     username: string,
     kind: 'device' | 'operator',
     role: string,
     hash: string,
     scope?: Scope,
     brokerHash?: string,
-  ): void {
+  ): Promise<void> {
     if (kind === 'device') checkDeviceId(username);
     checkStoredHash(hash);
     if (brokerHash !== undefined && !MOSQUITTO_HASH.test(brokerHash))
       throw new Error('the broker hash is not a Mosquitto $7$ hash (PBKDF2-SHA512)');
     this.cache.delete(username);
-    this.db.transaction(() => {
-      const existed = this.db.prepare('SELECT 1 FROM credentials WHERE username = ?').get(username) !== undefined;
-      this.db
-        .prepare(
-          `INSERT INTO credentials (username, kind, role, password_hash, scope, broker_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (username) DO UPDATE SET kind = excluded.kind, role = excluded.role,
-             password_hash = excluded.password_hash, scope = excluded.scope, broker_hash = excluded.broker_hash`,
-        )
-        .run(username, kind, role, hash, scopeJson(scope), brokerHash ?? null, this.now().toISOString());
-      this.changed(username, existed ? 'set' : 'created');
-    })();
+    await this.sql.transaction(async (tx) => {
+      const existed = (await tx.get('SELECT 1 AS x FROM credentials WHERE username = ?', [username])) !== undefined;
+      await tx.run(
+        `INSERT INTO credentials (username, kind, role, password_hash, scope, broker_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (username) DO UPDATE SET kind = excluded.kind, role = excluded.role,
+           password_hash = excluded.password_hash, scope = excluded.scope, broker_hash = excluded.broker_hash`,
+        [username, kind, role, hash, scopeJson(scope), brokerHash ?? null, this.now().toISOString()],
+      );
+      await this.changed(tx, username, existed ? 'set' : 'created');
+    });
   }
 
   /** A changed or removed account ends its dashboard sessions here; MQTT connections end in the gateway that watches the log. */
-  private changed(username: string, change: CredentialChange['change']): void {
-    this.db.prepare('DELETE FROM sessions WHERE username = ?').run(username);
-    this.db
-      .prepare('INSERT INTO credential_changes (username, change, at) VALUES (?, ?, ?)')
-      .run(username, change, this.now().toISOString());
+  private async changed(tx: SqlQueryable, username: string, change: CredentialChange['change']): Promise<void> {
+    await tx.run('DELETE FROM sessions WHERE username = ?', [username]);
+    await tx.run('INSERT INTO credential_changes (username, change, at) VALUES (?, ?, ?)', [
+      username,
+      change,
+      this.now().toISOString(),
+    ]);
   }
 
   private fastHash(password: string): string {

@@ -35,12 +35,12 @@ export class AccessModule implements GatewayModule {
   constructor(private readonly ctx: GatewayContext) {}
 
   async start(): Promise<void> {
-    const { db, dataDir, bus, log } = this.ctx;
-    this.credentials = new CredentialStore(db, deviceAuthKey(dataDir));
-    this.tokens = new ApiTokens(db);
-    this.sessions = new Sessions(db);
-    this.accessLog = new AccessLog(db);
-    this.scope = new ScopeCheck(db);
+    const { sql, dataDir, bus, log } = this.ctx;
+    this.credentials = new CredentialStore(sql, deviceAuthKey(dataDir));
+    this.tokens = new ApiTokens(sql);
+    this.sessions = new Sessions(sql);
+    this.accessLog = new AccessLog(sql);
+    this.scope = new ScopeCheck(sql);
     this.watch = new CredentialWatch(this.credentials, (c) => bus.emit('account_changed', c), 500, log);
     await this.watch.start();
     await this.sessions.sweep();

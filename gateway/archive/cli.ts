@@ -18,7 +18,8 @@ export function registerArchiveCli(gw: Command): void {
       const { readFileSync } = await import('node:fs');
       const { withAdminDb } = await import('../store/admin-db.ts');
       const { Archive } = await import('./archive-store.ts');
-      await withAdminDb(o, o.commit ? 'write' : 'read', async (db) => {
+      await withAdminDb(o, o.commit ? 'write' : 'read', async (sql) => {
+        const db = sql.connection;
         const r = await new Archive(db).importCsv(readFileSync(file, 'utf8'), o.commit === true);
         if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
         else {

@@ -7,7 +7,7 @@ import pino from 'pino';
 import { until } from '../../sim/testing/until.ts';
 import { CredentialStore } from '../access/credential-store.ts';
 import { GatewayClient } from '../mqtt/gateway-client.ts';
-import { openDatabase } from '../store/database.ts';
+import { openSqliteStore } from '../store/database.ts';
 import { EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded-broker.ts';
 import { TEST_STORAGE_KEY } from '../../sim/testing/storage-key.ts';
 
@@ -15,8 +15,10 @@ const silent = pino({ level: 'silent' });
 
 /** The gateway's client attached in-process to the embedded broker, with a plain mqtt.js box. */
 /** The embedded broker's options on a fresh data dir, where box-1 has an account. */
-async function brokerIn(dir: string): Promise<{ db: ReturnType<typeof openDatabase>; options: EmbeddedBrokerOptions }> {
-  const db = openDatabase(dir, TEST_STORAGE_KEY);
+async function brokerIn(
+  dir: string,
+): Promise<{ db: ReturnType<typeof openSqliteStore>; options: EmbeddedBrokerOptions }> {
+  const db = openSqliteStore(dir, TEST_STORAGE_KEY);
   const credentials = new CredentialStore(db);
   await credentials.addDevice('box-1', 'box-1-secret');
   return {
@@ -36,7 +38,7 @@ describe('the gateway on its embedded broker, in-process', () => {
   let dir: string;
   let broker: EmbeddedBroker;
   let gw: GatewayClient;
-  let db: ReturnType<typeof openDatabase>;
+  let db: ReturnType<typeof openSqliteStore>;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rw-local-'));
@@ -50,7 +52,7 @@ describe('the gateway on its embedded broker, in-process', () => {
   afterEach(async () => {
     await gw.stop();
     await broker.stop();
-    db.close();
+    await db.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -187,7 +189,7 @@ describe('the embedded broker after a QoS 2 delivery left half-way', () => {
       expect(seen.filter((c) => c === 'pubrel' || c === 'publish')).toEqual([]);
     } finally {
       await broker.stop();
-      db.close();
+      await db.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -19,7 +19,7 @@ export async function writeMosquittoConfig(o: DataOpts & { out: string; listen: 
     throw new Error(
       `the gateway needs its own password on Mosquitto: set broker.username and broker.password (write \${MQTT_PASSWORD}) in gateway.yaml and give --config`,
     );
-  const accounts = await withAdminDb(o, 'read', (db) => new CredentialStore(db).brokerHashes());
+  const accounts = await withAdminDb(o, 'read', (sql) => new CredentialStore(sql).brokerHashes());
   const dir = resolve(o.out);
   const limits = { ...DEFAULT_PACKET_LIMITS, ...config.broker?.limits };
   const files = mosquittoFiles({

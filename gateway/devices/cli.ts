@@ -30,8 +30,8 @@ export function registerDeviceCli(gw: Command): void {
       const { CredentialStore } = await import('../access/credential-store.ts');
       const { DeviceStore } = await import('./device-store.ts');
       const { deviceAuthKey } = await import('../access/device-auth-key.ts');
-      await withAdminDb(o, 'write', async (db, dataDir, sql) => {
-        await new CredentialStore(db, deviceAuthKey(dataDir)).addDevice(o.id, password);
+      await withAdminDb(o, 'write', async (sql, dataDir) => {
+        await new CredentialStore(sql, deviceAuthKey(dataDir)).addDevice(o.id, password);
         await new DeviceStore(sql).upsert({
           id: o.id,
           name: o.name,
@@ -51,9 +51,9 @@ export function registerDeviceCli(gw: Command): void {
       const { withAdminDb } = await import('../store/admin-db.ts');
       const { CredentialStore } = await import('../access/credential-store.ts');
       const { DeviceStore } = await import('./device-store.ts');
-      await withAdminDb(o, 'read', async (db, _dataDir, sql) => {
+      await withAdminDb(o, 'read', async (sql) => {
         const places = new Map((await new DeviceStore(sql).list()).map((d) => [d.id, d]));
-        for (const r of await new CredentialStore(db).list()) {
+        for (const r of await new CredentialStore(sql).list()) {
           const d = places.get(r.username);
           const row = {
             ...r,
@@ -78,8 +78,8 @@ export function registerDeviceCli(gw: Command): void {
     .action(async (o: DataOpts & { id: string }) => {
       const { withAdminDb } = await import('../store/admin-db.ts');
       const { CredentialStore } = await import('../access/credential-store.ts');
-      const removed = await withAdminDb(o, 'read', async (db) => {
-        const creds = new CredentialStore(db);
+      const removed = await withAdminDb(o, 'read', async (sql) => {
+        const creds = new CredentialStore(sql);
         return (await creds.get(o.id))?.kind === 'device' && (await creds.remove(o.id));
       });
       if (!removed) throw new Error(`no device ${o.id}`);

@@ -1,7 +1,7 @@
-import type Database from 'better-sqlite3-multiple-ciphers';
 import type { EvidenceManifest } from '../../protocols/index.ts';
 import { ScopeCheck } from '../access/scope-query.ts';
 import type { Viewer } from '../access/viewer.ts';
+import type { SqlDatabase } from '../store/sql.ts';
 import type { EvidenceStore } from './evidence-store.ts';
 
 export type EvidenceView = EvidenceManifest & {
@@ -13,14 +13,14 @@ export class EvidenceQuery {
   private readonly scope: ScopeCheck;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly sql: SqlDatabase,
     private readonly images: EvidenceStore,
   ) {
-    this.scope = new ScopeCheck(db);
+    this.scope = new ScopeCheck(sql);
   }
 
   async manifest(v: Viewer, id: string): Promise<EvidenceView | undefined> {
-    const row = this.db.prepare('SELECT body FROM evidence WHERE id = ?').get(id) as { body: string } | undefined;
+    const row = await this.sql.get<{ body: string }>('SELECT body FROM evidence WHERE id = ?', [id]);
     if (!row || !(await this.scope.evidence(v, id))) return undefined;
     const m = JSON.parse(row.body) as EvidenceManifest;
     const images = await Promise.all(
@@ -37,11 +37,8 @@ export class EvidenceQuery {
   /** The evidence package of an alarm, if it had one. */
   async ofEvent(eventId: string): Promise<string | undefined> {
     return (
-      (
-        this.db.prepare('SELECT evidence_id AS id FROM events WHERE id = ?').get(eventId) as
-          | { id: string | null }
-          | undefined
-      )?.id ?? undefined
+      (await this.sql.get<{ id: string | null }>('SELECT evidence_id AS id FROM events WHERE id = ?', [eventId]))?.id ??
+      undefined
     );
   }
 }

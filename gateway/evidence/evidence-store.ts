@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type Database from 'better-sqlite3-multiple-ciphers';
 import { makePrivateDir, sha256Hex } from '../../protocols/index.ts';
+import type { SqlDatabase } from '../store/sql.ts';
 import { seal, unseal } from './sealed.ts';
 
 export type PutOutcome = 'stored' | 'duplicate';
@@ -14,7 +14,7 @@ export type PutOutcome = 'stored' | 'duplicate';
  */
 export class EvidenceStore {
   constructor(
-    private readonly db: Database.Database,
+    private readonly sql: SqlDatabase,
     private readonly dir: string,
     private readonly key: Buffer,
     private readonly now: () => Date = () => new Date(),
@@ -31,14 +31,15 @@ export class EvidenceStore {
     // Write then rename: a crash never leaves half a file under the image's name.
     writeFileSync(`${path}.tmp`, body, { mode: 0o600 });
     renameSync(`${path}.tmp`, path);
-    this.db
-      .prepare('INSERT OR IGNORE INTO evidence_images (sha256, device_id, bytes, received_at) VALUES (?, ?, ?, ?)')
-      .run(sha256, deviceId, jpeg.byteLength, this.now().toISOString());
+    await this.sql.run(
+      'INSERT INTO evidence_images (sha256, device_id, bytes, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      [sha256, deviceId, jpeg.byteLength, this.now().toISOString()],
+    );
     return 'stored';
   }
 
   async has(sha256: string): Promise<boolean> {
-    return this.db.prepare('SELECT 1 FROM evidence_images WHERE sha256 = ?').get(sha256) !== undefined;
+    return (await this.sql.get('SELECT 1 AS x FROM evidence_images WHERE sha256 = ?', [sha256])) !== undefined;
   }
 
   /** The plain JPEG, or undefined when unknown; throws when the file was altered or the key is wrong. */
@@ -52,18 +53,16 @@ export class EvidenceStore {
   /** Delete images past retention that no open case needs; returns how many went. */
   async sweep(retentionDays: number): Promise<number> {
     const cutoff = new Date(this.now().getTime() - retentionDays * 86_400_000).toISOString();
-    const old = this.db
-      .prepare(
-        `SELECT i.sha256 FROM evidence_images i WHERE i.received_at < ? AND NOT EXISTS (
-           SELECT 1 FROM evidence e, json_each(e.body, '$.images') img
-             JOIN cases c ON c.event_id = e.event_id AND c.closed_at IS NULL
-           WHERE json_extract(img.value, '$.sha256') = i.sha256)`,
-      )
-      .all(cutoff) as Array<{ sha256: string }>;
-    const del = this.db.prepare('DELETE FROM evidence_images WHERE sha256 = ?');
+    const d = this.sql.dialect;
+    const old = await this.sql.all<{ sha256: string }>(
+      `SELECT i.sha256 FROM evidence_images i WHERE i.received_at < ? AND NOT EXISTS (
+         SELECT 1 FROM evidence e JOIN cases c ON c.event_id = e.event_id AND c.closed_at IS NULL, ${d.eachElement('e.body', 'images', 'img')}
+         WHERE ${d.jsonText('img.value', 'sha256')} = i.sha256)`,
+      [cutoff],
+    );
     for (const { sha256 } of old) {
       rmSync(this.pathOf(sha256), { force: true });
-      del.run(sha256);
+      await this.sql.run('DELETE FROM evidence_images WHERE sha256 = ?', [sha256]);
     }
     return old.length;
   }

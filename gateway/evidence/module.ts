@@ -30,10 +30,10 @@ export class EvidenceModule implements GatewayModule {
   }
 
   async start(): Promise<void> {
-    const { dataDir, db, clock } = this.ctx;
+    const { dataDir, sql, clock } = this.ctx;
     this.key = this.ctx.storageKey;
-    this.store = new EvidenceStore(db, join(dataDir, 'evidence'), this.key, clock);
-    this.query = new EvidenceQuery(db, this.store);
+    this.store = new EvidenceStore(sql, join(dataDir, 'evidence'), this.key, clock);
+    this.query = new EvidenceQuery(sql, this.store);
     await this.sweep();
     this.timer = every(SWEEP_MS, 'evidence retention sweep', () => this.sweep(), this.ctx.log);
   }

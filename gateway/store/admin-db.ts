@@ -1,11 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type Database from 'better-sqlite3-multiple-ciphers';
 import type { DataOpts } from '../cli-options.ts';
 import { loadGatewayConfig, resolveDataDir } from '../config/load-config.ts';
 import { openDatabase } from './database.ts';
 import { loadStorageKey } from './key-file.ts';
-import type { SqlDatabase } from './sql.ts';
 import { SqliteSql } from './sqlite-sql.ts';
 
 /**
@@ -16,7 +14,7 @@ import { SqliteSql } from './sqlite-sql.ts';
 export async function withAdminDb<T>(
   o: DataOpts,
   mode: 'read' | 'write',
-  fn: (db: Database.Database, dataDir: string, sql: SqlDatabase) => Promise<T> | T,
+  fn: (sql: SqliteSql, dataDir: string) => Promise<T> | T,
 ): Promise<T> {
   const config = o.config ? loadGatewayConfig(o.config) : undefined;
   const dataDir = resolveDataDir(o, config);
@@ -30,7 +28,7 @@ export async function withAdminDb<T>(
   const db = openDatabase(dataDir, loadStorageKey(config ?? {}, dataDir));
   const sql = new SqliteSql(db);
   try {
-    return await fn(db, dataDir, sql);
+    return await fn(sql, dataDir);
   } finally {
     await sql.close();
   }

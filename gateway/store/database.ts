@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3-multiple-ciphers';
 import { databaseKey, makePrivateDir, openSealedDatabase } from '../../protocols/index.ts';
 import { GATEWAY_MIGRATIONS } from '../migrations.ts';
 import { applyMigrations } from './migration.ts';
+import { SqliteSql } from './sqlite-sql.ts';
 
 /**
  * The gateway's SQLite database in dataDir (WAL, foreign keys on), migrated to the current schema,
@@ -43,3 +44,7 @@ function cacheStatements(db: Database.Database): void {
     return st;
   }) as typeof db.prepare;
 }
+
+/** The gateway's SQLite database as the stores take it (store/sql.ts). */
+export const openSqliteStore = (dataDir: string, storageKey: Buffer): SqliteSql =>
+  new SqliteSql(openDatabase(dataDir, storageKey));

@@ -12,6 +12,8 @@ export interface Dialect {
   jsonNumber(expr: string, path: string): string;
   /** The values of a JSON array (a parameter or a column) as a one-column subquery, for `IN (…)`. */
   arrayValues(expr: string): string;
+  /** The elements of a JSON array member as a FROM item `alias` with a column `value` (read it with jsonText). */
+  eachElement(expr: string, path: string, alias: string): string;
   /** `key: value` over the rows as JSON text. */
   objectAgg(key: string, value: string): string;
   /** Distinct values joined with commas. */
@@ -27,6 +29,7 @@ export const SQLITE: Dialect = {
   jsonText: (e, p) => `json_extract(${e}, '$.${p}')`,
   jsonNumber: (e, p) => `json_extract(${e}, '$.${p}')`,
   arrayValues: (e) => `SELECT value FROM json_each(${e})`,
+  eachElement: (e, p, a) => `json_each(${e}, '$.${p}') ${a}`,
   objectAgg: (k, v) => `json_group_object(${k}, ${v})`,
   distinctList: (e) => `group_concat(DISTINCT ${e})`,
   ilike: 'LIKE',
@@ -37,6 +40,7 @@ export const POSTGRES: Dialect = {
   jsonText: (e, p) => `(${e})::jsonb #>> ${pgPath(p)}`,
   jsonNumber: (e, p) => `((${e})::jsonb #>> ${pgPath(p)})::float8`,
   arrayValues: (e) => `SELECT jsonb_array_elements_text((${e})::jsonb)`,
+  eachElement: (e, p, a) => `jsonb_array_elements((${e})::jsonb #> ${pgPath(p)}) ${a}(value)`,
   objectAgg: (k, v) => `json_object_agg(${k}, ${v})`,
   distinctList: (e) => `string_agg(DISTINCT ${e}, ',')`,
   ilike: 'ILIKE',

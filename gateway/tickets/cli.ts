@@ -17,7 +17,8 @@ export function registerTicketCli(gw: Command): void {
       const { TicketStore } = await import('./ticket-store.ts');
       const { SYSTEM } = await import('../access/viewer.ts');
       const { createIdGenerator } = await import('../../protocols/index.ts');
-      await withAdminDb(o, 'read', async (db) => {
+      await withAdminDb(o, 'read', async (sql) => {
+        const db = sql.connection;
         const list = await new TicketStore(db, createIdGenerator()).list(SYSTEM, {
           open: o.all ? undefined : true,
           township: o.township,
@@ -45,7 +46,8 @@ export function registerTicketCli(gw: Command): void {
       const { withAdminDb } = await import('../store/admin-db.ts');
       const { TicketStore } = await import('./ticket-store.ts');
       const { createIdGenerator } = await import('../../protocols/index.ts');
-      await withAdminDb(o, 'read', async (db) => {
+      await withAdminDb(o, 'read', async (sql) => {
+        const db = sql.connection;
         const s = await new TicketStore(db, createIdGenerator()).daySummary(o.day, o.utcOffset);
         if (o.json) return void process.stdout.write(`${JSON.stringify(s)}\n`);
         process.stdout.write(`fault tickets on ${s.day} (UTC${o.utcOffset})\n`);

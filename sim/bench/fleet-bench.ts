@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
-import { CredentialStore, deviceAuthKey, loadStorageKey, openDatabase } from '../../gateway/index.ts';
+import { CredentialStore, deviceAuthKey, loadStorageKey, openSqliteStore } from '../../gateway/index.ts';
 import { createIdGenerator, topics, type TelemetryMessage } from '../../protocols/index.ts';
 import { spawnGateway } from '../testing/gateway-process.ts';
 import { until } from '../testing/until.ts';
@@ -162,13 +162,13 @@ export async function runFleetBench(o: FleetBenchOptions = {}): Promise<BenchLin
   const devices: RawDevice[] = [];
   // Credentials: every box its own password, kept as the gateway keeps a box's secret (HMAC under
   // its device-auth key), so each connect after a restart costs one HMAC check, as in the field.
-  const db = openDatabase(dir, loadStorageKey({}, dir));
+  const db = openSqliteStore(dir, loadStorageKey({}, dir));
   const ids = Array.from({ length: fleet.at(-1) ?? 0 }, (_, i) => `fleet-${String(i).padStart(5, '0')}`);
   const creds = new CredentialStore(db, deviceAuthKey(dir));
   for (const id of ids) await creds.addDevice(id, devicePassword(id));
   await creds.addOperator('bench-pub', PASSWORD, 'gateway');
   await creds.addOperator('bench-sub', PASSWORD, 'police');
-  db.close();
+  await db.close();
   let gw = await spawnGateway(['--mqtt-port', '0', '--http-port', '0', '--data-dir', dir]);
   const pid = gw.proc.pid!;
   try {

@@ -9,7 +9,7 @@ import {
   Gateway,
   loadGatewayConfig,
   loadStorageKey,
-  openDatabase,
+  openSqliteStore,
   SYSTEM,
 } from '../../gateway/index.ts';
 import { createIdGenerator, encodeMessage, hashPassword, topics } from '../../protocols/index.ts';
@@ -53,12 +53,12 @@ http:
     process.env.MQTT_PASSWORD = MQTT_PASSWORD;
     cleanups.push(() => void delete process.env.MQTT_PASSWORD);
     const data = join(dir, 'data');
-    const db = openDatabase(data, loadStorageKey({}, data));
+    const db = openSqliteStore(data, loadStorageKey({}, data));
     const creds = new CredentialStore(db);
     for (const id of ['box-m1', 'box-m2']) await creds.addDevice(id, `${id}-secret`);
     // Registered by a signed file (scrypt only): the gateway never saw this one's password.
     await creds.putHash('box-m3', 'device', 'device', await hashPassword('box-m3-secret'));
-    db.close();
+    await db.close();
 
     const out = join(dir, 'mosquitto');
     const made = await runCli(
