@@ -1,7 +1,7 @@
-import { SQLITE } from '../store/sql-dialect.ts';
-import type Database from 'better-sqlite3-multiple-ciphers';
 import { eventDataOf, type AlarmItem, type EvidenceManifest } from '../../protocols/index.ts';
 import { maskPlate, scopeClause, scopeParams, seesPersonalData, type Viewer } from '../access/viewer.ts';
+import type { SqlDatabase } from '../store/sql.ts';
+import type { Dialect } from '../store/sql-dialect.ts';
 
 interface AlarmRow {
   id: string;
@@ -20,14 +20,16 @@ interface AlarmRow {
   evidence: string | null;
 }
 
-const SQL = `SELECT e.id, e.device_id AS deviceId, e.kind, e.ts, e.evidence_id AS evidenceId, json_extract(e.body, '$.data') AS data,
-    c.id AS caseId, c.closed_at AS closedAt, d.township, d.village, d.crossing, d.road,
-    (SELECT json_group_object(r.kind, r.state) FROM responses r WHERE r.case_id = c.id) AS responses,
+const sqlFor = (
+  d: Dialect,
+): string => `SELECT e.id, e.device_id AS "deviceId", e.kind, e.ts, e.evidence_id AS "evidenceId", ${d.jsonText('e.body', 'data')} AS data,
+    c.id AS "caseId", c.closed_at AS "closedAt", d.township, d.village, d.crossing, d.road,
+    (SELECT ${d.objectAgg('r.kind', 'r.state')} FROM responses r WHERE r.case_id = c.id) AS responses,
     (SELECT ev.body FROM evidence ev WHERE ev.id = e.evidence_id) AS evidence
   FROM events e
   LEFT JOIN cases c ON c.event_id = e.id
   LEFT JOIN devices d ON d.id = e.device_id
-  WHERE e.severity = 'alarm' AND (@id IS NULL OR e.id = @id) AND (@before IS NULL OR e.id < @before) AND ${scopeClause(SQLITE, 'e.device_id', 'c.vehicle_id')}
+  WHERE e.severity = 'alarm' AND (CAST(@id AS TEXT) IS NULL OR e.id = @id) AND (CAST(@before AS TEXT) IS NULL OR e.id < @before) AND ${scopeClause(d, 'e.device_id', 'c.vehicle_id')}
   ORDER BY e.id DESC LIMIT @limit`;
 
 /**
@@ -36,20 +38,25 @@ const SQL = `SELECT e.id, e.device_id AS deviceId, e.kind, e.ts, e.evidence_id A
  * photos left out for viewers who may not see personal data.
  */
 export class AlarmQuery {
-  constructor(private readonly db: Database.Database) {}
+  private readonly select: string;
+
+  constructor(private readonly sql: SqlDatabase) {
+    this.select = sqlFor(sql.dialect);
+  }
 
   async list(v: Viewer, o: { limit: number; before?: string }): Promise<AlarmItem[]> {
-    const rows = this.db
-      .prepare(SQL)
-      .all({ id: null, before: o.before ?? null, limit: o.limit, ...scopeParams(v) }) as AlarmRow[];
+    const rows = await this.sql.all<AlarmRow>(this.select, {
+      id: null,
+      before: o.before ?? null,
+      limit: o.limit,
+      ...scopeParams(v),
+    });
     return rows.map((r) => toItem(r, seesPersonalData(v)));
   }
 
   /** One alarm (for the case page), or undefined out of scope. */
   async item(v: Viewer, eventId: string): Promise<AlarmItem | undefined> {
-    const r = this.db.prepare(SQL).get({ id: eventId, before: null, limit: 1, ...scopeParams(v) }) as
-      | AlarmRow
-      | undefined;
+    const r = await this.sql.get<AlarmRow>(this.select, { id: eventId, before: null, limit: 1, ...scopeParams(v) });
     return r && toItem(r, seesPersonalData(v));
   }
 }

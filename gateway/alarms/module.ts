@@ -18,7 +18,7 @@ export class AlarmsModule implements GatewayModule {
   ) {}
 
   start(): void {
-    this.query = new AlarmQuery(this.ctx.db);
+    this.query = new AlarmQuery(this.ctx.sql);
   }
 
   stop(): void {}

@@ -150,6 +150,12 @@ describe('every route × every role × in scope / out of scope / missing (genera
     const b = await alarmWithEvidence(OUT);
     await lampFault(IN.box);
     await lampFault(OUT.box);
+    // Tickets open on the bus after the telemetry is stored.
+    await until(
+      async () => (await gw.services.tickets.tickets.list(SYSTEM, { open: true })).length === 2,
+      5000,
+      'both tickets opened',
+    );
     await until(
       async () => (await gw.services.responses.cases.list(SYSTEM, { limit: 10 })).length === 2,
       5000,

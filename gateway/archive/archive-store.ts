@@ -1,8 +1,7 @@
-import { SQLITE } from '../store/sql-dialect.ts';
-import type Database from 'better-sqlite3-multiple-ciphers';
 import { parse } from 'csv-parse/sync';
 import { normalizePlate, parsePlate, type ArchiveVehicle, type ImportReport } from '../../protocols/index.ts';
-import { matchPlate, type PlateMatch } from './plate-match.ts';
+import type { SqlDatabase, SqlQueryable } from '../store/sql.ts';
+import { confusionVariants, matchPlate, type PlateMatch } from './plate-match.ts';
 import { archiveClause, scopeParams, archiveVisible, type Viewer } from '../access/viewer.ts';
 
 export const VEHICLE_CLASSES = ['tricycle', 'minivan', 'motorcycle', 'car', 'truck', 'farm', 'other'] as const;
@@ -22,7 +21,7 @@ const COLUMNS = ['plate', 'class', 'owner_name', 'owner_phone', 'driver_name', '
  */
 export class Archive {
   constructor(
-    private readonly db: Database.Database,
+    private readonly sql: SqlDatabase,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -90,53 +89,66 @@ export class Archive {
     report.rows = records.length;
     report.valid = rows.length;
     if (!commit || report.problems.length) return report;
-    this.db.transaction(() => {
+    const counts = await this.sql.transaction(async (tx) => {
+      let added = 0;
+      let updated = 0;
+      let nextPlateless = await platelessCount(tx);
       for (const v of rows) {
         const existing = v.plate
-          ? (this.db.prepare('SELECT id FROM vehicles WHERE plate = ?').get(v.plate) as { id: string } | undefined)
+          ? await tx.get<{ id: string }>('SELECT id FROM vehicles WHERE plate = ?', [v.plate])
           : undefined;
         const at = this.now().toISOString();
         if (existing) {
-          this.db
-            .prepare(
-              'UPDATE vehicles SET class = ?, owner_name = ?, owner_phone = ?, driver_name = ?, township = ?, village = ?, updated_at = ? WHERE id = ?',
-            )
-            .run(v.class, v.ownerName, v.ownerPhone, v.driverName, v.township, v.village, at, existing.id);
-          report.updated++;
+          await tx.run(
+            'UPDATE vehicles SET class = ?, owner_name = ?, owner_phone = ?, driver_name = ?, township = ?, village = ?, updated_at = ? WHERE id = ?',
+            [v.class, v.ownerName, v.ownerPhone, v.driverName, v.township, v.village, at, existing.id],
+          );
+          updated++;
         } else {
-          this.db
-            .prepare(
-              'INSERT INTO vehicles (id, plate, class, owner_name, owner_phone, driver_name, township, village, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-            )
-            .run(
-              v.plate ? `VP-${v.plate}` : this.plateless(),
-              v.plate,
-              v.class,
-              v.ownerName,
-              v.ownerPhone,
-              v.driverName,
-              v.township,
-              v.village,
-              at,
-              at,
-            );
-          report.added++;
+          // PL-000001…: the registry's own id for a vehicle without a plate.
+          const id = v.plate ? `VP-${v.plate}` : `PL-${String(++nextPlateless).padStart(6, '0')}`;
+          await tx.run(
+            'INSERT INTO vehicles (id, plate, class, owner_name, owner_phone, driver_name, township, village, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            [id, v.plate, v.class, v.ownerName, v.ownerPhone, v.driverName, v.township, v.village, at, at],
+          );
+          added++;
         }
       }
-    })();
+      return { added, updated };
+    });
+    report.added = counts.added;
+    report.updated = counts.updated;
     report.committed = true;
     return report;
   }
 
   /** The vehicle a recognised plate belongs to, with how sure the match is; a cadre finds only their villagers. */
   async lookup(v: Viewer, read: string): Promise<(PlateMatch & { vehicle: Vehicle }) | undefined> {
-    const has = (p: string) => this.db.prepare('SELECT 1 FROM vehicles WHERE plate = ?').get(p) !== undefined;
-    const all = () =>
-      (this.db.prepare('SELECT plate FROM vehicles WHERE plate IS NOT NULL').all() as Array<{ plate: string }>).map(
-        (r) => r.plate,
-      );
-    const m = matchPlate(normalizePlate(read), has, all);
-    const vehicle = m && this.byPlate(m.plate);
+    const text = normalizePlate(read);
+    // The read and its OCR confusions in one query; every plate of its length only when none is on file.
+    const candidates = [text, ...confusionVariants(text)];
+    const known = new Set(
+      (
+        await this.sql.all<{ plate: string }>(
+          `SELECT plate FROM vehicles WHERE plate IN (${candidates.map(() => '?').join(', ')})`,
+          candidates,
+        )
+      ).map((r) => r.plate),
+    );
+    const sameLength = known.size
+      ? []
+      : (
+          await this.sql.all<{ plate: string }>(
+            'SELECT plate FROM vehicles WHERE plate IS NOT NULL AND length(plate) = ?',
+            [[...text].length],
+          )
+        ).map((r) => r.plate);
+    const m = matchPlate(
+      text,
+      (p) => known.has(p),
+      () => sameLength,
+    );
+    const vehicle = m && (await this.sql.get<Vehicle>(`${SELECT} WHERE plate = ?`, [m.plate]));
     return vehicle && archiveVisible(v, vehicle.village) ? { ...m!, vehicle } : undefined;
   }
 
@@ -148,37 +160,33 @@ export class Archive {
     const literal = (x: string) => `%${x.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const like = literal(q.trim());
     const plate = literal(normalizePlate(q));
-    return this.db
-      .prepare(
-        `SELECT v.id, v.plate, v.class, v.owner_name AS ownerName, v.owner_phone AS ownerPhone, v.driver_name AS driverName, v.township, v.village,
-           (SELECT count(*) FROM cases c WHERE c.vehicle_id = v.id) AS cases
-         FROM vehicles v
-         WHERE (v.plate LIKE @plate ESCAPE '\\' OR v.owner_name LIKE @like ESCAPE '\\' OR v.driver_name LIKE @like ESCAPE '\\' OR v.village LIKE @like ESCAPE '\\')
-           AND ${archiveClause(SQLITE, 'v.village')}
-         ORDER BY v.plate LIMIT @limit`,
-      )
-      .all({ like, plate, limit: o.limit ?? 100, ...scopeParams(v) }) as Array<Vehicle & { cases: number }>;
+    const d = this.sql.dialect;
+    const l = d.ilike;
+    return this.sql.all<Vehicle & { cases: number }>(
+      `SELECT v.id, v.plate, v.class, v.owner_name AS "ownerName", v.owner_phone AS "ownerPhone", v.driver_name AS "driverName", v.township, v.village,
+         (SELECT count(*) FROM cases c WHERE c.vehicle_id = v.id) AS cases
+       FROM vehicles v
+       WHERE (v.plate ${l} @plate ESCAPE '\\' OR v.owner_name ${l} @like ESCAPE '\\' OR v.driver_name ${l} @like ESCAPE '\\' OR v.village ${l} @like ESCAPE '\\')
+         AND ${archiveClause(d, 'v.village')}
+       ORDER BY v.plate LIMIT @limit`,
+      { like, plate, limit: o.limit ?? 100, ...scopeParams(v) },
+    );
   }
 
   async get(v: Viewer, id: string): Promise<Vehicle | undefined> {
-    const found = this.db.prepare(`${SELECT} WHERE id = ?`).get(id) as Vehicle | undefined;
+    const found = await this.sql.get<Vehicle>(`${SELECT} WHERE id = ?`, [id]);
     return found && archiveVisible(v, found.village) ? found : undefined;
-  }
-
-  private byPlate(plate: string): Vehicle | undefined {
-    return this.db.prepare(`${SELECT} WHERE plate = ?`).get(plate) as Vehicle | undefined;
-  }
-
-  /** PL-000001…: the registry's own id for a vehicle without a plate. */
-  private plateless(): string {
-    const n = (
-      this.db
-        .prepare("SELECT coalesce(max(CAST(substr(id, 4) AS INTEGER)), 0) AS n FROM vehicles WHERE id LIKE 'PL-%'")
-        .get() as { n: number }
-    ).n;
-    return `PL-${String(n + 1).padStart(6, '0')}`;
   }
 }
 
+/** The highest plateless registry number given so far. */
+async function platelessCount(tx: SqlQueryable): Promise<number> {
+  return (
+    (await tx.get<{ n: number }>(
+      "SELECT coalesce(max(CAST(substr(id, 4) AS INTEGER)), 0) AS n FROM vehicles WHERE id LIKE 'PL-%'",
+    )) as { n: number }
+  ).n;
+}
+
 const SELECT =
-  'SELECT id, plate, class, owner_name AS ownerName, owner_phone AS ownerPhone, driver_name AS driverName, township, village FROM vehicles';
+  'SELECT id, plate, class, owner_name AS "ownerName", owner_phone AS "ownerPhone", driver_name AS "driverName", township, village FROM vehicles';

@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../store/database.ts';
 import { SYSTEM } from '../access/viewer.ts';
 import { Archive } from './archive-store.ts';
 import { confusionVariants, matchPlate } from './plate-match.ts';
-import { TEST_STORAGE_KEY } from '../../sim/testing/storage-key.ts';
+import { closeTestStores, TEST_STORES } from '../../sim/testing/sql-stores.ts';
 
 const CSV = `plate,class,owner_name,owner_phone,driver_name,township,village
 鲁PAB123,tricycle,张三,13800000001,张三,梁水镇,李庄
@@ -55,14 +51,12 @@ describe('plate matching tolerant to OCR confusions', () => {
   });
 });
 
-describe('archive (三见面一建档)', () => {
-  let dir: string;
+describe.each(TEST_STORES)('archive (三见面一建档) on $name', (sqlStore) => {
   let archive: Archive;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'rw-archive-'));
-    archive = new Archive(openDatabase(dir, TEST_STORAGE_KEY));
+  beforeEach(async () => {
+    archive = new Archive(await sqlStore.open());
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(closeTestStores);
 
   it('validates first, imports on commit, gives plateless vehicles their own id, and looks plates up', async () => {
     const dry = await archive.importCsv(CSV, false);

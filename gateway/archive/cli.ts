@@ -19,8 +19,7 @@ export function registerArchiveCli(gw: Command): void {
       const { withAdminDb } = await import('../store/admin-db.ts');
       const { Archive } = await import('./archive-store.ts');
       await withAdminDb(o, o.commit ? 'write' : 'read', async (sql) => {
-        const db = sql.connection;
-        const r = await new Archive(db).importCsv(readFileSync(file, 'utf8'), o.commit === true);
+        const r = await new Archive(sql).importCsv(readFileSync(file, 'utf8'), o.commit === true);
         if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
         else {
           for (const p of r.problems) process.stdout.write(`line ${p.line}: ${p.errors.join('; ')}\n`);

@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { closeTestStores, TEST_STORES } from '../../sim/testing/sql-stores.ts';
+import { FaceIndex } from './face-store.ts';
 import { encodeEmbedding, type EvidenceManifest } from '../../protocols/index.ts';
 import { Gateway } from '../main.ts';
 
@@ -142,5 +145,27 @@ describe('face index: tracing a plateless vehicle by its driver’s face', () =>
       gw.context.db.prepare('SELECT evidence_id AS id FROM faces ORDER BY evidence_id').all() as Array<{ id: string }>
     ).map((r) => r.id);
     expect(left).toEqual(['EV-NOPLATE', 'EV-OLD-OPEN', 'EV-OTHER', 'EV-SEEN']);
+  });
+});
+
+describe.each(TEST_STORES)('face index on $name', (sqlStore) => {
+  afterEach(closeTestStores);
+
+  it('keeps descriptors sealed, matches a plateless driver to the plate seen with the same face, and sweeps old ones', async () => {
+    const sql = await sqlStore.open();
+    const key = randomBytes(32);
+    let now = Date.parse('2026-12-01T00:00:00Z');
+    const index = new FaceIndex(sql, key, () => new Date(now));
+    const driver = vector(7);
+    const stored = await index.record(manifest('ev-plate', driver, '鲁PA1234', new Date(now).toISOString()));
+    expect(stored.recognitions.some((r) => 'embedding' in r)).toBe(false);
+    await index.record(manifest('ev-stranger', moved(driver, 14, 7), '鲁PB9999', new Date(now).toISOString()));
+    await index.record(manifest('ev-none', moved(driver, 5, 3), null, new Date(now).toISOString()));
+    expect((await index.matches('ev-none')).map((m) => [m.plate, m.evidenceId])).toEqual([['鲁PA1234', 'ev-plate']]);
+    const raw = await sql.all<{ vector: Buffer }>('SELECT vector FROM faces');
+    const plain = Buffer.from(driver.buffer);
+    expect(raw.some((r) => r.vector.includes(plain.subarray(0, 32)))).toBe(false);
+    now += 31 * 86_400_000;
+    expect(await index.sweep(30)).toBe(3);
   });
 });

@@ -1,5 +1,5 @@
-import type Database from 'better-sqlite3-multiple-ciphers';
 import { seal, unseal } from '../evidence/sealed.ts';
+import type { SqlDatabase } from '../store/sql.ts';
 import {
   FACE_MATCH_THRESHOLD,
   decodeEmbedding,
@@ -27,7 +27,7 @@ export interface FaceMatch {
  */
 export class FaceIndex {
   constructor(
-    private readonly db: Database.Database,
+    private readonly sql: SqlDatabase,
     private readonly key: Buffer,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -35,39 +35,44 @@ export class FaceIndex {
   /** Keep the manifest's face descriptors; returns the manifest without them, for storing. */
   async record(m: EvidenceManifest): Promise<EvidenceManifest> {
     const plate = m.recognitions.find((r) => r.what === 'plate' && r.value && parsePlate(r.value).ok)?.value ?? null;
-    const insert = this.db.prepare(
-      'INSERT OR IGNORE INTO faces (evidence_id, idx, device_id, captured_at, model, plate, vector) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    const faces = m.recognitions.flatMap((r, idx) =>
+      r.what === 'face' && r.embedding ? [{ idx, e: r.embedding }] : [],
     );
-    m.recognitions.forEach((r, idx) => {
-      if (r.what !== 'face' || !r.embedding) return;
-      const v = decodeEmbedding(r.embedding);
-      insert.run(
-        m.evidenceId,
-        idx,
-        m.deviceId,
-        m.capturedAt,
-        r.embedding.model,
-        plate,
-        seal(this.key, new Uint8Array(v.buffer, v.byteOffset, v.byteLength)),
-      );
-    });
+    if (faces.length)
+      await this.sql.transaction(async (tx) => {
+        for (const { idx, e } of faces) {
+          const v = decodeEmbedding(e);
+          await tx.run(
+            'INSERT INTO faces (evidence_id, idx, device_id, captured_at, model, plate, vector) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+            [
+              m.evidenceId,
+              idx,
+              m.deviceId,
+              m.capturedAt,
+              e.model,
+              plate,
+              seal(this.key, new Uint8Array(v.buffer, v.byteOffset, v.byteLength)),
+            ],
+          );
+        }
+      });
     return { ...m, recognitions: m.recognitions.map(({ embedding: _, ...r }) => r) };
   }
 
   /** Earlier faces with a read plate that look like this evidence's faces, best first. */
   async matches(evidenceId: string, o: { threshold?: number; limit?: number } = {}): Promise<FaceMatch[]> {
     const threshold = o.threshold ?? FACE_MATCH_THRESHOLD;
-    const mine = this.db
-      .prepare('SELECT idx, model, vector FROM faces WHERE evidence_id = ?')
-      .all(evidenceId) as Array<{ idx: number; model: string; vector: Buffer }>;
+    const mine = await this.sql.all<{ idx: number; model: string; vector: Buffer }>(
+      'SELECT idx, model, vector FROM faces WHERE evidence_id = ?',
+      [evidenceId],
+    );
     const found: FaceMatch[] = [];
     for (const f of mine) {
       const v = this.open(f.vector);
-      const known = this.db
-        .prepare(
-          'SELECT evidence_id AS evidenceId, device_id AS deviceId, captured_at AS capturedAt, plate, vector FROM faces WHERE model = ? AND plate IS NOT NULL AND evidence_id <> ?',
-        )
-        .all(f.model, evidenceId) as Array<Omit<FaceMatch, 'face' | 'similarity'> & { vector: Buffer }>;
+      const known = await this.sql.all<Omit<FaceMatch, 'face' | 'similarity'> & { vector: Buffer }>(
+        'SELECT evidence_id AS "evidenceId", device_id AS "deviceId", captured_at AS "capturedAt", plate, vector FROM faces WHERE model = ? AND plate IS NOT NULL AND evidence_id <> ?',
+        [f.model, evidenceId],
+      );
       for (const k of known) {
         const similarity = faceSimilarity(v, this.open(k.vector));
         if (similarity >= threshold)
@@ -90,12 +95,13 @@ export class FaceIndex {
   /** Delete descriptors past retention unless an open case uses their evidence; returns how many went. */
   async sweep(retentionDays: number): Promise<number> {
     const cutoff = new Date(this.now().getTime() - retentionDays * 86_400_000).toISOString();
-    return this.db
-      .prepare(
+    return (
+      await this.sql.run(
         `DELETE FROM faces WHERE captured_at < ? AND NOT EXISTS (
            SELECT 1 FROM evidence e JOIN cases c ON c.event_id = e.event_id AND c.closed_at IS NULL WHERE e.id = faces.evidence_id)`,
+        [cutoff],
       )
-      .run(cutoff).changes;
+    ).changes;
   }
 
   private open(body: Buffer): Float32Array {

@@ -23,8 +23,8 @@ export class ArchiveModule implements GatewayModule {
   ) {}
 
   async start(): Promise<void> {
-    this.archive = new Archive(this.ctx.db, this.ctx.clock);
-    this.faces = new FaceIndex(this.ctx.db, this.deps.evidence.key, this.ctx.clock);
+    this.archive = new Archive(this.ctx.sql, this.ctx.clock);
+    this.faces = new FaceIndex(this.ctx.sql, this.deps.evidence.key, this.ctx.clock);
     await this.sweep();
     this.timer = every(SWEEP_MS, 'face retention sweep', () => this.sweep(), this.ctx.log);
   }

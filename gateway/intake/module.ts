@@ -23,8 +23,8 @@ export class IntakeModule implements GatewayModule {
   ) {}
 
   start(): void {
-    const { db, bus, clock, log, metrics, mqtt, config } = this.ctx;
-    const store = (this.store = new IntakeStore(db, this.deps.archive.faces));
+    const { sql, bus, clock, log, metrics, mqtt, config } = this.ctx;
+    const store = (this.store = new IntakeStore(sql, this.deps.archive.faces));
     this.intake = new Intake({
       store,
       images: this.deps.evidence.store,

@@ -21,7 +21,7 @@ export class ReportsModule implements GatewayModule {
   routes(): RouteDef[] {
     const offset = this.ctx.config.reports?.utcOffsetHours ?? GATEWAY_DEFAULTS.reportsUtcOffsetHours;
     return reportRoutes({
-      reports: new ReportQuery(this.ctx.db, offset, this.ctx.clock),
+      reports: new ReportQuery(this.ctx.sql, offset, this.ctx.clock),
       accessLog: this.deps.access.accessLog,
     });
   }

@@ -1,7 +1,6 @@
-import { SQLITE } from '../store/sql-dialect.ts';
-import type Database from 'better-sqlite3-multiple-ciphers';
 import type { RepeatOffender, WeeklyRow } from '../../protocols/index.ts';
 import { maskPlate, scopeClause, scopeParams, seesPersonalData, type Viewer } from '../access/viewer.ts';
+import type { SqlDatabase } from '../store/sql.ts';
 
 /**
  * Reports in the viewer's scope: cases per week (from Monday at the county's midnight), township,
@@ -10,40 +9,35 @@ import { maskPlate, scopeClause, scopeParams, seesPersonalData, type Viewer } fr
 export class ReportQuery {
   /** `utcOffsetHours`: where the county's midnight is (China Standard Time: 8). */
   constructor(
-    private readonly db: Database.Database,
+    private readonly sql: SqlDatabase,
     private readonly utcOffsetHours: number,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
   async weekly(v: Viewer, weeks: number): Promise<WeeklyRow[]> {
-    return this.db
-      .prepare(
-        `SELECT date(c.opened_at, @shift, '-6 days', 'weekday 1') AS week, d.township, d.village, c.kind, count(*) AS cases
-         FROM cases c LEFT JOIN devices d ON d.id = c.device_id
-         WHERE c.opened_at >= @since AND ${scopeClause(SQLITE, 'c.device_id', 'c.vehicle_id')}
-         GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
-      )
-      .all({
-        shift: `${this.utcOffsetHours * 60} minutes`,
-        since: this.ago(weeks * 7),
-        ...scopeParams(v),
-      }) as WeeklyRow[];
+    const d = this.sql.dialect;
+    return this.sql.all<WeeklyRow>(
+      `SELECT ${d.weekOf('c.opened_at', '@shift')} AS week, d.township, d.village, c.kind, count(*) AS cases
+       FROM cases c LEFT JOIN devices d ON d.id = c.device_id
+       WHERE c.opened_at >= @since AND ${scopeClause(d, 'c.device_id', 'c.vehicle_id')}
+       GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+      { shift: `${this.utcOffsetHours * 60} minutes`, since: this.ago(weeks * 7), ...scopeParams(v) },
+    );
   }
 
   /** Plates with at least `min` cases in `days`; in full only when asked by a viewer who may see plates. */
   async offenders(v: Viewer, o: { days: number; min: number; full: boolean }): Promise<RepeatOffender[]> {
     const full = o.full && seesPersonalData(v);
-    const rows = this.db
-      .prepare(
-        `SELECT coalesce(v.plate, json_extract(e.body, '$.data.plate')) AS plate, v.id AS vehicleId, v.owner_name AS owner, v.village AS ownerVillage,
-           count(*) AS cases, max(c.opened_at) AS lastAt, group_concat(DISTINCT coalesce(d.village, d.township, d.id)) AS seenAt
-         FROM cases c JOIN events e ON e.id = c.event_id LEFT JOIN vehicles v ON v.id = c.vehicle_id LEFT JOIN devices d ON d.id = c.device_id
-         WHERE c.opened_at >= @since AND coalesce(v.plate, json_extract(e.body, '$.data.plate')) IS NOT NULL AND ${scopeClause(SQLITE, 'c.device_id', 'c.vehicle_id')}
-         GROUP BY 1 HAVING count(*) >= @min ORDER BY cases DESC, lastAt DESC LIMIT 200`,
-      )
-      .all({ since: this.ago(o.days), min: o.min, ...scopeParams(v) }) as Array<
-      Omit<RepeatOffender, 'masked' | 'seenAt'> & { seenAt: string | null }
-    >;
+    const d = this.sql.dialect;
+    const plate = `coalesce(v.plate, ${d.jsonText('e.body', 'data.plate')})`;
+    const rows = await this.sql.all<Omit<RepeatOffender, 'masked' | 'seenAt'> & { seenAt: string | null }>(
+      `SELECT ${plate} AS plate, max(v.id) AS "vehicleId", max(v.owner_name) AS owner, max(v.village) AS "ownerVillage",
+         count(*) AS cases, max(c.opened_at) AS "lastAt", ${d.distinctList('coalesce(d.village, d.township, d.id)')} AS "seenAt"
+       FROM cases c JOIN events e ON e.id = c.event_id LEFT JOIN vehicles v ON v.id = c.vehicle_id LEFT JOIN devices d ON d.id = c.device_id
+       WHERE c.opened_at >= @since AND ${plate} IS NOT NULL AND ${scopeClause(d, 'c.device_id', 'c.vehicle_id')}
+       GROUP BY 1 HAVING count(*) >= @min ORDER BY cases DESC, "lastAt" DESC LIMIT 200`,
+      { since: this.ago(o.days), min: o.min, ...scopeParams(v) },
+    );
     return rows.map((r) => ({
       ...r,
       plate: full ? r.plate : maskPlate(r.plate),

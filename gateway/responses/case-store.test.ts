@@ -1,15 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createIdGenerator, type EventMessage } from '../../protocols/index.ts';
-import { openDatabase } from '../store/database.ts';
 import { CaseStore } from './case-store.ts';
-import { TEST_STORAGE_KEY } from '../../sim/testing/storage-key.ts';
+import { closeTestStores, TEST_STORES } from '../../sim/testing/sql-stores.ts';
 
-describe('cases and the three responses', () => {
-  let dir: string;
-  let db: ReturnType<typeof openDatabase>;
+describe.each(TEST_STORES)('cases and the three responses on $name', (sqlStore) => {
   let store: CaseStore;
   const newId = createIdGenerator();
   const alarm = (extra: Partial<EventMessage> = {}): EventMessage => ({
@@ -23,15 +17,10 @@ describe('cases and the three responses', () => {
     ...extra,
   });
 
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'rw-cases-'));
-    db = openDatabase(dir, TEST_STORAGE_KEY);
-    store = new CaseStore(db, newId, () => new Date('2026-11-29T00:00:00Z'));
+  beforeEach(async () => {
+    store = new CaseStore(await sqlStore.open(), newId, () => new Date('2026-11-29T00:00:00Z'));
   });
-  afterEach(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(closeTestStores);
 
   it('opens one case with three pending responses, and folds a repeat of the same incident into it', async () => {
     const incidentId = newId();

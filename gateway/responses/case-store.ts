@@ -1,5 +1,3 @@
-import { SQLITE } from '../store/sql-dialect.ts';
-import type Database from 'better-sqlite3-multiple-ciphers';
 import { scopeClause, scopeParams, type Viewer } from '../access/viewer.ts';
 import type { CaseSummary, EventMessage, IdGenerator } from '../../protocols/index.ts';
 import type { Recipient } from './directory.ts';
@@ -11,7 +9,7 @@ import {
   type ResponseKind,
   type ResponseState,
 } from './response-state.ts';
-import { writeBatch } from '../store/write-batch.ts';
+import type { SqlDatabase, SqlQueryable } from '../store/sql.ts';
 
 export interface ResponseRow {
   id: string;
@@ -35,11 +33,21 @@ export type CaseRow = CaseSummary;
  * A case closes when all three responses are done or waived.
  */
 export class CaseStore {
+  private readonly scope: string;
+  private readonly withoutCase: string;
+
   constructor(
-    private readonly db: Database.Database,
+    private readonly sql: SqlDatabase,
     private readonly newId: IdGenerator,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    const d = sql.dialect;
+    this.scope = scopeClause(d, 'cases.device_id', 'cases.vehicle_id');
+    // An alarm of the kinds given (a JSON array) with no case of its own nor of its incident.
+    this.withoutCase = `e.severity = 'alarm' AND e.kind IN (${d.arrayValues('@kinds')})
+      AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.event_id = e.id)
+      AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.incident_key = e.device_id || ':' || e.incident_id)`;
+  }
 
   /**
    * Open the case for this alarm, or return the one its incident already has. With a matched
@@ -50,29 +58,32 @@ export class CaseStore {
     vehicle?: { id: string; repeatSince?: string },
   ): Promise<{ case: CaseRow; created: boolean }> {
     const key = ev.incidentId ? `${ev.deviceId}:${ev.incidentId}` : `event:${ev.id}`;
-    return writeBatch(this.db).write(() => {
-      const existing = this.caseByKey(key);
+    return this.sql.transaction(async (tx) => {
+      const existing = await tx.get<CaseRow>(`${CASE_SELECT} WHERE incident_key = ?`, [key]);
       if (existing) return { case: existing, created: false };
       const id = this.newId();
       const at = this.now().toISOString();
       const earlier = vehicle
         ? (
-            this.db
-              .prepare('SELECT count(*) AS n FROM cases WHERE vehicle_id = ? AND opened_at >= ?')
-              .get(vehicle.id, vehicle.repeatSince ?? '') as { n: number }
+            (await tx.get<{ n: number }>('SELECT count(*) AS n FROM cases WHERE vehicle_id = ? AND opened_at >= ?', [
+              vehicle.id,
+              vehicle.repeatSince ?? '',
+            ])) as { n: number }
           ).n
         : 0;
-      this.db
-        .prepare(
-          'INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, vehicle_id, repeat_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(id, key, ev.id, ev.deviceId, ev.kind, at, vehicle?.id ?? null, earlier + 1);
+      await tx.run(
+        'INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, vehicle_id, repeat_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [id, key, ev.id, ev.deviceId, ev.kind, at, vehicle?.id ?? null, earlier + 1],
+      );
       for (const kind of RESPONSE_KINDS) {
         const rid = this.newId();
-        this.db
-          .prepare("INSERT INTO responses (id, case_id, kind, state, updated_at) VALUES (?, ?, ?, 'pending', ?)")
-          .run(rid, id, kind, at);
-        this.log(rid, null, 'pending', 'gateway', 'case opened');
+        await tx.run("INSERT INTO responses (id, case_id, kind, state, updated_at) VALUES (?, ?, ?, 'pending', ?)", [
+          rid,
+          id,
+          kind,
+          at,
+        ]);
+        await this.log(tx, rid, null, 'pending', 'gateway', 'case opened');
       }
       const opened: CaseRow = {
         id,
@@ -97,21 +108,22 @@ export class CaseStore {
     note?: string,
     ackDeadline?: string | null,
   ): Promise<ResponseRow> {
-    return writeBatch(this.db).write(() => {
-      const r = this.responseRow(responseId);
+    return this.sql.transaction(async (tx) => {
+      const r = await responseRow(tx, responseId);
       if (!r) throw Object.assign(new Error(`no response ${responseId}`), { code: 'not_found' });
       checkTransition(r.kind, r.state, to);
       const at = this.now().toISOString();
-      this.db
-        .prepare(
-          'UPDATE responses SET state = ?, updated_at = ?, actor = ?, note = ?, ack_deadline = coalesce(?, ack_deadline) WHERE id = ?',
-        )
-        .run(to, at, actor, note ?? null, ackDeadline ?? null, responseId);
-      this.log(responseId, r.state, to, actor, note);
-      if (isFinished(to) && this.responseRows(r.caseId).every((x) => isFinished(x.state))) {
-        this.db
-          .prepare('UPDATE cases SET closed_at = ?, closed_by = ? WHERE id = ? AND closed_at IS NULL')
-          .run(at, actor, r.caseId);
+      await tx.run(
+        'UPDATE responses SET state = ?, updated_at = ?, actor = ?, note = ?, ack_deadline = coalesce(?, ack_deadline) WHERE id = ?',
+        [to, at, actor, note ?? null, ackDeadline ?? null, responseId],
+      );
+      await this.log(tx, responseId, r.state, to, actor, note);
+      if (isFinished(to) && (await responseRows(tx, r.caseId)).every((x) => isFinished(x.state))) {
+        await tx.run('UPDATE cases SET closed_at = ?, closed_by = ? WHERE id = ? AND closed_at IS NULL', [
+          at,
+          actor,
+          r.caseId,
+        ]);
       }
       return { ...r, state: to, updatedAt: at, actor, note: note ?? null, ackDeadline: ackDeadline ?? r.ackDeadline };
     });
@@ -122,40 +134,40 @@ export class CaseStore {
    * acknowledged, with the reason logged, and its case is open again.
    */
   async reopen(responseId: string, actor: string, reason: string): Promise<ResponseRow> {
-    return writeBatch(this.db).write(() => {
-      const r = this.responseRow(responseId);
+    return this.sql.transaction(async (tx) => {
+      const r = await responseRow(tx, responseId);
       if (!r) throw Object.assign(new Error(`no response ${responseId}`), { code: 'not_found' });
       if (!isFinished(r.state))
         throw new TransitionError(`the ${r.kind} response is ${r.state}, not finished: there is nothing to reopen`);
       const at = this.now().toISOString();
       const note = `reopened: ${reason}`;
-      this.db
-        .prepare("UPDATE responses SET state = 'acknowledged', updated_at = ?, actor = ?, note = ? WHERE id = ?")
-        .run(at, actor, note, responseId);
-      this.log(responseId, r.state, 'acknowledged', actor, note);
-      this.db.prepare('UPDATE cases SET closed_at = NULL, closed_by = NULL WHERE id = ?').run(r.caseId);
-      return this.responseRow(responseId)!;
+      await tx.run("UPDATE responses SET state = 'acknowledged', updated_at = ?, actor = ?, note = ? WHERE id = ?", [
+        at,
+        actor,
+        note,
+        responseId,
+      ]);
+      await this.log(tx, responseId, r.state, 'acknowledged', actor, note);
+      await tx.run('UPDATE cases SET closed_at = NULL, closed_by = NULL WHERE id = ?', [r.caseId]);
+      return (await responseRow(tx, responseId)) as ResponseRow;
     });
   }
 
   async getCase(id: string): Promise<CaseRow | undefined> {
-    return this.db.prepare(`${CASE_SELECT} WHERE id = ?`).get(id) as CaseRow | undefined;
+    return this.sql.get<CaseRow>(`${CASE_SELECT} WHERE id = ?`, [id]);
   }
 
   /** A case as this viewer may see it: outside their scope it is not there. */
   async caseFor(v: Viewer, id: string): Promise<CaseRow | undefined> {
-    return this.db.prepare(`${CASE_SELECT} WHERE id = @id AND ${SCOPE}`).get({ id, ...scopeParams(v) }) as
-      | CaseRow
-      | undefined;
+    return this.sql.get<CaseRow>(`${CASE_SELECT} WHERE id = @id AND ${this.scope}`, { id, ...scopeParams(v) });
   }
 
   /** Newest first, paged by id (ULIDs sort by time); only cases at the viewer's boxes or of their villages' vehicles. */
   async list(v: Viewer, o: { limit: number; before?: string; open?: boolean }): Promise<CaseRow[]> {
-    return this.db
-      .prepare(
-        `${CASE_SELECT} WHERE (@before IS NULL OR id < @before) AND (@open = 0 OR closed_at IS NULL) AND ${SCOPE} ORDER BY id DESC LIMIT @limit`,
-      )
-      .all({ before: o.before ?? null, open: o.open ? 1 : 0, limit: o.limit, ...scopeParams(v) }) as CaseRow[];
+    return this.sql.all<CaseRow>(
+      `${CASE_SELECT} WHERE (CAST(@before AS TEXT) IS NULL OR id < @before) AND (@open = 0 OR closed_at IS NULL) AND ${this.scope} ORDER BY id DESC LIMIT @limit`,
+      { before: o.before ?? null, open: o.open ? 1 : 0, limit: o.limit, ...scopeParams(v) },
+    );
   }
 
   /** A response whose case this viewer may see. */
@@ -165,44 +177,28 @@ export class CaseStore {
   }
 
   async countOpen(): Promise<number> {
-    return (this.db.prepare('SELECT count(*) AS n FROM cases WHERE closed_at IS NULL').get() as { n: number }).n;
+    return (
+      (await this.sql.get<{ n: number }>('SELECT count(*) AS n FROM cases WHERE closed_at IS NULL')) as { n: number }
+    ).n;
   }
 
   async response(id: string): Promise<ResponseRow | undefined> {
-    return this.responseRow(id);
+    return responseRow(this.sql, id);
   }
 
   async responses(caseId: string): Promise<ResponseRow[]> {
-    return this.responseRows(caseId);
-  }
-
-  private responseRow(id: string): ResponseRow | undefined {
-    const row = this.db.prepare(`${RESPONSE_SELECT} WHERE id = ?`).get(id) as RawResponse | undefined;
-    return row && toResponse(row);
-  }
-
-  private responseRows(caseId: string): ResponseRow[] {
-    return (
-      this.db
-        .prepare(
-          `${RESPONSE_SELECT} WHERE case_id = ? ORDER BY CASE kind WHEN 'onsite' THEN 0 WHEN 'village' THEN 1 ELSE 2 END`,
-        )
-        .all(caseId) as RawResponse[]
-    ).map(toResponse);
+    return responseRows(this.sql, caseId);
   }
 
   async setRecipient(responseId: string, recipient: Recipient | undefined): Promise<void> {
-    await writeBatch(this.db).run(() =>
-      this.db
-        .prepare('UPDATE responses SET recipient = ? WHERE id = ?')
-        .run(recipient ? JSON.stringify(recipient) : null, responseId),
-    );
+    await this.sql.run('UPDATE responses SET recipient = ? WHERE id = ?', [
+      recipient ? JSON.stringify(recipient) : null,
+      responseId,
+    ]);
   }
 
   async markReminded(responseId: string): Promise<void> {
-    await writeBatch(this.db).run(() =>
-      this.db.prepare('UPDATE responses SET reminded_at = ? WHERE id = ?').run(this.now().toISOString(), responseId),
-    );
+    await this.sql.run('UPDATE responses SET reminded_at = ? WHERE id = ?', [this.now().toISOString(), responseId]);
   }
 
   /**
@@ -212,9 +208,10 @@ export class CaseStore {
    */
   async alarmsWithoutCase(kinds: string[], since: string, limit = 10_000): Promise<EventMessage[]> {
     if (!kinds.length) return [];
-    const rows = this.db
-      .prepare(`SELECT e.body FROM events e WHERE ${WITHOUT_CASE} AND e.received_at >= ? ORDER BY e.id LIMIT ?`)
-      .all(JSON.stringify(kinds), since, limit) as Array<{ body: string }>;
+    const rows = await this.sql.all<{ body: string }>(
+      `SELECT e.body FROM events e WHERE ${this.withoutCase} AND e.received_at >= @since ORDER BY e.id LIMIT @limit`,
+      { kinds: JSON.stringify(kinds), since, limit },
+    );
     return rows.map((r) => JSON.parse(r.body) as EventMessage);
   }
 
@@ -222,67 +219,76 @@ export class CaseStore {
   async countAlarmsWithoutCase(kinds: string[], before: string): Promise<number> {
     if (!kinds.length) return 0;
     return (
-      this.db
-        .prepare(`SELECT count(*) AS n FROM events e WHERE ${WITHOUT_CASE} AND e.received_at < ?`)
-        .get(JSON.stringify(kinds), before) as { n: number }
+      (await this.sql.get<{ n: number }>(
+        `SELECT count(*) AS n FROM events e WHERE ${this.withoutCase} AND e.received_at < @before`,
+        { kinds: JSON.stringify(kinds), before },
+      )) as { n: number }
     ).n;
   }
 
   /** Responses that are not finished: what to resume after a restart. */
   async unfinished(): Promise<ResponseRow[]> {
     return (
-      this.db
-        .prepare(`${RESPONSE_SELECT} WHERE state NOT IN ('done', 'waived') ORDER BY updated_at`)
-        .all() as RawResponse[]
+      await this.sql.all<RawResponse>(`${RESPONSE_SELECT} WHERE state NOT IN ('done', 'waived') ORDER BY updated_at`)
     ).map(toResponse);
   }
 
   /** Sent responses waiting on a deadline: those due by `dueBy`, or (notifications) the village and police ones. */
   async sent(o: { dueBy?: string; notifications?: boolean }): Promise<ResponseRow[]> {
     return (
-      this.db
-        .prepare(
-          `${RESPONSE_SELECT} WHERE state = 'sent' AND ack_deadline IS NOT NULL AND (? IS NULL OR ack_deadline <= ?) AND (? = 0 OR kind != 'onsite') ORDER BY ack_deadline`,
-        )
-        .all(o.dueBy ?? null, o.dueBy ?? null, o.notifications ? 1 : 0) as RawResponse[]
+      await this.sql.all<RawResponse>(
+        `${RESPONSE_SELECT} WHERE state = 'sent' AND ack_deadline IS NOT NULL AND (CAST(@dueBy AS TEXT) IS NULL OR ack_deadline <= @dueBy)
+           AND (@notifications = 0 OR kind != 'onsite') ORDER BY ack_deadline`,
+        { dueBy: o.dueBy ?? null, notifications: o.notifications ? 1 : 0 },
+      )
     ).map(toResponse);
   }
 
   async history(
     responseId: string,
   ): Promise<Array<{ from: string | null; to: string; at: string; actor: string; note: string | null }>> {
-    return this.db
-      .prepare(
-        'SELECT from_state AS "from", to_state AS "to", at, actor, note FROM response_log WHERE response_id = ? ORDER BY seq',
-      )
-      .all(responseId) as Array<{ from: string | null; to: string; at: string; actor: string; note: string | null }>;
+    return this.sql.all(
+      'SELECT from_state AS "from", to_state AS "to", at, actor, note FROM response_log WHERE response_id = ? ORDER BY seq',
+      [responseId],
+    );
   }
 
-  private caseByKey(key: string): CaseRow | undefined {
-    return this.db.prepare(`${CASE_SELECT} WHERE incident_key = ?`).get(key) as CaseRow | undefined;
-  }
-
-  private log(responseId: string, from: ResponseState | null, to: ResponseState, actor: string, note?: string): void {
-    this.db
-      .prepare(
-        'INSERT INTO response_log (response_id, from_state, to_state, at, actor, note) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(responseId, from, to, this.now().toISOString(), actor, note ?? null);
+  private async log(
+    tx: SqlQueryable,
+    responseId: string,
+    from: ResponseState | null,
+    to: ResponseState,
+    actor: string,
+    note?: string,
+  ): Promise<void> {
+    await tx.run(
+      'INSERT INTO response_log (response_id, from_state, to_state, at, actor, note) VALUES (?, ?, ?, ?, ?, ?)',
+      [responseId, from, to, this.now().toISOString(), actor, note ?? null],
+    );
   }
 }
 
-const SCOPE = scopeClause(SQLITE, 'cases.device_id', 'cases.vehicle_id');
-/** An alarm of the kinds given (a JSON array) with no case of its own nor of its incident. */
-const WITHOUT_CASE = `e.severity = 'alarm' AND e.kind IN (SELECT value FROM json_each(?))
-  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.event_id = e.id)
-  AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.incident_key = e.device_id || ':' || e.incident_id)`;
 const CASE_SELECT =
-  'SELECT id, event_id AS eventId, device_id AS deviceId, kind, opened_at AS openedAt, closed_at AS closedAt, closed_by AS closedBy, vehicle_id AS vehicleId, repeat_count AS repeatCount FROM cases';
+  'SELECT id, event_id AS "eventId", device_id AS "deviceId", kind, opened_at AS "openedAt", closed_at AS "closedAt", closed_by AS "closedBy", vehicle_id AS "vehicleId", repeat_count AS "repeatCount" FROM cases';
 const RESPONSE_SELECT =
-  'SELECT id, case_id AS caseId, kind, state, ack_deadline AS ackDeadline, updated_at AS updatedAt, actor, note, reminded_at AS remindedAt, recipient FROM responses';
+  'SELECT id, case_id AS "caseId", kind, state, ack_deadline AS "ackDeadline", updated_at AS "updatedAt", actor, note, reminded_at AS "remindedAt", recipient FROM responses';
 
 type RawResponse = Omit<ResponseRow, 'recipient'> & { recipient: string | null };
 const toResponse = (r: RawResponse): ResponseRow => ({
   ...r,
   recipient: r.recipient ? (JSON.parse(r.recipient) as Recipient) : null,
 });
+
+async function responseRow(q: SqlQueryable, id: string): Promise<ResponseRow | undefined> {
+  const row = await q.get<RawResponse>(`${RESPONSE_SELECT} WHERE id = ?`, [id]);
+  return row && toResponse(row);
+}
+
+async function responseRows(q: SqlQueryable, caseId: string): Promise<ResponseRow[]> {
+  return (
+    await q.all<RawResponse>(
+      `${RESPONSE_SELECT} WHERE case_id = ? ORDER BY CASE kind WHEN 'onsite' THEN 0 WHEN 'village' THEN 1 ELSE 2 END`,
+      [caseId],
+    )
+  ).map(toResponse);
+}

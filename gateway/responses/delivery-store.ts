@@ -1,8 +1,7 @@
-import type Database from 'better-sqlite3-multiple-ciphers';
 import type { Histogram } from 'prom-client';
 import { latency, secondsSince, type Metrics } from '../metrics.ts';
 import type { Channel, DeliveryResult, Notification } from './channels/channel.ts';
-import { writeBatch } from '../store/write-batch.ts';
+import type { SqlDatabase } from '../store/sql.ts';
 
 export type DeliveryOutcome =
   | { status: 'sent'; result: DeliveryResult & { ok: true } }
@@ -37,7 +36,7 @@ export class Deliveries {
   private readonly sendSeconds?: Histogram<'channel' | 'ok'>;
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly sql: SqlDatabase,
     private readonly channels: Map<string, Channel>,
     private readonly limits: Map<string, number>,
     private readonly now: () => Date,
@@ -58,15 +57,12 @@ export class Deliveries {
     const channel = this.channels.get(channelName);
     if (!channel) return { status: 'failed', error: `channel ${channelName} is not configured` };
     const key = recipientKey(channelName, n);
-    const full = overLimit !== 'send' && (!this.hasRoom(channelName, key) || this.isWaiting(key));
+    const full = overLimit !== 'send' && (!(await this.hasRoom(channelName, key)) || (await this.isWaiting(key)));
     if (full && overLimit === 'skip') return { status: 'skipped' };
     if (full) {
-      await writeBatch(this.db).run(() =>
-        this.db
-          .prepare(
-            'INSERT OR IGNORE INTO held_notifications (response_id, recipient_key, channel, body, held_at) VALUES (?, ?, ?, ?, ?)',
-          )
-          .run(n.responseId, key, channelName, JSON.stringify(n), this.now().toISOString()),
+      await this.sql.run(
+        'INSERT INTO held_notifications (response_id, recipient_key, channel, body, held_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        [n.responseId, key, channelName, JSON.stringify(n), this.now().toISOString()],
       );
       return { status: 'held' };
     }
@@ -79,20 +75,24 @@ export class Deliveries {
 
   /** Whether a response waits in a digest queue (a restart must not send it on its own). */
   async isHeld(responseId: string): Promise<boolean> {
-    return this.db.prepare('SELECT 1 FROM held_notifications WHERE response_id = ?').get(responseId) !== undefined;
+    return (
+      (await this.sql.get('SELECT 1 AS x FROM held_notifications WHERE response_id = ?', [responseId])) !== undefined
+    );
   }
 
   /** Held batches whose receiver has room again. */
   async due(): Promise<HeldBatch[]> {
-    const rows = this.db
-      .prepare('SELECT recipient_key AS k, channel, body FROM held_notifications ORDER BY held_at')
-      .all() as Array<{ k: string; channel: string; body: string }>;
+    const rows = await this.sql.all<{ k: string; channel: string; body: string }>(
+      'SELECT recipient_key AS k, channel, body FROM held_notifications ORDER BY held_at',
+    );
     const batches = new Map<string, HeldBatch>();
     for (const r of rows) {
       if (!batches.has(r.k)) batches.set(r.k, { recipientKey: r.k, channel: r.channel, items: [] });
       batches.get(r.k)!.items.push(JSON.parse(r.body) as Notification);
     }
-    return [...batches.values()].filter((b) => this.hasRoom(b.channel, b.recipientKey));
+    const due: HeldBatch[] = [];
+    for (const b of batches.values()) if (await this.hasRoom(b.channel, b.recipientKey)) due.push(b);
+    return due;
   }
 
   /** Send one digest for a batch; on success its items are no longer held. */
@@ -103,8 +103,9 @@ export class Deliveries {
     const res = await channel.send(digest, this.signal);
     await this.record(b.recipientKey, b.channel, digest, ids, res);
     if (res.ok) {
-      const del = this.db.prepare('DELETE FROM held_notifications WHERE response_id = ?');
-      await writeBatch(this.db).write(() => ids.forEach((id) => del.run(id)));
+      await this.sql.transaction(async (tx) => {
+        for (const id of ids) await tx.run('DELETE FROM held_notifications WHERE response_id = ?', [id]);
+      });
     }
     return res;
   }
@@ -122,12 +123,7 @@ export class Deliveries {
     }>
   > {
     return (
-      this.db
-        .prepare(
-          `SELECT channel, kind, recipient_key AS recipientKey, at, ok, attempts, error FROM deliveries
-           WHERE response_ids LIKE ? ORDER BY seq`,
-        )
-        .all(`%"${responseId}"%`) as Array<{
+      await this.sql.all<{
         channel: string;
         kind: string;
         recipientKey: string;
@@ -135,24 +131,29 @@ export class Deliveries {
         ok: number;
         attempts: number;
         error: string | null;
-      }>
+      }>(
+        `SELECT channel, kind, recipient_key AS "recipientKey", at, ok, attempts, error FROM deliveries
+         WHERE response_ids LIKE ? ORDER BY seq`,
+        [`%"${responseId}"%`],
+      )
     ).map((d) => ({ ...d, ok: d.ok === 1 }));
   }
 
   /** Older notifications for this receiver are held: a new one joins them, keeping the order. */
-  private isWaiting(key: string): boolean {
-    return this.db.prepare('SELECT 1 FROM held_notifications WHERE recipient_key = ? LIMIT 1').get(key) !== undefined;
+  private async isWaiting(key: string): Promise<boolean> {
+    return (
+      (await this.sql.get('SELECT 1 AS x FROM held_notifications WHERE recipient_key = ? LIMIT 1', [key])) !== undefined
+    );
   }
 
-  private hasRoom(channelName: string, key: string): boolean {
+  private async hasRoom(channelName: string, key: string): Promise<boolean> {
     const limit = this.limits.get(channelName);
     if (limit === undefined) return true;
     const since = new Date(this.now().getTime() - HOUR_MS).toISOString();
-    const n = (
-      this.db
-        .prepare('SELECT count(*) AS n FROM deliveries WHERE recipient_key = ? AND at > ? AND ok = 1')
-        .get(key, since) as { n: number }
-    ).n;
+    const { n } = (await this.sql.get<{ n: number }>(
+      'SELECT count(*) AS n FROM deliveries WHERE recipient_key = ? AND at > ? AND ok = 1',
+      [key, since],
+    )) as { n: number };
     return n < limit;
   }
 
@@ -163,21 +164,19 @@ export class Deliveries {
     responseIds: string[],
     res: DeliveryResult,
   ): Promise<void> {
-    const insert = this.db.prepare(
+    await this.sql.run(
       'INSERT INTO deliveries (recipient_key, channel, kind, idempotency_key, response_ids, at, ok, attempts, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    await writeBatch(this.db).run(() =>
-      insert.run(
+      [
         key,
         channel,
         n.kind,
         n.idempotencyKey,
         JSON.stringify(responseIds),
         this.now().toISOString(),
-        res.ok ? 1 : 0,
+        res.ok,
         res.attempts,
         res.ok ? null : res.error,
-      ),
+      ],
     );
   }
 }

@@ -43,8 +43,8 @@ export class ResponsesModule implements GatewayModule {
   ) {}
 
   async start(): Promise<void> {
-    const { db, newId, config, metrics, bus, log, clock, mqtt } = this.ctx;
-    this.cases = new CaseStore(db, newId, clock);
+    const { sql, newId, config, metrics, bus, log, clock, mqtt } = this.ctx;
+    this.cases = new CaseStore(sql, newId, clock);
     gaugeOf(metrics, 'rw_cases_open', 'Cases not yet closed', () => this.cases.countOpen());
     const rc = config.responses;
     if (!rc) return;
@@ -58,7 +58,7 @@ export class ResponsesModule implements GatewayModule {
       ),
     );
     this.stopping = new AbortController();
-    const deliveries = (this.deliveries = new Deliveries(db, channels, limits, clock, metrics, this.stopping.signal));
+    const deliveries = (this.deliveries = new Deliveries(sql, channels, limits, clock, metrics, this.stopping.signal));
     const { registry } = this.deps.devices;
     const engine = new ResponseEngine({
       config: rc,
@@ -130,7 +130,7 @@ export class ResponsesModule implements GatewayModule {
     const { archive, faces } = this.deps.archive;
     return caseRoutes({
       cases: this.cases,
-      alarms: new AlarmQuery(this.ctx.db),
+      alarms: new AlarmQuery(this.ctx.sql),
       archive,
       faces,
       evidence: this.deps.evidence.query,

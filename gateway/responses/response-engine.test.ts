@@ -1,18 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createIdGenerator, decodeMessage, type CommandMessage, type EventMessage } from '../../protocols/index.ts';
 import { until } from '../../sim/testing/until.ts';
-import { openDatabase } from '../store/database.ts';
 import { CaseStore, type CaseRow } from './case-store.ts';
 import { WebhookChannel } from './channels/webhook-channel.ts';
 import { Deliveries } from './delivery-store.ts';
 import { ResponseEngine, type Places } from './response-engine.ts';
 import type { ResponsesConfig } from './response-plan.ts';
-import { TEST_STORAGE_KEY } from '../../sim/testing/storage-key.ts';
+import { closeTestStores, TEST_STORES } from '../../sim/testing/sql-stores.ts';
+import type { SqlDatabase } from '../store/sql.ts';
 
 const SECRET = 'a-test-secret-of-16+';
 const newId = createIdGenerator();
@@ -30,25 +27,22 @@ async function receiver(status = 200) {
   return { got, server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
 }
 
-describe('ResponseEngine: one alarm, three responses', () => {
-  let dir: string;
-  let db: ReturnType<typeof openDatabase>;
+describe.each(TEST_STORES)('ResponseEngine on $name: one alarm, three responses', (sqlStore) => {
+  let db: SqlDatabase;
   let cases: CaseStore;
   let clock: number;
   const servers: Server[] = [];
   let published: CommandMessage[];
 
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'rw-engine-'));
-    db = openDatabase(dir, TEST_STORAGE_KEY);
+  beforeEach(async () => {
+    db = await sqlStore.open();
     clock = Date.parse('2026-11-29T00:00:00Z');
     cases = new CaseStore(db, newId, () => new Date(clock));
     published = [];
   });
-  afterEach(() => {
+  afterEach(async () => {
     for (const s of servers.splice(0)) s.close();
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
+    await closeTestStores();
   });
 
   interface More {

@@ -16,6 +16,8 @@ export interface Dialect {
   eachElement(expr: string, path: string, alias: string): string;
   /** `key: value` over the rows as JSON text. */
   objectAgg(key: string, value: string): string;
+  /** The Monday (YYYY-MM-DD) of the week an ISO time falls in, after shifting it by `shift` ('480 minutes'). */
+  weekOf(isoExpr: string, shift: string): string;
   /** Distinct values joined with commas. */
   distinctList(expr: string): string;
   /** LIKE that ignores case (SQLite's LIKE does for ASCII; PostgreSQL's ILIKE). */
@@ -31,6 +33,7 @@ export const SQLITE: Dialect = {
   arrayValues: (e) => `SELECT value FROM json_each(${e})`,
   eachElement: (e, p, a) => `json_each(${e}, '$.${p}') ${a}`,
   objectAgg: (k, v) => `json_group_object(${k}, ${v})`,
+  weekOf: (e, shift) => `date(${e}, ${shift}, '-6 days', 'weekday 1')`,
   distinctList: (e) => `group_concat(DISTINCT ${e})`,
   ilike: 'LIKE',
 };
@@ -42,6 +45,8 @@ export const POSTGRES: Dialect = {
   arrayValues: (e) => `SELECT jsonb_array_elements_text((${e})::jsonb)`,
   eachElement: (e, p, a) => `jsonb_array_elements((${e})::jsonb #> ${pgPath(p)}) ${a}(value)`,
   objectAgg: (k, v) => `json_object_agg(${k}, ${v})`,
+  weekOf: (e, shift) =>
+    `to_char(date_trunc('week', ((${e})::timestamptz AT TIME ZONE 'UTC') + CAST(${shift} AS interval)), 'YYYY-MM-DD')`,
   distinctList: (e) => `string_agg(DISTINCT ${e}, ',')`,
   ilike: 'ILIKE',
 };

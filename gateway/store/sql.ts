@@ -7,7 +7,8 @@ import type { Dialect } from './sql-dialect.ts';
  *
  * Stores write SQL that both understand: `?` or `@name` parameters, `INSERT … ON CONFLICT DO
  * NOTHING`, `RETURNING`, double-quoted camelCase aliases (PostgreSQL folds bare ones to lower
- * case). The few things the two spell differently (JSON paths and arrays, string aggregation,
+ * case), `CAST(@x AS TEXT) IS NULL` for an optional parameter (PostgreSQL cannot tell the type of a
+ * bare `$1 IS NULL`). The few things the two spell differently (JSON paths and arrays, string aggregation,
  * case-insensitive LIKE) come from `dialect` (sql-dialect.ts).
  */
 export type SqlValue = string | number | bigint | boolean | Buffer | null;

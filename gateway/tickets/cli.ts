@@ -18,8 +18,7 @@ export function registerTicketCli(gw: Command): void {
       const { SYSTEM } = await import('../access/viewer.ts');
       const { createIdGenerator } = await import('../../protocols/index.ts');
       await withAdminDb(o, 'read', async (sql) => {
-        const db = sql.connection;
-        const list = await new TicketStore(db, createIdGenerator()).list(SYSTEM, {
+        const list = await new TicketStore(sql, createIdGenerator()).list(SYSTEM, {
           open: o.all ? undefined : true,
           township: o.township,
           limit: 500,
@@ -47,8 +46,7 @@ export function registerTicketCli(gw: Command): void {
       const { TicketStore } = await import('./ticket-store.ts');
       const { createIdGenerator } = await import('../../protocols/index.ts');
       await withAdminDb(o, 'read', async (sql) => {
-        const db = sql.connection;
-        const s = await new TicketStore(db, createIdGenerator()).daySummary(o.day, o.utcOffset);
+        const s = await new TicketStore(sql, createIdGenerator()).daySummary(o.day, o.utcOffset);
         if (o.json) return void process.stdout.write(`${JSON.stringify(s)}\n`);
         process.stdout.write(`fault tickets on ${s.day} (UTC${o.utcOffset})\n`);
         if (!s.townships.length) process.stdout.write('  none\n');

@@ -18,9 +18,9 @@ export class TicketsModule implements GatewayModule {
   ) {}
 
   async start(): Promise<void> {
-    const { db, newId, config, log, bus, clock } = this.ctx;
+    const { sql, newId, config, log, bus, clock } = this.ctx;
     const { registry, selftests } = this.deps.devices;
-    this.tickets = new TicketStore(db, newId);
+    this.tickets = new TicketStore(sql, newId);
     this.faults = new FaultWatcher({
       store: this.tickets,
       registry,

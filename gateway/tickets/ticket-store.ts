@@ -1,7 +1,6 @@
-import { SQLITE } from '../store/sql-dialect.ts';
-import type Database from 'better-sqlite3-multiple-ciphers';
 import type { IdGenerator } from '../../protocols/index.ts';
 import { scopeClause, scopeParams, SYSTEM, type Viewer } from '../access/viewer.ts';
+import type { SqlDatabase, SqlQueryable } from '../store/sql.ts';
 
 /** 'offline' (no sign of life for N minutes) or a health flag the box reports (lamp_fault, low_battery …). */
 export type TicketKind = string;
@@ -42,13 +41,13 @@ export interface TownshipSummary {
   openedByKind: Record<string, number>;
 }
 
-const COLUMNS = `id, device_id AS deviceId, kind, township, team, opened_at AS openedAt, last_seen_at AS lastSeenAt, seen, detail,
-  cleared_at AS clearedAt, closed_at AS closedAt, closed_by AS closedBy, note, selftest_id AS selftestId`;
+const COLUMNS = `id, device_id AS "deviceId", kind, township, team, opened_at AS "openedAt", last_seen_at AS "lastSeenAt", seen, detail,
+  cleared_at AS "clearedAt", closed_at AS "closedAt", closed_by AS "closedBy", note, selftest_id AS "selftestId"`;
 
 /** Fault tickets (故障工单): at most one open ticket per device and kind; 销号 records who, why and the self-test. */
 export class TicketStore {
   constructor(
-    private readonly db: Database.Database,
+    private readonly sql: SqlDatabase,
     private readonly newId: IdGenerator,
   ) {}
 
@@ -64,98 +63,86 @@ export class TicketStore {
     ticket: Ticket;
     opened: boolean;
   }> {
-    return this.db.transaction(() => {
-      const open = this.openRow(t.deviceId, t.kind);
+    return this.sql.transaction(async (tx) => {
+      const open = await openRow(tx, t.deviceId, t.kind);
       if (open) {
-        this.db
-          .prepare(
-            'UPDATE tickets SET last_seen_at = ?, seen = seen + 1, cleared_at = NULL, detail = coalesce(?, detail) WHERE id = ?',
-          )
-          .run(t.at, t.detail ?? null, open.id);
-        return { ticket: this.row(open.id)!, opened: false };
+        await tx.run(
+          'UPDATE tickets SET last_seen_at = ?, seen = seen + 1, cleared_at = NULL, detail = coalesce(?, detail) WHERE id = ?',
+          [t.at, t.detail ?? null, open.id],
+        );
+        return { ticket: (await row(tx, open.id)) as Ticket, opened: false };
       }
       const id = this.newId();
-      this.db
-        .prepare(
-          'INSERT INTO tickets (id, device_id, kind, township, team, opened_at, last_seen_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(id, t.deviceId, t.kind, t.township ?? null, t.team ?? null, t.at, t.at, t.detail ?? null);
-      return { ticket: this.row(id)!, opened: true };
-    })();
+      await tx.run(
+        'INSERT INTO tickets (id, device_id, kind, township, team, opened_at, last_seen_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [id, t.deviceId, t.kind, t.township ?? null, t.team ?? null, t.at, t.at, t.detail ?? null],
+      );
+      return { ticket: (await row(tx, id)) as Ticket, opened: true };
+    });
   }
 
   /** The box no longer reports this fault. */
   async cleared(deviceId: string, kind: TicketKind, at: string): Promise<boolean> {
     return (
-      this.db
-        .prepare(
+      (
+        await this.sql.run(
           'UPDATE tickets SET cleared_at = ? WHERE device_id = ? AND kind = ? AND closed_at IS NULL AND cleared_at IS NULL',
+          [at, deviceId, kind],
         )
-        .run(at, deviceId, kind).changes > 0
+      ).changes > 0
     );
   }
 
   async openFor(deviceId: string, kind?: TicketKind): Promise<Ticket | undefined> {
-    return this.openRow(deviceId, kind);
-  }
-
-  private openRow(deviceId: string, kind?: TicketKind): Ticket | undefined {
-    return this.db
-      .prepare(
-        `SELECT ${COLUMNS} FROM tickets WHERE device_id = ? AND (? IS NULL OR kind = ?) AND closed_at IS NULL ORDER BY id LIMIT 1`,
-      )
-      .get(deviceId, kind ?? null, kind ?? null) as Ticket | undefined;
+    return openRow(this.sql, deviceId, kind);
   }
 
   async openKinds(deviceId: string): Promise<TicketKind[]> {
     return (
-      this.db.prepare('SELECT kind FROM tickets WHERE device_id = ? AND closed_at IS NULL').all(deviceId) as Array<{
-        kind: string;
-      }>
+      await this.sql.all<{ kind: string }>('SELECT kind FROM tickets WHERE device_id = ? AND closed_at IS NULL', [
+        deviceId,
+      ])
     ).map((r) => r.kind);
   }
 
   async get(id: string): Promise<Ticket | undefined> {
-    return this.row(id);
-  }
-
-  private row(id: string): Ticket | undefined {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM tickets WHERE id = ?`).get(id) as Ticket | undefined;
+    return row(this.sql, id);
   }
 
   /** A ticket of a box the viewer may see. */
   async getFor(v: Viewer, id: string): Promise<Ticket | undefined> {
-    return this.db
-      .prepare(`SELECT ${COLUMNS} FROM tickets WHERE id = @id AND ${scopeClause(SQLITE, 'tickets.device_id')}`)
-      .get({ id, ...scopeParams(v) }) as Ticket | undefined;
+    return this.sql.get<Ticket>(
+      `SELECT ${COLUMNS} FROM tickets WHERE id = @id AND ${scopeClause(this.sql.dialect, 'tickets.device_id')}`,
+      { id, ...scopeParams(v) },
+    );
   }
 
   /** Tickets of boxes the viewer may see, newest first. */
   async list(v: Viewer, q: TicketQuery = {}): Promise<Ticket[]> {
     const open = q.open === undefined ? null : q.open ? 1 : 0;
-    return this.db
-      .prepare(
-        `SELECT ${COLUMNS} FROM tickets
-         WHERE (@open IS NULL OR (closed_at IS NULL) = @open) AND (@township IS NULL OR township = @township)
-           AND (@deviceId IS NULL OR device_id = @deviceId) AND (@before IS NULL OR id < @before) AND ${scopeClause(SQLITE, 'tickets.device_id')}
-         ORDER BY id DESC LIMIT @limit`,
-      )
-      .all({
+    return this.sql.all<Ticket>(
+      `SELECT ${COLUMNS} FROM tickets
+       WHERE (CAST(@open AS INTEGER) IS NULL OR (@open = 1 AND closed_at IS NULL) OR (@open = 0 AND closed_at IS NOT NULL))
+         AND (CAST(@township AS TEXT) IS NULL OR township = @township)
+         AND (CAST(@deviceId AS TEXT) IS NULL OR device_id = @deviceId) AND (CAST(@before AS TEXT) IS NULL OR id < @before)
+         AND ${scopeClause(this.sql.dialect, 'tickets.device_id')}
+       ORDER BY id DESC LIMIT @limit`,
+      {
         open,
         township: q.township ?? null,
         deviceId: q.deviceId ?? null,
         before: q.before ?? null,
         limit: q.limit ?? 100,
         ...scopeParams(v),
-      }) as Ticket[];
+      },
+    );
   }
 
   async markClosed(id: string, by: string, note: string, selftestId: string, at: string): Promise<Ticket> {
-    this.db
-      .prepare(
-        'UPDATE tickets SET closed_at = ?, closed_by = ?, note = ?, selftest_id = ? WHERE id = ? AND closed_at IS NULL',
-      )
-      .run(at, by, note, selftestId, id);
+    await this.sql.run(
+      'UPDATE tickets SET closed_at = ?, closed_by = ?, note = ?, selftest_id = ? WHERE id = ? AND closed_at IS NULL',
+      [at, by, note, selftestId, id],
+    );
     return (await this.get(id))!;
   }
 
@@ -175,23 +162,22 @@ export class TicketStore {
 
   /** Per township, for one day [from, to): opened, closed, still open at the end, and what kinds were opened. */
   async summary(from: string, to: string, v: Viewer = SYSTEM): Promise<TownshipSummary[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT coalesce(township, '') AS township, team, kind,
-           sum(opened_at >= @from AND opened_at < @to) AS opened,
-           sum(closed_at >= @from AND closed_at < @to) AS closed,
-           sum(opened_at < @to AND (closed_at IS NULL OR closed_at >= @to)) AS openAtEnd
-         FROM tickets WHERE opened_at < @to AND (closed_at IS NULL OR closed_at >= @from) AND ${scopeClause(SQLITE, 'tickets.device_id')}
-         GROUP BY township, team, kind ORDER BY township, kind`,
-      )
-      .all({ from, to, ...scopeParams(v) }) as Array<{
+    const rows = await this.sql.all<{
       township: string;
       team: string | null;
       kind: string;
       opened: number;
       closed: number;
       openAtEnd: number;
-    }>;
+    }>(
+      `SELECT coalesce(township, '') AS township, team, kind,
+         sum(CASE WHEN opened_at >= @from AND opened_at < @to THEN 1 ELSE 0 END) AS opened,
+         sum(CASE WHEN closed_at >= @from AND closed_at < @to THEN 1 ELSE 0 END) AS closed,
+         sum(CASE WHEN opened_at < @to AND (closed_at IS NULL OR closed_at >= @to) THEN 1 ELSE 0 END) AS "openAtEnd"
+       FROM tickets WHERE opened_at < @to AND (closed_at IS NULL OR closed_at >= @from) AND ${scopeClause(this.sql.dialect, 'tickets.device_id')}
+       GROUP BY township, team, kind ORDER BY 1, kind`,
+      { from, to, ...scopeParams(v) },
+    );
     const out = new Map<string, TownshipSummary>();
     for (const r of rows) {
       let s = out.get(r.township);
@@ -207,6 +193,17 @@ export class TicketStore {
     }
     return [...out.values()];
   }
+}
+
+async function row(q: SqlQueryable, id: string): Promise<Ticket | undefined> {
+  return q.get<Ticket>(`SELECT ${COLUMNS} FROM tickets WHERE id = ?`, [id]);
+}
+
+async function openRow(q: SqlQueryable, deviceId: string, kind?: TicketKind): Promise<Ticket | undefined> {
+  return q.get<Ticket>(
+    `SELECT ${COLUMNS} FROM tickets WHERE device_id = @deviceId AND (CAST(@kind AS TEXT) IS NULL OR kind = @kind) AND closed_at IS NULL ORDER BY id LIMIT 1`,
+    { deviceId, kind: kind ?? null },
+  );
 }
 
 export interface DaySummary {

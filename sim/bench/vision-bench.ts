@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { randomBytes } from 'node:crypto';
 import { defaultObjectModel, VisionPipeline } from '../../edge/index.ts';
-import { FaceIndex, openDatabase } from '../../gateway/index.ts';
+import { FaceIndex, openSqliteStore } from '../../gateway/index.ts';
 import { encodeEmbedding, type EvidenceManifest } from '../../protocols/index.ts';
 import { haveCjkFont, renderPlate, sceneWithPlate } from '../vision/synthetic-plate.ts';
 import { TINY_YOLO_CLASSES, tinyYoloModel } from '../vision/tiny-yolo.ts';
@@ -99,7 +99,7 @@ export async function runVisionBench(o: VisionBenchOptions = {}): Promise<BenchL
     const sightings = o.faces ?? 10_000;
     o.onProgress?.(`face search over ${sightings} sightings at the gateway`);
     const key = randomBytes(32);
-    const index = new FaceIndex(openDatabase(join(dir, 'gw'), key), key);
+    const index = new FaceIndex(openSqliteStore(join(dir, 'gw'), key), key);
     const descriptor = await embedder!.embed(photo, first);
     const sighting = (i: number, plate: string | null): EvidenceManifest => ({
       v: 1,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AlarmQuery } from '../../gateway/alarms/alarm-query.ts';
-import { loadStorageKey, openDatabase, SYSTEM } from '../../gateway/index.ts';
+import { loadStorageKey, openSqliteStore, SYSTEM } from '../../gateway/index.ts';
 import { createIdGenerator, encodeMessage, topics } from '../../protocols/index.ts';
 import { tricycleAlarm } from '../testing/alarm.ts';
 import { freePorts } from '../testing/free-ports.ts';
@@ -100,7 +100,7 @@ describe('a gateway killed while alarms come in', () => {
       second.proc.kill('SIGTERM');
       await exited(second.proc);
 
-      const db = openDatabase(data, loadStorageKey({}, data));
+      const db = openSqliteStore(data, loadStorageKey({}, data));
       try {
         const alarms = await new AlarmQuery(db).list(SYSTEM, { limit: 10_000 });
         expect(alarms.length, `trial ${trial}: alarms stored`).toBeGreaterThan(0);
@@ -117,7 +117,7 @@ describe('a gateway killed while alarms come in', () => {
         ).toEqual([]);
         expect(ackedIds.size, `trial ${trial}: alarms acknowledged`).toBe(300);
       } finally {
-        db.close();
+        await db.close();
       }
     }
   });

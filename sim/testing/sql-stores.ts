@@ -1,11 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GATEWAY_PG_SCHEMAS } from '../../gateway/migrations.ts';
-import { openDatabase } from '../../gateway/store/database.ts';
-import { PostgresSql } from '../../gateway/store/postgres-sql.ts';
-import type { SqlDatabase } from '../../gateway/store/sql.ts';
-import { SqliteSql } from '../../gateway/store/sqlite-sql.ts';
+import { GATEWAY_PG_SCHEMAS, openSqliteStore, PostgresSql, type SqlDatabase } from '../../gateway/index.ts';
 import { TEST_STORAGE_KEY } from './storage-key.ts';
 
 /**
@@ -36,7 +32,7 @@ export const TEST_STORES: TestStore[] = [
     name: 'sqlite',
     async open() {
       const dir = mkdtempSync(join(tmpdir(), 'rw-sql-'));
-      const sql = new SqliteSql(openDatabase(dir, TEST_STORAGE_KEY));
+      const sql = openSqliteStore(dir, TEST_STORAGE_KEY);
       cleanups.push(async () => {
         await sql.close();
         rmSync(dir, { recursive: true, force: true });
