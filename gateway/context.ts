@@ -1,14 +1,12 @@
-import type Database from 'better-sqlite3-multiple-ciphers';
 import pino, { type Logger } from 'pino';
 import { createIdGenerator, type IdGenerator } from '../protocols/index.ts';
 import { createBus, type GatewayBus } from './bus.ts';
 import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { GatewayClient } from './mqtt/gateway-client.ts';
-import { openDatabase } from './store/database.ts';
 import { loadStorageKey } from './store/key-file.ts';
 import type { SqlDatabase } from './store/sql.ts';
-import { SqliteSql } from './store/sqlite-sql.ts';
+import { openStorage } from './store/storage.ts';
 
 export type Clock = () => Date;
 
@@ -19,8 +17,6 @@ export interface GatewayContext {
   readonly log: Logger;
   readonly clock: Clock;
   readonly newId: IdGenerator;
-  /** The SQLite connection, for the stores not yet on `sql`. */
-  readonly db: Database.Database;
   /** The gateway's database: what every store reads and writes (store/sql.ts). */
   readonly sql: SqlDatabase;
   /** What personal data at rest is encrypted under (store/key-file.ts). */
@@ -40,20 +36,19 @@ export interface ContextOptions {
 }
 
 /** Opens the database (migrated) and builds the shared parts. */
-export function openContext(o: ContextOptions): GatewayContext {
+export async function openContext(o: ContextOptions): Promise<GatewayContext> {
   const dataDir = o.dataDir ?? o.config.dataDir ?? GATEWAY_DEFAULTS.dataDir;
   const log = o.logger ?? pino({ level: 'silent' });
   const clock = o.clock ?? (() => new Date());
   const storageKey = loadStorageKey(o.config, dataDir);
-  const db = openDatabase(dataDir, storageKey);
+  const sql = await openStorage(o.config, dataDir, storageKey);
   return {
     config: o.config,
     dataDir,
     log,
     clock,
     newId: createIdGenerator(() => clock().getTime()),
-    db,
-    sql: new SqliteSql(db),
+    sql,
     storageKey,
     bus: createBus(log),
     metrics: createMetrics(),

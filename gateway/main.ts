@@ -80,7 +80,7 @@ export class Gateway {
       broker: { ...c.broker, ...(this.o.mqttPort !== undefined && { port: this.o.mqttPort }) },
       http: { ...c.http, ...(this.o.httpPort !== undefined && { port: this.o.httpPort }) },
     };
-    const ctx = (this.ctx = openContext({
+    const ctx = (this.ctx = await openContext({
       config,
       dataDir: this.o.dataDir,
       logger: this.o.logger,

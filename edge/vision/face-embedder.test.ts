@@ -63,7 +63,7 @@ describe('FaceEmbedder: faceres descriptors of aligned faces, on real photos', {
         }
       }
     }
-  });
+  }, 90_000); // 24 photos through two models: slow on a loaded 2-core machine
 
   it('describes each face with 1024 numbers', () => {
     expect(originals.length).toBeGreaterThanOrEqual(15);

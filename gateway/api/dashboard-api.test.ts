@@ -243,16 +243,14 @@ describe('dashboard API: sessions, alarm list, live stream, reopen', () => {
     monday.setUTCDate(monday.getUTCDate() - ((monday.getUTCDay() + 6) % 7) - 7);
     const opened = new Date(monday.getTime() - 6 * 3_600_000).toISOString();
     await gw.services.devices.registry.upsert({ id: 'lc-dash-tz', township: '梁水镇', village: '赵楼' });
-    gw.context.db
-      .prepare(
-        "INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, body) VALUES ('E-TZ', 'lc-dash-tz', 'tricycle_passengers', 'alarm', 'vision', ?, ?, '{}')",
-      )
-      .run(opened, opened);
-    gw.context.db
-      .prepare(
-        "INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES ('C-TZ', 'k-tz', 'E-TZ', 'lc-dash-tz', 'tricycle_passengers', ?)",
-      )
-      .run(opened);
+    await gw.context.sql.run(
+      "INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, body) VALUES ('E-TZ', 'lc-dash-tz', 'tricycle_passengers', 'alarm', 'vision', ?, ?, '{}')",
+      [opened, opened],
+    );
+    await gw.context.sql.run(
+      "INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES ('C-TZ', 'k-tz', 'E-TZ', 'lc-dash-tz', 'tricycle_passengers', ?)",
+      [opened],
+    );
     const admin = await gw.services.access.tokens.issue('dash-admin-tz', 'admin');
     const rows = (await (
       await fetch(`${base}/api/v1/reports/weekly?weeks=4`, { headers: { authorization: `Bearer ${admin}` } })

@@ -71,13 +71,11 @@ describe('gateway HTTP API', () => {
   it('lists cases newest first, paged, and only open ones on request', async () => {
     const admin = await gw.services.access.tokens.issue('api-admin-2', 'admin');
     const ids = ['01K00000000000000000000001', '01K00000000000000000000002', '01K00000000000000000000003'];
-    ids.forEach((id, i) =>
-      gw.context.db
-        .prepare(
-          'INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(id, `k${i}`, `e${i}`, 'lc-1', 'presence', 'x', i === 1 ? 'y' : null),
-    );
+    for (const [i, id] of ids.entries())
+      await gw.context.sql.run(
+        'INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [id, `k${i}`, `e${i}`, 'lc-1', 'presence', 'x', i === 1 ? 'y' : null],
+      );
     const get = async (q: string) =>
       (await (await fetch(`${base}/api/v1/cases${q}`, { headers: { authorization: `Bearer ${admin}` } })).json()) as {
         items: Array<{ id: string }>;

@@ -30,16 +30,9 @@ describe('village- and area-scoped API tokens', () => {
     await gw.services.devices.registry.upsert({ id: 'box-lizhuang', township: '梁水镇', village: '李庄' });
     await gw.services.devices.registry.upsert({ id: 'box-wangtun', township: '斗虎屯镇', village: '王屯' });
     const now = new Date().toISOString();
-    gw.context.db
-      .prepare(
-        "INSERT INTO vehicles (id, plate, class, village, township, created_at, updated_at) VALUES ('VH1', '鲁PAB123', 'tricycle', '李庄', '梁水镇', ?, ?)",
-      )
-      .run(now, now);
-    const event = gw.context.db.prepare(
-      "INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, body) VALUES (?, ?, 'tricycle_passengers', 'alarm', 'vision', ?, ?, '{}')",
-    );
-    const kase = gw.context.db.prepare(
-      "INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, vehicle_id) VALUES (?, ?, ?, ?, 'tricycle_passengers', ?, ?)",
+    await gw.context.sql.run(
+      "INSERT INTO vehicles (id, plate, class, village, township, created_at, updated_at) VALUES ('VH1', '鲁PAB123', 'tricycle', '李庄', '梁水镇', ?, ?)",
+      [now, now],
     );
     // C1 at a 李庄 box; C2 at a 王屯 box of a 李庄 villager's tricycle; C3 at a 王屯 box, vehicle unknown.
     for (const [c, e, box, vehicle] of [
@@ -47,16 +40,24 @@ describe('village- and area-scoped API tokens', () => {
       ['C2', 'E2', 'box-wangtun', 'VH1'],
       ['C3', 'E3', 'box-wangtun', null],
     ] as const) {
-      event.run(e, box, now, now);
-      kase.run(c, `k-${c}`, e, box, now, vehicle);
+      await gw.context.sql.run(
+        "INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, body) VALUES (?, ?, 'tricycle_passengers', 'alarm', 'vision', ?, ?, '{}')",
+        [e, box, now, now],
+      );
+      await gw.context.sql.run(
+        "INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, vehicle_id) VALUES (?, ?, ?, ?, 'tricycle_passengers', ?, ?)",
+        [c, `k-${c}`, e, box, now, vehicle],
+      );
     }
-    gw.context.db
-      .prepare("INSERT INTO responses (id, case_id, kind, state, updated_at) VALUES ('R3', 'C3', 'village', 'sent', ?)")
-      .run(now);
-    gw.context.db
-      .prepare("INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES ('EV3', 'box-wangtun', 'E3', ?, ?)")
-      .run(now, JSON.stringify({ images: [] }));
-    gw.context.db.prepare("UPDATE events SET evidence_id = 'EV3' WHERE id = 'E3'").run();
+    await gw.context.sql.run(
+      "INSERT INTO responses (id, case_id, kind, state, updated_at) VALUES ('R3', 'C3', 'village', 'sent', ?)",
+      [now],
+    );
+    await gw.context.sql.run(
+      "INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES ('EV3', 'box-wangtun', 'E3', ?, ?)",
+      [now, JSON.stringify({ images: [] })],
+    );
+    await gw.context.sql.run("UPDATE events SET evidence_id = 'EV3' WHERE id = 'E3'");
     tokens.cadre = await gw.services.access.tokens.issue('cadre-li', 'village', { villages: ['李庄'] });
     tokens.squad = await gw.services.access.tokens.issue('squad-douhutun', 'police', { townships: ['斗虎屯镇'] });
     tokens.admin = await gw.services.access.tokens.issue('county-admin', 'admin');

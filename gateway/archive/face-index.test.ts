@@ -69,9 +69,9 @@ describe('face index: tracing a plateless vehicle by its driver’s face', () =>
   it('keeps descriptors encrypted and out of the stored manifest', async () => {
     const stored = await gw.services.archive.faces.record(manifest('EV-SEEN', driver, '鲁PAB123'));
     expect(stored.recognitions.some((r) => 'embedding' in r)).toBe(false);
-    const row = gw.context.db
-      .prepare('SELECT model, plate, vector FROM faces WHERE evidence_id = ?')
-      .get('EV-SEEN') as { model: string; plate: string; vector: Buffer };
+    const row = (await gw.context.sql.get('SELECT model, plate, vector FROM faces WHERE evidence_id = ?', [
+      'EV-SEEN',
+    ])) as { model: string; plate: string; vector: Buffer };
     expect(row).toMatchObject({ model: 'faceres', plate: '鲁PAB123' });
     const plain = Buffer.from(driver.buffer);
     expect(row.vector.length).toBe(plain.length + 28);
@@ -95,21 +95,15 @@ describe('face index: tracing a plateless vehicle by its driver’s face', () =>
 
   it('answers on the case, with the archive record, for roles that may see personal data, and logs the view', async () => {
     await gw.services.archive.archive.importCsv('plate,class,owner_name,village\n鲁PAB123,tricycle,张三,李庄\n', true);
-    gw.context.db
-      .prepare(
-        "INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, evidence_id, body) VALUES ('E-NP', 'lc-face-1', 'tricycle_passengers', 'alarm', 'vision', 'x', 'x', 'EV-NOPLATE', '{}')",
-      )
-      .run();
-    gw.context.db
-      .prepare(
-        "INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES ('EV-NOPLATE', 'lc-face-1', 'E-NP', 'x', '{}')",
-      )
-      .run();
-    gw.context.db
-      .prepare(
-        "INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES ('C-NP', 'k-np', 'E-NP', 'lc-face-1', 'tricycle_passengers', 'x')",
-      )
-      .run();
+    await gw.context.sql.run(
+      "INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, evidence_id, body) VALUES ('E-NP', 'lc-face-1', 'tricycle_passengers', 'alarm', 'vision', 'x', 'x', 'EV-NOPLATE', '{}')",
+    );
+    await gw.context.sql.run(
+      "INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES ('EV-NOPLATE', 'lc-face-1', 'E-NP', 'x', '{}')",
+    );
+    await gw.context.sql.run(
+      "INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES ('C-NP', 'k-np', 'E-NP', 'lc-face-1', 'tricycle_passengers', 'x')",
+    );
     const get = (token: string) =>
       fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/cases/C-NP/face-matches`, {
         headers: { authorization: `Bearer ${token}` },
@@ -130,19 +124,15 @@ describe('face index: tracing a plateless vehicle by its driver’s face', () =>
     const old = new Date(Date.now() - 200 * 86_400_000).toISOString();
     await gw.services.archive.faces.record(manifest('EV-OLD', vector(9), '鲁PZZ111', old));
     await gw.services.archive.faces.record(manifest('EV-OLD-OPEN', vector(10), null, old));
-    gw.context.db
-      .prepare(
-        "INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES ('EV-OLD-OPEN', 'lc-face-1', 'E-OLD', 'x', '{}')",
-      )
-      .run();
-    gw.context.db
-      .prepare(
-        "INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES ('C-OLD', 'k-old', 'E-OLD', 'lc-face-1', 'tricycle_passengers', 'x')",
-      )
-      .run();
+    await gw.context.sql.run(
+      "INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES ('EV-OLD-OPEN', 'lc-face-1', 'E-OLD', 'x', '{}')",
+    );
+    await gw.context.sql.run(
+      "INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at) VALUES ('C-OLD', 'k-old', 'E-OLD', 'lc-face-1', 'tricycle_passengers', 'x')",
+    );
     expect(await gw.services.archive.faces.sweep(90)).toBe(1);
     const left = (
-      gw.context.db.prepare('SELECT evidence_id AS id FROM faces ORDER BY evidence_id').all() as Array<{ id: string }>
+      (await gw.context.sql.all('SELECT evidence_id AS id FROM faces ORDER BY evidence_id')) as Array<{ id: string }>
     ).map((r) => r.id);
     expect(left).toEqual(['EV-NOPLATE', 'EV-OLD-OPEN', 'EV-OTHER', 'EV-SEEN']);
   });

@@ -48,19 +48,17 @@ describe('embedded broker: credentials and topic ACLs, with mosquitto clients', 
 
   const asDevice = (id: string, pw = `${id}-secret`) => ['-i', id, '-u', id, '-P', pw];
 
-  it('stores only hashes: scrypt for people, a keyed HMAC for boxes’ random secrets', () => {
-    const rows = gw.context.db.prepare('SELECT kind, password_hash AS h FROM credentials').all() as Array<{
-      kind: string;
-      h: string;
-    }>;
+  it('stores only hashes: scrypt for people, a keyed HMAC for boxes’ random secrets', async () => {
+    const rows = await gw.context.sql.all<{ kind: string; h: string }>(
+      'SELECT kind, password_hash AS h FROM credentials',
+    );
     for (const r of rows)
       expect(r.h).toMatch(r.kind === 'device' ? /^hmac-sha256\$[A-Za-z0-9+/]{43}=$/ : /^scrypt\$16384\$8\$1\$/);
     expect(rows.map((r) => r.h).join()).not.toContain('secret');
     // Mosquitto's PBKDF2 hash is kept for boxes only: a person's password keeps just its scrypt hash.
-    const broker = gw.context.db.prepare('SELECT kind, broker_hash AS b FROM credentials').all() as Array<{
-      kind: string;
-      b: string | null;
-    }>;
+    const broker = await gw.context.sql.all<{ kind: string; b: string | null }>(
+      'SELECT kind, broker_hash AS b FROM credentials',
+    );
     for (const r of broker) expect(r.b === null, r.kind).toBe(r.kind === 'operator');
   });
 

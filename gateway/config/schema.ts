@@ -6,6 +6,35 @@ export const GatewayConfig = Type.Object(
   {
     /** Database, broker persistence and evidence live here. */
     dataDir: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * Where the gateway's records live: SQLite in the data dir (default), or a PostgreSQL database
+     * that several gateway workers share.
+     */
+    storage: Type.Optional(
+      Type.Object(
+        {
+          url: Type.Optional(
+            Type.String({
+              pattern: '^postgres(ql)?://(?![^/@]*:[^/@]*@)',
+              description: 'postgres://user@host:port/database (no password here: use storage.password)',
+            }),
+          ),
+          password: Type.Optional(
+            Type.String({ description: 'e.g. ${RW_PG_PASSWORD}; else PGPASSWORD or ~/.pgpass is used' }),
+          ),
+          poolSize: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: 200, description: 'connections per gateway process (default 10)' }),
+          ),
+          schema: Type.Optional(
+            Type.String({
+              pattern: '^[a-z_][a-z0-9_]*$',
+              description: 'PostgreSQL schema for the tables (default public)',
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     broker: Type.Optional(
       Type.Object(
         {

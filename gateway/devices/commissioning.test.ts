@@ -211,10 +211,11 @@ describe('registering boxes (roadwarden commission) and the donor wall', () => {
   });
 
   it('shows crowd-funded lights on a public donor wall: name or anonymous, place, date, working or not, no amounts', async () => {
-    gw.context.db
-      .prepare("UPDATE devices SET state = 'online', flags = ? WHERE id = ?")
-      .run('["lamp_fault"]', 'lc-liangshui-0001');
-    gw.context.db.prepare("UPDATE devices SET state = 'online' WHERE id = ?").run('lc-liangshui-0002');
+    await gw.context.sql.run("UPDATE devices SET state = 'online', flags = ? WHERE id = ?", [
+      '["lamp_fault"]',
+      'lc-liangshui-0001',
+    ]);
+    await gw.context.sql.run("UPDATE devices SET state = 'online' WHERE id = ?", ['lc-liangshui-0002']);
     const wall = (await (await fetch(`${base}/donors.json`)).json()) as Array<Record<string, unknown>>;
     expect(wall).toEqual([
       { donor: '匿名 anonymous', place: '梁水镇 李庄 李庄路口', date: '2026-11-25', thanks: null, working: true },

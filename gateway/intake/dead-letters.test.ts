@@ -81,14 +81,14 @@ describe('dead letters', () => {
         expect(res.status).toBe(200);
         const list = (await res.json()) as { items: Array<{ id: string }> };
         expect(list.items.map((i) => i.id)).toEqual(['E-DEEP']);
-        const repaired = gw.context.db.prepare("SELECT body FROM events WHERE id = 'E-DEEP'").get() as { body: string };
+        const repaired = (await gw.context.sql.get("SELECT body FROM events WHERE id = 'E-DEEP'")) as { body: string };
         expect(JSON.parse(repaired.body)).toMatchObject({
           id: 'E-DEEP',
           deviceId: 'box-1',
           evidenceId: 'EV-1',
           kind: 'presence',
         });
-        const kept = gw.context.db.prepare('SELECT code, payload FROM dead_letters').all() as Array<{
+        const kept = (await gw.context.sql.all('SELECT code, payload FROM dead_letters')) as Array<{
           code: string;
           payload: Buffer;
         }>;

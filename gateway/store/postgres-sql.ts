@@ -75,8 +75,9 @@ function values(names: string[] | null, params: SqlParams | undefined, sql: stri
 }
 
 export interface PostgresOptions {
-  /** postgres://user@host:port/database (a password comes from the environment or ~/.pgpass, not the URL in a config file). */
+  /** postgres://user@host:port/database (the password apart: `password`, PGPASSWORD or ~/.pgpass). */
   url: string;
+  password?: string;
   /** Connections this process keeps (default 10). */
   poolSize?: number;
   /** Tables live in this schema (tests use one each); it is created if missing. */
@@ -99,6 +100,7 @@ export class PostgresSql extends Statements implements SqlDatabase {
       throw new Error(`schema name ${schema} is not a plain identifier`);
     const pool = new pg.Pool({
       connectionString: o.url,
+      ...(o.password !== undefined ? { password: o.password } : {}),
       max: o.poolSize ?? 10,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });

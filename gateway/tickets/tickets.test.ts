@@ -158,9 +158,11 @@ describe('fault tickets (故障工单) and 销号', () => {
   it('opens an "offline" ticket for a box silent longer than offlineAfterMin, and notes when it is back', async () => {
     const id = 'lc-far-0001';
     await gw.services.devices.registry.upsert({ id, township: '斗虎屯镇' });
-    gw.context.db
-      .prepare('UPDATE devices SET state = ?, last_seen = ? WHERE id = ?')
-      .run('offline', new Date(Date.now() - 45 * 60_000).toISOString(), id);
+    await gw.context.sql.run('UPDATE devices SET state = ?, last_seen = ? WHERE id = ?', [
+      'offline',
+      new Date(Date.now() - 45 * 60_000).toISOString(),
+      id,
+    ]);
     await gw.services.tickets.faults.checkOffline();
     await gw.services.tickets.faults.checkOffline();
     const t = (await gw.services.tickets.tickets.openFor(id, 'offline'))!;

@@ -115,17 +115,7 @@ async function seed(gw: Gateway, total: number, frameSha: string): Promise<void>
       village: v,
       crossing: `${v}路口`,
     });
-  const ev = gw.context.db.prepare(
-    "INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, evidence_id, body) VALUES (?, ?, 'tricycle_passengers', 'alarm', 'vision', ?, ?, ?, ?)",
-  );
-  const evd = gw.context.db.prepare('INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES (?, ?, ?, ?, ?)');
-  const cs = gw.context.db.prepare(
-    "INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, closed_at, closed_by) VALUES (?, ?, ?, ?, 'tricycle_passengers', ?, ?, ?)",
-  );
-  const rs = gw.context.db.prepare(
-    'INSERT INTO responses (id, case_id, kind, state, updated_at) VALUES (?, ?, ?, ?, ?)',
-  );
-  gw.context.db.transaction(() => {
+  await gw.context.sql.transaction(async (tx) => {
     for (let i = 0; i < total; i++) {
       const at = new Date(now - (total - i) * 600_000).toISOString();
       const device = `lc-bench-${i % VILLAGES.length}`;
@@ -151,12 +141,30 @@ async function seed(gw: Gateway, total: number, frameSha: string): Promise<void>
           { what: 'plate', label: 'blue', score: 0.9, box: [560, 430, 160, 50], value: plate },
         ],
       };
-      ev.run(eventId, device, at, at, evidenceId, JSON.stringify(body));
-      evd.run(evidenceId, device, eventId, at, JSON.stringify(manifest));
+      await tx.run(
+        "INSERT INTO events (id, device_id, kind, severity, source, ts, received_at, evidence_id, body) VALUES (?, ?, 'tricycle_passengers', 'alarm', 'vision', ?, ?, ?, ?)",
+        [eventId, device, at, at, evidenceId, JSON.stringify(body)],
+      );
+      await tx.run('INSERT INTO evidence (id, device_id, event_id, ts, body) VALUES (?, ?, ?, ?, ?)', [
+        evidenceId,
+        device,
+        eventId,
+        at,
+        JSON.stringify(manifest),
+      ]);
       const closed = i < total - 30;
-      cs.run(caseId, `bench:${eventId}`, eventId, device, at, closed ? at : null, closed ? 'bench' : null);
+      await tx.run(
+        "INSERT INTO cases (id, incident_key, event_id, device_id, kind, opened_at, closed_at, closed_by) VALUES (?, ?, ?, ?, 'tricycle_passengers', ?, ?, ?)",
+        [caseId, `bench:${eventId}`, eventId, device, at, closed ? at : null, closed ? 'bench' : null],
+      );
       for (const [k, kind] of ['onsite', 'village', 'police'].entries())
-        rs.run(newId(), caseId, kind, closed ? 'done' : STATES[(i + k) % STATES.length], at);
+        await tx.run('INSERT INTO responses (id, case_id, kind, state, updated_at) VALUES (?, ?, ?, ?, ?)', [
+          newId(),
+          caseId,
+          kind,
+          closed ? 'done' : STATES[(i + k) % STATES.length],
+          at,
+        ]);
     }
-  })();
+  });
 }

@@ -3,9 +3,15 @@ import { loadCountyMap } from '../../gateway/index.ts';
 import { County, EXAMPLE_MAP, spreadOver } from '../testing/county.ts';
 import { httpReceiver, type HttpReceiver } from '../testing/http-receiver.ts';
 import { until } from '../testing/until.ts';
+import { testPgStorage } from '../testing/sql-stores.ts';
 
-/** The county fixture and its scripted happenings, read back only through the HTTP API. */
-describe('a simulated county (sim/testing/county.ts)', () => {
+const STORAGES = [
+  { name: 'SQLite', pg: undefined },
+  { name: 'PostgreSQL', pg: testPgStorage() },
+];
+
+/** The county fixture and its scripted happenings, read back only through the HTTP API, on either store. */
+describe.each(STORAGES)('a simulated county (sim/testing/county.ts) on $name', ({ pg }) => {
   let county: County;
   let hook: HttpReceiver;
   let token: string;
@@ -25,6 +31,7 @@ describe('a simulated county (sim/testing/county.ts)', () => {
       boxes: 3,
       telemetryS: 1,
       gatewayConfig: {
+        ...(pg && { storage: pg.storage }),
         responses: {
           channels: { hook: { type: 'webhook', url: hook.url, secret: 'county-test-secret' } },
           plans: [
@@ -43,6 +50,7 @@ describe('a simulated county (sim/testing/county.ts)', () => {
   afterAll(async () => {
     await county?.stop();
     await hook?.close();
+    await pg?.drop();
   });
 
   it('spreads boxes over the townships of the outline, each inside its township, the same every time', () => {
@@ -66,6 +74,11 @@ describe('a simulated county (sim/testing/county.ts)', () => {
     expect(hook.got.filter((g) => g.body.caseId === alarm.caseId)).toHaveLength(2);
     const device = await api<{ township: string; state: string }>(`/devices/${box.spec.id}`);
     expect(device).toMatchObject({ township: box.spec.township, state: 'online' });
+  });
+
+  it('keeps its records in the configured store', async () => {
+    expect(county.gateway.context.sql.dialect.name).toBe(pg ? 'postgres' : 'sqlite');
+    expect(await county.gateway.context.sql.get('SELECT count(*) AS n FROM devices')).toEqual({ n: 3 });
   });
 
   it("says on /health that the gateway's client is attached and no message has failed", async () => {

@@ -269,15 +269,14 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
 
   it('shows the boxes on the county map and in a table; a box’s telemetry sparklines; a self-test from the centre', async () => {
     // A day of battery readings for box A, as its telemetry would have brought them.
-    const insert = gw.context.db.prepare('INSERT INTO telemetry (id, device_id, ts, body) VALUES (?, ?, ?, ?)');
     for (let h = 23; h >= 0; h--) {
       const ts = new Date(Date.now() - h * 3_600_000).toISOString();
-      insert.run(
+      await gw.context.sql.run('INSERT INTO telemetry (id, device_id, ts, body) VALUES (?, ?, ?, ?)', [
         newId(),
         BOX_A.id,
         ts,
         JSON.stringify({ ts, power: { batteryV: 12.4 - h * 0.02 }, temperatureC: 10 + (h % 6) }),
-      );
+      ]);
     }
     const page = await logIn('duty-admin', 'admin-pass-1');
     await page.click('header nav a[href="#/devices"]');

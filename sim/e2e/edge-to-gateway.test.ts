@@ -50,7 +50,7 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
       },
     });
     await agent.start();
-    await until(() => agent.link.connected, 5000);
+    await until(async () => agent.link.connected, 5000);
   });
 
   afterAll(async () => {
@@ -60,20 +60,27 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const count = (sql: string, ...args: unknown[]) => (gw.context.db.prepare(sql).get(...args) as { n: number }).n;
+  const count = async (sql: string, ...args: string[]) =>
+    ((await gw.context.sql.get<{ n: number }>(sql, args)) as { n: number }).n;
 
   it('registers the box online and stores its event exactly once', async () => {
-    await until(() => count("SELECT count(*) AS n FROM devices WHERE id = ? AND state = 'online'", DEVICE) === 1, 5000);
+    await until(
+      async () => (await count("SELECT count(*) AS n FROM devices WHERE id = ? AND state = 'online'", DEVICE)) === 1,
+      5000,
+    );
     await sim.control('sensor on');
-    await until(() => count('SELECT count(*) AS n FROM events WHERE device_id = ?', DEVICE) === 1, 5000);
+    await until(async () => (await count('SELECT count(*) AS n FROM events WHERE device_id = ?', DEVICE)) === 1, 5000);
     await sim.control('sensor off');
-    const row = gw.context.db.prepare('SELECT kind, body FROM events WHERE device_id = ?').get(DEVICE) as {
+    const row = (await gw.context.sql.get('SELECT kind, body FROM events WHERE device_id = ?', [DEVICE])) as {
       kind: string;
       body: string;
     };
     expect(row.kind).toBe('presence');
     expect(JSON.parse(row.body).localActions).toContain('light_flash');
-    await until(() => count('SELECT count(*) AS n FROM telemetry WHERE device_id = ?', DEVICE) >= 1, 5000);
+    await until(
+      async () => (await count('SELECT count(*) AS n FROM telemetry WHERE device_id = ?', DEVICE)) >= 1,
+      5000,
+    );
   });
 
   it('delivers retained desired config to the online box, even with a command right behind it', async () => {
@@ -85,11 +92,12 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
       ),
     );
     await until(
-      () => count('SELECT count(*) AS n FROM devices WHERE id = ? AND config_version = 42', DEVICE) === 1,
+      async () => (await count('SELECT count(*) AS n FROM devices WHERE id = ? AND config_version = 42', DEVICE)) === 1,
       5000,
     );
     await until(
-      () => count("SELECT count(*) AS n FROM command_results WHERE device_id = ? AND name = 'stop'", DEVICE) === 1,
+      async () =>
+        (await count("SELECT count(*) AS n FROM command_results WHERE device_id = ? AND name = 'stop'", DEVICE)) === 1,
       5000,
     );
   });
@@ -127,9 +135,9 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
         JSON.stringify(ev),
       ]);
     }
-    await until(() => gw.services.intake.intake.stats.duplicates === before + 1, 5000);
-    expect(count('SELECT count(*) AS n FROM events WHERE id = ?', ev.id)).toBe(1);
-    await until(() => agent.link.connected, 5000); // mosquitto_pub took over the session briefly
+    await until(async () => gw.services.intake.intake.stats.duplicates === before + 1, 5000);
+    expect(await count('SELECT count(*) AS n FROM events WHERE id = ?', ev.id)).toBe(1);
+    await until(async () => agent.link.connected, 5000); // mosquitto_pub took over the session briefly
   });
 
   it('keeps malformed and mislabelled messages in dead letters with the reason', async () => {
@@ -166,16 +174,16 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
         source: 'sensor',
       }),
     );
-    await until(() => count('SELECT count(*) AS n FROM dead_letters') >= 2, 5000);
+    await until(async () => (await count('SELECT count(*) AS n FROM dead_letters')) >= 2, 5000);
     const reasons = (
-      gw.context.db.prepare('SELECT code, reason FROM dead_letters ORDER BY seq').all() as Array<{
+      (await gw.context.sql.all('SELECT code, reason FROM dead_letters ORDER BY seq')) as Array<{
         code: string;
         reason: string;
       }>
     ).map((r) => `${r.code}: ${r.reason}`);
     expect(reasons[0]).toMatch(/^bad_json: event message is not JSON/);
     expect(reasons[1]).toMatch(/does not match topic device/);
-    await until(() => agent.link.connected, 5000);
+    await until(async () => agent.link.connected, 5000);
   });
 
   it('carries an evidence package from the box to the API: images by hash, encrypted at rest, shown only to allowed roles and logged', async () => {
@@ -194,9 +202,9 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
     });
     const frameHash = createHash('sha256').update(frame).digest('hex');
     await until(
-      () =>
-        count('SELECT count(*) AS n FROM evidence WHERE id = ?', evidenceId) === 1 &&
-        count('SELECT count(*) AS n FROM evidence_images') >= 2,
+      async () =>
+        (await count('SELECT count(*) AS n FROM evidence WHERE id = ?', evidenceId)) === 1 &&
+        (await count('SELECT count(*) AS n FROM evidence_images')) >= 2,
       5000,
     );
     // At rest the file is ciphertext: the JPEG bytes are nowhere in it.
@@ -245,16 +253,16 @@ describe('edge agent → gateway: credentials, intake, dedupe, dead letters', ()
         '-f',
         file,
       ]);
-    const before = count('SELECT count(*) AS n FROM dead_letters');
+    const before = await count('SELECT count(*) AS n FROM dead_letters');
     await pub(topics.image(DEVICE, wrong));
     writeFileSync(file, 'GIF89a not a jpeg');
     await pub(topics.image(DEVICE, createHash('sha256').update('GIF89a not a jpeg').digest('hex')));
-    await until(() => count('SELECT count(*) AS n FROM dead_letters') === before + 2, 5000);
+    await until(async () => (await count('SELECT count(*) AS n FROM dead_letters')) === before + 2, 5000);
     const codes = (
-      gw.context.db.prepare('SELECT code FROM dead_letters ORDER BY seq DESC LIMIT 2').all() as Array<{ code: string }>
+      (await gw.context.sql.all('SELECT code FROM dead_letters ORDER BY seq DESC LIMIT 2')) as Array<{ code: string }>
     ).map((r) => r.code);
     expect(codes.sort()).toEqual(['bad_hash', 'bad_image']);
     expect(await gw.services.evidence.store.has(wrong)).toBe(false);
-    await until(() => agent.link.connected, 5000);
+    await until(async () => agent.link.connected, 5000);
   });
 });

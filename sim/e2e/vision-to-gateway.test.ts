@@ -94,11 +94,12 @@ describe.skipIf(!haveCjkFont())(
 
     it('warns on the spot, and the gateway gets one alarm per vehicle passing, with frame, vehicle and plate images', async () => {
       const alarms = () =>
-        gw.context.db
-          .prepare("SELECT body FROM events WHERE device_id = ? AND kind = 'tricycle_passengers'")
-          .all(DEVICE) as Array<{ body: string }>;
-      await until(() => alarms().length === 1, 30_000, 'the alarm at the gateway');
-      const ev = JSON.parse(alarms()[0].body) as {
+        gw.context.sql.all<{ body: string }>(
+          "SELECT body FROM events WHERE device_id = ? AND kind = 'tricycle_passengers'",
+          [DEVICE],
+        );
+      await until(async () => (await alarms()).length === 1, 30_000, 'the alarm at the gateway');
+      const ev = JSON.parse((await alarms())[0].body) as {
         severity: string;
         source: string;
         localActions: string[];
@@ -115,19 +116,17 @@ describe.skipIf(!haveCjkFont())(
       expect(sim.light!.device.history.length).toBeGreaterThan(0);
 
       const manifestOf = () =>
-        gw.context.db.prepare('SELECT body FROM evidence WHERE id = ?').get(ev.evidenceId) as
-          | { body: string }
-          | undefined;
-      await until(() => manifestOf() !== undefined, 15_000, 'the evidence manifest');
-      const m = JSON.parse(manifestOf()!.body) as EvidenceManifest;
+        gw.context.sql.get<{ body: string }>('SELECT body FROM evidence WHERE id = ?', [ev.evidenceId]);
+      await until(async () => (await manifestOf()) !== undefined, 15_000, 'the evidence manifest');
+      const m = JSON.parse((await manifestOf())!.body) as EvidenceManifest;
       expect(m.images.map((i) => i.role)).toEqual(['frame', 'vehicle', 'plate', 'face']);
       expect(m.recognitions.find((r) => r.what === 'plate')).toMatchObject({ value: '鲁PA1234' });
       // The driver's descriptor reaches the centre and is kept apart, encrypted, with the plate read beside it.
       expect(m.recognitions.find((r) => r.what === 'face')).not.toHaveProperty('embedding');
       expect(
-        gw.context.db
-          .prepare('SELECT model, plate, length(vector) AS bytes FROM faces WHERE evidence_id = ?')
-          .get(ev.evidenceId),
+        await gw.context.sql.get('SELECT model, plate, length(vector) AS bytes FROM faces WHERE evidence_id = ?', [
+          ev.evidenceId,
+        ]),
       ).toEqual({ model: 'faceres', plate: '鲁PA1234', bytes: 1024 * 4 + 28 });
       expect(m.models.map((x) => x.name)).toEqual([
         'tiny-tricycle',
@@ -143,7 +142,7 @@ describe.skipIf(!haveCjkFont())(
       // The same tricycle in the next frames is the same incident: no second alarm.
       const seen = agent.vision!.runnerStats.processed;
       await until(() => agent.vision!.runnerStats.processed >= seen + 2, 15_000, 'more frames recognised');
-      expect(alarms()).toHaveLength(1);
+      expect(await alarms()).toHaveLength(1);
       expect(agent.vision!.stats.debounced).toBeGreaterThanOrEqual(1);
     });
   },

@@ -46,9 +46,7 @@ export const TEST_STORES: TestStore[] = [
       const sql = await openTestPostgres();
       cleanups.push(async () => {
         await sql.close();
-        const admin = await PostgresSql.connect({ url: TEST_PG_URL, poolSize: 1 });
-        await admin.run(`DROP SCHEMA IF EXISTS ${sql.schema} CASCADE`);
-        await admin.close();
+        await dropSchema(sql.schema);
       });
       return sql;
     },
@@ -59,4 +57,22 @@ const cleanups: Array<() => Promise<void>> = [];
 
 export async function closeTestStores(): Promise<void> {
   for (const c of cleanups.splice(0).reverse()) await c();
+}
+
+/**
+ * A gateway.yaml `storage` section on a PostgreSQL schema of its own (the gateway creates and
+ * migrates it); `drop` removes it after the test.
+ */
+export function testPgStorage(): { storage: { url: string; schema: string }; drop(): Promise<void> } {
+  const schema = `rw_t_${process.pid}_${Date.now().toString(36)}_${schemas++}`;
+  return {
+    storage: { url: TEST_PG_URL, schema },
+    drop: () => dropSchema(schema),
+  };
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const admin = await PostgresSql.connect({ url: TEST_PG_URL, poolSize: 1 });
+  await admin.run(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await admin.close();
 }
