@@ -137,15 +137,22 @@ async function telemetry(tx: SqlQueryable, m: TelemetryMessage): Promise<StoreOu
     [m.id, m.deviceId, m.ts, JSON.stringify(m)],
   );
   if (stored.changes === 0) return 'duplicate';
-  const prev = (
-    await tx.get<{ seq: number | null }>('SELECT telemetry_seq AS seq FROM devices WHERE id = ?', [m.deviceId])
-  )?.seq;
-  // seq wraps at 255; a jump of more than one means telemetry was lost on the way.
-  const gap = prev === null || prev === undefined ? 0 : ((m.seq - prev + 256) % 256) - 1;
+  // seq wraps at 255; a jump of more than one means telemetry was lost on the way. One statement
+  // reads the last seq and writes the new one, so concurrent reports of a box count every gap once.
   await tx.run(
-    `UPDATE devices SET last_telemetry = ?, flags = ?, config_version = coalesce(?, config_version), last_seen = ?,
-       telemetry_seq = ?, telemetry_gaps = telemetry_gaps + ? WHERE id = ?`,
-    [JSON.stringify(m), JSON.stringify(m.flags), m.configVersion ?? null, m.ts, m.seq, Math.max(gap, 0), m.deviceId],
+    `UPDATE devices SET last_telemetry = @body, flags = @flags, config_version = coalesce(@configVersion, config_version),
+       last_seen = @ts, telemetry_seq = @seq,
+       telemetry_gaps = telemetry_gaps + CASE WHEN telemetry_seq IS NULL OR (@seq - telemetry_seq + 256) % 256 < 1 THEN 0
+         ELSE (@seq - telemetry_seq + 256) % 256 - 1 END
+     WHERE id = @deviceId`,
+    {
+      body: JSON.stringify(m),
+      flags: JSON.stringify(m.flags),
+      configVersion: m.configVersion ?? null,
+      ts: m.ts,
+      seq: m.seq,
+      deviceId: m.deviceId,
+    },
   );
   return 'stored';
 }

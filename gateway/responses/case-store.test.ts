@@ -70,4 +70,23 @@ describe.each(TEST_STORES)('cases and the three responses on $name', (sqlStore) 
     await expect(store.move(onsite.id, 'sent', 'x')).rejects.toThrow(/nothing \(it is finished\)/);
     await expect(store.move('nope', 'sent', 'x')).rejects.toThrow(/no response nope/);
   });
+
+  it('holds under races: one case for an incident reported at once many times, and the last response to finish closes it', async () => {
+    const incidentId = newId();
+    const opened = await Promise.all(Array.from({ length: 8 }, () => store.open(alarm({ incidentId }))));
+    expect(new Set(opened.map((o) => o.case.id)).size).toBe(1);
+    expect(opened.filter((o) => o.created)).toHaveLength(1);
+    const c = opened[0].case;
+    const rs = await store.responses(c.id);
+    expect(rs).toHaveLength(3);
+    await Promise.all(rs.map((r) => store.move(r.id, 'waived', 'duty', 'handled by phone')));
+    expect((await store.getCase(c.id))?.closedBy).toBe('duty');
+    // Two moves of one response at once: one wins, the other is refused as the state machine says.
+    const { case: d } = await store.open(alarm());
+    const [onsite] = await store.responses(d.id);
+    await store.move(onsite.id, 'sent', 'gateway');
+    const both = await Promise.allSettled([store.move(onsite.id, 'done', 'a'), store.move(onsite.id, 'failed', 'b')]);
+    expect(both.map((x) => x.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect((await store.history(onsite.id)).map((h) => h.to)).toHaveLength(3);
+  });
 });

@@ -109,8 +109,7 @@ export class CaseStore {
     ackDeadline?: string | null,
   ): Promise<ResponseRow> {
     return this.sql.transaction(async (tx) => {
-      const r = await responseRow(tx, responseId);
-      if (!r) throw Object.assign(new Error(`no response ${responseId}`), { code: 'not_found' });
+      const r = await lockedResponse(tx, responseId);
       checkTransition(r.kind, r.state, to);
       const at = this.now().toISOString();
       await tx.run(
@@ -135,8 +134,7 @@ export class CaseStore {
    */
   async reopen(responseId: string, actor: string, reason: string): Promise<ResponseRow> {
     return this.sql.transaction(async (tx) => {
-      const r = await responseRow(tx, responseId);
-      if (!r) throw Object.assign(new Error(`no response ${responseId}`), { code: 'not_found' });
+      const r = await lockedResponse(tx, responseId);
       if (!isFinished(r.state))
         throw new TransitionError(`the ${r.kind} response is ${r.state}, not finished: there is nothing to reopen`);
       const at = this.now().toISOString();
@@ -282,6 +280,19 @@ const toResponse = (r: RawResponse): ResponseRow => ({
 async function responseRow(q: SqlQueryable, id: string): Promise<ResponseRow | undefined> {
   const row = await q.get<RawResponse>(`${RESPONSE_SELECT} WHERE id = ?`, [id]);
   return row && toResponse(row);
+}
+
+/**
+ * A response read for a change, with its case locked until the transaction ends: moves of one
+ * case's responses then happen one after another, so the last one to finish sees the others
+ * finished and closes the case.
+ */
+async function lockedResponse(tx: SqlQueryable, id: string): Promise<ResponseRow> {
+  const caseId = (await tx.get<{ caseId: string }>('SELECT case_id AS "caseId" FROM responses WHERE id = ?', [id]))
+    ?.caseId;
+  if (!caseId) throw Object.assign(new Error(`no response ${id}`), { code: 'not_found' });
+  await tx.get(`SELECT id FROM cases WHERE id = ?${tx.dialect.forUpdate}`, [caseId]);
+  return (await responseRow(tx, id)) as ResponseRow;
 }
 
 async function responseRows(q: SqlQueryable, caseId: string): Promise<ResponseRow[]> {

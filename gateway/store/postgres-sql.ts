@@ -29,15 +29,36 @@ const TYPES: pg.CustomTypesConfig = {
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-/** A transaction that lost a race with a concurrent one (serialization failure, deadlock) is run again. */
-const RETRYABLE = new Set(['40001', '40P01']);
+/**
+ * A transaction that lost a race with a concurrent one is run again: a deadlock, a serialization
+ * failure, or a unique key another transaction took first (the check-then-insert of a case for an
+ * incident, say: run again, it finds that case). A unique key that is really taken fails for good
+ * after a few tries.
+ */
+const RACES = new Set(['40001', '40P01']);
+const UNIQUE = '23505';
+const UNIQUE_ATTEMPTS = 3;
 const MAX_ATTEMPTS = 20;
+const codeOf = (e: unknown): string => (e as { code?: string }).code ?? '';
+const isRetryable = (e: unknown): boolean => RACES.has(codeOf(e)) || codeOf(e) === UNIQUE;
+/** Transactions committed together at most. */
+const MAX_BATCH = 64;
+
+interface Job {
+  fn: (tx: SqlQueryable) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  attempts: number;
+  /** Run in a transaction of its own: its group lost a race, and only alone does it say whose fault it was. */
+  alone?: boolean;
+}
 
 type Runner = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
 class Statements implements SqlQueryable {
   readonly dialect = POSTGRES;
-  private static readonly translated = new Map<string, { text: string; names: string[] | null }>();
+  /** Each statement's PostgreSQL text, and its name: prepared once per connection, not parsed and planned every time. */
+  private static readonly translated = new Map<string, { text: string; names: string[] | null; name: string }>();
 
   constructor(protected readonly runner: Runner) {}
 
@@ -56,10 +77,10 @@ class Statements implements SqlQueryable {
   private query(sql: string, params: SqlParams | undefined): Promise<pg.QueryResult> {
     let t = Statements.translated.get(sql);
     if (!t) {
-      t = numberParameters(sql);
+      t = { ...numberParameters(sql), name: `rw${Statements.translated.size}` };
       Statements.translated.set(sql, t);
     }
-    return this.runner.query({ text: t.text, values: values(t.names, params, sql), types: TYPES });
+    return this.runner.query({ name: t.name, text: t.text, values: values(t.names, params, sql), types: TYPES });
   }
 }
 
@@ -86,12 +107,24 @@ export interface PostgresOptions {
 
 /**
  * The PostgreSQL side of SqlDatabase, for gateway workers that share one database. Transactions
- * are SERIALIZABLE: a store's read-then-write (a case for an incident, a telemetry sequence gap)
- * is correct however many workers run it at once, and one that loses a race is run again.
+ * are READ COMMITTED, so many run at once without aborting each other; a store's read-then-write
+ * takes the row lock it needs (`dialect.forUpdate`) or leans on a unique key, and a transaction
+ * that loses a race is run again. (SERIALIZABLE was tried first: with transactions committed in
+ * groups, concurrent groups aborted each other until alarms were lost.)
  */
 export class PostgresSql extends Statements implements SqlDatabase {
-  private constructor(private readonly pool: pg.Pool) {
+  private readonly queue: Job[] = [];
+  private running = 0;
+  private scheduled = false;
+  /** Connections writing at once; the rest of the pool is left for reads. */
+  private readonly writers: number;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    poolSize: number,
+  ) {
     super(pool);
+    this.writers = Math.max(1, poolSize - 2);
   }
 
   static async connect(o: PostgresOptions): Promise<PostgresSql> {
@@ -113,26 +146,93 @@ export class PostgresSql extends Statements implements SqlDatabase {
       await pool.end();
       throw new Error(`cannot reach PostgreSQL at ${redact(o.url)}: ${(e as Error).message}`);
     }
-    return new PostgresSql(pool);
+    return new PostgresSql(pool, o.poolSize ?? 10);
   }
 
-  async transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
-      try {
-        await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
-        const result = await fn(new Statements(client));
-        await client.query('COMMIT');
-        return result;
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => {});
-        const code = (e as { code?: string }).code;
-        if (!code || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) throw e;
-        await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
-      } finally {
-        client.release();
+  transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject, attempts: 0 });
+      this.schedule();
+    });
+  }
+
+  /** A single statement is a transaction of its own, group-committed like the others. */
+  override run(sql: string, params?: SqlParams): Promise<SqlRunResult> {
+    return this.transaction((tx) => tx.run(sql, params));
+  }
+
+  /**
+   * Group commit, as SQLite's WriteBatch does: transactions asked for while every writing
+   * connection is busy run one after another in the next transaction, so under load one commit
+   * (one WAL flush) serves many. At low load each runs alone at once.
+   */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      while (this.running < this.writers && this.queue.length) {
+        const n = this.queue[0].alone ? 1 : this.queue.findIndex((j) => j.alone);
+        const jobs = this.queue.splice(0, n === -1 ? MAX_BATCH : Math.min(n, MAX_BATCH));
+        this.running++;
+        void this.runBatch(jobs).finally(() => {
+          this.running--;
+          if (this.queue.length) this.schedule();
+        });
       }
+    });
+  }
+
+  private async runBatch(jobs: Job[]): Promise<void> {
+    const values: unknown[] = [];
+    let client: pg.PoolClient | undefined;
+    let failed = -1;
+    try {
+      client = await this.pool.connect();
+      await client.query('BEGIN');
+      const tx = new Statements(client);
+      for (const [i, j] of jobs.entries()) {
+        failed = i;
+        values.push(await j.fn(tx));
+      }
+      failed = -1;
+      await client.query('COMMIT');
+      jobs.forEach((j, i) => j.resolve(values[i]));
+    } catch (e) {
+      await client?.query('ROLLBACK').catch(() => {});
+      if (isRetryable(e)) return this.again(jobs, e as Error);
+      if (failed < 0) {
+        // Not a job's own failure (the connection, the commit): all of them failed.
+        for (const j of jobs) j.reject(e as Error);
+        return;
+      }
+      // One job failed: it alone is refused (after the same jobs before it, as it would be again);
+      // the others run again without it. No savepoints: a round trip each, for a rare case.
+      jobs[failed].reject(e as Error);
+      this.queue.unshift(...jobs.filter((_, i) => i !== failed));
+    } finally {
+      client?.release();
     }
+  }
+
+  /**
+   * Jobs that lost a race, queued again at the front after a short random wait: a group's jobs one
+   * by one (no attempt counted), a job alone up to its limit.
+   */
+  private async again(jobs: Job[], e: Error): Promise<void> {
+    if (jobs.length > 1) {
+      for (const j of jobs) j.alone = true;
+      this.queue.unshift(...jobs);
+      return;
+    }
+    const retry: Job[] = [];
+    const limit = codeOf(e) === UNIQUE ? UNIQUE_ATTEMPTS : MAX_ATTEMPTS;
+    for (const j of jobs) {
+      if (++j.attempts < limit) retry.push(j);
+      else j.reject(e);
+    }
+    await new Promise((r) => setTimeout(r, Math.random() * 5 * (retry[0]?.attempts ?? 1)));
+    this.queue.unshift(...retry);
   }
 
   /**

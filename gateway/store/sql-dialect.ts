@@ -20,6 +20,8 @@ export interface Dialect {
   weekOf(isoExpr: string, shift: string): string;
   /** Distinct values joined with commas. */
   distinctList(expr: string): string;
+  /** Appended to a SELECT inside a transaction: lock the rows read until it ends (SQLite has one writer anyway). */
+  readonly forUpdate: string;
   /** LIKE that ignores case (SQLite's LIKE does for ASCII; PostgreSQL's ILIKE). */
   readonly ilike: string;
 }
@@ -35,6 +37,7 @@ export const SQLITE: Dialect = {
   objectAgg: (k, v) => `json_group_object(${k}, ${v})`,
   weekOf: (e, shift) => `date(${e}, ${shift}, '-6 days', 'weekday 1')`,
   distinctList: (e) => `group_concat(DISTINCT ${e})`,
+  forUpdate: '',
   ilike: 'LIKE',
 };
 
@@ -48,5 +51,6 @@ export const POSTGRES: Dialect = {
   weekOf: (e, shift) =>
     `to_char(date_trunc('week', ((${e})::timestamptz AT TIME ZONE 'UTC') + CAST(${shift} AS interval)), 'YYYY-MM-DD')`,
   distinctList: (e) => `string_agg(DISTINCT ${e}, ',')`,
+  forUpdate: ' FOR UPDATE',
   ilike: 'ILIKE',
 };

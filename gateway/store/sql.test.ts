@@ -57,13 +57,15 @@ describe.each(TEST_STORES)('SqlDatabase on $name', (store) => {
     expect(await sql.all('SELECT id FROM t ORDER BY id')).toEqual([{ id: 'y' }]);
   });
 
-  it('runs concurrent read-then-write transactions as if one after the other', async () => {
+  it('runs concurrent read-then-write transactions that lock what they read as if one after the other', async () => {
     const sql = await table();
     await sql.run('INSERT INTO t (id, n) VALUES (?, 0)', ['c']);
     await Promise.all(
       Array.from({ length: 40 }, () =>
         sql.transaction(async (tx) => {
-          const { n } = (await tx.get<{ n: number }>('SELECT n FROM t WHERE id = ?', ['c'])) as { n: number };
+          const { n } = (await tx.get<{ n: number }>(`SELECT n FROM t WHERE id = ?${tx.dialect.forUpdate}`, ['c'])) as {
+            n: number;
+          };
           await tx.run('UPDATE t SET n = ? WHERE id = ?', [n + 1, 'c']);
         }),
       ),

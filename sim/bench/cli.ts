@@ -5,10 +5,17 @@ import type { BenchLine } from './report.ts';
 interface BenchSpec {
   name: string;
   description: string;
-  /** option name (also the option key), help, default; values are numbers or comma-separated lists of numbers */
-  options: Array<[string, string, string]>;
+  /**
+   * option name (also the option key), help, default; values are numbers or comma-separated lists
+   * of numbers, or with a fourth element, words from that list
+   */
+  options: Array<[string, string, string] | [string, string, string, readonly string[]]>;
   /** imports the bench only when it runs, so `--help` loads no bench (nor Chromium's driver) */
-  run: (o: Record<string, number[]>, onProgress: (m: string) => void) => Promise<BenchLine[]>;
+  run: (
+    o: Record<string, number[]>,
+    onProgress: (m: string) => void,
+    words: Record<string, string[]>,
+  ) => Promise<BenchLine[]>;
 }
 
 const BENCHES: BenchSpec[] = [
@@ -73,11 +80,17 @@ const BENCHES: BenchSpec[] = [
       ['fleet', 'fleet sizes for devices_connected, comma-separated', '1000,10000'],
       ['heartbeat', 'seconds between a box’s telemetry heartbeats', '30'],
       ['window', 'seconds measured at each fleet size', '30'],
+      [
+        'storage',
+        'where the gateway keeps its records for the latency and burst runs: sqlite, postgres (a schema of its own in RW_BENCH_PG_URL, default the local test database), comma-separated',
+        'sqlite',
+        ['sqlite', 'postgres'],
+      ],
     ],
-    run: async (o, onProgress) => [
+    run: async (o, onProgress, words) => [
       ...(await (
         await import('./gateway-bench.ts')
-      ).runGatewayBench({
+      ).runGatewayBenchOn(words.storage as Array<'sqlite' | 'postgres'>, {
         rate: o.rate[0],
         seconds: o.seconds[0],
         burst: o.burst[0],
@@ -144,14 +157,25 @@ export function registerBenchCli(program: Command, logger: (cmd: Command) => Log
     );
   for (const b of BENCHES) {
     const cmd = bench.command(b.name).description(b.description);
-    for (const [name, help, def] of b.options) cmd.option(`--${name} <n>`, help, def);
+    const choices = new Map(b.options.flatMap((x) => (x[3] ? [[x[0], x[3]] as const] : [])));
+    for (const [name, help, def] of b.options) cmd.option(`--${name} <${choices.has(name) ? 'list' : 'n'}>`, help, def);
     cmd.action(async (o: Record<string, string>, c: Command) => {
       const log = logger(c);
-      const nums = Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v).split(',').map(Number)]));
+      const list = (k: string) => String(o[k]).split(',');
+      const words = Object.fromEntries([...choices.keys()].map((k) => [k, list(k)]));
+      for (const [k, allowed] of choices) {
+        const wrong = words[k].find((w) => !allowed.includes(w));
+        if (wrong) throw new Error(`--${k}: "${wrong}" is not one of ${allowed.join(', ')}`);
+      }
+      const nums = Object.fromEntries(
+        Object.keys(o)
+          .filter((k) => !choices.has(k))
+          .map((k) => [k, list(k).map(Number)]),
+      );
       const bad = Object.entries(nums).find(([, v]) => v.some((x) => !Number.isFinite(x) || x < 0));
       if (bad) throw new Error(`--${bad[0]} must be a number (or numbers separated by commas), not "${o[bad[0]]}"`);
       const { emit } = await import('./report.ts');
-      for (const l of await b.run(nums, (m) => log.info(m))) emit(l);
+      for (const l of await b.run(nums, (m) => log.info(m), words)) emit(l);
     });
   }
 }

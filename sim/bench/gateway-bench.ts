@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { Gateway, type Metrics, type ResponseRow } from '../../gateway/index.ts';
+import { Gateway, type GatewayConfig, type Metrics, type ResponseRow } from '../../gateway/index.ts';
+import { testPgStorage } from '../testing/sql-stores.ts';
 import type { Histogram } from 'prom-client';
 import { createIdGenerator, encodeMessage, topics } from '../../protocols/index.ts';
 import { until } from '../testing/until.ts';
@@ -14,6 +15,8 @@ import { rssMb, summary, value, type BenchLine } from './report.ts';
 import { tricycleAlarm } from '../testing/alarm.ts';
 
 export interface GatewayBenchOptions {
+  /** A gateway.yaml storage section (PostgreSQL); SQLite in a temporary data dir without it. */
+  storage?: GatewayConfig['storage'];
   rate?: number;
   seconds?: number;
   burst?: number;
@@ -33,6 +36,24 @@ async function receiver(): Promise<{ server: Server; url: string }> {
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
 }
 
+/** The same runs on each store, every line marked with the store it measured. */
+export async function runGatewayBenchOn(
+  storages: Array<'sqlite' | 'postgres'>,
+  o: GatewayBenchOptions = {},
+): Promise<BenchLine[]> {
+  const lines: BenchLine[] = [];
+  for (const storage of storages) {
+    const pg = storage === 'postgres' ? testPgStorage(process.env.RW_BENCH_PG_URL) : undefined;
+    try {
+      const got = await runGatewayBench({ ...o, storage: pg?.storage });
+      lines.push(...got.map((l) => ({ ...l, storage })));
+    } finally {
+      await pg?.drop();
+    }
+  }
+  return lines;
+}
+
 /**
  * The gateway under alarm load over real MQTT: devices publish alarms, intake validates and
  * stores them, the engine opens cases and sends village and police webhooks to a local receiver.
@@ -47,6 +68,7 @@ export async function runGatewayBench(o: GatewayBenchOptions = {}): Promise<Benc
     httpPort: 0,
     logger: o.logger,
     config: {
+      ...(o.storage && { storage: o.storage }),
       responses: {
         channels: { v: { type: 'webhook', url: hook.url, secret }, p: { type: 'webhook', url: hook.url, secret } },
         plans: [
@@ -147,7 +169,7 @@ export async function runGatewayBench(o: GatewayBenchOptions = {}): Promise<Benc
     lines.push(
       value('gateway', 'alarms_per_s', 'alarms/s', burst / ((performance.now() - b0) / 1000), {
         n: burst,
-        persisted: 'event + case + 3 responses in SQLite',
+        persisted: `event + case + 3 responses in ${o.storage ? 'PostgreSQL' : 'SQLite'}`,
       }),
     );
     lines.push(value('gateway', 'rss_mb', 'MB', rssMb()));

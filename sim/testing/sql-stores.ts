@@ -63,16 +63,16 @@ export async function closeTestStores(): Promise<void> {
  * A gateway.yaml `storage` section on a PostgreSQL schema of its own (the gateway creates and
  * migrates it); `drop` removes it after the test.
  */
-export function testPgStorage(): { storage: { url: string; schema: string }; drop(): Promise<void> } {
+export function testPgStorage(url = TEST_PG_URL): { storage: { url: string; schema: string }; drop(): Promise<void> } {
   const schema = `rw_t_${process.pid}_${Date.now().toString(36)}_${schemas++}`;
   return {
-    storage: { url: TEST_PG_URL, schema },
-    drop: () => dropSchema(schema),
+    storage: { url, schema },
+    drop: () => dropSchema(schema, url),
   };
 }
 
-async function dropSchema(schema: string): Promise<void> {
-  const admin = await PostgresSql.connect({ url: TEST_PG_URL, poolSize: 1 });
+async function dropSchema(schema: string, url = TEST_PG_URL): Promise<void> {
+  const admin = await PostgresSql.connect({ url, poolSize: 1 });
   await admin.run(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await admin.close();
 }
