@@ -43,7 +43,7 @@ export class SqliteSql extends Direct implements SqlDatabase {
   private readonly batch: WriteBatch;
   private readonly inTx: Direct;
 
-  constructor(readonly connection: Database.Database) {
+  constructor(connection: Database.Database) {
     super(connection);
     this.batch = writeBatch(connection);
     this.inTx = new Direct(connection);

@@ -41,8 +41,8 @@ describe('group commit (WriteBatch)', () => {
   it('rolls back only the write that threw, and keeps the others of its batch', async () => {
     const b = writeBatch(db);
     const ins = db.prepare('INSERT INTO t (id, v) VALUES (?, ?)');
-    const good = b.write(() => ins.run(1, 'a'));
-    const bad = b.write(() => {
+    const good = b.transaction(async () => ins.run(1, 'a'));
+    const bad = b.transaction(async () => {
       ins.run(2, 'b');
       ins.run(1, 'duplicate id');
     });

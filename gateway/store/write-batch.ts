@@ -21,11 +21,6 @@ export class WriteBatch {
 
   constructor(private readonly db: Database.Database) {}
 
-  /** Run `fn` (synchronous SQL, all or nothing) in the current batch; resolves with its result once committed. */
-  write<T>(fn: () => T): Promise<T> {
-    return this.run(this.db.transaction(fn));
-  }
-
   /** `write` for a single statement, which is all or nothing by itself (no savepoint needed). */
   async run<T>(statement: () => T): Promise<T> {
     while (this.held !== null) await this.held;
