@@ -47,10 +47,12 @@ export function registerGatewayCli(
         logger: log,
       });
       await gateway.start();
-      const broker = gateway.services.broker.embedded;
+      const { embedded: broker, rabbit } = gateway.services.broker;
       const mqtt = broker
         ? `MQTT on port ${broker.port}${broker.tlsPort ? `, MQTT/TLS on ${broker.tlsPort}` : ''}`
-        : `MQTT via ${config.broker?.url}`;
+        : rabbit
+          ? `RabbitMQ at ${config.broker?.rabbitmq?.nodes.join(', ')}, its auth backend on port ${rabbit.authPort}`
+          : `MQTT via ${config.broker?.url}`;
       process.stdout.write(`gateway: ${mqtt}, HTTP API on port ${gateway.httpPort}, data in ${gateway.dataDir}\n`);
       const sig = await untilSignal();
       log.info({ signal: sig }, 'stopping gateway');

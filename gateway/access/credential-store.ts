@@ -147,12 +147,21 @@ export class CredentialStore {
         mosquittoHash(pw),
         username,
       ]);
-    let principal: Principal;
-    if (row.kind === 'device') principal = { kind: 'device', id: username };
-    else if (isRole(row.role)) principal = { kind: 'operator', id: username, role: row.role, ...parseScope(row.scope) };
-    else return undefined;
-    this.cache.set(username, { digest, principal });
+    const principal = toPrincipal(username, row);
+    if (principal) this.cache.set(username, { digest, principal });
     return principal;
+  }
+
+  /**
+   * Who an account is, without its password: for a broker that asks about rights separately from
+   * the log-in it already checked (RabbitMQ's HTTP auth backend).
+   */
+  async principalOf(username: string): Promise<Principal | undefined> {
+    const row = await this.sql.get<{ kind: 'device' | 'operator'; role: string; scope: string | null }>(
+      'SELECT kind, role, scope FROM credentials WHERE username = ?',
+      [username],
+    );
+    return row && toPrincipal(username, row);
   }
 
   /** Forget what is cached for a name (another process changed it). */
@@ -255,4 +264,12 @@ function checkDeviceId(id: string): void {
 
 function checkPassword(password: string): void {
   if (password.length < 8) throw new Error('password must be at least 8 characters');
+}
+
+function toPrincipal(
+  username: string,
+  row: { kind: 'device' | 'operator'; role: string; scope: string | null },
+): Principal | undefined {
+  if (row.kind === 'device') return { kind: 'device', id: username };
+  return isRole(row.role) ? { kind: 'operator', id: username, role: row.role, ...parseScope(row.scope) } : undefined;
 }

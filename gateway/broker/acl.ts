@@ -1,7 +1,7 @@
 import { COUNTY_PREFIX, TOPIC_PREFIX, parseTopic } from '../../protocols/index.ts';
 import type { Principal } from '../access/credential-store.ts';
 import { can } from '../access/policy.ts';
-import { placeInScope, type Viewer } from '../access/viewer.ts';
+import { isScoped, placeInScope, seesPersonalData, type Viewer } from '../access/viewer.ts';
 
 /** Where a box is, for scope checks; undefined for a box the registry does not know. */
 export type PlaceOf = (deviceId: string) => { village?: string | null; township?: string | null } | undefined;
@@ -54,4 +54,26 @@ export function canSubscribe(p: Principal, filter: string): boolean {
       filter === 'rw/#' ||
       filter === 'rw/+/#')
   );
+}
+
+/** Report kinds that carry no personal data: what a role without `personal.read` may receive unmasked. */
+const IMPERSONAL_KINDS = new Set(['status', 'telemetry', 'selftest', 'command_result']);
+
+/**
+ * A subscription on a broker that cannot filter or rewrite per delivery (RabbitMQ): taken only when
+ * everything it can deliver would pass `forwardFor` unchanged. A viewer who sees everything may
+ * subscribe as on the embedded broker; a scoped one, or one without personal data, only to named
+ * boxes in scope, and then only to what needs no masking.
+ */
+export function canSubscribeUnfiltered(p: Principal, filter: string, placeOf: PlaceOf): boolean {
+  if (!canSubscribe(p, filter)) return false;
+  if (p.kind === 'device') return true;
+  if (filter.startsWith('$share/') || filter.startsWith('$SYS/')) return false;
+  const v = viewerOf(p);
+  const personal = seesPersonalData(v);
+  if (personal && !isScoped(v.scope)) return true;
+  const [root, version, deviceId, kind, ...rest] = filter.split('/');
+  if (`${root}/${version}` !== TOPIC_PREFIX || !deviceId || deviceId === '+' || deviceId === '#') return false;
+  if (!placeInScope(v, placeOf(deviceId))) return false;
+  return personal || (kind !== undefined && IMPERSONAL_KINDS.has(kind) && rest.length === 0);
 }

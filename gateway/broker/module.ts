@@ -1,19 +1,24 @@
 import type { AccessModule } from '../access/module.ts';
+import { brokerType } from '../config/broker-type.ts';
 import { GATEWAY_DEFAULTS } from '../config/defaults.ts';
 import type { GatewayContext } from '../context.ts';
 import type { DevicesModule } from '../devices/module.ts';
 import type { GatewayModule } from '../module.ts';
-import type { MqttLogin } from '../mqtt/gateway-client.ts';
+import type { MqttLogin, ReportTransport } from '../mqtt/gateway-client.ts';
 import { EmbeddedBroker } from './embedded-broker.ts';
+import { RabbitBroker } from './rabbitmq/rabbit-broker.ts';
 
 /**
- * The MQTT broker: the embedded aedes unless `broker.url` names an external one. Ends an account's
- * connections when it changes; lets boxes in once every module has started.
+ * The MQTT broker: the embedded aedes by default; an external one (`broker.url`); or a RabbitMQ
+ * cluster, whose log-ins and topic rights the gateway answers over HTTP. Ends an account's
+ * connections when it changes (embedded); lets boxes in once every module has started.
  */
 export class BrokerModule implements GatewayModule {
   readonly name = 'broker';
-  /** Undefined when `broker.url` names an external broker. */
+  /** Set when the broker is the embedded aedes. */
   embedded: EmbeddedBroker | undefined;
+  /** Set when the broker is a RabbitMQ cluster. */
+  rabbit: RabbitBroker | undefined;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -23,7 +28,19 @@ export class BrokerModule implements GatewayModule {
   async start(): Promise<void> {
     const { config, dataDir, log, metrics, bus } = this.ctx;
     const b = config.broker;
-    if (b?.url) return;
+    const placeOf = (id: string) => this.deps.devices.places.get(id);
+    const type = brokerType(config);
+    if (type === 'external') return;
+    if (type === 'rabbitmq') {
+      this.rabbit = new RabbitBroker({
+        config: b!.rabbitmq!,
+        credentials: this.deps.access.credentials,
+        placeOf,
+        log,
+        metrics,
+      });
+      return this.rabbit.start();
+    }
     this.embedded = new EmbeddedBroker({
       dataDir,
       storageKey: this.ctx.storageKey,
@@ -33,7 +50,7 @@ export class BrokerModule implements GatewayModule {
       willGraceSeconds: b?.willGraceSeconds,
       limits: b?.limits,
       credentials: this.deps.access.credentials,
-      placeOf: (id) => this.deps.devices.places.get(id),
+      placeOf,
       logger: log,
       metrics,
     });
@@ -57,11 +74,18 @@ export class BrokerModule implements GatewayModule {
     return { url: `mqtt://127.0.0.1:${this.embedded.port}`, username, password, clientId: `${username}:intake` };
   }
 
+  /** The report queues the gateway consumes on RabbitMQ, logged in as its own account. */
+  async reportTransport(): Promise<ReportTransport | undefined> {
+    return this.rabbit?.reportQueues(await this.deps.access.gatewayLogin());
+  }
+
   async stop(): Promise<void> {
     await this.embedded?.stop();
+    await this.rabbit?.stop();
   }
 
   health(): Record<string, unknown> {
+    if (this.rabbit) return { broker: this.rabbit.stats };
     return { mqttPort: this.embedded?.port, broker: this.embedded?.stats ?? 'external' };
   }
 }

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { loadYamlConfig } from '../../protocols/index.ts';
 import { checkPlans } from '../responses/response-plan.ts';
 import { loadCountyMap } from '../devices/county-map.ts';
+import { checkBroker } from './broker-type.ts';
 import { GATEWAY_DEFAULTS } from './defaults.ts';
 import { GatewayConfig } from './schema.ts';
 
@@ -16,6 +17,7 @@ export function loadGatewayConfig(file: string): GatewayConfig {
   return loadYamlConfig(GatewayConfig, file, {
     crossCheck: (c, problems) => {
       if (c.responses) checkPlans(c.responses, problems);
+      checkBroker(c, problems);
       if (c.dataDir) c.dataDir = resolve(dirname(file), c.dataDir);
       for (const [where, tls] of [
         ['broker.tls', c.broker?.tls],

@@ -73,6 +73,51 @@ export const GatewayConfig = Type.Object(
               { additionalProperties: false },
             ),
           ),
+          /**
+           * embedded (aedes in the gateway, the default), external (`url`: Mosquitto, EMQX) or
+           * rabbitmq (a RabbitMQ cluster: boxes on its MQTT adapter, the gateway on its queues).
+           */
+          type: Type.Optional(
+            Type.Union([Type.Literal('embedded'), Type.Literal('external'), Type.Literal('rabbitmq')], {
+              description: 'embedded, external or rabbitmq',
+            }),
+          ),
+          rabbitmq: Type.Optional(
+            Type.Object(
+              {
+                nodes: Type.Array(
+                  Type.String({
+                    pattern: '^[^\\s:/@]+:[0-9]{1,5}$',
+                    description: 'host:port of a node’s AMQP listener',
+                  }),
+                  { minItems: 1, maxItems: 16 },
+                ),
+                vhost: Type.Optional(Type.String({ minLength: 1, description: 'default /' })),
+                tls: Type.Optional(Type.Boolean({ description: 'AMQP over TLS (amqps)' })),
+                partitions: Type.Optional(
+                  Type.Integer({
+                    minimum: 1,
+                    maximum: 64,
+                    description: 'report queues (default 4); the same on every worker, changed only with all stopped',
+                  }),
+                ),
+                prefetch: Type.Optional(
+                  Type.Integer({ minimum: 1, maximum: 1000, description: 'reports in hand per queue (default 64)' }),
+                ),
+                /** Where RabbitMQ's HTTP auth backend asks the gateway (its auth_http.*_path). */
+                auth: Type.Optional(
+                  Type.Object(
+                    {
+                      host: Type.Optional(Type.String({ description: 'default 127.0.0.1' })),
+                      port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'default 8089' })),
+                    },
+                    { additionalProperties: false },
+                  ),
+                ),
+              },
+              { additionalProperties: false },
+            ),
+          ),
           /** Use this external broker (Mosquitto, EMQX) instead of the embedded one. */
           url: Type.Optional(Type.String({ pattern: '^(mqtts?|tcp|ssl)://' })),
           /** The gateway's own account on the external broker (role: reads all reports, sends commands). */

@@ -28,6 +28,18 @@ export interface LocalBroker {
 }
 
 /**
+ * A broker reached over something other than MQTT (RabbitMQ's queues over AMQP): it hands over
+ * what matches the filters and settles each message once `handle` is done with it.
+ */
+export interface ReportTransport {
+  start(filters: string[], handle: (topic: string, payload: Buffer) => Promise<void>): Promise<void>;
+  publish(topic: string, payload: Buffer, retain: boolean): Promise<void>;
+  readonly connected: boolean;
+  readonly failures: number;
+  stop(): Promise<void>;
+}
+
+/**
  * The gateway's own MQTT client: intake's subscriptions and everything the gateway publishes
  * (commands, desired config, county notifications). Modules register their filters and handlers
  * before it connects, so nothing the broker delivers with the CONNACK (a backlog queued while the
@@ -41,10 +53,10 @@ export interface LocalBroker {
  * arrives (aedes), so the client keeps a message its handler failed on and tries again.
  */
 export class GatewayClient {
-  /** Handler failures so far (each one retried, in-process). */
-  failures = 0;
+  private failed = 0;
   private client: MqttClient | undefined;
   private local: { broker: LocalBroker; delivers: Map<string, LocalDeliver> } | undefined;
+  private transport: ReportTransport | undefined;
   private readonly subscriptions = new Map<string, Handler>();
   private readonly connected: Promise<Publish>;
   private resolveConnected!: (p: Publish) => void;
@@ -55,7 +67,7 @@ export class GatewayClient {
 
   /** Receive what matches these filters (QoS 1). Only before connect() or attach(). */
   subscribe(filters: string[], onMessage: Handler): void {
-    if (this.client || this.local) throw new Error('subscribe before the gateway client connects');
+    if (this.client || this.local || this.transport) throw new Error('subscribe before the gateway client connects');
     for (const f of filters) this.subscriptions.set(f, onMessage);
   }
 
@@ -102,7 +114,7 @@ export class GatewayClient {
       try {
         return await handler(topic, payload);
       } catch (e) {
-        this.failures++;
+        this.failed++;
         const waitMs = Math.min(100 * 2 ** (attempt - 1), 5000);
         this.log.error(
           { err: (e as Error).message, topic, attempt, waitMs },
@@ -112,6 +124,17 @@ export class GatewayClient {
       }
     }
     this.log.error({ topic }, 'gateway stopped before a message could be handled');
+  }
+
+  /** Over a transport that is not MQTT (RabbitMQ's report queues). */
+  async attachTransport(t: ReportTransport): Promise<void> {
+    this.transport = t;
+    const filters = [...this.subscriptions.keys()];
+    await t.start(filters, async (topic, payload) => {
+      await Promise.all(this.handlersFor(topic).map(async (h) => h(topic, payload)));
+    });
+    this.log.info({ filters }, 'gateway consuming its report queues');
+    this.resolveConnected((topic, payload, retain) => t.publish(topic, payload, retain));
   }
 
   async connect(login: MqttLogin): Promise<void> {
@@ -156,7 +179,12 @@ export class GatewayClient {
   }
 
   get isConnected(): boolean {
-    return this.local !== undefined || (this.client?.connected ?? false);
+    return this.local !== undefined || (this.transport?.connected ?? this.client?.connected ?? false);
+  }
+
+  /** Handler failures so far, each retried (in-process or by the transport). */
+  get failures(): number {
+    return this.failed + (this.transport?.failures ?? 0);
   }
 
   /** Publish as the gateway (QoS 1), once connected. */
@@ -165,6 +193,9 @@ export class GatewayClient {
   }
 
   async stop(): Promise<void> {
+    const transport = this.transport;
+    this.transport = undefined;
+    await transport?.stop();
     const local = this.local;
     this.local = undefined;
     if (local)

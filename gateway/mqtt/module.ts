@@ -4,8 +4,9 @@ import type { GatewayModule } from '../module.ts';
 
 /**
  * Connects the gateway's own client, after every module that listens has subscribed and before
- * any that serves people: in-process on the embedded broker; over MQTT to an external one, where
- * what the broker kept for the gateway while it was down comes in now. Stops before the broker,
+ * any that serves people: in-process on the embedded broker; over MQTT to an external one, or
+ * over AMQP to RabbitMQ's report queues, where what the broker kept while the gateway was down
+ * comes in now. Stops before the broker,
  * while the broker can still acknowledge what the client sent.
  */
 export class MqttModule implements GatewayModule {
@@ -17,9 +18,11 @@ export class MqttModule implements GatewayModule {
   ) {}
 
   async start(): Promise<void> {
-    const { embedded } = this.deps.broker;
-    if (embedded) await this.ctx.mqtt.attach(embedded.local());
-    else await this.ctx.mqtt.connect(await this.deps.broker.gatewayLogin());
+    const { broker } = this.deps;
+    const transport = await broker.reportTransport();
+    if (broker.embedded) await this.ctx.mqtt.attach(broker.embedded.local());
+    else if (transport) await this.ctx.mqtt.attachTransport(transport);
+    else await this.ctx.mqtt.connect(await broker.gatewayLogin());
   }
 
   async stop(): Promise<void> {

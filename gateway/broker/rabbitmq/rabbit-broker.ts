@@ -1,0 +1,94 @@
+import type { Logger } from 'pino';
+import type { CredentialStore } from '../../access/credential-store.ts';
+import { GATEWAY_DEFAULTS } from '../../config/defaults.ts';
+import type { GatewayConfig } from '../../config/schema.ts';
+import { counterOf, type Metrics } from '../../metrics.ts';
+import type { PlaceOf } from '../acl.ts';
+import { BrokerLogin } from '../broker-login.ts';
+import { type AuthPath, RabbitAuthBackend } from './auth-backend.ts';
+import { RabbitAuthServer } from './auth-server.ts';
+import { ReportQueues } from './report-queues.ts';
+
+export type RabbitConfig = NonNullable<NonNullable<GatewayConfig['broker']>['rabbitmq']>;
+
+export interface RabbitBrokerOptions {
+  config: RabbitConfig;
+  credentials: CredentialStore;
+  placeOf: PlaceOf;
+  log: Logger;
+  metrics?: Metrics;
+}
+
+/**
+ * A RabbitMQ cluster as the county's broker: the gateway serves its HTTP auth backend (log-ins and
+ * rights through the one access policy) and consumes its report queues. Boxes are admitted at once:
+ * their reports wait in durable queues however long the gateway takes to start.
+ */
+export class RabbitBroker {
+  /** The auth backend's port once listening (0 in the config picks a free one). */
+  authPort: number | undefined;
+  private readonly login: BrokerLogin;
+  private readonly backend: RabbitAuthBackend;
+  private readonly server: RabbitAuthServer;
+  private queues: ReportQueues | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly o: RabbitBrokerOptions) {
+    this.log = o.log.child({ unit: 'rabbitmq' });
+    this.login = new BrokerLogin(o.credentials, this.log);
+    this.backend = new RabbitAuthBackend(this.login, o.credentials, o.placeOf, this.vhost, this.log);
+    this.server = new RabbitAuthServer(this.backend, this.log);
+    const m = o.metrics;
+    if (!m) return;
+    for (const path of ['user', 'vhost', 'resource', 'topic'] as AuthPath[]) {
+      counterOf(m, `rw_rabbitmq_auth_${path}_allowed_total`, `RabbitMQ ${path} checks allowed`, () => {
+        return this.backend.stats.allowed[path];
+      });
+      counterOf(m, `rw_rabbitmq_auth_${path}_denied_total`, `RabbitMQ ${path} checks denied`, () => {
+        return this.backend.stats.denied[path];
+      });
+    }
+  }
+
+  private get vhost(): string {
+    return this.o.config.vhost ?? '/';
+  }
+
+  async start(): Promise<void> {
+    const a = this.o.config.auth;
+    this.authPort = await this.server.start(
+      a?.host ?? GATEWAY_DEFAULTS.brokerHost,
+      a?.port ?? GATEWAY_DEFAULTS.rabbitmqAuthPort,
+    );
+  }
+
+  /** The gateway's consumer of the report queues, logged in as its own account. */
+  reportQueues(login: { username: string; password: string }): ReportQueues {
+    const c = this.o.config;
+    this.queues = new ReportQueues({
+      hosts: c.nodes,
+      vhost: this.vhost,
+      tls: c.tls ?? false,
+      partitions: c.partitions ?? GATEWAY_DEFAULTS.rabbitmqPartitions,
+      prefetch: c.prefetch ?? GATEWAY_DEFAULTS.rabbitmqPrefetch,
+      log: this.log,
+      ...login,
+    });
+    return this.queues;
+  }
+
+  get stats(): Record<string, unknown> {
+    return {
+      type: 'rabbitmq',
+      nodes: this.o.config.nodes,
+      authPort: this.authPort,
+      ...this.login.stats,
+      auth: this.backend.stats,
+      connected: this.queues?.connected ?? false,
+    };
+  }
+
+  async stop(): Promise<void> {
+    await this.server.stop();
+  }
+}

@@ -1,0 +1,143 @@
+import type { Logger } from 'pino';
+import { type AsyncMessage, Connection, type Consumer, type Publisher } from 'rabbitmq-client';
+import type { ReportTransport } from '../../mqtt/gateway-client.ts';
+import { KeyedQueue } from './keyed-queue.ts';
+import { MQTT_EXCHANGE, mqttToRoutingKey, REPORTS_EXCHANGE, reportQueue, routingKeyToMqtt } from './names.ts';
+
+export interface ReportQueuesOptions {
+  /** `host:port` of every RabbitMQ node: the connection moves to the next when one is lost. */
+  hosts: string[];
+  vhost: string;
+  username: string;
+  password: string;
+  tls: boolean;
+  /** Quorum queues reports are hashed onto; changing it moves some boxes to another queue. */
+  partitions: number;
+  /** Messages in hand per queue: handled at once, one at a time per box and kind. */
+  prefetch: number;
+  log: Logger;
+}
+
+/** Quorum: replicated on a majority of nodes, so a node lost loses no acknowledged report. */
+const QUEUE_ARGUMENTS = { 'x-queue-type': 'quorum' as const, 'x-single-active-consumer': true };
+
+/**
+ * The gateway's side of RabbitMQ: reports that boxes publish over MQTT reach `amq.topic`, are
+ * bound (for intake's filters) onto a consistent-hash exchange and hashed by routing key — box and
+ * kind — onto P quorum queues with a single active consumer each, so one worker at a time handles a
+ * queue and a box's reports of one kind stay in order. A report is acknowledged to RabbitMQ only
+ * once intake has committed it; a failed handler is retried here (the reports after it of the same
+ * box and kind wait), and whatever is in hand when the worker dies goes to the next consumer.
+ * Commands go back through `amq.topic` with publisher confirms.
+ */
+export class ReportQueues implements ReportTransport {
+  failures = 0;
+  private conn: Connection | undefined;
+  private consumers: Consumer[] = [];
+  private publisher: Publisher | undefined;
+  private readonly order = new KeyedQueue();
+  private stopping = false;
+
+  constructor(private readonly o: ReportQueuesOptions) {}
+
+  get connected(): boolean {
+    return this.conn?.ready ?? false;
+  }
+
+  async start(filters: string[], handle: (topic: string, payload: Buffer) => Promise<void>): Promise<void> {
+    const { o } = this;
+    const conn = new Connection({
+      hosts: o.hosts,
+      vhost: o.vhost,
+      username: o.username,
+      password: o.password,
+      tls: o.tls,
+      connectionName: `roadwarden-gateway ${process.pid}`,
+      heartbeat: 10,
+      retryLow: 200,
+      retryHigh: 5000,
+      noDelay: true,
+    });
+    this.conn = conn;
+    conn.on('error', (e: Error) => o.log.warn({ err: e.message }, 'RabbitMQ connection error'));
+    conn.on('connection', () => o.log.info({ hosts: o.hosts }, 'RabbitMQ connected'));
+    const exchangeBindings = filters.map((f) => ({
+      source: MQTT_EXCHANGE,
+      destination: REPORTS_EXCHANGE,
+      routingKey: mqttToRoutingKey(f),
+    }));
+    const ready: Promise<void>[] = [];
+    for (let i = 0; i < o.partitions; i++) {
+      const queue = reportQueue(i);
+      const consumer = conn.createConsumer(
+        {
+          queue,
+          queueOptions: { durable: true, arguments: QUEUE_ARGUMENTS },
+          qos: { prefetchCount: o.prefetch },
+          concurrency: o.prefetch,
+          exchanges: [{ exchange: REPORTS_EXCHANGE, type: 'x-consistent-hash', durable: true }],
+          exchangeBindings,
+          // The binding key of a consistent-hash exchange is the queue's weight on the ring.
+          queueBindings: [{ queue, exchange: REPORTS_EXCHANGE, routingKey: '1' }],
+        },
+        (msg) => this.deliver(msg, handle),
+      );
+      consumer.on('error', (e: Error) => o.log.warn({ err: e.message, queue }, 'RabbitMQ consumer error'));
+      ready.push(new Promise((r) => consumer.once('ready', () => r())));
+      this.consumers.push(consumer);
+    }
+    this.publisher = conn.createPublisher({ confirm: true, maxAttempts: 3 });
+    await Promise.all(ready);
+  }
+
+  private async deliver(msg: AsyncMessage, handle: (topic: string, payload: Buffer) => Promise<void>): Promise<void> {
+    const key = msg.routingKey;
+    const topic = routingKeyToMqtt(key);
+    const payload = asBuffer(msg.body);
+    await this.order.run(key, async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await handle(topic, payload);
+        } catch (e) {
+          this.failures++;
+          // Stopping: not acknowledged, so RabbitMQ hands it (and what follows) to the next worker.
+          if (this.stopping) throw e;
+          const waitMs = Math.min(100 * 2 ** (attempt - 1), 5000);
+          this.o.log.error(
+            { err: (e as Error).message, topic, attempt, waitMs },
+            'a report could not be handled: trying again',
+          );
+          await new Promise((r) => setTimeout(r, waitMs));
+        }
+      }
+    });
+  }
+
+  async publish(topic: string, payload: Buffer, retain: boolean): Promise<void> {
+    if (!this.publisher) throw new Error('RabbitMQ publisher not started');
+    if (retain)
+      // The MQTT adapter keeps retained messages per node and only from MQTT publishers.
+      this.o.log.debug({ topic }, 'RabbitMQ: published without retain');
+    await this.publisher.send(
+      {
+        exchange: MQTT_EXCHANGE,
+        routingKey: mqttToRoutingKey(topic),
+        durable: true,
+        headers: { 'x-mqtt-publish-qos': 1 },
+      },
+      payload,
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.consumers.map((c) => c.close()));
+    this.consumers = [];
+    await this.publisher?.close();
+    await this.conn?.close();
+    this.conn = undefined;
+  }
+}
+
+const asBuffer = (b: unknown): Buffer =>
+  Buffer.isBuffer(b) ? b : typeof b === 'string' ? Buffer.from(b) : Buffer.from(JSON.stringify(b));
