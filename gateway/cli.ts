@@ -51,7 +51,7 @@ export function registerGatewayCli(
       const mqtt = broker
         ? `MQTT on port ${broker.port}${broker.tlsPort ? `, MQTT/TLS on ${broker.tlsPort}` : ''}`
         : rabbit
-          ? `RabbitMQ at ${config.broker?.rabbitmq?.nodes.join(', ')}, its auth backend on port ${rabbit.authPort}`
+          ? `RabbitMQ at ${config.broker?.rabbitmq?.nodes.join(', ')}, its auth backend ${rabbit.authPort ? `on port ${rabbit.authPort}` : 'elsewhere (gateway rabbitmq-auth)'}`
           : `MQTT via ${config.broker?.url}`;
       process.stdout.write(`gateway: ${mqtt}, HTTP API on port ${gateway.httpPort}, data in ${gateway.dataDir}\n`);
       const sig = await untilSignal();
@@ -63,7 +63,7 @@ export function registerGatewayCli(
   registerAccessCli(gw);
   registerArchiveCli(gw);
   registerTicketCli(gw);
-  registerBrokerCli(gw);
+  registerBrokerCli(gw, logger, untilSignal);
 
   gw.command('dashboard')
     .description('the web dashboard served at / on the API port')

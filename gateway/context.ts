@@ -7,6 +7,7 @@ import { GatewayClient } from './mqtt/gateway-client.ts';
 import { loadStorageKey } from './store/key-file.ts';
 import type { SqlDatabase } from './store/sql.ts';
 import { openStorage } from './store/storage.ts';
+import { Worker } from './worker.ts';
 
 export type Clock = () => Date;
 
@@ -26,6 +27,8 @@ export interface GatewayContext {
   readonly metrics: Metrics;
   /** The gateway's own MQTT client (connected by main once every module has subscribed). */
   readonly mqtt: GatewayClient;
+  /** This process among the workers sharing the database; timers run only where it leads. */
+  readonly worker: Worker;
 }
 
 export interface ContextOptions {
@@ -53,5 +56,6 @@ export async function openContext(o: ContextOptions): Promise<GatewayContext> {
     bus: createBus(log),
     metrics: createMetrics(),
     mqtt: new GatewayClient(log),
+    worker: new Worker(sql, log),
   };
 }

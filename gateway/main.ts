@@ -86,6 +86,7 @@ export class Gateway {
       logger: this.o.logger,
       clock: this.o.clock,
     }));
+    await ctx.worker.start();
     const wired = (this.wired = wire(ctx));
     try {
       for (const m of Object.values(wired)) {
@@ -108,6 +109,7 @@ export class Gateway {
       }
     }
     this.started = [];
+    await this.ctx?.worker.stop();
     await this.ctx?.sql.close();
     this.ctx = undefined;
   }

@@ -3,12 +3,18 @@ import type { Logger } from 'pino';
 /**
  * Run `task` every `ms` (not holding the process open). A run still going when the next is due
  * is not started twice, and a failure is logged, not thrown into the timer (which would end the
- * gateway).
+ * gateway). With `when`, a tick runs only while it says so (a worker that leads: worker.ts).
  */
-export function every(ms: number, what: string, task: () => Promise<unknown>, log?: Logger): NodeJS.Timeout {
+export function every(
+  ms: number,
+  what: string,
+  task: () => Promise<unknown>,
+  log?: Logger,
+  when: () => boolean = () => true,
+): NodeJS.Timeout {
   let running = false;
   const tick = async () => {
-    if (running) return;
+    if (running || !when()) return;
     running = true;
     try {
       await task();

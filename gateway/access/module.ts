@@ -44,7 +44,13 @@ export class AccessModule implements GatewayModule {
     this.watch = new CredentialWatch(this.credentials, (c) => bus.emit('account_changed', c), 500, log);
     await this.watch.start();
     await this.sessions.sweep();
-    this.sweep = every(SWEEP_MS, 'session sweep', () => this.sessions.sweep(), log);
+    this.sweep = every(
+      SWEEP_MS,
+      'session sweep',
+      () => this.sessions.sweep(),
+      log,
+      () => this.ctx.worker.isLeader,
+    );
   }
 
   stop(): void {

@@ -26,7 +26,13 @@ export class ArchiveModule implements GatewayModule {
     this.archive = new Archive(this.ctx.sql, this.ctx.clock);
     this.faces = new FaceIndex(this.ctx.sql, this.deps.evidence.key, this.ctx.clock);
     await this.sweep();
-    this.timer = every(SWEEP_MS, 'face retention sweep', () => this.sweep(), this.ctx.log);
+    this.timer = every(
+      SWEEP_MS,
+      'face retention sweep',
+      () => this.sweep(),
+      this.ctx.log,
+      () => this.ctx.worker.isLeader,
+    );
   }
 
   stop(): void {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Logger } from 'pino';
 import { withData, type DataOpts } from '../cli-options.ts';
 
 interface BrokerConfigOpts extends DataOpts {
@@ -7,8 +8,12 @@ interface BrokerConfigOpts extends DataOpts {
   user?: string;
 }
 
-/** `gateway broker-config`: the files for running the county on an external Mosquitto. */
-export function registerBrokerCli(gw: Command): void {
+/** `gateway broker-config` (the files for an external Mosquitto) and `gateway rabbitmq-auth`. */
+export function registerBrokerCli(
+  gw: Command,
+  logger: (cmd: Command) => Logger,
+  untilSignal: () => Promise<NodeJS.Signals>,
+): void {
   withData(
     gw
       .command('broker-config')
@@ -30,4 +35,21 @@ export function registerBrokerCli(gw: Command): void {
           `run: mosquitto -c ${r.dir}/mosquitto.conf   (after a change: kill -HUP its pid)\n`,
       );
     });
+
+  withData(
+    gw
+      .command('rabbitmq-auth')
+      .description(
+        'answer RabbitMQ’s HTTP auth backend (broker.rabbitmq.auth) as a process of its own, beside each RabbitMQ node, so boxes log in while gateway workers come and go',
+      ),
+  ).action(async (o: DataOpts, cmd: Command) => {
+    const { loadGatewayConfig, resolveDataDir } = await import('../config/load-config.ts');
+    const { RabbitAuthService } = await import('./rabbitmq/auth-service.ts');
+    const config = o.config ? loadGatewayConfig(o.config) : {};
+    const service = new RabbitAuthService(config, resolveDataDir(o, config), logger(cmd));
+    await service.start();
+    process.stdout.write(`rabbitmq-auth: listening on port ${service.port}\n`);
+    await untilSignal();
+    await service.stop();
+  });
 }

@@ -110,6 +110,12 @@ export const GatewayConfig = Type.Object(
                     {
                       host: Type.Optional(Type.String({ description: 'default 127.0.0.1' })),
                       port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'default 8089' })),
+                      serve: Type.Optional(
+                        Type.Boolean({
+                          description:
+                            'answer RabbitMQ in this process (default true); false where `gateway rabbitmq-auth` does',
+                        }),
+                      ),
                     },
                     { additionalProperties: false },
                   ),

@@ -35,7 +35,13 @@ export class EvidenceModule implements GatewayModule {
     this.store = new EvidenceStore(sql, join(dataDir, 'evidence'), this.key, clock);
     this.query = new EvidenceQuery(sql, this.store);
     await this.sweep();
-    this.timer = every(SWEEP_MS, 'evidence retention sweep', () => this.sweep(), this.ctx.log);
+    this.timer = every(
+      SWEEP_MS,
+      'evidence retention sweep',
+      () => this.sweep(),
+      this.ctx.log,
+      () => this.ctx.worker.isLeader,
+    );
   }
 
   stop(): void {

@@ -42,7 +42,7 @@ export class IntakeModule implements GatewayModule {
       if (removed) log.info({ removed, keepDays, keepMax }, 'old refused messages (dead letters) pruned');
       return removed;
     };
-    this.timer = every(PRUNE_MS, 'dead-letter pruning', this.prune, log);
+    this.timer = every(PRUNE_MS, 'dead-letter pruning', this.prune, log, () => this.ctx.worker.isLeader);
   }
 
   stop(): void {

@@ -37,6 +37,25 @@ describe.each(TEST_STORES)('cases and the three responses on $name', (sqlStore) 
     expect(other.case.id).not.toBe(a.case.id);
   });
 
+  it('lets one worker of many claim a pending response, until it lets go or its claim runs out', async () => {
+    const { case: c } = await store.open(alarm());
+    const [r] = await store.responses(c.id);
+    const now = new Date('2026-11-29T00:00:00Z');
+    const claims = await Promise.all(['w1', 'w2', 'w3', 'w4'].map((w) => store.claim(r!.id, w, now, 60)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    const winner = ['w1', 'w2', 'w3', 'w4'][claims.indexOf(true)]!;
+    expect(await store.claimants()).toEqual([winner]);
+    expect((await store.unclaimed(now)).map((x) => x.id)).not.toContain(r!.id);
+    expect(await store.claim(r!.id, 'w5', new Date(now.getTime() + 30_000), 60)).toBe(false);
+    // Its claim ran out (the worker hung): another may take it.
+    expect(await store.claim(r!.id, 'w5', new Date(now.getTime() + 61_000), 60)).toBe(true);
+    expect(await store.releaseClaims('w5')).toBe(1);
+    expect((await store.unclaimed(now)).map((x) => x.id)).toContain(r!.id);
+    // Sent: no longer pending, so nobody can claim it again.
+    await store.move(r!.id, 'sent', 'gateway');
+    expect(await store.claim(r!.id, 'w6', now, 60)).toBe(false);
+  });
+
   it('closes the case only when all three are done or waived, recording who and when', async () => {
     const { case: c } = await store.open(alarm());
     const [onsite, village, police] = await store.responses(c.id);

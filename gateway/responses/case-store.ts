@@ -204,11 +204,12 @@ export class CaseStore {
    * their incident's: what a gateway stopped between storing an alarm and opening its case left
    * behind. Oldest first.
    */
-  async alarmsWithoutCase(kinds: string[], since: string, limit = 10_000): Promise<EventMessage[]> {
+  async alarmsWithoutCase(kinds: string[], since: string, before?: string, limit = 10_000): Promise<EventMessage[]> {
     if (!kinds.length) return [];
     const rows = await this.sql.all<{ body: string }>(
-      `SELECT e.body FROM events e WHERE ${this.withoutCase} AND e.received_at >= @since ORDER BY e.id LIMIT @limit`,
-      { kinds: JSON.stringify(kinds), since, limit },
+      `SELECT e.body FROM events e WHERE ${this.withoutCase} AND e.received_at >= @since
+         AND (CAST(@before AS TEXT) IS NULL OR e.received_at < @before) ORDER BY e.id LIMIT @limit`,
+      { kinds: JSON.stringify(kinds), since, before: before ?? null, limit },
     );
     return rows.map((r) => JSON.parse(r.body) as EventMessage);
   }
@@ -228,6 +229,54 @@ export class CaseStore {
   async unfinished(): Promise<ResponseRow[]> {
     return (
       await this.sql.all<RawResponse>(`${RESPONSE_SELECT} WHERE state NOT IN ('done', 'waived') ORDER BY updated_at`)
+    ).map(toResponse);
+  }
+
+  /**
+   * Take the sending of a pending response for a while: false when it is no longer pending or
+   * another worker holds it. Workers sharing the database send each response once; one that died
+   * sending lets its claim run out, and the response is sent again under the same key.
+   */
+  async claim(responseId: string, worker: string, now: Date, leaseS: number): Promise<boolean> {
+    const r = await this.sql.run(
+      `UPDATE responses SET claimed_by = @worker, claimed_until = @until
+        WHERE id = @id AND state = 'pending' AND (claimed_until IS NULL OR claimed_until < @now OR claimed_by = @worker)`,
+      {
+        id: responseId,
+        worker,
+        now: now.toISOString(),
+        until: new Date(now.getTime() + leaseS * 1000).toISOString(),
+      },
+    );
+    return r.changes === 1;
+  }
+
+  /** Workers holding claims on pending responses. */
+  async claimants(): Promise<string[]> {
+    const rows = await this.sql.all<{ w: string }>(
+      "SELECT DISTINCT claimed_by AS w FROM responses WHERE state = 'pending' AND claimed_by IS NOT NULL",
+    );
+    return rows.map((r) => r.w);
+  }
+
+  /** Let go of a worker's claims: it stopped, or it is gone. */
+  async releaseClaims(worker: string): Promise<number> {
+    return (
+      await this.sql.run(
+        "UPDATE responses SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ? AND state = 'pending'",
+        [worker],
+      )
+    ).changes;
+  }
+
+  /** Pending responses nobody is sending (never claimed, or the claim ran out), last changed before `before` if given. */
+  async unclaimed(now: Date, before?: string): Promise<ResponseRow[]> {
+    return (
+      await this.sql.all<RawResponse>(
+        `${RESPONSE_SELECT} WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until < @now)
+           AND (CAST(@before AS TEXT) IS NULL OR updated_at < @before) ORDER BY updated_at LIMIT 1000`,
+        { now: now.toISOString(), before: before ?? null },
+      )
     ).map(toResponse);
   }
 

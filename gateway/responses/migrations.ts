@@ -59,6 +59,12 @@ export const RESPONSES_MIGRATIONS: Migration[] = [
     version: 16,
     sql: `CREATE INDEX response_log_response ON response_log (response_id, seq);`,
   },
+  {
+    // Gateway workers sharing one database: who is sending a pending response, and until when.
+    version: 19,
+    sql: `ALTER TABLE responses ADD COLUMN claimed_by TEXT;
+   ALTER TABLE responses ADD COLUMN claimed_until TEXT;`,
+  },
 ];
 
 /**
@@ -106,5 +112,10 @@ export const RESPONSES_PG_MIGRATIONS: Migration[] = [
      response_id TEXT PRIMARY KEY REFERENCES responses (id),
      recipient_key TEXT NOT NULL, channel TEXT NOT NULL, body TEXT NOT NULL, held_at TEXT NOT NULL
    );`,
+  },
+  {
+    version: 2,
+    sql: `ALTER TABLE responses ADD COLUMN claimed_by TEXT;
+   ALTER TABLE responses ADD COLUMN claimed_until TEXT;`,
   },
 ];

@@ -72,6 +72,7 @@ export class ResponsesModule implements GatewayModule {
       newId,
       lookupPlate: (plate) => this.lookupPlate(plate),
       now: clock,
+      worker: this.ctx.worker,
       logger: log,
       metrics,
     });

@@ -42,12 +42,29 @@ export interface ResponseEngineOptions {
   /** The archive match for a recognised plate (owner, village, confidence), if any. */
   lookupPlate?: (plate: string) => Promise<Vehicle | undefined>;
   now?: () => Date;
+  /** This process among workers sharing the database (worker.ts); alone by default. */
+  worker?: EngineWorker;
   tickMs?: number;
   logger?: Logger;
   metrics?: Metrics;
 }
 
 const SYSTEM = 'gateway';
+
+/** What the engine needs of the worker it runs in (worker.ts). */
+export interface EngineWorker {
+  readonly id: string;
+  readonly isLeader: boolean;
+  isGone(workerId: string): Promise<boolean>;
+}
+const ALONE: EngineWorker = { id: 'gateway', isLeader: true, isGone: async () => true };
+
+/** How long a claim to send a response lasts if its worker neither finishes nor is seen to be gone. */
+const CLAIM_S = 600;
+/** How often the leader looks for alarms without a case and responses nobody sends. */
+const RECOVER_EVERY_MS = 10_000;
+/** Younger ones are still being handled by the worker that stored them. */
+const RECOVER_AFTER_MS = 10_000;
 
 /**
  * 一报警三响应: every alarm becomes a case with three responses, each driven on its own —
@@ -58,6 +75,8 @@ const SYSTEM = 'gateway';
  */
 export class ResponseEngine extends EventEmitter {
   private readonly now: () => Date;
+  private readonly worker: EngineWorker;
+  private lastRecovery = 0;
   private readonly log: Logger | undefined;
   /** On-site commands not yet answered; the response is done when none is left. */
   private readonly onsite = new OnsiteTracker();
@@ -75,6 +94,7 @@ export class ResponseEngine extends EventEmitter {
   constructor(private readonly o: ResponseEngineOptions) {
     super();
     this.now = o.now ?? (() => new Date());
+    this.worker = o.worker ?? ALONE;
     this.log = o.logger?.child({ unit: 'responses' });
     this.directory = new Directory(o.config.directory);
     this.remindersPlanned = o.config.plans.some((p) => p.village.remindEveryS || p.police.remindEveryS);
@@ -97,12 +117,12 @@ export class ResponseEngine extends EventEmitter {
    * written (the gateway stopped in between). Older ones are only counted: notifying a village of
    * a tricycle seen last week helps no one. Returns how many were opened and how many were too old.
    */
-  async reconcile(withinH = 24): Promise<{ opened: number; tooOld: number }> {
+  async reconcile(withinH = 24, before?: string): Promise<{ opened: number; tooOld: number }> {
     const kinds = [...new Set(this.o.config.plans.flatMap((p) => p.kinds))];
     const since = new Date(this.now().getTime() - withinH * 3_600_000).toISOString();
     let opened = 0;
-    for (const ev of await this.o.cases.alarmsWithoutCase(kinds, since)) if (await this.onAlarm(ev)) opened++;
-    const tooOld = await this.o.cases.countAlarmsWithoutCase(kinds, since);
+    for (const ev of await this.o.cases.alarmsWithoutCase(kinds, since, before)) if (await this.onAlarm(ev)) opened++;
+    const tooOld = before === undefined ? await this.o.cases.countAlarmsWithoutCase(kinds, since) : 0;
     if (opened || tooOld)
       this.log?.warn({ opened, tooOld, withinH }, 'stored alarms without a case: opened the recent ones');
     return { opened, tooOld };
@@ -110,8 +130,7 @@ export class ResponseEngine extends EventEmitter {
 
   async start(): Promise<void> {
     this.stopping = false;
-    for (const r of await this.o.cases.unfinished())
-      if (r.state === 'pending' && !(await this.o.deliveries.isHeld(r.id))) void this.track(this.dispatch(r));
+    await this.resume();
     this.timer = setInterval(() => void this.track(this.tickOnce()), this.o.tickMs ?? 1000);
     this.timer.unref();
   }
@@ -128,6 +147,23 @@ export class ResponseEngine extends EventEmitter {
       Promise.allSettled([...this.running]),
       new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref()),
     ]);
+    // What this worker left pending is for the next one to send, at once.
+    await this.o.cases.releaseClaims(this.worker.id);
+  }
+
+  /**
+   * Send the pending responses nobody is sending: those of workers that are gone (a kill, a lost
+   * connection) are released first. Each is claimed before it is sent, so however many workers
+   * look at once, each response goes out once.
+   */
+  private async resume(before?: string): Promise<void> {
+    for (const w of await this.o.cases.claimants())
+      if (await this.worker.isGone(w)) {
+        const n = await this.o.cases.releaseClaims(w);
+        this.log?.warn({ worker: w, responses: n }, 'a gone worker left responses unsent: sending them');
+      }
+    for (const r of await this.o.cases.unclaimed(this.now(), before))
+      if (!(await this.o.deliveries.isHeld(r.id))) void this.track(this.dispatch(r));
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
@@ -235,7 +271,7 @@ export class ResponseEngine extends EventEmitter {
   /** `known`: the plan and case, when the caller has them (a new case) — no need to read them again. */
   private async dispatch(r: ResponseRow, ev?: EventMessage, known?: { plan: ResponsePlan; c: CaseRow }): Promise<void> {
     const p = known ?? (await this.plan(r));
-    if (!p) return;
+    if (!p || !(await this.o.cases.claim(r.id, this.worker.id, this.now(), CLAIM_S))) return;
     try {
       if (r.kind === 'onsite') await this.dispatchOnsite(r, p.plan, p.c);
       else await this.notify(r, p.plan, p.c, ev);
@@ -376,7 +412,7 @@ export class ResponseEngine extends EventEmitter {
 
   /** Ticks never overlap: a slow receiver must not let the next tick escalate the same response twice. */
   private async tickOnce(): Promise<void> {
-    if (this.ticking) return;
+    if (this.ticking || !this.worker.isLeader) return;
     this.ticking = true;
     try {
       await this.tick();
@@ -395,6 +431,13 @@ export class ResponseEngine extends EventEmitter {
   private async tick(): Promise<void> {
     const nowMs = this.now().getTime();
     const now = this.now().toISOString();
+    if (nowMs - this.lastRecovery >= RECOVER_EVERY_MS) {
+      // A worker killed between storing an alarm and opening its case, or while sending.
+      this.lastRecovery = nowMs;
+      const before = new Date(nowMs - RECOVER_AFTER_MS).toISOString();
+      await this.reconcile(1, before);
+      await this.resume(before);
+    }
     for (const r of await this.o.cases.sent({ dueBy: now })) {
       if (r.kind === 'onsite') {
         await this.onsiteDeadline(r);

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { POSTGRES } from './sql-dialect.ts';
 import { type Migration, NewerDatabaseError } from './migration.ts';
 import {
+  type HeldLock,
   numberParameters,
   type SqlDatabase,
   type SqlParams,
@@ -122,6 +123,8 @@ export class PostgresSql extends Statements implements SqlDatabase {
   private constructor(
     private readonly pool: pg.Pool,
     poolSize: number,
+    /** Advisory locks are per database: named per schema, so gateways in other schemas do not share them. */
+    private readonly lockScope: string,
   ) {
     super(pool);
     this.writers = Math.max(1, poolSize - 2);
@@ -140,13 +143,17 @@ export class PostgresSql extends Statements implements SqlDatabase {
     // An idle connection the server dropped must not crash the process; the pool replaces it.
     pool.on('error', () => {});
     try {
-      if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      // Workers starting together race to create it: IF NOT EXISTS is not atomic in PostgreSQL.
+      if (schema)
+        await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch((e: unknown) => {
+          if (codeOf(e) !== UNIQUE && codeOf(e) !== '42P06') throw e;
+        });
       else await pool.query('SELECT 1');
     } catch (e) {
       await pool.end();
       throw new Error(`cannot reach PostgreSQL at ${redact(o.url)}: ${(e as Error).message}`);
     }
-    return new PostgresSql(pool, o.poolSize ?? 10);
+    return new PostgresSql(pool, o.poolSize ?? 10, schema ?? 'public');
   }
 
   transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
@@ -252,6 +259,36 @@ export class PostgresSql extends Statements implements SqlDatabase {
       await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['roadwarden.migrate']).catch(() => {});
       client.release();
     }
+  }
+
+  /** A session-level advisory lock on a connection of its own (outside the pool), so it lives as long as that connection. */
+  async lock(name: string): Promise<HeldLock | undefined> {
+    const client = new pg.Client((this.pool as unknown as { options: pg.ClientConfig }).options);
+    let held = false;
+    client.on('error', () => (held = false));
+    client.on('end', () => (held = false));
+    try {
+      await client.connect();
+      const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [
+        `${this.lockScope}.${name}`,
+      ]);
+      held = r.rows[0]?.ok === true;
+    } catch {
+      held = false;
+    }
+    if (!held) {
+      await client.end().catch(() => {});
+      return undefined;
+    }
+    return {
+      get held() {
+        return held;
+      },
+      release: async () => {
+        held = false;
+        await client.end().catch(() => {});
+      },
+    };
   }
 
   async close(): Promise<void> {

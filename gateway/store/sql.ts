@@ -36,7 +36,19 @@ export interface SqlDatabase extends SqlQueryable {
    * durable when it settles, too.
    */
   transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  /**
+   * A lock named `name`, held by this process until released or until its connection to the
+   * database is lost (then `held` turns false): undefined when another process holds it. What
+   * must happen once across gateway workers (timers, sweeps) runs only where it is held. SQLite
+   * belongs to one process, which always has it.
+   */
+  lock(name: string): Promise<HeldLock | undefined>;
   close(): Promise<void>;
+}
+
+export interface HeldLock {
+  readonly held: boolean;
+  release(): Promise<void>;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
-import type { SqlDatabase, SqlParams, SqlQueryable, SqlRunResult, SqlValue } from './sql.ts';
+import type { HeldLock, SqlDatabase, SqlParams, SqlQueryable, SqlRunResult, SqlValue } from './sql.ts';
 import { SQLITE } from './sql-dialect.ts';
 import { type WriteBatch, writeBatch } from './write-batch.ts';
 
@@ -57,6 +57,16 @@ export class SqliteSql extends Direct implements SqlDatabase {
 
   transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
     return this.batch.transaction(() => fn(this.inTx));
+  }
+
+  async lock(): Promise<HeldLock> {
+    const db = this.db;
+    return {
+      get held() {
+        return db.open;
+      },
+      release: async () => {},
+    };
   }
 
   async close(): Promise<void> {

@@ -44,6 +44,8 @@ export interface FaultWatcherOptions {
   config?: TicketsConfig;
   now?: () => Date;
   checkEveryMs?: number;
+  /** Whether this worker runs the offline check (the one that leads: worker.ts). */
+  leads?: () => boolean;
   logger?: Logger;
 }
 
@@ -68,7 +70,13 @@ export class FaultWatcher extends EventEmitter<{ opened: [Ticket]; closed: [Tick
 
   async start(): Promise<void> {
     await this.checkOffline();
-    this.timer = every(this.o.checkEveryMs ?? 60_000, 'offline check', () => this.checkOffline(), this.log);
+    this.timer = every(
+      this.o.checkEveryMs ?? 60_000,
+      'offline check',
+      () => this.checkOffline(),
+      this.log,
+      this.o.leads ?? (() => true),
+    );
   }
 
   stop(): void {

@@ -28,6 +28,7 @@ export class TicketsModule implements GatewayModule {
       config: config.tickets,
       now: clock,
       logger: log,
+      leads: () => this.ctx.worker.isLeader,
     });
     bus.on('telemetry', (m) => this.faults.onTelemetry(m));
     bus.on('status', (m) => this.faults.onStatus(m));

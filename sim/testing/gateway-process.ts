@@ -5,6 +5,7 @@ export const BIN = fileURLToPath(new URL('../../bin/roadwarden.js', import.meta.
 
 export interface GatewayProcess {
   proc: ChildProcess;
+  /** The embedded or external broker's MQTT port; on RabbitMQ, the gateway's auth backend port. */
   mqttPort: number;
   httpPort: number;
 }
@@ -18,11 +19,30 @@ export function spawnGateway(args: string[]): Promise<GatewayProcess> {
     let err = '';
     proc.stderr!.on('data', (d: Buffer) => (err += d));
     proc.stdout!.on('data', (d: Buffer) => {
-      // "MQTT on port N" (embedded) or "MQTT via mqtt://host:N" (an external broker).
-      const m = /gateway: MQTT (?:on port |via \S+:)(\d+).*HTTP API on port (\d+)/.exec(d.toString());
+      // "MQTT on port N" (embedded), "MQTT via mqtt://host:N" (an external broker) or RabbitMQ's auth port.
+      const m =
+        /gateway: (?:MQTT (?:on port |via \S+:)|RabbitMQ at .* auth backend (?:on port |elsewhere))(\d*).*HTTP API on port (\d+)/.exec(
+          d.toString(),
+        );
       if (m) resolve({ proc, mqttPort: Number(m[1]), httpPort: Number(m[2]) });
     });
     proc.once('exit', (code) => reject(new Error(`gateway exited ${code}: ${err}`)));
+  });
+}
+
+/** `roadwarden gateway rabbitmq-auth …` in its own process, resolved with its port once it listens. */
+export function spawnRabbitAuth(args: string[]): Promise<{ proc: ChildProcess; port: number }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [BIN, '--log-level', 'warn', 'gateway', 'rabbitmq-auth', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    proc.stderr!.on('data', (d: Buffer) => (err += d));
+    proc.stdout!.on('data', (d: Buffer) => {
+      const m = /rabbitmq-auth: listening on port (\d+)/.exec(d.toString());
+      if (m) resolve({ proc, port: Number(m[1]) });
+    });
+    proc.once('exit', (code) => reject(new Error(`rabbitmq-auth exited ${code}: ${err}`)));
   });
 }
 

@@ -56,6 +56,7 @@ export class RabbitBroker {
 
   async start(): Promise<void> {
     const a = this.o.config.auth;
+    if (a?.serve === false) return;
     this.authPort = await this.server.start(
       a?.host ?? GATEWAY_DEFAULTS.brokerHost,
       a?.port ?? GATEWAY_DEFAULTS.rabbitmqAuthPort,
