@@ -7,6 +7,7 @@ import { RESPONSES_MIGRATIONS, RESPONSES_PG_MIGRATIONS } from './responses/migra
 import type { Migration } from './store/migration.ts';
 import type { ModuleSchema } from './store/postgres-sql.ts';
 import { TICKETS_MIGRATIONS, TICKETS_PG_MIGRATIONS } from './tickets/migrations.ts';
+import { WORKER_MIGRATIONS, WORKER_PG_MIGRATIONS } from './worker-migrations.ts';
 
 /** Every module's schema, in module order (plain SQL text: cheap for the admin CLI to load). */
 export const GATEWAY_MIGRATIONS: Migration[] = [
@@ -17,6 +18,7 @@ export const GATEWAY_MIGRATIONS: Migration[] = [
   ...RESPONSES_MIGRATIONS,
   ...ARCHIVE_MIGRATIONS,
   ...TICKETS_MIGRATIONS,
+  ...WORKER_MIGRATIONS,
 ];
 
 /** The same on PostgreSQL, module by module (each versions its own tables there). */
@@ -28,4 +30,5 @@ export const GATEWAY_PG_SCHEMAS: ModuleSchema[] = [
   { module: 'responses', migrations: RESPONSES_PG_MIGRATIONS },
   { module: 'archive', migrations: ARCHIVE_PG_MIGRATIONS },
   { module: 'tickets', migrations: TICKETS_PG_MIGRATIONS },
+  { module: 'workers', migrations: WORKER_PG_MIGRATIONS },
 ];

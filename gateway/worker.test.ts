@@ -2,6 +2,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeTestStores, TEST_STORES, testPgStorage } from '../sim/testing/sql-stores.ts';
 import { until } from '../sim/testing/until.ts';
+import { GATEWAY_PG_SCHEMAS } from './migrations.ts';
 import { PostgresSql } from './store/postgres-sql.ts';
 import { Worker } from './worker.ts';
 
@@ -29,10 +30,14 @@ describe('gateway workers sharing one database', () => {
     // Three processes' worth of connections to the same schema.
     const dbs = await Promise.all([1, 2, 3].map(() => PostgresSql.connect(storage)));
     for (const d of dbs) stop.push(() => d.close());
+    await dbs[0]!.migrate(GATEWAY_PG_SCHEMAS);
     const workers = dbs.map((d) => new Worker(d, log, 200));
     await Promise.all(workers.map((w) => w.start()));
     for (const w of workers) stop.push(() => w.stop());
     expect(workers.filter((w) => w.isLeader)).toHaveLength(1);
+    // Each sees all three alive, in the same order (the report queues are shared out by it).
+    await until(() => workers.every((w) => w.live.length === 3), 3000, 'every worker seen alive');
+    expect(new Set(workers.map((w) => w.live.join()))).toHaveLength(1);
     const leader = workers.find((w) => w.isLeader)!;
     const others = workers.filter((w) => w !== leader);
     expect(await others[0]!.isGone(others[1]!.id)).toBe(false);
@@ -40,5 +45,7 @@ describe('gateway workers sharing one database', () => {
     await until(() => others.some((w) => w.isLeader), 3000, 'a new leader');
     expect(others.filter((w) => w.isLeader)).toHaveLength(1);
     expect(await others[0]!.isGone(leader.id)).toBe(true);
+    // It said goodbye: the others share the queues out between the two of them.
+    await until(() => others.every((w) => w.live.length === 2), 3000, 'the stopped worker no longer alive');
   });
 });

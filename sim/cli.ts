@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { untilSignal } from '../bin/cli-context.ts';
 import { registerBenchCli } from './bench/cli.ts';
+import { registerClusterCli } from './cluster/cli.ts';
 import { registerCountyCli } from './county/cli.ts';
 import type { HwSimOptions } from './hw-sim.ts';
 import { registerDemoCli } from './demo/cli.ts';
@@ -33,6 +34,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 
 /** Everything the simulator offers on the command line: `sim …`, `bench …` and `demo`; each loads its code when it runs. */
 export function registerSimCli(program: Command, logger: (cmd: Command) => Logger): void {
+  registerClusterCli(program, logger);
   const sim = program.command('sim').description('simulate hardware and fleets for tests, demos and testers');
   registerSimHwCli(sim, logger);
   registerCountyCli(sim, logger);

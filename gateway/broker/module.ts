@@ -34,6 +34,7 @@ export class BrokerModule implements GatewayModule {
     if (type === 'rabbitmq') {
       this.rabbit = new RabbitBroker({
         config: b!.rabbitmq!,
+        worker: this.ctx.worker,
         credentials: this.deps.access.credentials,
         placeOf,
         log,

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selfSignedCert } from '../../sim/testing/self-signed.ts';
 import { loadGatewayConfig } from './load-config.ts';
@@ -33,5 +34,43 @@ describe('gateway.yaml TLS files, checked before the gateway starts', () => {
     selfSignedCert(dir, 'c');
     const c = config('http:\n  tls: { certFile: c.pem, keyFile: c.key }\n')();
     expect(c.http?.tls).toEqual({ certFile: join(dir, 'c.pem'), keyFile: join(dir, 'c.key') });
+  });
+});
+
+describe('gateway.yaml broker type', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-cfg-broker-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const load = (yaml: string) => {
+    const file = join(dir, 'gateway.yaml');
+    writeFileSync(file, yaml);
+    return () => loadGatewayConfig(file);
+  };
+
+  it('says what each broker type needs, naming the key', () => {
+    expect(load('broker:\n  type: rabbitmq\n')).toThrow(/broker\.rabbitmq: required when broker\.type is rabbitmq/);
+    expect(load('broker:\n  type: external\n')).toThrow(/broker\.url: required when broker\.type is external/);
+    expect(load('broker:\n  type: rabbitmq\n  url: mqtt://x:1883\n  rabbitmq: { nodes: [a:5672] }\n')).toThrow(
+      /broker\.url: only for broker\.type external \(this is rabbitmq\)/,
+    );
+    expect(load('broker:\n  rabbitmq: { nodes: [a:5672] }\n')).toThrow(
+      /broker\.rabbitmq: only for broker\.type rabbitmq/,
+    );
+    expect(load('broker:\n  type: rabbitmq\n  rabbitmq: { nodes: ["amqp://a:5672"] }\n')).toThrow(
+      /broker\.rabbitmq\.nodes\.0: .*amqp:\/\/a:5672/,
+    );
+    expect(load('broker:\n  url: mqtt://x:1883\n')().broker?.url).toBe('mqtt://x:1883');
+  });
+
+  it('accepts the prefecture example', () => {
+    const example = fileURLToPath(new URL('../../examples/prefecture/gateway.yaml', import.meta.url));
+    process.env.RW_PG_PASSWORD = 'test-only';
+    try {
+      const c = loadGatewayConfig(example);
+      expect(c.broker?.type).toBe('rabbitmq');
+      expect(c.broker?.rabbitmq?.nodes).toHaveLength(3);
+      expect(c.storage?.url).toMatch(/^postgres:/);
+    } finally {
+      delete process.env.RW_PG_PASSWORD;
+    }
   });
 });

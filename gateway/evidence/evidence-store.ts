@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { makePrivateDir, sha256Hex } from '../../protocols/index.ts';
@@ -29,8 +30,10 @@ export class EvidenceStore {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const body = seal(this.key, jpeg);
     // Write then rename: a crash never leaves half a file under the image's name.
-    writeFileSync(`${path}.tmp`, body, { mode: 0o600 });
-    renameSync(`${path}.tmp`, path);
+    // Workers sharing the directory may write the same image at once: each through its own file.
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(tmp, body, { mode: 0o600 });
+    renameSync(tmp, path);
     await this.sql.run(
       'INSERT INTO evidence_images (sha256, device_id, bytes, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
       [sha256, deviceId, jpeg.byteLength, this.now().toISOString()],

@@ -7,6 +7,7 @@ import {
   manifestHash,
   filters,
   parseTopic,
+  type CommandResultMessage,
   type EvidenceManifest,
 } from '../../protocols/index.ts';
 import type { EvidenceStore } from '../evidence/evidence-store.ts';
@@ -103,6 +104,10 @@ export class Intake {
     }
     if ((await this.o.store.store(d.value, receivedAt)) === 'duplicate') {
       this.stats.duplicates++;
+      // A result sent again may be one whose first handler died before acting on it (another
+      // worker, a kill): answering it twice does nothing, not answering it fails the on-site response.
+      if (d.value.topic.kind === 'command_result')
+        this.o.bus.emit('command_result', d.value.message as CommandResultMessage);
       return;
     }
     this.stats.stored++;

@@ -1,5 +1,13 @@
 import type { Migration } from '../store/migration.ts';
 
+/** The same in both databases: plain types only. */
+const ONSITE_COMMANDS = `CREATE TABLE onsite_commands (
+     command_id TEXT PRIMARY KEY,
+     response_id TEXT NOT NULL REFERENCES responses (id),
+     device_id TEXT NOT NULL
+   );
+   CREATE INDEX onsite_commands_response ON onsite_commands (response_id);`;
+
 /** Schema of cases, their three responses and notification deliveries (versions count for the whole database: store/migration.ts). */
 export const RESPONSES_MIGRATIONS: Migration[] = [
   {
@@ -65,6 +73,11 @@ export const RESPONSES_MIGRATIONS: Migration[] = [
     sql: `ALTER TABLE responses ADD COLUMN claimed_by TEXT;
    ALTER TABLE responses ADD COLUMN claimed_until TEXT;`,
   },
+  {
+    // On-site commands waiting for their results (command_results), where every worker and the next start find them.
+    version: 20,
+    sql: ONSITE_COMMANDS,
+  },
 ];
 
 /**
@@ -118,4 +131,5 @@ export const RESPONSES_PG_MIGRATIONS: Migration[] = [
     sql: `ALTER TABLE responses ADD COLUMN claimed_by TEXT;
    ALTER TABLE responses ADD COLUMN claimed_until TEXT;`,
   },
+  { version: 3, sql: ONSITE_COMMANDS },
 ];

@@ -12,6 +12,7 @@ import { CaseStore } from './case-store.ts';
 import type { Channel } from './channels/channel.ts';
 import { createChannel } from './channels/create-channel.ts';
 import { Deliveries } from './delivery-store.ts';
+import { OnsiteStore } from './onsite-store.ts';
 import { ResponseEngine } from './response-engine.ts';
 import { caseRoutes } from './routes.ts';
 
@@ -64,6 +65,7 @@ export class ResponsesModule implements GatewayModule {
       config: rc,
       cases: this.cases,
       deliveries,
+      onsite: new OnsiteStore(sql),
       places: {
         device: (id) => registry.place(id),
         neighbours: (id, m) => registry.neighbours(id, m),

@@ -1,12 +1,23 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createIdGenerator, decodeMessage, type CommandMessage, type EventMessage } from '../../protocols/index.ts';
+import {
+  type CommandMessage,
+  type CommandResultMessage,
+  createIdGenerator,
+  decodeMessage,
+  decodePublish,
+  encodeMessage,
+  type EventMessage,
+  topics,
+} from '../../protocols/index.ts';
+import { IntakeStore } from '../intake/intake-store.ts';
 import { until } from '../../sim/testing/until.ts';
 import { CaseStore, type CaseRow } from './case-store.ts';
 import { WebhookChannel } from './channels/webhook-channel.ts';
 import { Deliveries } from './delivery-store.ts';
 import { ResponseEngine, type Places } from './response-engine.ts';
+import { OnsiteStore } from './onsite-store.ts';
 import type { ResponsesConfig } from './response-plan.ts';
 import { closeTestStores, TEST_STORES } from '../../sim/testing/sql-stores.ts';
 import type { SqlDatabase } from '../store/sql.ts';
@@ -83,6 +94,7 @@ describe.each(TEST_STORES)('ResponseEngine on $name: one alarm, three responses'
     const e = new ResponseEngine({
       config,
       cases,
+      onsite: new OnsiteStore(db),
       deliveries: new Deliveries(
         db,
         new Map([
@@ -126,6 +138,13 @@ describe.each(TEST_STORES)('ResponseEngine on $name: one alarm, three responses'
     name: cmd.name,
     ok,
   });
+  /** A box's result as it comes in: stored by intake, then announced to the engine. */
+  const answer = async (e: ResponseEngine, m: CommandResultMessage) => {
+    const d = decodePublish(topics.commandResult(m.deviceId, m.name), encodeMessage('command_result', m));
+    if (!d.ok) throw new Error(d.error.message);
+    await new IntakeStore(db).store(d.value, new Date(clock).toISOString());
+    await e.onCommandResult(m);
+  };
   const states = async (caseId: string) => (await cases.responses(caseId)).map((r) => `${r.kind}:${r.state}`);
 
   it('sends all three, confirms on-site from the box, and closes when village and police are done', async () => {
@@ -140,7 +159,7 @@ describe.each(TEST_STORES)('ResponseEngine on $name: one alarm, three responses'
       deviceId: 'lc-box-1',
     });
     expect(police.got[0].idempotencyKey).toMatch(/:police$/);
-    for (const m of published) await e.onCommandResult(result(m));
+    for (const m of published) await answer(e, result(m));
     const [, v, p] = await cases.responses(c.id);
     await e.acknowledge(p.id, 'officer-li');
     await e.complete(p.id, 'officer-li', 'patrol stopped the tricycle');
@@ -165,7 +184,7 @@ describe.each(TEST_STORES)('ResponseEngine on $name: one alarm, three responses'
     await e.start();
     try {
       const c = (await e.onAlarm(alarm()))!;
-      await e.onCommandResult(result(published[0], false));
+      await answer(e, result(published[0], false));
       clock += 301_000;
       await until(async () => (await states(c.id))[2] === 'police:escalated', 3000);
       expect(await states(c.id)).toEqual(['onsite:failed', 'village:sent', 'police:escalated']);
@@ -331,7 +350,7 @@ describe.each(TEST_STORES)('ResponseEngine on $name: one alarm, three responses'
       ]);
       expect((await cases.responses(c.id))[0].note).toMatch(/also lc-box-2 \(180 m\), lc-box-3 \(450 m\)/);
       for (const m of published.filter((m) => m.deviceId !== 'lc-box-3'))
-        await e.onCommandResult(result(m, m.deviceId !== 'lc-box-2' || m.name !== 'play_clip'));
+        await answer(e, result(m, m.deviceId !== 'lc-box-2' || m.name !== 'play_clip'));
       expect((await cases.responses(c.id))[0].state).toBe('sent');
       clock += 31_000;
       await until(async () => (await cases.responses(c.id))[0].state === 'done', 3000);

@@ -14,8 +14,9 @@ import type { CaseRow, CaseStore, ResponseRow } from './case-store.ts';
 import type { Notification } from './channels/channel.ts';
 import type { Deliveries } from './delivery-store.ts';
 import { Directory } from './directory.ts';
-import { OnsiteTracker } from './onsite-tracker.ts';
+import type { OnsiteStore } from './onsite-store.ts';
 import { planFor, type ResponsePlan, type ResponsesConfig } from './response-plan.ts';
+import { TransitionError } from './response-state.ts';
 
 /** What the engine needs to know about boxes: their place, and their neighbours down the road. */
 export interface Places {
@@ -35,6 +36,8 @@ export interface ResponseEngineOptions {
   cases: CaseStore;
   /** Sends notifications through the configured channels, records them, applies rate limits. */
   deliveries: Deliveries;
+  /** On-site commands waiting for the boxes' results. */
+  onsite: OnsiteStore;
   places?: Places;
   /** Publish to the broker as the gateway (commands to boxes). */
   publish: (topic: string, payload: Buffer) => Promise<void>;
@@ -78,8 +81,6 @@ export class ResponseEngine extends EventEmitter {
   private readonly worker: EngineWorker;
   private lastRecovery = 0;
   private readonly log: Logger | undefined;
-  /** On-site commands not yet answered; the response is done when none is left. */
-  private readonly onsite = new OnsiteTracker();
   private stopping = false;
   private readonly running = new Set<Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
@@ -202,23 +203,27 @@ export class ResponseEngine extends EventEmitter {
 
   /** A box answered one of our on-site commands. */
   async onCommandResult(res: CommandResultMessage): Promise<void> {
-    const responseId = this.onsite.answered(res.commandId);
+    const responseId = await this.o.onsite.responseOf(res.commandId);
     if (!responseId) return;
     const r = await this.o.cases.response(responseId);
     const c = r && (await this.o.cases.getCase(r.caseId));
     if (!r || !c || (r.state !== 'sent' && r.state !== 'pending')) return;
-    if (!res.ok && res.deviceId === c.deviceId) {
-      this.onsite.forget(r.id);
-      return void (await this.move(r.id, 'failed', res.deviceId, `${res.name}: ${res.message ?? res.code}`));
+    try {
+      // Neighbours' refusals go into the note; only the reporting box decides done or failed.
+      if (!res.ok && res.deviceId === c.deviceId) {
+        await this.o.onsite.forget(r.id);
+        return void (await this.move(r.id, 'failed', res.deviceId, `${res.name}: ${res.message ?? res.code}`));
+      }
+      if ((await this.o.onsite.silent(r.id)).length === 0) await this.finishOnsite(r, c);
+    } catch (e) {
+      // Two results answered at once (on two workers): the other one finished it.
+      if (!(e instanceof TransitionError)) throw e;
     }
-    // Neighbours' refusals are recorded; only the reporting box decides done or failed.
-    if (!res.ok) this.onsite.trouble(r.id, `${res.deviceId} ${res.name}: ${res.message ?? res.code}`);
-    if (this.onsite.silent(r.id).length === 0) await this.finishOnsite(r, c);
   }
 
   /** The reporting box confirmed; neighbours that did not are named in the note. */
   private async finishOnsite(r: ResponseRow, c: CaseRow): Promise<void> {
-    const { silent, trouble } = this.onsite.forget(r.id);
+    const { silent, trouble } = await this.o.onsite.forget(r.id);
     const all = [...trouble, ...silent.filter((d) => d !== c.deviceId).map((d) => `${d} did not confirm`)];
     await this.move(
       r.id,
@@ -295,7 +300,7 @@ export class ResponseEngine extends EventEmitter {
         cmds.push({ ...base, id: this.o.newId(), name: 'play_clip', params: { ...plan.onsite.voice } });
     }
     if (!cmds.length) return void (await this.move(r.id, 'done', SYSTEM, 'plan asks for no on-site action'));
-    this.onsite.expect(r.id, cmds);
+    await this.o.onsite.expect(r.id, cmds);
     for (const m of cmds) await this.o.publish(topics.command(m.deviceId, m.name), encodeMessage('command', m));
     const names = [...new Set(cmds.map((m) => m.name))].join(' + ');
     const also = neighbours.length
@@ -468,9 +473,9 @@ export class ResponseEngine extends EventEmitter {
   private async onsiteDeadline(r: ResponseRow): Promise<void> {
     const c = await this.o.cases.getCase(r.caseId);
     // Tracked and the reporting box is no longer silent: it confirmed, only neighbours did not.
-    if (c && this.onsite.isTracked(r.id) && !this.onsite.silent(r.id).includes(c.deviceId))
+    if (c && (await this.o.onsite.isTracked(r.id)) && !(await this.o.onsite.silent(r.id)).includes(c.deviceId))
       return await this.finishOnsite(r, c);
-    this.onsite.forget(r.id);
+    await this.o.onsite.forget(r.id);
     await this.move(r.id, 'failed', SYSTEM, 'the box did not confirm in time');
   }
 

@@ -20,6 +20,29 @@ interface BenchSpec {
 
 const BENCHES: BenchSpec[] = [
   {
+    name: 'cluster',
+    description:
+      'a prefecture on loopback (3 RabbitMQ nodes, gateway workers, PostgreSQL): steady heartbeats with alarms (publish → notification), alarms through a kill -9 of the consuming worker and of a broker node, and publishes with 2 of 3 nodes down',
+    options: [
+      ['alarms', 'alarms sent through the kills', '10000'],
+      ['boxes', 'boxes sending them, spread over the nodes', '50'],
+      ['workers', 'gateway workers', '2'],
+      ['window', 'QoS 1 publishes a box keeps in flight', '8'],
+      ['rate', 'messages per second in the steady run (20,000 boxes at a 30 s heartbeat: 667)', '667'],
+      ['seconds', 'length of the steady run', '300'],
+    ],
+    run: async (o, onProgress) =>
+      (await import('./cluster-bench.ts')).runClusterBench({
+        alarms: o.alarms[0],
+        boxes: o.boxes[0],
+        workers: o.workers[0],
+        window: o.window[0],
+        rate: o.rate[0],
+        seconds: o.seconds[0],
+        onProgress,
+      }),
+  },
+  {
     name: 'chaos',
     description:
       'kill -9 of the gateway at random moments, then every box’s link cut, while boxes send alarms (QoS 2), counted from its database and at the webhook receiver; fuzzed payloads from a box, then every API endpoint; noise on a Firmata line',

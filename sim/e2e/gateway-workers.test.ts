@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialStore, deviceAuthKey, PostgresSql } from '../../gateway/index.ts';
-import { createIdGenerator, encodeMessage, topics } from '../../protocols/index.ts';
+import { createIdGenerator, decodeMessage, encodeMessage, topics } from '../../protocols/index.ts';
 import { RabbitCluster, rabbitmqInstalled } from '../cluster/rabbitmq-cluster.ts';
 import { tricycleAlarm } from '../testing/alarm.ts';
 import { freePorts } from '../testing/free-ports.ts';
@@ -60,7 +60,7 @@ describe.skipIf(!rabbitmqInstalled())('gateway workers that can die', () => {
           plans: [
             {
               kinds: ['tricycle_passengers'],
-              onsite: {},
+              onsite: { light: { mode: 'flash', durationS: 5 }, confirmS: 20 },
               village: { channel: 'hook', ackDeadlineS: 3600 },
               police: { channel: 'hook', ackDeadlineS: 3600 },
             },
@@ -98,16 +98,32 @@ describe.skipIf(!rabbitmqInstalled())('gateway workers that can die', () => {
   const count = async (q: string) => ((await sql.get<{ n: number }>(q)) as { n: number }).n;
 
   it('stores and cases every acknowledged alarm once, and notifies every case, when the consuming worker is killed', async () => {
-    for (const id of BOXES)
-      boxes.push(
-        await mqtt.connectAsync(cluster.nodes[0]!.mqttUrl, {
-          clientId: id,
-          username: id,
-          password: secret(id),
-          protocolVersion: 4,
-          clean: false,
-        }),
-      );
+    for (const id of BOXES) {
+      const box = await mqtt.connectAsync(cluster.nodes[0]!.mqttUrl, {
+        clientId: id,
+        username: id,
+        password: secret(id),
+        protocolVersion: 4,
+        clean: false,
+      });
+      // Each box answers its on-site commands, as an edge agent does: the result may reach either worker.
+      await box.subscribeAsync(`rw/v1/${id}/cmd/+`, { qos: 1 });
+      box.on('message', (_t, payload) => {
+        const cmd = decodeMessage('command', payload);
+        if (!cmd.ok) return;
+        const res = {
+          v: 1 as const,
+          id: newId(),
+          deviceId: id,
+          ts: new Date().toISOString(),
+          commandId: cmd.value.id,
+          name: cmd.value.name,
+          ok: true,
+        };
+        box.publish(topics.commandResult(id, cmd.value.name), encodeMessage('command_result', res), { qos: 1 });
+      });
+      boxes.push(box);
+    }
     let acked = 0;
     const send = (round: number) =>
       Promise.all(
@@ -122,16 +138,24 @@ describe.skipIf(!rabbitmqInstalled())('gateway workers that can die', () => {
     await send(0);
     await until(async () => (await count('SELECT count(*) AS n FROM events')) === BOXES.length, 15_000);
     workers.push(await spawnGateway(['--config', config]));
+    // The first worker hands the second its share of the queues as reports come in.
+    await new Promise((r) => setTimeout(r, 3000));
+    for (let round = 1; round < 4; round++) await send(round);
+    await until(async () => (await count('SELECT count(*) AS n FROM events')) === 4 * BOXES.length, 15_000);
     let storedAtKill = 0;
-    for (let round = 1; round < PER_BOX; round++) {
+    let sendersAtKill = 0;
+    for (let round = 4; round < PER_BOX; round++) {
       if (round === PER_BOX / 3) {
         storedAtKill = await count('SELECT count(*) AS n FROM events');
+        sendersAtKill = await count('SELECT count(DISTINCT claimed_by) AS n FROM responses');
         workers[0]!.proc.kill('SIGKILL');
       }
       await send(round);
     }
-    // It was killed with part of the stream handled, part in hand, the rest still queued.
+    // It was killed with part of the stream handled, part in hand, the rest still queued; by then
+    // both workers had been handling alarms (each sends the responses of the cases it opens).
     expect(storedAtKill).toBeGreaterThan(BOXES.length);
+    expect(sendersAtKill).toBe(2);
     expect(storedAtKill).toBeLessThan(TOTAL);
     expect(acked).toBe(TOTAL);
     await until(async () => (await count('SELECT count(*) AS n FROM events')) === TOTAL, 30_000, 'every alarm stored');
@@ -149,9 +173,16 @@ describe.skipIf(!rabbitmqInstalled())('gateway workers that can die', () => {
       60_000,
       'no notification left pending',
     );
+    // On-site: every box confirmed, whichever worker sent the command and whichever took the result.
+    await until(
+      async () =>
+        (await count("SELECT count(*) AS n FROM responses WHERE kind = 'onsite' AND state = 'done'")) === TOTAL,
+      90_000,
+      'every on-site response confirmed by its box',
+    );
     const duplicates = hook.got.length - keys().size;
-    console.log(JSON.stringify({ storedAtKill, notifications: hook.got.length, duplicates }));
+    console.log(JSON.stringify({ storedAtKill, sendersAtKill, notifications: hook.got.length, duplicates }));
     // Only a notification in flight at the kill goes out twice, under the same key (receivers fold it).
     expect(duplicates).toBeLessThanOrEqual(16);
-  }, 180_000);
+  }, 300_000);
 });

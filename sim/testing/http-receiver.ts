@@ -2,6 +2,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ReceivedRequest {
+  /** When it arrived (Date.now()). */
+  at: number;
   headers: IncomingHttpHeaders;
   raw: string;
   body: Record<string, unknown>;
@@ -32,7 +34,7 @@ export async function httpReceiver(
     } catch {
       // Recorded as raw; the test decides whether that is wrong.
     }
-    got.push({ headers: req.headers, raw, body });
+    got.push({ at: Date.now(), headers: req.headers, raw, body });
     if (o.delayMs) await new Promise((r) => setTimeout(r, o.delayMs));
     res.writeHead(o.answers?.[n++] ?? 200).end();
   });

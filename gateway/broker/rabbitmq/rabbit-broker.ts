@@ -11,8 +11,20 @@ import { ReportQueues } from './report-queues.ts';
 
 export type RabbitConfig = NonNullable<NonNullable<GatewayConfig['broker']>['rabbitmq']>;
 
+/** The live gateway workers (worker.ts), to share the report queues out. */
+export interface QueueSharing {
+  readonly id: string;
+  /** Sorted, the same list in every worker. */
+  readonly live: readonly string[];
+}
+
+/** Queue i goes to the (i mod n)-th live worker: as even as the counts allow, and the same everywhere. */
+export const ownerOf = (partition: number, live: readonly string[]): string | undefined =>
+  live[partition % live.length];
+
 export interface RabbitBrokerOptions {
   config: RabbitConfig;
+  worker: QueueSharing;
   credentials: CredentialStore;
   placeOf: PlaceOf;
   log: Logger;
@@ -72,6 +84,7 @@ export class RabbitBroker {
       tls: c.tls ?? false,
       partitions: c.partitions ?? GATEWAY_DEFAULTS.rabbitmqPartitions,
       prefetch: c.prefetch ?? GATEWAY_DEFAULTS.rabbitmqPrefetch,
+      owns: (i) => ownerOf(i, this.o.worker.live) === this.o.worker.id,
       log: this.log,
       ...login,
     });

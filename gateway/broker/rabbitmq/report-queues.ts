@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type AsyncMessage, Connection, type Consumer, type Publisher } from 'rabbitmq-client';
+import { type AsyncMessage, Connection, type Consumer, type ConsumerProps, type Publisher } from 'rabbitmq-client';
 import type { ReportTransport } from '../../mqtt/gateway-client.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import { MQTT_EXCHANGE, mqttToRoutingKey, REPORTS_EXCHANGE, reportQueue, routingKeyToMqtt } from './names.ts';
@@ -15,8 +15,16 @@ export interface ReportQueuesOptions {
   partitions: number;
   /** Messages in hand per queue: handled at once, one at a time per box and kind. */
   prefetch: number;
+  /**
+   * Whether this worker should be the one consuming a queue (the queues shared out over the live
+   * workers). Undefined: every queue, as a lone gateway.
+   */
+  owns?: (partition: number) => boolean;
   log: Logger;
 }
+
+/** A worker that let a queue go does not let it go again for this long (the others may be gone too). */
+const YIELD_AGAIN_MS = 10_000;
 
 /** Quorum: replicated on a majority of nodes, so a node lost loses no acknowledged report. */
 const QUEUE_ARGUMENTS = { 'x-queue-type': 'quorum' as const, 'x-single-active-consumer': true };
@@ -29,11 +37,20 @@ const QUEUE_ARGUMENTS = { 'x-queue-type': 'quorum' as const, 'x-single-active-co
  * once intake has committed it; a failed handler is retried here (the reports after it of the same
  * box and kind wait), and whatever is in hand when the worker dies goes to the next consumer.
  * Commands go back through `amq.topic` with publisher confirms.
+ *
+ * Every worker subscribes to every queue, so when the active one dies the next takes over at
+ * once. The queues are shared out by `owns`: a worker that finds itself active on a queue it does
+ * not own finishes what it has in hand and subscribes again, at the back of the line, so the queue
+ * moves on until its owner has it (what it had prefetched goes back to the queue, in order).
  */
 export class ReportQueues implements ReportTransport {
   failures = 0;
   private conn: Connection | undefined;
-  private consumers: Consumer[] = [];
+  private consumers: Array<Consumer | undefined> = [];
+  private readonly lastYield: number[] = [];
+  private readonly yielding = new Set<number>();
+  private setup: Omit<ConsumerProps, 'queue' | 'queueBindings'> | undefined;
+  private handle: ((topic: string, payload: Buffer) => Promise<void>) | undefined;
   private publisher: Publisher | undefined;
   private readonly order = new KeyedQueue();
   private stopping = false;
@@ -61,36 +78,58 @@ export class ReportQueues implements ReportTransport {
     this.conn = conn;
     conn.on('error', (e: Error) => o.log.warn({ err: e.message }, 'RabbitMQ connection error'));
     conn.on('connection', () => o.log.info({ hosts: o.hosts }, 'RabbitMQ connected'));
-    const exchangeBindings = filters.map((f) => ({
-      source: MQTT_EXCHANGE,
-      destination: REPORTS_EXCHANGE,
-      routingKey: mqttToRoutingKey(f),
-    }));
-    const ready: Promise<void>[] = [];
-    for (let i = 0; i < o.partitions; i++) {
-      const queue = reportQueue(i);
-      const consumer = conn.createConsumer(
-        {
-          queue,
-          queueOptions: { durable: true, arguments: QUEUE_ARGUMENTS },
-          qos: { prefetchCount: o.prefetch },
-          concurrency: o.prefetch,
-          exchanges: [{ exchange: REPORTS_EXCHANGE, type: 'x-consistent-hash', durable: true }],
-          exchangeBindings,
-          // The binding key of a consistent-hash exchange is the queue's weight on the ring.
-          queueBindings: [{ queue, exchange: REPORTS_EXCHANGE, routingKey: '1' }],
-        },
-        (msg) => this.deliver(msg, handle),
-      );
-      consumer.on('error', (e: Error) => o.log.warn({ err: e.message, queue }, 'RabbitMQ consumer error'));
-      ready.push(new Promise((r) => consumer.once('ready', () => r())));
-      this.consumers.push(consumer);
-    }
+    this.handle = handle;
+    this.setup = {
+      queueOptions: { durable: true, arguments: QUEUE_ARGUMENTS },
+      qos: { prefetchCount: o.prefetch },
+      concurrency: o.prefetch,
+      exchanges: [{ exchange: REPORTS_EXCHANGE, type: 'x-consistent-hash', durable: true }],
+      exchangeBindings: filters.map((f) => ({
+        source: MQTT_EXCHANGE,
+        destination: REPORTS_EXCHANGE,
+        routingKey: mqttToRoutingKey(f),
+      })),
+    };
     this.publisher = conn.createPublisher({ confirm: true, maxAttempts: 3 });
-    await Promise.all(ready);
+    await Promise.all(Array.from({ length: o.partitions }, (_, i) => this.consume(i)));
   }
 
-  private async deliver(msg: AsyncMessage, handle: (topic: string, payload: Buffer) => Promise<void>): Promise<void> {
+  /** Subscribe to one queue (again: at the back of its single-active-consumer line). */
+  private consume(i: number): Promise<void> {
+    const queue = reportQueue(i);
+    const consumer = this.conn!.createConsumer(
+      {
+        ...this.setup,
+        queue,
+        // The binding key of a consistent-hash exchange is the queue's weight on the ring.
+        queueBindings: [{ queue, exchange: REPORTS_EXCHANGE, routingKey: '1' }],
+      },
+      (msg) => this.deliver(i, msg),
+    );
+    consumer.on('error', (e: Error) => this.o.log.warn({ err: e.message, queue }, 'RabbitMQ consumer error'));
+    this.consumers[i] = consumer;
+    return new Promise((r) => consumer.once('ready', () => r()));
+  }
+
+  /** Active on a queue another worker owns: let it go once what is in hand is done. */
+  private async yieldQueue(i: number): Promise<void> {
+    this.yielding.add(i);
+    this.lastYield[i] = Date.now();
+    try {
+      await this.consumers[i]?.close();
+      if (this.stopping) return;
+      this.o.log.info({ queue: reportQueue(i) }, 'RabbitMQ: handing a report queue to the worker that owns it');
+      await this.consume(i);
+    } finally {
+      this.yielding.delete(i);
+    }
+  }
+
+  private async deliver(i: number, msg: AsyncMessage): Promise<void> {
+    const { owns } = this.o;
+    if (owns && !owns(i) && !this.yielding.has(i) && Date.now() - (this.lastYield[i] ?? 0) > YIELD_AGAIN_MS)
+      void this.yieldQueue(i);
+    const handle = this.handle!;
     const key = msg.routingKey;
     const topic = routingKeyToMqtt(key);
     const payload = asBuffer(msg.body);
@@ -131,7 +170,7 @@ export class ReportQueues implements ReportTransport {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.consumers.map((c) => c.close()));
+    await Promise.all(this.consumers.map((c) => c?.close()));
     this.consumers = [];
     await this.publisher?.close();
     await this.conn?.close();
