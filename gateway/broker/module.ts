@@ -35,6 +35,7 @@ export class BrokerModule implements GatewayModule {
       this.rabbit = new RabbitBroker({
         config: b!.rabbitmq!,
         worker: this.ctx.worker,
+        shared: this.ctx.sql.dialect.name === 'postgres',
         credentials: this.deps.access.credentials,
         placeOf,
         log,

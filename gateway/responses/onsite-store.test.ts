@@ -59,7 +59,8 @@ describe.each(TEST_STORES)('on-site commands waiting for results, on $name', (st
     await result('cmd-3', 'box-2', false, 'lamp 2 is out');
     await result('cmd-2', 'box-1', true);
     expect(await other.silent(responseId)).toEqual([]);
-    expect(await other.forget(responseId)).toEqual({ silent: [], trouble: ['box-2 set_light: lamp 2 is out'] });
+    expect(await other.outcome(responseId)).toEqual({ silent: [], trouble: ['box-2 set_light: lamp 2 is out'] });
+    await other.forget(responseId);
     expect(await other.isTracked(responseId)).toBe(false);
     expect(await other.responseOf('cmd-2')).toBeUndefined();
   });

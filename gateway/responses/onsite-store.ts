@@ -46,15 +46,23 @@ export class OnsiteStore {
     return r !== undefined;
   }
 
-  /** Stop waiting; returns who stayed silent and what the boxes that refused said. */
-  async forget(responseId: string): Promise<{ silent: string[]; trouble: string[] }> {
+  /** Who stayed silent and what the boxes that refused said. */
+  async outcome(responseId: string): Promise<{ silent: string[]; trouble: string[] }> {
     const silent = await this.silent(responseId);
     const refused = await this.sql.all<{ d: string; name: string; why: string | null }>(
       `SELECT c.device_id AS d, c.name, coalesce(c.message, c.code) AS why FROM onsite_commands o
          JOIN command_results c ON c.command_id = o.command_id WHERE o.response_id = ? AND c.ok = 0 ORDER BY o.command_id`,
       [responseId],
     );
-    await this.sql.run('DELETE FROM onsite_commands WHERE response_id = ?', [responseId]);
     return { silent, trouble: refused.map((r) => `${r.d} ${r.name}: ${r.why}`) };
+  }
+
+  /**
+   * Stop waiting, once the response has moved on (done or failed): a worker killed in between
+   * leaves rows behind for a finished response, which nothing reads, never a response still
+   * waiting with nothing to wait on.
+   */
+  async forget(responseId: string): Promise<void> {
+    await this.sql.run('DELETE FROM onsite_commands WHERE response_id = ?', [responseId]);
   }
 }

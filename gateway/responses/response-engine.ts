@@ -211,8 +211,8 @@ export class ResponseEngine extends EventEmitter {
     try {
       // Neighbours' refusals go into the note; only the reporting box decides done or failed.
       if (!res.ok && res.deviceId === c.deviceId) {
-        await this.o.onsite.forget(r.id);
-        return void (await this.move(r.id, 'failed', res.deviceId, `${res.name}: ${res.message ?? res.code}`));
+        await this.move(r.id, 'failed', res.deviceId, `${res.name}: ${res.message ?? res.code}`);
+        return void (await this.o.onsite.forget(r.id));
       }
       if ((await this.o.onsite.silent(r.id)).length === 0) await this.finishOnsite(r, c);
     } catch (e) {
@@ -223,7 +223,7 @@ export class ResponseEngine extends EventEmitter {
 
   /** The reporting box confirmed; neighbours that did not are named in the note. */
   private async finishOnsite(r: ResponseRow, c: CaseRow): Promise<void> {
-    const { silent, trouble } = await this.o.onsite.forget(r.id);
+    const { silent, trouble } = await this.o.onsite.outcome(r.id);
     const all = [...trouble, ...silent.filter((d) => d !== c.deviceId).map((d) => `${d} did not confirm`)];
     await this.move(
       r.id,
@@ -231,6 +231,7 @@ export class ResponseEngine extends EventEmitter {
       c.deviceId,
       `box confirmed lights and voice${all.length ? `; neighbours: ${all.join('; ')}` : ''}`,
     );
+    await this.o.onsite.forget(r.id);
   }
 
   async acknowledge(responseId: string, actor: string, note?: string): Promise<ResponseRow> {
@@ -475,8 +476,8 @@ export class ResponseEngine extends EventEmitter {
     // Tracked and the reporting box is no longer silent: it confirmed, only neighbours did not.
     if (c && (await this.o.onsite.isTracked(r.id)) && !(await this.o.onsite.silent(r.id)).includes(c.deviceId))
       return await this.finishOnsite(r, c);
-    await this.o.onsite.forget(r.id);
     await this.move(r.id, 'failed', SYSTEM, 'the box did not confirm in time');
+    await this.o.onsite.forget(r.id);
   }
 
   private async sendDigests(now: string): Promise<void> {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { PostgresSql, type ResponsesConfig } from '../../gateway/index.ts';
+import { Gateway, PostgresSql, type ResponsesConfig } from '../../gateway/index.ts';
 import { createIdGenerator, encodeMessage, topics } from '../../protocols/index.ts';
 import { ClusterRig } from '../cluster/cluster-rig.ts';
 import { rabbitmqInstalled } from '../cluster/rabbitmq-cluster.ts';
@@ -26,6 +26,16 @@ export interface ClusterBenchOptions {
   rate: number;
   seconds: number;
   onProgress?: (m: string) => void;
+}
+
+/** What every part of the run works on. */
+interface Run {
+  rig: ClusterRig;
+  db: PostgresSql;
+  hook: HttpReceiver;
+  boxes: MqttClient[];
+  ids: string[];
+  o: ClusterBenchOptions;
 }
 
 const responses = (url: string): ResponsesConfig => ({
@@ -67,9 +77,11 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<BenchLine
     for (const [i, id] of ids.entries()) boxes.push(await connectBox(rig, id, i));
     const db = await PostgresSql.connect({ ...storage, poolSize: 2 });
     try {
-      const lines = [await steady(db, hook, boxes, ids, o)];
-      lines.push(await underKills(rig, db, hook, boxes, ids, o));
+      const run: Run = { rig, db, hook, boxes, ids, o };
+      const lines = [await steady(run)];
+      lines.push(await underKills(run));
       lines.push(await withoutQuorum(rig, ids, o));
+      lines.push(await singleSqlite(o, hook));
       return lines;
     } finally {
       await db.close();
@@ -135,13 +147,7 @@ const alarm = (id: string) => ({
 });
 
 /** The heartbeats of a county (telemetry at `rate`), one message in 20 an alarm: alarm publish → notification received. */
-async function steady(
-  db: PostgresSql,
-  hook: HttpReceiver,
-  boxes: MqttClient[],
-  ids: string[],
-  o: ClusterBenchOptions,
-): Promise<BenchLine> {
+async function steady({ db, hook, boxes, ids, o }: Run): Promise<BenchLine> {
   o.onProgress?.(`steady: ${o.rate} msg/s for ${o.seconds} s`);
   const sentAt = new Map<string, number>();
   const tickMs = 100;
@@ -201,20 +207,14 @@ function latencies(hook: HttpReceiver, sentAt: Map<string, number>): number[] {
 }
 
 /** `alarms` from every box, with the consuming worker and then a broker node killed (kill -9) on the way. */
-async function underKills(
-  rig: ClusterRig,
-  db: PostgresSql,
-  hook: HttpReceiver,
-  boxes: MqttClient[],
-  ids: string[],
-  o: ClusterBenchOptions,
-): Promise<BenchLine> {
+async function underKills({ rig, db, hook, boxes, ids, o }: Run): Promise<BenchLine> {
   const perBox = Math.ceil(o.alarms / boxes.length);
   const total = perBox * boxes.length;
   const eventsBefore = await count(db, 'SELECT count(*) AS n FROM events');
   const casesBefore = await count(db, 'SELECT count(*) AS n FROM cases');
   const hookBefore = hook.got.length;
   let acked = 0;
+  const t0 = Date.now();
   let workerKilledAt = 0;
   let nodeKilledAt = 0;
   o.onProgress?.(`alarms under kills: ${total} from ${boxes.length} boxes`);
@@ -234,6 +234,7 @@ async function underKills(
   const stored = () => count(db, 'SELECT count(*) AS n FROM events').then((n) => n - eventsBefore);
   const cased = () => count(db, 'SELECT count(*) AS n FROM cases').then((n) => n - casesBefore);
   await until(async () => (await stored()) >= acked, 180_000, 'every alarm stored').catch(() => {});
+  const storedS = (Date.now() - t0) / 1000;
   await until(async () => (await cased()) >= acked, 120_000, 'every alarm cased').catch(() => {});
   const keys = () => new Set(hook.got.slice(hookBefore).map((r) => r.headers['idempotency-key']));
   const c = await cased();
@@ -248,6 +249,7 @@ async function underKills(
     order_violations: await orderViolations(db),
     takeover_ms: await firstStoredAfter(db, workerKilledAt),
     node_takeover_ms: await firstStoredAfter(db, nodeKilledAt),
+    persisted_per_s: Math.round((await stored()) / storedS),
     workers: o.workers,
   });
 }
@@ -302,4 +304,43 @@ async function withoutQuorum(rig: ClusterRig, ids: string[], o: ClusterBenchOpti
   await new Promise((r) => setTimeout(r, 15_000));
   c.end(true);
   return value(BENCH, 'acked_without_quorum', 'publishes', acked, { attempts, connected, nodes_up: 1, nodes: 3 });
+}
+
+/** The same alarms from the same number of boxes into one gateway on its defaults (embedded broker, SQLite). */
+async function singleSqlite(o: ClusterBenchOptions, hook: HttpReceiver): Promise<BenchLine> {
+  o.onProgress?.(`the same ${o.alarms} alarms into one gateway on SQLite`);
+  const dir = mkdtempSync(join(tmpdir(), 'rw-bench-single-'));
+  const gw = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0, config: { responses: responses(hook.url) } });
+  const boxes: MqttClient[] = [];
+  try {
+    await gw.start();
+    const ids = Array.from({ length: o.boxes }, (_, i) => `sq-box-${String(i + 1).padStart(4, '0')}`);
+    for (const id of ids) {
+      await gw.services.access.credentials.addDevice(id, secret(id));
+      boxes.push(
+        await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.mqttPort}`, {
+          clientId: id,
+          username: id,
+          password: secret(id),
+          protocolVersion: 4,
+          clean: false,
+        }),
+      );
+    }
+    const perBox = Math.ceil(o.alarms / boxes.length);
+    const t0 = Date.now();
+    await publishAll(boxes, ids, perBox, o.window, alarm, () => {});
+    const stored = async () =>
+      ((await gw.context.sql.get<{ n: number }>('SELECT count(*) AS n FROM events')) as { n: number }).n;
+    await until(async () => (await stored()) >= perBox * boxes.length, 180_000, 'every alarm stored');
+    const s = (Date.now() - t0) / 1000;
+    return value(BENCH, 'single_sqlite_persisted_per_s', 'alarms/s', (await stored()) / s, {
+      alarms: perBox * boxes.length,
+      boxes: boxes.length,
+    });
+  } finally {
+    for (const b of boxes) await b.endAsync(true).catch(() => {});
+    await gw.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -72,10 +72,9 @@ export class ClusterRig {
     const auths = Promise.all(authFiles.map((f) => spawnRabbitAuth(['--config', f])));
     await rabbit.start();
     rig.auth.push(...(await auths).map((a) => a.proc));
-    for (let i = 0; i < (o.workers ?? 2); i++) {
-      o.onProgress?.(`gateway worker ${i + 1}`);
-      await rig.startWorker(i);
-    }
+    // Together: workers starting at once share the report queues out between them.
+    o.onProgress?.(`${o.workers ?? 2} gateway workers`);
+    await Promise.all(Array.from({ length: o.workers ?? 2 }, (_, i) => rig.startWorker(i)));
     return rig;
   }
 

@@ -22,9 +22,16 @@ export interface QueueSharing {
 export const ownerOf = (partition: number, live: readonly string[]): string | undefined =>
   live[partition % live.length];
 
+/** Workers starting together see each other within two heartbeats. */
+const SETTLE_MS = 4500;
+/** Then each stands by for the queues it does not own, behind their owners. */
+const STANDBY_MS = 3000;
+
 export interface RabbitBrokerOptions {
   config: RabbitConfig;
   worker: QueueSharing;
+  /** The database is shared (PostgreSQL): other workers may be consuming too. */
+  shared: boolean;
   credentials: CredentialStore;
   placeOf: PlaceOf;
   log: Logger;
@@ -84,7 +91,14 @@ export class RabbitBroker {
       tls: c.tls ?? false,
       partitions: c.partitions ?? GATEWAY_DEFAULTS.rabbitmqPartitions,
       prefetch: c.prefetch ?? GATEWAY_DEFAULTS.rabbitmqPrefetch,
-      owns: (i) => ownerOf(i, this.o.worker.live) === this.o.worker.id,
+      // Alone on SQLite; on PostgreSQL other workers may share the queues.
+      ...(this.o.shared && {
+        share: {
+          owns: (i: number) => ownerOf(i, this.o.worker.live) === this.o.worker.id,
+          settleMs: SETTLE_MS,
+          standbyMs: STANDBY_MS,
+        },
+      }),
       log: this.log,
       ...login,
     });

@@ -16,15 +16,13 @@ export interface ReportQueuesOptions {
   /** Messages in hand per queue: handled at once, one at a time per box and kind. */
   prefetch: number;
   /**
-   * Whether this worker should be the one consuming a queue (the queues shared out over the live
-   * workers). Undefined: every queue, as a lone gateway.
+   * Sharing the queues with other workers: after `settleMs` (for the workers starting together to
+   * see each other), this worker subscribes at once to the queues it `owns` and `standbyMs` later
+   * to the rest. Undefined: every queue at once, as a lone gateway.
    */
-  owns?: (partition: number) => boolean;
+  share?: { owns: (partition: number) => boolean; settleMs: number; standbyMs: number };
   log: Logger;
 }
-
-/** A worker that let a queue go does not let it go again for this long (the others may be gone too). */
-const YIELD_AGAIN_MS = 10_000;
 
 /** Quorum: replicated on a majority of nodes, so a node lost loses no acknowledged report. */
 const QUEUE_ARGUMENTS = { 'x-queue-type': 'quorum' as const, 'x-single-active-consumer': true };
@@ -39,18 +37,18 @@ const QUEUE_ARGUMENTS = { 'x-queue-type': 'quorum' as const, 'x-single-active-co
  * Commands go back through `amq.topic` with publisher confirms.
  *
  * Every worker subscribes to every queue, so when the active one dies the next takes over at
- * once. The queues are shared out by `owns`: a worker that finds itself active on a queue it does
- * not own finishes what it has in hand and subscribes again, at the back of the line, so the queue
- * moves on until its owner has it (what it had prefetched goes back to the queue, in order).
+ * once, in order (what the dead one had in hand goes back to the head of the queue). The queues are
+ * shared out when workers start: each is first in line for its share, a standby for the rest. A
+ * running worker never hands a queue over by itself: RabbitMQ 3.10 would start the next consumer
+ * while the first still holds reports of the same boxes, and a box's reports could cross.
  */
 export class ReportQueues implements ReportTransport {
   failures = 0;
   private conn: Connection | undefined;
   private consumers: Array<Consumer | undefined> = [];
-  private readonly lastYield: number[] = [];
-  private readonly yielding = new Set<number>();
   private setup: Omit<ConsumerProps, 'queue' | 'queueBindings'> | undefined;
   private handle: ((topic: string, payload: Buffer) => Promise<void>) | undefined;
+  private standby: Promise<unknown> | undefined;
   private publisher: Publisher | undefined;
   private readonly order = new KeyedQueue();
   private stopping = false;
@@ -91,7 +89,17 @@ export class ReportQueues implements ReportTransport {
       })),
     };
     this.publisher = conn.createPublisher({ confirm: true, maxAttempts: 3 });
-    await Promise.all(Array.from({ length: o.partitions }, (_, i) => this.consume(i)));
+    const all = Array.from({ length: o.partitions }, (_, i) => i);
+    const share = o.share;
+    if (!share) return void (await Promise.all(all.map((i) => this.consume(i))));
+    await sleep(share.settleMs);
+    const mine = all.filter((i) => share.owns(i));
+    await Promise.all(mine.map((i) => this.consume(i)));
+    o.log.info({ queues: mine.map(reportQueue) }, 'RabbitMQ: first in line for these report queues');
+    // Standing by for the others, behind their owners; not awaited, so the gateway starts meanwhile.
+    this.standby = sleep(share.standbyMs).then(() =>
+      Promise.all(all.filter((i) => !mine.includes(i) && !this.stopping).map((i) => this.consume(i))),
+    );
   }
 
   /** Subscribe to one queue (again: at the back of its single-active-consumer line). */
@@ -104,31 +112,14 @@ export class ReportQueues implements ReportTransport {
         // The binding key of a consistent-hash exchange is the queue's weight on the ring.
         queueBindings: [{ queue, exchange: REPORTS_EXCHANGE, routingKey: '1' }],
       },
-      (msg) => this.deliver(i, msg),
+      (msg) => this.deliver(msg),
     );
     consumer.on('error', (e: Error) => this.o.log.warn({ err: e.message, queue }, 'RabbitMQ consumer error'));
     this.consumers[i] = consumer;
     return new Promise((r) => consumer.once('ready', () => r()));
   }
 
-  /** Active on a queue another worker owns: let it go once what is in hand is done. */
-  private async yieldQueue(i: number): Promise<void> {
-    this.yielding.add(i);
-    this.lastYield[i] = Date.now();
-    try {
-      await this.consumers[i]?.close();
-      if (this.stopping) return;
-      this.o.log.info({ queue: reportQueue(i) }, 'RabbitMQ: handing a report queue to the worker that owns it');
-      await this.consume(i);
-    } finally {
-      this.yielding.delete(i);
-    }
-  }
-
-  private async deliver(i: number, msg: AsyncMessage): Promise<void> {
-    const { owns } = this.o;
-    if (owns && !owns(i) && !this.yielding.has(i) && Date.now() - (this.lastYield[i] ?? 0) > YIELD_AGAIN_MS)
-      void this.yieldQueue(i);
+  private async deliver(msg: AsyncMessage): Promise<void> {
     const handle = this.handle!;
     const key = msg.routingKey;
     const topic = routingKeyToMqtt(key);
@@ -170,6 +161,7 @@ export class ReportQueues implements ReportTransport {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.standby;
     await Promise.all(this.consumers.map((c) => c?.close()));
     this.consumers = [];
     await this.publisher?.close();
@@ -180,3 +172,5 @@ export class ReportQueues implements ReportTransport {
 
 const asBuffer = (b: unknown): Buffer =>
   Buffer.isBuffer(b) ? b : typeof b === 'string' ? Buffer.from(b) : Buffer.from(JSON.stringify(b));
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
