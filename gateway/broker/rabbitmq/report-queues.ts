@@ -102,7 +102,7 @@ export class ReportQueues implements ReportTransport {
     );
   }
 
-  /** Subscribe to one queue (again: at the back of its single-active-consumer line). */
+  /** Subscribe to one queue: active on it if first in its line, else standing by. */
   private consume(i: number): Promise<void> {
     const queue = reportQueue(i);
     const consumer = this.conn!.createConsumer(
