@@ -10,6 +10,13 @@ export const RABBITMQ_SERVER = process.env.RW_RABBITMQ_SERVER ?? '/usr/lib/rabbi
 
 export const rabbitmqInstalled = (): boolean => existsSync(RABBITMQ_SERVER);
 
+/** For a test that needs RabbitMQ: whether to skip it, saying why when it is skipped. */
+export function skipWithoutRabbitmq(what: string): boolean {
+  if (rabbitmqInstalled()) return false;
+  process.stderr.write(`${what}: skipped, RabbitMQ is not installed (${RABBITMQ_SERVER}; Debian: rabbitmq-server)\n`);
+  return true;
+}
+
 export interface RabbitNode {
   name: string;
   amqpPort: number;

@@ -6,7 +6,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialStore, deviceAuthKey, PostgresSql } from '../../gateway/index.ts';
 import { createIdGenerator, decodeMessage, encodeMessage, topics } from '../../protocols/index.ts';
-import { RabbitCluster, rabbitmqInstalled } from '../cluster/rabbitmq-cluster.ts';
+import { RabbitCluster, skipWithoutRabbitmq } from '../cluster/rabbitmq-cluster.ts';
 import { tricycleAlarm } from '../testing/alarm.ts';
 import { freePorts } from '../testing/free-ports.ts';
 import { type GatewayProcess, spawnGateway, spawnRabbitAuth } from '../testing/gateway-process.ts';
@@ -27,7 +27,7 @@ const secret = (id: string) => `${id}-secret`;
  * queues: one is killed (kill -9) while boxes keep sending. Every alarm the broker acknowledged to a box must be
  * stored once and cased once, and every case's village and police notifications sent.
  */
-describe.skipIf(!rabbitmqInstalled())('gateway workers that can die', () => {
+describe.skipIf(skipWithoutRabbitmq('gateway workers that can die'))('gateway workers that can die', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rw-workers-'));
   const data = join(dir, 'data');
   const pg = testPgStorage();

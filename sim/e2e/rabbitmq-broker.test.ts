@@ -7,7 +7,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gateway, type GatewayConfig, SYSTEM } from '../../gateway/index.ts';
 import { createIdGenerator, encodeMessage, topics } from '../../protocols/index.ts';
-import { RabbitCluster, rabbitmqInstalled } from '../cluster/rabbitmq-cluster.ts';
+import { RabbitCluster, skipWithoutRabbitmq } from '../cluster/rabbitmq-cluster.ts';
 import { tricycleAlarm } from '../testing/alarm.ts';
 import { freePorts } from '../testing/free-ports.ts';
 import { until } from '../testing/until.ts';
@@ -21,7 +21,7 @@ const secret = (id: string) => `${id}-secret`;
  * The county on a RabbitMQ node of its own: boxes on its MQTT adapter with their own accounts,
  * checked by the gateway's HTTP auth backend; the gateway consuming its quorum report queues.
  */
-describe.skipIf(!rabbitmqInstalled())('RabbitMQ as the county broker', () => {
+describe.skipIf(skipWithoutRabbitmq('RabbitMQ as the county broker'))('RabbitMQ as the county broker', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rw-rabbit-'));
   let cluster: RabbitCluster;
   let gw: Gateway;
