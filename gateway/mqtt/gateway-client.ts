@@ -29,13 +29,13 @@ export interface LocalBroker {
 
 /**
  * A broker reached over something other than MQTT (RabbitMQ's queues over AMQP): it hands over
- * what matches the filters and settles each message once `handle` is done with it.
+ * what matches the filters and settles each message once `handle` is done with it (acknowledged
+ * when it resolves, given to another consumer when it rejects).
  */
 export interface ReportTransport {
   start(filters: string[], handle: (topic: string, payload: Buffer) => Promise<void>): Promise<void>;
   publish(topic: string, payload: Buffer, retain: boolean): Promise<void>;
   readonly connected: boolean;
-  readonly failures: number;
   stop(): Promise<void>;
 }
 
@@ -53,7 +53,8 @@ export interface ReportTransport {
  * arrives (aedes), so the client keeps a message its handler failed on and tries again.
  */
 export class GatewayClient {
-  private failed = 0;
+  /** Handler failures so far (each one retried, in-process). */
+  failures = 0;
   private client: MqttClient | undefined;
   private local: { broker: LocalBroker; delivers: Map<string, LocalDeliver> } | undefined;
   private transport: ReportTransport | undefined;
@@ -89,14 +90,15 @@ export class GatewayClient {
         // Never answer the broker synchronously: its queue would release the next publish in this stack frame.
         if (seen.has(handler)) return queueMicrotask(done);
         seen.add(handler);
-        void this.untilHandled(handler, packet.topic, asBuffer(packet.payload)).then(done);
+        void this.untilHandled(handler, packet.topic, asBuffer(packet.payload), this.attached).then(() => done());
       };
       delivers.set(filter, deliver);
       await new Promise<void>((r) => broker.subscribe(filter, deliver, r));
     }
     const unreleased = broker.unreleased();
     for (const p of unreleased)
-      for (const h of this.handlersFor(p.topic)) await this.untilHandled(h, p.topic, asBuffer(p.payload));
+      for (const h of this.handlersFor(p.topic))
+        await this.untilHandled(h, p.topic, asBuffer(p.payload), this.attached);
     this.log.info(
       { filters: [...this.subscriptions.keys()], unreleased: unreleased.length },
       'gateway attached to the embedded broker',
@@ -104,34 +106,46 @@ export class GatewayClient {
     this.resolveConnected((topic, payload, retain) => broker.publish(topic, payload, retain));
   }
 
+  private readonly attached = () => this.local !== undefined;
+
   /**
-   * aedes acknowledges a QoS 1 publish as it arrives, so a message a handler failed on cannot be
-   * left for the box to send again: it is kept and handed over again, with back-off, until a
-   * handler takes it (a store that is down holds the broker's queue, not the message's fate).
+   * A message a handler failed on is handed over again, with back-off, until a handler takes it,
+   * while `running()` (a store that is down holds the broker's queue, not the message's fate):
+   * aedes acknowledges a QoS 1 publish as it arrives, so the box cannot be left to send it again,
+   * and a report queue must not go on to the next report of the same box. False if stopped first.
    */
-  private async untilHandled(handler: Handler, topic: string, payload: Buffer): Promise<void> {
-    for (let attempt = 1; this.local; attempt++) {
+  private async untilHandled(handler: Handler, topic: string, payload: Buffer, running: () => boolean) {
+    for (let attempt = 1; ; attempt++) {
       try {
-        return await handler(topic, payload);
+        await handler(topic, payload);
+        return true;
       } catch (e) {
-        this.failed++;
+        this.failures++;
+        if (!running()) break;
         const waitMs = Math.min(100 * 2 ** (attempt - 1), 5000);
         this.log.error(
           { err: (e as Error).message, topic, attempt, waitMs },
           'a message could not be handled: trying again',
         );
         await new Promise((r) => setTimeout(r, waitMs));
+        if (!running()) break;
       }
     }
     this.log.error({ topic }, 'gateway stopped before a message could be handled');
+    return false;
   }
 
   /** Over a transport that is not MQTT (RabbitMQ's report queues). */
   async attachTransport(t: ReportTransport): Promise<void> {
     this.transport = t;
     const filters = [...this.subscriptions.keys()];
+    const running = () => this.transport === t;
     await t.start(filters, async (topic, payload) => {
-      await Promise.all(this.handlersFor(topic).map(async (h) => h(topic, payload)));
+      const handled = await Promise.all(
+        this.handlersFor(topic).map((h) => this.untilHandled(h, topic, payload, running)),
+      );
+      // Not acknowledged: RabbitMQ gives it, and what follows it, to the next consumer.
+      if (!handled.every(Boolean)) throw new Error('gateway stopped before a report could be handled');
     });
     this.log.info({ filters }, 'gateway consuming its report queues');
     this.resolveConnected((topic, payload, retain) => t.publish(topic, payload, retain));
@@ -180,11 +194,6 @@ export class GatewayClient {
 
   get isConnected(): boolean {
     return this.local !== undefined || (this.transport?.connected ?? this.client?.connected ?? false);
-  }
-
-  /** Handler failures so far, each retried (in-process or by the transport). */
-  get failures(): number {
-    return this.failed + (this.transport?.failures ?? 0);
   }
 
   /** Publish as the gateway (QoS 1), once connected. */

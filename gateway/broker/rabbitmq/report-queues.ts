@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { type AsyncMessage, Connection, type Consumer, type ConsumerProps, type Publisher } from 'rabbitmq-client';
 import type { ReportTransport } from '../../mqtt/gateway-client.ts';
@@ -32,8 +33,8 @@ const QUEUE_ARGUMENTS = { 'x-queue-type': 'quorum' as const, 'x-single-active-co
  * bound (for intake's filters) onto a consistent-hash exchange and hashed by routing key — box and
  * kind — onto P quorum queues with a single active consumer each, so one worker at a time handles a
  * queue and a box's reports of one kind stay in order. A report is acknowledged to RabbitMQ only
- * once intake has committed it; a failed handler is retried here (the reports after it of the same
- * box and kind wait), and whatever is in hand when the worker dies goes to the next consumer.
+ * once intake has committed it; the reports after a failed one of the same box and kind wait while
+ * it is retried, and whatever is in hand when the worker dies goes to the next consumer.
  * Commands go back through `amq.topic` with publisher confirms.
  *
  * Every worker subscribes to every queue, so when the active one dies the next takes over at
@@ -43,7 +44,6 @@ const QUEUE_ARGUMENTS = { 'x-queue-type': 'quorum' as const, 'x-single-active-co
  * while the first still holds reports of the same boxes, and a box's reports could cross.
  */
 export class ReportQueues implements ReportTransport {
-  failures = 0;
   private conn: Connection | undefined;
   private consumers: Array<Consumer | undefined> = [];
   private setup: Omit<ConsumerProps, 'queue' | 'queueBindings'> | undefined;
@@ -120,27 +120,9 @@ export class ReportQueues implements ReportTransport {
   }
 
   private async deliver(msg: AsyncMessage): Promise<void> {
-    const handle = this.handle!;
-    const key = msg.routingKey;
-    const topic = routingKeyToMqtt(key);
     const payload = asBuffer(msg.body);
-    await this.order.run(key, async () => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await handle(topic, payload);
-        } catch (e) {
-          this.failures++;
-          // Stopping: not acknowledged, so RabbitMQ hands it (and what follows) to the next worker.
-          if (this.stopping) throw e;
-          const waitMs = Math.min(100 * 2 ** (attempt - 1), 5000);
-          this.o.log.error(
-            { err: (e as Error).message, topic, attempt, waitMs },
-            'a report could not be handled: trying again',
-          );
-          await new Promise((r) => setTimeout(r, waitMs));
-        }
-      }
-    });
+    // The handler retries a failure itself: the next report of this box and kind waits for it.
+    await this.order.run(msg.routingKey, () => this.handle!(routingKeyToMqtt(msg.routingKey), payload));
   }
 
   async publish(topic: string, payload: Buffer, retain: boolean): Promise<void> {
@@ -172,5 +154,3 @@ export class ReportQueues implements ReportTransport {
 
 const asBuffer = (b: unknown): Buffer =>
   Buffer.isBuffer(b) ? b : typeof b === 'string' ? Buffer.from(b) : Buffer.from(JSON.stringify(b));
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
