@@ -2,6 +2,9 @@ import type { GatewayConfig } from './schema.ts';
 
 export type BrokerType = 'embedded' | 'external' | 'rabbitmq';
 
+/** gateway.yaml's `broker.rabbitmq`. */
+export type RabbitConfig = NonNullable<NonNullable<GatewayConfig['broker']>['rabbitmq']>;
+
 /** Which broker the gateway uses: `broker.type`, else external when `broker.url` is set. */
 export const brokerType = (c: GatewayConfig): BrokerType => c.broker?.type ?? (c.broker?.url ? 'external' : 'embedded');
 

@@ -4,6 +4,7 @@ export const GATEWAY_DEFAULTS = {
   brokerHost: '127.0.0.1',
   httpHost: '127.0.0.1',
   brokerPort: 1883,
+  rabbitmqVhost: '/',
   rabbitmqAuthPort: 8089,
   rabbitmqPartitions: 4,
   rabbitmqPrefetch: 64,

@@ -1,26 +1,53 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { AuthPath, RabbitAuthBackend } from './auth-backend.ts';
+import type { CredentialStore } from '../../access/credential-store.ts';
+import type { RabbitConfig } from '../../config/broker-type.ts';
+import { GATEWAY_DEFAULTS } from '../../config/defaults.ts';
+import type { PlaceOf } from '../acl.ts';
+import { BrokerLogin } from '../broker-login.ts';
+import { type AuthPath, RabbitAuthBackend } from './auth-backend.ts';
 
 const PATHS = new Set<string>(['user', 'vhost', 'resource', 'topic']);
 /** RabbitMQ's requests are a few hundred bytes; anything far larger is not RabbitMQ. */
 const MAX_BODY = 8192;
 
+export interface RabbitAuthOptions {
+  config: RabbitConfig;
+  credentials: CredentialStore;
+  placeOf: PlaceOf;
+  log: Logger;
+}
+
 /**
  * The HTTP endpoint RabbitMQ's `rabbitmq_auth_backend_http` calls (POST, form-encoded): answers
- * `allow` or `deny` as plain text. It listens on loopback unless configured: RabbitMQ cannot send
- * a secret with its requests, so only the broker's hosts should reach it.
+ * `allow` or `deny` as plain text, by the broker log-in rule and the auth backend's rights. It
+ * listens where `broker.rabbitmq.auth` says, on loopback by default: RabbitMQ cannot send a secret
+ * with its requests, so only the broker's hosts should reach it. Run in a gateway or on its own
+ * (`gateway rabbitmq-auth`).
  */
 export class RabbitAuthServer {
   private server: Server | undefined;
+  private readonly login: BrokerLogin;
+  /** Checks allowed and denied, by path. */
+  readonly backend: RabbitAuthBackend;
+  private readonly log: Logger;
 
-  constructor(
-    private readonly backend: RabbitAuthBackend,
-    private readonly log: Logger,
-  ) {}
+  constructor(private readonly o: RabbitAuthOptions) {
+    this.log = o.log;
+    this.login = new BrokerLogin(o.credentials, o.log);
+    const vhost = o.config.vhost ?? GATEWAY_DEFAULTS.rabbitmqVhost;
+    this.backend = new RabbitAuthBackend(this.login, o.credentials, o.placeOf, vhost, o.log);
+  }
 
-  async start(host: string, port: number): Promise<number> {
+  get stats(): Record<string, unknown> {
+    return { ...this.login.stats, auth: this.backend.stats };
+  }
+
+  /** Listens; returns the port (0 in the config picks a free one). */
+  async start(): Promise<number> {
+    const host = this.o.config.auth?.host ?? GATEWAY_DEFAULTS.brokerHost;
+    const port = this.o.config.auth?.port ?? GATEWAY_DEFAULTS.rabbitmqAuthPort;
     const server = createServer((req, res) => void this.handle(req, res));
     server.keepAliveTimeout = 60_000;
     this.server = server;

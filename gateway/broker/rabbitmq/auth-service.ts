@@ -2,15 +2,12 @@ import type { Logger } from 'pino';
 import { CredentialStore } from '../../access/credential-store.ts';
 import { CredentialWatch } from '../../access/credential-watch.ts';
 import { deviceAuthKey } from '../../access/device-auth-key.ts';
-import { GATEWAY_DEFAULTS } from '../../config/defaults.ts';
 import type { GatewayConfig } from '../../config/schema.ts';
 import { DeviceStore } from '../../devices/device-store.ts';
 import { PlaceCache } from '../../devices/place-cache.ts';
 import { loadStorageKey } from '../../store/key-file.ts';
 import type { SqlDatabase } from '../../store/sql.ts';
 import { openStorage } from '../../store/storage.ts';
-import { BrokerLogin } from '../broker-login.ts';
-import { RabbitAuthBackend } from './auth-backend.ts';
 import { RabbitAuthServer } from './auth-server.ts';
 
 /**
@@ -36,22 +33,17 @@ export class RabbitAuthService {
     if (!r) throw new Error('gateway.yaml has no broker.rabbitmq section');
     const sql = (this.sql = await openStorage(this.config, this.dataDir, loadStorageKey(this.config, this.dataDir)));
     const creds = new CredentialStore(sql, deviceAuthKey(this.dataDir));
-    this.places = new PlaceCache(new DeviceStore(sql), 2000, this.log);
-    await this.places.start();
+    const places = (this.places = new PlaceCache(new DeviceStore(sql), 2000, this.log));
+    await places.start();
     this.watch = new CredentialWatch(creds, () => {}, 500, this.log);
     await this.watch.start();
-    const backend = new RabbitAuthBackend(
-      new BrokerLogin(creds, this.log),
-      creds,
-      (id) => this.places?.get(id),
-      r.vhost ?? '/',
-      this.log,
-    );
-    this.server = new RabbitAuthServer(backend, this.log);
-    this.port = await this.server.start(
-      r.auth?.host ?? GATEWAY_DEFAULTS.brokerHost,
-      r.auth?.port ?? GATEWAY_DEFAULTS.rabbitmqAuthPort,
-    );
+    this.server = new RabbitAuthServer({
+      config: r,
+      credentials: creds,
+      placeOf: (id) => places.get(id),
+      log: this.log,
+    });
+    this.port = await this.server.start();
   }
 
   async stop(): Promise<void> {

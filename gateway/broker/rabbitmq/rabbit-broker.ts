@@ -1,15 +1,12 @@
 import type { Logger } from 'pino';
 import type { CredentialStore } from '../../access/credential-store.ts';
 import { GATEWAY_DEFAULTS } from '../../config/defaults.ts';
-import type { GatewayConfig } from '../../config/schema.ts';
+import type { RabbitConfig } from '../../config/broker-type.ts';
 import { counterOf, type Metrics } from '../../metrics.ts';
 import type { PlaceOf } from '../acl.ts';
-import { BrokerLogin } from '../broker-login.ts';
-import { type AuthPath, RabbitAuthBackend } from './auth-backend.ts';
+import type { AuthPath } from './auth-backend.ts';
 import { RabbitAuthServer } from './auth-server.ts';
 import { ReportQueues } from './report-queues.ts';
-
-export type RabbitConfig = NonNullable<NonNullable<GatewayConfig['broker']>['rabbitmq']>;
 
 /** The live gateway workers (worker.ts), to share the report queues out. */
 export interface QueueSharing {
@@ -46,40 +43,34 @@ export interface RabbitBrokerOptions {
 export class RabbitBroker {
   /** The auth backend's port once listening (0 in the config picks a free one). */
   authPort: number | undefined;
-  private readonly login: BrokerLogin;
-  private readonly backend: RabbitAuthBackend;
   private readonly server: RabbitAuthServer;
   private queues: ReportQueues | undefined;
   private readonly log: Logger;
 
   constructor(private readonly o: RabbitBrokerOptions) {
     this.log = o.log.child({ unit: 'rabbitmq' });
-    this.login = new BrokerLogin(o.credentials, this.log);
-    this.backend = new RabbitAuthBackend(this.login, o.credentials, o.placeOf, this.vhost, this.log);
-    this.server = new RabbitAuthServer(this.backend, this.log);
+    this.server = new RabbitAuthServer({
+      config: o.config,
+      credentials: o.credentials,
+      placeOf: o.placeOf,
+      log: this.log,
+    });
+    const checks = this.server.backend.stats;
     const m = o.metrics;
     if (!m) return;
     for (const path of ['user', 'vhost', 'resource', 'topic'] as AuthPath[]) {
       counterOf(m, `rw_rabbitmq_auth_${path}_allowed_total`, `RabbitMQ ${path} checks allowed`, () => {
-        return this.backend.stats.allowed[path];
+        return checks.allowed[path];
       });
       counterOf(m, `rw_rabbitmq_auth_${path}_denied_total`, `RabbitMQ ${path} checks denied`, () => {
-        return this.backend.stats.denied[path];
+        return checks.denied[path];
       });
     }
   }
 
-  private get vhost(): string {
-    return this.o.config.vhost ?? '/';
-  }
-
   async start(): Promise<void> {
-    const a = this.o.config.auth;
-    if (a?.serve === false) return;
-    this.authPort = await this.server.start(
-      a?.host ?? GATEWAY_DEFAULTS.brokerHost,
-      a?.port ?? GATEWAY_DEFAULTS.rabbitmqAuthPort,
-    );
+    if (this.o.config.auth?.serve === false) return;
+    this.authPort = await this.server.start();
   }
 
   /** The gateway's consumer of the report queues, logged in as its own account. */
@@ -87,7 +78,7 @@ export class RabbitBroker {
     const c = this.o.config;
     this.queues = new ReportQueues({
       hosts: c.nodes,
-      vhost: this.vhost,
+      vhost: c.vhost ?? GATEWAY_DEFAULTS.rabbitmqVhost,
       tls: c.tls ?? false,
       partitions: c.partitions ?? GATEWAY_DEFAULTS.rabbitmqPartitions,
       prefetch: c.prefetch ?? GATEWAY_DEFAULTS.rabbitmqPrefetch,
@@ -110,8 +101,7 @@ export class RabbitBroker {
       type: 'rabbitmq',
       nodes: this.o.config.nodes,
       authPort: this.authPort,
-      ...this.login.stats,
-      auth: this.backend.stats,
+      ...this.server.stats,
       connected: this.queues?.connected ?? false,
     };
   }
