@@ -225,13 +225,6 @@ export class CaseStore {
     ).n;
   }
 
-  /** Responses that are not finished: what to resume after a restart. */
-  async unfinished(): Promise<ResponseRow[]> {
-    return (
-      await this.sql.all<RawResponse>(`${RESPONSE_SELECT} WHERE state NOT IN ('done', 'waived') ORDER BY updated_at`)
-    ).map(toResponse);
-  }
-
   /**
    * Take the sending of a pending response for a while: false when it is no longer pending or
    * another worker holds it. Workers sharing the database send each response once; one that died
