@@ -12,6 +12,8 @@ export interface ClusterRigOptions {
   nodes?: number;
   workers?: number;
   partitions?: number;
+  /** Reports a worker keeps in hand per queue (gateway default when not given). */
+  prefetch?: number;
   /** PostgreSQL database and schema the workers share. */
   storage: { url: string; schema?: string };
   /** Extra gateway.yaml sections (responses, http) for every worker. */
@@ -56,6 +58,7 @@ export class ClusterRig {
         rabbitmq: {
           nodes: rabbit.nodes.map((n) => `127.0.0.1:${n.amqpPort}`),
           partitions: o.partitions ?? 4,
+          ...(o.prefetch && { prefetch: o.prefetch }),
           auth: { port: authPort, serve: false },
         },
       },

@@ -1,15 +1,13 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CredentialStore, deviceAuthKey, PostgresSql } from '../../gateway/index.ts';
+import { PostgresSql } from '../../gateway/index.ts';
 import { createIdGenerator, decodeMessage, encodeMessage, topics } from '../../protocols/index.ts';
-import { RabbitCluster, skipWithoutRabbitmq } from '../cluster/rabbitmq-cluster.ts';
+import { ClusterRig } from '../cluster/cluster-rig.ts';
+import { skipWithoutRabbitmq } from '../cluster/rabbitmq-cluster.ts';
 import { tricycleAlarm } from '../testing/alarm.ts';
-import { freePorts } from '../testing/free-ports.ts';
-import { type GatewayProcess, spawnGateway, spawnRabbitAuth } from '../testing/gateway-process.ts';
 import { type HttpReceiver, httpReceiver } from '../testing/http-receiver.ts';
 import { testPgStorage } from '../testing/sql-stores.ts';
 import { until } from '../testing/until.ts';
@@ -29,34 +27,24 @@ const secret = (id: string) => `${id}-secret`;
  */
 describe.skipIf(skipWithoutRabbitmq('gateway workers that can die'))('gateway workers that can die', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rw-workers-'));
-  const data = join(dir, 'data');
   const pg = testPgStorage();
-  let cluster: RabbitCluster;
+  let rig: ClusterRig;
   let hook: HttpReceiver;
   let sql: PostgresSql;
-  const workers: GatewayProcess[] = [];
-  let auth: { proc: ChildProcess } | undefined;
   const boxes: MqttClient[] = [];
 
-  let config: string;
-  const yaml = (authPort: number) => {
-    const file = join(dir, 'gateway.yaml');
-    const node = cluster.nodes[0]!;
-    writeFileSync(
-      file,
-      JSON.stringify({
-        dataDir: data,
-        storage: pg.storage,
-        broker: {
-          type: 'rabbitmq',
-          rabbitmq: {
-            nodes: [`127.0.0.1:${node.amqpPort}`],
-            partitions: PARTITIONS,
-            prefetch: PREFETCH,
-            auth: { port: authPort, serve: false },
-          },
-        },
-        http: { port: 0 },
+  beforeAll(async () => {
+    hook = await httpReceiver();
+    // One node with its own rabbitmq-auth (which outlives the workers), and two workers started
+    // together, sharing the report queues out between them.
+    rig = await ClusterRig.start({
+      dir,
+      nodes: 1,
+      workers: 2,
+      partitions: PARTITIONS,
+      prefetch: PREFETCH,
+      storage: pg.storage,
+      gateway: {
         responses: {
           channels: { hook: { type: 'webhook', url: hook.url, secret: 'workers-test-secret' } },
           plans: [
@@ -68,30 +56,15 @@ describe.skipIf(skipWithoutRabbitmq('gateway workers that can die'))('gateway wo
             },
           ],
         },
-      }),
-    );
-    return file;
-  };
-
-  beforeAll(async () => {
-    hook = await httpReceiver();
-    const [authPort] = await freePorts(1);
-    // RabbitMQ asks an auth process of its own, which outlives the workers.
-    cluster = await RabbitCluster.create({ dir: join(dir, 'rabbit'), authUrl: `http://127.0.0.1:${authPort}` });
-    config = yaml(authPort!);
-    [auth] = await Promise.all([spawnRabbitAuth(['--config', config]), cluster.start()]);
-    // Started together, the two share the report queues out between them.
-    workers.push(...(await Promise.all([0, 1].map(() => spawnGateway(['--config', config])))));
+      },
+    });
+    await rig.addDevices(BOXES, secret);
     sql = await PostgresSql.connect(pg.storage);
-    const creds = new CredentialStore(sql, deviceAuthKey(data));
-    for (const id of BOXES) await creds.addDevice(id, secret(id));
   }, 120_000);
 
   afterAll(async () => {
     for (const b of boxes) await b.endAsync(true);
-    for (const w of workers) w.proc.kill('SIGKILL');
-    auth?.proc.kill('SIGTERM');
-    await cluster?.stop();
+    await rig?.stop();
     await sql?.close();
     await pg.drop();
     await hook?.close();
@@ -102,7 +75,7 @@ describe.skipIf(skipWithoutRabbitmq('gateway workers that can die'))('gateway wo
 
   it('stores and cases every acknowledged alarm once, and notifies every case, when the consuming worker is killed', async () => {
     for (const id of BOXES) {
-      const box = await mqtt.connectAsync(cluster.nodes[0]!.mqttUrl, {
+      const box = await mqtt.connectAsync(rig.rabbit.nodes[0]!.mqttUrl, {
         clientId: id,
         username: id,
         password: secret(id),
@@ -145,7 +118,7 @@ describe.skipIf(skipWithoutRabbitmq('gateway workers that can die'))('gateway wo
       if (round === PER_BOX / 3) {
         storedAtKill = await count('SELECT count(*) AS n FROM events');
         sendersAtKill = await count('SELECT count(DISTINCT claimed_by) AS n FROM responses');
-        workers[0]!.proc.kill('SIGKILL');
+        rig.killWorker(0);
       }
       await send(round);
     }
