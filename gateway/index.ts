@@ -30,4 +30,5 @@ export * from './devices/county-map.ts';
 export * from './archive/archive-store.ts';
 export * from './archive/plate-match.ts';
 export * from './archive/face-store.ts';
+export { seal, unseal } from './evidence/sealed.ts';
 export * from './metrics.ts';

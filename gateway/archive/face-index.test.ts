@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { closeTestStores, TEST_STORES } from '../../sim/testing/sql-stores.ts';
+import pg from 'pg';
+import { closeTestStores, openTestStore, TEST_PG_URL, TEST_STORES } from '../../sim/testing/sql-stores.ts';
+import { seal } from '../evidence/sealed.ts';
+import type { PostgresSql } from '../store/postgres-sql.ts';
 import { FaceIndex } from './face-store.ts';
 import { encodeEmbedding, type EvidenceManifest } from '../../protocols/index.ts';
 import { Gateway } from '../main.ts';
@@ -157,5 +160,74 @@ describe.each(TEST_STORES)('face index on $name', (sqlStore) => {
     expect(raw.some((r) => r.vector.includes(plain.subarray(0, 32)))).toBe(false);
     now += 31 * 86_400_000;
     expect(await index.sweep(30)).toBe(3);
+  });
+});
+
+describe.each(TEST_STORES)('face search index shared by workers on $name', (sqlStore) => {
+  afterEach(closeTestStores);
+  const at = '2026-12-01T00:00:00.000Z';
+
+  it('finds what another worker stored after it was built, and drops what another worker swept', async () => {
+    const sql = await sqlStore.open();
+    const key = randomBytes(32);
+    const a = new FaceIndex(sql, key);
+    const b = new FaceIndex(sql, key);
+    const driver = vector(21);
+    await a.record(manifest('ev-a-seen', driver, '鲁PA0001', at));
+    await b.load();
+    expect(b.indexed).toBe(1);
+    await a.record(manifest('ev-a-later', moved(driver, 3, 2), '鲁PA0002', at));
+    await a.record(manifest('ev-query', moved(driver, 4, 5), null, at));
+    expect((await b.matches('ev-query')).map((m) => m.plate).sort()).toEqual(['鲁PA0001', '鲁PA0002']);
+    expect(b.indexed).toBe(2);
+    // Plateless descriptors are stored for the search from them, not searched.
+    await sql.run('DELETE FROM faces WHERE evidence_id = ?', ['ev-a-seen']);
+    expect((await b.matches('ev-query')).map((m) => m.plate)).toEqual(['鲁PA0002']);
+    expect(b.indexed).toBe(1);
+  });
+
+  it('keeps asking for candidates while one plate’s many sightings fill them', async () => {
+    const sql = await sqlStore.open();
+    const index = new FaceIndex(sql, randomBytes(32));
+    const driver = vector(31);
+    for (let i = 0; i < 150; i++)
+      await index.record(manifest(`ev-often-${i}`, moved(driver, 1 + (i % 5) * 0.1, 100 + i), '鲁PK0001', at));
+    await index.record(manifest('ev-once', moved(driver, 4, 9), '鲁PK0002', at));
+    await index.record(manifest('ev-ask', moved(driver, 0.5, 11), null, at));
+    const m = await index.matches('ev-ask');
+    expect(m.map((x) => x.plate)).toEqual(['鲁PK0001', '鲁PK0002']);
+    expect(m[0].similarity).toBeGreaterThan(m[1].similarity);
+  });
+});
+
+describe('face search index on postgres: a row that commits after a later one', () => {
+  afterEach(closeTestStores);
+
+  it('is found by the next search of a worker that read past its number', async () => {
+    const sql = (await openTestStore('postgres')) as PostgresSql & { schema: string };
+    const key = randomBytes(32);
+    const writer = new FaceIndex(sql, key);
+    const reader = new FaceIndex(sql, key);
+    const driver = vector(41);
+    await reader.load();
+    // Another worker's transaction takes the next row number and stays open while a later row commits.
+    const slow = new pg.Client({ connectionString: TEST_PG_URL });
+    await slow.connect();
+    try {
+      await slow.query(`SET search_path TO ${sql.schema}`);
+      await slow.query('BEGIN');
+      const late = moved(driver, 2.5, 8);
+      await slow.query(
+        "INSERT INTO faces (evidence_id, idx, device_id, captured_at, model, plate, vector) VALUES ('ev-late', 2, 'lc-face-1', $1, 'faceres', '鲁PL0001', $2)",
+        ['2026-12-01T00:00:00Z', seal(key, new Uint8Array(late.buffer))],
+      );
+      await writer.record(manifest('ev-fast', moved(driver, 2, 1), '鲁PF0001', '2026-12-01T00:00:00Z'));
+      await writer.record(manifest('ev-q', moved(driver, 3, 4), null, '2026-12-01T00:00:00Z'));
+      expect((await reader.matches('ev-q')).map((m) => m.plate)).toEqual(['鲁PF0001']);
+      await slow.query('COMMIT');
+      expect((await reader.matches('ev-q')).map((m) => m.plate).sort()).toEqual(['鲁PF0001', '鲁PL0001']);
+    } finally {
+      await slow.end();
+    }
   });
 });

@@ -23,6 +23,22 @@ export const ARCHIVE_MIGRATIONS: Migration[] = [
    );
    CREATE INDEX faces_model_plate ON faces (model, plate);`,
   },
+  {
+    // A sequence number per descriptor: each worker's in-memory search index catches up on the
+    // rows it has not seen (face-store.ts); AUTOINCREMENT so a deleted number is never reused.
+    version: 22,
+    sql: `CREATE TABLE faces_seq (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     evidence_id TEXT NOT NULL, idx INTEGER NOT NULL, device_id TEXT NOT NULL, captured_at TEXT NOT NULL,
+     model TEXT NOT NULL, plate TEXT, vector BLOB NOT NULL,
+     UNIQUE (evidence_id, idx)
+   );
+   INSERT INTO faces_seq (evidence_id, idx, device_id, captured_at, model, plate, vector)
+     SELECT evidence_id, idx, device_id, captured_at, model, plate, vector FROM faces ORDER BY rowid;
+   DROP TABLE faces;
+   ALTER TABLE faces_seq RENAME TO faces;
+   CREATE INDEX faces_model_plate ON faces (model, plate);`,
+  },
 ];
 
 /**
@@ -47,5 +63,10 @@ export const ARCHIVE_PG_MIGRATIONS: Migration[] = [
      PRIMARY KEY (evidence_id, idx)
    );
    CREATE INDEX faces_model_plate ON faces (model, plate);`,
+  },
+  {
+    version: 2,
+    sql: `ALTER TABLE faces ADD COLUMN seq BIGSERIAL;
+   CREATE UNIQUE INDEX faces_seq ON faces (seq);`,
   },
 ];

@@ -26,6 +26,18 @@ export class ArchiveModule implements GatewayModule {
     this.archive = new Archive(this.ctx.sql, this.ctx.clock);
     this.faces = new FaceIndex(this.ctx.sql, this.deps.evidence.key, this.ctx.clock);
     await this.sweep();
+    // In the background: a prefecture's million descriptors take minutes; a search waits for it.
+    const began = Date.now();
+    let next = 100_000;
+    const progress = (n: number) => {
+      if (n < next) return;
+      next += 100_000;
+      this.ctx.log.info({ indexed: n }, 'building the face search index');
+    };
+    this.faces.load(progress).then(
+      () => this.ctx.log.info({ indexed: this.faces.indexed, ms: Date.now() - began }, 'face search index built'),
+      (err: unknown) => this.ctx.log.error({ err }, 'face search index could not be built; searches will retry'),
+    );
     this.timer = every(
       SWEEP_MS,
       'face retention sweep',

@@ -31,7 +31,7 @@ describe('module migrations', () => {
     const latest = fresh.pragma('user_version', { simple: true });
     fresh.close();
     expect(want.length).toBeGreaterThan(20);
-    for (const at of [1, 5, 8, 12]) {
+    for (const at of [1, 5, 8, 12, 21]) {
       const dir = tmp();
       const old = new Database(join(dir, 'gateway.db'));
       applyMigrations(
@@ -45,6 +45,27 @@ describe('module migrations', () => {
       expect(db.pragma('user_version', { simple: true })).toBe(latest);
       db.close();
     }
+  });
+
+  it('numbers the face descriptors of a database from before version 22, keeping them', () => {
+    const dir = tmp();
+    const old = new Database(join(dir, 'gateway.db'));
+    applyMigrations(
+      old,
+      GATEWAY_MIGRATIONS.filter((m) => m.version <= 21),
+    );
+    const insert = old.prepare(
+      "INSERT INTO faces (evidence_id, idx, device_id, captured_at, model, plate, vector) VALUES (?, 1, 'd', 'x', 'faceres', ?, ?)",
+    );
+    insert.run('ev-1', '鲁PA0001', Buffer.from([1, 2, 3]));
+    insert.run('ev-2', null, Buffer.from([4]));
+    old.close();
+    const db = openDatabase(dir, TEST_STORAGE_KEY);
+    expect(db.prepare('SELECT seq, evidence_id AS id, plate, vector FROM faces ORDER BY seq').all()).toEqual([
+      { seq: 1, id: 'ev-1', plate: '鲁PA0001', vector: Buffer.from([1, 2, 3]) },
+      { seq: 2, id: 'ev-2', plate: null, vector: Buffer.from([4]) },
+    ]);
+    db.close();
   });
 
   it('refuses a database written by a newer gateway and leaves its version alone', () => {

@@ -43,6 +43,17 @@ const BENCHES: BenchSpec[] = [
       }),
   },
   {
+    name: 'faces',
+    description:
+      'face search: the index built from sealed descriptors as at start, searches from fresh sightings end to end (approximate candidates, exact re-rank), recall@10 against exact search',
+    options: [
+      ['count', 'descriptors stored (1,000,000 takes ~8 GB of RAM and disk)', '1000000'],
+      ['queries', 'searches measured', '300'],
+    ],
+    run: async (o, onProgress) =>
+      (await import('./face-bench.ts')).runFaceBench({ count: o.count[0], queries: o.queries[0], onProgress }),
+  },
+  {
     name: 'chaos',
     description:
       'kill -9 of the gateway at random moments, then every box’s link cut, while boxes send alarms (QoS 2), counted from its database and at the webhook receiver; fuzzed payloads from a box, then every API endpoint; noise on a Firmata line',

@@ -93,6 +93,8 @@ export class RabbitCluster {
     const out = openSync(join(dir, 'log', 'console.log'), 'a');
     const proc = spawn(RABBITMQ_SERVER, [], {
       detached: true,
+      // A node that crashes writes its MnesiaCore dump into its working directory.
+      cwd: dir,
       stdio: ['ignore', out, out],
       env: {
         ...process.env,

@@ -76,3 +76,8 @@ async function dropSchema(schema: string, url = TEST_PG_URL): Promise<void> {
   await admin.run(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await admin.close();
 }
+
+/** One kind of store, opened as in TEST_STORES (closed by `closeTestStores()`). */
+export function openTestStore(name: TestStore['name']): Promise<SqlDatabase> {
+  return (TEST_STORES.find((s) => s.name === name) as TestStore).open();
+}
