@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { channelName, PgListener } from './pg-listener.ts';
 import { POSTGRES } from './sql-dialect.ts';
 import { type Migration, NewerDatabaseError } from './migration.ts';
 import {
@@ -117,6 +118,7 @@ export class PostgresSql extends Statements implements SqlDatabase {
   private readonly queue: Job[] = [];
   private running = 0;
   private scheduled = false;
+  private listener: PgListener | undefined;
   /** Connections writing at once; the rest of the pool is left for reads. */
   private readonly writers: number;
 
@@ -263,7 +265,7 @@ export class PostgresSql extends Statements implements SqlDatabase {
 
   /** A session-level advisory lock on a connection of its own (outside the pool), so it lives as long as that connection. */
   async lock(name: string): Promise<HeldLock | undefined> {
-    const client = new pg.Client((this.pool as unknown as { options: pg.ClientConfig }).options);
+    const client = new pg.Client(this.clientConfig());
     let held = false;
     client.on('error', () => (held = false));
     client.on('end', () => (held = false));
@@ -291,8 +293,22 @@ export class PostgresSql extends Statements implements SqlDatabase {
     };
   }
 
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.pool.query('SELECT pg_notify($1, $2)', [channelName(this.lockScope, channel), payload]);
+  }
+
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+    this.listener ??= new PgListener(this.clientConfig());
+    return this.listener.listen(channelName(this.lockScope, channel), onMessage);
+  }
+
   async close(): Promise<void> {
+    await this.listener?.close();
     await this.pool.end();
+  }
+
+  private clientConfig(): pg.ClientConfig {
+    return (this.pool as unknown as { options: pg.ClientConfig }).options;
   }
 }
 

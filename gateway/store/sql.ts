@@ -43,6 +43,14 @@ export interface SqlDatabase extends SqlQueryable {
    * belongs to one process, which always has it.
    */
   lock(name: string): Promise<HeldLock | undefined>;
+  /**
+   * Tell every process sharing this database, this one too, `payload` on `channel` (PostgreSQL
+   * NOTIFY; within the process on SQLite, which belongs to one). Best effort: a listener whose
+   * connection is down when it is sent does not get it.
+   */
+  notify(channel: string, payload: string): Promise<void>;
+  /** Hear what is sent on `channel`; the returned function stops listening. */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type Database from 'better-sqlite3-multiple-ciphers';
 import type { HeldLock, SqlDatabase, SqlParams, SqlQueryable, SqlRunResult, SqlValue } from './sql.ts';
 import { SQLITE } from './sql-dialect.ts';
@@ -42,6 +43,7 @@ class Direct implements SqlQueryable {
 export class SqliteSql extends Direct implements SqlDatabase {
   private readonly batch: WriteBatch;
   private readonly inTx: Direct;
+  private readonly channels = new EventEmitter().setMaxListeners(0);
 
   constructor(connection: Database.Database) {
     super(connection);
@@ -66,6 +68,18 @@ export class SqliteSql extends Direct implements SqlDatabase {
         return db.open;
       },
       release: async () => {},
+    };
+  }
+
+  async notify(channel: string, payload: string): Promise<void> {
+    // As NOTIFY does: delivered after the sender goes on, never inside its call.
+    setImmediate(() => this.channels.emit(channel, payload));
+  }
+
+  async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+    this.channels.on(channel, onMessage);
+    return async () => {
+      this.channels.off(channel, onMessage);
     };
   }
 
