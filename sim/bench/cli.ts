@@ -30,9 +30,18 @@ const BENCHES: BenchSpec[] = [
       ['window', 'QoS 1 publishes a box keeps in flight', '8'],
       ['rate', 'messages per second in the steady run (20,000 boxes at a 30 s heartbeat: 667)', '667'],
       ['seconds', 'length of the steady run', '300'],
+      ['fleet', 'boxes connected at once in the fleet run (each with its own account)', '20000'],
+      [
+        'parts',
+        'which runs, comma-separated: steady, kills (worker and node kill -9), fleet (connected boxes, every node restarted), quorum (2 of 3 nodes down), sqlite (one gateway on its defaults)',
+        'steady,kills,fleet,quorum,sqlite',
+        ['steady', 'kills', 'fleet', 'quorum', 'sqlite'],
+      ],
     ],
-    run: async (o, onProgress) =>
+    run: async (o, onProgress, words) =>
       (await import('./cluster-bench.ts')).runClusterBench({
+        fleet: o.fleet[0],
+        parts: words.parts,
         alarms: o.alarms[0],
         boxes: o.boxes[0],
         workers: o.workers[0],

@@ -9,6 +9,7 @@ import { rabbitmqInstalled } from '../cluster/rabbitmq-cluster.ts';
 import { tricycleAlarm } from '../testing/alarm.ts';
 import { type HttpReceiver, httpReceiver } from '../testing/http-receiver.ts';
 import { until } from '../testing/until.ts';
+import { connectedFleet } from './cluster-fleet.ts';
 import { type BenchLine, summary, value } from './report.ts';
 
 const BENCH = 'cluster';
@@ -25,6 +26,10 @@ export interface ClusterBenchOptions {
   /** Steady run: messages per second (telemetry, with one alarm in 20) and its length. */
   rate: number;
   seconds: number;
+  /** Boxes connected at once for the fleet run (RSS per box, return after a restart). */
+  fleet: number;
+  /** Which runs: steady, kills, quorum, sqlite, fleet. */
+  parts: readonly string[];
   onProgress?: (m: string) => void;
 }
 
@@ -78,10 +83,13 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<BenchLine
     const db = await PostgresSql.connect({ ...storage, poolSize: 2 });
     try {
       const run: Run = { rig, db, hook, boxes, ids, o };
-      const lines = [await steady(run)];
-      lines.push(await underKills(run));
-      lines.push(await withoutQuorum(rig, ids, o));
-      lines.push(await singleSqlite(o, hook));
+      const on = (part: string) => o.parts.includes(part);
+      const lines: BenchLine[] = [];
+      if (on('steady')) lines.push(await steady(run));
+      if (on('kills')) lines.push(await underKills(run));
+      if (on('fleet')) lines.push(...(await connectedFleet(rig, o.fleet, secret, o.onProgress)));
+      if (on('quorum')) lines.push(await withoutQuorum(rig, ids, o));
+      if (on('sqlite')) lines.push(await singleSqlite(o, hook));
       return lines;
     } finally {
       await db.close();

@@ -85,7 +85,7 @@ export class RabbitCluster {
   }
 
   /** Start one node (again), on its ports and data, and wait for its listeners. */
-  async startNode(i: number): Promise<void> {
+  async startNode(i: number, timeoutMs = 90_000): Promise<void> {
     const node = this.nodes[i]!;
     const dir = join(this.o.dir, `node${i + 1}`);
     mkdirSync(join(dir, 'log'), { recursive: true });
@@ -115,7 +115,7 @@ export class RabbitCluster {
     const exited = new Promise<never>((_, reject) =>
       proc.once('exit', (code) => reject(new Error(`RabbitMQ node ${node.name} exited (${code}); see ${dir}/log`))),
     );
-    await Promise.race([waitForPort(node.mqttPort, 90_000), exited]);
+    await Promise.race([waitForPort(node.mqttPort, timeoutMs), exited]);
     await Promise.race([waitForPort(node.amqpPort, 10_000), exited]);
   }
 
@@ -161,6 +161,26 @@ export class RabbitCluster {
         // already gone
       }
     }
+  }
+
+  /**
+   * Start every stopped node, as after a power cut: a node of a formed cluster waits for its peers
+   * before it opens its ports, so none is awaited alone; starts are a few seconds apart because all
+   * at once failed here (the nodes raced for the cluster's membership).
+   */
+  async restart(staggerMs = 3000): Promise<void> {
+    const starts: Promise<void>[] = [];
+    for (let i = 0; i < this.nodes.length; i++) {
+      if (this.procs.has(i)) continue;
+      starts.push(this.startNode(i, 300_000));
+      await new Promise((r) => setTimeout(r, staggerMs));
+    }
+    await Promise.all(starts);
+  }
+
+  /** Process group ids of the running nodes. */
+  pids(): number[] {
+    return [...this.procs.values()].flatMap((p) => (p.pid ? [p.pid] : []));
   }
 
   isRunning(i: number): boolean {
