@@ -30,11 +30,10 @@ export function registerGatewayCli(
     .action(async (o: DataOpts & { mqttPort?: number; httpPort?: number; checkConfig?: boolean }, cmd: Command) => {
       const { loadGatewayConfig, resolveDataDir } = await import('./config/load-config.ts');
       const config = o.config ? loadGatewayConfig(o.config) : {};
+      const { DEFAULT_RESPONSES, describeResponses } = await import('./responses/default-plan.ts');
+      const responses = describeResponses(config.responses ?? DEFAULT_RESPONSES, !config.responses);
       if (o.checkConfig) {
-        const plans = config.responses?.plans.length ?? 0;
-        process.stdout.write(
-          `${o.config ?? '(no --config)'}: OK — ${plans} response plan${plans === 1 ? '' : 's'}, ${Object.keys(config.responses?.channels ?? {}).length} channels\n`,
-        );
+        process.stdout.write(`${o.config ?? '(no --config)'}: OK — ${responses}\n`);
         return;
       }
       const log = logger(cmd);
@@ -53,7 +52,9 @@ export function registerGatewayCli(
         : rabbit
           ? `RabbitMQ at ${config.broker?.rabbitmq?.nodes.join(', ')}, its auth backend ${rabbit.authPort ? `on port ${rabbit.authPort}` : 'elsewhere (gateway rabbitmq-auth)'}`
           : `MQTT via ${config.broker?.url}`;
-      process.stdout.write(`gateway: ${mqtt}, HTTP API on port ${gateway.httpPort}, data in ${gateway.dataDir}\n`);
+      process.stdout.write(
+        `gateway: ${mqtt}, HTTP API on port ${gateway.httpPort}, data in ${gateway.dataDir}\n${responses}\n`,
+      );
       const sig = await untilSignal();
       log.info({ signal: sig }, 'stopping gateway');
       await gateway.stop();

@@ -126,3 +126,18 @@ export interface DevicePlace {
   lat?: number;
   lon?: number;
 }
+
+/** GET /api/v1/response-plans: the plans in force (channel names and types only, never their secrets). */
+export interface ResponsePlansSummary {
+  /** No `responses:` in the config: the default plan, people told on the dashboard only. */
+  default: boolean;
+  channels: Array<{ name: string; type: string }>;
+  plans: Array<{
+    kinds: string[];
+    onsite: Record<string, unknown>;
+    village: { channel: string; ackDeadlineS: number };
+    police: { channel: string; ackDeadlineS: number };
+  }>;
+  /** Alarm kinds no plan covers: stored, but no case opens. */
+  uncovered: string[];
+}

@@ -70,7 +70,11 @@ describe('stopping the gateway while notifications retry', () => {
       await new Promise((r) => setTimeout(r, 2500));
       expect(errors).toEqual([]);
 
-      const again = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0 });
+      // Plans that do not cover the case's kind: this gateway reads the states and resumes nothing.
+      const readOnly: GatewayConfig = {
+        responses: { ...config.responses!, plans: [{ ...config.responses!.plans[0]!, kinds: ['weather'] }] },
+      };
+      const again = new Gateway({ dataDir: dir, mqttPort: 0, httpPort: 0, config: readOnly });
       await again.start();
       const [c] = await again.services.responses.cases.list(SYSTEM, { limit: 1 });
       const states = (await again.services.responses.cases.responses(c.id)).map((r) => `${r.kind}:${r.state}`);

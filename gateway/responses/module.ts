@@ -11,9 +11,11 @@ import type { GatewayModule } from '../module.ts';
 import { CaseStore } from './case-store.ts';
 import type { Channel } from './channels/channel.ts';
 import { createChannel } from './channels/create-channel.ts';
+import { DEFAULT_RESPONSES, describeResponses, uncoveredKinds } from './default-plan.ts';
 import { Deliveries } from './delivery-store.ts';
 import { OnsiteStore } from './onsite-store.ts';
 import { ResponseEngine } from './response-engine.ts';
+import type { ResponsesConfig } from './response-plan.ts';
 import { caseRoutes } from './routes.ts';
 
 export interface ResponsesDeps {
@@ -24,19 +26,21 @@ export interface ResponsesDeps {
 }
 
 /**
- * 一报警三响应: cases and their three responses. Without `responses:` in the config the cases stay
- * readable but no alarm opens one (the engine is not started).
+ * 一报警三响应: cases and their three responses, by the county's plans or, without `responses:` in
+ * the config, by the default plan (people told on the dashboard only).
  */
 export class ResponsesModule implements GatewayModule {
   readonly name = 'responses';
   cases!: CaseStore;
-  /** Undefined without response plans. */
+  /** Undefined until started. */
   engine: ResponseEngine | undefined;
   /** Aborted at stop: notifications in flight give up (they resume after the restart). */
   private stopping = new AbortController();
   /** Settles when the alarms a stop left without a case have theirs (after start). */
   reconciled: Promise<void> = Promise.resolve();
   deliveries: Deliveries | undefined;
+  /** The plans in force: the config's, or the default. */
+  plans: ResponsesConfig = DEFAULT_RESPONSES;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -47,15 +51,19 @@ export class ResponsesModule implements GatewayModule {
     const { sql, newId, config, metrics, bus, log, clock, mqtt } = this.ctx;
     this.cases = new CaseStore(sql, newId, clock);
     gaugeOf(metrics, 'rw_cases_open', 'Cases not yet closed', () => this.cases.countOpen());
-    const rc = config.responses;
-    if (!rc) return;
+    const rc = config.responses ?? DEFAULT_RESPONSES;
+    this.plans = rc;
+    log.info(
+      { defaultPlan: !config.responses, uncovered: uncoveredKinds(rc) },
+      describeResponses(rc, !config.responses),
+    );
     const publish = (t: string, p: Buffer) => mqtt.publish(t, p);
     const channels = new Map<string, Channel>(
       Object.entries(rc.channels).map(([name, c]) => [name, createChannel(name, c, { publish, logger: log })]),
     );
     const limits = new Map(
       Object.entries(rc.channels).flatMap(([name, c]) =>
-        c.perRecipientPerHour ? [[name, c.perRecipientPerHour] as [string, number]] : [],
+        'perRecipientPerHour' in c && c.perRecipientPerHour ? [[name, c.perRecipientPerHour] as [string, number]] : [],
       ),
     );
     this.stopping = new AbortController();
@@ -138,6 +146,7 @@ export class ResponsesModule implements GatewayModule {
       faces,
       evidence: this.deps.evidence.query,
       accessLog: this.deps.access.accessLog,
+      plans: () => ({ plans: this.plans, isDefault: !this.ctx.config.responses }),
       engine: () => (this.engine && this.deliveries ? { engine: this.engine, deliveries: this.deliveries } : undefined),
     });
   }

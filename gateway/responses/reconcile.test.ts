@@ -47,7 +47,10 @@ describe('reconciliation at start', () => {
       mqttPort: 0,
       httpPort: 0,
       clock: o.clock,
-      config: o.responses ? { responses: RESPONSES } : {},
+      // Without `responses` a gateway whose plans cover no tricycle: it stores alarms and opens no case.
+      config: {
+        responses: o.responses ? RESPONSES : { ...RESPONSES, plans: [{ ...RESPONSES.plans[0]!, kinds: ['weather'] }] },
+      },
     });
     await gw.start();
     gateways.push(gw);
@@ -60,7 +63,7 @@ describe('reconciliation at start', () => {
   it('opens a case for each recent stored alarm that has none, once per incident, and leaves old ones counted', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-reconcile-'));
     dirs.push(dir);
-    // Stored, no case: this gateway has no responses configured (as one stopped before the engine ran).
+    // Stored, no case: this gateway's plans do not cover the kind (as one stopped before the engine ran).
     const twoDaysAgo = new Date(Date.now() - 48 * 3_600_000);
     const old = await start(dir, { clock: () => twoDaysAgo });
     await store(old, alarm('box-old', twoDaysAgo));

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Histogram } from 'prom-client';
-import { latency, secondsSince, type Metrics } from '../metrics.ts';
+import { counterOf, latency, secondsSince, type Metrics } from '../metrics.ts';
 import {
   encodeMessage,
   topics,
@@ -91,6 +91,9 @@ export class ResponseEngine extends EventEmitter {
   private readonly remindersPlanned: boolean;
   private readonly caseSeconds?: Histogram;
   private readonly dispatchSeconds?: Histogram;
+  /** Alarms no plan covers (stored, no case), and when each kind was last warned about. */
+  private withoutPlan = 0;
+  private readonly warnedAt = new Map<string, number>();
 
   constructor(private readonly o: ResponseEngineOptions) {
     super();
@@ -100,6 +103,12 @@ export class ResponseEngine extends EventEmitter {
     this.directory = new Directory(o.config.directory);
     this.remindersPlanned = o.config.plans.some((p) => p.village.remindEveryS || p.police.remindEveryS);
     if (o.metrics) {
+      counterOf(
+        o.metrics,
+        'rw_alarms_without_plan_total',
+        'Alarms stored with no response plan for their kind (no case opened)',
+        () => this.withoutPlan,
+      );
       this.caseSeconds = latency(
         o.metrics,
         'rw_alarm_case_seconds',
@@ -184,8 +193,9 @@ export class ResponseEngine extends EventEmitter {
   }
 
   private async openCase(ev: EventMessage): Promise<CaseRow | undefined> {
-    const plan = ev.severity === 'alarm' ? planFor(this.o.config, ev.kind) : undefined;
-    if (!plan) return undefined;
+    if (ev.severity !== 'alarm') return undefined;
+    const plan = planFor(this.o.config, ev.kind);
+    if (!plan) return void this.noPlan(ev);
     const t0 = performance.now();
     const vehicle = await this.vehicleOf(ev);
     const since = plan.repeat
@@ -234,11 +244,35 @@ export class ResponseEngine extends EventEmitter {
     await this.o.onsite.forget(r.id);
   }
 
+  /** Said once an hour per kind (a badly set box could send thousands), counted every time. */
+  private noPlan(ev: EventMessage): void {
+    this.withoutPlan++;
+    const nowMs = this.now().getTime();
+    if (nowMs - (this.warnedAt.get(ev.kind) ?? -Infinity) < 3_600_000) return;
+    this.warnedAt.set(ev.kind, nowMs);
+    this.log?.warn(
+      { kind: ev.kind, deviceId: ev.deviceId, eventId: ev.id },
+      `no response plan covers ${ev.kind} alarms: stored, but no case opened (add the kind to a plan under responses:)`,
+    );
+  }
+
   async acknowledge(responseId: string, actor: string, note?: string): Promise<ResponseRow> {
     return await this.move(responseId, 'acknowledged', actor, note);
   }
 
+  /**
+   * The outcome is the record of what was done (溯源劝诫 for the village), so it is required; a
+   * response finished straight from "sent" is acknowledged first by the same person, so the
+   * timeline shows when someone took it on.
+   */
   async complete(responseId: string, actor: string, outcome: string): Promise<ResponseRow> {
+    if (!outcome.trim())
+      throw Object.assign(new Error('an outcome is needed to mark a response done: say what was done'), {
+        code: 'bad_request',
+      });
+    const r = await this.o.cases.response(responseId);
+    if (r && (r.state === 'sent' || r.state === 'escalated'))
+      await this.move(responseId, 'acknowledged', actor, 'acknowledged with the outcome');
     return await this.move(responseId, 'done', actor, outcome);
   }
 

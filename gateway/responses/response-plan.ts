@@ -106,6 +106,10 @@ export const ChannelConfig = Type.Union([
     { type: Type.Literal('mqtt'), perRecipientPerHour: Type.Optional(PerHour) },
     { additionalProperties: false },
   ),
+  Type.Object(
+    { type: Type.Literal('dashboard', { description: 'shown on the dashboard only, until someone acknowledges it' }) },
+    { additionalProperties: false },
+  ),
 ]);
 export type ChannelConfig = Static<typeof ChannelConfig>;
 

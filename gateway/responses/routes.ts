@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import type { ResponsePlansSummary } from '../../protocols/index.ts';
 import type { AccessLog } from '../access/access-log-store.ts';
 import { mayActOn } from '../access/policy.ts';
 import { seesPersonalData } from '../access/viewer.ts';
@@ -8,8 +9,10 @@ import type { Archive } from '../archive/archive-store.ts';
 import type { FaceIndex } from '../archive/face-store.ts';
 import type { EvidenceQuery } from '../evidence/evidence-query.ts';
 import type { CaseStore } from './case-store.ts';
+import { uncoveredKinds } from './default-plan.ts';
 import type { Deliveries } from './delivery-store.ts';
 import type { ResponseEngine } from './response-engine.ts';
+import type { ResponsesConfig } from './response-plan.ts';
 
 export interface CaseRouteDeps {
   cases: CaseStore;
@@ -18,7 +21,9 @@ export interface CaseRouteDeps {
   faces: FaceIndex;
   evidence: EvidenceQuery;
   accessLog: AccessLog;
-  /** Undefined without response plans. */
+  /** The plans in force, and whether they are the default (no `responses:` in the config). */
+  plans(): { plans: ResponsesConfig; isDefault: boolean };
+  /** Undefined until the module started. */
   engine(): { engine: ResponseEngine; deliveries: Deliveries } | undefined;
 }
 
@@ -57,7 +62,7 @@ export function caseRoutes(d: CaseRouteDeps): RouteDef[] {
         if (!mayActOn(req.viewer.role, r.kind))
           return forbidden(reply, `the ${req.viewer.role} role may not act on ${r.kind} responses`);
         const e = d.engine()?.engine;
-        if (!e) return reply.code(409).send({ error: 'no_plans', message: 'no response plans are configured' });
+        if (!e) return reply.code(503).send({ error: 'starting', message: 'the gateway is still starting' });
         const body = req.body ?? {};
         const who = req.viewer.name;
         try {
@@ -75,6 +80,27 @@ export function caseRoutes(d: CaseRouteDeps): RouteDef[] {
     }),
   );
   return [
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/response-plans',
+      access: 'cases.read',
+      tag: 'cases',
+      summary: 'The response plans in force: kinds, channels (names and types only), kinds that open no case',
+      async handler(): Promise<ResponsePlansSummary> {
+        const { plans, isDefault } = d.plans();
+        return {
+          default: isDefault,
+          channels: Object.entries(plans.channels).map(([name, c]) => ({ name, type: c.type })),
+          plans: plans.plans.map((p) => ({
+            kinds: p.kinds,
+            onsite: p.onsite,
+            village: p.village,
+            police: p.police,
+          })),
+          uncovered: uncoveredKinds(plans),
+        };
+      },
+    }),
     defineRoute({
       method: 'GET',
       url: '/api/v1/cases',

@@ -2,13 +2,14 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, followLive } from './api.ts';
 import { Chips, EvidencePhoto, PlateText, placeOf } from './components.tsx';
 import { kindLabel, t, time } from './i18n.ts';
-import type { Alarm } from './types.ts';
+import type { Alarm, ResponsePlans } from './types.ts';
 
 /** Live alarms, newest first: photo with boxes, plate, place, the three responses. */
 export function AlarmsPage() {
   const [items, setItems] = useState<Alarm[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
   const [live, setLive] = useState(false);
+  const [plans, setPlans] = useState<ResponsePlans | null>(null);
 
   // The first page again: new alarms on top, changed chips in place; older pages kept.
   const refresh = useCallback(async () => {
@@ -19,6 +20,10 @@ export function AlarmsPage() {
       return [...page.items, ...older];
     });
     setNext((n) => n ?? page.next);
+  }, []);
+
+  useEffect(() => {
+    api.plans().then(setPlans, () => setPlans(null));
   }, []);
 
   useEffect(() => {
@@ -41,6 +46,11 @@ export function AlarmsPage() {
           {live ? `● ${t('live')}` : t('offline')}
         </span>
       </h1>
+      {plans?.default && (
+        <p class="notice" data-testid="default-plan">
+          {t('defaultPlan')}
+        </p>
+      )}
       {items === null ? null : items.length === 0 ? (
         <p class="empty">{t('noAlarms')}</p>
       ) : (
@@ -61,7 +71,13 @@ export function AlarmsPage() {
                 <div class="where">
                   {placeOf(a)} · <time dateTime={a.ts}>{time(a.ts)}</time>
                 </div>
-                <Chips responses={a.responses} />
+                {!a.caseId && plans?.uncovered.includes(a.kind) ? (
+                  <span class="no-plan" data-testid="no-plan">
+                    {t('noPlan')}
+                  </span>
+                ) : (
+                  <Chips responses={a.responses} />
+                )}
               </a>
             </li>
           ))}

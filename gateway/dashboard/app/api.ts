@@ -7,6 +7,7 @@ import type {
   MapArea,
   Me,
   Offender,
+  ResponsePlans,
   SelfTestRow,
   TelemetryPoint,
   WeeklyRow,
@@ -57,6 +58,7 @@ export const api = {
       'GET',
       `/alarms?limit=50${before ? `&before=${encodeURIComponent(before)}` : ''}`,
     ),
+  plans: () => call<ResponsePlans>('GET', '/response-plans'),
   case: (id: string) => call<CaseDetail>('GET', `/cases/${encodeURIComponent(id)}`),
   faceMatches: (id: string) =>
     call<{

@@ -21,6 +21,11 @@ const WORDS = {
   password: ['密码', 'Password'],
   loginFailed: ['用户名或密码错误', 'User name or password is wrong'],
   noAlarms: ['暂无报警', 'No alarms yet'],
+  defaultPlan: [
+    '正在使用默认响应预案：村居和警务响应只在本指挥台显示，尚未配置短信或对接接口（见 gateway.yaml 的 responses）。',
+    'Running on the default response plan: village and police responses are shown on this dashboard only; no SMS or receiving system is configured yet (responses: in gateway.yaml).',
+  ],
+  noPlan: ['无响应预案，未立案', 'No response plan for this kind: no case'],
   loadMore: ['加载更多', 'Load more'],
   live: ['实时', 'Live'],
   offline: ['连接中断，正在重连…', 'Disconnected, reconnecting…'],

@@ -12,6 +12,7 @@ export type {
   AlarmPhoto as Photo,
   ImportReport,
   RepeatOffender as Offender,
+  ResponsePlansSummary as ResponsePlans,
   ResponseKind,
   ResponseState,
   SelfTestSummary as SelfTestRow,

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ChannelConfig } from '../response-plan.ts';
 import type { Channel } from './channel.ts';
+import { DashboardChannel } from './dashboard-channel.ts';
 import { MqttChannel } from './mqtt-channel.ts';
 import { SmsChannel } from './sms-channel.ts';
 import { WebhookChannel } from './webhook-channel.ts';
@@ -35,5 +36,7 @@ export function createChannel(name: string, c: ChannelConfig, d: ChannelDeps): C
       });
     case 'mqtt':
       return new MqttChannel(name, d.publish);
+    case 'dashboard':
+      return new DashboardChannel(name);
   }
 }
