@@ -15,6 +15,11 @@ const program = new Command('roadwarden')
   )
   .option('--pretty', 'human-readable logs instead of JSON (logs go to stderr)')
   .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+  .option('--log-file <file>', 'write the log to this file instead of stderr')
+  .option(
+    '--verbose',
+    'hw test, selftest, sim hw and commission: log on stderr instead of in their log file ($RW_LOG_DIR or ~/.local/state/roadwarden/<command>.log)',
+  )
   .showHelpAfterError()
   // Options after a subcommand belong to it (`commission --api` and `commission upload --api`).
   .enablePositionalOptions();

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { withData, type DataOpts } from '../cli-options.ts';
 
-/** `gateway tickets list|summary`: fault tickets from the database. */
+/** `gateway tickets list|close|summary`: fault tickets from the database. */
 export function registerTicketCli(gw: Command): void {
   const tickets = gw
     .command('tickets')
@@ -31,6 +31,38 @@ export function registerTicketCli(gw: Command): void {
           );
         }
         if (!list.length && !o.json) process.stdout.write('no tickets\n');
+      });
+    });
+  withData(
+    tickets
+      .command('close <id>')
+      .description(
+        '销号: close a ticket with a note; refused without a passing self-test after the fault was last seen',
+      ),
+  )
+    .requiredOption('--note <text>', 'what was found and what was repaired')
+    .option('--by <name>', 'who closes it (default: $RW_TECHNICIAN, then $USER)')
+    .action(async (id: string, o: DataOpts & { note: string; by?: string }) => {
+      const by = o.by ?? process.env.RW_TECHNICIAN ?? process.env.USER;
+      if (!by) throw new Error('say who closes the ticket: --by <name>');
+      const { withAdminDb } = await import('../store/admin-db.ts');
+      const [{ TicketStore }, { FaultWatcher }, { DeviceStore }, { SelfTests }, { createIdGenerator }] =
+        await Promise.all([
+          import('./ticket-store.ts'),
+          import('./fault-watcher.ts'),
+          import('../devices/device-store.ts'),
+          import('../devices/selftest-store.ts'),
+          import('../../protocols/index.ts'),
+        ]);
+      await withAdminDb(o, 'write', async (sql) => {
+        // The same rule as the dashboard's button: the watcher refuses without a note or a passing self-test.
+        const faults = new FaultWatcher({
+          store: new TicketStore(sql, createIdGenerator()),
+          registry: new DeviceStore(sql),
+          selftests: new SelfTests(sql),
+        });
+        const t = await faults.close(id, by, o.note);
+        process.stdout.write(`ticket ${t.id} (${t.deviceId}, ${t.kind}) closed by ${t.closedBy} at ${t.closedAt}\n`);
       });
     });
   withData(

@@ -11,6 +11,7 @@ import {
   type TelemetryMessage,
 } from '../../protocols/index.ts';
 import { SYSTEM } from '../access/viewer.ts';
+import { runCli } from '../../sim/testing/run-cli.ts';
 import { Gateway } from '../main.ts';
 import type { Ticket } from './ticket-store.ts';
 
@@ -204,4 +205,18 @@ describe('fault tickets (故障工单) and 销号', () => {
     const village = await gw.services.access.tokens.issue('cadre-wang', 'village');
     expect((await api('GET', '/api/v1/tickets', village)).status).toBe(403);
   });
+
+  it('closes a ticket from the command line under the same rule (`gateway tickets close`)', async () => {
+    const t = (await gw.services.tickets.tickets.openFor(BOX, 'lamp_fault'))!;
+    const args = ['gateway', 'tickets', 'close', t.id, '--note', '换了2路灯泡', '--by', 'tech-wu', '--data-dir', dir];
+    const refused = await runCli(args);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/closing needs a passing self-test .*is older than the fault/);
+    await new Promise((r) => setTimeout(r, 5));
+    await feed(topics.selftest(BOX), selftest());
+    const ok = await runCli(args);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain(`ticket ${t.id} (${BOX}, lamp_fault) closed by tech-wu`);
+    expect((await gw.services.tickets.tickets.get(t.id))?.closedBy).toBe('tech-wu');
+  }, 60_000);
 });

@@ -77,8 +77,19 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
       '--no-camera',
     ]);
     procs.push(proc);
-    const r = await run(['hw', 'test', '--light', endpoints.light, '--speaker', endpoints.speaker]);
+    const logDir = ptyDir();
+    const r = await run(
+      ['--log-level', 'debug', 'hw', 'test', '--light', endpoints.light, '--speaker', endpoints.speaker],
+      60_000,
+      {
+        RW_LOG_DIR: logDir,
+      },
+    );
     expect(r.code).toBe(1);
+    // The terminal shows people's lines only; the log (the speaker's timeouts) is in its file.
+    expect(r.stderr).not.toMatch(/"level":/);
+    expect(r.stdout).not.toMatch(/"level":/);
+    expect(readFileSync(join(logDir, 'hw-test.log'), 'utf8')).toMatch(/^\{"level":/m);
     expect(r.stdout).toMatch(/FAIL\s+light\s+channel 3 lamp lights\s+channel 3: lamp open circuit/);
     expect(r.stdout).toMatch(/PASS\s+light\s+channel 2 lamp lights/);
     expect(r.stdout).toMatch(/FAIL\s+speaker\s+player answers\s+MP3 module did not answer/);
@@ -495,7 +506,8 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
     };
     const ok = await run(['gateway', '--config', example, '--check-config'], 60_000, secrets);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/OK — 2 response plans, 4 channels/);
+    expect(ok.stdout).toMatch(/OK — 2 response plans: /);
+    expect(ok.stdout.match(/ \((webhook|sms|mqtt|dashboard)\)/g)).toHaveLength(4);
     const noSecret = await run(['gateway', '--config', example, '--check-config'], 60_000, {
       VILLAGE_HMAC: 'village-hmac-0123456789',
       POLICE_HMAC: 'police-hmac-0123456789',

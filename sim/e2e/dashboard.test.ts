@@ -119,8 +119,8 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function logIn(user: string, password: string): Promise<Page> {
-    const page = await (await browser.newContext({ locale: 'zh-CN' })).newPage();
+  async function logIn(user: string, password: string, viewport?: { width: number; height: number }): Promise<Page> {
+    const page = await (await browser.newContext({ locale: 'zh-CN', ...(viewport && { viewport }) })).newPage();
     await page.goto(base);
     await page.fill('input[name=username]', user);
     await page.fill('input[name=password]', password);
@@ -265,6 +265,29 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     expect(await page.locator('[data-testid^=police-]').count()).toBe(0);
     await page.goto(`${base}/#/cases/${caseA}`);
     await page.waitForSelector('[data-testid=not-found]');
+  });
+
+  it('works on a phone (390×844): the header keeps to two rows, nothing runs off the side, the actions are reachable', async () => {
+    const page = await logIn('duty-admin', 'admin-pass-1', { width: 390, height: 844 });
+    await page.waitForSelector('li.alarm');
+    const fits = () =>
+      page.evaluate(() => {
+        const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document;
+        return d.documentElement.scrollWidth;
+      });
+    expect(await fits()).toBeLessThanOrEqual(390);
+    const header = await page.locator('header').boundingBox();
+    expect(header!.height).toBeLessThan(110);
+    const link = await page.locator('header nav a').first().boundingBox();
+    expect(link!.height).toBeLessThan(40);
+    await page.goto(`${base}/#/cases/${caseA}`);
+    await page.waitForSelector('[data-testid=case-state]');
+    expect(await fits()).toBeLessThanOrEqual(390);
+    const button = page.locator('[data-testid=village-reopen-ask]');
+    await button.scrollIntoViewIfNeeded();
+    const b = await button.boundingBox();
+    expect(b!.x).toBeGreaterThanOrEqual(0);
+    expect(b!.x + b!.width).toBeLessThanOrEqual(390);
   });
 
   it('shows the boxes on the county map and in a table; a box’s telemetry sparklines; a self-test from the centre', async () => {
