@@ -3,6 +3,9 @@ import { maskPlate, scopeClause, scopeParams, seesPersonalData, type Viewer } fr
 import type { SqlDatabase } from '../store/sql.ts';
 import type { Dialect } from '../store/sql-dialect.ts';
 
+export const ALARM_FILTERS = ['open', 'overdue'] as const;
+export type AlarmFilter = (typeof ALARM_FILTERS)[number];
+
 interface AlarmRow {
   id: string;
   deviceId: string;
@@ -30,6 +33,8 @@ const sqlFor = (
   LEFT JOIN cases c ON c.event_id = e.id
   LEFT JOIN devices d ON d.id = e.device_id
   WHERE e.severity = 'alarm' AND (CAST(@id AS TEXT) IS NULL OR e.id = @id) AND (CAST(@before AS TEXT) IS NULL OR e.id < @before) AND ${scopeClause(d, 'e.device_id', 'c.vehicle_id')}
+    AND (CAST(@filter AS TEXT) IS NULL OR (c.id IS NOT NULL AND c.closed_at IS NULL AND (@filter = 'open' OR EXISTS (
+      SELECT 1 FROM responses ro WHERE ro.case_id = c.id AND (ro.state = 'escalated' OR (ro.state = 'sent' AND ro.ack_deadline < @now))))))
   ORDER BY e.id DESC LIMIT @limit`;
 
 /**
@@ -44,10 +49,13 @@ export class AlarmQuery {
     this.select = sqlFor(sql.dialect);
   }
 
-  async list(v: Viewer, o: { limit: number; before?: string }): Promise<AlarmItem[]> {
+  /** `filter`: open — a case not closed; overdue — one with a response past its deadline or escalated. */
+  async list(v: Viewer, o: { limit: number; before?: string; filter?: AlarmFilter; now?: Date }): Promise<AlarmItem[]> {
     const rows = await this.sql.all<AlarmRow>(this.select, {
       id: null,
       before: o.before ?? null,
+      filter: o.filter ?? null,
+      now: (o.now ?? new Date()).toISOString(),
       limit: o.limit,
       ...scopeParams(v),
     });
@@ -56,7 +64,14 @@ export class AlarmQuery {
 
   /** One alarm (for the case page), or undefined out of scope. */
   async item(v: Viewer, eventId: string): Promise<AlarmItem | undefined> {
-    const r = await this.sql.get<AlarmRow>(this.select, { id: eventId, before: null, limit: 1, ...scopeParams(v) });
+    const r = await this.sql.get<AlarmRow>(this.select, {
+      id: eventId,
+      before: null,
+      filter: null,
+      now: null,
+      limit: 1,
+      ...scopeParams(v),
+    });
     return r && toItem(r, seesPersonalData(v));
   }
 }

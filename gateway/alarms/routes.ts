@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { AccessLog } from '../access/access-log-store.ts';
 import { seesPersonalData } from '../access/viewer.ts';
 import { defineRoute, type RouteDef } from '../api/route.ts';
-import type { AlarmQuery } from './alarm-query.ts';
+import { ALARM_FILTERS, type AlarmQuery } from './alarm-query.ts';
 
 export interface AlarmRouteDeps {
   alarms: AlarmQuery;
@@ -17,16 +17,17 @@ export function alarmRoutes(d: AlarmRouteDeps): RouteDef[] {
       url: '/api/v1/alarms',
       access: 'cases.read',
       tag: 'alarms',
-      summary: 'Alarms, newest first, with their case (paginated by id: ?before=)',
+      summary: 'Alarms, newest first, with their case (paginated by id: ?before=; ?filter=open or overdue)',
       schema: {
         querystring: Type.Object({
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
           before: Type.Optional(Type.String({ maxLength: 64 })),
+          filter: Type.Optional(Type.Union(ALARM_FILTERS.map((f) => Type.Literal(f)))),
         }),
       },
       async handler(req) {
         const limit = req.query.limit ?? 50;
-        const items = await d.alarms.list(req.viewer, { limit, before: req.query.before });
+        const items = await d.alarms.list(req.viewer, { limit, before: req.query.before, filter: req.query.filter });
         if (seesPersonalData(req.viewer) && items.some((i) => i.plate || i.photo))
           await d.accessLog.record(req.viewer, 'alarm_list', `${items[0].id}…${items.at(-1)!.id} (${items.length})`);
         return { items, next: items.length === limit ? items.at(-1)!.id : null };

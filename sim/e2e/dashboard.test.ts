@@ -267,6 +267,31 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     await page.waitForSelector('[data-testid=not-found]');
   });
 
+  it('filters the list to open cases; a case shows time left, and the gateway’s notes in Chinese', async () => {
+    const page = await logIn('duty-admin', 'admin-pass-1');
+    await page.waitForSelector('li.alarm');
+    expect(await page.locator('li.alarm').count()).toBe(2);
+    await page.click('[data-testid=filter-open]');
+    await page.waitForFunction(() => {
+      const d = (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document;
+      return d.querySelectorAll('li.alarm').length === 1;
+    });
+    expect(await page.locator('li.alarm .where').innerText()).toContain('王屯');
+    await page.click('[data-testid=filter-all]');
+    await page.waitForFunction(() => {
+      const d = (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document;
+      return d.querySelectorAll('li.alarm').length === 2;
+    });
+    await page.click('[data-testid=filter-open]');
+    await page.locator('li.alarm a').first().click();
+    await page.waitForSelector('[data-testid=deadline-police]');
+    expect(await page.locator('[data-testid=deadline-police]').innerText()).toMatch(/剩余 (9|10) 分钟/);
+    const timeline = await page.locator('.timeline').innerText();
+    expect(timeline).toMatch(/已向 lc-\S+ 下发警示/);
+    expect(timeline).toContain('已通过 bus');
+    expect(timeline).not.toMatch(/attempt/);
+  });
+
   it('works on a phone (390×844): the header keeps to two rows, nothing runs off the side, the actions are reachable', async () => {
     const page = await logIn('duty-admin', 'admin-pass-1', { width: 390, height: 844 });
     await page.waitForSelector('li.alarm');

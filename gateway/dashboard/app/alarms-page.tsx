@@ -1,8 +1,15 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, followLive } from './api.ts';
 import { Chips, EvidencePhoto, PlateText, placeOf } from './components.tsx';
-import { kindLabel, t, time } from './i18n.ts';
+import { kindLabel, t, time, type WordKey } from './i18n.ts';
 import type { Alarm, ResponsePlans } from './types.ts';
+
+type Filter = 'open' | 'overdue' | undefined;
+const FILTERS: Array<[Filter, WordKey]> = [
+  [undefined, 'filterAll'],
+  ['open', 'filterOpen'],
+  ['overdue', 'filterOverdue'],
+];
 
 /** Live alarms, newest first: photo with boxes, plate, place, the three responses. */
 export function AlarmsPage() {
@@ -10,17 +17,26 @@ export function AlarmsPage() {
   const [next, setNext] = useState<string | null>(null);
   const [live, setLive] = useState(false);
   const [plans, setPlans] = useState<ResponsePlans | null>(null);
+  const [filter, setFilter] = useState<Filter>(undefined);
 
   // The first page again: new alarms on top, changed chips in place; older pages kept.
   const refresh = useCallback(async () => {
-    const page = await api.alarms();
+    const page = await api.alarms(undefined, filter);
     setItems((old) => {
       const fresh = new Map(page.items.map((a) => [a.id, a]));
       const older = (old ?? []).filter((a) => !fresh.has(a.id) && page.items.length && a.id < page.items.at(-1)!.id);
       return [...page.items, ...older];
     });
     setNext((n) => n ?? page.next);
-  }, []);
+  }, [filter]);
+
+  const choose = (f: Filter) => {
+    if (f === filter) return;
+    // Another list: start it afresh rather than merge it into the one shown.
+    setItems(null);
+    setNext(null);
+    setFilter(f);
+  };
 
   useEffect(() => {
     api.plans().then(setPlans, () => setPlans(null));
@@ -33,7 +49,7 @@ export function AlarmsPage() {
 
   const more = async () => {
     if (!next) return;
-    const page = await api.alarms(next);
+    const page = await api.alarms(next, filter);
     setItems((old) => [...(old ?? []), ...page.items]);
     setNext(page.next);
   };
@@ -46,6 +62,20 @@ export function AlarmsPage() {
           {live ? `● ${t('live')}` : t('offline')}
         </span>
       </h1>
+      <div class="filters">
+        {FILTERS.map(([f, key]) => (
+          <button
+            type="button"
+            key={key}
+            class={f === filter ? 'chosen' : ''}
+            aria-pressed={f === filter}
+            onClick={() => choose(f)}
+            data-testid={`filter-${f ?? 'all'}`}
+          >
+            {t(key)}
+          </button>
+        ))}
+      </div>
       {plans?.default && (
         <p class="notice" data-testid="default-plan">
           {t('defaultPlan')}

@@ -53,10 +53,10 @@ export const api = {
       'GET',
       '/access-log?limit=200',
     ),
-  alarms: (before?: string) =>
+  alarms: (before?: string, filter?: 'open' | 'overdue') =>
     call<{ items: Alarm[]; next: string | null }>(
       'GET',
-      `/alarms?limit=50${before ? `&before=${encodeURIComponent(before)}` : ''}`,
+      `/alarms?limit=50${before ? `&before=${encodeURIComponent(before)}` : ''}${filter ? `&filter=${filter}` : ''}`,
     ),
   plans: () => call<ResponsePlans>('GET', '/response-plans'),
   case: (id: string) => call<CaseDetail>('GET', `/cases/${encodeURIComponent(id)}`),

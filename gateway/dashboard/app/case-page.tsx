@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, ApiError, followLive } from './api.ts';
 import { Chips, EvidencePhoto, PlateText, placeOf } from './components.tsx';
-import { kindLabel, responseLabel, stateLabel, t, time } from './i18n.ts';
+import { kindLabel, responseLabel, serverText, stateLabel, t, time, timeLeft } from './i18n.ts';
 import type { CaseDetail, CaseResponse, Me } from './types.ts';
 
 type Verb = 'acknowledge' | 'complete' | 'waive' | 'reopen';
@@ -29,7 +29,7 @@ function ResponseActions({ r, onDone }: { r: CaseResponse; onDone: () => void })
       setText('');
       onDone();
     } catch (e) {
-      setError((e as Error).message);
+      setError(serverText((e as Error).message));
     }
   };
   const verbs = verbsFor(r);
@@ -60,6 +60,21 @@ function ResponseActions({ r, onDone }: { r: CaseResponse; onDone: () => void })
       ))}
       {error && <p class="error">{error}</p>}
     </div>
+  );
+}
+
+/** When the response must be acknowledged by, and how long is left (or how far overdue), kept current. */
+function DeadlineLine({ deadline, kind }: { deadline: string; kind: string }) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 30_000);
+    return () => clearInterval(timer);
+  }, []);
+  const left = timeLeft(deadline, now);
+  return (
+    <p class={left.overdue ? 'deadline overdue' : 'deadline'} data-testid={`deadline-${kind}`}>
+      {t('deadline')}: {time(deadline)} · {left.text}
+    </p>
   );
 }
 
@@ -166,16 +181,20 @@ export function CasePage({ id, me }: { id: string; me: Me }) {
               {responseLabel(r.kind)} · {stateLabel(r.state)}
             </h2>
             {r.recipient?.name && (
-              <p>
+              <p data-testid={`recipient-${r.kind}`}>
                 {t('recipient')}: {r.recipient.name}
+                {r.recipient.phone && (
+                  <>
+                    {' · '}
+                    <a href={`tel:${r.recipient.phone}`}>{r.recipient.phone}</a>
+                  </>
+                )}
               </p>
             )}
-            {r.ackDeadline && r.state === 'sent' && (
-              <p>
-                {t('deadline')}: {time(r.ackDeadline)}
-              </p>
+            {r.ackDeadline && (r.state === 'sent' || r.state === 'escalated') && (
+              <DeadlineLine deadline={r.ackDeadline} kind={r.kind} />
             )}
-            {r.note && <p class="note">{r.note}</p>}
+            {r.note && <p class="note">{serverText(r.note)}</p>}
             {me.actsOn.includes(r.kind) && <ResponseActions r={r} onDone={() => void load()} />}
           </article>
         ))}
@@ -187,7 +206,7 @@ export function CasePage({ id, me }: { id: string; me: Me }) {
           {timeline.map((e, i) => (
             <li key={i}>
               <time dateTime={e.at}>{time(e.at)}</time> <strong>{e.what}</strong> <span class="who">{e.who}</span>{' '}
-              {e.note && <q>{e.note}</q>}
+              {e.note && <q>{serverText(e.note)}</q>}
             </li>
           ))}
         </ol>

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api } from './api.ts';
 import { placeText, stateText } from './devices-page.tsx';
-import { t, time, type WordKey } from './i18n.ts';
+import { flagLabel, t, time, type WordKey } from './i18n.ts';
 import type { Me, TelemetryPoint } from './types.ts';
 
 type Device = Awaited<ReturnType<typeof api.device>>;
@@ -88,7 +88,7 @@ export function DevicePage({ id, me }: { id: string; me: Me }) {
       <p>
         {placeText(d)}
         {d.lastSeen && ` · ${t('lastSeen')} ${time(d.lastSeen)}`}
-        {d.flags.length > 0 && ` · ${t('flags')}: ${d.flags.join(', ')}`}
+        {d.flags.length > 0 && ` · ${t('flags')}: ${d.flags.map(flagLabel).join('、')}`}
       </p>
       <section>
         <h2>{t('telemetry')}</h2>

@@ -25,6 +25,9 @@ const WORDS = {
     '正在使用默认响应预案：村居和警务响应只在本指挥台显示，尚未配置短信或对接接口（见 gateway.yaml 的 responses）。',
     'Running on the default response plan: village and police responses are shown on this dashboard only; no SMS or receiving system is configured yet (responses: in gateway.yaml).',
   ],
+  filterAll: ['全部', 'All'],
+  filterOpen: ['处置中', 'Open'],
+  filterOverdue: ['已超时', 'Overdue'],
   noPlan: ['无响应预案，未立案', 'No response plan for this kind: no case'],
   loadMore: ['加载更多', 'Load more'],
   live: ['实时', 'Live'],
@@ -136,7 +139,11 @@ const KINDS: Record<string, [string, string]> = {
   tricycle_passengers: ['三轮车违法载人', 'Tricycle carrying passengers'],
   minivan_overload: ['面包车超员', 'Minivan overloaded'],
   overload: ['超员', 'Overloaded'],
+  no_helmet: ['未戴头盔', 'No helmet'],
   presence: ['有车辆经过', 'Vehicle passing'],
+  fault: ['设备故障', 'Device fault'],
+  tamper: ['设备被破坏', 'Tampering'],
+  weather: ['恶劣天气', 'Severe weather'],
 };
 export const kindLabel = (k: string): string => KINDS[k]?.[lang.value === 'zh' ? 0 : 1] ?? k;
 
@@ -160,3 +167,72 @@ export const stateLabel = (s: string): string => STATES[s]?.[lang.value === 'zh'
 
 export const time = (iso: string): string =>
   new Date(iso).toLocaleString(lang.value === 'zh' ? 'zh-CN' : 'en-GB', { hour12: false });
+
+/** The boxes' health flags (telemetry), as a technician reads them. */
+const FLAGS: Record<string, [string, string]> = {
+  lamp_fault: ['灯具故障', 'lamp fault'],
+  light_offline: ['警示灯控制器离线', 'light controller offline'],
+  speaker_offline: ['喇叭离线', 'speaker offline'],
+  sensor_offline: ['传感器离线', 'sensor offline'],
+  sensor_stuck: ['传感器卡滞', 'sensor stuck'],
+  camera_offline: ['摄像头离线', 'camera offline'],
+  low_battery: ['电池电量低', 'battery low'],
+  solar_low: ['太阳能充电不足', 'solar charge low'],
+  disk_low: ['存储空间不足', 'disk low'],
+  outbox_dropping: ['离线消息过多，开始丢弃', 'outbox full, dropping'],
+  overheat: ['温度过高', 'overheating'],
+  clock_unsynced: ['时钟未校准', 'clock not synchronised'],
+  auth_refused: ['登录被拒绝', 'log-in refused'],
+};
+export const flagLabel = (f: string): string => FLAGS[f]?.[lang.value === 'zh' ? 0 : 1] ?? f;
+
+/**
+ * The gateway writes its timeline notes and errors in English (logs and the API are for
+ * engineers too); the Chinese page shows the ones it knows in Chinese. A note a person typed, or
+ * one not listed here, is shown as written.
+ */
+const SERVER_TEXTS: Array<[RegExp, string]> = [
+  [/^box confirmed lights and voice; neighbours: (.+)$/, '设备已确认灯光和语音；邻近设备：$1'],
+  [/^box confirmed lights and voice$/, '设备已确认灯光和语音'],
+  [
+    /^(set_light|play_clip|set_light \+ play_clip) to (\S+); also (.+) on the same road$/,
+    '已向 $2 下发警示（$1）；同路段还有 $3',
+  ],
+  [/^(set_light|play_clip|set_light \+ play_clip) to (\S+)$/, '已向 $2 下发警示（$1）'],
+  [/^(\S+) to (.+) \((\d+) attempts?\)$/, '已通过 $1 通知 $2（尝试 $3 次）'],
+  [/^(\S+) \((\d+) attempts?\)$/, '已通过 $1 发出通知（尝试 $2 次）'],
+  [/^(\S+): in a digest of (\d+) \(rate limit\)$/, '$1：限流，合并为 $2 条的汇总通知'],
+  [/^not acknowledged in time; no escalation target in the plan$/, '超时未确认；预案没有设升级对象'],
+  [/^not acknowledged in time; escalated to (\S+)$/, '超时未确认，已升级至 $1'],
+  [/^not acknowledged in time; escalation to (\S+) failed: (.+)$/, '超时未确认，升级至 $1 失败：$2'],
+  [/^acknowledged with the outcome$/, '记录结果时一并确认接收'],
+  [/^plan asks for no on-site action$/, '预案没有现场处置'],
+  [/^the box did not confirm in time$/, '设备未按时确认'],
+  [/^an outcome is needed/, '请先填写处置结果（做了什么）'],
+  [/^a waiver needs a reason$/, '免除需要填写原因'],
+  [/^reopening needs a reason$/, '重新打开需要填写原因'],
+  [/^the (\w+) response is (\w+); it can go to .+, not (\w+)$/, '当前状态不允许此操作'],
+  [/^the (\w+) role may not act on (\w+) responses$/, '您的角色不能处理此类响应'],
+  [/^the gateway is still starting$/, '系统正在启动，请稍候再试'],
+];
+export function serverText(s: string): string {
+  if (lang.value !== 'zh') return s;
+  for (const [re, zh] of SERVER_TEXTS) if (re.test(s)) return s.replace(re, zh);
+  return s;
+}
+
+/** Minutes left before a deadline, or overdue by: 剩余 12 分钟 / 已超时 5 分钟. */
+export function timeLeft(deadline: string, now = Date.now()): { text: string; overdue: boolean } {
+  const min = Math.round((new Date(deadline).getTime() - now) / 60_000);
+  const span = (m: number) =>
+    m >= 120
+      ? lang.value === 'zh'
+        ? `${Math.round(m / 60)} 小时`
+        : `${Math.round(m / 60)} h`
+      : lang.value === 'zh'
+        ? `${m} 分钟`
+        : `${m} min`;
+  if (min < 0)
+    return { text: lang.value === 'zh' ? `已超时 ${span(-min)}` : `overdue by ${span(-min)}`, overdue: true };
+  return { text: lang.value === 'zh' ? `剩余 ${span(min)}` : `${span(min)} left`, overdue: false };
+}

@@ -37,7 +37,7 @@ export interface CaseResponse {
   ackDeadline: string | null;
   actor: string | null;
   note: string | null;
-  recipient: { name?: string; routedBy?: string } | null;
+  recipient: { name?: string; phone?: string; routedBy?: string } | null;
   history: HistoryEntry[];
 }
 
