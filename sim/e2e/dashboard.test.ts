@@ -351,6 +351,36 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
       { timeout: 30_000 },
     );
     expect(await page.locator('.selftests li').first().innerText()).toMatch(/command/);
+
+    // A box registered with a wrong position (Beijing): the county keeps its size on the map, the box is named.
+    await gw.services.devices.registry.upsert({ id: 'lc-dash-stray', township: '梁水镇', lat: 39.9, lon: 116.4 });
+    /** How much of the 900×520 view the outlines span: the county fills it one way or the other. */
+    const span = async () => {
+      const boxes = await page.locator('[data-testid=map] path.area').evaluateAll((ps) =>
+        ps.map((p) => {
+          // An SVGRect does not cross to the test as it is: copy its numbers.
+          const b = (p as unknown as { getBBox(): { x: number; y: number; width: number; height: number } }).getBBox();
+          return { x: b.x, y: b.y, width: b.width, height: b.height };
+        }),
+      );
+      const w = Math.max(...boxes.map((b) => b.x + b.width)) - Math.min(...boxes.map((b) => b.x));
+      const h = Math.max(...boxes.map((b) => b.y + b.height)) - Math.min(...boxes.map((b) => b.y));
+      if (!boxes.length) throw new Error('no outlines on the map');
+      return Math.max(w / 852, h / 472);
+    };
+    await page.click('header nav a[href="#/devices"]');
+    await page.waitForSelector('[data-testid=map] circle[data-device]');
+    const full = await span();
+    await page.reload();
+    await page.waitForSelector('[data-testid=map-strays]');
+    expect(await page.locator('[data-testid=map-strays]').innerText()).toContain('lc-dash-stray');
+    expect(await page.locator('[data-testid=map] circle[data-device=lc-dash-stray]').getAttribute('data-outside')).toBe(
+      'true',
+    );
+    expect(full).toBeGreaterThan(0.99);
+    expect(await span()).toBeCloseTo(full, 3);
+    expect(await page.locator('[data-testid=map-legend] li').count()).toBe(4);
+    await gw.context.sql.run('DELETE FROM devices WHERE id = ?', ['lc-dash-stray']);
   });
 
   it('reports cases per week as a chart, repeat offenders masked until asked, CSV; imports the archive after a checked preview and finds a villager', async () => {

@@ -69,6 +69,13 @@ const WORDS = {
   tickets: ['待处理工单', 'Open tickets'],
   noMap: ['未配置县域地图（gateway.yaml 中的 map.geojson）', 'No county map configured (map.geojson in gateway.yaml)'],
   noDevices: ['没有设备', 'No devices'],
+  mapLabel: ['县域地图', 'County map'],
+  mapFlagged: ['在线，有告警', 'online, with a flag'],
+  mapOutside: ['坐标在县界之外', 'position outside the county'],
+  mapStrays: [
+    '{n} 台设备的坐标在县界之外，画在边界上（请检查其 GPS 或登记的经纬度）：{ids}',
+    '{n} boxes lie outside the county outline and are drawn on its edge (check their GPS or registered position): {ids}',
+  ],
   selfTestNow: ['立即自检', 'Self-test now'],
   selfTestSent: ['已下发自检指令，等待设备回报…', 'Sent; waiting for the box to report…'],
   selfTestTimeout: ['设备未在 60 秒内回报（可能离线）', 'No report within 60 s (is the box offline?)'],
