@@ -432,4 +432,62 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     const seen = await page.locator('[data-testid=access-log] tbody').innerText();
     for (const what of ['alarm_list', 'repeat_offenders', 'archive_search']) expect(seen).toContain(what);
   });
+
+  it('chimes and shows a browser notification for a new alarm, once the person turns it on', async () => {
+    const ctx = await browser.newContext({ locale: 'zh-CN', permissions: ['notifications'] });
+    // Record what the page asks of the browser: notifications shown, tones started.
+    await ctx.addInitScript(() => {
+      const w = globalThis as unknown as {
+        shown: string[];
+        tones: number;
+        Notification: unknown;
+        AudioContext: { prototype: { createOscillator(): { start(): void } } };
+      };
+      w.shown = [];
+      w.tones = 0;
+      const Real = w.Notification as { permission: string };
+      w.Notification = Object.assign(
+        function (this: unknown, title: string, o: { body: string }) {
+          w.shown.push(`${title} | ${o.body}`);
+        },
+        { permission: Real.permission, requestPermission: async () => 'granted' },
+      );
+      const make = w.AudioContext.prototype.createOscillator;
+      w.AudioContext.prototype.createOscillator = function (this: unknown) {
+        const osc = make.call(this);
+        const start = osc.start.bind(osc);
+        osc.start = (...a: unknown[]) => {
+          w.tones++;
+          (start as (...x: unknown[]) => void)(...a);
+        };
+        return osc;
+      };
+    });
+    const page = await ctx.newPage();
+    await page.goto(base);
+    await page.fill('input[name=username]', 'duty-admin');
+    await page.fill('input[name=password]', 'admin-pass-1');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('li.alarm');
+    const shown = () => page.evaluate(() => (globalThis as unknown as { shown: string[] }).shown);
+    const tones = () => page.evaluate(() => (globalThis as unknown as { tones: number }).tones);
+    // Off by default: a new alarm shows on the list and nothing sounds.
+    const before = await page.locator('li.alarm').count();
+    await alarmAtB('鲁PB0001');
+    await page.waitForFunction(
+      (n) =>
+        (
+          globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }
+        ).document.querySelectorAll('li.alarm').length > n,
+      before,
+    );
+    expect(await shown()).toEqual([]);
+    expect(await tones()).toBe(0);
+    await page.check('[data-testid=alerts]');
+    await alarmAtB('鲁PB0002');
+    await page.waitForFunction(() => (globalThis as unknown as { shown: string[] }).shown.length > 0);
+    expect(await shown()).toEqual(['新报警 1 条 | 三轮车违法载人 · 梁水镇 王屯 王屯路口']);
+    expect(await tones()).toBe(2);
+    await ctx.close();
+  });
 });

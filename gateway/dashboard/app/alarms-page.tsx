@@ -1,4 +1,5 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { alertsOn, announce, setAlerts } from './alarm-alert.ts';
 import { api, followLive } from './api.ts';
 import { Chips, EvidencePhoto, PlateText, placeOf } from './components.tsx';
 import { kindLabel, t, time, type WordKey } from './i18n.ts';
@@ -20,8 +21,12 @@ export function AlarmsPage() {
   const [filter, setFilter] = useState<Filter>(undefined);
 
   // The first page again: new alarms on top, changed chips in place; older pages kept.
+  // Alarms already on the list: only ones the live stream brings after are announced.
+  const seen = useRef<Set<string> | null>(null);
   const refresh = useCallback(async () => {
     const page = await api.alarms(undefined, filter);
+    if (seen.current) announce(page.items.filter((a) => !seen.current!.has(a.id)));
+    seen.current = new Set([...(seen.current ?? []), ...page.items.map((a) => a.id)]);
     setItems((old) => {
       const fresh = new Map(page.items.map((a) => [a.id, a]));
       const older = (old ?? []).filter((a) => !fresh.has(a.id) && page.items.length && a.id < page.items.at(-1)!.id);
@@ -35,6 +40,7 @@ export function AlarmsPage() {
     // Another list: start it afresh rather than merge it into the one shown.
     setItems(null);
     setNext(null);
+    seen.current = null;
     setFilter(f);
   };
 
@@ -62,6 +68,15 @@ export function AlarmsPage() {
           {live ? `● ${t('live')}` : t('offline')}
         </span>
       </h1>
+      <label class="alerts">
+        <input
+          type="checkbox"
+          checked={alertsOn.value}
+          onChange={(e) => void setAlerts((e.target as HTMLInputElement).checked)}
+          data-testid="alerts"
+        />{' '}
+        {t('alertsToggle')}
+      </label>
       <div class="filters">
         {FILTERS.map(([f, key]) => (
           <button

@@ -26,6 +26,8 @@ const WORDS = {
     'Running on the default response plan: village and police responses are shown on this dashboard only; no SMS or receiving system is configured yet (responses: in gateway.yaml).',
   ],
   filterAll: ['全部', 'All'],
+  alertsToggle: ['新报警时响铃并弹出通知', 'Chime and notify on a new alarm'],
+  newAlarm: ['新报警 {n} 条', '{n} new alarm(s)'],
   filterOpen: ['处置中', 'Open'],
   filterOverdue: ['已超时', 'Overdue'],
   noPlan: ['无响应预案，未立案', 'No response plan for this kind: no case'],
