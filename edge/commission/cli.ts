@@ -21,6 +21,11 @@ export function registerCommissionCli(program: Command, _logger: (cmd: Command) 
     .option('--gps-timeout <seconds>', 'wait this long for a good fix', '120')
     .option('--probe', 'find the light controller and MP3 module on the serial ports (common bauds, slave ids 1–16)')
     .option('--probe-ports <list>', 'probe only these ports, comma-separated (default: every serial port)')
+    .option(
+      '--probe-timeout <ms>',
+      'how long each probe waits for an answer (cheap controllers answer in 10–50 ms; raise it on a slow converter)',
+      '150',
+    )
     .option('--light <spec>', 'modbus:/dev/ttyUSB0?unit=1&channels=4 (instead of probing)')
     .option('--speaker <spec>', 'mp3:/dev/ttyUSB1')
     .option('--sensor <spec>', 'firmata:/dev/ttyACM0?pin=2&active=low&pullup=1')

@@ -44,6 +44,7 @@ export interface CommissionOpts {
   gpsTimeout: string;
   probe?: boolean;
   probePorts?: string;
+  probeTimeout?: string;
   light?: string;
   speaker?: string;
   sensor?: string;
@@ -127,7 +128,11 @@ async function probe(o: CommissionOpts, quiet: boolean): Promise<ProbeFinding[]>
     `probe    ${free.length ? free.join(', ') : 'no serial ports to probe'} (common bauds, Modbus slave ids 1–16)…`,
   );
   let shown = '';
+  const timeoutMs = Number(o.probeTimeout ?? 150);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 10 || timeoutMs > 10_000)
+    throw new Error(`--probe-timeout ${o.probeTimeout}: write milliseconds, 10–10000`);
   const found = await probeSerialPorts(free, {
+    timeoutMs,
     onAttempt: (a) => {
       const k = `${a.port}@${a.baudRate}`;
       if (k !== shown && !quiet && process.stdout.isTTY)

@@ -107,6 +107,9 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
         '--probe',
         '--probe-ports',
         `${hw.ttys.light},${hw.ttys.speaker}`,
+        // The simulated modules answer late when the whole suite loads this machine.
+        '--probe-timeout',
+        '600',
         '--sensor',
         hw.endpoints.sensor!,
         '--camera',
