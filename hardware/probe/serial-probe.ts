@@ -34,6 +34,7 @@ export interface ProbeOptions {
 
 export const PROBE_BAUDS = [9600, 19200, 4800, 38400, 115200, 2400, 57600];
 export const PROBE_UNITS = Array.from({ length: 16 }, (_, i) => i + 1);
+const MP3_ANSWER_MS = 500;
 
 /**
  * Find what is on a serial port: a DFPlayer-type MP3 module (answers a status query) or a Modbus
@@ -53,7 +54,8 @@ export async function probeSerialPort(port: string, o: ProbeOptions = {}): Promi
       await line.start();
       if (!line.isOpen) await line.waitOpen(1000);
       o.onAttempt?.({ port, device: 'mp3', baudRate });
-      if (await answersMp3(line, o.timeoutMs ?? 150))
+      // One query per baud, so it can wait longer: DFPlayer-type modules take up to a few hundred ms to answer.
+      if (await answersMp3(line, Math.max(o.timeoutMs ?? 150, MP3_ANSWER_MS)))
         return { port, device: 'mp3', baudRate, spec: `mp3:${port}${baudRate === 9600 ? '' : `?baud=${baudRate}`}` };
       const found = await findModbusUnit(line, o);
       if (found) return found;

@@ -109,7 +109,7 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
         `${hw.ttys.light},${hw.ttys.speaker}`,
         // The simulated modules answer late when the whole suite loads this machine.
         '--probe-timeout',
-        '600',
+        '300',
         '--sensor',
         hw.endpoints.sensor!,
         '--camera',
