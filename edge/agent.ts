@@ -2,8 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
+  checker,
   DeviceFactory,
   runSelfTest,
+  type CheckResult,
   type Camera,
   type HealthState,
   type Loudspeaker,
@@ -25,18 +27,27 @@ import {
   type IdGenerator,
   type MessageKind,
   type MessageOf,
+  type SelfTestReport,
   makePrivateDir,
 } from '../protocols/index.ts';
 import { Actuators } from './actuators.ts';
 import { CommandHandler } from './commands/command-handler.ts';
 import { VoiceStore } from './commands/voice-store.ts';
 import type { EdgeConfig } from './config/schema.ts';
+import {
+  ControlSocket,
+  controlSocketPath,
+  edgeDataDir,
+  type SelfTestHooks,
+  type SelfTestRequest,
+} from './control-socket.ts';
 import { MqttLink } from './mqtt-link.ts';
 import { Outbox, type OutboxClass } from './outbox.ts';
 import { inWindow } from './rules/quiet-hours.ts';
 import { RuleEngine, type Firing } from './rules/rule-engine.ts';
 import { Scheduler } from './schedule/scheduler.ts';
 import { TelemetryBuilder } from './telemetry.ts';
+import { checkClock } from './selftest/clock-check.ts';
 import { selfTestReport } from './selftest/report.ts';
 import { VisionUnit } from './vision/vision-unit.ts';
 
@@ -80,6 +91,8 @@ export interface Evidence {
 export class EdgeAgent {
   readonly outbox: Outbox;
   readonly link: MqttLink;
+  /** Where a technician's `selftest` on the box reaches this agent. */
+  private readonly control: ControlSocket;
   readonly light?: WarningLight;
   readonly speaker?: Loudspeaker;
   readonly sensors = new Map<string, PresenceSensor>();
@@ -104,7 +117,7 @@ export class EdgeAgent {
     this.now = o.now ?? (() => new Date());
     this.newId = createIdGenerator(() => this.now().getTime());
     this.log = o.logger?.child({ deviceId: c.device.id });
-    this.dataDir = c.dataDir ?? './data/edge';
+    this.dataDir = edgeDataDir(c);
     makePrivateDir(this.dataDir);
     this.factory = new DeviceFactory({ logger: this.log, binding: o.binding });
     const hw = c.hardware;
@@ -179,6 +192,11 @@ export class EdgeAgent {
       logger: this.log,
     });
     this.telemetry = new TelemetryBuilder(c.device.id, this.newId, this.now);
+    this.control = new ControlSocket(
+      controlSocketPath(c),
+      (req, hooks) => this.technicianSelfTest(req, hooks),
+      this.log,
+    );
     if (c.vision && this.camera) {
       this.vision = new VisionUnit({
         config: c.vision,
@@ -211,6 +229,11 @@ export class EdgeAgent {
     const volume = this.o.config.hardware.speaker?.volume;
     if (volume !== undefined) await this.speaker?.setVolume(volume).catch(() => undefined);
     this.scheduler.start();
+    await this.control
+      .start()
+      .catch((e: Error) =>
+        this.log?.warn({ err: e.message }, 'no control socket: `selftest` will need the agent stopped'),
+      );
     // Models load in the vision worker; a box whose models fail still warns from its sensors.
     await this.vision?.start().catch((e: Error) => this.log?.error({ err: e.message }, 'vision did not start'));
     const every = (this.o.config.telemetry?.intervalS ?? 60) * 1000;
@@ -219,6 +242,7 @@ export class EdgeAgent {
   }
 
   async stop(): Promise<void> {
+    await this.control.stop();
     clearInterval(this.telemetryTimer);
     clearTimeout(this.changeTimer);
     this.scheduler.stop();
@@ -227,6 +251,47 @@ export class EdgeAgent {
     await Promise.all(this.devices().map((d) => d.stop().catch(() => undefined)));
     await this.factory.stop();
     this.outbox.close();
+  }
+
+  /**
+   * `roadwarden selftest` while the agent runs: every check on the agent's own drivers and link
+   * (no port is opened twice, the MQTT session stays up), filed with the gateway like the CLI's.
+   */
+  private async technicianSelfTest(req: SelfTestRequest, hooks: SelfTestHooks): Promise<SelfTestReport> {
+    const c = this.o.config;
+    const results: CheckResult[] = [];
+    const on = {
+      onStart: hooks.onStart,
+      onResult: (r: CheckResult) => {
+        results.push(r);
+        hooks.onResult(r);
+      },
+    };
+    await runSelfTest(
+      { light: this.light, speaker: this.speaker, camera: this.camera },
+      { ...on, testClip: req.clip, snapshotPath: req.snapshotPath },
+    );
+    for (const sensor of this.sensors.values())
+      await runSelfTest({ sensor }, { ...on, sensorWaitMs: req.sensorWaitMs });
+    const check = checker([], on);
+    await check('gateway', 'credentials accepted', async () => {
+      if (!this.link.connected) throw new Error(`the agent is not connected to ${c.gateway.url} (see its log)`);
+      return `${c.gateway.url} accepted ${c.device.id} (the agent's session)`;
+    });
+    if (c.gateway.apiUrl) await check('clock', 'in sync with gateway', () => checkClock(c.gateway.apiUrl!, 2000));
+    const report = selfTestReport(
+      {
+        deviceId: c.device.id,
+        trigger: 'technician',
+        by: req.by,
+        firmware: FIRMWARE,
+        newId: this.newId,
+        now: this.now(),
+      },
+      results,
+    );
+    this.enqueue('selftest', topics.selftest(c.device.id), report, 'result');
+    return report;
   }
 
   /** The in-process interface for recognition: warn on the spot, then report. */

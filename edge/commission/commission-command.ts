@@ -45,6 +45,8 @@ export interface CommissionOpts {
   probe?: boolean;
   probePorts?: string;
   probeTimeout?: string;
+  /** `--no-vision`: a camera for evidence only. */
+  vision?: boolean;
   light?: string;
   speaker?: string;
   sensor?: string;
@@ -154,13 +156,37 @@ function donor(o: CommissionOpts): Donor | undefined {
   return { name: o.donor, anonymous: o.donorAnonymous || undefined, amount, date: o.donorDate, thanks: o.donorThanks };
 }
 
+/** Hardware the probe did not find and no flag named: asked for, one piece at a time. */
+const HARDWARE_QUESTIONS = [
+  ['light', 'Light controller, e.g. modbus:/dev/ttyUSB0?unit=1&channels=4 (blank = none)'],
+  ['speaker', 'Speaker (MP3 module), e.g. mp3:/dev/ttyUSB1 (blank = none)'],
+  ['sensor', 'Approach sensor, e.g. firmata:/dev/ttyACM0?pin=2 (blank = none)'],
+  ['camera', 'Camera, e.g. http://user:pass@192.168.1.64/snapshot.jpg (blank = none)'],
+] as const;
+
 export async function commission(o: CommissionOpts): Promise<void> {
   const quiet = o.json === true;
   const interactive = o.interactive ?? (process.stdin.isTTY === true && !quiet);
   const rl = interactive ? prompter() : undefined;
   const at = new Date();
+  const token = o.token ?? process.env.RW_TOKEN;
+  const willSign = o.offline || !o.api;
   let input: CommissionInput;
+  let found: ProbeFinding[] = [];
+  const specs: Partial<Record<(typeof HARDWARE_QUESTIONS)[number][0], string>> = {};
   try {
+    // What registering will need is checked first: nobody should answer every question, then fail.
+    if (!token)
+      throw new Error(
+        'commissioning needs your API token: --token or RW_TOKEN (roadwarden gateway token add --role technician)',
+      );
+    const technician = willSign
+      ? await ask(rl, "Your token's name (signs the registration file)", o.technician)
+      : o.technician;
+    if (willSign && !technician)
+      throw new Error(
+        `${o.offline ? 'offline (--offline)' : 'no --api given'}: the registration file is signed with your token; give --technician (the token's name)`,
+      );
     const id = await ask(rl, 'Device id (e.g. lc-liangshui-0007)', o.id);
     if (!id) throw new Error('a device id is needed: --id lc-liangshui-0007');
     const township = await ask(rl, 'Township (乡镇)', o.township);
@@ -183,22 +209,36 @@ export async function commission(o: CommissionOpts): Promise<void> {
       position: pos,
       gatewayUrl: o.gateway,
       apiUrl: o.api,
-      technician: o.technician,
+      technician,
       dataDir: o.dataDir,
       donor: donor({ ...o, donor: donorName || undefined }),
     };
+    found = o.probe ? await probe(o, quiet) : [];
+    const pick = (d: ProbeFinding['device']) => found.find((f) => f.device === d)?.spec;
+    const given = {
+      light: o.light ?? pick('modbus-light'),
+      speaker: o.speaker ?? pick('mp3'),
+      sensor: o.sensor,
+      camera: o.camera,
+    };
+    for (const [what, question] of HARDWARE_QUESTIONS)
+      specs[what] = await ask(rl, question, given[what] ?? (rl ? undefined : ''));
   } finally {
     rl?.close();
   }
-
-  const found = o.probe ? await probe(o, quiet) : [];
-  const pick = (d: ProbeFinding['device']) => found.find((f) => f.device === d)?.spec;
-  const lightSpec = o.light ?? pick('modbus-light');
-  const speakerSpec = o.speaker ?? pick('mp3');
-  if (lightSpec) input.light = parseLightSpec(lightSpec);
-  if (speakerSpec) input.speaker = parseSpeakerSpec(speakerSpec);
-  if (o.sensor) input.sensor = parseSensorSpec(o.sensor);
-  if (o.camera) input.camera = parseCameraSpec(o.camera);
+  if (!specs.light && !specs.speaker)
+    throw new Error(
+      'this box has no light and no speaker, so it cannot warn anyone: give --light or --speaker, or --probe to find them',
+    );
+  if (specs.light) input.light = parseLightSpec(specs.light);
+  if (specs.speaker) input.speaker = parseSpeakerSpec(specs.speaker);
+  if (specs.sensor) input.sensor = parseSensorSpec(specs.sensor);
+  if (specs.camera) {
+    input.camera = parseCameraSpec(specs.camera);
+    input.vision = o.vision !== false;
+  }
+  const lightSpec = specs.light;
+  const speakerSpec = specs.speaker;
 
   const password = newDevicePassword();
   const storageKey = randomBytes(32).toString('base64');
@@ -213,24 +253,19 @@ export async function commission(o: CommissionOpts): Promise<void> {
   });
   const reg = await registrationFor(input, password, at);
 
-  const token = o.token ?? process.env.RW_TOKEN;
   let registered: string;
   let regFile: string | undefined;
   const writeSigned = (why: string) => {
-    if (!token || !o.technician)
+    if (!input.technician)
       throw new Error(
-        `${why}; to register later, give --token and --technician (the token's name) so the registration file can be signed`,
+        `${why}; to register later, give --technician (your token's name) so the registration file can be signed`,
       );
     regFile = join(dirname(o.out), `${input.id}.registration.json`);
-    writeFileSync(regFile, `${JSON.stringify(signRegistration(reg, o.technician, token), null, 2)}\n`);
+    writeFileSync(regFile, `${JSON.stringify(signRegistration(reg, input.technician, token), null, 2)}\n`);
     registered = `not yet: ${why}. Upload ${regFile} later: roadwarden commission upload ${regFile} --api URL`;
   };
   if (o.offline || !o.api) writeSigned(o.offline ? 'offline (--offline)' : 'no --api given');
   else {
-    if (!token)
-      throw new Error(
-        'registering needs an API token: --token or RW_TOKEN (roadwarden gateway token add --role technician)',
-      );
     const r = await registerOnline(o.api, token, reg, o.replace === true);
     if (r.registered)
       registered = `registered at ${o.api}${r.replaced ? ' (replaced the old box)' : ''}; the device credential works now`;
@@ -249,7 +284,7 @@ export async function commission(o: CommissionOpts): Promise<void> {
     position: input.position ?? null,
     light: lightSpec ?? null,
     speaker: speakerSpec ?? null,
-    sensor: o.sensor ?? null,
+    sensor: specs.sensor ?? null,
     camera: input.camera ? (input.camera.type === 'dir' ? `dir:${input.camera.dir}` : input.camera.url) : null,
     probed: found,
     donor: input.donor ?? null,
@@ -268,7 +303,7 @@ export async function commission(o: CommissionOpts): Promise<void> {
   for (const [k, v] of [
     ['light', lightSpec],
     ['speaker', speakerSpec],
-    ['sensor', o.sensor],
+    ['sensor', specs.sensor],
     ['camera', summary.camera],
   ] as const)
     say(false, `  ${k.padEnd(9)} ${v ?? 'none'}`);

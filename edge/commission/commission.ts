@@ -20,6 +20,8 @@ export interface CommissionInput
   speaker?: SpeakerSpec;
   sensor?: SensorSpec;
   camera?: CameraSpec;
+  /** Recognise on the box (一抓拍三识别) from the camera's frames. */
+  vision?: boolean;
   /** MQTT URL of the county gateway, as the box will use it. */
   gatewayUrl: string;
   apiUrl?: string;
@@ -117,6 +119,8 @@ export function edgeConfigFor(i: CommissionInput): EdgeConfig {
       apiUrl: i.apiUrl,
     },
     hardware,
+    // The built-in detector until the county installs its own (README "Vision on the edge").
+    vision: i.camera && i.vision ? { everyMs: 1000 } : undefined,
     rules: rules.length ? rules : undefined,
     quietHours: { from: '22:00', to: '06:00' },
     telemetry: { intervalS: 60 },

@@ -13,7 +13,9 @@ import {
 } from '../../protocols/index.ts';
 import { FIRMWARE } from '../agent.ts';
 import type { EdgeConfig } from '../config/schema.ts';
+import { edgeDataDir } from '../control-socket.ts';
 import { Outbox } from '../outbox.ts';
+import { checkClock } from './clock-check.ts';
 import { selfTestOutboxMessage, selfTestReport } from './report.ts';
 
 export interface BoxSelfTestOptions {
@@ -129,23 +131,6 @@ async function connect(c: EdgeConfig): Promise<MqttClient> {
   return client;
 }
 
-async function checkClock(apiUrl: string, toleranceMs: number): Promise<string> {
-  const t0 = Date.now();
-  const res = await fetch(new URL('/health', apiUrl), { signal: AbortSignal.timeout(5000) });
-  const t1 = Date.now();
-  const body = (await res.json()) as { time?: string };
-  const theirs = body.time ? Date.parse(body.time) : Date.parse(res.headers.get('date') ?? '');
-  if (!Number.isFinite(theirs)) throw new Error(`${apiUrl}/health gave no time`);
-  // Their clock was read about halfway through the round trip.
-  const offset = (t0 + t1) / 2 - theirs;
-  const s = (Math.abs(offset) / 1000).toFixed(1);
-  if (Math.abs(offset) > toleranceMs)
-    throw new Error(
-      `clock is ${s} s ${offset > 0 ? 'ahead of' : 'behind'} the gateway: turn on NTP (timedatectl set-ntp true) or set the time`,
-    );
-  return `within ${s} s of the gateway`;
-}
-
 /** Publish now if connected; otherwise keep it in the box's outbox for the agent to send. */
 async function deliver(
   report: SelfTestReport,
@@ -162,7 +147,7 @@ async function deliver(
       await client.endAsync().catch(() => undefined);
     }
   }
-  const dir = c.dataDir ?? './data/edge';
+  const dir = edgeDataDir(c);
   mkdirSync(dir, { recursive: true });
   const outbox = new Outbox({ path: join(dir, 'outbox.db') });
   try {

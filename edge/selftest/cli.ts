@@ -51,7 +51,7 @@ export function registerSelftestCli(program: Command, logger: (cmd: Command) => 
     .option('--json', 'print only the JSON report')
     .addHelpText(
       'after',
-      '\nStop the edge agent first (systemctl stop roadwarden-edge): the test needs the serial ports.\nExit code 0 when every check passed, 1 otherwise.',
+      '\nWith the edge agent running, the agent runs the checks on its own drivers and link (its control socket in the data dir); otherwise this command opens the hardware itself.\nExit code 0 when every check passed, 1 otherwise.',
     )
     .action(async (o: SelftestOpts, cmd: Command) => {
       if (o.envFile) process.loadEnvFile(o.envFile);
@@ -62,15 +62,33 @@ export function registerSelftestCli(program: Command, logger: (cmd: Command) => 
       ]);
       const config = loadEdgeConfig(o.config);
       const log = logger(cmd);
-      const { report, delivery } = await runBoxSelfTest({
-        config,
-        sensorWaitMs: Number(o.sensorWait) * 1000,
-        snapshotPath: o.snapshot,
-        clip: Number(o.clip),
-        by: o.by ?? process.env.RW_TECHNICIAN,
-        logger: log,
-        ...checklist(o.json === true, formatCheck),
-      });
+      const by = o.by ?? process.env.RW_TECHNICIAN;
+      const hooks = checklist(o.json === true, formatCheck);
+      const { controlSocketPath, selfTestThroughAgent } = await import('../control-socket.ts');
+      // A running agent holds the ports and the box's MQTT session: it runs the checks itself.
+      const viaAgent = await selfTestThroughAgent(
+        controlSocketPath(config),
+        {
+          cmd: 'selftest',
+          sensorWaitMs: Number(o.sensorWait) * 1000,
+          snapshotPath: o.snapshot,
+          clip: Number(o.clip),
+          by,
+        },
+        hooks,
+      );
+      if (viaAgent && !o.json) process.stdout.write('(run by the edge agent on this box, which keeps running)\n');
+      const { report, delivery } =
+        viaAgent ??
+        (await runBoxSelfTest({
+          config,
+          sensorWaitMs: Number(o.sensorWait) * 1000,
+          snapshotPath: o.snapshot,
+          clip: Number(o.clip),
+          by,
+          logger: log,
+          ...hooks,
+        }));
       if (o.report) writeFileSync(o.report, `${JSON.stringify(report, null, 2)}\n`);
       const failed = report.checks.filter((c) => !c.ok).length;
       if (o.json) process.stdout.write(`${JSON.stringify({ ...report, delivery })}\n`);
@@ -78,7 +96,9 @@ export function registerSelftestCli(program: Command, logger: (cmd: Command) => 
         const where =
           delivery === 'sent'
             ? 'report sent to the gateway'
-            : 'gateway not reachable: report kept on the box, the agent sends it when the link is back';
+            : viaAgent
+              ? "report in the agent's outbox, on its way to the gateway"
+              : 'gateway not reachable: report kept on the box, the agent sends it when the link is back';
         process.stdout.write(
           `${failed ? `self-test FAILED: ${failed} of ${report.checks.length} checks` : `self-test PASSED: every check (${report.checks.length})`} — ${where} (report ${report.id})\n`,
         );

@@ -51,6 +51,23 @@ describe.skipIf(!haveCjkFont())(
       expect(maxLag, `loop lag ${maxLag.toFixed(1)} ms, a frame took ${inference} ms`).toBeLessThan(inference);
     });
 
+    it('stops with a frame in flight, again and again, and the process lives on', async () => {
+      const manifest = join(dir, 'models.yaml');
+      const frame = await sceneWithPlate(await renderPlate({ text: '鲁PA1234' }), { x: 560, y: 400, plateWidth: 160 });
+      for (let i = 0; i < 6; i++) {
+        const runner = new VisionRunner<number>({ manifest, rules: { maxRiders: { tricycle: 0 } } });
+        await runner.start();
+        runner.submit({ jpeg: frame, meta: i });
+        // Mid-inference: before this fix the ONNX runtime's finishing run aborted the process here now and then.
+        await new Promise((r) => setTimeout(r, i * 3));
+        const t0 = performance.now();
+        await runner.stop();
+        expect(performance.now() - t0).toBeLessThan(5000);
+        expect(runner.running).toBe(false);
+        expect(runner.submit({ jpeg: frame, meta: -1 })).toBe(false);
+      }
+    });
+
     it('refuses to start with a manifest it cannot load, with the reason', async () => {
       const runner = new VisionRunner({ manifest: join(dir, 'missing.yaml') });
       await expect(runner.start()).rejects.toThrow(/vision worker could not start: .*missing\.yaml/);

@@ -2,6 +2,9 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { FrameResult, PipelineOptions } from './pipeline.ts';
 
+/** A frame takes well under a second on a box; past this the worker is ended by force. */
+const STOP_GRACE_MS = 10_000;
+
 export interface VisionFrame<M = unknown> {
   jpeg: Buffer;
   /** Whatever the caller needs back with the result (capture time, camera, the frame itself). */
@@ -93,11 +96,17 @@ export class VisionRunner<M = unknown> extends EventEmitter<{
     return this.worker !== undefined;
   }
 
+  /** Waits for the frame in flight (up to STOP_GRACE_MS), then the worker ends by itself. */
   async stop(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
     this.waiting = undefined;
-    await w?.terminate();
+    if (!w) return;
+    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    w.postMessage({ stop: true });
+    const timer = setTimeout(() => void w.terminate(), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
   }
 
   private send(frame: VisionFrame<M>): void {

@@ -5,15 +5,21 @@ import { VisionPipeline, type PipelineOptions } from './pipeline.ts';
 const port = parentPort!;
 try {
   const pipeline = await VisionPipeline.load(workerData as PipelineOptions);
-  port.on('message', async (m: { id: number; frame: Uint8Array }) => {
-    try {
-      port.postMessage({
-        id: m.id,
-        result: await pipeline.run(Buffer.from(m.frame.buffer, m.frame.byteOffset, m.frame.byteLength)),
-      });
-    } catch (e) {
-      port.postMessage({ id: m.id, error: (e as Error).message });
-    }
+  let running: Promise<void> = Promise.resolve();
+  port.on('message', (m: { id: number; frame: Uint8Array } | { stop: true }) => {
+    // Asked to stop: let the frame in flight finish, then let the thread end by itself. A thread
+    // terminated while the ONNX runtime finishes a run aborts the whole process (Napi::Error).
+    if ('stop' in m) return void running.then(() => port.close());
+    running = (async () => {
+      try {
+        port.postMessage({
+          id: m.id,
+          result: await pipeline.run(Buffer.from(m.frame.buffer, m.frame.byteOffset, m.frame.byteLength)),
+        });
+      } catch (e) {
+        port.postMessage({ id: m.id, error: (e as Error).message });
+      }
+    })();
   });
   port.postMessage({ ready: true });
 } catch (e) {

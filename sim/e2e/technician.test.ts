@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeAgent, loadEdgeConfig } from '../../edge/index.ts';
 import { Gateway } from '../../gateway/index.ts';
 import { HardwareSimulator } from '../hw-sim.ts';
+import { until } from '../testing/until.ts';
 import { runCli } from '../testing/run-cli.ts';
 
 interface Ticket {
@@ -134,6 +135,8 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
         yamlPath,
         '--data-dir',
         join(dir, 'box'),
+        // The camera takes evidence here; recognition on the box is the offline case's.
+        '--no-vision',
       ],
       { timeoutMs: 90_000 },
     );
@@ -148,6 +151,7 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
     });
     expect(statSync(envPath).mode & 0o777).toBe(0o600);
     expect(readFileSync(yamlPath, 'utf8')).not.toMatch(/RW_DEVICE_PASSWORD=/);
+    expect(readFileSync(yamlPath, 'utf8')).not.toMatch(/^vision:/m);
     const device = (await gw.services.devices.registry.get('lc-liangshui-0007'))!;
     expect(device).toMatchObject({
       township: '梁水镇',
@@ -216,8 +220,31 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
     expect((await close(ticket!.id, '换灯泡')).body.message).toMatch(/failed: light: channel 2 lamp lights/);
 
     await hw.control('fix 2');
-    const after = await selftest(0);
-    expect(after.code, after.stdout).toBe(0);
+    // After the repair the agent is back in service: the technician's self-test goes through it
+    // (the ports stay the agent's, and so does its MQTT session).
+    const back = new EdgeAgent({ config });
+    await back.start();
+    try {
+      await until(() => back.link.connected, 10_000, 'the agent connected');
+      let dropped = 0;
+      back.link.on('disconnected', () => dropped++);
+      const after = await selftest(0);
+      expect(after.code, after.stdout).toBe(0);
+      expect(after.stdout).toContain('(run by the edge agent on this box, which keeps running)');
+      expect(after.stdout).toMatch(/PASS {2}light {4}channel 2 lamp lights/);
+      expect(after.stdout).toMatch(/PASS {2}gateway {2}credentials accepted +.*\(the agent's session\)/);
+      expect(back.link.connected).toBe(true);
+      expect(dropped).toBe(0);
+      await until(
+        async () =>
+          (await get<{ selftests: Array<{ ok: boolean; trigger: string }> }>('/api/v1/devices/lc-liangshui-0007'))
+            .selftests[0]?.ok === true,
+        10_000,
+        "the agent's report at the gateway",
+      );
+    } finally {
+      await back.stop();
+    }
     const closed = await close(ticket!.id, '2路灯泡烧坏，已更换，自检通过');
     expect(closed).toMatchObject({ status: 200, body: { closedBy: 'tech-li' } });
     const summary = await runCli(['gateway', 'tickets', 'summary', '--data-dir', join(dir, 'gw')]);
@@ -231,8 +258,11 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
     const out = join(dir, 'offline', 'edge.yaml');
     rmSync(join(dir, 'offline'), { recursive: true, force: true });
     mkdirSync(join(dir, 'offline'));
-    // id, township, village, crossing, road, position, donor
-    const answers = `${['lc-liangshui-0008', '梁水镇', '王屯', '王屯村口', 'X012', '36.4601,115.9911', ''].join('\n')}\n`;
+    // id, township, village, crossing, road, position, donor; then the hardware --light did not name:
+    // speaker (none), sensor (none), camera (a folder of frames).
+    const frames = join(dir, 'offline', 'frames');
+    mkdirSync(frames);
+    const answers = `${['lc-liangshui-0008', '梁水镇', '王屯', '王屯村口', 'X012', '36.4601,115.9911', '', '', '', `dir:${frames}`].join('\n')}\n`;
     const r = await runCli(
       [
         'commission',
@@ -254,6 +284,11 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Device id (e.g. lc-liangshui-0007): ');
     expect(r.stdout).toMatch(/position {2}36\.460100, 115\.991100 \(typed\)/);
+    expect(r.stdout).toContain('Speaker (MP3 module), e.g. mp3:/dev/ttyUSB1 (blank = none): ');
+    expect(r.stdout).not.toContain('Light controller');
+    // A camera given: the box recognises on its frames.
+    expect(readFileSync(out, 'utf8')).toMatch(/^vision:\n {2}everyMs: 1000$/m);
+    expect(readFileSync(out, 'utf8')).toContain(`dir: ${frames}`);
     const file = join(dir, 'offline', 'lc-liangshui-0008.registration.json');
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
       signedBy: 'tech-li',
@@ -268,5 +303,27 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
       village: '王屯',
       lat: 36.4601,
     });
+  });
+
+  it('refuses, before asking anything, what could not be registered, and a box that can warn nobody', async () => {
+    const base = ['commission', '--no-interactive', '--id', 'lc-liangshui-0009', '--out', join(dir, 'refused.yaml')];
+    const unsigned = await runCli([...base, '--offline', '--token', token, '--light', 'modbus:/dev/null']);
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.stderr).toMatch(
+      /offline \(--offline\): the registration file is signed with your token; give --technician/,
+    );
+    const mute = await runCli([
+      ...base,
+      '--offline',
+      '--token',
+      token,
+      '--technician',
+      'tech-li',
+      '--sensor',
+      'firmata:/dev/null?pin=2',
+    ]);
+    expect(mute.code).toBe(1);
+    expect(mute.stderr).toMatch(/no light and no speaker, so it cannot warn anyone/);
+    expect(existsSync(join(dir, 'refused.yaml'))).toBe(false);
   });
 });
