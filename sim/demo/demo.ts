@@ -99,7 +99,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
     secret,
     api: () => api,
     token: () => tokens.village,
-    outcome: '溯源劝诫: grid worker visited the owner, who signed a pledge',
+    outcome: '溯源劝诫：网格员已上门，车主签了不再载人的承诺书',
     say,
   });
   const police = new DemoReceiver({
@@ -107,7 +107,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
     secret,
     api: () => api,
     token: () => tokens.police,
-    outcome: 'duty squad stopped the tricycle and unloaded the passengers',
+    outcome: '值班民警已拦停三轮车，乘客已下车',
     say,
   });
   await village.start();

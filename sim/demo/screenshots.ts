@@ -14,7 +14,8 @@ export interface ScreenshotOptions {
 /**
  * The dashboard's main pages as PNGs for the README, from a real run: the demo's county (its
  * alarm, closed case and evidence photo) in Debian's Chromium: log-in, the alarm list, the case
- * page, devices on the county map, reports, the archive, and the alarm list in English.
+ * page, devices on the county map, reports, the archive, the alarm list in English, and the
+ * alarm list and case on a phone.
  */
 export async function takeScreenshots(o: ScreenshotOptions): Promise<string[]> {
   mkdirSync(o.out, { recursive: true });
@@ -66,6 +67,26 @@ export async function takeScreenshots(o: ScreenshotOptions): Promise<string[]> {
     await page.waitForSelector('li.alarm .photo img');
     await imagesLoaded();
     await shot('alarms-en');
+
+    // A cadre's or officer's phone (390×844): the alarm list and the case.
+    const phone = await (
+      await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN', deviceScaleFactor: 2 })
+    ).newPage();
+    const phoneShot = async (name: string) => {
+      const file = join(o.out, `${name}.png`);
+      await phone.screenshot({ path: file });
+      files.push(file);
+      o.onProgress?.(file);
+    };
+    await phone.goto(`http://127.0.0.1:${demo.gateway.httpPort}/`);
+    await phone.fill('input[name=username]', demo.dashboard.user);
+    await phone.fill('input[name=password]', demo.dashboard.password);
+    await phone.click('button[type=submit]');
+    await phone.waitForSelector('li.alarm .photo img');
+    await phoneShot('phone-alarms');
+    await phone.click('li.alarm a[href^="#/cases/"]');
+    await phone.waitForSelector('[data-testid=case-state]');
+    await phoneShot('phone-case');
   } finally {
     await browser.close();
     await demo.stop();
