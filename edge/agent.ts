@@ -5,7 +5,6 @@ import {
   checker,
   DeviceFactory,
   runSelfTest,
-  type CheckResult,
   type Camera,
   type HealthState,
   type Loudspeaker,
@@ -33,14 +32,8 @@ import {
 import { Actuators } from './actuators.ts';
 import { CommandHandler } from './commands/command-handler.ts';
 import { VoiceStore } from './commands/voice-store.ts';
-import type { EdgeConfig } from './config/schema.ts';
-import {
-  ControlSocket,
-  controlSocketPath,
-  edgeDataDir,
-  type SelfTestHooks,
-  type SelfTestRequest,
-} from './control-socket.ts';
+import { type EdgeConfig, edgeDataDir } from './config/schema.ts';
+import { ControlSocket, controlSocketPath, type SelfTestHooks, type SelfTestRequest } from './control-socket.ts';
 import { MqttLink } from './mqtt-link.ts';
 import { Outbox, type OutboxClass } from './outbox.ts';
 import { inWindow } from './rules/quiet-hours.ts';
@@ -259,26 +252,16 @@ export class EdgeAgent {
    */
   private async technicianSelfTest(req: SelfTestRequest, hooks: SelfTestHooks): Promise<SelfTestReport> {
     const c = this.o.config;
-    const results: CheckResult[] = [];
-    const on = {
-      onStart: hooks.onStart,
-      onResult: (r: CheckResult) => {
-        results.push(r);
-        hooks.onResult(r);
-      },
-    };
-    await runSelfTest(
-      { light: this.light, speaker: this.speaker, camera: this.camera },
-      { ...on, testClip: req.clip, snapshotPath: req.snapshotPath },
+    const results = await runSelfTest(
+      { light: this.light, speaker: this.speaker, camera: this.camera, sensors: this.sensors.values() },
+      { ...hooks, testClip: req.clip, snapshotPath: req.snapshotPath, sensorWaitMs: req.sensorWaitMs },
     );
-    for (const sensor of this.sensors.values())
-      await runSelfTest({ sensor }, { ...on, sensorWaitMs: req.sensorWaitMs });
-    const check = checker([], on);
+    const check = checker(results, hooks);
     await check('gateway', 'credentials accepted', async () => {
       if (!this.link.connected) throw new Error(`the agent is not connected to ${c.gateway.url} (see its log)`);
       return `${c.gateway.url} accepted ${c.device.id} (the agent's session)`;
     });
-    if (c.gateway.apiUrl) await check('clock', 'in sync with gateway', () => checkClock(c.gateway.apiUrl!, 2000));
+    if (c.gateway.apiUrl) await check('clock', 'in sync with gateway', () => checkClock(c.gateway.apiUrl!));
     const report = selfTestReport(
       {
         deviceId: c.device.id,

@@ -5,10 +5,7 @@ import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import type { CheckResult } from '../hardware/index.ts';
 import type { SelfTestReport } from '../protocols/index.ts';
-import type { EdgeConfig } from './config/schema.ts';
-
-/** Where the box keeps its data (outbox, voice clips, the control socket). */
-export const edgeDataDir = (c: EdgeConfig): string => c.dataDir ?? './data/edge';
+import { type EdgeConfig, edgeDataDir } from './config/schema.ts';
 
 /** The running agent's local control socket: only the box's own user may open it (mode 600). */
 export const controlSocketPath = (c: EdgeConfig): string => join(edgeDataDir(c), 'control.sock');

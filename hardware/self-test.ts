@@ -19,6 +19,8 @@ export interface SelfTestTargets {
   speaker?: Loudspeaker;
   sensor?: PresenceSensor;
   camera?: Camera;
+  /** A box's sensors, checked after the camera: the technician walks out to trigger each by hand last. */
+  sensors?: Iterable<PresenceSensor>;
 }
 
 export interface SelfTestOptions {
@@ -47,6 +49,7 @@ export async function runSelfTest(t: SelfTestTargets, opts: SelfTestOptions = {}
   if (t.speaker) await checkSpeaker(t.speaker, check, opts.testClip ?? 1);
   if (t.sensor) await checkSensor(t.sensor, check, opts.sensorWaitMs ?? 0);
   if (t.camera) await checkCamera(t.camera, check, opts.snapshotPath);
+  for (const sensor of t.sensors ?? []) await checkSensor(sensor, check, opts.sensorWaitMs ?? 0);
   return results;
 }
 

@@ -241,3 +241,6 @@ export type VisionConfig = Static<typeof VisionConfig>;
 export type ScheduleConfig = Static<typeof ScheduleConfig>;
 export type LightAction = Static<typeof LightAction>;
 export type VoiceAction = Static<typeof VoiceAction>;
+
+/** Where the box keeps its data (outbox, voice clips, the control socket) when `dataDir` is not set. */
+export const edgeDataDir = (c: EdgeConfig): string => c.dataDir ?? './data/edge';

@@ -12,8 +12,7 @@ import {
   type SelfTestReport,
 } from '../../protocols/index.ts';
 import { FIRMWARE } from '../agent.ts';
-import type { EdgeConfig } from '../config/schema.ts';
-import { edgeDataDir } from '../control-socket.ts';
+import { type EdgeConfig, edgeDataDir } from '../config/schema.ts';
 import { Outbox } from '../outbox.ts';
 import { checkClock } from './clock-check.ts';
 import { selfTestOutboxMessage, selfTestReport } from './report.ts';
@@ -48,22 +47,18 @@ export interface BoxSelfTestResult {
  */
 export async function runBoxSelfTest(o: BoxSelfTestOptions): Promise<BoxSelfTestResult> {
   const c = o.config;
-  const results: CheckResult[] = [];
-  const hooks = {
-    onStart: o.onStart,
-    onResult: (r: CheckResult) => {
-      results.push(r);
-      o.onResult?.(r);
-    },
-  };
+  const hooks = { onStart: o.onStart, onResult: o.onResult };
+  let results: CheckResult[] = [];
   const factory = new DeviceFactory({ logger: o.logger, binding: o.binding });
   const light = c.hardware.light && factory.light(c.hardware.light);
   const speaker = c.hardware.speaker && factory.speaker(c.hardware.speaker);
   const sensors = (c.hardware.sensors ?? []).map((s) => factory.sensor(s, s.name));
   const camera = c.hardware.camera && factory.camera(c.hardware.camera);
   try {
-    await runSelfTest({ light, speaker, camera }, { ...hooks, testClip: o.clip, snapshotPath: o.snapshotPath });
-    for (const sensor of sensors) await runSelfTest({ sensor }, { ...hooks, sensorWaitMs: o.sensorWaitMs });
+    results = await runSelfTest(
+      { light, speaker, camera, sensors },
+      { ...hooks, testClip: o.clip, snapshotPath: o.snapshotPath, sensorWaitMs: o.sensorWaitMs },
+    );
   } finally {
     await Promise.all(
       [light?.stop(), speaker?.stop(), camera?.stop(), ...sensors.map((s) => s.stop())].map((p) =>
@@ -73,14 +68,14 @@ export async function runBoxSelfTest(o: BoxSelfTestOptions): Promise<BoxSelfTest
     await factory.stop();
   }
 
-  const check = checker([], hooks);
+  const check = checker(results, hooks);
   let client: MqttClient | undefined;
   await check('gateway', 'credentials accepted', async () => {
     client = await connect(c);
     return `${c.gateway.url} accepted ${c.device.id}`;
   });
   if (c.gateway.apiUrl)
-    await check('clock', 'in sync with gateway', () => checkClock(c.gateway.apiUrl!, o.clockToleranceMs ?? 2000));
+    await check('clock', 'in sync with gateway', () => checkClock(c.gateway.apiUrl!, o.clockToleranceMs));
 
   const newId = createIdGenerator();
   const report = selfTestReport(

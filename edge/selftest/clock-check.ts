@@ -1,5 +1,5 @@
 /** The box's clock against the gateway's (its /health time): evidence times must hold up. */
-export async function checkClock(apiUrl: string, toleranceMs: number): Promise<string> {
+export async function checkClock(apiUrl: string, toleranceMs = 2000): Promise<string> {
   const t0 = Date.now();
   const res = await fetch(new URL('/health', apiUrl), { signal: AbortSignal.timeout(5000) });
   const t1 = Date.now();
