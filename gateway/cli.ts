@@ -30,8 +30,8 @@ export function registerGatewayCli(
     .action(async (o: DataOpts & { mqttPort?: number; httpPort?: number; checkConfig?: boolean }, cmd: Command) => {
       const { loadGatewayConfig, resolveDataDir } = await import('./config/load-config.ts');
       const config = o.config ? loadGatewayConfig(o.config) : {};
-      const { DEFAULT_RESPONSES, describeResponses } = await import('./responses/default-plan.ts');
-      const responses = describeResponses(config.responses ?? DEFAULT_RESPONSES, !config.responses);
+      const { describeResponses, responsesInForce } = await import('./responses/default-plan.ts');
+      const responses = describeResponses(responsesInForce(config));
       if (o.checkConfig) {
         process.stdout.write(`${o.config ?? '(no --config)'}: OK — ${responses}\n`);
         return;

@@ -20,13 +20,24 @@ export const DEFAULT_RESPONSES: ResponsesConfig = {
   ],
 };
 
+export interface ResponsesInForce {
+  plans: ResponsesConfig;
+  /** No `responses:` in the config: the default plan. */
+  isDefault: boolean;
+}
+
+/** The plans a gateway runs on: the config's, or the default when it has no `responses:`. */
+export function responsesInForce(c: { responses?: ResponsesConfig }): ResponsesInForce {
+  return { plans: c.responses ?? DEFAULT_RESPONSES, isDefault: !c.responses };
+}
+
 /** Alarm kinds no plan covers: such an alarm is stored but opens no case. */
 export function uncoveredKinds(c: ResponsesConfig): AlarmKind[] {
   return ALARM_KINDS.filter((k) => !planFor(c, k));
 }
 
 /** One line a county admin reads at start: which plans, over which channels, and what is left out. */
-export function describeResponses(c: ResponsesConfig, isDefault: boolean): string {
+export function describeResponses({ plans: c, isDefault }: ResponsesInForce): string {
   const plans = c.plans
     .map((p) => `${p.kinds.join('/')} → village via ${p.village.channel}, police via ${p.police.channel}`)
     .join('; ');

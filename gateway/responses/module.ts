@@ -11,11 +11,10 @@ import type { GatewayModule } from '../module.ts';
 import { CaseStore } from './case-store.ts';
 import type { Channel } from './channels/channel.ts';
 import { createChannel } from './channels/create-channel.ts';
-import { DEFAULT_RESPONSES, describeResponses, uncoveredKinds } from './default-plan.ts';
+import { describeResponses, responsesInForce, uncoveredKinds } from './default-plan.ts';
 import { Deliveries } from './delivery-store.ts';
 import { OnsiteStore } from './onsite-store.ts';
 import { ResponseEngine } from './response-engine.ts';
-import type { ResponsesConfig } from './response-plan.ts';
 import { caseRoutes } from './routes.ts';
 
 export interface ResponsesDeps {
@@ -39,8 +38,6 @@ export class ResponsesModule implements GatewayModule {
   /** Settles when the alarms a stop left without a case have theirs (after start). */
   reconciled: Promise<void> = Promise.resolve();
   deliveries: Deliveries | undefined;
-  /** The plans in force: the config's, or the default. */
-  plans: ResponsesConfig = DEFAULT_RESPONSES;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -51,12 +48,9 @@ export class ResponsesModule implements GatewayModule {
     const { sql, newId, config, metrics, bus, log, clock, mqtt } = this.ctx;
     this.cases = new CaseStore(sql, newId, clock);
     gaugeOf(metrics, 'rw_cases_open', 'Cases not yet closed', () => this.cases.countOpen());
-    const rc = config.responses ?? DEFAULT_RESPONSES;
-    this.plans = rc;
-    log.info(
-      { defaultPlan: !config.responses, uncovered: uncoveredKinds(rc) },
-      describeResponses(rc, !config.responses),
-    );
+    const inForce = responsesInForce(config);
+    const rc = inForce.plans;
+    log.info({ defaultPlan: inForce.isDefault, uncovered: uncoveredKinds(rc) }, describeResponses(inForce));
     const publish = (t: string, p: Buffer) => mqtt.publish(t, p);
     const channels = new Map<string, Channel>(
       Object.entries(rc.channels).map(([name, c]) => [name, createChannel(name, c, { publish, logger: log })]),
@@ -146,7 +140,7 @@ export class ResponsesModule implements GatewayModule {
       faces,
       evidence: this.deps.evidence.query,
       accessLog: this.deps.access.accessLog,
-      plans: () => ({ plans: this.plans, isDefault: !this.ctx.config.responses }),
+      plans: () => responsesInForce(this.ctx.config),
       engine: () => (this.engine && this.deliveries ? { engine: this.engine, deliveries: this.deliveries } : undefined),
     });
   }

@@ -9,10 +9,9 @@ import type { Archive } from '../archive/archive-store.ts';
 import type { FaceIndex } from '../archive/face-store.ts';
 import type { EvidenceQuery } from '../evidence/evidence-query.ts';
 import type { CaseStore } from './case-store.ts';
-import { uncoveredKinds } from './default-plan.ts';
+import { type ResponsesInForce, uncoveredKinds } from './default-plan.ts';
 import type { Deliveries } from './delivery-store.ts';
 import type { ResponseEngine } from './response-engine.ts';
-import type { ResponsesConfig } from './response-plan.ts';
 
 export interface CaseRouteDeps {
   cases: CaseStore;
@@ -22,7 +21,7 @@ export interface CaseRouteDeps {
   evidence: EvidenceQuery;
   accessLog: AccessLog;
   /** The plans in force, and whether they are the default (no `responses:` in the config). */
-  plans(): { plans: ResponsesConfig; isDefault: boolean };
+  plans(): ResponsesInForce;
   /** Undefined until the module started. */
   engine(): { engine: ResponseEngine; deliveries: Deliveries } | undefined;
 }
