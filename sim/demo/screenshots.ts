@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import type { Logger } from 'pino';
 import { runDemo } from './demo.ts';
 
@@ -33,12 +33,13 @@ export async function takeScreenshots(o: ScreenshotOptions): Promise<string[]> {
           (i) => i.complete,
         ),
       );
-    const shot = async (name: string) => {
+    const shotOf = (p: Page, fullPage: boolean) => async (name: string) => {
       const file = join(o.out, `${name}.png`);
-      await page.screenshot({ path: file, fullPage: true });
+      await p.screenshot({ path: file, fullPage });
       files.push(file);
       o.onProgress?.(file);
     };
+    const shot = shotOf(page, true);
     await page.goto(`http://127.0.0.1:${demo.gateway.httpPort}/`);
     await page.fill('input[name=username]', demo.dashboard.user);
     await shot('login');
@@ -72,12 +73,7 @@ export async function takeScreenshots(o: ScreenshotOptions): Promise<string[]> {
     const phone = await (
       await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN', deviceScaleFactor: 2 })
     ).newPage();
-    const phoneShot = async (name: string) => {
-      const file = join(o.out, `${name}.png`);
-      await phone.screenshot({ path: file });
-      files.push(file);
-      o.onProgress?.(file);
-    };
+    const phoneShot = shotOf(phone, false);
     await phone.goto(`http://127.0.0.1:${demo.gateway.httpPort}/`);
     await phone.fill('input[name=username]', demo.dashboard.user);
     await phone.fill('input[name=password]', demo.dashboard.password);
