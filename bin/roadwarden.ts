@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+#!/usr/bin/env node
 import { Command } from 'commander';
+import { PRODUCT_VERSION } from '../protocols/index.ts';
 import { registerEdgeCli } from '../edge/cli.ts';
 import { registerGatewayCli } from '../gateway/cli.ts';
 import { registerHardwareCli } from '../hardware/cli.ts';
@@ -8,11 +9,7 @@ import { cliContext, untilSignal } from './cli-context.ts';
 
 const program = new Command('roadwarden')
   .description('Roadside warning boxes and the county gateway (一抓拍三识别, 一报警三响应)')
-  .version(
-    (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version,
-    '-V, --version',
-    'print the version',
-  )
+  .version(PRODUCT_VERSION, '-V, --version', 'print the version')
   .option('--pretty', 'human-readable logs instead of JSON (logs go to stderr)')
   .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
   .option('--log-file <file>', 'write the log to this file instead of stderr')

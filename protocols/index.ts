@@ -18,3 +18,4 @@ export * from './registration.ts';
 export * from './nmea.ts';
 export * from './face-embedding.ts';
 export type * from './dashboard-api.ts';
+export * from './product-version.ts';

@@ -42,7 +42,7 @@ export class VisionRunner<M = unknown> extends EventEmitter<{
 
   /** Resolves once the models are loaded in the worker. */
   async start(): Promise<void> {
-    const worker = new Worker(new URL('./vision-worker-boot.mjs', import.meta.url), { workerData: this.o });
+    const worker = new Worker(workerUrl(), { workerData: this.o });
     this.worker = worker;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -129,4 +129,13 @@ export class VisionRunner<M = unknown> extends EventEmitter<{
     this.waiting = undefined;
     if (next && this.worker) this.send(next);
   }
+}
+
+/**
+ * The worker's entry: the compiled worker in an installed release; from the sources, a boot file
+ * that registers tsx first (worker threads do not inherit the main thread's loader).
+ */
+function workerUrl(): URL {
+  const compiled = import.meta.url.endsWith('.js');
+  return new URL(compiled ? './vision-worker.js' : './vision-worker-boot.mjs', import.meta.url);
 }

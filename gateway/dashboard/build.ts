@@ -3,11 +3,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const APP = join(here, 'app');
+/** A release bundle's dashboard, built when the bundle was made (scripts/release.ts). */
+export const RELEASED = join(here, 'site');
 
 /** Where built dashboards are kept: next to the converted models, one folder per source hash. */
 function cacheRoot(): string {
@@ -41,11 +42,15 @@ export interface BuiltDashboard {
 /**
  * The dashboard as static files (index.html and hashed assets), bundled with esbuild from
  * `app/` (Preact, TypeScript): no CDN, nothing fetched at run time, so a closed county network
- * works. Built at install (`npm ci` runs `prepare`) and otherwise at the gateway's first start;
+ * works. A release bundle carries it built; from the sources it is built at install (`npm ci`
+ * runs `prepare`) and otherwise at the gateway's first start;
  * a folder per source hash, written aside and renamed so a half-built one is never served.
  */
 export async function ensureDashboard(): Promise<BuiltDashboard> {
+  if (existsSync(join(RELEASED, 'index.html'))) return { dir: RELEASED, built: false, ms: 0 };
   const t0 = performance.now();
+  // The bundler is a development tool: an installed release carries the dashboard built.
+  const { build } = await import('esbuild');
   const dir = join(cacheRoot(), sourceHash());
   if (existsSync(join(dir, 'index.html'))) return { dir, built: false, ms: 0 };
   const tmp = `${dir}.tmp-${process.pid}`;

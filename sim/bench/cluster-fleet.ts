@@ -42,8 +42,10 @@ class FleetProcesses {
   constructor(boxes: [string, string][], ports: number[]) {
     const shares = Math.ceil(boxes.length / BOXES_PER_PROCESS);
     for (let k = 0; k < shares; k++) {
-      const p = fork(new URL('./fleet-process.ts', import.meta.url), [], {
-        execArgv: ['--import', 'tsx'],
+      // From the sources through tsx; an installed release runs the compiled file.
+      const compiled = import.meta.url.endsWith('.js');
+      const p = fork(new URL(compiled ? './fleet-process.js' : './fleet-process.ts', import.meta.url), [], {
+        execArgv: compiled ? [] : ['--import', 'tsx'],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       this.reports.push({ connected: 0, connects: 0, rssMb: 0 });
