@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { registerAccessCli } from './access/cli.ts';
 import { registerArchiveCli } from './archive/cli.ts';
+import { registerBackupCli } from './backup/cli.ts';
 import { port, withData, type DataOpts } from './cli-options.ts';
 import { GATEWAY_DEFAULTS } from './config/defaults.ts';
 import { registerDeviceCli } from './devices/cli.ts';
@@ -64,6 +65,7 @@ export function registerGatewayCli(
   registerAccessCli(gw);
   registerArchiveCli(gw);
   registerTicketCli(gw);
+  registerBackupCli(gw);
   registerBrokerCli(gw, logger, untilSignal);
 
   gw.command('dashboard')

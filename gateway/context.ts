@@ -44,7 +44,9 @@ export async function openContext(o: ContextOptions): Promise<GatewayContext> {
   const log = o.logger ?? pino({ level: 'silent' });
   const clock = o.clock ?? (() => new Date());
   const storageKey = loadStorageKey(o.config, dataDir);
-  const sql = await openStorage(o.config, dataDir, storageKey);
+  const sql = await openStorage(o.config, dataDir, storageKey, (backup, from, to) =>
+    log.warn({ backup, from, to }, 'database schema upgraded; the database as it was is kept beside it'),
+  );
   return {
     config: o.config,
     dataDir,

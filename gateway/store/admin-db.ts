@@ -30,7 +30,9 @@ export async function withAdminDb<T>(
     }
     process.stderr.write(`data: ${dataDir}${exists ? '' : ' (new: no gateway had used it yet)'}\n`);
   }
-  const sql = await openStorage(config, dataDir, loadStorageKey(config, dataDir));
+  const sql = await openStorage(config, dataDir, loadStorageKey(config, dataDir), (backup, from, to) =>
+    process.stderr.write(`database schema ${from} → ${to}; the database as it was is kept in ${backup}\n`),
+  );
   try {
     return await fn(sql, dataDir);
   } finally {

@@ -80,6 +80,34 @@ describe('module migrations', () => {
     again.close();
   });
 
+  it('keeps a copy of the database as it was before a schema change, and none when nothing changes', () => {
+    const dir = tmp();
+    const old = new Database(join(dir, 'gateway.db'));
+    applyMigrations(
+      old,
+      GATEWAY_MIGRATIONS.filter((m) => m.version <= 21),
+    );
+    old.prepare("INSERT INTO devices (id, name) VALUES ('box-1', 'old box')").run();
+    old.close();
+    const told: Array<[string, number, number]> = [];
+    const db = openDatabase(dir, TEST_STORAGE_KEY, (...a) => told.push(a));
+    const latest = db.pragma('user_version', { simple: true }) as number;
+    db.close();
+    expect(told).toHaveLength(1);
+    const [path, from, to] = told[0];
+    expect([from, to]).toEqual([21, latest]);
+    expect(path).toMatch(/backups\/gateway\.db\.v21-/);
+    // The copy is the old schema with its rows, sealed under the same key (unreadable without it).
+    const copy = openSealedDatabase(path, databaseKey(TEST_STORAGE_KEY, 'gateway.db'));
+    expect(copy.pragma('user_version', { simple: true })).toBe(21);
+    expect(copy.prepare('SELECT name FROM devices').all()).toEqual([{ name: 'old box' }]);
+    copy.close();
+    expect(() => new Database(path).prepare('SELECT count(*) FROM sqlite_master').get()).toThrow();
+    openDatabase(dir, TEST_STORAGE_KEY, (...a) => told.push(a)).close();
+    openDatabase(tmp(), TEST_STORAGE_KEY, (...a) => told.push(a)).close();
+    expect(told).toHaveLength(1);
+  });
+
   it('gives each table to one module', () => {
     const owners = new Map<string, number>();
     for (const m of GATEWAY_MIGRATIONS)

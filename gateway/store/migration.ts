@@ -14,8 +14,15 @@ export class NewerDatabaseError extends Error {
   readonly code = 'newer_database';
 }
 
-/** Apply, in one transaction, every change newer than the database; refuse a database from a newer gateway. */
-export function applyMigrations(db: Database.Database, migrations: Migration[]): void {
+/**
+ * Apply, in one transaction, every change newer than the database; refuse a database from a newer
+ * gateway. `beforeChange` runs first when an existing database is about to change (its backup).
+ */
+export function applyMigrations(
+  db: Database.Database,
+  migrations: Migration[],
+  beforeChange?: (from: number, to: number) => void,
+): void {
   const latest = Math.max(0, ...migrations.map((m) => m.version));
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > latest) {
@@ -27,6 +34,7 @@ export function applyMigrations(db: Database.Database, migrations: Migration[]):
   }
   // Stable sort: within one version, modules apply in the order they are listed.
   const todo = migrations.filter((m) => m.version > current).sort((a, b) => a.version - b.version);
+  if (todo.length && current > 0) beforeChange?.(current, latest);
   db.transaction(() => {
     for (const m of todo) db.exec(m.sql);
     db.pragma(`user_version = ${latest}`);
