@@ -28,6 +28,7 @@ import {
   type MessageOf,
   type SelfTestReport,
   makePrivateDir,
+  PRODUCT_VERSION,
 } from '../protocols/index.ts';
 import { Actuators } from './actuators.ts';
 import { CommandHandler } from './commands/command-handler.ts';
@@ -44,7 +45,7 @@ import { checkClock } from './selftest/clock-check.ts';
 import { selfTestReport } from './selftest/report.ts';
 import { VisionUnit } from './vision/vision-unit.ts';
 
-export const FIRMWARE = 'roadwarden-edge/0.1.0';
+export const FIRMWARE = `roadwarden-edge/${PRODUCT_VERSION}`;
 
 export interface EdgeAgentOptions {
   config: EdgeConfig;

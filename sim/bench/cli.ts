@@ -152,6 +152,13 @@ const BENCHES: BenchSpec[] = [
     ],
   },
   {
+    name: 'install',
+    description:
+      'release bundles installed as a box and a county server install them (npm ci --omit=dev in a clean folder: time, size), then start time and RSS of the gateway and the box agent, compiled against the sources through tsx',
+    options: [['runs', 'starts measured per program and runtime', '5']],
+    run: async (o, onProgress) => (await import('./install-bench.ts')).runInstallBench({ runs: o.runs[0], onProgress }),
+  },
+  {
     name: 'technician',
     description:
       'auto-probe time to find a light controller (default, slave 7 @ 19200, slave 16 @ 57600), a whole self-test, telemetry/s through intake with fault tickets',

@@ -40,7 +40,9 @@ describe('the systemd units in examples/', () => {
       const exec = [...text.matchAll(/^Exec\w*=(.*)$/gm)].map((m) => m[1]!);
       expect(exec.length, unit).toBeGreaterThan(0);
       for (const line of exec)
-        expect(line, unit).toMatch(/^\/usr\/bin\/node \/opt\/roadwarden\/bin\/roadwarden\.js (edge|gateway)\b/);
+        expect(line, unit).toMatch(
+          /^\/usr\/bin\/node \/opt\/roadwarden\/current\/bin\/roadwarden\.js (edge|gateway)\b/,
+        );
       expect(text, unit).toMatch(/^NoNewPrivileges=yes$/m);
       expect(text, unit).toMatch(/^ProtectSystem=strict$/m);
     }

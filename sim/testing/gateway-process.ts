@@ -10,10 +10,13 @@ export interface GatewayProcess {
   httpPort: number;
 }
 
-/** `roadwarden gateway …` in its own process (as operators run it), resolved once it says it listens. */
-export function spawnGateway(args: string[]): Promise<GatewayProcess> {
+/**
+ * `roadwarden gateway …` in its own process (as operators run it), resolved once it says it listens;
+ * `bin` another install's `bin/roadwarden.js` (a release, an older version).
+ */
+export function spawnGateway(args: string[], bin = BIN): Promise<GatewayProcess> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [BIN, '--log-level', 'warn', 'gateway', ...args], {
+    const proc = spawn(process.execPath, [bin, '--log-level', 'warn', 'gateway', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';
@@ -59,12 +62,16 @@ export const gatewayArgs = (config: string, mqttPort: number, httpPort: number, 
 ];
 
 /** `roadwarden gateway device add` for each box, as an administrator runs it (the password on stdin). */
-export async function addDevices(dataDir: string, boxes: Array<{ id: string; password: string }>): Promise<void> {
+export async function addDevices(
+  dataDir: string,
+  boxes: Array<{ id: string; password: string }>,
+  bin = BIN,
+): Promise<void> {
   for (const b of boxes)
     await new Promise<void>((resolve, reject) => {
       const p = spawn(
         process.execPath,
-        [BIN, 'gateway', 'device', 'add', '--id', b.id, '--password-stdin', '--data-dir', dataDir],
+        [bin, 'gateway', 'device', 'add', '--id', b.id, '--password-stdin', '--data-dir', dataDir],
         { stdio: ['pipe', 'ignore', 'pipe'] },
       );
       let err = '';

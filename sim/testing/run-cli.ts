@@ -7,13 +7,16 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Run `roadwarden …` as its own process, as a person would; `input` is typed on its stdin. */
+/**
+ * Run `roadwarden …` as its own process, as a person would; `input` is typed on its stdin; `bin`
+ * another install's `bin/roadwarden.js`.
+ */
 export function runCli(
   args: string[],
-  o: { timeoutMs?: number; env?: Record<string, string>; input?: string } = {},
+  o: { timeoutMs?: number; env?: Record<string, string>; input?: string; bin?: string } = {},
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, '--log-level', 'warn', ...args], {
+    const p = spawn(process.execPath, [o.bin ?? BIN, '--log-level', 'warn', ...args], {
       stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...o.env },
     });
