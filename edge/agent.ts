@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
@@ -26,12 +26,15 @@ import {
   type IdGenerator,
   type MessageKind,
   type MessageOf,
+  type OtaState,
   type SelfTestReport,
   makePrivateDir,
   PRODUCT_VERSION,
+  type CommandParams,
+  type DriverHealth,
 } from '../protocols/index.ts';
 import { Actuators } from './actuators.ts';
-import { CommandHandler } from './commands/command-handler.ts';
+import { CommandHandler, type Outcome } from './commands/command-handler.ts';
 import { VoiceStore } from './commands/voice-store.ts';
 import { type EdgeConfig, edgeDataDir } from './config/schema.ts';
 import { ControlSocket, controlSocketPath, type SelfTestHooks, type SelfTestRequest } from './control-socket.ts';
@@ -44,6 +47,10 @@ import { TelemetryBuilder } from './telemetry.ts';
 import { checkClock } from './selftest/clock-check.ts';
 import { selfTestReport } from './selftest/report.ts';
 import { VisionUnit } from './vision/vision-unit.ts';
+import { installCandidate, UpdateError } from './ota/candidate-install.ts';
+import { releaseLayout } from './ota/release-layout.ts';
+import type { TrialRequest, TrialSubject } from './ota/trial.ts';
+import { takeUpdateOutcome } from './ota/update-outcome.ts';
 
 export const FIRMWARE = `roadwarden-edge/${PRODUCT_VERSION}`;
 
@@ -53,6 +60,11 @@ export interface EdgeAgentOptions {
   /** Serial binding for the drivers (tests pass the mock binding). */
   binding?: SerialBinding;
   now?: () => Date;
+  /**
+   * Called once an update is installed beside this version: the owner of the process (`roadwarden
+   * edge`) stops the agent and tries the new version. Without it, updates are refused.
+   */
+  onUpdateReady?: (req: TrialRequest) => void;
 }
 
 /** What the vision pipeline (or anything else in-process) reports: one recognised incident. */
@@ -105,6 +117,8 @@ export class EdgeAgent {
   private configVersion: number | undefined;
   private telemetryTimer: NodeJS.Timeout | undefined;
   private changeTimer: NodeJS.Timeout | undefined;
+  private updating = false;
+  private pendingTrial: TrialRequest | undefined;
 
   constructor(private readonly o: EdgeAgentOptions) {
     const c = o.config;
@@ -171,6 +185,7 @@ export class EdgeAgent {
       actuators,
       camera: this.camera,
       voices: new VoiceStore(join(this.dataDir, 'voice')),
+      updateAgent: (p) => this.updateAgent(p),
       selfTest: async () => {
         const checks = await runSelfTest({ light: this.light, speaker: this.speaker }, { flashMs: 500 });
         // Filed with the device record too: a passing remote self-test can close a fault ticket.
@@ -232,6 +247,8 @@ export class EdgeAgent {
     await this.vision?.start().catch((e: Error) => this.log?.error({ err: e.message }, 'vision did not start'));
     const every = (this.o.config.telemetry?.intervalS ?? 60) * 1000;
     this.telemetryTimer = setInterval(() => this.sendTelemetry(), every);
+    const outcome = takeUpdateOutcome(this.dataDir);
+    if (outcome) this.reportOta(outcome, outcome.state, outcome.reason);
     this.log?.info({ firmware: FIRMWARE }, 'edge agent started');
   }
 
@@ -390,6 +407,88 @@ export class EdgeAgent {
   private async onCommand(name: string, payload: Buffer): Promise<void> {
     const result = await this.commands.handle(name, payload);
     this.enqueue('command_result', topics.commandResult(this.deviceId, name), result, 'result');
+    // After the result is queued: the owner stops this agent to try the update.
+    const trial = this.pendingTrial;
+    this.pendingTrial = undefined;
+    if (trial) this.o.onUpdateReady?.(trial);
+  }
+
+  /** What a trial of a new version looks at (edge/ota/trial.ts). */
+  trialSubject(): TrialSubject {
+    return {
+      drivers: () => Object.fromEntries(this.devices().map((d) => [d.name, d.health.value])),
+      linkConnected: () => this.link.connected,
+      gatewayUrl: this.o.config.gateway.url,
+    };
+  }
+
+  /**
+   * update_agent: checked and installed beside the running release while this one keeps warning;
+   * the trial and the restart are the process owner's (onUpdateReady).
+   */
+  private async updateAgent(p: CommandParams<'update_agent'>): Promise<Outcome> {
+    const ota = this.o.config.ota;
+    const refuse = (code: string, message: string): Outcome => ({ ok: false, code, message });
+    if (!ota) return refuse('no_ota', 'this box holds no update key (ota.publicKey in edge.yaml): updates are refused');
+    if (!this.o.onUpdateReady)
+      return refuse('no_ota', 'this agent was not started by `roadwarden edge`: it cannot restart into an update');
+    if (this.updating) return refuse('busy', 'an update is already under way');
+    const layout = releaseLayout();
+    if ('error' in layout) return refuse('not_a_release', layout.error);
+    const m = p.bundle.manifest;
+    this.updating = true;
+    try {
+      const r = await installCandidate(p.bundle, p.url, {
+        layout,
+        publicKeyPem: readFileSync(ota.publicKey, 'utf8'),
+        onDownloading: () => this.reportOta({ rollout: p.rollout, ...m }, 'downloading'),
+      });
+      this.reportOta({ rollout: p.rollout, ...m }, 'installed');
+      const baseline = Object.fromEntries(this.devices().map((d) => [d.name, d.health.value.state])) as Record<
+        string,
+        DriverHealth['state']
+      >;
+      mkdirSync(join(this.dataDir, 'ota'), { recursive: true, mode: 0o700 });
+      this.pendingTrial = {
+        candidate: r.dir,
+        manifest: r.manifest,
+        rollout: p.rollout,
+        baseline,
+        trialS: ota.trialS ?? 60,
+      };
+      return { ok: true, data: { state: 'installed', version: m.version, packages: r.packages } };
+    } catch (e) {
+      this.updating = false;
+      // Sent again to a box that runs it already (a rollout resumed): that box is where it should be.
+      if (e instanceof UpdateError && e.code === 'same_version') {
+        this.reportOta({ rollout: p.rollout, ...m }, 'healthy');
+        return { ok: true, data: { state: 'healthy', version: m.version, already: true } };
+      }
+      const code = e instanceof UpdateError ? e.code : 'install_failed';
+      const message = (e as Error).message;
+      this.reportOta({ rollout: p.rollout, ...m }, 'failed', message);
+      return refuse(code, message);
+    }
+  }
+
+  private reportOta(u: { rollout?: string; version: string; sha256: string }, state: OtaState, reason?: string): void {
+    this.enqueue(
+      'ota',
+      topics.ota(this.deviceId),
+      {
+        v: 1,
+        id: this.newId(),
+        deviceId: this.deviceId,
+        ts: this.now().toISOString(),
+        ...(u.rollout ? { rollout: u.rollout } : {}),
+        version: u.version,
+        sha256: u.sha256,
+        state,
+        ...(reason ? { reason: reason.slice(0, 1024) } : {}),
+        firmware: FIRMWARE,
+      },
+      'result',
+    );
   }
 
   private onDesiredConfig(payload: Buffer): void {

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import type { TrialRequest } from './ota/trial.ts';
 import { registerSelftestCli } from './selftest/cli.ts';
 import { registerCommissionCli } from './commission/cli.ts';
 import { registerRecognizeCli } from './vision/cli.ts';
@@ -9,6 +11,7 @@ interface EdgeOpts {
   checkConfig?: boolean;
   dataDir?: string;
   envFile?: string;
+  otaTrial?: string;
 }
 
 export function registerEdgeCli(
@@ -29,6 +32,7 @@ export function registerEdgeCli(
       '--env-file <file>',
       'load secrets (RW_DEVICE_PASSWORD …) from this file, as written by `roadwarden commission`',
     )
+    .option('--ota-trial <file>', 'run as a new version on trial (the running agent starts it during an update)')
     .action(async (o: EdgeOpts, cmd: Command) => {
       if (o.envFile) process.loadEnvFile(o.envFile);
       const { loadEdgeConfig } = await import('./config/load-config.ts');
@@ -42,10 +46,41 @@ export function registerEdgeCli(
       }
       const log = logger(cmd);
       const { EdgeAgent } = await import('./agent.ts');
-      const agent = new EdgeAgent({ config, logger: log });
+      const { edgeDataDir } = await import('./config/schema.ts');
+      if (o.otaTrial) {
+        // A new version on trial: it runs as the box until it is healthy, says so, and stops.
+        const { awaitHealthy, trialFiles } = await import('./ota/trial.ts');
+        const req = JSON.parse(readFileSync(o.otaTrial, 'utf8')) as TrialRequest;
+        const agent = new EdgeAgent({ config, logger: log });
+        await agent.start();
+        const verdict = await awaitHealthy(agent.trialSubject(), req);
+        writeFileSync(trialFiles(edgeDataDir(config)).verdict, JSON.stringify(verdict), { mode: 0o600 });
+        await agent.stop();
+        process.exitCode = verdict.ok ? 0 : 1;
+        return;
+      }
+      let updateReady: (t: TrialRequest) => void = () => {};
+      const update = new Promise<TrialRequest>((r) => (updateReady = r));
+      const agent = new EdgeAgent({ config, logger: log, onUpdateReady: (t) => updateReady(t) });
+      // Caught from before the ready line: a stop just after it must not find no handler.
+      const signal = untilSignal();
       await agent.start();
-      const sig = await untilSignal();
-      log.info({ signal: sig }, 'stopping edge agent');
+      const why = await Promise.race([signal, update]);
+      if (typeof why === 'string') {
+        log.info({ signal: why }, 'stopping edge agent');
+        await agent.stop();
+        return;
+      }
+      log.info({ version: why.manifest.version }, 'stopping edge agent to try the new version');
       await agent.stop();
+      const { tryUpdate } = await import('./ota/update-outcome.ts');
+      const args = ['--config', o.config, ...(o.dataDir ? ['--data-dir', o.dataDir] : [])];
+      await tryUpdate(why, {
+        dataDir: edgeDataDir(config),
+        args: [...args, ...(o.envFile ? ['--env-file', o.envFile] : [])],
+        logger: log,
+      });
+      // The service manager starts what `current` now points at (systemd: Restart=always).
+      process.exit(0);
     });
 }

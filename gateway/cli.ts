@@ -39,6 +39,8 @@ export function registerGatewayCli(
       }
       const log = logger(cmd);
       const { Gateway } = await import('./main.ts');
+      // Caught from before the ready line: a stop just after it must not find no handler.
+      const signal = untilSignal();
       const gateway = new Gateway({
         config,
         mqttPort: o.mqttPort,
@@ -56,7 +58,7 @@ export function registerGatewayCli(
       process.stdout.write(
         `gateway: ${mqtt}, HTTP API on port ${gateway.httpPort}, data in ${gateway.dataDir}\n${responses}\n`,
       );
-      const sig = await untilSignal();
+      const sig = await signal;
       log.info({ signal: sig }, 'stopping gateway');
       await gateway.stop();
     });

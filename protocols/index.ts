@@ -7,6 +7,7 @@ export * from './messages/index.ts';
 export * as modbus from './modbus/index.ts';
 export * as mp3 from './mp3/index.ts';
 export * from './plate.ts';
+export * from './update-bundle.ts';
 export * from './evidence-image.ts';
 export * from './http-digest.ts';
 export * from './schema-errors.ts';

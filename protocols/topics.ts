@@ -3,7 +3,7 @@ import { fail, ok, type Result } from './result.ts';
 
 /**
  * The one place that writes and reads MQTT topic strings.
- * Tree: rw/v1/{deviceId}/status | telemetry | selftest | event/{kind} | evidence/{id} | image/{sha256} | cmd/{name} | cmd/{name}/result | config
+ * Tree: rw/v1/{deviceId}/status | telemetry | selftest | ota | event/{kind} | evidence/{id} | image/{sha256} | cmd/{name} | cmd/{name}/result | config
  */
 export const TOPIC_PREFIX = 'rw/v1';
 /** Where the gateway tells county systems about cases (not a device tree). */
@@ -13,6 +13,8 @@ export type ParsedTopic =
   | { kind: 'status'; deviceId: string }
   | { kind: 'telemetry'; deviceId: string }
   | { kind: 'selftest'; deviceId: string }
+  /** Where the box is with an agent update (edge/ota). */
+  | { kind: 'ota'; deviceId: string }
   | { kind: 'event'; deviceId: string; eventKind: string }
   | { kind: 'evidence'; deviceId: string; evidenceId: string }
   /** Raw JPEG bytes, addressed by their SHA-256 (lowercase hex). */
@@ -45,6 +47,7 @@ export const topics = {
   status: (deviceId: string) => `${device(deviceId)}/status`,
   telemetry: (deviceId: string) => `${device(deviceId)}/telemetry`,
   selftest: (deviceId: string) => `${device(deviceId)}/selftest`,
+  ota: (deviceId: string) => `${device(deviceId)}/ota`,
   event: (deviceId: string, kind: string) => `${device(deviceId)}/event/${level('event kind', kind)}`,
   evidence: (deviceId: string, evidenceId: string) =>
     `${device(deviceId)}/evidence/${level('evidence id', evidenceId)}`,
@@ -62,6 +65,7 @@ export const filters = {
   allStatus: `${TOPIC_PREFIX}/+/status`,
   allTelemetry: `${TOPIC_PREFIX}/+/telemetry`,
   allSelfTests: `${TOPIC_PREFIX}/+/selftest`,
+  allOta: `${TOPIC_PREFIX}/+/ota`,
   allEvents: `${TOPIC_PREFIX}/+/event/+`,
   allEvidence: `${TOPIC_PREFIX}/+/evidence/+`,
   allImages: `${TOPIC_PREFIX}/+/image/+`,
@@ -92,6 +96,8 @@ export function parseTopic(topic: string): Result<ParsedTopic> {
       return ok({ kind: 'config', deviceId });
     case 'selftest':
       return ok({ kind: 'selftest', deviceId });
+    case 'ota':
+      return ok({ kind: 'ota', deviceId });
     case 'event/*':
       return ok({ kind: 'event', deviceId, eventKind: arg });
     case 'evidence/*':

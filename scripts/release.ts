@@ -26,10 +26,10 @@ type Target = (typeof TARGETS)[number];
 const COMMON = ['package-lock.json', '.npmrc', 'vendor', 'examples', 'README.md'];
 
 /** What the release's package.json keeps: no development scripts (`prepare` would need the bundler). */
-function releasePackageJson(): string {
+function releasePackageJson(version: string): string {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
   const { scripts: _scripts, ...rest } = pkg;
-  return `${JSON.stringify({ ...rest, scripts: { start: 'node bin/roadwarden.js' } }, null, 2)}\n`;
+  return `${JSON.stringify({ ...rest, version, scripts: { start: 'node bin/roadwarden.js' } }, null, 2)}\n`;
 }
 
 function gitCommit(): string | undefined {
@@ -56,9 +56,13 @@ export interface BuiltRelease {
   bytes: number;
 }
 
-/** One bundle: build/stage/roadwarden-<target>-<version>/ packed as a .tar.gz in `out`. */
-export async function buildRelease(target: Target, out: string): Promise<BuiltRelease> {
-  const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+/**
+ * One bundle: build/stage/roadwarden-<target>-<version>/ packed as a .tar.gz in `out`; `version`
+ * other than package.json's for a pre-release or a test of updates.
+ */
+export async function buildRelease(target: Target, out: string, o: { version?: string } = {}): Promise<BuiltRelease> {
+  const version =
+    o.version ?? (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const name = `roadwarden-${target}-${version}`;
   const stage = join(ROOT, 'build', 'stage', name);
   rmSync(stage, { recursive: true, force: true });
@@ -71,7 +75,7 @@ export async function buildRelease(target: Target, out: string): Promise<BuiltRe
     },
   );
   for (const f of COMMON) if (existsSync(join(ROOT, f))) cpSync(join(ROOT, f), join(stage, f), { recursive: true });
-  writeFileSync(join(stage, 'package.json'), releasePackageJson());
+  writeFileSync(join(stage, 'package.json'), releasePackageJson(version));
   if (target === 'gateway') {
     const d = await ensureDashboard();
     cpSync(d.dir, join(stage, relative(ROOT, RELEASED)), { recursive: true });
@@ -90,13 +94,14 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       target: { type: 'string', default: 'all' },
+      version: { type: 'string' },
       out: { type: 'string', default: 'build/release' },
       help: { type: 'boolean' },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: node --import tsx scripts/release.ts [--target edge|gateway|all] [--out DIR]\n' +
+      'Usage: node --import tsx scripts/release.ts [--target edge|gateway|all] [--out DIR] [--version V]\n' +
         'Builds roadwarden-<target>-<version>.tar.gz (+ .sha256): compiled JavaScript, package.json and the lock\n' +
         'file, examples, and for the gateway the dashboard already built. Install one with npm ci --omit=dev.\n',
     );
@@ -105,7 +110,7 @@ async function main(): Promise<void> {
   const targets = values.target === 'all' ? [...TARGETS] : [values.target as Target];
   for (const t of targets) {
     if (!TARGETS.includes(t)) throw new Error(`--target must be edge, gateway or all (got ${t})`);
-    const r = await buildRelease(t, resolve(values.out));
+    const r = await buildRelease(t, resolve(values.out), { version: values.version });
     process.stdout.write(`${relative(process.cwd(), r.file)}  ${(r.bytes / 1e6).toFixed(1)} MB  sha256 ${r.sha256}\n`);
   }
 }

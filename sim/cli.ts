@@ -122,6 +122,7 @@ function registerSimHwCli(sim: Command, logger: (cmd: Command) => Logger): void 
       };
       const { HardwareSimulator } = await import('./hw-sim.ts');
       const hw = new HardwareSimulator(opts);
+      const signal = untilSignal();
       const endpoints = await hw.start();
       for (const f of o.fault) {
         const [dev, spec] = f.split(':', 2);
@@ -150,7 +151,7 @@ function registerSimHwCli(sim: Command, logger: (cmd: Command) => Logger): void 
           );
         });
       }
-      const sig = await untilSignal();
+      const sig = await signal;
       log.info({ signal: sig }, 'stopping hardware simulator');
       rl?.close();
       await hw.stop();

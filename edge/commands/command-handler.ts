@@ -3,6 +3,7 @@ import {
   COMMAND_NAMES,
   decodeMessage,
   type CommandMessage,
+  type CommandParams,
   type CommandResultMessage,
   type IdGenerator,
 } from '../../protocols/index.ts';
@@ -16,12 +17,14 @@ export interface CommandContext {
   camera?: Camera;
   voices: VoiceStore;
   selfTest: () => Promise<CheckResult[]>;
+  /** update_agent: install the signed release beside this one, then try it (edge/ota). */
+  updateAgent: (params: CommandParams<'update_agent'>) => Promise<Outcome>;
   newId: IdGenerator;
   now?: () => Date;
   logger?: Logger;
 }
 
-type Outcome = { ok: true; data?: Record<string, unknown> } | { ok: false; code: string; message: string };
+export type Outcome = { ok: true; data?: Record<string, unknown> } | { ok: false; code: string; message: string };
 
 /**
  * Commands from the gateway: validated, carried out, and always answered with a result message —
@@ -114,6 +117,8 @@ export class CommandHandler {
           if (e instanceof VoiceUpdateError) return { ok: false, code: e.code, message: e.message };
           throw e;
         }
+      case 'update_agent':
+        return await this.c.updateAgent(cmd.params);
       case 'self_test': {
         const checks = await this.c.selfTest();
         const failed = checks.filter((x) => !x.ok).length;

@@ -217,6 +217,20 @@ export const EdgeConfig = Type.Object(
       Type.Object({ intervalS: Type.Integer({ minimum: 5, maximum: 3600 }) }, { additionalProperties: false }),
     ),
     dataDir: Type.Optional(Type.String()),
+    /** Remote updates of the agent (edge/ota): refused unless the box holds the county's update key. */
+    ota: Type.Optional(
+      Type.Object(
+        {
+          publicKey: Type.String({
+            minLength: 1,
+            description: 'PEM file with the Ed25519 public key updates are signed with (roadwarden ota keygen)',
+          }),
+          /** how long a new version has to come up healthy (drivers, link) before the box rolls back */
+          trialS: Type.Optional(Type.Integer({ minimum: 5, maximum: 900 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     outbox: Type.Optional(
       Type.Object(
         {

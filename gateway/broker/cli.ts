@@ -47,9 +47,10 @@ export function registerBrokerCli(
     const { RabbitAuthService } = await import('./rabbitmq/auth-service.ts');
     const config = o.config ? loadGatewayConfig(o.config) : {};
     const service = new RabbitAuthService(config, resolveDataDir(o, config), logger(cmd));
+    const signal = untilSignal();
     await service.start();
     process.stdout.write(`rabbitmq-auth: listening on port ${service.port}\n`);
-    await untilSignal();
+    await signal;
     await service.stop();
   });
 }

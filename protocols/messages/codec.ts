@@ -6,6 +6,7 @@ import { explainError } from '../schema-errors.ts';
 import { CommandMessage, CommandResultMessage, DesiredConfigMessage } from './command.ts';
 import { EventMessage } from './event.ts';
 import { EvidenceManifest } from './evidence.ts';
+import { OtaStatusMessage } from './ota.ts';
 import { SelfTestReport } from './selftest.ts';
 import { StatusMessage } from './status.ts';
 import { TelemetryMessage } from './telemetry.ts';
@@ -20,6 +21,7 @@ export const MESSAGE_SCHEMAS = {
   command_result: CommandResultMessage,
   config: DesiredConfigMessage,
   selftest: SelfTestReport,
+  ota: OtaStatusMessage,
 } as const;
 
 export type MessageKind = keyof typeof MESSAGE_SCHEMAS;

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { IsoTime, Sha256Hex, envelope, type Envelope } from './envelope.ts';
+import { SignedManifest } from '../update-bundle.ts';
 import { LightMode } from './health.ts';
 
 const Channels = Type.Array(Type.Integer({ minimum: 1, maximum: 64 }), {
@@ -34,6 +35,16 @@ export const COMMAND_PARAMS = {
       url: Type.String({ pattern: '^https?://', maxLength: 2048 }),
       sha256: Sha256Hex,
       text: Type.Optional(Type.String({ maxLength: 500 })),
+    },
+    { additionalProperties: false },
+  ),
+  /** Install a signed agent release beside the running one, try it, keep it or roll back (edge/ota). */
+  update_agent: Type.Object(
+    {
+      bundle: SignedManifest,
+      url: Type.String({ pattern: '^https?://', maxLength: 2048 }),
+      /** the rollout this belongs to, echoed in the box's ota reports */
+      rollout: Type.Optional(Type.String({ maxLength: 64 })),
     },
     { additionalProperties: false },
   ),

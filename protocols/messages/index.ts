@@ -7,4 +7,5 @@ export * from './event-data.ts';
 export * from './evidence.ts';
 export * from './command.ts';
 export * from './selftest.ts';
+export * from './ota.ts';
 export * from './codec.ts';

@@ -110,6 +110,8 @@ describe.skipIf(!commit)(
       });
       expect(b.code, b.stderr).toBe(0);
       gw = await start(OLD_BIN);
+      // (and serves it: 0.1.0 also catches SIGTERM only after its ready line, so no stop right after it)
+      expect(await alarms()).toEqual([first]);
       await stop(gw);
 
       // 3. The new version: it copies the database aside, migrates it, keeps the alarm, takes new ones.
