@@ -4,6 +4,7 @@ import type {
   CommandResultMessage,
   EventMessage,
   EvidenceManifest,
+  OtaStatusMessage,
   SelfTestReport,
   StatusMessage,
   TelemetryMessage,
@@ -21,6 +22,7 @@ export interface GatewayEvents {
   status: [StatusMessage];
   selftest: [SelfTestReport];
   evidence: [EvidenceManifest];
+  ota: [OtaStatusMessage];
   /** A case opened for an alarm. */
   case: [{ id: string; deviceId: string }];
   /** A response moved to a new state. */

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { registerAccessCli } from './access/cli.ts';
 import { registerArchiveCli } from './archive/cli.ts';
 import { registerBackupCli } from './backup/cli.ts';
+import { registerOtaCli } from './ota/cli.ts';
 import { port, withData, type DataOpts } from './cli-options.ts';
 import { GATEWAY_DEFAULTS } from './config/defaults.ts';
 import { registerDeviceCli } from './devices/cli.ts';
@@ -68,6 +69,7 @@ export function registerGatewayCli(
   registerArchiveCli(gw);
   registerTicketCli(gw);
   registerBackupCli(gw);
+  registerOtaCli(gw);
   registerBrokerCli(gw, logger, untilSignal);
 
   gw.command('dashboard')

@@ -12,6 +12,7 @@ import { EvidenceModule } from './evidence/module.ts';
 import { IntakeModule } from './intake/module.ts';
 import type { GatewayModule } from './module.ts';
 import { MqttModule } from './mqtt/module.ts';
+import { OtaModule } from './ota/module.ts';
 import { ReportsModule } from './reports/module.ts';
 import { ResponsesModule } from './responses/module.ts';
 import { TicketsModule } from './tickets/module.ts';
@@ -46,6 +47,7 @@ function wire(ctx: GatewayContext) {
   const alarms = new AlarmsModule(ctx, { access });
   const mqtt = new MqttModule(ctx, { broker });
   const dashboard = new DashboardModule(ctx);
+  const ota = new OtaModule(ctx, { devices });
   // In start order (object keys keep it): the API comes last, over every other module's routes.
   const features = {
     access,
@@ -59,6 +61,7 @@ function wire(ctx: GatewayContext) {
     reports,
     alarms,
     mqtt,
+    ota,
     dashboard,
   };
   const api = new ApiModule(ctx, { access, modules: Object.values(features) });

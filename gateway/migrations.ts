@@ -3,6 +3,7 @@ import { ARCHIVE_MIGRATIONS, ARCHIVE_PG_MIGRATIONS } from './archive/migrations.
 import { DEVICES_MIGRATIONS, DEVICES_PG_MIGRATIONS } from './devices/migrations.ts';
 import { EVIDENCE_MIGRATIONS, EVIDENCE_PG_MIGRATIONS } from './evidence/migrations.ts';
 import { INTAKE_MIGRATIONS, INTAKE_PG_MIGRATIONS } from './intake/migrations.ts';
+import { OTA_MIGRATIONS, OTA_PG_MIGRATIONS } from './ota/migrations.ts';
 import { RESPONSES_MIGRATIONS, RESPONSES_PG_MIGRATIONS } from './responses/migrations.ts';
 import type { Migration } from './store/migration.ts';
 import type { ModuleSchema } from './store/postgres-sql.ts';
@@ -19,6 +20,7 @@ export const GATEWAY_MIGRATIONS: Migration[] = [
   ...ARCHIVE_MIGRATIONS,
   ...TICKETS_MIGRATIONS,
   ...WORKER_MIGRATIONS,
+  ...OTA_MIGRATIONS,
 ];
 
 /** The same on PostgreSQL, module by module (each versions its own tables there). */
@@ -31,4 +33,5 @@ export const GATEWAY_PG_SCHEMAS: ModuleSchema[] = [
   { module: 'archive', migrations: ARCHIVE_PG_MIGRATIONS },
   { module: 'tickets', migrations: TICKETS_PG_MIGRATIONS },
   { module: 'workers', migrations: WORKER_PG_MIGRATIONS },
+  { module: 'ota', migrations: OTA_PG_MIGRATIONS },
 ];

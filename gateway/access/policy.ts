@@ -18,6 +18,7 @@ export const PERMISSIONS = {
   'devices.commission': 'register and replace boxes',
   'devices.command': 'send commands to boxes (self-test, lights, voice)',
   'devices.configure': 'publish desired configuration to boxes',
+  'devices.update': 'publish agent bundles and roll them out to boxes (OTA)',
   'tickets.work': 'see and close fault tickets',
   'archive.import': 'import the vehicle archive',
   'accesslog.read': 'read who viewed personal data',

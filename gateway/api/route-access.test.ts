@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  generateUpdateKeys,
+  signManifest,
   createIdGenerator,
   encodeMessage,
   manifestHash,
@@ -166,6 +168,26 @@ describe('every route × every role × in scope / out of scope / missing (genera
     const villageResponse = async (caseId: string) =>
       (await gw.services.responses.cases.responses(caseId)).find((r) => r.kind === 'village')!.id;
     const ticketOf = async (box: string) => (await gw.services.tickets.tickets.list(SYSTEM, { deviceId: box }))[0].id;
+    // A published bundle (the name the POST example rolls out) and a rollout of it: county-wide, admins only.
+    const { privateKeyPem } = generateUpdateKeys();
+    const manifest = {
+      kind: 'agent' as const,
+      name: 'roadwarden-edge-0.2.1',
+      version: '0.2.1',
+      sha256: 'a'.repeat(64),
+      size: 1,
+    };
+    await gw.services.ota.store.publish({
+      ...manifest,
+      signed: signManifest(manifest, privateKeyPem),
+      publishedAt: new Date().toISOString(),
+      publishedBy: 'fixture',
+    });
+    const rollout = await gw.services.ota.engine.create({
+      bundle: manifest.name,
+      devices: [IN.box, OUT.box],
+      by: 'fixture',
+    });
     const [ca, cb] = [await caseOf(a.eventId), await caseOf(b.eventId)];
     Object.assign(ids, {
       device: { in: IN.box, out: OUT.box, missing: 'box-nowhere' },
@@ -175,6 +197,7 @@ describe('every route × every role × in scope / out of scope / missing (genera
       image: { in: a.sha, out: b.sha, missing: '0'.repeat(64) },
       ticket: { in: await ticketOf(IN.box), out: await ticketOf(OUT.box), missing: newId() },
       plate: { in: IN.plate, out: OUT.plate, missing: '鲁PZZ999' },
+      rollout: { in: rollout.id, out: rollout.id, missing: newId() },
     });
     for (const v of VIEWERS) tokens.set(v.name, await gw.services.access.tokens.issue(v.name, v.role, v.scope));
   });
@@ -233,7 +256,16 @@ describe('every route × every role × in scope / out of scope / missing (genera
 
   it('has routes with subjects of every kind to walk', () => {
     const kinds = new Set(gw.services.api.table.flatMap((r) => Object.values(r.subjects ?? {})));
-    expect([...kinds].sort()).toEqual(['case', 'device', 'evidence', 'image', 'plate', 'response', 'ticket']);
+    expect([...kinds].sort()).toEqual([
+      'case',
+      'device',
+      'evidence',
+      'image',
+      'plate',
+      'response',
+      'rollout',
+      'ticket',
+    ]);
   });
 
   it('answers each role as the policy says, on every API route', async () => {

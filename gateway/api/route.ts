@@ -7,7 +7,7 @@ import type { Viewer } from '../access/viewer.ts';
 export type Access = Permission | 'signed-in' | 'public';
 
 /** What an id in a route's path or query names; the generated scope test fills each with ids in and out of the viewer's scope. */
-export type Subject = 'device' | 'case' | 'response' | 'evidence' | 'image' | 'ticket' | 'plate';
+export type Subject = 'device' | 'case' | 'response' | 'evidence' | 'image' | 'ticket' | 'plate' | 'rollout';
 
 export interface RouteSchemas {
   params?: TSchema;

@@ -7,7 +7,16 @@ import { isScoped, placeInScope, seesPersonalData, type Viewer } from '../access
 export type PlaceOf = (deviceId: string) => { village?: string | null; township?: string | null } | undefined;
 
 /** What a device may publish under its own tree: reports, never commands or desired config. */
-const DEVICE_PUBLISHES = new Set(['status', 'telemetry', 'event', 'evidence', 'image', 'command_result', 'selftest']);
+const DEVICE_PUBLISHES = new Set([
+  'status',
+  'telemetry',
+  'event',
+  'evidence',
+  'image',
+  'command_result',
+  'selftest',
+  'ota',
+]);
 
 export const viewerOf = (p: Extract<Principal, { kind: 'operator' }>): Viewer => ({
   name: p.id,

@@ -83,7 +83,7 @@ export function mosquittoFiles(i: MosquittoConfigInput): MosquittoFiles {
     `topic readwrite ${COUNTY_PREFIX}/#`,
     '',
     '# Every box (its user name is its id): its own reports out, its own commands and config in.',
-    ...['status', 'telemetry', 'selftest', 'event/+', 'evidence/+', 'image/+', 'cmd/+/result'].map(
+    ...['status', 'telemetry', 'selftest', 'ota', 'event/+', 'evidence/+', 'image/+', 'cmd/+/result'].map(
       (t) => `pattern write ${TOPIC_PREFIX}/%u/${t}`,
     ),
     `pattern read ${TOPIC_PREFIX}/%u/cmd/+`,

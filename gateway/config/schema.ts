@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ResponsesConfig } from '../responses/response-plan.ts';
+import { OtaConfig } from '../ota/ota-config.ts';
 import { TicketsConfig } from '../tickets/fault-watcher.ts';
 
 export const GatewayConfig = Type.Object(
@@ -211,6 +212,8 @@ export const GatewayConfig = Type.Object(
     responses: Type.Optional(ResponsesConfig),
     /** Fault tickets (故障工单) from telemetry and silence; on with defaults when absent. */
     tickets: Type.Optional(TicketsConfig),
+    /** Agent updates for the boxes (OTA): the key they are signed with, stages, pace. */
+    ota: Type.Optional(OtaConfig),
   },
   { additionalProperties: false },
 );

@@ -12,6 +12,8 @@ export interface DeviceMeta extends DevicePlace {
 export interface DeviceRecord extends DeviceMeta {
   state: string;
   lastSeen: string | null;
+  /** what the box last said it runs (its status message): roadwarden-edge/<version> */
+  firmware: string | null;
   flags: string[];
   configVersion: number | null;
   telemetryGaps: number;
@@ -132,6 +134,7 @@ export function toRecord(r: Record<string, unknown>): DeviceRecord {
     id: String(r.id),
     state: String(r.state),
     lastSeen: (r.last_seen as string | null) ?? null,
+    firmware: (r.firmware as string | null) ?? null,
     flags: JSON.parse(String(r.flags ?? '[]')) as string[],
     configVersion: (r.config_version as number | null) ?? null,
     telemetryGaps: Number(r.telemetry_gaps ?? 0),

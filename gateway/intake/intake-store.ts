@@ -3,6 +3,7 @@ import type {
   DecodedPublish,
   EventMessage,
   EvidenceManifest,
+  OtaStatusMessage,
   SelfTestReport,
   StatusMessage,
   TelemetryMessage,
@@ -70,6 +71,15 @@ export class IntakeStore {
             await tx.run(
               'INSERT INTO selftests (id, device_id, ts, received_at, ok, body) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
               [m.id, m.deviceId, m.ts, receivedAt, m.ok, JSON.stringify(m)],
+            ),
+          );
+        }
+        case 'ota': {
+          const m = d.message as OtaStatusMessage;
+          return changed(
+            await tx.run(
+              'INSERT INTO ota_reports (id, device_id, rollout_id, state, ts, body) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+              [m.id, m.deviceId, m.rollout ?? null, m.state, m.ts, JSON.stringify(m)],
             ),
           );
         }

@@ -39,6 +39,7 @@ export const INTAKE_FILTERS = [
   filters.allStatus,
   filters.allTelemetry,
   filters.allSelfTests,
+  filters.allOta,
   filters.allEvents,
   filters.allEvidence,
   filters.allImages,

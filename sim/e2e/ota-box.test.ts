@@ -26,9 +26,9 @@ import {
   signManifest,
   topics,
 } from '../../protocols/index.ts';
-import { buildRelease } from '../../scripts/release.ts';
 import { HardwareSimulator } from '../hw-sim.ts';
 import { startTestBroker, type TestBroker } from '../testing/aedes-broker.ts';
+import { crashAtStart, neverConnects, releaseVariant, unpackedRelease } from '../testing/release-variants.ts';
 import { ServiceSupervisor } from '../testing/service-supervisor.ts';
 import { until } from '../testing/until.ts';
 
@@ -69,17 +69,7 @@ describe('a box updates its agent: signed, tried beside the running version, kep
 
   /** A bundle of this build under another version, changed by `patch`, signed with `key`. */
   async function bundle(version: string, patch?: (release: string) => void, key = keys.privateKeyPem): Promise<Bundle> {
-    const name = `roadwarden-edge-${version}`;
-    const stage = join(dir, 'bundles', name);
-    cpSync(src, stage, { recursive: true });
-    for (const f of ['RELEASE.json', 'package.json']) {
-      const j = JSON.parse(readFileSync(join(stage, f), 'utf8'));
-      writeFileSync(join(stage, f), JSON.stringify({ ...j, version }));
-    }
-    patch?.(stage);
-    mkdirSync(join(dir, 'served'), { recursive: true });
-    const file = join(dir, 'served', `${name}.tar.gz`);
-    await run('tar', ['-czf', file, '-C', join(dir, 'bundles'), name]);
+    const { name, file } = await releaseVariant(src, join(dir, 'served'), version, patch);
     const bytes = readFileSync(file);
     const manifest = {
       kind: 'agent' as const,
@@ -119,10 +109,7 @@ describe('a box updates its agent: signed, tried beside the running version, kep
   beforeAll(async () => {
     // The release as a box holds it: built by scripts/release.ts, unpacked under releases/. Its
     // packages are linked from this checkout (sim/e2e/install.test.ts covers npm ci --omit=dev).
-    const built = await buildRelease('edge', join(dir, 'release'), { version: BASE });
-    mkdirSync(join(dir, 'src'));
-    await run('tar', ['-xzf', built.file, '-C', join(dir, 'src')]);
-    src = join(dir, 'src', `roadwarden-edge-${BASE}`);
+    src = await unpackedRelease(dir, BASE);
     mkdirSync(join(opt, 'releases'), { recursive: true });
     const base = join(opt, 'releases', `roadwarden-edge-${BASE}`);
     cpSync(src, base, { recursive: true });
@@ -215,10 +202,7 @@ dataDir: ${join(dir, 'edge-data')}
 
   it('a bundle that crashes at start is rolled back by the box itself, with the crash as the reason', async () => {
     const before = box.starts.length;
-    const broken = await bundle('0.2.2-crashes', (rel) => {
-      const f = join(rel, 'edge', 'agent.js');
-      writeFileSync(f, `throw new Error('broken on purpose');\n${readFileSync(f, 'utf8')}`);
-    });
+    const broken = await bundle('0.2.2-crashes', crashAtStart);
     const r = await update(broken, 'crashes', ['healthy', 'rolled_back']);
     expect(r.states.map((m) => m.state)).toEqual(['downloading', 'installed', 'rolled_back']);
     expect(r.states.at(-1)!.reason).toMatch(/broken on purpose/);
@@ -229,12 +213,7 @@ dataDir: ${join(dir, 'edge-data')}
   });
 
   it('a bundle that starts but never reaches the gateway is rolled back when its trial ends', async () => {
-    const broken = await bundle('0.2.3-no-link', (rel) => {
-      const f = join(rel, 'edge', 'mqtt-link.js');
-      const js = readFileSync(f, 'utf8');
-      expect(js).toContain('mqtt.connect(this.o.url,');
-      writeFileSync(f, js.replace('mqtt.connect(this.o.url,', "mqtt.connect('mqtt://127.0.0.1:1',"));
-    });
+    const broken = await bundle('0.2.3-no-link', neverConnects);
     const r = await update(broken, 'no-link', ['healthy', 'rolled_back']);
     expect(r.states.map((m) => m.state)).toEqual(['downloading', 'installed', 'rolled_back']);
     expect(r.states.at(-1)!.reason).toMatch(/not connected to mqtt:\/\/127\.0\.0\.1/);
