@@ -51,6 +51,8 @@ declare module 'firmata-io' {
     reportVersion(cb: () => void): void;
     queryFirmware(cb: () => void): void;
     versionReceived: boolean;
+    /** the frame being parsed (firmata.js clears it after each whole frame) */
+    buffer: number[];
   }
   const bind: { Firmata: typeof Firmata };
   export default bind;

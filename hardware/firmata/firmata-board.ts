@@ -22,13 +22,24 @@ export interface FirmataBoardOptions {
 
 /**
  * Bridges our SerialLine to the transport shape firmata.js expects (events + write callback),
- * passing on only what the frame filter lets through.
+ * passing on only what the frame filter lets through. A frame firmata.js throws on (noise shaped
+ * like a sysex reply about a pin the board does not have) goes to `refused`, not up the line's
+ * event handler, where it would end the process.
  */
-function transportFor(line: SerialLine, pass: (d: Buffer) => Buffer): FirmataTransport & { detach(): void } {
+function transportFor(
+  line: SerialLine,
+  pass: (d: Buffer) => Buffer[],
+  refused: (e: Error, frame: Buffer) => void,
+): FirmataTransport & { detach(): void } {
   const t = new EventEmitter() as FirmataTransport & { detach(): void };
   const onData = (d: Buffer) => {
-    const clean = pass(d);
-    if (clean.length) t.emit('data', clean);
+    // Frame by frame: one the parser throws on costs only itself.
+    for (const frame of pass(d))
+      try {
+        t.emit('data', frame);
+      } catch (e) {
+        refused(e as Error, frame);
+      }
   };
   line.on('data', onData);
   t.write = (data: Buffer, cb?: (err?: Error | null) => void) =>
@@ -107,7 +118,17 @@ export class FirmataBoard extends EventEmitter {
 
   private async handshake(): Promise<void> {
     this.teardown();
-    const transport = transportFor(this.line, (d) => this.screen(d));
+    const transport = transportFor(
+      this.line,
+      (d) => this.screen(d),
+      (e, frame) => {
+        // firmata.js keeps a frame it threw on and would append to it: start afresh.
+        io.buffer.length = 0;
+        this.filter.refused(frame.length);
+        this.log?.warn({ err: e.message, bytes: frame.length }, 'Firmata frame refused (noise shaped like a reply)');
+        this.noticeNoise(frame.length);
+      },
+    );
     this.transport = transport;
     // Ask for the version soon instead of waiting for a reset banner that a pty never sends.
     const io = new firmataIo.Firmata(transport, { reportVersionTimeout: 150 });
@@ -148,10 +169,15 @@ export class FirmataBoard extends EventEmitter {
    * Whole, plausible frames only. After noise, once the line is quiet again, the board is asked to
    * report its inputs afresh: a real change that came during the noise was dropped with it.
    */
-  private screen(d: Buffer): Buffer {
+  private screen(d: Buffer): Buffer[] {
     const before = this.filter.stats.noiseBytes;
-    const clean = this.filter.filter(d);
-    const noise = this.filter.stats.noiseBytes - before;
+    const frames = this.filter.frames(d);
+    this.noticeNoise(this.filter.stats.noiseBytes - before);
+    return frames;
+  }
+
+  /** Noise seen: said once per noisy spell, and the board asked for its inputs once it is quiet. */
+  private noticeNoise(noise: number): void {
     if (noise > 0) {
       if (this.noisySince === undefined) {
         this.noisySince = Date.now();
@@ -164,7 +190,6 @@ export class FirmataBoard extends EventEmitter {
       this.resyncTimer = setTimeout(() => this.resync(), this.filter.quietMs);
       this.resyncTimer.unref();
     }
-    return clean;
   }
 
   private resync(): void {

@@ -36,7 +36,7 @@ describe('Firmata frame filter', () => {
     const all = Buffer.from(frames.flat());
     const out = [...all].map((b) => f.filter(Buffer.from([b]))).reduce((a, b) => Buffer.concat([a, b]));
     expect([...out]).toEqual([...all]);
-    expect(f.stats).toEqual({ frames: 4, noiseBytes: 0, droppedDigital: 0 });
+    expect(f.stats).toEqual({ frames: 4, noiseBytes: 0, droppedDigital: 0, refusedFrames: 0 });
   });
 
   it('lets no digital report out of 100 KB of noise, where a bare parser found hundreds', () => {

@@ -4,6 +4,8 @@ export interface FirmataLineStats {
   noiseBytes: number;
   /** Digital reports dropped: on a noisy line, or naming pins that are not inputs. */
   droppedDigital: number;
+  /** Frames passed on that firmata.js could not take (noise shaped like a reply): dropped. */
+  refusedFrames: number;
 }
 
 export interface FirmataFrameFilterOptions {
@@ -27,7 +29,7 @@ const FIXED = (cmd: number) => (cmd & 0xf0) === 0x90 || (cmd & 0xf0) === 0xe0 ||
  * comes from a board, not from noise. Whatever it holds back is counted.
  */
 export class FirmataFrameFilter {
-  readonly stats: FirmataLineStats = { frames: 0, noiseBytes: 0, droppedDigital: 0 };
+  readonly stats: FirmataLineStats = { frames: 0, noiseBytes: 0, droppedDigital: 0, refusedFrames: 0 };
   /** When noise was last seen (ms, the filter's clock), or -Infinity. */
   lastNoiseAt = Number.NEGATIVE_INFINITY;
   private frame: number[] = [];
@@ -41,7 +43,12 @@ export class FirmataFrameFilter {
 
   /** The bytes of the whole, plausible frames in this chunk; a partial frame waits for the next. */
   filter(chunk: Buffer): Buffer {
-    const out: number[] = [];
+    return Buffer.concat(this.frames(chunk));
+  }
+
+  /** The whole, plausible frames in this chunk, each on its own. */
+  frames(chunk: Buffer): Buffer[] {
+    const out: Buffer[] = [];
     for (const b of chunk) {
       const f = this.frame;
       if (b >= 0x80) {
@@ -68,7 +75,13 @@ export class FirmataFrameFilter {
         }
       } else if (f.length === 3) this.emit(out);
     }
-    return Buffer.from(out);
+    return out;
+  }
+
+  /** A frame that passed but the parser could not take: noise after all. */
+  refused(bytes: number): void {
+    this.stats.refusedFrames++;
+    this.noise(bytes);
   }
 
   /** Whether noise was seen within the last `quietMs`. */
@@ -76,7 +89,7 @@ export class FirmataFrameFilter {
     return this.now() - this.lastNoiseAt < this.quietMs;
   }
 
-  private emit(out: number[]): void {
+  private emit(out: Buffer[]): void {
     const f = this.frame;
     this.frame = [];
     if ((f[0]! & 0xf0) === 0x90 && !this.plausible(f[0]! & 0x0f, f[1]!, f[2]!)) {
@@ -84,7 +97,7 @@ export class FirmataFrameFilter {
       return;
     }
     this.stats.frames++;
-    out.push(...f);
+    out.push(Buffer.from(f));
   }
 
   private plausible(port: number, lsb: number, msb: number): boolean {

@@ -119,6 +119,22 @@ describe('johnny-five over a real pty against the virtual Firmata board', () => 
     expect(events).toEqual(['arrived', 'left']);
   });
 
+  it('survives noise shaped like a reply about a pin the board does not have, and goes on working', async () => {
+    const events: string[] = [];
+    sensor.on('arrived', () => events.push('arrived'));
+    // PIN_STATE_RESPONSE (0x6e) for pin 110: firmata.js indexes its pin table with it and throws
+    // (the chaos bench's noisy line found it: it ended the whole agent). Sent twice: the parser must
+    // start afresh after each.
+    const bad = Buffer.from([0xf0, 0x6e, 110, 0x01, 0x00, 0xf7]);
+    sim.emit('send', bad);
+    sim.emit('send', bad);
+    await until(() => board.filter.stats.refusedFrames === 2, 3000, 'both frames refused');
+    await new Promise((r) => setTimeout(r, 200));
+    sim.setInput(2, true);
+    await until(() => events.length === 1, 3000, 'the arrival after the bad frames');
+    expect(board.health.value.state).toBe('ok');
+  });
+
   it('redoes the handshake after the port comes back', async () => {
     await pair.unplug();
     await until(() => board.health.value.state === 'offline');
