@@ -37,6 +37,6 @@ export function faceSimilarity(a: Float32Array, b: Float32Array): number {
 /**
  * At or above this, two faces are taken as the same person. On the demo photos the same face
  * (mirrored, at 40 % size, darker and turned 6°) scored at least 0.80 and different people at
- * most 0.58 (see the README's vision section).
+ * most 0.58 (see docs/vision.md).
  */
 export const FACE_MATCH_THRESHOLD = 0.7;

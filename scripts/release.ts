@@ -23,7 +23,7 @@ const TARGETS = ['edge', 'gateway'] as const;
 type Target = (typeof TARGETS)[number];
 
 /** What every bundle carries besides the compiled code; the gateway's also its built dashboard. */
-const COMMON = ['package-lock.json', '.npmrc', 'vendor', 'examples', 'README.md'];
+const COMMON = ['package-lock.json', '.npmrc', 'vendor', 'examples', 'README.md', 'docs'];
 
 /** What the release's package.json keeps: no development scripts (`prepare` would need the bundler). */
 function releasePackageJson(version: string): string {

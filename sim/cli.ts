@@ -41,7 +41,7 @@ export function registerSimCli(program: Command, logger: (cmd: Command) => Logge
   registerStoryCli(sim, logger);
   sim
     .command('screenshots')
-    .description("the dashboard's main pages as PNGs (the demo's county in headless Chromium), for the README")
+    .description("the dashboard's main pages as PNGs (the demo's county in headless Chromium), for the docs")
     .option('--out <dir>', 'where the PNGs go', 'docs/screenshots')
     .option('--chromium <path>', 'the Chromium to drive', '/usr/bin/chromium')
     .action(async (o: { out: string; chromium: string }, cmd: Command) => {

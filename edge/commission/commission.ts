@@ -119,7 +119,7 @@ export function edgeConfigFor(i: CommissionInput): EdgeConfig {
       apiUrl: i.apiUrl,
     },
     hardware,
-    // The built-in detector until the county installs its own (README "Vision on the edge").
+    // The built-in detector until the county installs its own (docs/vision.md).
     vision: i.camera && i.vision ? { everyMs: 1000 } : undefined,
     rules: rules.length ? rules : undefined,
     quietHours: { from: '22:00', to: '06:00' },

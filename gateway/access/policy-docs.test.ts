@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PERMISSIONS, ROLE_PERMISSIONS, ROLES, type Permission } from './policy.ts';
 
-// The README's access table is what people read; it must say what the code does.
-describe("the README's access table", () => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+// The access table in docs/county/roles.md is what people read; it must say what the code does.
+describe('the access table in docs/county/roles.md', () => {
+  const readme = readFileSync(new URL('../../docs/county/roles.md', import.meta.url), 'utf8');
   const table = readme.split('<!-- access-table:start -->')[1]?.split('<!-- access-table:end -->')[0] ?? '';
   const rows = table
     .trim()

@@ -12,7 +12,7 @@ export interface ScreenshotOptions {
 }
 
 /**
- * The dashboard's main pages as PNGs for the README, from a real run: the demo's county (its
+ * The dashboard's main pages as PNGs for the docs, from a real run: the demo's county (its
  * alarm, closed case and evidence photo) in Debian's Chromium: log-in, the alarm list, the case
  * page, devices on the county map, reports, the archive, the alarm list in English, and the
  * alarm list and case on a phone.
