@@ -159,6 +159,17 @@ const BENCHES: BenchSpec[] = [
     run: async (o, onProgress) => (await import('./install-bench.ts')).runInstallBench({ runs: o.runs[0], onProgress }),
   },
   {
+    name: 'ota',
+    description:
+      'agent updates to installed boxes under a systemd stand-in: a good bundle (rollout → every box healthy, each box command → healthy), then a bundle that crashes (rollout → halted at the canaries)',
+    options: [
+      ['boxes', 'installed boxes (each a real agent process)', '50'],
+      ['canary', 'canary share in percent', '10'],
+    ],
+    run: async (o, onProgress) =>
+      (await import('./ota-bench.ts')).runOtaBench({ boxes: o.boxes[0], canary: o.canary[0], onProgress }),
+  },
+  {
     name: 'technician',
     description:
       'auto-probe time to find a light controller (default, slave 7 @ 19200, slave 16 @ 57600), a whole self-test, telemetry/s through intake with fault tickets',

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from '../testing/free-ports.ts';
-import { addDevices, BIN } from '../testing/gateway-process.ts';
+import { addDevices, BIN, gatewayArgs } from '../testing/gateway-process.ts';
 import { type StartedProcess, startProcess, stopProcess } from '../testing/process-start.ts';
 import { installRelease } from '../testing/release-install.ts';
 import { type BenchLine, summary, value } from './report.ts';
@@ -65,21 +65,16 @@ export async function runInstallBench(o: InstallBenchOptions): Promise<BenchLine
       { runtime: 'compiled', gatewayBin: gateway!.bin, edgeBin: edge!.bin },
       { runtime: 'tsx', gatewayBin: BIN, edgeBin: BIN },
     ];
-    const gatewayArgs = (data: string) => [
+    const gatewayCommand = (data: string) => [
       '--log-level',
       'warn',
       'gateway',
-      '--mqtt-port',
-      String(mqttPort),
-      '--http-port',
-      String(httpPort),
-      '--data-dir',
-      data,
+      ...gatewayArgs(undefined, mqttPort!, httpPort!, data),
     ];
     for (const r of runtimes) {
       o.onProgress?.(`gateway starts, ${r.runtime}`);
       const data = join(dir, `gateway-data-${r.runtime}`);
-      const m = await measureStarts(o.runs, () => startProcess(r.gatewayBin, gatewayArgs(data), /HTTP API on port/));
+      const m = await measureStarts(o.runs, () => startProcess(r.gatewayBin, gatewayCommand(data), /HTTP API on port/));
       lines.push(
         summary('install', 'gateway_start', 'ms', m.startMs, { runtime: r.runtime, rss_mb: round1(median(m.rssMb)) }),
       );
@@ -87,7 +82,7 @@ export async function runInstallBench(o: InstallBenchOptions): Promise<BenchLine
     // The boxes start against a running gateway: their RSS is taken once connected.
     const gwData = join(dir, 'gateway-data-compiled');
     await addDevices(gwData, [{ id: BOX, password: BOX_PASSWORD }], gateway!.bin);
-    running.push(await startProcess(gateway!.bin, gatewayArgs(gwData), /HTTP API on port/));
+    running.push(await startProcess(gateway!.bin, gatewayCommand(gwData), /HTTP API on port/));
     for (const r of runtimes) {
       o.onProgress?.(`box agent starts, ${r.runtime}`);
       const config = join(dir, `edge-${r.runtime}.yaml`);

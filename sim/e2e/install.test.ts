@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HardwareSimulator } from '../hw-sim.ts';
 import { freePorts } from '../testing/free-ports.ts';
-import { addDevices } from '../testing/gateway-process.ts';
+import { addDevices, gatewayArgs } from '../testing/gateway-process.ts';
 import { type StartedProcess, startProcess, stopProcess } from '../testing/process-start.ts';
 import { type InstalledRelease, installRelease } from '../testing/release-install.ts';
 import { runCli } from '../testing/run-cli.ts';
@@ -77,17 +77,7 @@ describe('a release installed with npm ci --omit=dev into a clean folder', { tim
       .at(-1)!;
     const gw = await startProcess(
       gateway.bin,
-      [
-        '--log-level',
-        'warn',
-        'gateway',
-        '--mqtt-port',
-        String(mqttPort),
-        '--http-port',
-        String(httpPort),
-        '--data-dir',
-        gwData,
-      ],
+      ['--log-level', 'warn', 'gateway', ...gatewayArgs(undefined, mqttPort!, httpPort!, gwData)],
       /HTTP API on port \d+/,
       { cwd: gateway.root },
     );

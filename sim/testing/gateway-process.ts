@@ -49,10 +49,14 @@ export function spawnRabbitAuth(args: string[]): Promise<{ proc: ChildProcess; p
   });
 }
 
-/** The arguments of a gateway process on fixed ports (a restart keeps them) with this config and data dir. */
-export const gatewayArgs = (config: string, mqttPort: number, httpPort: number, dataDir: string): string[] => [
-  '--config',
-  config,
+/** The arguments of a gateway process on fixed ports (a restart keeps them) with this config (if any) and data dir. */
+export const gatewayArgs = (
+  config: string | undefined,
+  mqttPort: number,
+  httpPort: number,
+  dataDir: string,
+): string[] => [
+  ...(config ? ['--config', config] : []),
   '--mqtt-port',
   String(mqttPort),
   '--http-port',
