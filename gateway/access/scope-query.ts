@@ -30,7 +30,7 @@ export class ScopeCheck {
     ));
   }
 
-  /** An image is in scope when some evidence in scope names it. */
+  /** An image is in scope when some evidence in scope names it, or a case in scope has it as an outcome photo. */
   async image(v: Viewer, sha256: string): Promise<boolean> {
     // The whole county also sees an image whose manifest has not arrived yet.
     if (!isScoped(v.scope)) return true;
@@ -40,6 +40,12 @@ export class ScopeCheck {
       [sha256],
     );
     for (const r of ids) if (await this.evidence(v, r.id)) return true;
+    // An outcome photo: in scope with the case whose response it records.
+    const cases = await this.sql.all<{ id: string }>(
+      'SELECT r.case_id AS id FROM response_log l JOIN responses r ON r.id = l.response_id WHERE l.photo = ?',
+      [sha256],
+    );
+    for (const c of cases) if (await this.case(v, c.id)) return true;
     return false;
   }
 }

@@ -43,6 +43,8 @@ export interface RouteDef<R extends RouteSchemas = RouteSchemas, A extends Acces
   hide?: boolean;
   /** Request body content types other than JSON that the route takes (its parser is the server's). */
   consumes?: string[];
+  /** Bytes a request body may have, where the server's 1 MiB is too little (a photo). */
+  bodyLimit?: number;
   handler(req: ApiRequest<R, A>, reply: FastifyReply): Promise<unknown>;
 }
 

@@ -95,6 +95,7 @@ function mount(app: FastifyInstance, r: RouteDef): void {
     method: r.method,
     url: r.url,
     config: { access: r.access },
+    ...(r.bodyLimit ? { bodyLimit: r.bodyLimit } : {}),
     schema: {
       ...(r.schema ?? {}),
       ...(r.hide ? { hide: true } : { summary: r.summary, tags: [r.tag], description: accessText(r.access) }),

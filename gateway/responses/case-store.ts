@@ -107,6 +107,7 @@ export class CaseStore {
     actor: string,
     note?: string,
     ackDeadline?: string | null,
+    photo?: string,
   ): Promise<ResponseRow> {
     return this.sql.transaction(async (tx) => {
       const r = await lockedResponse(tx, responseId);
@@ -116,7 +117,7 @@ export class CaseStore {
         'UPDATE responses SET state = ?, updated_at = ?, actor = ?, note = ?, ack_deadline = coalesce(?, ack_deadline) WHERE id = ?',
         [to, at, actor, note ?? null, ackDeadline ?? null, responseId],
       );
-      await this.log(tx, responseId, r.state, to, actor, note);
+      await this.log(tx, responseId, r.state, to, actor, note, photo);
       if (isFinished(to) && (await responseRows(tx, r.caseId)).every((x) => isFinished(x.state))) {
         await tx.run('UPDATE cases SET closed_at = ?, closed_by = ? WHERE id = ? AND closed_at IS NULL', [
           at,
@@ -286,11 +287,21 @@ export class CaseStore {
 
   async history(
     responseId: string,
-  ): Promise<Array<{ from: string | null; to: string; at: string; actor: string; note: string | null }>> {
-    return this.sql.all(
-      'SELECT from_state AS "from", to_state AS "to", at, actor, note FROM response_log WHERE response_id = ? ORDER BY seq',
+  ): Promise<
+    Array<{ from: string | null; to: string; at: string; actor: string; note: string | null; photo?: string }>
+  > {
+    const rows = await this.sql.all<{
+      from: string | null;
+      to: string;
+      at: string;
+      actor: string;
+      note: string | null;
+      photo: string | null;
+    }>(
+      'SELECT from_state AS "from", to_state AS "to", at, actor, note, photo FROM response_log WHERE response_id = ? ORDER BY seq',
       [responseId],
     );
+    return rows.map(({ photo, ...h }) => (photo ? { ...h, photo } : h));
   }
 
   private async log(
@@ -300,10 +311,11 @@ export class CaseStore {
     to: ResponseState,
     actor: string,
     note?: string,
+    photo?: string,
   ): Promise<void> {
     await tx.run(
-      'INSERT INTO response_log (response_id, from_state, to_state, at, actor, note) VALUES (?, ?, ?, ?, ?, ?)',
-      [responseId, from, to, this.now().toISOString(), actor, note ?? null],
+      'INSERT INTO response_log (response_id, from_state, to_state, at, actor, note, photo) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [responseId, from, to, this.now().toISOString(), actor, note ?? null, photo ?? null],
     );
   }
 }

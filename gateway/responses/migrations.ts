@@ -78,6 +78,11 @@ export const RESPONSES_MIGRATIONS: Migration[] = [
     version: 20,
     sql: ONSITE_COMMANDS,
   },
+  {
+    // The outcome's photo (an evidence image, by SHA-256) on the move that recorded it.
+    version: 24,
+    sql: 'ALTER TABLE response_log ADD COLUMN photo TEXT;',
+  },
 ];
 
 /**
@@ -132,4 +137,5 @@ export const RESPONSES_PG_MIGRATIONS: Migration[] = [
    ALTER TABLE responses ADD COLUMN claimed_until TEXT;`,
   },
   { version: 3, sql: ONSITE_COMMANDS },
+  { version: 4, sql: 'ALTER TABLE response_log ADD COLUMN photo TEXT;' },
 ];

@@ -1,3 +1,4 @@
+import { checkImage, sha256Hex } from '../../protocols/index.ts';
 import type { AccessModule } from '../access/module.ts';
 import { AlarmQuery } from '../alarms/alarm-query.ts';
 import type { RouteDef } from '../api/route.ts';
@@ -142,6 +143,13 @@ export class ResponsesModule implements GatewayModule {
       accessLog: this.deps.access.accessLog,
       plans: () => responsesInForce(this.ctx.config),
       engine: () => (this.engine && this.deliveries ? { engine: this.engine, deliveries: this.deliveries } : undefined),
+      keepPhoto: async (jpeg, deviceId) => {
+        const sha = sha256Hex(jpeg);
+        const c = checkImage(sha, jpeg);
+        if (!c.ok) throw Object.assign(new Error(`the photo: ${c.error.message}`), { code: 'bad_photo' });
+        await this.deps.evidence.store.put(deviceId, sha, jpeg);
+        return sha;
+      },
     });
   }
 }

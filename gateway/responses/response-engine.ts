@@ -265,7 +265,7 @@ export class ResponseEngine extends EventEmitter {
    * response finished straight from "sent" is acknowledged first by the same person, so the
    * timeline shows when someone took it on.
    */
-  async complete(responseId: string, actor: string, outcome: string): Promise<ResponseRow> {
+  async complete(responseId: string, actor: string, outcome: string, photo?: string): Promise<ResponseRow> {
     if (!outcome.trim())
       throw Object.assign(new Error('an outcome is needed to mark a response done: say what was done'), {
         code: 'bad_request',
@@ -273,7 +273,7 @@ export class ResponseEngine extends EventEmitter {
     const r = await this.o.cases.response(responseId);
     if (r && (r.state === 'sent' || r.state === 'escalated'))
       await this.move(responseId, 'acknowledged', actor, 'acknowledged with the outcome');
-    return await this.move(responseId, 'done', actor, outcome);
+    return await this.move(responseId, 'done', actor, outcome, undefined, photo);
   }
 
   async waive(responseId: string, actor: string, reason: string): Promise<ResponseRow> {
@@ -295,8 +295,9 @@ export class ResponseEngine extends EventEmitter {
     actor: string,
     note?: string,
     deadline?: string,
+    photo?: string,
   ): Promise<ResponseRow> {
-    const r = await this.o.cases.move(id, to, actor, note, deadline);
+    const r = await this.o.cases.move(id, to, actor, note, deadline, photo);
     this.log?.info({ responseId: id, kind: r.kind, state: to, actor }, 'response moved');
     this.emit('change', r);
     return r;

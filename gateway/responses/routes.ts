@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { ResponsePlansSummary } from '../../protocols/index.ts';
+import { MAX_IMAGE_BYTES, type ResponsePlansSummary } from '../../protocols/index.ts';
 import type { AccessLog } from '../access/access-log-store.ts';
 import { mayActOn } from '../access/policy.ts';
 import { seesPersonalData } from '../access/viewer.ts';
@@ -24,6 +24,8 @@ export interface CaseRouteDeps {
   plans(): ResponsesInForce;
   /** Undefined until the module started. */
   engine(): { engine: ResponseEngine; deliveries: Deliveries } | undefined;
+  /** Keeps an outcome photo as evidence of the case's box (checked: a whole JPEG within the limit); its SHA-256. */
+  keepPhoto(jpeg: Buffer, deviceId: string): Promise<string>;
 }
 
 const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -32,6 +34,8 @@ const ActionBody = Type.Object(
     note: Type.Optional(Type.String({ maxLength: 2000 })),
     outcome: Type.Optional(Type.String({ maxLength: 2000 })),
     reason: Type.Optional(Type.String({ maxLength: 2000 })),
+    /** with complete: a photo of what was done, JPEG in base64 (at most 4 MB decoded) */
+    photo: Type.Optional(Type.String({ maxLength: Math.ceil((MAX_IMAGE_BYTES * 4) / 3) + 4 })),
   },
   { additionalProperties: false },
 );
@@ -55,6 +59,7 @@ export function caseRoutes(d: CaseRouteDeps): RouteDef[] {
       schema: { params: Id, body: ActionBody },
       subjects: { id: 'response' },
       example: { note: 'checked', outcome: 'visited the owner', reason: 'duplicate' },
+      bodyLimit: 6 * 1024 * 1024,
       async handler(req, reply) {
         const r = await d.cases.responseFor(req.viewer, req.params.id);
         if (!r) return notFound(reply, `response ${req.params.id}`);
@@ -65,8 +70,15 @@ export function caseRoutes(d: CaseRouteDeps): RouteDef[] {
         const body = req.body ?? {};
         const who = req.viewer.name;
         try {
+          if (body.photo !== undefined && verb !== 'complete')
+            return reply.code(400).send({ error: 'bad_request', message: 'a photo goes with an outcome (complete)' });
           if (verb === 'acknowledge') return await e.acknowledge(r.id, who, body.note);
-          if (verb === 'complete') return await e.complete(r.id, who, body.outcome ?? body.note ?? '');
+          if (verb === 'complete') {
+            const outcome = body.outcome ?? body.note ?? '';
+            const c = body.photo && outcome.trim() ? await d.cases.getCase(r.caseId) : undefined;
+            const photo = c ? await d.keepPhoto(Buffer.from(body.photo!, 'base64'), c.deviceId) : undefined;
+            return await e.complete(r.id, who, outcome, photo);
+          }
           if (verb === 'reopen') return await e.reopen(r.id, who, body.reason ?? '');
           return await e.waive(r.id, who, body.reason ?? '');
         } catch (err) {

@@ -214,8 +214,31 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     await page.click('[data-testid=police-acknowledge]');
     await page.waitForSelector('article[data-kind=police][data-state=acknowledged]');
     await page.fill('[data-testid=police-text]', '值班民警已拦停三轮车，乘客已下车');
+    // A photo from the officer's phone (4000×3000): it goes with the outcome, made small on the way.
+    const phonePhoto = await sharp({
+      create: { width: 4000, height: 3000, channels: 3, background: { r: 90, g: 120, b: 60 } },
+    })
+      .jpeg({ quality: 95 })
+      .toBuffer();
+    await page.setInputFiles('[data-testid=police-photo]', {
+      name: 'IMG_0001.jpg',
+      mimeType: 'image/jpeg',
+      buffer: phonePhoto,
+    });
     await page.click('[data-testid=police-complete]');
     await page.waitForSelector('article[data-kind=police][data-state=done]');
+    const shown = page.locator('[data-testid=outcome-photo] img');
+    await shown.waitFor();
+    await until(
+      () => shown.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0),
+      5000,
+      'the outcome photo shown in the timeline',
+    );
+    const police = (await gw.services.responses.cases.responses(caseA)).find((r) => r.kind === 'police')!;
+    const done = (await gw.services.responses.cases.history(police.id)).at(-1)!;
+    expect(done).toMatchObject({ to: 'done', photo: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const kept = await gw.services.evidence.store.get(done.photo!);
+    expect(await sharp(kept!).metadata()).toMatchObject({ format: 'jpeg', width: 1600, height: 1200 });
     await page.fill('[data-testid=village-text]', '溯源劝诫：网格员已上门，车主签订承诺书');
     await page.click('[data-testid=village-complete]');
     await page.waitForSelector('article[data-kind=village][data-state=done]');

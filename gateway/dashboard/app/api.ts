@@ -88,14 +88,14 @@ export const api = {
   searchArchive: (q: string) => call<ArchiveVehicle[]>('GET', `/archive/vehicles?q=${encodeURIComponent(q)}`),
   importArchive: (csv: string, commit: boolean) =>
     call<ImportReport>('POST', `/archive/import${commit ? '?commit=true' : ''}`, undefined, csv),
-  act: (responseId: string, verb: 'acknowledge' | 'complete' | 'waive' | 'reopen', text?: string) =>
+  act: (responseId: string, verb: 'acknowledge' | 'complete' | 'waive' | 'reopen', text?: string, photo?: string) =>
     call<unknown>(
       'POST',
       `/responses/${encodeURIComponent(responseId)}/${verb}`,
       verb === 'waive' || verb === 'reopen'
         ? { reason: text ?? '' }
         : verb === 'complete'
-          ? { outcome: text ?? '' }
+          ? { outcome: text ?? '', ...(photo ? { photo } : {}) }
           : text
             ? { note: text }
             : {},

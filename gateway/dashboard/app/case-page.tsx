@@ -16,8 +16,29 @@ function verbsFor(r: CaseResponse): Verb[] {
   return v;
 }
 
+/**
+ * A phone photo made small enough to send (a 12-megapixel JPEG is 4 MB and more): at most 1600 px
+ * on its long side, JPEG at 0.8, as base64.
+ */
+async function shrinkPhoto(file: File): Promise<string> {
+  const bitmap = await createImageBitmap(file);
+  const scale = Math.min(1, 1600 / Math.max(bitmap.width, bitmap.height));
+  const canvas = document.createElement('canvas');
+  canvas.width = Math.round(bitmap.width * scale);
+  canvas.height = Math.round(bitmap.height * scale);
+  canvas.getContext('2d')!.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  const blob = await new Promise<Blob>((resolve, reject) =>
+    canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the photo could not be read'))), 'image/jpeg', 0.8),
+  );
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
 function ResponseActions({ r, onDone }: { r: CaseResponse; onDone: () => void }) {
   const [text, setText] = useState('');
+  const [photo, setPhoto] = useState<File | undefined>();
   const [error, setError] = useState('');
   // A finished response is reopened rarely and on purpose: the reason box shows only when asked for.
   const [reopening, setReopening] = useState(false);
@@ -25,8 +46,10 @@ function ResponseActions({ r, onDone }: { r: CaseResponse; onDone: () => void })
   const run = async (verb: Verb) => {
     setError('');
     try {
-      await api.act(r.id, verb, text.trim() || undefined);
+      const jpeg = verb === 'complete' && photo ? await shrinkPhoto(photo) : undefined;
+      await api.act(r.id, verb, text.trim() || undefined, jpeg);
       setText('');
+      setPhoto(undefined);
       onDone();
     } catch (e) {
       setError(serverText((e as Error).message));
@@ -52,6 +75,18 @@ function ResponseActions({ r, onDone }: { r: CaseResponse; onDone: () => void })
           onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
           data-testid={`${r.kind}-text`}
         />
+      )}
+      {!finished && verbs.includes('complete') && (
+        <label class="photo-input">
+          {t('addPhoto')}
+          <input
+            type="file"
+            accept="image/*"
+            capture="environment"
+            onChange={(e) => setPhoto((e.target as HTMLInputElement).files?.[0])}
+            data-testid={`${r.kind}-photo`}
+          />
+        </label>
       )}
       {verbs.map((v) => (
         <button type="button" key={v} onClick={() => void run(v)} data-testid={`${r.kind}-${v}`}>
@@ -138,13 +173,16 @@ export function CasePage({ id, me }: { id: string; me: Me }) {
       </main>
     );
   const timeline = [
-    ...(c.alarm ? [{ at: c.alarm.ts, who: c.deviceId, what: t('captured'), note: c.alarm.plate?.text ?? '' }] : []),
+    ...(c.alarm
+      ? [{ at: c.alarm.ts, who: c.deviceId, what: t('captured'), note: c.alarm.plate?.text ?? '', photo: undefined }]
+      : []),
     ...c.responses.flatMap((r) =>
       r.history.map((h) => ({
         at: h.at,
         who: h.actor,
         what: `${responseLabel(r.kind)} → ${stateLabel(h.to)}`,
         note: h.note ?? '',
+        photo: h.photo,
       })),
     ),
   ].sort((a, b) => a.at.localeCompare(b.at));
@@ -207,6 +245,11 @@ export function CasePage({ id, me }: { id: string; me: Me }) {
             <li key={i}>
               <time dateTime={e.at}>{time(e.at)}</time> <strong>{e.what}</strong> <span class="who">{e.who}</span>{' '}
               {e.note && <q>{serverText(e.note)}</q>}
+              {e.photo && (
+                <a href={`/api/v1/images/${e.photo}`} target="_blank" rel="noreferrer" data-testid="outcome-photo">
+                  <img src={`/api/v1/images/${e.photo}`} alt={t('outcomePhoto')} class="outcome-photo" loading="lazy" />
+                </a>
+              )}
             </li>
           ))}
         </ol>

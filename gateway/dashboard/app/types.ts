@@ -28,6 +28,8 @@ export interface HistoryEntry {
   at: string;
   actor: string;
   note: string | null;
+  /** SHA-256 of the outcome's photo (GET /api/v1/images/:sha256) */
+  photo?: string;
 }
 
 export interface CaseResponse {
