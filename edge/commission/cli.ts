@@ -44,6 +44,10 @@ export function registerCommissionCli(program: Command, _logger: (cmd: Command) 
     .option('--replace', 'this id already exists: replace the old box (its credential stops working)')
     .option('--out <file>', 'where to write the box configuration', 'edge.yaml')
     .option('--data-dir <dir>', "the box's data directory (outbox, voice clips)", '/var/lib/roadwarden')
+    .option(
+      '--ota-key <file>',
+      "the county's update public key (ota-update.pub): the box then takes signed agent updates from the centre",
+    )
     .option('--interactive', 'ask for what is missing even when stdin is not a terminal')
     .option('--no-interactive', 'never ask; fail on what is missing')
     .option('--json', 'print only a JSON summary')

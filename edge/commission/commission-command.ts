@@ -1,7 +1,7 @@
 // What `roadwarden commission` does, loaded only when it runs (its options are declared in cli.ts).
-import { randomBytes } from 'node:crypto';
-import { chmodSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
   gpsFixFromPort,
@@ -64,6 +64,7 @@ export interface CommissionOpts {
   replace?: boolean;
   out: string;
   dataDir?: string;
+  otaKey?: string;
   interactive?: boolean;
   json?: boolean;
 }
@@ -147,6 +148,23 @@ async function probe(o: CommissionOpts, quiet: boolean): Promise<ProbeFinding[]>
   return found;
 }
 
+/** The update key's path as the box will read it, once it is known to be an Ed25519 public key. */
+function otaKeyFile(path: string): string {
+  let type: string | undefined;
+  try {
+    const pem = readFileSync(path, 'utf8');
+    // Node derives a public key from a private one: the private key must never reach a box.
+    if (!pem.includes('-----BEGIN PUBLIC KEY-----'))
+      throw new Error('not a public key (the box needs ota-update.pub, never the private ota-update.key)');
+    type = createPublicKey(pem).asymmetricKeyType;
+  } catch (e) {
+    throw new Error(`--ota-key ${path}: ${(e as Error).message}`);
+  }
+  if (type !== 'ed25519')
+    throw new Error(`--ota-key ${path}: not an Ed25519 public key (roadwarden gateway ota keygen makes one)`);
+  return resolve(path);
+}
+
 function donor(o: CommissionOpts): Donor | undefined {
   if (!o.donor && !o.donorAnonymous) return undefined;
   const amount = o.donorAmount === undefined ? undefined : Number(o.donorAmount);
@@ -211,6 +229,7 @@ export async function commission(o: CommissionOpts): Promise<void> {
       apiUrl: o.api,
       technician,
       dataDir: o.dataDir,
+      otaKey: o.otaKey ? otaKeyFile(o.otaKey) : undefined,
       donor: donor({ ...o, donor: donorName || undefined }),
     };
     found = o.probe ? await probe(o, quiet) : [];

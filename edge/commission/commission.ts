@@ -27,6 +27,8 @@ export interface CommissionInput
   apiUrl?: string;
   technician?: string;
   dataDir?: string;
+  /** where the box keeps the county's update public key */
+  otaKey?: string;
 }
 
 export const PASSWORD_ENV = 'RW_DEVICE_PASSWORD';
@@ -125,6 +127,7 @@ export function edgeConfigFor(i: CommissionInput): EdgeConfig {
     quietHours: { from: '22:00', to: '06:00' },
     telemetry: { intervalS: 60 },
     dataDir: i.dataDir ?? '/var/lib/roadwarden',
+    ...(i.otaKey ? { ota: { publicKey: i.otaKey } } : {}),
     outbox: { key: `\${${STORAGE_KEY_ENV}}` },
   };
 }

@@ -1,10 +1,11 @@
 import { parseEnv } from 'node:util';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeAgent, loadEdgeConfig } from '../../edge/index.ts';
 import { Gateway } from '../../gateway/index.ts';
+import { generateUpdateKeys } from '../../protocols/index.ts';
 import { HardwareSimulator } from '../hw-sim.ts';
 import { until } from '../testing/until.ts';
 import { runCli } from '../testing/run-cli.ts';
@@ -38,6 +39,8 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
   let api: string;
   let token: string;
   const yamlPath = join(dir, 'edge.yaml');
+  const otaKey = join(dir, 'ota-update.pub');
+  writeFileSync(otaKey, generateUpdateKeys().publicKeyPem);
   const envPath = join(dir, 'edge.env');
   const get = async <T>(path: string): Promise<T> =>
     (await (await fetch(`${api}${path}`, { headers: { authorization: `Bearer ${token}` } })).json()) as T;
@@ -137,10 +140,16 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
         join(dir, 'box'),
         // The camera takes evidence here; recognition on the box is the offline case's.
         '--no-vision',
+        '--ota-key',
+        otaKey,
       ],
       { timeoutMs: 90_000 },
     );
     expect(r.code, r.stderr).toBe(0);
+    // The box takes signed agent updates from the centre (docs/county/ota.md).
+    expect(loadEdgeConfig(yamlPath, { RW_DEVICE_PASSWORD: 'x', RW_STORAGE_KEY: 'a'.repeat(43) + '=' }).ota).toEqual({
+      publicKey: otaKey,
+    });
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
     expect(summary).toMatchObject({
       id: 'lc-liangshui-0007',
@@ -324,6 +333,24 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
     ]);
     expect(mute.code).toBe(1);
     expect(mute.stderr).toMatch(/no light and no speaker, so it cannot warn anyone/);
+    // An update key that is not one: the private key by mistake.
+    const wrongKey = join(dir, 'ota-update.key');
+    writeFileSync(wrongKey, generateUpdateKeys().privateKeyPem, { mode: 0o600 });
+    const keyed = await runCli([
+      ...base,
+      '--offline',
+      '--token',
+      token,
+      '--technician',
+      'tech-li',
+      '--light',
+      'modbus:/dev/null',
+      '--ota-key',
+      wrongKey,
+    ]);
+    expect(keyed.code).toBe(1);
+    expect(keyed.stderr).toMatch(/--ota-key .*ota-update\.key: not a public key/);
+    expect(existsSync(join(dir, 'refused.yaml'))).toBe(false);
     expect(existsSync(join(dir, 'refused.yaml'))).toBe(false);
   });
 });
