@@ -59,6 +59,10 @@ describe('topic ACL', () => {
     expect(canPublish(op('technician', { villages: ['张庄'] }), 'rw/v1/box-1/cmd/self_test', placeOf)).toBe(false);
     expect(canPublish(op('technician', { villages: ['张庄'] }), 'rw/v1/box-2/cmd/self_test', placeOf)).toBe(true);
     expect(canPublish(op('technician'), 'rw/v1/box-1/event/presence', placeOf)).toBe(false);
+    // An agent update only from those who may roll one out: admins and the gateway, not technicians.
+    expect(canPublish(op('technician'), 'rw/v1/box-1/cmd/update_agent', placeOf)).toBe(false);
+    expect(canPublish(op('admin'), 'rw/v1/box-1/cmd/update_agent', placeOf)).toBe(true);
+    expect(canPublish(op('gateway'), 'rw/v1/box-1/cmd/update_agent', placeOf)).toBe(true);
     expect(canPublish(op('technician'), 'rw/v1/box-1/config', placeOf)).toBe(false);
     expect(canPublish(op('gateway'), 'rw/v1/box-1/config', placeOf)).toBe(true);
     expect(canSubscribe(op('gateway'), '$share/intake/rw/v1/+/event/+')).toBe(true);

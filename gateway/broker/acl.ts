@@ -1,6 +1,6 @@
 import { COUNTY_PREFIX, TOPIC_PREFIX, parseTopic } from '../../protocols/index.ts';
 import type { Principal } from '../access/credential-store.ts';
-import { can } from '../access/policy.ts';
+import { can, type Permission } from '../access/policy.ts';
 import { isScoped, placeInScope, seesPersonalData, type Viewer } from '../access/viewer.ts';
 
 /** Where a box is, for scope checks; undefined for a box the registry does not know. */
@@ -24,6 +24,10 @@ export const viewerOf = (p: Extract<Principal, { kind: 'operator' }>): Viewer =>
   ...(p.scope ? { scope: p.scope } : {}),
 });
 
+/** What sending a command needs: an agent update is a rollout's (admins), the rest a technician's. */
+export const commandPermission = (name: string): Permission =>
+  name === 'update_agent' ? 'devices.update' : 'devices.command';
+
 /**
  * MQTT publish rights, from the same policy as HTTP: a box publishes its own reports; people and
  * county systems publish commands or desired config only to boxes in their scope; only the
@@ -35,7 +39,11 @@ export function canPublish(p: Principal, topic: string, placeOf: PlaceOf): boole
   if (topic.startsWith(`${COUNTY_PREFIX}/`)) return can(p.role, 'county.publish');
   if (!t.ok) return false;
   const need =
-    t.value.kind === 'command' ? 'devices.command' : t.value.kind === 'config' ? 'devices.configure' : undefined;
+    t.value.kind === 'command'
+      ? commandPermission(t.value.command)
+      : t.value.kind === 'config'
+        ? 'devices.configure'
+        : undefined;
   return need !== undefined && can(p.role, need) && placeInScope(viewerOf(p), placeOf(t.value.deviceId));
 }
 
