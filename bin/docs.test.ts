@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { configReference, REFERENCE } from '../scripts/config-reference.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const pages = [
@@ -14,7 +15,10 @@ const CJK = /[\u4e00-\u9fff]/;
 
 /** The relative links and images of a page, as paths from the repository root. */
 function links(page: string): string[] {
-  const text = readFileSync(join(ROOT, page), 'utf8').replace(/```[\s\S]*?```/g, '');
+  // Code is not prose: a pattern in a code span may look like a link.
+  const text = readFileSync(join(ROOT, page), 'utf8')
+    .replace(/```[\s\S]*?```/g, '')
+    .replace(/`[^`\n]*`/g, '');
   return [...text.matchAll(/\]\(([^)\s]+)\)/g)]
     .map((m) => m[1]!.split('#')[0]!)
     .filter((l) => l && !/^[a-z]+:/.test(l))
@@ -46,6 +50,10 @@ describe('the docs', () => {
     while (queue.length)
       for (const l of links(queue.shift()!)) if (l.endsWith('.md') && !seen.has(l)) seen.add(l) && queue.push(l);
     expect(pages.filter((p) => !seen.has(p)).map((p) => relative(ROOT, join(ROOT, p)))).toEqual([]);
+  });
+
+  it('the config reference is what the schemas say (node --import tsx scripts/config-reference.ts writes it)', () => {
+    expect(readFileSync(REFERENCE, 'utf8')).toBe(configReference());
   });
 
   it('technician and county pages put Chinese first', () => {
