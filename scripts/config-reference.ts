@@ -92,7 +92,7 @@ export function configReference(): string {
     'Generated from the schemas the programs validate against, so it cannot drift: every key, its',
     'type and limits, whether it is required, and its meaning where the schema gives one. The',
     'commented examples (`examples/gateway.yaml`, `examples/edge.yaml`) and the pages of',
-    '[the docs](../../README.md) say how the parts fit. A value written `${NAME}` is taken from the',
+    `[the docs](../../README.md) say how the parts fit. A value written \`\${NAME}\` is taken from the`,
     'environment; `--check-config` names the key and line of any problem.',
     '',
     table('gateway.yaml', GatewayConfig as Schema, 'The county gateway ([gateway.md](gateway.md)).'),

@@ -147,7 +147,7 @@ describe('field technicians: commission, self-test, fault tickets', { timeout: 1
     );
     expect(r.code, r.stderr).toBe(0);
     // The box takes signed agent updates from the centre (docs/county/ota.md).
-    expect(loadEdgeConfig(yamlPath, { RW_DEVICE_PASSWORD: 'x', RW_STORAGE_KEY: 'a'.repeat(43) + '=' }).ota).toEqual({
+    expect(loadEdgeConfig(yamlPath, { RW_DEVICE_PASSWORD: 'x', RW_STORAGE_KEY: `${'a'.repeat(43)}=` }).ota).toEqual({
       publicKey: otaKey,
     });
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
