@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
@@ -365,7 +365,7 @@ export class EdgeAgent {
   }
 
   sendTelemetry(): void {
-    const drivers = Object.fromEntries(this.devices().map((d) => [d.name, d.health.value]));
+    const drivers = this.driverHealth();
     const msg = this.telemetry.build({
       drivers,
       outbox: this.outbox.stats(),
@@ -416,7 +416,7 @@ export class EdgeAgent {
   /** What a trial of a new version looks at (edge/ota/trial.ts). */
   trialSubject(): TrialSubject {
     return {
-      drivers: () => Object.fromEntries(this.devices().map((d) => [d.name, d.health.value])),
+      drivers: () => this.driverHealth(),
       linkConnected: () => this.link.connected,
       gatewayUrl: this.o.config.gateway.url,
     };
@@ -436,19 +436,16 @@ export class EdgeAgent {
     const layout = releaseLayout();
     if ('error' in layout) return refuse('not_a_release', layout.error);
     const m = p.bundle.manifest;
+    const u = { rollout: p.rollout, version: m.version, sha256: m.sha256 };
     this.updating = true;
     try {
       const r = await installCandidate(p.bundle, p.url, {
         layout,
         publicKeyPem: readFileSync(ota.publicKey, 'utf8'),
-        onDownloading: () => this.reportOta({ rollout: p.rollout, ...m }, 'downloading'),
+        onDownloading: () => this.reportOta(u, 'downloading'),
       });
-      this.reportOta({ rollout: p.rollout, ...m }, 'installed');
-      const baseline = Object.fromEntries(this.devices().map((d) => [d.name, d.health.value.state])) as Record<
-        string,
-        DriverHealth['state']
-      >;
-      mkdirSync(join(this.dataDir, 'ota'), { recursive: true, mode: 0o700 });
+      this.reportOta(u, 'installed');
+      const baseline = Object.fromEntries(Object.entries(this.driverHealth()).map(([name, h]) => [name, h.state]));
       this.pendingTrial = {
         candidate: r.dir,
         manifest: r.manifest,
@@ -461,12 +458,12 @@ export class EdgeAgent {
       this.updating = false;
       // Sent again to a box that runs it already (a rollout resumed): that box is where it should be.
       if (e instanceof UpdateError && e.code === 'same_version') {
-        this.reportOta({ rollout: p.rollout, ...m }, 'healthy');
+        this.reportOta(u, 'healthy');
         return { ok: true, data: { state: 'healthy', version: m.version, already: true } };
       }
       const code = e instanceof UpdateError ? e.code : 'install_failed';
       const message = (e as Error).message;
-      this.reportOta({ rollout: p.rollout, ...m }, 'failed', message);
+      this.reportOta(u, 'failed', message);
       return refuse(code, message);
     }
   }
@@ -506,6 +503,11 @@ export class EdgeAgent {
     writeFileSync(join(this.dataDir, 'config-version'), String(version), { mode: 0o600 });
     this.log?.info({ version }, 'desired config applied');
     this.sendTelemetry();
+  }
+
+  /** Each device's health by name, as telemetry reports it. */
+  private driverHealth(): Record<string, DriverHealth> {
+    return Object.fromEntries(this.devices().map((d) => [d.name, d.health.value]));
   }
 
   /** Every device this box has, in a fixed order. */

@@ -74,12 +74,13 @@ export function registerEdgeCli(
       log.info({ version: why.manifest.version }, 'stopping edge agent to try the new version');
       await agent.stop();
       const { tryUpdate } = await import('./ota/update-outcome.ts');
-      const args = ['--config', o.config, ...(o.dataDir ? ['--data-dir', o.dataDir] : [])];
-      await tryUpdate(why, {
-        dataDir: edgeDataDir(config),
-        args: [...args, ...(o.envFile ? ['--env-file', o.envFile] : [])],
-        logger: log,
-      });
+      // The candidate runs with this process's options.
+      const args = [
+        ...['--config', o.config],
+        ...(o.dataDir ? ['--data-dir', o.dataDir] : []),
+        ...(o.envFile ? ['--env-file', o.envFile] : []),
+      ];
+      await tryUpdate(why, { dataDir: edgeDataDir(config), args, logger: log });
       // The service manager starts what `current` now points at (systemd: Restart=always).
       process.exit(0);
     });

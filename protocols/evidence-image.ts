@@ -1,10 +1,18 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { fail, ok, type Result } from './result.ts';
 
 /** Evidence images travel as raw JPEG bytes on `rw/v1/{id}/image/{sha256}`; larger ones are refused. */
 export const MAX_IMAGE_BYTES = 4 * 1024 * 1024;
 
 export const sha256Hex = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
+
+/** The SHA-256 of a file, read as a stream (release bundles are too big to hold at once). */
+export async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
 
 /**
  * An image payload is accepted only when it is a whole JPEG (SOI at the start, EOI at the end),

@@ -2,21 +2,12 @@
 // already built, so a box or a county server needs only `npm ci --omit=dev` (no compiler, no bundler).
 //   node --import tsx scripts/release.ts [--target edge|gateway|all] [--out build/release]
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  cpSync,
-  createReadStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ensureDashboard, RELEASED } from '../gateway/dashboard/build.ts';
+import { sha256File } from '../protocols/index.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TARGETS = ['edge', 'gateway'] as const;
@@ -40,12 +31,6 @@ function gitCommit(): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-async function sha256(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 export interface BuiltRelease {
@@ -85,7 +70,7 @@ export async function buildRelease(target: Target, out: string, o: { version?: s
   mkdirSync(out, { recursive: true });
   const file = join(out, `${name}.tar.gz`);
   execFileSync('tar', ['-czf', file, '--owner=0', '--group=0', '-C', dirname(stage), name]);
-  const sum = await sha256(file);
+  const sum = await sha256File(file);
   writeFileSync(`${file}.sha256`, `${sum}  ${name}.tar.gz\n`);
   return { target, version, file, sha256: sum, bytes: statSync(file).size };
 }

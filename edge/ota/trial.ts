@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DriverHealth, UpdateManifest } from '../../protocols/index.ts';
@@ -60,6 +60,7 @@ export async function runTrial(
   o: { dataDir: string; args: string[]; logger?: Logger },
 ): Promise<TrialVerdict> {
   const files = trialFiles(o.dataDir);
+  mkdirSync(join(o.dataDir, 'ota'), { recursive: true, mode: 0o700 });
   rmSync(files.verdict, { force: true });
   writeFileSync(files.request, JSON.stringify(req), { mode: 0o600 });
   o.logger?.info({ candidate: req.candidate, version: req.manifest.version }, 'trying the new version');

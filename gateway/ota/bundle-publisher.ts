@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { copyFileSync, createReadStream, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { verifyManifest } from '../../protocols/index.ts';
+import { sha256File, verifyManifest } from '../../protocols/index.ts';
 import type { Bundle, OtaStore } from './ota-store.ts';
 
 export class BundleError extends Error {
@@ -15,12 +14,6 @@ export class BundleError extends Error {
 
 /** Where a published bundle's bytes are kept, by SHA-256. */
 export const bundlePath = (dataDir: string, sha256: string): string => join(dataDir, 'ota', `${sha256}.tar.gz`);
-
-async function sha256Of(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 /**
  * Publish a bundle: its signature checked with the key the boxes hold (a bundle they would refuse
@@ -46,7 +39,7 @@ export async function publishBundle(
     );
   const m = signed.manifest;
   const size = statSync(file).size;
-  const sha = await sha256Of(file);
+  const sha = await sha256File(file);
   if (size !== m.size || sha !== m.sha256)
     throw new BundleError(
       'not_the_signed_file',

@@ -34,19 +34,16 @@ export function registerOtaCli(gw: Command): void {
     .requiredOption('--key <file>', 'the private update key (ota-update.key)')
     .option('--out <file>', 'the signature file (default: <bundle>.sig.json)')
     .action(async (bundle: string, o: { key: string; out?: string }) => {
-      const { readFileSync, statSync, writeFileSync, createReadStream } = await import('node:fs');
+      const { readFileSync, statSync, writeFileSync } = await import('node:fs');
       const { basename } = await import('node:path');
-      const { createHash } = await import('node:crypto');
-      const { signManifest } = await import('../../protocols/index.ts');
+      const { sha256File, signManifest } = await import('../../protocols/index.ts');
       const m = BUNDLE_NAME.exec(basename(bundle));
       if (!m) throw new Error(`${bundle}: a box bundle is named roadwarden-edge-<version>.tar.gz`);
-      const h = createHash('sha256');
-      for await (const chunk of createReadStream(bundle)) h.update(chunk as Buffer);
       const manifest = {
         kind: 'agent' as const,
         name: m[1]!,
         version: m[2]!,
-        sha256: h.digest('hex'),
+        sha256: await sha256File(bundle),
         size: statSync(bundle).size,
       };
       const out = o.out ?? `${bundle}.sig.json`;
