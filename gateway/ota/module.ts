@@ -1,4 +1,5 @@
 import type { RouteDef } from '../api/route.ts';
+import { GATEWAY_DEFAULTS } from '../config/defaults.ts';
 import type { GatewayContext } from '../context.ts';
 import type { DevicesModule } from '../devices/module.ts';
 import { DeviceQuery } from '../devices/device-query.ts';
@@ -51,7 +52,8 @@ export class OtaModule implements GatewayModule {
   }
 }
 
-function localUrl(host: string | undefined, port: number | undefined): string {
-  const h = !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  return `http://${h}:${port ?? 8080}`;
+/** This gateway's HTTP address as a box on this machine reaches it (a wildcard listen is reached on loopback). */
+function localUrl(host: string = GATEWAY_DEFAULTS.httpHost, port: number = GATEWAY_DEFAULTS.httpPort): string {
+  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${h}:${port}`;
 }

@@ -112,30 +112,26 @@ export class RolloutEngine {
         r.state = 'rolling';
       }
     }
-    const turn = r.state === 'canary' ? canaries : targets;
-    for (const t of turn) {
-      if (budget <= 0) break;
-      if (t.state !== 'waiting') continue;
-      await this.send(r, t.deviceId);
-      t.state = 'pending';
-      budget--;
+    const due = (r.state === 'canary' ? canaries : targets).filter((t) => t.state === 'waiting').slice(0, budget);
+    if (due.length) {
+      // One command body for every box of this tick: the bundle, its signature, where to fetch it.
+      const b = (await this.o.store.bundle(r.sha256))!;
+      const params = {
+        bundle: b.signed,
+        url: `${this.o.baseUrl().replace(/\/$/, '')}/ota/bundles/${b.sha256}.tar.gz`,
+        rollout: r.id,
+      };
+      for (const t of due) {
+        const id = await this.o.commands.send(t.deviceId, 'update_agent', params, this.c.timeoutS);
+        await this.o.store.sent(r.id, t.deviceId, id, this.o.now().toISOString());
+        t.state = 'pending';
+      }
+      budget -= due.length;
     }
     if (r.state === 'rolling' && targets.every((t) => ENDED.has(t.state))) {
       await this.o.store.setRollout(r.id, 'done', at);
       this.o.logger?.info({ rollout: r.id }, 'rollout done');
     }
     return budget;
-  }
-
-  private async send(r: Rollout, deviceId: string): Promise<void> {
-    const b = (await this.o.store.bundle(r.sha256))!;
-    const url = `${this.o.baseUrl().replace(/\/$/, '')}/ota/bundles/${b.sha256}.tar.gz`;
-    const id = await this.o.commands.send(
-      deviceId,
-      'update_agent',
-      { bundle: b.signed, url, rollout: r.id },
-      this.c.timeoutS,
-    );
-    await this.o.store.sent(r.id, deviceId, id, this.o.now().toISOString());
   }
 }
