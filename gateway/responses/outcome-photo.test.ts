@@ -53,6 +53,9 @@ describe('a photo with the outcome', () => {
       10_000,
       'the case',
     );
+    // The engine sends the village response in the background; wait for that move so the refusals
+    // below are compared against a state nothing else is about to change.
+    await until(async () => (await villageResponse()).state !== 'pending', 10_000, 'the village response sent');
     jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3a6' } })
       .jpeg()
       .toBuffer();
