@@ -48,7 +48,8 @@ import { checkClock } from './selftest/clock-check.ts';
 import { selfTestReport } from './selftest/report.ts';
 import { VisionUnit } from './vision/vision-unit.ts';
 import { installCandidate, UpdateError } from './ota/candidate-install.ts';
-import { releaseLayout } from './ota/release-layout.ts';
+import type { InstalledParts } from './ota/installed-parts.ts';
+import { updateTarget } from './ota/update-target.ts';
 import type { TrialRequest, TrialSubject } from './ota/trial.ts';
 import { takeUpdateOutcome } from './ota/update-outcome.ts';
 
@@ -65,6 +66,12 @@ export interface EdgeAgentOptions {
    * edge`) stops the agent and tries the new version. Without it, updates are refused.
    */
   onUpdateReady?: (req: TrialRequest) => void;
+  /** The models and config template this config was put together with (edge/ota/installed-parts.ts). */
+  parts?: InstalledParts;
+  /** edge.yaml as written, before the installed template: what a new template is checked against */
+  baseConfig?: EdgeConfig;
+  /** edge.yaml's path, for messages */
+  configFile?: string;
 }
 
 /** What the vision pipeline (or anything else in-process) reports: one recognised incident. */
@@ -119,6 +126,8 @@ export class EdgeAgent {
   private changeTimer: NodeJS.Timeout | undefined;
   private updating = false;
   private pendingTrial: TrialRequest | undefined;
+  /** whether the vision models loaded: what a trial of new models must show */
+  private visionHealth: DriverHealth | undefined;
 
   constructor(private readonly o: EdgeAgentOptions) {
     const c = o.config;
@@ -160,6 +169,7 @@ export class EdgeAgent {
       newId: this.newId,
       bdSeq,
       firmware: FIRMWARE,
+      parts: o.parts,
       logger: this.log,
     });
 
@@ -244,12 +254,19 @@ export class EdgeAgent {
         this.log?.warn({ err: e.message }, 'no control socket: `selftest` will need the agent stopped'),
       );
     // Models load in the vision worker; a box whose models fail still warns from its sensors.
-    await this.vision?.start().catch((e: Error) => this.log?.error({ err: e.message }, 'vision did not start'));
+    if (this.vision)
+      this.visionHealth = await this.vision.start().then(
+        (): DriverHealth => ({ state: 'ok' }),
+        (e: Error): DriverHealth => {
+          this.log?.error({ err: e.message }, 'vision did not start');
+          return { state: 'offline', error: { code: 'models', message: e.message.slice(0, 500) } };
+        },
+      );
     const every = (this.o.config.telemetry?.intervalS ?? 60) * 1000;
     this.telemetryTimer = setInterval(() => this.sendTelemetry(), every);
     const outcome = takeUpdateOutcome(this.dataDir);
     if (outcome) this.reportOta(outcome, outcome.state, outcome.reason);
-    this.log?.info({ firmware: FIRMWARE }, 'edge agent started');
+    this.log?.info({ firmware: FIRMWARE, ...this.o.parts }, 'edge agent started');
   }
 
   async stop(): Promise<void> {
@@ -416,15 +433,15 @@ export class EdgeAgent {
   /** What a trial of a new version looks at (edge/ota/trial.ts). */
   trialSubject(): TrialSubject {
     return {
-      drivers: () => this.driverHealth(),
+      drivers: () => ({ ...this.driverHealth(), ...(this.visionHealth ? { vision: this.visionHealth } : {}) }),
       linkConnected: () => this.link.connected,
       gatewayUrl: this.o.config.gateway.url,
     };
   }
 
   /**
-   * update_agent: checked and installed beside the running release while this one keeps warning;
-   * the trial and the restart are the process owner's (onUpdateReady).
+   * update_agent: a new agent, models or config template, checked and installed beside what runs
+   * while this one keeps warning; the trial and the restart are the process owner's (onUpdateReady).
    */
   private async updateAgent(p: CommandParams<'update_agent'>): Promise<Outcome> {
     const ota = this.o.config.ota;
@@ -433,27 +450,35 @@ export class EdgeAgent {
     if (!this.o.onUpdateReady)
       return refuse('no_ota', 'this agent was not started by `roadwarden edge`: it cannot restart into an update');
     if (this.updating) return refuse('busy', 'an update is already under way');
-    const layout = releaseLayout();
-    if ('error' in layout) return refuse('not_a_release', layout.error);
     const m = p.bundle.manifest;
     const u = { rollout: p.rollout, version: m.version, sha256: m.sha256 };
     this.updating = true;
     try {
       const r = await installCandidate(p.bundle, p.url, {
-        layout,
+        target: (signed) =>
+          updateTarget(signed.kind, {
+            dataDir: this.dataDir,
+            box: this.o.baseConfig ?? this.o.config,
+            configFile: this.o.configFile ?? 'edge.yaml',
+          }),
         publicKeyPem: readFileSync(ota.publicKey, 'utf8'),
         onDownloading: () => this.reportOta(u, 'downloading'),
       });
       this.reportOta(u, 'installed');
-      const baseline = Object.fromEntries(Object.entries(this.driverHealth()).map(([name, h]) => [name, h.state]));
+      const drivers = this.trialSubject().drivers();
       this.pendingTrial = {
         candidate: r.dir,
         manifest: r.manifest,
+        layout: r.target.layout,
         rollout: p.rollout,
-        baseline,
+        baseline: Object.fromEntries(Object.entries(drivers).map(([name, h]) => [name, h.state])),
+        mustBeUp: m.kind === 'models' && this.vision ? ['vision'] : [],
         trialS: ota.trialS ?? 60,
       };
-      return { ok: true, data: { state: 'installed', version: m.version, packages: r.packages } };
+      return {
+        ok: true,
+        data: { state: 'installed', kind: m.kind, version: m.version, ...(r.packages ? { packages: r.packages } : {}) },
+      };
     } catch (e) {
       this.updating = false;
       // Sent again to a box that runs it already (a rollout resumed): that box is where it should be.

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { TrialRequest } from './ota/trial.ts';
 import { registerSelftestCli } from './selftest/cli.ts';
 import { registerCommissionCli } from './commission/cli.ts';
+import { registerPackCli } from './ota/cli.ts';
 import { registerRecognizeCli } from './vision/cli.ts';
 
 interface EdgeOpts {
@@ -22,6 +23,7 @@ export function registerEdgeCli(
   registerCommissionCli(program, logger);
   registerSelftestCli(program, logger);
   registerRecognizeCli(program, logger);
+  registerPackCli(program);
   program
     .command('edge')
     .description('run one roadside box: local warnings, schedules, commands, reports over MQTT')
@@ -36,24 +38,36 @@ export function registerEdgeCli(
     .action(async (o: EdgeOpts, cmd: Command) => {
       if (o.envFile) process.loadEnvFile(o.envFile);
       const { loadEdgeConfig } = await import('./config/load-config.ts');
-      const config = loadEdgeConfig(o.config);
-      if (o.dataDir) config.dataDir = o.dataDir;
+      const { edgeDataDir } = await import('./config/schema.ts');
+      const { withInstalledParts } = await import('./ota/installed-parts.ts');
+      const base = loadEdgeConfig(o.config);
+      if (o.dataDir) base.dataDir = o.dataDir;
+      // A new version on trial runs as the box until it is healthy, says so, and stops; new models
+      // or a new template are tried in place of the installed ones.
+      const trial = o.otaTrial ? (JSON.parse(readFileSync(o.otaTrial, 'utf8')) as TrialRequest) : undefined;
+      const kind = trial?.manifest.kind;
+      const { config, parts, problems } = withInstalledParts(base, {
+        dataDir: edgeDataDir(base),
+        file: o.config,
+        trying: trial && kind !== 'agent' ? { kind: kind!, dir: trial.candidate } : undefined,
+      });
       if (o.checkConfig) {
+        const also = Object.values(parts).length ? ` with ${Object.values(parts).join(', ')}` : '';
         process.stdout.write(
-          `${o.config}: valid (device ${config.device.id}, ${config.rules?.length ?? 0} rules, ${config.schedules?.length ?? 0} schedules)\n`,
+          `${o.config}: valid (device ${config.device.id}, ${config.rules?.length ?? 0} rules, ${config.schedules?.length ?? 0} schedules)${also}\n`,
         );
+        for (const p of problems) process.stdout.write(`warning: ${p}\n`);
         return;
       }
       const log = logger(cmd);
+      for (const p of problems) log.error(p);
       const { EdgeAgent } = await import('./agent.ts');
-      const { edgeDataDir } = await import('./config/schema.ts');
-      if (o.otaTrial) {
-        // A new version on trial: it runs as the box until it is healthy, says so, and stops.
+      const options = { config, parts, baseConfig: base, configFile: o.config, logger: log };
+      if (trial) {
         const { awaitHealthy, trialFiles } = await import('./ota/trial.ts');
-        const req = JSON.parse(readFileSync(o.otaTrial, 'utf8')) as TrialRequest;
-        const agent = new EdgeAgent({ config, logger: log });
+        const agent = new EdgeAgent(options);
         await agent.start();
-        const verdict = await awaitHealthy(agent.trialSubject(), req);
+        const verdict = await awaitHealthy(agent.trialSubject(), trial);
         writeFileSync(trialFiles(edgeDataDir(config)).verdict, JSON.stringify(verdict), { mode: 0o600 });
         await agent.stop();
         process.exitCode = verdict.ok ? 0 : 1;
@@ -61,7 +75,7 @@ export function registerEdgeCli(
       }
       let updateReady: (t: TrialRequest) => void = () => {};
       const update = new Promise<TrialRequest>((r) => (updateReady = r));
-      const agent = new EdgeAgent({ config, logger: log, onUpdateReady: (t) => updateReady(t) });
+      const agent = new EdgeAgent({ ...options, onUpdateReady: (t) => updateReady(t) });
       // Caught from before the ready line: a stop just after it must not find no handler.
       const signal = untilSignal();
       await agent.start();

@@ -24,6 +24,8 @@ export interface MqttLinkOptions {
   /** Birth/death sequence: the will and the birth that follows it carry the same number. */
   bdSeq: number;
   firmware?: string;
+  /** the models and config template in use, named in the birth message */
+  parts?: StatusMessage['parts'];
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
   /** QoS 1 publishes awaiting PUBACK at once. */
@@ -50,7 +52,9 @@ export class MqttLink extends EventEmitter {
   private inflight = 0;
   private delay: number;
   private authRefused = false;
-  private readonly o: Required<Omit<MqttLinkOptions, 'username' | 'password' | 'ca' | 'firmware' | 'logger'>> &
+  private readonly o: Required<
+    Omit<MqttLinkOptions, 'username' | 'password' | 'ca' | 'firmware' | 'parts' | 'logger'>
+  > &
     MqttLinkOptions;
   private readonly log: Logger | undefined;
 
@@ -213,6 +217,7 @@ export class MqttLink extends EventEmitter {
       state,
       bdSeq: this.o.bdSeq,
       ...(this.o.firmware ? { firmware: this.o.firmware } : {}),
+      ...(state === 'online' && this.o.parts && Object.keys(this.o.parts).length ? { parts: this.o.parts } : {}),
       ...(reason ? { reason } : {}),
     };
     return encodeMessage('status', m);

@@ -3,16 +3,38 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 
 /**
+ * What a box can be updated with: its agent (a release, scripts/release.ts), its vision models (a
+ * folder with models.yaml) or the county's config template (template.yaml). Each kind's bundle is
+ * named for it, so a signed name cannot pass for another kind.
+ */
+export const BUNDLE_KINDS = {
+  agent: 'roadwarden-edge',
+  models: 'roadwarden-models',
+  config: 'roadwarden-config',
+} as const;
+export type BundleKind = keyof typeof BUNDLE_KINDS;
+
+const VERSION = '[0-9A-Za-z.+-]{1,40}';
+
+/** The kind and version a bundle's file or top folder name says (`roadwarden-models-2026.12.tar.gz`). */
+export function bundleNameOf(file: string): { kind: BundleKind; name: string; version: string } | undefined {
+  const m = new RegExp(`^(roadwarden-(edge|models|config)-(${VERSION}))$`).exec(file.replace(/\.tar\.gz$/, ''));
+  if (!m) return undefined;
+  const kind = (Object.keys(BUNDLE_KINDS) as BundleKind[]).find((k) => BUNDLE_KINDS[k] === `roadwarden-${m[2]}`)!;
+  return { kind, name: m[1]!, version: m[3]! };
+}
+
+/**
  * What a signed update bundle is: the county's update key signs this manifest (Ed25519), the
  * manifest names the bundle's bytes by SHA-256, and a box checks both with the public key it holds
- * before it unpacks anything. The bundle itself is a release tarball (scripts/release.ts).
+ * before it unpacks anything. The bundle itself is a tarball of one folder, `name`.
  */
 export const UpdateManifest = Type.Object(
   {
-    kind: Type.Literal('agent'),
-    /** the release's top folder: roadwarden-edge-<version> */
-    name: Type.String({ pattern: '^roadwarden-edge-[0-9A-Za-z.+-]{1,40}$' }),
-    version: Type.String({ pattern: '^[0-9A-Za-z.+-]{1,40}$' }),
+    kind: Type.Union(Object.keys(BUNDLE_KINDS).map((k) => Type.Literal(k as BundleKind))),
+    /** the bundle's top folder: roadwarden-edge-<version>, roadwarden-models-<version>, roadwarden-config-<version> */
+    name: Type.String({ pattern: `^roadwarden-(edge|models|config)-${VERSION}$` }),
+    version: Type.String({ pattern: `^${VERSION}$` }),
     sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
     size: Type.Integer({ minimum: 1, maximum: 512 * 1024 * 1024 }),
   },
@@ -41,6 +63,8 @@ export function signManifest(m: UpdateManifest, privateKeyPem: string): SignedMa
 /** True only for a well-formed manifest whose signature the key accepts. */
 export function verifyManifest(s: unknown, publicKey: string | KeyObject): s is SignedManifest {
   if (!signedCheck.Check(s)) return false;
+  const named = bundleNameOf(s.manifest.name);
+  if (named?.kind !== s.manifest.kind || named.version !== s.manifest.version) return false;
   const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
   return verify(null, manifestBytes(s.manifest), key, Buffer.from(s.signature, 'base64'));
 }

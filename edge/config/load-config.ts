@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import { loadYamlConfig, parseYamlConfig } from '../../protocols/index.ts';
+import { ConfigError, loadYamlConfig, parseYamlConfig } from '../../protocols/index.ts';
 import { EdgeConfig } from './schema.ts';
 
 export { ConfigError } from '../../protocols/index.ts';
@@ -50,6 +50,13 @@ function crossCheck(c: EdgeConfig, problems: string[]): void {
 /** Parse and validate edge.yaml text; every problem names its key and, where known, its line. */
 export function parseEdgeConfig(text: string, file = 'edge.yaml', env: NodeJS.ProcessEnv = process.env): EdgeConfig {
   return parseYamlConfig(EdgeConfig, text, { file, env, crossCheck });
+}
+
+/** The checks across keys again, on a config put together from parts (edge.yaml and a template). */
+export function checkEdgeConfig(c: EdgeConfig, file: string): void {
+  const problems: string[] = [];
+  crossCheck(c, problems);
+  if (problems.length) throw new ConfigError(file, problems);
 }
 
 export function loadEdgeConfig(file: string, env: NodeJS.ProcessEnv = process.env): EdgeConfig {

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { type UpdateManifest, verifyManifest } from '../../protocols/index.ts';
-import { type ReleaseLayout, releaseVersion } from './release-layout.ts';
+import type { UpdateTarget } from './update-target.ts';
 
 const run = promisify(execFile);
 
@@ -17,7 +17,9 @@ export type UpdateFailure =
   | 'download_failed'
   | 'too_large'
   | 'hash_mismatch'
+  | 'not_a_release'
   | 'unpack_failed'
+  | 'invalid_content'
   | 'install_failed';
 
 export class UpdateError extends Error {
@@ -90,23 +92,33 @@ async function givePackages(dir: string, running: string): Promise<'linked' | 'i
 }
 
 /**
- * Steps before a new version may run, none of which touches the running one: the signature, the
- * download (size and SHA-256 as signed), the unpacking into `releases/<name>` (one top folder of
- * that name, its RELEASE.json of that version), its packages. Returns the candidate's folder.
+ * Steps before a new version may run, none of which touches the running one: the signature, where
+ * its kind goes on this box, the download (size and SHA-256 as signed), the unpacking into
+ * `releases/<name>` (one top folder of that name, holding what its kind must hold), an agent's
+ * packages. Returns the candidate's folder.
  */
 export async function installCandidate(
   signed: unknown,
   url: string,
-  o: { layout: ReleaseLayout; publicKeyPem: string; downloadTimeoutMs?: number; onDownloading?: () => void },
-): Promise<{ dir: string; manifest: UpdateManifest; packages: 'linked' | 'installed' }> {
+  o: {
+    target: (m: UpdateManifest) => UpdateTarget | { error: string };
+    publicKeyPem: string;
+    downloadTimeoutMs?: number;
+    onDownloading?: () => void;
+  },
+): Promise<{ dir: string; manifest: UpdateManifest; target: UpdateTarget; packages?: 'linked' | 'installed' }> {
   if (!verifyManifest(signed, o.publicKeyPem))
     throw new UpdateError('bad_signature', 'the bundle’s signature is not from this county’s update key: refused');
   const m = signed.manifest;
-  const dir = join(o.layout.releases, m.name);
-  if (dir === o.layout.running) throw new UpdateError('same_version', `${m.name} is the version running`);
+  const target = o.target(m);
+  if ('error' in target) throw new UpdateError('not_a_release', target.error);
+  const { layout } = target;
+  const dir = join(layout.releases, m.name);
+  if (dir === layout.running) throw new UpdateError('same_version', `${m.name} is the version running`);
   o.onDownloading?.();
-  const file = join(o.layout.releases, `.incoming-${m.sha256}.tar.gz`);
-  const unpack = join(o.layout.releases, `.unpack-${process.pid}`);
+  await mkdir(layout.releases, { recursive: true, mode: 0o700 });
+  const file = join(layout.releases, `.incoming-${m.sha256}.tar.gz`);
+  const unpack = join(layout.releases, `.unpack-${process.pid}`);
   try {
     await download(url, file, m, o.downloadTimeoutMs ?? 10 * 60_000);
     await rm(unpack, { recursive: true, force: true });
@@ -121,15 +133,12 @@ export async function installCandidate(
         `the bundle holds ${top.join(', ') || 'nothing'}, not one folder ${m.name}`,
       );
     const got = join(unpack, m.name);
-    if (!existsSync(join(got, 'bin', 'roadwarden.js')) || releaseVersion(got) !== m.version)
-      throw new UpdateError(
-        'unpack_failed',
-        `${m.name} is not the release ${m.version} (bin/roadwarden.js, RELEASE.json)`,
-      );
-    const packages = await givePackages(got, o.layout.running);
+    const wrong = target.check(got, m);
+    if (wrong) throw new UpdateError('invalid_content', wrong.slice(0, 900));
+    const packages = target.packages && layout.running ? await givePackages(got, layout.running) : undefined;
     await rm(dir, { recursive: true, force: true });
     await rename(got, dir);
-    return { dir, manifest: m, packages };
+    return { dir, manifest: m, target, ...(packages ? { packages } : {}) };
   } finally {
     await rm(unpack, { recursive: true, force: true });
     await rm(file, { force: true });

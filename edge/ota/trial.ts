@@ -3,14 +3,19 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DriverHealth, UpdateManifest } from '../../protocols/index.ts';
+import { PROGRAM_DIR, type ReleaseLayout } from './release-layout.ts';
 
 /** What the running version hands the candidate it tries: what to prove, and by when. */
 export interface TrialRequest {
   candidate: string;
   manifest: UpdateManifest;
+  /** where the candidate goes in use when it passes */
+  layout: ReleaseLayout;
   rollout?: string;
   /** each driver's state when the update came: a driver that was up must be up in the new version */
   baseline: Record<string, DriverHealth['state']>;
+  /** what must be up whatever it was before: new models must load (vision) */
+  mustBeUp: string[];
   trialS: number;
 }
 
@@ -28,11 +33,18 @@ export const trialFiles = (dataDir: string) => ({
   verdict: join(dataDir, 'ota', 'trial-verdict.json'),
 });
 
-/** What the new version must show within the trial: each driver that was up, up; the gateway link up. */
-export function judge(s: TrialSubject, baseline: TrialRequest['baseline']): TrialVerdict {
-  const down = Object.entries(baseline)
-    .filter(([name, was]) => was === 'ok' && s.drivers()[name]?.state !== 'ok')
-    .map(([name]) => {
+/**
+ * What the new version must show within the trial: each driver that was up, up, and what it must
+ * bring up; the gateway link up.
+ */
+export function judge(s: TrialSubject, req: Pick<TrialRequest, 'baseline' | 'mustBeUp'>): TrialVerdict {
+  const names = new Set([
+    ...Object.keys(req.baseline).filter((n) => req.baseline[n] === 'ok'),
+    ...(req.mustBeUp ?? []),
+  ]);
+  const down = [...names]
+    .filter((name) => s.drivers()[name]?.state !== 'ok')
+    .map((name) => {
       const h = s.drivers()[name];
       return `${name} ${h ? `${h.state}${h.error ? ` (${h.error.message})` : ''}` : 'missing'}`;
     });
@@ -44,7 +56,7 @@ export function judge(s: TrialSubject, baseline: TrialRequest['baseline']): Tria
 export async function awaitHealthy(s: TrialSubject, req: TrialRequest): Promise<TrialVerdict> {
   const end = Date.now() + req.trialS * 1000;
   for (;;) {
-    const v = judge(s, req.baseline);
+    const v = judge(s, req);
     if (v.ok || Date.now() >= end) return v;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -52,7 +64,8 @@ export async function awaitHealthy(s: TrialSubject, req: TrialRequest): Promise<
 
 /**
  * The running version's side, its agent stopped: the candidate runs as a child with the same
- * config, on the same ports, outbox and session, and says whether it came up healthy. A child that
+ * config, on the same ports, outbox and session, and says whether it came up healthy. A new agent
+ * runs from its own release; new models or a new template run in this release's agent. A child that
  * crashes, hangs or says nothing is a failed trial; the reason is what it printed last.
  */
 export async function runTrial(
@@ -66,7 +79,13 @@ export async function runTrial(
   o.logger?.info({ candidate: req.candidate, version: req.manifest.version }, 'trying the new version');
   const child = spawn(
     process.execPath,
-    [join(req.candidate, 'bin', 'roadwarden.js'), 'edge', ...o.args, '--ota-trial', files.request],
+    [
+      join(req.manifest.kind === 'agent' ? req.candidate : PROGRAM_DIR, 'bin', 'roadwarden.js'),
+      'edge',
+      ...o.args,
+      '--ota-trial',
+      files.request,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let tail = '';

@@ -55,7 +55,9 @@ export class VisionRunner<M = unknown> extends EventEmitter<{
       });
     } catch (e) {
       this.worker = undefined;
-      await worker.terminate();
+      // A thread terminated with the ONNX runtime loaded aborts the whole process (Napi::Error):
+      // a worker whose models failed ends by itself, and is terminated only if it hangs.
+      await endWorker(worker);
       throw e;
     }
     worker.on('message', (m: { id: number; result?: FrameResult; error?: string }) => this.onDone(m));
@@ -102,11 +104,8 @@ export class VisionRunner<M = unknown> extends EventEmitter<{
     this.worker = undefined;
     this.waiting = undefined;
     if (!w) return;
-    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
     w.postMessage({ stop: true });
-    const timer = setTimeout(() => void w.terminate(), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(timer);
+    await endWorker(w);
   }
 
   private send(frame: VisionFrame<M>): void {
@@ -138,4 +137,13 @@ export class VisionRunner<M = unknown> extends EventEmitter<{
 function workerUrl(): URL {
   const compiled = import.meta.url.endsWith('.js');
   return new URL(compiled ? './vision-worker.js' : './vision-worker-boot.mjs', import.meta.url);
+}
+
+/** Wait for a worker asked to end (or ending by itself), up to STOP_GRACE_MS; then terminate it. */
+async function endWorker(w: Worker): Promise<void> {
+  if (w.threadId === -1) return;
+  const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+  const timer = setTimeout(() => void w.terminate(), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
 }

@@ -23,5 +23,7 @@ try {
   });
   port.postMessage({ ready: true });
 } catch (e) {
+  // Models that did not load: say why and end the thread by itself (terminate() would abort).
   port.postMessage({ fatal: (e as Error).message });
+  port.close();
 }

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { withData, type DataOpts } from '../cli-options.ts';
 
-const BUNDLE_NAME = /^(roadwarden-edge-([0-9A-Za-z.+-]{1,40}))\.tar\.gz$/;
-
-/** `gateway ota keygen|sign|publish|rollout|status`: agent updates for the boxes. */
+/** `gateway ota keygen|sign|publish|rollout|status`: updates of the boxes' agent, models and config template. */
 export function registerOtaCli(gw: Command): void {
   const ota = gw
     .command('ota')
-    .description('agent updates for the boxes: an update key, signed bundles, staged rollouts and their state');
+    .description(
+      'updates of the boxes’ agent, models and config template: an update key, signed bundles, staged rollouts and their state',
+    );
 
   ota
     .command('keygen')
@@ -30,19 +30,20 @@ export function registerOtaCli(gw: Command): void {
 
   ota
     .command('sign <bundle>')
-    .description('sign a box release bundle (roadwarden-edge-<version>.tar.gz from npm run release)')
+    .description(
+      'sign a bundle: roadwarden-edge-<v>.tar.gz (npm run release), roadwarden-models-<v> or roadwarden-config-<v>.tar.gz (roadwarden pack)',
+    )
     .requiredOption('--key <file>', 'the private update key (ota-update.key)')
     .option('--out <file>', 'the signature file (default: <bundle>.sig.json)')
     .action(async (bundle: string, o: { key: string; out?: string }) => {
       const { readFileSync, statSync, writeFileSync } = await import('node:fs');
       const { basename } = await import('node:path');
-      const { sha256File, signManifest } = await import('../../protocols/index.ts');
-      const m = BUNDLE_NAME.exec(basename(bundle));
-      if (!m) throw new Error(`${bundle}: a box bundle is named roadwarden-edge-<version>.tar.gz`);
+      const { bundleNameOf, sha256File, signManifest } = await import('../../protocols/index.ts');
+      const named = bundleNameOf(basename(bundle));
+      if (!named || !bundle.endsWith('.tar.gz'))
+        throw new Error(`${bundle}: a bundle is named roadwarden-edge|models|config-<version>.tar.gz`);
       const manifest = {
-        kind: 'agent' as const,
-        name: m[1]!,
-        version: m[2]!,
+        ...named,
         sha256: await sha256File(bundle),
         size: statSync(bundle).size,
       };
