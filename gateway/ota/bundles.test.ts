@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdGenerator, generateUpdateKeys, signManifest, topics } from '../../protocols/index.ts';
+import { runCli } from '../../sim/testing/run-cli.ts';
 import { until } from '../../sim/testing/until.ts';
 import { Gateway } from '../main.ts';
 import { type BundleError, publishBundle } from './bundle-publisher.ts';
@@ -140,5 +141,33 @@ describe('published bundles: only what the county signed, served by hash and not
     await until(async () => (await stateOf('lc-ota-a')) === 'healthy', 5000, 'box a healthy');
     expect(await stateOf('lc-ota-b')).not.toBe('healthy');
     await a2.endAsync();
+  });
+
+  it('pauses, resumes and cancels a rollout over HTTP (admins only) and from the CLI, the same rule for both', async () => {
+    const r = await gw.services.ota.engine.create({ bundle: manifest.name, devices: ['lc-x-1', 'lc-x-2'], by: 't' });
+    const admin = await gw.services.access.tokens.issue('admin-1', 'admin');
+    const tech = await gw.services.access.tokens.issue('tech-1', 'technician');
+    const move = (action: string, token = admin, id = r.id) =>
+      fetch(`${base}/api/v1/ota/rollouts/${encodeURIComponent(id)}/${action}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      }).then(async (x) => ({ status: x.status, body: (await x.json()) as Record<string, unknown> }));
+    expect((await move('pause', tech)).status).toBe(403);
+    expect((await move('pause')).body).toMatchObject({ state: 'paused', haltedReason: 'paused by admin-1' });
+    const again = await move('pause');
+    expect(again).toMatchObject({ status: 409, body: { error: 'wrong_state' } });
+    expect(again.body.message).toMatch(/is paused: only a canary or rolling one can be paused/);
+    expect((await move('resume', admin, '../rollouts')).status).toBe(404);
+    // The CLI on the same data dir, as a county admin on the server would.
+    const cli = await runCli(['gateway', 'ota', 'cancel', r.id, '--data-dir', gw.dataDir, '--by', 'wang']);
+    expect(cli.stdout).toBe(`rollout ${r.id}: cancelled\n`);
+    expect(await gw.services.ota.engine.view(r.id)).toMatchObject({
+      state: 'cancelled',
+      haltedReason: 'cancelled by wang',
+      counts: { cancelled: 2 },
+    });
+    const late = await runCli(['gateway', 'ota', 'resume', r.id, '--data-dir', gw.dataDir]);
+    expect(late.code).not.toBe(0);
+    expect(late.stderr).toMatch(/is cancelled: only a paused one can be resumed/);
   });
 });

@@ -6,7 +6,7 @@ export function registerOtaCli(gw: Command): void {
   const ota = gw
     .command('ota')
     .description(
-      'updates of the boxes’ agent, models and config template: an update key, signed bundles, staged rollouts and their state',
+      'updates of the boxes’ agent, models and config template: an update key, signed bundles, staged rollouts (pause, resume, cancel) and their state',
     );
 
   ota
@@ -117,6 +117,28 @@ export function registerOtaCli(gw: Command): void {
         );
       });
     });
+
+  for (const [action, what] of [
+    ['pause', 'pause a rollout: no more boxes get it (boxes that have it go on)'],
+    ['resume', 'resume a paused rollout'],
+    ['cancel', 'cancel a rollout: the boxes still waiting never get it'],
+  ] as const)
+    withData(ota.command(`${action} <rollout>`).description(what))
+      .option('--by <name>', 'who (default: $USER)')
+      .action(async (id: string, o: DataOpts & { by?: string }) => {
+        const { withAdminDb } = await import('../store/admin-db.ts');
+        const [{ OtaStore }, { controlRollout }] = await Promise.all([
+          import('./ota-store.ts'),
+          import('./rollout-control.ts'),
+        ]);
+        await withAdminDb(o, 'write', async (sql) => {
+          const r = await controlRollout(new OtaStore(sql), id, action, {
+            by: o.by ?? process.env.USER ?? 'cli',
+            at: new Date().toISOString(),
+          });
+          process.stdout.write(`rollout ${r.id}: ${r.state}\n`);
+        });
+      });
 
   withData(ota.command('status [rollout]').description('rollouts, or one rollout with every box’s state'))
     .option('--json', 'as JSON')

@@ -47,6 +47,7 @@ export class OtaModule implements GatewayModule {
       store: this.store,
       engine: this.engine,
       dataDir: this.ctx.dataDir,
+      now: this.ctx.clock,
       devicesOf: async (v) => (await devices.list(v)).map((x) => x.id),
     });
   }

@@ -1,10 +1,10 @@
 import type { OtaStatusMessage, SignedManifest } from '../../protocols/index.ts';
 import type { SqlDatabase } from '../store/sql.ts';
 
-export type RolloutState = 'canary' | 'rolling' | 'done' | 'halted';
-/** A box in a rollout: waiting for its turn, pending (command sent), then what it reports. */
-export type TargetState = 'waiting' | 'pending' | OtaStatusMessage['state'];
-export const ENDED: ReadonlySet<TargetState> = new Set(['healthy', 'rolled_back', 'failed']);
+export type RolloutState = 'canary' | 'rolling' | 'paused' | 'done' | 'halted' | 'cancelled';
+/** A box in a rollout: waiting for its turn, pending (command sent), then what it reports; cancelled before its turn. */
+export type TargetState = 'waiting' | 'pending' | OtaStatusMessage['state'] | 'cancelled';
+export const ENDED: ReadonlySet<TargetState> = new Set(['healthy', 'rolled_back', 'failed', 'cancelled']);
 
 export interface Bundle {
   sha256: string;
@@ -108,11 +108,32 @@ export class OtaStore {
     );
   }
 
-  async setRollout(id: string, state: RolloutState, at: string, reason?: string): Promise<void> {
-    await this.sql.run(
-      'UPDATE ota_rollouts SET state = ?, updated_at = ?, halted_reason = coalesce(?, halted_reason) WHERE id = ?',
-      [state, at, reason ?? null, id],
-    );
+  /**
+   * A move of a rollout (a person's pause, resume, cancel; the engine's next stage), only from the
+   * states it may come from: false when it was not in one (someone else got there first). `note`
+   * is who and why it stopped, or null.
+   */
+  async moveRollout(
+    id: string,
+    from: RolloutState[],
+    to: RolloutState,
+    at: string,
+    note: string | null,
+  ): Promise<boolean> {
+    return this.sql.transaction(async (tx) => {
+      const r = await tx.run(
+        `UPDATE ota_rollouts SET state = ?, updated_at = ?, halted_reason = ? WHERE id = ? AND state IN (${from.map(() => '?').join(', ')})`,
+        [to, at, note, id, ...from],
+      );
+      if (!r.changes) return false;
+      // Boxes whose command went out go on (it cannot be recalled) and their reports still count.
+      if (to === 'cancelled')
+        await tx.run(
+          `UPDATE ota_targets SET state = 'cancelled', updated_at = ? WHERE rollout_id = ? AND state = 'waiting'`,
+          [at, id],
+        );
+      return true;
+    });
   }
 
   targets(rolloutId: string): Promise<Target[]> {

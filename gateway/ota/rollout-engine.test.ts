@@ -11,6 +11,7 @@ import { closeTestStores, TEST_STORES } from '../../sim/testing/sql-stores.ts';
 import type { CommandSender } from '../devices/command-sender.ts';
 import { OtaStore } from './ota-store.ts';
 import { RolloutEngine } from './rollout-engine.ts';
+import { controlRollout } from './rollout-control.ts';
 import { RolloutError } from './rollout-plan.ts';
 
 const BOXES = Array.from({ length: 10 }, (_, i) => `box-${i}`);
@@ -166,5 +167,55 @@ describe.each(TEST_STORES)('staged rollouts on $name', (store) => {
     await expect(engine.create({ bundle: manifest.name, devices: [], by: 'a' })).rejects.toThrow(/no boxes/);
     const r = await engine.create({ bundle: manifest.sha256, devices: ['box-0', 'box-0', 'box-1'], by: 'a' });
     expect(await ota.targets(r.id)).toHaveLength(2);
+  });
+
+  it('pauses (no box gets it meanwhile), resumes where it stopped, cancels (the waiting never get it); refuses moves from the wrong state', async () => {
+    const at = () => ({ by: 'admin-1', at: now.toISOString() });
+    const r = await engine.create({ bundle: manifest.name, devices: BOXES, canaryPercent: 20, by: 'admin' });
+    await engine.tick();
+    expect(sent).toHaveLength(2);
+    expect(await controlRollout(ota, r.id, 'pause', at())).toMatchObject({
+      state: 'paused',
+      haltedReason: 'paused by admin-1',
+    });
+    // The canaries that have the command go on and report; nothing more is sent while paused.
+    await report('box-0', r.id, 'healthy');
+    await report('box-1', r.id, 'healthy');
+    for (let i = 0; i < 3; i++) await engine.tick();
+    expect(sent).toHaveLength(2);
+    await expect(controlRollout(ota, r.id, 'pause', at())).rejects.toMatchObject({ code: 'wrong_state' });
+    expect(await controlRollout(ota, r.id, 'resume', at())).toMatchObject({ state: 'canary', haltedReason: null });
+    await engine.tick();
+    expect((await ota.rollout(r.id))?.state).toBe('rolling');
+    expect(sent).toHaveLength(4);
+    const cancelled = await controlRollout(ota, r.id, 'cancel', at());
+    expect(cancelled).toMatchObject({ state: 'cancelled', haltedReason: 'cancelled by admin-1' });
+    for (let i = 0; i < 5; i++) await engine.tick();
+    expect(sent).toHaveLength(4);
+    const s = await states(r.id);
+    expect(Object.values(s).filter((x) => x === 'cancelled')).toHaveLength(6);
+    // A box that had the command still reports, and its word is kept.
+    await report('box-2', r.id, 'healthy');
+    expect((await states(r.id))['box-2']).toBe('healthy');
+    for (const a of ['pause', 'resume', 'cancel'] as const)
+      await expect(controlRollout(ota, r.id, a, at())).rejects.toThrow(/is cancelled: only a .* one can be/);
+    await expect(controlRollout(ota, 'no-such-rollout', 'pause', at())).rejects.toMatchObject({ code: 'no_rollout' });
+  });
+
+  it('a resumed rollout whose canary went bad meanwhile halts; a halted one can be cancelled, not resumed', async () => {
+    const at = () => ({ by: 'admin-1', at: now.toISOString() });
+    const r = await engine.create({ bundle: manifest.name, devices: BOXES, canaryPercent: 10, by: 'admin' });
+    await engine.tick();
+    await controlRollout(ota, r.id, 'pause', at());
+    await report('box-0', r.id, 'rolled_back', 'vision offline');
+    await controlRollout(ota, r.id, 'resume', at());
+    await engine.tick();
+    expect(await ota.rollout(r.id)).toMatchObject({
+      state: 'halted',
+      haltedReason: expect.stringMatching(/box-0 rolled_back/),
+    });
+    await expect(controlRollout(ota, r.id, 'resume', at())).rejects.toMatchObject({ code: 'wrong_state' });
+    expect((await controlRollout(ota, r.id, 'cancel', at())).state).toBe('cancelled');
+    expect(sent).toHaveLength(1);
   });
 });

@@ -103,17 +103,18 @@ export class RolloutEngine {
       const bad = canaries.find((t) => t.state === 'failed' || t.state === 'rolled_back');
       if (bad) {
         const reason = `canary ${bad.deviceId} ${bad.state}: ${bad.reason ?? ''}`.trim();
-        await this.o.store.setRollout(r.id, 'halted', at, reason);
-        this.o.logger?.warn({ rollout: r.id, reason }, 'rollout halted');
+        if (await this.o.store.moveRollout(r.id, ['canary'], 'halted', at, reason))
+          this.o.logger?.warn({ rollout: r.id, reason }, 'rollout halted');
         return budget;
       }
       if (canaries.every((t) => t.state === 'healthy')) {
-        await this.o.store.setRollout(r.id, 'rolling', at);
+        // Paused or cancelled by a person since this tick read it: theirs is the last word.
+        if (!(await this.o.store.moveRollout(r.id, ['canary'], 'rolling', at, null))) return budget;
         r.state = 'rolling';
       }
     }
     const due = (r.state === 'canary' ? canaries : targets).filter((t) => t.state === 'waiting').slice(0, budget);
-    if (due.length) {
+    if (due.length && (await this.o.store.rollout(r.id))?.state === r.state) {
       // One command body for every box of this tick: the bundle, its signature, where to fetch it.
       const b = (await this.o.store.bundle(r.sha256))!;
       const params = {
@@ -129,8 +130,8 @@ export class RolloutEngine {
       budget -= due.length;
     }
     if (r.state === 'rolling' && targets.every((t) => ENDED.has(t.state))) {
-      await this.o.store.setRollout(r.id, 'done', at);
-      this.o.logger?.info({ rollout: r.id }, 'rollout done');
+      if (await this.o.store.moveRollout(r.id, ['rolling'], 'done', at, null))
+        this.o.logger?.info({ rollout: r.id }, 'rollout done');
     }
     return budget;
   }

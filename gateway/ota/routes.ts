@@ -5,19 +5,21 @@ import type { Viewer } from '../access/viewer.ts';
 import { bundlePath } from './bundle-publisher.ts';
 import type { OtaStore } from './ota-store.ts';
 import type { RolloutEngine } from './rollout-engine.ts';
+import { controlRollout, ROLLOUT_ACTIONS, RolloutControlError } from './rollout-control.ts';
 import { RolloutError } from './rollout-plan.ts';
 
 export interface OtaRouteDeps {
   store: OtaStore;
   engine: RolloutEngine;
   dataDir: string;
+  now: () => Date;
   /** the boxes this viewer may update */
   devicesOf: (v: Viewer) => Promise<string[]>;
 }
 
 const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-/** Agent updates: published bundles, rollouts in stages with each box's state, and the downloads boxes fetch. */
+/** Box updates: published bundles, rollouts in stages with each box's state, and the downloads boxes fetch. */
 export function otaRoutes(d: OtaRouteDeps): RouteDef[] {
   return [
     defineRoute({
@@ -25,7 +27,7 @@ export function otaRoutes(d: OtaRouteDeps): RouteDef[] {
       url: '/api/v1/ota/bundles',
       access: 'devices.update',
       tag: 'ota',
-      summary: 'Published agent bundles (signed releases), newest first',
+      summary: 'Published bundles (signed agent releases, models, config templates), newest first',
       handler: async () => ({ items: await d.store.bundles() }),
     }),
     defineRoute({
@@ -89,6 +91,32 @@ export function otaRoutes(d: OtaRouteDeps): RouteDef[] {
         return (await d.engine.view(req.params.id)) ?? notFound(reply, `rollout ${req.params.id}`);
       },
     }),
+    ...ROLLOUT_ACTIONS.map((action) =>
+      defineRoute({
+        method: 'POST',
+        url: `/api/v1/ota/rollouts/:id/${action}`,
+        access: 'devices.update',
+        tag: 'ota',
+        summary: {
+          pause: 'Pause a rollout: no more boxes get it; boxes that have it go on and report',
+          resume: 'Resume a paused rollout where it stopped (a bad canary meanwhile halts it)',
+          cancel: 'Cancel a rollout: the boxes still waiting never get it (409 if it has ended)',
+        }[action],
+        schema: { params: Id },
+        subjects: { id: 'rollout' },
+        countyWide: true,
+        async handler(req, reply) {
+          try {
+            await controlRollout(d.store, req.params.id, action, { by: req.viewer.name, at: d.now().toISOString() });
+            return await d.engine.view(req.params.id);
+          } catch (e) {
+            if (e instanceof RolloutControlError)
+              return reply.code(e.code === 'no_rollout' ? 404 : 409).send({ error: e.code, message: e.message });
+            throw e;
+          }
+        },
+      }),
+    ),
     defineRoute({
       method: 'GET',
       url: '/ota/bundles/:file',
