@@ -1,8 +1,16 @@
 import sharp from 'sharp';
 import { parsePlate, type PlateColour, type PlateKind } from '../../protocols/index.ts';
-import { PlateReader } from './plate-reader.ts';
+import { PlateReader, type PlateReading } from './plate-reader.ts';
 import { TextDetector, type Box } from './text-detector.ts';
 import type { ModelEntry } from './models/manifest.ts';
+
+/**
+ * A character read with less probability than this is uncertain, and its plate a lead, not an
+ * identity. Calibrated on the scenes and the 62 crops (docs/vision.md): every wrong valid read of
+ * the scenes had a character below 0.83; 6 of the 25 right ones had one too (they stay leads), and 1
+ * of the 62 crops.
+ */
+export const UNCERTAIN_BELOW = 0.9;
 
 export interface PlateFinding {
   /** Normalised, without the separator dot: 鲁PA1234. */
@@ -15,6 +23,10 @@ export interface PlateFinding {
   colour: PlateColour | 'unknown';
   /** Mean character probability. */
   score: number;
+  /** The least sure character's probability: a plate is as sure as its weakest character. */
+  confidence: number;
+  /** Positions (0-based) whose character is below UNCERTAIN_BELOW: a lead, not an identity. */
+  uncertain: number[];
   box: Box;
   /** Found by text detection, or the whole image read as one plate (a tight crop). */
   source: 'detected' | 'whole_image';
@@ -103,19 +115,10 @@ export class PlateFinder {
       if (below < 0) continue;
       used.add(i).add(below);
       const bottom = await this.reader.read(await crop(image, read[below].box, W, H), 2);
-      found.push(
-        this.finding(
-          top.r.text + bottom.text,
-          (top.r.score + bottom.score) / 2,
-          union(top.box, read[below].box),
-          2,
-          'detected',
-        ),
-      );
+      found.push(this.finding([...top.r.chars, ...bottom.chars], union(top.box, read[below].box), 2, 'detected'));
     }
     for (const [i, l] of read.entries()) {
-      if (!used.has(i) && [...l.r.text].length >= 6)
-        found.push(this.finding(l.r.text, l.r.score, l.box, 1, 'detected'));
+      if (!used.has(i) && [...l.r.text].length >= 6) found.push(this.finding(l.r.chars, l.box, 1, 'detected'));
     }
     if (!found.some((f) => f.valid)) found.push(...whole, ...(await this.doubleRow(image, W, H)));
     return this.coloured(image, found, W, H);
@@ -131,7 +134,7 @@ export class PlateFinder {
     const aspect = W / Math.max(1, H);
     if (aspect < 1.8 || aspect > 7) return [];
     const r = await this.reader.read(image);
-    return [...r.text].length >= 6 ? [this.finding(r.text, r.score, [0, 0, W, H], 1, 'whole_image')] : [];
+    return [...r.text].length >= 6 ? [this.finding(r.chars, [0, 0, W, H], 1, 'whole_image')] : [];
   }
 
   /** A tight crop of a double-row plate (GA 36: 440×220 mm) where detection found no lines: the top row is about the upper 40%. */
@@ -143,10 +146,8 @@ export class PlateFinder {
       await crop(image, [Math.round(W * 0.15), 0, Math.round(W * 0.7), split], W, H, 0),
     );
     const bottom = await this.reader.read(await crop(image, [0, split, W, H - split], W, H, 0), 2);
-    const text = [...top.text].slice(0, 2).join('') + bottom.text;
-    return [...text].length >= 6
-      ? [this.finding(text, (top.score + bottom.score) / 2, [0, 0, W, H], 2, 'whole_image')]
-      : [];
+    const chars = [...top.chars.slice(0, 2), ...bottom.chars];
+    return chars.length >= 6 ? [this.finding(chars, [0, 0, W, H], 2, 'whole_image')] : [];
   }
 
   private describe(text: string): Pick<PlateFinding, 'text' | 'valid' | 'kind'> {
@@ -154,8 +155,19 @@ export class PlateFinder {
     return p.ok ? { text: p.value.text, valid: true, kind: p.value.kind } : { text, valid: false };
   }
 
-  private finding(text: string, score: number, box: Box, rows: 1 | 2, source: PlateFinding['source']): PlateFinding {
-    return { ...this.describe(text), rows, colour: 'unknown', score: Math.round(score * 1000) / 1000, box, source };
+  private finding(chars: PlateReading['chars'], box: Box, rows: 1 | 2, source: PlateFinding['source']): PlateFinding {
+    const r3 = (x: number) => Math.round(x * 1000) / 1000;
+    const ps = chars.map((c) => c.p);
+    return {
+      ...this.describe(chars.map((c) => c.ch).join('')),
+      rows,
+      colour: 'unknown',
+      score: r3(ps.length ? ps.reduce((a, b) => a + b, 0) / ps.length : 0),
+      confidence: r3(ps.length ? Math.min(...ps) : 0),
+      uncertain: ps.flatMap((p, i) => (p < UNCERTAIN_BELOW ? [i] : [])),
+      box,
+      source,
+    };
   }
 }
 

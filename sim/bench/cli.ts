@@ -239,4 +239,30 @@ export function registerBenchCli(program: Command, logger: (cmd: Command) => Log
       for (const l of await b.run(nums, (m) => log.info(m), words)) emit(l);
     });
   }
+  bench
+    .command('scenes [dir]')
+    .description(
+      'the vision pipeline on real road photos scored against labels: plates exact, wrong-but-valid and missed (whole frame and inside vehicles), vehicles, riders and people found, violations flagged, time per frame',
+    )
+    .option('--truth <file>', 'the labels (default: sim/vision/scene-labels.yaml, for ../shared/fixtures/scenes)')
+    .option('--models <models.yaml>', 'a detector manifest (default: the built-in COCO NanoDet)')
+    .option('--tricycle-classes <list>', 'detector classes treated as tricycles, comma-separated')
+    .action(
+      async (dir: string | undefined, o: { truth?: string; models?: string; tricycleClasses?: string }, c: Command) => {
+        const log = logger(c);
+        const [{ runScenesBench }, { emit }, { SHARED_SCENES }] = await Promise.all([
+          import('./scenes-bench.ts'),
+          import('./report.ts'),
+          import('../vision/scene-labels.ts'),
+        ]);
+        const lines = await runScenesBench({
+          dir: dir ?? SHARED_SCENES,
+          truth: o.truth,
+          models: o.models,
+          tricycleClasses: o.tricycleClasses?.split(',').filter(Boolean),
+          onProgress: (m) => log.info(m),
+        });
+        for (const l of lines) emit(l);
+      },
+    );
 }
