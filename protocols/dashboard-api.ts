@@ -34,8 +34,18 @@ export interface AlarmItem {
   kind: string;
   ts: string;
   place: { township: string | null; village: string | null; crossing: string | null; road: string | null };
-  /** Masked (鲁P***23) for roles that may not see personal data. */
-  plate: { text: string; masked: boolean; score: number | null; colour: string | null } | null;
+  /**
+   * Masked (鲁P***23) for roles that may not see personal data. `uncertain`: positions the box read
+   * below its threshold — such a plate is a lead to check, not the vehicle's identity.
+   */
+  plate: {
+    text: string;
+    masked: boolean;
+    score: number | null;
+    colour: string | null;
+    confidence: number | null;
+    uncertain: number[];
+  } | null;
   vehicle: string | null;
   riders: number | null;
   caseId: string | null;

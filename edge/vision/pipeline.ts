@@ -8,6 +8,7 @@ import { ObjectDetector, type Detection } from './object-detector.ts';
 import { PlateFinder, type PlateFinding } from './plate-finder.ts';
 import { assessVehicles, type RiderRules, type VehicleAssessment } from './rider-rule.ts';
 import type { Box } from './text-detector.ts';
+import { oneBoxPerVehicle, ownerOf } from './vehicle-boxes.ts';
 
 export interface VehicleResult {
   class: string;
@@ -78,7 +79,9 @@ export class VisionPipeline {
 
   async run(image: Buffer): Promise<FrameResult> {
     const t0 = performance.now();
-    const detections: Detection[] = (await Promise.all(this.detectors.map((d) => d.detect(image)))).flat();
+    const detections: Detection[] = oneBoxPerVehicle(
+      (await Promise.all(this.detectors.map((d) => d.detect(image)))).flat(),
+    );
     const t1 = performance.now();
     const meta = await sharp(image).metadata();
     const vehicles: VehicleResult[] = [];
@@ -86,7 +89,9 @@ export class VisionPipeline {
     const H = meta.height ?? 0;
     let faceMs = 0;
     const embedMs = { ms: 0 };
-    for (const a of assessVehicles(detections, this.o.rules)) {
+    const assessed = assessVehicles(detections, this.o.rules);
+    const boxes = assessed.map((a) => a.vehicle.box);
+    for (const [i, a] of assessed.entries()) {
       const v: VehicleResult = {
         class: a.vehicle.class,
         score: a.vehicle.score,
@@ -100,7 +105,7 @@ export class VisionPipeline {
         face: null,
       };
       if (a.violation || this.o.platesForAll) {
-        Object.assign(v, await this.plateIn(image, a.vehicle.box, W, H));
+        Object.assign(v, await this.plateIn(image, i, boxes, W, H));
         const f0 = performance.now();
         Object.assign(v, await this.faceOn(image, [a.vehicle.box, ...a.riders.map((r) => r.box)], W, H, embedMs));
         faceMs += performance.now() - f0;
@@ -110,6 +115,7 @@ export class VisionPipeline {
       }
       vehicles.push(v);
     }
+    onePlatePerVehicle(vehicles);
     const t2 = performance.now();
     return {
       vehicles,
@@ -167,13 +173,19 @@ export class VisionPipeline {
     return { face };
   }
 
-  /** Plates are searched in the vehicle's box widened by a tenth (plates sit at its edge). */
+  /**
+   * Plates are searched in the vehicle's box widened by a tenth (plates sit at its edge); a plate
+   * found there that lies on another vehicle's box (a neighbour's, seen through the margin or in
+   * an overlap) is not this one's.
+   */
   private async plateIn(
     image: Buffer,
-    b: Box,
+    index: number,
+    boxes: Box[],
     W: number,
     H: number,
   ): Promise<Pick<VehicleResult, 'plate' | 'plateReason'>> {
+    const b = boxes[index]!;
     const mx = Math.round(b[2] * 0.1);
     const my = Math.round(b[3] * 0.1);
     const x0 = Math.max(0, b[0] - mx);
@@ -181,13 +193,28 @@ export class VisionPipeline {
     const w = Math.min(W, b[0] + b[2] + mx) - x0;
     const h = Math.min(H, b[1] + b[3] + my) - y0;
     if (w < 16 || h < 8) return { plate: null, plateReason: 'vehicle too small in the frame to read a plate' };
-    const found = await this.plates.find(
-      await sharp(image).extract({ left: x0, top: y0, width: w, height: h }).jpeg({ quality: 95 }).toBuffer(),
-    );
-    const best = found.find((f) => f.valid) ?? found[0];
-    if (!best)
+    const found = (
+      await this.plates.find(
+        await sharp(image).extract({ left: x0, top: y0, width: w, height: h }).jpeg({ quality: 95 }).toBuffer(),
+      )
+    )
+      .map((f) => ({ ...f, box: [f.box[0] + x0, f.box[1] + y0, f.box[2], f.box[3]] as Box }))
+      .filter((f) => (ownerOf(f.box, boxes) ?? index) === index);
+    const plate = found.find((f) => f.valid) ?? found[0];
+    if (!plate)
       return { plate: null, plateReason: 'no plate found on the vehicle (none fitted, covered, or too small)' };
-    const plate = { ...best, box: [best.box[0] + x0, best.box[1] + y0, best.box[2], best.box[3]] as Box };
-    return best.valid ? { plate } : { plate, plateReason: 'text found, but not a valid plate' };
+    return plate.valid ? { plate } : { plate, plateReason: 'text found, but not a valid plate' };
+  }
+}
+
+/** Each plate on one vehicle: read again for a second vehicle (boxes that overlap), it stays with the first. */
+function onePlatePerVehicle(vehicles: VehicleResult[]): void {
+  const seen = new Set<string>();
+  for (const v of vehicles) {
+    if (!v.plate?.valid) continue;
+    if (seen.has(v.plate.text)) {
+      v.plate = null;
+      v.plateReason = 'its plate is another vehicle’s in this frame';
+    } else seen.add(v.plate.text);
   }
 }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { haveCjkFont, renderPlate, sceneWithPlate } from '../../sim/vision/synthetic-plate.ts';
-import { PlateFinder } from './plate-finder.ts';
+import { PlateFinder, UNCERTAIN_BELOW, UNCERTAIN_PROVINCE_BELOW } from './plate-finder.ts';
 import { iou } from './decoders/yolo.ts';
 
 const PLATES = fileURLToPath(new URL('../../../shared/fixtures/plates', import.meta.url));
@@ -73,13 +73,22 @@ describe('PlateFinder: PP-OCR detection + recognition, single and double-row pla
     async () => {
       let exact = 0;
       let blue = 0;
+      let leads = 0;
       for (const f of readdirSync(PLATES).filter((x) => x.endsWith('.jpg'))) {
         const [best] = await finder.find(readFileSync(`${PLATES}/${f}`));
         if (best?.text === f.replace(/\.jpg$/, '')) exact++;
         if (best?.colour === 'blue') blue++;
+        if (best?.uncertain.length) leads++;
+        // What says a character is unsure is the character's own probability, by its position.
+        best?.uncertain.forEach((i) =>
+          expect(best.probabilities[i]).toBeLessThan(i === 0 ? UNCERTAIN_PROVINCE_BELOW : UNCERTAIN_BELOW),
+        );
+        expect(best?.confidence).toBe(Math.min(...(best?.probabilities ?? [0])));
       }
       expect(exact).toBeGreaterThanOrEqual(61);
       expect(blue).toBeGreaterThanOrEqual(60);
+      // Sharp crops are mostly read sure: a threshold that made most of them leads would be useless.
+      expect(leads).toBeLessThanOrEqual(4);
     },
   );
 });

@@ -6,11 +6,13 @@ import type { ModelEntry } from './models/manifest.ts';
 
 /**
  * A character read with less probability than this is uncertain, and its plate a lead, not an
- * identity. Calibrated on the scenes and the 62 crops (docs/vision.md): every wrong valid read of
- * the scenes had a character below 0.83; 6 of the 25 right ones had one too (they stay leads), and 1
- * of the 62 crops.
+ * identity; the province character needs more, as the recogniser confuses provinces most (湘 read
+ * as 鄂 with 0.94, as 浙 or 豫 with 0.7–0.83). Calibrated on the scenes and the 62 crops
+ * (docs/vision.md): with these, none of the 8 wrong reads of the scenes is sure; 13 of the 40 right
+ * ones are leads (a character unsure), and 3 of the 62 crops.
  */
 export const UNCERTAIN_BELOW = 0.9;
+export const UNCERTAIN_PROVINCE_BELOW = 0.95;
 
 export interface PlateFinding {
   /** Normalised, without the separator dot: 鲁PA1234. */
@@ -25,8 +27,10 @@ export interface PlateFinding {
   score: number;
   /** The least sure character's probability: a plate is as sure as its weakest character. */
   confidence: number;
-  /** Positions (0-based) whose character is below UNCERTAIN_BELOW: a lead, not an identity. */
+  /** Positions (0-based) of characters read unsure (UNCERTAIN_BELOW): the plate is a lead, not an identity. */
   uncertain: number[];
+  /** Each character's probability, in order. */
+  probabilities: number[];
   box: Box;
   /** Found by text detection, or the whole image read as one plate (a tight crop). */
   source: 'detected' | 'whole_image';
@@ -39,17 +43,23 @@ const union = (a: Box, b: Box): Box => {
 };
 const overlap = (a0: number, a1: number, b0: number, b1: number) => Math.max(0, Math.min(a1, b1) - Math.max(a0, b0));
 
+/** A line of text and the detected boxes it was joined from, left to right. */
+interface Line {
+  box: Box;
+  parts: Box[];
+}
+
 /** Text boxes on one line, split at the plate's separator dot, joined back into one line. */
-function joinLines(boxes: Box[]): Box[] {
-  const lines: Box[] = [];
+function joinLines(boxes: Box[]): Line[] {
+  const lines: Line[] = [];
   for (const b of [...boxes].sort((p, q) => p[0] - q[0])) {
-    const same = lines.findIndex((l) => {
+    const same = lines.findIndex(({ box: l }) => {
       const v = overlap(l[1], l[1] + l[3], b[1], b[1] + b[3]) / Math.min(l[3], b[3]);
       const gap = b[0] - (l[0] + l[2]);
       return v > 0.6 && gap < 1.2 * Math.max(l[3], b[3]) && Math.abs(l[3] - b[3]) < 0.4 * Math.max(l[3], b[3]);
     });
-    if (same >= 0) lines[same] = union(lines[same], b);
-    else lines.push(b);
+    if (same >= 0) lines[same] = { box: union(lines[same]!.box, b), parts: [...lines[same]!.parts, b] };
+    else lines.push({ box: b, parts: [b] });
   }
   return lines;
 }
@@ -94,34 +104,61 @@ export class PlateFinder {
     const whole = await this.singleRow(image, W, H);
     if (whole.some((f) => f.valid)) return this.coloured(image, whole, W, H);
     const lines = joinLines((await this.detector.detect(image)).map((t) => t.box).filter((b) => b[3] >= 8));
-    const read = await Promise.all(
-      lines.map(async (box) => ({ box, r: await this.reader.read(await crop(image, box, W, H)) })),
-    );
+    const read = await Promise.all(lines.map((l) => this.readLine(image, l, W, H)));
     const found: PlateFinding[] = [];
     const used = new Set<number>();
-    // Double rows: a 2-character top line (province + letter) over a line of five; the lower line
-    // is read again as serial positions (its first character is not a province).
+    // Double rows: a short top line (province + letter, often found as the province alone, cut
+    // apart at the dot, or read as nothing with a margin around it) over a wider line of five; the lower line is read again as serial
+    // positions (its first character is not a province), the upper one again across the lower
+    // one's width when it did not give two characters.
     for (const [i, top] of read.entries()) {
-      if (used.has(i) || [...top.r.text].length !== 2) continue;
+      const n = [...top.r.text].length;
+      if (used.has(i) || n > 3) continue;
       const below = read.findIndex((b, j) => {
         if (j === i || used.has(j)) return false;
-        const gap = b.box[1] - (top.box[1] + top.box[3]);
+        // Below it: starting under its upper third, its middle lower than the top line's bottom
+        // (detected boxes of the two rows often overlap), and not a line further down.
+        const [, ty, , th] = top.box;
+        const [, by, , bh] = b.box;
         return (
-          gap > -0.3 * top.box[3] &&
-          gap < b.box[3] &&
+          by > ty + 0.3 * th &&
+          by + bh / 2 > ty + th &&
+          by < ty + th + bh &&
+          b.box[2] > top.box[2] &&
+          // a line that is a whole plate by itself is no lower row (a sign above a bus's plate)
+          !parsePlate(b.r.text).ok &&
           overlap(top.box[0], top.box[0] + top.box[2], b.box[0], b.box[0] + b.box[2]) > 0.5 * top.box[2]
         );
       });
       if (below < 0) continue;
+      const lower = read[below].box;
+      const row: Box = [lower[0], top.box[1], lower[2], Math.max(4, Math.min(top.box[3], lower[1] - top.box[1]))];
+      const upper = n === 2 ? top.r : await this.reader.read(await crop(image, row, W, H));
+      if (upper.chars.length < 2) continue;
       used.add(i).add(below);
-      const bottom = await this.reader.read(await crop(image, read[below].box, W, H), 2);
-      found.push(this.finding([...top.r.chars, ...bottom.chars], union(top.box, read[below].box), 2, 'detected'));
+      const bottom = await this.reader.read(await crop(image, lower, W, H), 2);
+      found.push(this.finding([...upper.chars.slice(0, 2), ...bottom.chars], union(top.box, lower), 2, 'detected'));
     }
     for (const [i, l] of read.entries()) {
       if (!used.has(i) && [...l.r.text].length >= 6) found.push(this.finding(l.r.chars, l.box, 1, 'detected'));
     }
     if (!found.some((f) => f.valid)) found.push(...whole, ...(await this.doubleRow(image, W, H)));
     return this.coloured(image, found, W, H);
+  }
+
+  /**
+   * One line read; when it is no plate and was joined from several boxes, the plate may be its
+   * left part with a sign beside it (营运, 学): the shorter joins are read until one is a plate.
+   */
+  private async readLine(image: Buffer, l: Line, W: number, H: number): Promise<{ box: Box; r: PlateReading }> {
+    const r = await this.reader.read(await crop(image, l.box, W, H));
+    if (parsePlate(r.text).ok) return { box: l.box, r };
+    for (let k = l.parts.length - 1; k >= 1; k--) {
+      const box = l.parts.slice(1, k).reduce(union, l.parts[0]!);
+      const part = await this.reader.read(await crop(image, box, W, H));
+      if (parsePlate(part.text).ok) return { box, r: part };
+    }
+    return { box: l.box, r };
   }
 
   private async coloured(image: Buffer, found: PlateFinding[], W: number, H: number): Promise<PlateFinding[]> {
@@ -164,7 +201,8 @@ export class PlateFinder {
       colour: 'unknown',
       score: r3(ps.length ? ps.reduce((a, b) => a + b, 0) / ps.length : 0),
       confidence: r3(ps.length ? Math.min(...ps) : 0),
-      uncertain: ps.flatMap((p, i) => (p < UNCERTAIN_BELOW ? [i] : [])),
+      uncertain: ps.flatMap((p, i) => (p < (i === 0 ? UNCERTAIN_PROVINCE_BELOW : UNCERTAIN_BELOW) ? [i] : [])),
+      probabilities: ps.map(r3),
       box,
       source,
     };

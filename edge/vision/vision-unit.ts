@@ -125,7 +125,14 @@ export class VisionUnit {
           riders: v.riders,
           reason: v.reason,
           plate: plate ?? null,
-          ...(plate ? { plateColour: v.plate!.colour, plateScore: v.plate!.score } : { plateReason: v.plateReason }),
+          ...(plate
+            ? {
+                plateColour: v.plate!.colour,
+                plateScore: v.plate!.score,
+                plateConfidence: v.plate!.confidence,
+                ...(v.plate!.uncertain.length ? { plateUncertain: v.plate!.uncertain.join(',') } : {}),
+              }
+            : { plateReason: v.plateReason }),
           face: v.face !== null,
           ...(v.face ? {} : { faceReason: v.faceReason }),
         },

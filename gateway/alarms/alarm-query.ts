@@ -1,4 +1,4 @@
-import { eventDataOf, type AlarmItem, type EvidenceManifest } from '../../protocols/index.ts';
+import { eventDataOf, uncertainPositions, type AlarmItem, type EvidenceManifest } from '../../protocols/index.ts';
 import { maskPlate, scopeClause, scopeParams, seesPersonalData, type Viewer } from '../access/viewer.ts';
 import type { SqlDatabase } from '../store/sql.ts';
 import type { Dialect } from '../store/sql-dialect.ts';
@@ -93,6 +93,8 @@ function toItem(r: AlarmRow, personal: boolean): AlarmItem {
           masked: !personal,
           score: data.plateScore ?? null,
           colour: data.plateColour ?? null,
+          confidence: data.plateConfidence ?? null,
+          uncertain: uncertainPositions(data),
         }
       : null,
     vehicle: data.vehicle ?? null,

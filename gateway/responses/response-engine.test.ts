@@ -65,7 +65,9 @@ describe.each(TEST_STORES)('ResponseEngine on $name: one alarm, three responses'
   async function engine(
     villageStatus = 200,
     extra: Partial<ResponsesConfig['plans'][number]> = {},
-    lookupPlate?: (p: string) => ({ id: string } & Record<string, unknown>) | undefined,
+    lookupPlate?: (
+      p: string,
+    ) => ({ id: string; confidence: number; match: string } & Record<string, unknown>) | undefined,
     more: More = {},
   ) {
     const village = await receiver(villageStatus);
@@ -230,7 +232,7 @@ describe.each(TEST_STORES)('ResponseEngine on $name: one alarm, three responses'
     const { e, village } = await engine(
       200,
       { repeat: { count: 3, withinDays: 30, action: 'visit in person; schedule an education session' } },
-      (p) => (p === '鲁PAB123' ? { id: 'VP-鲁PAB123', owner: '张三' } : undefined),
+      (p) => (p === '鲁PAB123' ? { id: 'VP-鲁PAB123', owner: '张三', confidence: 1, match: 'exact' } : undefined),
     );
     const withPlate = () => ({ ...alarm(), data: { plate: '鲁PAB123' } });
     for (let i = 0; i < 3; i++) {
@@ -242,7 +244,7 @@ describe.each(TEST_STORES)('ResponseEngine on $name: one alarm, three responses'
       { count: 2, inPerson: false },
       { count: 3, inPerson: true, action: 'visit in person; schedule an education session' },
     ]);
-    expect(village.got[2].vehicle).toEqual({ id: 'VP-鲁PAB123', owner: '张三' });
+    expect(village.got[2].vehicle).toEqual({ id: 'VP-鲁PAB123', owner: '张三', confidence: 1, match: 'exact' });
     clock += 40 * 86_400_000;
     await e.onAlarm(withPlate());
     expect((village.got[3].repeat as { count: number }).count).toBe(1);
@@ -287,7 +289,9 @@ describe.each(TEST_STORES)('ResponseEngine on $name: one alarm, three responses'
 
     it("tells the cadre of the owner's village, found by plate, and the duty squad of the box's township", async () => {
       const lookup = (p: string) =>
-        p === '鲁PAB123' ? { id: 'V1', plate: p, village: '王庄', township: '梁水镇' } : undefined;
+        p === '鲁PAB123'
+          ? { id: 'V1', plate: p, village: '王庄', township: '梁水镇', confidence: 1, match: 'exact' }
+          : undefined;
       const { e, village, police } = await engine(200, {}, lookup, { directory, places: places('梁水镇', '李庄') });
       const c = (await e.onAlarm({ ...alarm(), data: { plate: '鲁PAB123' } }))!;
       expect(village.got[0].recipient).toMatchObject({ name: '王庄 cadre', phone: '+8613800000002' });
@@ -302,6 +306,44 @@ describe.each(TEST_STORES)('ResponseEngine on $name: one alarm, three responses'
         recipient: { name: '王庄 cadre' },
         note: expect.stringMatching(/to 王庄 cadre/),
       });
+    });
+
+    it('never routes by the owner of an unsure read or of an archive plate one confusion away: those are leads', async () => {
+      const owner = { id: 'V1', plate: '鲁PA3N82', village: '王庄', township: '梁水镇' };
+      // The archive answers as plate-match does: exact for 鲁PA3N82, one confusion away for 鲁PA3N8Z.
+      const lookup = (p: string) =>
+        p === '鲁PA3N82'
+          ? { ...owner, confidence: 1, match: 'exact' }
+          : p === '鲁PA3N8Z'
+            ? { ...owner, confidence: 0.85, match: 'one OCR confusion (position 7: read Z, archive 2)' }
+            : undefined;
+      const { e, village } = await engine(200, { repeat: { count: 1, withinDays: 30 } }, lookup, {
+        directory,
+        places: places('梁水镇', '李庄'),
+      });
+      // The right plate, but the box was unsure of its last character.
+      const unsure = (await e.onAlarm({ ...alarm(), data: { plate: '鲁PA3N82', plateUncertain: '6' } }))!;
+      // Read sure, but the archive holds a plate one confusion away.
+      const near = (await e.onAlarm({ ...alarm(), data: { plate: '鲁PA3N8Z' } }))!;
+      for (const [i, c] of [unsure, near].entries()) {
+        expect(c.vehicleId).toBeNull();
+        expect(village.got[i].recipient).toMatchObject({ name: '李庄 grid worker' });
+        expect(village.got[i].vehicle).toBeUndefined();
+        expect(village.got[i].repeat).toBeUndefined();
+      }
+      expect(village.got[0].lead).toMatchObject({
+        id: 'V1',
+        why: expect.stringMatching(/uncertain characters \(position 7\)/),
+      });
+      expect(village.got[1].lead).toMatchObject({
+        id: 'V1',
+        confidence: 0.85,
+        why: expect.stringMatching(/^not the plate read: one OCR confusion/),
+      });
+      // Read sure and found exactly: that is the vehicle.
+      const sure = (await e.onAlarm({ ...alarm(), data: { plate: '鲁PA3N82', plateConfidence: 0.97 } }))!;
+      expect(sure.vehicleId).toBe('V1');
+      expect(village.got[2]).toMatchObject({ recipient: { name: '王庄 cadre' }, vehicle: { id: 'V1' } });
     });
 
     it("falls back to the box's own village when the owner is unknown, then to the county-wide entries", async () => {

@@ -9,6 +9,7 @@ import {
   type CommandResultMessage,
   type EventMessage,
   type IdGenerator,
+  uncertainPositions,
 } from '../../protocols/index.ts';
 import type { CaseRow, CaseStore, ResponseRow } from './case-store.ts';
 import type { Notification } from './channels/channel.ts';
@@ -27,6 +28,10 @@ export interface Places {
 }
 
 type Vehicle = { id: string } & Record<string, unknown>;
+/** An archive match: 1 exact, less one confusion away (gateway/archive/plate-match.ts), and why. */
+type ArchiveMatch = Vehicle & { confidence: number; match: string };
+/** The vehicle the plate is, or only a lead to it (with why it is no more than that). */
+type ArchiveFinding = { vehicle?: ArchiveMatch; lead?: ArchiveMatch & { why: string } };
 
 /** How long a stop waits for work in flight (sends already given up by the abort finish at once). */
 const STOP_WAIT_MS = 5000;
@@ -43,7 +48,7 @@ export interface ResponseEngineOptions {
   publish: (topic: string, payload: Buffer) => Promise<void>;
   newId: IdGenerator;
   /** The archive match for a recognised plate (owner, village, confidence), if any. */
-  lookupPlate?: (plate: string) => Promise<Vehicle | undefined>;
+  lookupPlate?: (plate: string) => Promise<ArchiveMatch | undefined>;
   now?: () => Date;
   /** This process among workers sharing the database (worker.ts); alone by default. */
   worker?: EngineWorker;
@@ -85,7 +90,7 @@ export class ResponseEngine extends EventEmitter {
   private readonly running = new Set<Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
-  private readonly vehicles = new WeakMap<EventMessage, Promise<Vehicle | undefined>>();
+  private readonly vehicles = new WeakMap<EventMessage, Promise<ArchiveFinding>>();
   private readonly directory: Directory;
   /** Most counties set no reminders: then the tick need not look at every open response. */
   private readonly remindersPlanned: boolean;
@@ -398,16 +403,32 @@ export class ResponseEngine extends EventEmitter {
     return recipient;
   }
 
-  /** The archive match for the event's plate, looked up once per event. */
-  private vehicleOf(ev?: EventMessage): Promise<Vehicle | undefined> {
-    if (!ev) return Promise.resolve(undefined);
+  /**
+   * The archive's word on the event's plate, looked up once per event. Only a plate read with
+   * every character sure and found exactly is the vehicle (routing, repeat counts, the owner); an
+   * uncertain read or a match one confusion away is a lead for people to check, never an identity.
+   */
+  private archiveOf(ev?: EventMessage): Promise<ArchiveFinding> {
+    if (!ev) return Promise.resolve({});
     let found = this.vehicles.get(ev);
     if (!found) {
       const plate = ev.data?.plate ?? undefined;
-      found = plate && this.o.lookupPlate ? this.o.lookupPlate(plate) : Promise.resolve(undefined);
+      const uncertain = ev.data ? uncertainPositions(ev.data) : [];
+      found = (plate && this.o.lookupPlate ? this.o.lookupPlate(plate) : Promise.resolve(undefined)).then((m) => {
+        if (!m) return {};
+        if (m.confidence === 1 && !uncertain.length) return { vehicle: m };
+        const why = uncertain.length
+          ? `the plate was read with uncertain characters (position ${uncertain.map((i) => i + 1).join(', ')})`
+          : `not the plate read: ${m.match}`;
+        return { lead: { ...m, why } };
+      });
       this.vehicles.set(ev, found);
     }
     return found;
+  }
+
+  private async vehicleOf(ev?: EventMessage): Promise<Vehicle | undefined> {
+    return (await this.archiveOf(ev)).vehicle;
   }
 
   private async notification(
@@ -418,7 +439,7 @@ export class ResponseEngine extends EventEmitter {
     ev?: EventMessage,
     key = `${r.id}:${kind}`,
   ): Promise<Notification> {
-    const vehicle = await this.vehicleOf(ev);
+    const { vehicle, lead } = await this.archiveOf(ev);
     const repeat = planFor(this.o.config, c.kind)?.repeat;
     const inPerson = repeat !== undefined && c.repeatCount >= repeat.count;
     const recipient = r.recipient ?? undefined;
@@ -437,7 +458,7 @@ export class ResponseEngine extends EventEmitter {
         event: ev
           ? { id: ev.id, ts: ev.ts, location: ev.location, data: ev.data, evidenceId: ev.evidenceId }
           : { id: c.eventId },
-        ...(vehicle ? { vehicle } : {}),
+        ...(vehicle ? { vehicle } : lead ? { lead } : {}),
         ...(c.vehicleId
           ? {
               repeat: {

@@ -153,9 +153,14 @@ export function caseRoutes(d: CaseRouteDeps): RouteDef[] {
         );
         const alarm = (await d.alarms.item(v, c.eventId)) ?? null;
         const vehicle = seesPersonalData(v) && c.vehicleId ? ((await d.archive.get(v, c.vehicleId)) ?? null) : null;
-        if (vehicle || (alarm && (alarm.photo || (alarm.plate && !alarm.plate.masked))))
+        // Not the vehicle (an uncertain read, or an archive plate one confusion away): who it may be.
+        const lead =
+          !vehicle && seesPersonalData(v) && alarm?.plate && !alarm.plate.masked
+            ? ((await d.archive.lookup(v, alarm.plate.text)) ?? null)
+            : null;
+        if (vehicle || lead || (alarm && (alarm.photo || (alarm.plate && !alarm.plate.masked))))
           await d.accessLog.record(v, 'case', c.id);
-        return { ...c, responses, alarm, vehicle };
+        return { ...c, responses, alarm, vehicle, lead };
       },
     }),
     defineRoute({

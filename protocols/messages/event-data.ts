@@ -31,6 +31,14 @@ export const EventData = Type.Object(
     plate: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 16 }), Type.Null()])),
     plateColour: Type.Optional(PlateColourSchema),
     plateScore: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    /** The least sure character's probability: the plate is as sure as its weakest character. */
+    plateConfidence: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    /**
+     * Positions (0-based, comma-separated: "0,6") of characters read below the box's threshold:
+     * the plate is then a lead for people to check, and the centre neither routes by its owner nor
+     * counts it as a repeat. Flat, as every field here.
+     */
+    plateUncertain: Type.Optional(Type.String({ pattern: '^\\d{1,2}(,\\d{1,2}){0,15}$' })),
     /** Why there is no plate (too small, not a valid plate, low score …). */
     plateReason: Type.Optional(Why),
     /** Whether the driver's face was found and described (the descriptor goes with the evidence). */
@@ -58,3 +66,7 @@ export function eventDataOf(value: unknown): EventData {
   for (const [k, schema] of KNOWN) if (d[k] !== undefined && Value.Check(schema, d[k])) out[k] = d[k];
   return out as EventData;
 }
+
+/** The uncertain positions of a plate as the box wrote them ("0,6" → [0, 6]). */
+export const uncertainPositions = (d: EventData): number[] =>
+  d.plateUncertain ? d.plateUncertain.split(',').map(Number) : [];

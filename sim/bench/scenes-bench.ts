@@ -42,6 +42,15 @@ function plateLines(stage: string, labels: SceneLabel[], scored: Plates[]): Benc
       rate: rate(wrong.length, valid),
       reads: wrong,
     }),
+    value(BENCH, `${stage}_plates_wrong_sure`, 'reads', scored.flatMap((s) => s.wrongSure).length, {
+      of_sure_reads: scored.reduce((n, s) => n + s.sureReads, 0),
+      rate: rate(
+        scored.flatMap((s) => s.wrongSure).length,
+        scored.reduce((n, s) => n + s.sureReads, 0),
+      ),
+      reads: scored.flatMap((s) => s.wrongSure),
+      note: 'wrong valid reads with no character unsure: only these could name a wrong owner',
+    }),
     value(BENCH, `${stage}_plates_missed`, 'plates', missed.length, { plates: missed.map((p) => p.text) }),
     value(
       BENCH,

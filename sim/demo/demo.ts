@@ -165,12 +165,21 @@ export async function runDemo(o: DemoOptions = {}): Promise<RunningDemo> {
   const { agent } = county.box(1);
   say(`\n① ${box.place} (${box.id}): the camera sees a tricycle carrying 3 passengers (三轮车违法载人).`);
   const t0 = performance.now();
-  // The plate reader saw the last 2 as a Z: the archive lookup settles it.
+  // The plate reader saw the last 2 as a Z, and was unsure of it: the archive's 鲁PA3N82 is a
+  // lead on the case, for the cadre to check; the case is not routed to that owner.
   const evidenceId = await demoEvidence(agent, '鲁PA3N82');
   const fired = await agent.reportRecognition({
     kind: 'tricycle_passengers',
     evidenceId,
-    data: { vehicle: 'tricycle', riders: 3, plate: '鲁PA3N8Z', plateScore: 0.93, plateColour: 'blue' },
+    data: {
+      vehicle: 'tricycle',
+      riders: 3,
+      plate: '鲁PA3N8Z',
+      plateScore: 0.93,
+      plateConfidence: 0.41,
+      plateUncertain: '6',
+      plateColour: 'blue',
+    },
   });
   say(
     `   The box warns at once, no network needed: ${fired[0]?.localActions.join(', ')} (${(performance.now() - t0).toFixed(1)} ms).`,

@@ -157,7 +157,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     });
   }
 
-  async function alarmAtB(plate = '鲁PB7Z21'): Promise<void> {
+  async function alarmAtB(plate = '鲁PB7Z21', extra: Record<string, unknown> = {}): Promise<void> {
     const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${gw.mqttPort!}`, {
       username: BOX_B.id,
       password: BOX_B.password,
@@ -171,7 +171,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
       kind: 'tricycle_passengers',
       severity: 'alarm',
       source: 'vision',
-      data: { vehicle: 'tricycle', riders: 2, plate },
+      data: { vehicle: 'tricycle', riders: 2, plate, ...extra },
     };
     await c.publishAsync(topics.event(BOX_B.id, 'tricycle_passengers'), JSON.stringify(ev), { qos: 1 });
     await c.endAsync();
@@ -512,5 +512,23 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     expect(await shown()).toEqual(['新报警 1 条 | 三轮车违法载人 · 梁水镇 王屯 王屯路口']);
     expect(await tones()).toBe(2);
     await ctx.close();
+  });
+
+  it('marks the characters the box was unsure of, and shows the archive’s vehicle as a lead, not the owner', async () => {
+    // The archive holds 鲁PB7Z21 (imported above); the box read 鲁PB7221, unsure of its 5th character.
+    const page = await logIn('duty-admin', 'admin-pass-1');
+    await alarmAtB('鲁PB7221', { plateScore: 0.9, plateConfidence: 0.52, plateUncertain: '4' });
+    const card = page.locator('li.alarm', { hasText: '鲁PB7221' }).first();
+    await card.waitFor({ timeout: 15_000 });
+    expect(await card.locator('[data-testid=plate] mark').allInnerTexts()).toEqual(['2']);
+    expect(await card.locator('[data-testid=plate]').innerText()).toContain('存疑');
+    await card.locator('a[href^="#/cases/"]').click({ timeout: 15_000 });
+    const lead = page.locator('[data-testid=archive-lead]');
+    await lead.waitFor();
+    expect(await lead.innerText()).toMatch(/线索（未确认，不作车主派发）: 鲁PB7Z21 · 张三/);
+    expect(await page.locator('[data-testid=archive-vehicle]').count()).toBe(0);
+    const caseId = /#\/cases\/([\w-]+)/.exec(page.url())![1];
+    expect((await gw.services.responses.cases.getCase(caseId))?.vehicleId).toBeNull();
+    await page.close();
   });
 });

@@ -120,12 +120,14 @@ describe('一报警三响应 end to end: box → gateway → box, village app, p
       body: { kind: 'village', caseId, deviceId: DEVICE, alarm: 'tricycle_passengers' },
     });
     expect(police.got[0].signed).toBe(true);
-    // The village response names the owner found in the archive, and how sure the match is.
-    expect(village.got[0].body.vehicle).toMatchObject({
+    // The archive holds 鲁PAB123, one confusion from the read: a lead for the cadre, not the owner.
+    expect(village.got[0].body.vehicle).toBeUndefined();
+    expect(village.got[0].body.lead).toMatchObject({
       plate: '鲁PAB123',
       confidence: 0.85,
       owner: '张三',
       village: '李庄',
+      why: expect.stringMatching(/^not the plate read: one OCR confusion/),
     });
     expect(await states()).toEqual(['onsite:done', 'village:sent', 'police:sent']);
 

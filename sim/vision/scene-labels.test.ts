@@ -36,10 +36,19 @@ describe('the scene labels and how reads are scored against them', () => {
     const s = scorePlates(label, [
       { text: '湘A3MA06', valid: true },
       { text: '湘A3MA06', valid: true },
-      { text: '皖ATL269', valid: true },
+      { text: '皖ATL269', valid: true, uncertain: [0] },
+      { text: '湘AY4936', valid: true },
       { text: '长WT33B稍横', valid: false },
     ]);
-    expect(s).toMatchObject({ exact: 1, duplicates: 1, wrongValid: ['皖ATL269'], notPlates: 1, validReads: 3 });
+    expect(s).toMatchObject({
+      exact: 1,
+      duplicates: 1,
+      wrongValid: ['皖ATL269', '湘AY4936'],
+      wrongSure: ['湘AY4936'],
+      sureReads: 3,
+      notPlates: 1,
+      validReads: 4,
+    });
     expect(s.missed.map((p) => p.text)).toEqual(['湘ATL269']);
   });
 

@@ -51,6 +51,8 @@ export const WHEELERS = new Set(['motorcycle', 'bicycle', 'tricycle', 'e-bike', 
 export interface PlateRead {
   text: string;
   valid: boolean;
+  /** positions read unsure: such a read is a lead, not an identity */
+  uncertain?: number[];
 }
 
 /**
@@ -76,6 +78,9 @@ export function scorePlates(label: SceneLabel, reads: PlateRead[]) {
     exact: found.length,
     missed,
     wrongValid: left.filter((r) => r.valid && !again(r)).map((r) => r.text),
+    /** the wrong ones read with every character sure: what would send a case to the wrong owner */
+    wrongSure: left.filter((r) => r.valid && !again(r) && !r.uncertain?.length).map((r) => r.text),
+    sureReads: reads.filter((r) => r.valid && !r.uncertain?.length).length,
     duplicates: left.filter(again).length,
     notPlates: left.filter((r) => !r.valid && !again(r)).length,
     validReads: reads.filter((r) => r.valid).length,

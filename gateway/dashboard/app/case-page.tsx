@@ -209,6 +209,13 @@ export function CasePage({ id, me }: { id: string; me: Me }) {
               {[c.vehicle.township, c.vehicle.village].filter(Boolean).join(' ')}
             </p>
           )}
+          {c.lead && (
+            <p data-testid="archive-lead" class="lead">
+              {t('archiveLead')}: <strong>{c.lead.plate}</strong> · {c.lead.vehicle.ownerName ?? ''} ·{' '}
+              {[c.lead.vehicle.township, c.lead.vehicle.village].filter(Boolean).join(' ')} ·{' '}
+              <small>{c.alarm.plate?.uncertain.length ? t('plateUncertainHelp') : serverText(c.lead.reason)}</small>
+            </p>
+          )}
         </section>
       )}
       <Chips responses={states} />

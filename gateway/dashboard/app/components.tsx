@@ -62,12 +62,22 @@ export function EvidencePhoto({ photo, large }: { photo: Photo; large?: boolean 
   );
 }
 
+/** The plate as read; characters the box was unsure of are marked, and the plate says it is only a lead. */
 export function PlateText({ plate }: { plate: Alarm['plate'] }) {
   if (!plate) return <span class="plate none">{t('noPlate')}</span>;
+  const unsure = new Set(plate.uncertain ?? []);
   return (
-    <span class={`plate colour-${plate.colour ?? 'unknown'}`} title={plate.masked ? t('masked') : undefined}>
-      {plate.text}
-      {plate.score !== null && <small> {Math.round(plate.score * 100)}%</small>}
+    <span
+      class={`plate colour-${plate.colour ?? 'unknown'}${unsure.size ? ' uncertain' : ''}`}
+      title={plate.masked ? t('masked') : unsure.size ? t('plateUncertainHelp') : undefined}
+      data-testid="plate"
+    >
+      {[...plate.text].map((ch, i) => (unsure.has(i) ? <mark>{ch}</mark> : ch))}
+      {unsure.size ? (
+        <small class="unsure"> {t('plateUncertain')}</small>
+      ) : (
+        plate.score !== null && <small> {Math.round(plate.score * 100)}%</small>
+      )}
     </span>
   );
 }

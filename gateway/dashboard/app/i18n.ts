@@ -137,6 +137,12 @@ const WORDS = {
   what: ['查看内容', 'What'],
   subject: ['对象', 'Subject'],
   archiveMatch: ['档案车辆', 'On file'],
+  archiveLead: ['线索（未确认，不作车主派发）', 'Lead (not confirmed: not routed to this owner)'],
+  plateUncertain: ['存疑', 'unsure'],
+  plateUncertainHelp: [
+    '标出的字符识别把握不足：此车牌仅作线索，请人工核对',
+    'The marked characters were read unsure: this plate is a lead for a person to check',
+  ],
 } satisfies Record<string, [string, string]>;
 
 export type WordKey = keyof typeof WORDS;
@@ -227,6 +233,8 @@ const SERVER_TEXTS: Array<[RegExp, string]> = [
   [/^the (\w+) response is (\w+); it can go to .+, not (\w+)$/, '当前状态不允许此操作'],
   [/^the (\w+) role may not act on (\w+) responses$/, '您的角色不能处理此类响应'],
   [/^the gateway is still starting$/, '系统正在启动，请稍候再试'],
+  [/^one OCR confusion \(position (\d+): read (\S+), archive (\S+)\)$/, '第 $1 位识别为 $2，档案为 $3（常见识别混淆）'],
+  [/^one character differs \(position (\d+): read (\S+), archive (\S+)\)$/, '第 $1 位识别为 $2，档案为 $3'],
 ];
 export function serverText(s: string): string {
   if (lang.value !== 'zh') return s;

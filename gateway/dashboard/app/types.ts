@@ -48,6 +48,8 @@ export interface CaseDetail extends CaseSummary {
   alarm: Alarm | null;
   /** The archive's record of the vehicle the plate matched, for roles that may see it. */
   vehicle: ArchiveRecord | null;
+  /** Not the vehicle, only who it may be: the plate was read unsure, or the archive's is one confusion away. */
+  lead: { plate: string; confidence: number; reason: string; vehicle: ArchiveRecord } | null;
 }
 
 export interface DeviceRow extends DevicePlace {
