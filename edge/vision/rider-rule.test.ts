@@ -63,7 +63,29 @@ describe('riders and the violation rule', () => {
     expect(assessVehicles([moto, ...three], { tricycleClasses: ['motorcycle'] })[0]).toMatchObject({
       violation: true,
       kind: 'tricycle_passengers',
+      reason: '3 people on a motorcycle (taken as a tricycle), at most 1 allowed',
     });
+  });
+
+  it('gives a class taken as tricycles the tricycle limit: a driver and one passenger in the bed is a violation', () => {
+    const moto = v('motorcycle', [400, 300, 300, 200]);
+    // It used to keep the motorcycle limit (2): this very case was never flagged.
+    expect(assessVehicles([moto, driver, inBed1], { tricycleClasses: ['motorcycle'] })[0]).toMatchObject({
+      violation: true,
+      kind: 'tricycle_passengers',
+      reason: '2 people on a motorcycle (taken as a tricycle), at most 1 allowed',
+    });
+    // The county's own limit for the class, by name, still wins; and the tricycle limit it set.
+    expect(
+      assessVehicles([moto, driver, inBed1], { tricycleClasses: ['motorcycle'], maxRiders: { motorcycle: 2 } })[0]
+        .violation,
+    ).toBe(false);
+    expect(
+      assessVehicles([moto, driver, inBed1], { tricycleClasses: ['motorcycle'], maxRiders: { tricycle: 2 } })[0]
+        .violation,
+    ).toBe(false);
+    // Without tricycleClasses a motorcycle with two is fine.
+    expect(assessVehicles([moto, driver, inBed1])[0].violation).toBe(false);
   });
 
   it('watches only the classes asked for', () => {

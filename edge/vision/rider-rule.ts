@@ -83,14 +83,18 @@ export function assessVehicles(detections: Detection[], rules: RiderRules = {}):
   const limits = { ...DEFAULT_MAX_RIDERS, ...rules.maxRiders };
   return vehicles.map((vehicle) => {
     const riders = ridersOf.get(vehicle)!;
-    const max = limits[vehicle.class] ?? rules.defaultMax ?? Infinity;
+    const treatedAs = (rules.tricycleClasses ?? []).includes(vehicle.class);
+    const tricycle = vehicle.class === 'tricycle' || vehicle.class === 'three_wheeler' || treatedAs;
+    // A class treated as tricycles gets the tricycle limit, unless the county set one for it by name.
+    const max =
+      rules.maxRiders?.[vehicle.class] ??
+      (treatedAs ? limits.tricycle : limits[vehicle.class]) ??
+      rules.defaultMax ??
+      Infinity;
     const inCargo = rules.cargoRegion
       ? riders.filter((r) => inPolygon([r.box[0] + r.box[2] / 2, r.box[1] + r.box[3]], rules.cargoRegion!))
       : [];
-    const tricycle =
-      vehicle.class === 'tricycle' ||
-      vehicle.class === 'three_wheeler' ||
-      (rules.tricycleClasses ?? []).includes(vehicle.class);
+    const what = treatedAs ? `${vehicle.class} (taken as a tricycle)` : vehicle.class;
     if (inCargo.length) {
       return {
         vehicle,
@@ -111,14 +115,14 @@ export function assessVehicles(detections: Detection[], rules: RiderRules = {}):
         riders,
         violation: true,
         kind,
-        reason: `${riders.length} people on a ${vehicle.class}, at most ${max} allowed`,
+        reason: `${riders.length} people on a ${what}, at most ${max} allowed`,
       };
     }
     return {
       vehicle,
       riders,
       violation: false,
-      reason: `${riders.length} ${riders.length === 1 ? 'person' : 'people'} on a ${vehicle.class}${Number.isFinite(max) ? ` (up to ${max} allowed)` : ''}`,
+      reason: `${riders.length} ${riders.length === 1 ? 'person' : 'people'} on a ${what}${Number.isFinite(max) ? ` (up to ${max} allowed)` : ''}`,
     };
   });
 }
