@@ -11,30 +11,20 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createIdGenerator,
-  generateUpdateKeys,
-  type OtaStatusMessage,
-  type SignedManifest,
-  signManifest,
-  topics,
-} from '../../protocols/index.ts';
+import { generateUpdateKeys, type OtaStatusMessage, type SignedManifest, signManifest } from '../../protocols/index.ts';
 import { HardwareSimulator } from '../hw-sim.ts';
-import { startTestBroker, type TestBroker } from '../testing/aedes-broker.ts';
+import { OtaCentre } from '../testing/ota-centre.ts';
 import { crashAtStart, neverConnects, releaseVariant, unpackedRelease } from '../testing/release-variants.ts';
 import { ServiceSupervisor } from '../testing/service-supervisor.ts';
 import { until } from '../testing/until.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const newId = createIdGenerator();
 const BOX = 'lc-ota-0001';
 const BOX_PASSWORD = 'ota-box-secret';
 const BASE = '0.2.0-ota.base';
@@ -57,15 +47,10 @@ describe('a box updates its agent: signed, tried beside the running version, kep
   const opt = join(dir, 'opt');
   const keys = generateUpdateKeys();
   let src: string;
-  let server: Server;
-  let port: number;
-  let broker: TestBroker;
   let sim: HardwareSimulator;
   let box: ServiceSupervisor;
-  let centre: MqttClient;
-  const ota: OtaStatusMessage[] = [];
-  const firmware: string[] = [];
-  const results: Array<{ commandId: string; ok: boolean; code?: string; data?: Record<string, unknown> }> = [];
+  let centre: OtaCentre;
+  const firmware = () => centre.births.map((b) => b.firmware);
 
   /** A bundle of this build under another version, changed by `patch`, signed with `key`. */
   async function bundle(version: string, patch?: (release: string) => void, key = keys.privateKeyPem): Promise<Bundle> {
@@ -78,31 +63,11 @@ describe('a box updates its agent: signed, tried beside the running version, kep
       sha256: createHash('sha256').update(bytes).digest('hex'),
       size: bytes.length,
     };
-    return { name, signed: signManifest(manifest, key), url: `http://127.0.0.1:${port}/${name}.tar.gz` };
+    return { name, signed: signManifest(manifest, key), url: centre.url(`${name}.tar.gz`) };
   }
 
-  /** The centre sends update_agent and waits for the box's last word on it. */
-  async function update(b: Pick<Bundle, 'signed' | 'url'>, rollout: string, ends: OtaStatusMessage['state'][]) {
-    const id = newId();
-    centre.publish(
-      topics.command(BOX, 'update_agent'),
-      JSON.stringify({
-        v: 1,
-        id,
-        deviceId: BOX,
-        ts: new Date().toISOString(),
-        name: 'update_agent',
-        params: { bundle: b.signed, url: b.url, rollout },
-      }),
-      { qos: 1 },
-    );
-    await until(
-      () => ota.some((m) => m.rollout === rollout && ends.includes(m.state)),
-      90_000,
-      `the box’s end of ${rollout}`,
-    );
-    return { id, states: ota.filter((m) => m.rollout === rollout) };
-  }
+  const update = (b: Pick<Bundle, 'signed' | 'url'>, rollout: string, ends: OtaStatusMessage['state'][]) =>
+    centre.update(b, rollout, ends);
 
   const running = () => realpathSync(join(opt, 'current'));
 
@@ -117,26 +82,8 @@ describe('a box updates its agent: signed, tried beside the running version, kep
     symlinkSync(`releases/roadwarden-edge-${BASE}`, join(opt, 'current'));
     writeFileSync(join(dir, 'ota-public.pem'), keys.publicKeyPem);
 
-    server = createServer((req, res) => {
-      const f = join(dir, 'served', (req.url ?? '/').slice(1));
-      if (!/^\/[\w.+-]+\.tar\.gz$/.test(req.url ?? '') || !existsSync(f)) return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'application/gzip' }).end(readFileSync(f));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    port = (server.address() as { port: number }).port;
-    broker = await startTestBroker({ users: { [BOX]: BOX_PASSWORD, centre: 'centre-secret' } });
-    centre = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, {
-      clientId: 'centre',
-      username: 'centre',
-      password: 'centre-secret',
-    });
-    await centre.subscribeAsync([topics.ota(BOX), topics.status(BOX), `rw/v1/${BOX}/cmd/+/result`], { qos: 1 });
-    centre.on('message', (topic, payload) => {
-      const m = JSON.parse(payload.toString());
-      if (topic === topics.ota(BOX)) ota.push(m);
-      else if (topic === topics.status(BOX) && m.state === 'online') firmware.push(m.firmware);
-      else if (topic.endsWith('/result')) results.push(m);
-    });
+    mkdirSync(join(dir, 'served'), { recursive: true });
+    centre = await OtaCentre.start({ box: BOX, password: BOX_PASSWORD, served: join(dir, 'served') });
 
     sim = new HardwareSimulator({ pty: true, ptyDir: join(dir, 'tty'), camera: false, speaker: false });
     await sim.start();
@@ -144,7 +91,7 @@ describe('a box updates its agent: signed, tried beside the running version, kep
     writeFileSync(
       config,
       `device: { id: ${BOX} }
-gateway: { url: "mqtt://127.0.0.1:${broker.port}", username: ${BOX}, password: "\${RW_DEVICE_PASSWORD}" }
+gateway: { url: "mqtt://127.0.0.1:${centre.broker.port}", username: ${BOX}, password: "\${RW_DEVICE_PASSWORD}" }
 hardware:
   light: { type: modbus, port: ${sim.ttys.light}, channels: 4 }
 ota: { publicKey: ${join(dir, 'ota-public.pem')}, trialS: 8 }
@@ -153,15 +100,13 @@ dataDir: ${join(dir, 'edge-data')}
     );
     box = new ServiceSupervisor(opt, ['edge', '--config', config], { env: { RW_DEVICE_PASSWORD: BOX_PASSWORD } });
     box.start();
-    await until(() => firmware.includes(`roadwarden-edge/${BASE}`), 30_000, 'the installed box online');
+    await until(() => firmware().includes(`roadwarden-edge/${BASE}`), 30_000, 'the installed box online');
   }, 180_000);
 
   afterAll(async () => {
     await box?.stop();
-    await centre?.endAsync();
-    await broker?.close();
+    await centre?.stop();
     await sim?.stop();
-    server?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -171,13 +116,13 @@ dataDir: ${join(dir, 'edge-data')}
     let r = await update(forged, 'forged', ['failed']);
     expect(r.states.map((m) => m.state)).toEqual(['failed']);
     expect(r.states[0]!.reason).toMatch(/signature/);
-    expect(results.find((x) => x.commandId === r.id)).toMatchObject({ ok: false, code: 'bad_signature' });
+    expect(centre.results.find((x) => x.commandId === r.id)).toMatchObject({ ok: false, code: 'bad_signature' });
     // The signed manifest of the good bundle, with another file behind its URL.
     const other = await bundle('0.2.1-other');
     r = await update({ signed: good.signed, url: other.url }, 'swapped', ['failed']);
     expect(r.states.map((m) => m.state)).toEqual(['downloading', 'failed']);
     // Longer than signed (cut off at the signed size) or as long with other bytes.
-    expect(results.find((x) => x.commandId === r.id)).toMatchObject({
+    expect(centre.results.find((x) => x.commandId === r.id)).toMatchObject({
       ok: false,
       code: expect.stringMatching(/^(too_large|hash_mismatch)$/),
     });
@@ -191,10 +136,10 @@ dataDir: ${join(dir, 'edge-data')}
     const r = await update(good, 'good', ['healthy', 'rolled_back']);
     expect(r.states.map((m) => m.state)).toEqual(['downloading', 'installed', 'healthy']);
     expect(r.states.at(-1)!.firmware).toBe('roadwarden-edge/0.2.1');
-    expect(results.find((x) => x.commandId === r.id)).toMatchObject({ ok: true, data: { state: 'installed' } });
+    expect(centre.results.find((x) => x.commandId === r.id)).toMatchObject({ ok: true, data: { state: 'installed' } });
     expect(running()).toBe(join(opt, 'releases', good.name));
     expect(box.starts.at(-1)!.release).toBe(join(opt, 'releases', good.name));
-    await until(() => firmware.at(-1) === 'roadwarden-edge/0.2.1', 20_000, 'the box online on 0.2.1');
+    await until(() => firmware().at(-1) === 'roadwarden-edge/0.2.1', 20_000, 'the box online on 0.2.1');
     // Sent again (a rollout resumed): nothing to do, and it says it is there.
     const again = await update(good, 'good-again', ['healthy', 'failed']);
     expect(again.states.map((m) => m.state)).toEqual(['healthy']);
@@ -218,21 +163,13 @@ dataDir: ${join(dir, 'edge-data')}
     expect(r.states.map((m) => m.state)).toEqual(['downloading', 'installed', 'rolled_back']);
     expect(r.states.at(-1)!.reason).toMatch(/not connected to mqtt:\/\/127\.0\.0\.1/);
     expect(running()).toBe(join(opt, 'releases', 'roadwarden-edge-0.2.1'));
-    await until(() => firmware.at(-1) === 'roadwarden-edge/0.2.1', 20_000, 'the box back online on 0.2.1');
+    await until(() => firmware().at(-1) === 'roadwarden-edge/0.2.1', 20_000, 'the box back online on 0.2.1');
     // And it still does what a box is for.
-    const id = newId();
-    centre.publish(
-      topics.command(BOX, 'set_light'),
-      JSON.stringify({
-        v: 1,
-        id,
-        deviceId: BOX,
-        ts: new Date().toISOString(),
-        name: 'set_light',
-        params: { mode: 'flash', durationS: 1 },
-      }),
-      { qos: 1 },
+    const id = centre.command('set_light', { mode: 'flash', durationS: 1 });
+    await until(
+      () => centre.results.some((x) => x.commandId === id && x.ok),
+      10_000,
+      'set_light done after the rollback',
     );
-    await until(() => results.some((x) => x.commandId === id && x.ok), 10_000, 'set_light done after the rollback');
   });
 });

@@ -10,29 +10,20 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import mqtt, { type MqttClient } from 'mqtt';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createIdGenerator,
-  generateUpdateKeys,
-  type OtaStatusMessage,
-  type StatusMessage,
-  topics,
-} from '../../protocols/index.ts';
+import { generateUpdateKeys, type OtaStatusMessage, topics } from '../../protocols/index.ts';
 import { HardwareSimulator } from '../hw-sim.ts';
-import { startTestBroker, type TestBroker } from '../testing/aedes-broker.ts';
+import { OtaCentre } from '../testing/ota-centre.ts';
 import { runCli } from '../testing/run-cli.ts';
 import { ServiceSupervisor } from '../testing/service-supervisor.ts';
 import { until } from '../testing/until.ts';
 import { TINY_YOLO_CLASSES, tinyYoloModel } from '../vision/tiny-yolo.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const newId = createIdGenerator();
 const BOX = 'lc-parts-0001';
 const BOX_PASSWORD = 'parts-box-secret';
 
@@ -49,16 +40,10 @@ describe('a box takes new models and a new config template over the air, and ref
   const data = join(dir, 'edge-data');
   const served = join(dir, 'served');
   const keys = generateUpdateKeys();
-  let server: Server;
-  let port: number;
-  let broker: TestBroker;
   let sim: HardwareSimulator;
   let box: ServiceSupervisor;
-  let centre: MqttClient;
-  const ota: OtaStatusMessage[] = [];
-  const births: StatusMessage[] = [];
-  const presence: unknown[] = [];
-  const results: Array<{ commandId: string; ok: boolean; code?: string; message?: string }> = [];
+  let centre: OtaCentre;
+  const births = () => centre.births;
 
   /** `roadwarden pack <kind> <src>` then `gateway ota sign`: what a county does. */
   async function bundle(kind: 'models' | 'config', src: string, version: string) {
@@ -71,31 +56,12 @@ describe('a box takes new models and a new config template over the air, and ref
     return {
       name: basename(file, '.tar.gz'),
       signed: JSON.parse(readFileSync(`${file}.sig.json`, 'utf8')),
-      url: `http://127.0.0.1:${port}/${basename(file)}`,
+      url: centre.url(basename(file)),
     };
   }
 
-  async function update(b: { signed: unknown; url: string }, rollout: string, ends: OtaStatusMessage['state'][]) {
-    const id = newId();
-    centre.publish(
-      topics.command(BOX, 'update_agent'),
-      JSON.stringify({
-        v: 1,
-        id,
-        deviceId: BOX,
-        ts: new Date().toISOString(),
-        name: 'update_agent',
-        params: { bundle: b.signed, url: b.url, rollout },
-      }),
-      { qos: 1 },
-    );
-    await until(
-      () => ota.some((m) => m.rollout === rollout && ends.includes(m.state)),
-      120_000,
-      `the end of ${rollout}`,
-    );
-    return { id, states: ota.filter((m) => m.rollout === rollout) };
-  }
+  const update = (b: { signed: unknown; url: string }, rollout: string, ends: OtaStatusMessage['state'][]) =>
+    centre.update(b, rollout, ends, 120_000);
 
   /** A models folder: a YOLO-shaped detector and its models.yaml, the file's SHA-256 in it. */
   function modelsFolder(name: string, onnx: Buffer): string {
@@ -130,29 +96,11 @@ describe('a box takes new models and a new config template over the air, and ref
     mkdirSync(opt);
     symlinkSync(ROOT, join(opt, 'current'));
     mkdirSync(served);
-    server = createServer((req, res) => {
-      const f = join(served, (req.url ?? '/').slice(1));
-      if (!/^\/[\w.+-]+\.tar\.gz$/.test(req.url ?? '') || !existsSync(f)) return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'application/gzip' }).end(readFileSync(f));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    port = (server.address() as { port: number }).port;
-    broker = await startTestBroker({ users: { [BOX]: BOX_PASSWORD, centre: 'centre-secret' } });
-    centre = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, {
-      clientId: 'centre',
-      username: 'centre',
-      password: 'centre-secret',
-    });
-    await centre.subscribeAsync(
-      [topics.ota(BOX), topics.status(BOX), `rw/v1/${BOX}/cmd/+/result`, topics.event(BOX, 'presence')],
-      { qos: 1 },
-    );
-    centre.on('message', (topic, payload) => {
-      const m = JSON.parse(payload.toString());
-      if (topic === topics.ota(BOX)) ota.push(m);
-      else if (topic === topics.status(BOX) && m.state === 'online') births.push(m);
-      else if (topic.endsWith('/result')) results.push(m);
-      else presence.push(m);
+    centre = await OtaCentre.start({
+      box: BOX,
+      password: BOX_PASSWORD,
+      served,
+      topics: [topics.event(BOX, 'presence')],
     });
 
     const frames = join(dir, 'frames');
@@ -166,7 +114,7 @@ describe('a box takes new models and a new config template over the air, and ref
     writeFileSync(
       join(dir, 'edge.yaml'),
       `device: { id: ${BOX} }
-gateway: { url: "mqtt://127.0.0.1:${broker.port}", username: ${BOX}, password: "\${RW_DEVICE_PASSWORD}" }
+gateway: { url: "mqtt://127.0.0.1:${centre.broker.port}", username: ${BOX}, password: "\${RW_DEVICE_PASSWORD}" }
 hardware:
   light: { type: modbus, port: ${sim.ttys.light}, channels: 4 }
   sensors: [{ name: approach, type: firmata, port: ${sim.ttys.sensor}, pin: 2, debounceMs: 10 }]
@@ -181,15 +129,13 @@ dataDir: ${data}
       env: { RW_DEVICE_PASSWORD: BOX_PASSWORD },
     });
     box.start();
-    await until(() => births.length === 1, 60_000, 'the box online');
+    await until(() => births().length === 1, 60_000, 'the box online');
   }, 180_000);
 
   afterAll(async () => {
     await box?.stop();
-    await centre?.endAsync();
-    await broker?.close();
+    await centre?.stop();
     await sim?.stop();
-    server?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -203,7 +149,7 @@ dataDir: ${data}
     let r = await update(radar, 'radar', ['failed', 'healthy']);
     expect(r.states.map((m) => m.state)).toEqual(['downloading', 'failed']);
     expect(r.states.at(-1)!.reason).toMatch(/rules\.0 \(radar_rule\)\.trigger\.sensor: no sensor named "radar"/);
-    expect(results.find((x) => x.commandId === r.id)).toMatchObject({ ok: false, code: 'invalid_content' });
+    expect(centre.results.find((x) => x.commandId === r.id)).toMatchObject({ ok: false, code: 'invalid_content' });
     expect(box.starts).toHaveLength(1);
     expect(part('config')).toBeUndefined();
 
@@ -222,10 +168,14 @@ vision: { everyMs: 4000 }
     r = await update(county, 'county', ['healthy', 'rolled_back', 'failed']);
     expect(r.states.map((m) => m.state)).toEqual(['downloading', 'installed', 'healthy']);
     expect(part('config')).toBe('roadwarden-config-2');
-    await until(() => births.at(-1)?.parts?.config === 'roadwarden-config-2', 60_000, 'the box back with the template');
+    await until(
+      () => births().at(-1)?.parts?.config === 'roadwarden-config-2',
+      60_000,
+      'the box back with the template',
+    );
     // The template's rule is in force on the box: a vehicle at its own sensor is reported.
     await sim.control('sensor on');
-    await until(() => presence.length > 0, 20_000, 'the templated rule reporting');
+    await until(() => centre.seen.length > 0, 20_000, 'the templated rule reporting');
     await sim.control('sensor off');
     const check = await runCli(['edge', '--config', join(dir, 'edge.yaml'), '--check-config'], {
       env: { RW_DEVICE_PASSWORD: BOX_PASSWORD },
@@ -248,8 +198,12 @@ vision: { everyMs: 4000 }
     r = await update(good, 'good-models', ['healthy', 'rolled_back', 'failed']);
     expect(r.states.map((m) => m.state)).toEqual(['downloading', 'installed', 'healthy']);
     expect(part('models')).toBe('roadwarden-models-2');
-    await until(() => births.at(-1)?.parts?.models === 'roadwarden-models-2', 60_000, 'the box back on the new models');
-    expect(births.at(-1)!.parts).toEqual({ models: 'roadwarden-models-2', config: 'roadwarden-config-2' });
+    await until(
+      () => births().at(-1)?.parts?.models === 'roadwarden-models-2',
+      60_000,
+      'the box back on the new models',
+    );
+    expect(births().at(-1)!.parts).toEqual({ models: 'roadwarden-models-2', config: 'roadwarden-config-2' });
     expect(box.journal()).toMatch(/"models":"roadwarden-models-2"/);
   });
 });
