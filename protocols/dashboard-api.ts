@@ -151,3 +151,29 @@ export interface ResponsePlansSummary {
   /** Alarm kinds no plan covers: stored, but no case opens. */
   uncovered: string[];
 }
+
+/** A rollout of a box update (GET /api/v1/ota/rollouts). */
+export interface RolloutRow {
+  id: string;
+  sha256: string;
+  state: 'canary' | 'rolling' | 'paused' | 'done' | 'halted' | 'cancelled';
+  canaryPercent: number;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  /** why it stopped (halted, paused or cancelled, and by whom), or null */
+  haltedReason: string | null;
+}
+
+/** One rollout with its bundle, counts per state and every box (GET /api/v1/ota/rollouts/:id). */
+export interface RolloutView extends RolloutRow {
+  bundle: { name: string; version: string; sha256: string };
+  counts: Record<string, number>;
+  targets: Array<{
+    deviceId: string;
+    stage: 'canary' | 'rest';
+    state: string;
+    reason: string | null;
+    updatedAt: string;
+  }>;
+}

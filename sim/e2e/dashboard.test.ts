@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EdgeAgent } from '../../edge/index.ts';
 import { Gateway, SYSTEM } from '../../gateway/index.ts';
-import { createIdGenerator, topics } from '../../protocols/index.ts';
+import { createIdGenerator, generateUpdateKeys, signManifest, topics } from '../../protocols/index.ts';
 import { HardwareSimulator } from '../hw-sim.ts';
 import { until } from '../testing/until.ts';
 
@@ -530,5 +530,48 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     const caseId = /#\/cases\/([\w-]+)/.exec(page.url())![1];
     expect((await gw.services.responses.cases.getCase(caseId))?.vehicleId).toBeNull();
     await page.close();
+  });
+
+  it('shows an admin the rollouts of box updates, each box’s state, and pauses and cancels one', async () => {
+    const manifest = {
+      kind: 'models' as const,
+      name: 'roadwarden-models-2026.12',
+      version: '2026.12',
+      sha256: 'c'.repeat(64),
+      size: 1,
+    };
+    await gw.services.ota.store.publish({
+      ...manifest,
+      signed: signManifest(manifest, generateUpdateKeys().privateKeyPem),
+      publishedAt: new Date().toISOString(),
+      publishedBy: 'test',
+    });
+    // Boxes that are not online: their commands wait, so the rollout stays where the test puts it.
+    const r = await gw.services.ota.engine.create({
+      bundle: manifest.name,
+      devices: ['lc-up-1', 'lc-up-2'],
+      canaryPercent: 50,
+      by: 'duty-admin',
+    });
+    const page = await logIn('duty-admin', 'admin-pass-1');
+    await page.click('a[href="#/updates"]');
+    await page.click(`[data-testid=rollouts] button:has-text("${r.id}")`);
+    const view = page.locator(`[data-testid=rollout-${r.id}]`);
+    await view.locator('[data-testid=rollout-state]:has-text("灰度中")').waitFor();
+    expect(await view.locator('h2').innerText()).toContain('roadwarden-models-2026.12');
+    await view.locator('[data-testid=rollout-pause]').click();
+    await view.locator('[data-testid=rollout-state]:has-text("已暂停")').waitFor();
+    expect((await gw.services.ota.store.rollout(r.id))?.state).toBe('paused');
+    await view.locator('[data-testid=rollout-cancel]').click();
+    await view.locator('[data-testid=rollout-state]:has-text("已取消")').waitFor();
+    // The box still waiting never gets it; the rollout says who cancelled it.
+    expect(await view.locator('tr[data-row=lc-up-2]').innerText()).toContain('已取消');
+    expect(await view.innerText()).toContain('cancelled by duty-admin');
+    expect(await view.locator('[data-testid=rollout-resume]').count()).toBe(0);
+    // A village cadre has no such page.
+    const cadre = await logIn('cadre-wangtun', 'cadre-pass-1');
+    expect(await cadre.locator('a[href="#/updates"]').count()).toBe(0);
+    await page.close();
+    await cadre.close();
   });
 });

@@ -8,6 +8,8 @@ import type {
   Me,
   Offender,
   ResponsePlans,
+  RolloutRow,
+  RolloutView,
   SelfTestRow,
   TelemetryPoint,
   WeeklyRow,
@@ -44,7 +46,13 @@ async function call<T>(method: string, path: string, body?: unknown, csv?: strin
   return data as T;
 }
 
+export type RolloutAction = 'pause' | 'resume' | 'cancel';
+
 export const api = {
+  rollouts: () => call<{ items: RolloutRow[] }>('GET', '/ota/rollouts').then((r) => r.items),
+  rollout: (id: string) => call<RolloutView>('GET', `/ota/rollouts/${encodeURIComponent(id)}`),
+  moveRollout: (id: string, action: RolloutAction) =>
+    call<RolloutView>('POST', `/ota/rollouts/${encodeURIComponent(id)}/${action}`, {}),
   me: () => call<Me>('GET', '/session'),
   login: (username: string, password: string) => call<Me>('POST', '/session', { username, password }),
   logout: () => call<unknown>('DELETE', '/session'),

@@ -137,6 +137,21 @@ const WORDS = {
   what: ['查看内容', 'What'],
   subject: ['对象', 'Subject'],
   archiveMatch: ['档案车辆', 'On file'],
+  updates: ['远程升级', 'Updates'],
+  updatesHelp: [
+    '按批次推送的设备升级（程序、识别模型、配置模板）：先灰度，全部正常后再推送其余设备。',
+    'Updates rolled out in stages (agent, models, config template): the canaries first, the rest once they are all healthy.',
+  ],
+  noRollouts: ['暂无升级批次（gateway ota rollout 创建）', 'No rollouts yet (gateway ota rollout creates one)'],
+  rollout: ['批次', 'Rollout'],
+  bundle: ['升级包', 'Bundle'],
+  stage: ['阶段', 'Stage'],
+  startedBy: ['发起人', 'Started by'],
+  pause: ['暂停', 'Pause'],
+  resume: ['继续', 'Resume'],
+  cancelRollout: ['取消批次', 'Cancel'],
+  canaryStage: ['灰度', 'canary'],
+  restStage: ['其余', 'rest'],
   archiveLead: ['线索（未确认，不作车主派发）', 'Lead (not confirmed: not routed to this owner)'],
   plateUncertain: ['存疑', 'unsure'],
   plateUncertainHelp: [
@@ -151,6 +166,25 @@ export function t(key: WordKey, vars: Record<string, string | number> = {}): str
   const text = WORDS[key][lang.value === 'zh' ? 0 : 1];
   return text.replace(/\{(\w+)\}/g, (_, k: string) => String(vars[k] ?? ''));
 }
+
+const OTA_STATES: Record<string, [string, string]> = {
+  canary: ['灰度中', 'canary'],
+  rolling: ['推送中', 'rolling'],
+  paused: ['已暂停', 'paused'],
+  done: ['已完成', 'done'],
+  halted: ['已中止', 'halted'],
+  cancelled: ['已取消', 'cancelled'],
+  waiting: ['等待', 'waiting'],
+  pending: ['已下发', 'pending'],
+  downloading: ['下载中', 'downloading'],
+  installed: ['已安装', 'installed'],
+  healthy: ['正常', 'healthy'],
+  rolled_back: ['已回滚', 'rolled back'],
+  failed: ['失败', 'failed'],
+};
+
+/** A rollout's or a box's update state in the user's language. */
+export const otaStateLabel = (s: string): string => OTA_STATES[s]?.[lang.value === 'zh' ? 0 : 1] ?? s;
 
 const KINDS: Record<string, [string, string]> = {
   tricycle_passengers: ['三轮车违法载人', 'Tricycle carrying passengers'],

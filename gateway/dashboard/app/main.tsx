@@ -10,6 +10,7 @@ import { DevicesPage } from './devices-page.tsx';
 import { lang, setLang, t } from './i18n.ts';
 import { LoginPage } from './login-page.tsx';
 import { ReportsPage } from './reports-page.tsx';
+import { UpdatesPage } from './updates-page.tsx';
 import type { Me } from './types.ts';
 import './style.css';
 
@@ -50,6 +51,7 @@ function App() {
           <a href="#/reports">{t('reports')}</a>
           {me.seesPersonalData && <a href="#/archive">{t('archive')}</a>}
           {me.role === 'admin' && <a href="#/access-log">{t('accessLog')}</a>}
+          {me.role === 'admin' && <a href="#/updates">{t('updates')}</a>}
         </nav>
         <span class="user" data-testid="user">
           {me.name} · {me.role}
@@ -80,6 +82,8 @@ function App() {
         <ArchivePage me={me} />
       ) : route === '/access-log' && me.role === 'admin' ? (
         <AccessLogPage />
+      ) : route === '/updates' && me.role === 'admin' ? (
+        <UpdatesPage />
       ) : (
         <AlarmsPage />
       )}

@@ -9,6 +9,8 @@ import type {
 } from '../../../protocols/dashboard-api.ts';
 
 export type {
+  RolloutRow,
+  RolloutView,
   AlarmPhoto as Photo,
   ImportReport,
   RepeatOffender as Offender,
