@@ -25,6 +25,8 @@ export interface AlarmPhoto {
   width: number;
   height: number;
   boxes: Array<{ what: string; label: string; box: PixelBox }>;
+  /** the models that looked at the frame, the vehicle detector first (which one decided) */
+  models: string[];
 }
 
 /** A row of the alarm list (GET /api/v1/alarms), also the `alarm` of a case. */

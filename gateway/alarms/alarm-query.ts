@@ -114,6 +114,7 @@ function toItem(r: AlarmRow, personal: boolean): AlarmItem {
               label: x.what === 'plate' ? (x.value ?? x.label) : x.label,
               box: x.box,
             })),
+            models: m.models.map((x) => x.name),
           }
         : null,
   };

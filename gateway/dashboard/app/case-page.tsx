@@ -4,6 +4,9 @@ import { Chips, EvidencePhoto, PlateText, placeOf } from './components.tsx';
 import { kindLabel, responseLabel, serverText, stateLabel, t, time, timeLeft } from './i18n.ts';
 import type { CaseDetail, CaseResponse, Me } from './types.ts';
 
+/** The detector a box uses when its county gives none: general, with no tricycle class. */
+const BUILT_IN = new Set(['nanodet-m-coco']);
+
 type Verb = 'acknowledge' | 'complete' | 'waive' | 'reopen';
 
 /** What can be done to a response in this state (the gateway's state machine decides in the end). */
@@ -203,6 +206,12 @@ export function CasePage({ id, me }: { id: string; me: Me }) {
             <PlateText plate={c.alarm.plate} /> · {placeOf(c.alarm)} · {time(c.alarm.ts)}
             {c.repeatCount > 1 && <span class="repeat"> · {t('repeat', { n: c.repeatCount })}</span>}
           </p>
+          {c.alarm.photo?.models.length ? (
+            <p class="help" data-testid="decided-by">
+              {t('decidedBy')}: {c.alarm.photo.models[0]}
+              {BUILT_IN.has(c.alarm.photo.models[0]!) ? ` — ${t('builtInModel')}` : ''}
+            </p>
+          ) : null}
           {c.vehicle && (
             <p data-testid="archive-vehicle">
               {t('archiveMatch')}: <strong>{c.vehicle.plate ?? c.vehicle.id}</strong> · {c.vehicle.ownerName ?? ''} ·{' '}

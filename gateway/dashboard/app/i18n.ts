@@ -138,6 +138,11 @@ const WORDS = {
   subject: ['对象', 'Subject'],
   archiveMatch: ['档案车辆', 'On file'],
   updates: ['远程升级', 'Updates'],
+  decidedBy: ['识别模型', 'Decided by'],
+  builtInModel: [
+    '内置通用模型（COCO 训练，无三轮车类别，实拍场景车辆检出约六成），请人工核对；县里可换用自己训练的模型',
+    'the built-in general model (trained on COCO, no tricycle class, finds about 6 in 10 vehicles on real scenes): check by eye; a county can drop in its own',
+  ],
   updatesHelp: [
     '按批次推送的设备升级（程序、识别模型、配置模板）：先灰度，全部正常后再推送其余设备。',
     'Updates rolled out in stages (agent, models, config template): the canaries first, the rest once they are all healthy.',
