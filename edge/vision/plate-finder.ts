@@ -147,12 +147,20 @@ export class PlateFinder {
   }
 
   /**
-   * One line read; when it is no plate and was joined from several boxes, the plate may be its
-   * left part with a sign beside it (营运, 学): the shorter joins are read until one is a plate.
+   * One line read, with a margin around it and then without; when it is no plate and was joined
+   * from several boxes, the plate may be its left part with a sign beside it (营运): the shorter
+   * joins are read until one is a plate.
    */
   private async readLine(image: Buffer, l: Line, W: number, H: number): Promise<{ box: Box; r: PlateReading }> {
     const r = await this.reader.read(await crop(image, l.box, W, H));
-    if (parsePlate(r.text).ok) return { box: l.box, r };
+    const sure = (x: PlateReading) => (x.chars.length ? Math.min(...x.chars.map((c) => c.p)) : 0);
+    if (parsePlate(r.text).ok && sure(r) >= UNCERTAIN_BELOW) return { box: l.box, r };
+    // Detection's box already holds some background on real plates: with the margin on top, the
+    // province and letter can drop out (青A00109D read as 色Q0100), or a night plate blur into
+    // other characters. Not a plate, or not sure: read tight too, and keep the surer plate.
+    const tight = await this.reader.read(await crop(image, l.box, W, H, 0));
+    const plates = [r, tight].filter((x) => parsePlate(x.text).ok).sort((a, b) => sure(b) - sure(a));
+    if (plates[0]) return { box: l.box, r: plates[0] };
     for (let k = l.parts.length - 1; k >= 1; k--) {
       const box = l.parts.slice(1, k).reduce(union, l.parts[0]!);
       const part = await this.reader.read(await crop(image, box, W, H));
