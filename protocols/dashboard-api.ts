@@ -176,6 +176,7 @@ export interface RolloutView extends RolloutRow {
     stage: 'canary' | 'rest';
     state: string;
     reason: string | null;
+    sentAt: string | null;
     updatedAt: string;
   }>;
 }

@@ -1,6 +1,7 @@
 import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RolloutView } from '../../protocols/index.ts';
 import { freePorts } from './free-ports.ts';
 import { addDevices, type GatewayProcess, gatewayArgs, spawnGateway } from './gateway-process.ts';
 import { stopProcess } from './process-start.ts';
@@ -10,21 +11,6 @@ import { ServiceSupervisor } from './service-supervisor.ts';
 import { until } from './until.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-export interface RolloutView {
-  id: string;
-  state: string;
-  haltedReason: string | null;
-  counts: Record<string, number>;
-  targets: Array<{
-    deviceId: string;
-    stage: 'canary' | 'rest';
-    state: string;
-    reason: string | null;
-    sentAt: string | null;
-    updatedAt: string;
-  }>;
-}
 
 /**
  * A county for agent updates over the real paths: the gateway as its own process (CLI and API), an
