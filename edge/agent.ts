@@ -221,7 +221,8 @@ export class EdgeAgent {
         config: c.vision,
         camera: this.camera,
         reportEvidence: (e) => this.reportEvidence(e),
-        reportRecognition: (r) => this.reportRecognition(r),
+        warn: (kind) => this.rules.onEvent(kind),
+        report: (fired, r) => this.report(fired, 'vision', r.data, r),
         logger: this.log,
       });
     }
@@ -399,6 +400,12 @@ export class EdgeAgent {
     r?: Recognition,
   ): Promise<Firing[]> {
     const fired = await firing;
+    this.report(fired, source, data, r);
+    return fired;
+  }
+
+  /** The events of what fired (the rules that report), queued for the gateway. */
+  private report(fired: Firing[], source: EventMessage['source'], data?: EventData, r?: Recognition): void {
     for (const f of fired) {
       if (!f.report) continue;
       const loc = this.o.config.device.location;
@@ -418,7 +425,6 @@ export class EdgeAgent {
       };
       this.enqueue('event', topics.event(this.deviceId, ev.kind), ev, ev.severity === 'alarm' ? 'alarm' : 'event');
     }
-    return fired;
   }
 
   private async onCommand(name: string, payload: Buffer): Promise<void> {

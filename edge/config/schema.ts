@@ -152,6 +152,8 @@ export const VisionConfig = Type.Object(
     cargoRegion: Type.Optional(Type.Array(Type.Tuple([Type.Number(), Type.Number()]), { minItems: 3 })),
     /** One vehicle passing gives one event: the same vehicle (plate, or place in the frame) within this many seconds is not reported again. */
     debounceS: Type.Optional(Type.Number({ minimum: 0, maximum: 3600, description: 'default 20' })),
+    /** The warning goes out on a vehicle's first frame; its report waits this long for the plate read in the frames after it, voted over them (0: report the first frame's). */
+    voteMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: 'default 2500' })),
   },
   { additionalProperties: false },
 );

@@ -3,9 +3,12 @@ import sharp from 'sharp';
 import type { Camera, Frame } from '../../hardware/index.ts';
 import { createIdGenerator, type AlarmKind, type EvidenceManifest } from '../../protocols/index.ts';
 import type { Evidence, Recognition } from '../agent.ts';
+import type { Firing } from '../rules/rule-engine.ts';
 import type { VisionConfig } from '../config/schema.ts';
 import { iou } from './decoders/yolo.ts';
 import type { FrameResult, VehicleResult } from './pipeline.ts';
+import type { PlateFinding } from './plate-finder.ts';
+import { votePlate } from './plate-vote.ts';
 import type { Box } from './text-detector.ts';
 import { VisionRunner } from './vision-runner.ts';
 
@@ -14,7 +17,10 @@ export interface VisionUnitOptions {
   camera: Camera;
   /** The agent's evidence and recognition intake. */
   reportEvidence: (e: Evidence) => string;
-  reportRecognition: (r: Recognition) => Promise<unknown>;
+  /** Warn on the spot for this kind now (the box's rules); what fired is reported later. */
+  warn: (kind: AlarmKind) => Promise<Firing[]>;
+  /** The recognition of one vehicle's pass, with what its warning fired, to the gateway. */
+  report: (fired: Firing[], r: Recognition) => void;
   logger?: Logger;
 }
 
@@ -43,7 +49,7 @@ export class VisionUnit {
   private readonly runner: VisionRunner<Frame>;
   private timer: NodeJS.Timeout | undefined;
   private grabbing = false;
-  private recent: Array<{ at: number; box: Box; plate?: string; incidentId: string }> = [];
+  private passes: Pass[] = [];
   private readonly newId = createIdGenerator();
   private readonly log: Logger | undefined;
 
@@ -80,6 +86,8 @@ export class VisionUnit {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.runner.stop();
+    // Passes still gathering reads are reported now: a stop loses no alarm.
+    await Promise.all(this.passes.map((p) => this.finish(p)));
   }
 
   private async grab(): Promise<void> {
@@ -97,40 +105,77 @@ export class VisionUnit {
     }
   }
 
+  /**
+   * Each vehicle breaking the rule warns at once, on its first frame; its pass then gathers the
+   * plate reads of the frames that see it for `voteMs`, and one report goes out with the plate
+   * voted over them (plate-vote.ts) and the frame of its surest read — a single bad frame does not
+   * decide the plate. The same vehicle (its plate, or its place in the frame) within `debounceS`
+   * is the same pass.
+   */
   private async onResult(r: FrameResult, frame: Frame): Promise<void> {
     const now = frame.at.getTime();
     const window = (this.o.config.debounceS ?? 20) * 1000;
-    this.recent = this.recent.filter((x) => now - x.at < window);
+    this.passes = this.passes.filter((x) => !x.reported || now - x.at < window);
     for (const v of r.vehicles.filter((x) => x.violation)) {
       this.stats.violations++;
       const kind = v.kind && ALARM[v.kind];
       if (!kind) continue;
       const plate = v.plate?.valid ? v.plate.text : undefined;
-      const same = this.recent.find((x) => (plate && x.plate === plate) || iou(x.box, v.box) > 0.3);
+      const same = this.passes.find((x) => (plate && x.reads.some((p) => p.text === plate)) || iou(x.box, v.box) > 0.3);
       if (same) {
-        // Still the same vehicle passing: keep it in view, do not report again.
+        // Still the same vehicle passing: keep it in view, and its read for the vote.
         Object.assign(same, { at: now, box: v.box });
         this.stats.debounced++;
+        if (!same.reported && v.plate) {
+          same.reads.push(v.plate);
+          if (v.plate.valid && v.plate.confidence > (same.best.v.plate?.confidence ?? -1)) same.best = { v, frame, r };
+        }
         continue;
       }
-      const incidentId = this.newId();
-      this.recent.push({ at: now, box: v.box, plate, incidentId });
-      const evidenceId = this.o.reportEvidence(await evidenceOf(v, frame, r));
-      await this.o.reportRecognition({
+      const pass: Pass = {
+        incidentId: this.newId(),
         kind,
-        incidentId,
+        box: v.box,
+        at: now,
+        warned: this.o.warn(kind),
+        reads: v.plate ? [v.plate] : [],
+        best: { v, frame, r },
+        reported: false,
+      };
+      this.passes.push(pass);
+      await pass.warned;
+      const voteMs = this.o.config.voteMs ?? 2500;
+      if (voteMs) pass.timer = setTimeout(() => void this.finish(pass), voteMs);
+      else await this.finish(pass);
+    }
+  }
+
+  /** The pass's one report: the voted plate, the evidence of its best frame. */
+  private async finish(pass: Pass): Promise<void> {
+    if (pass.reported) return;
+    pass.reported = true;
+    clearTimeout(pass.timer);
+    try {
+      const { v, frame, r } = pass.best;
+      const plate = votePlate(pass.reads);
+      const evidenceId = this.o.reportEvidence(await evidenceOf({ ...v, plate: plate ?? v.plate }, frame, r));
+      const sure = plate?.valid ? plate : undefined;
+      this.o.report(await pass.warned, {
+        kind: pass.kind,
+        incidentId: pass.incidentId,
         evidenceId,
         data: {
           vehicle: v.class,
           riders: v.riders,
           reason: v.reason,
-          plate: plate ?? null,
-          ...(plate
+          plate: sure?.text ?? null,
+          ...(sure
             ? {
-                plateColour: v.plate!.colour,
-                plateScore: v.plate!.score,
-                plateConfidence: v.plate!.confidence,
-                ...(v.plate!.uncertain.length ? { plateUncertain: v.plate!.uncertain.join(',') } : {}),
+                plateColour: sure.colour,
+                plateScore: sure.score,
+                plateConfidence: sure.confidence,
+                ...(sure.uncertain.length ? { plateUncertain: sure.uncertain.join(',') } : {}),
+                plateReads: pass.reads.filter((p) => p.valid).length,
               }
             : { plateReason: v.plateReason }),
           face: v.face !== null,
@@ -138,8 +183,25 @@ export class VisionUnit {
         },
       });
       this.stats.reported++;
+    } catch (e) {
+      this.log?.error({ err: (e as Error).message }, 'could not report a recognition');
     }
   }
+}
+
+interface Pass {
+  incidentId: string;
+  kind: AlarmKind;
+  box: Box;
+  /** when it was last seen */
+  at: number;
+  /** the warning, fired on its first frame */
+  warned: Promise<Firing[]>;
+  reads: PlateFinding[];
+  /** the frame with its surest valid plate read (else its first) */
+  best: { v: VehicleResult; frame: Frame; r: FrameResult };
+  reported: boolean;
+  timer?: NodeJS.Timeout;
 }
 
 async function evidenceOf(v: VehicleResult, frame: Frame, r: FrameResult): Promise<Evidence> {
