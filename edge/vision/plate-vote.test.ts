@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SHARED_SCENES } from '../../sim/vision/scene-labels.ts';
 import { PlateFinder, type PlateFinding } from './plate-finder.ts';
 import { votePlate } from './plate-vote.ts';
