@@ -114,7 +114,8 @@ function toItem(r: AlarmRow, personal: boolean): AlarmItem {
               label: x.what === 'plate' ? (x.value ?? x.label) : x.label,
               box: x.box,
             })),
-            models: m.models.map((x) => x.name),
+            // Manifests stored before models were recorded have none.
+            models: (m.models ?? []).map((x) => x.name),
           }
         : null,
   };
