@@ -14,6 +14,18 @@ import type { ModelEntry } from './models/manifest.ts';
 export const UNCERTAIN_BELOW = 0.9;
 export const UNCERTAIN_PROVINCE_BELOW = 0.95;
 
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** How sure a plate is, from each character's probability: mean, weakest, the unsure positions. */
+export function certainty(ps: number[]): Pick<PlateFinding, 'score' | 'confidence' | 'uncertain' | 'probabilities'> {
+  return {
+    score: r3(ps.length ? ps.reduce((a, b) => a + b, 0) / ps.length : 0),
+    confidence: r3(ps.length ? Math.min(...ps) : 0),
+    uncertain: ps.flatMap((p, i) => (p < (i === 0 ? UNCERTAIN_PROVINCE_BELOW : UNCERTAIN_BELOW) ? [i] : [])),
+    probabilities: ps.map(r3),
+  };
+}
+
 export interface PlateFinding {
   /** Normalised, without the separator dot: 鲁PA1234. */
   text: string;
@@ -108,9 +120,9 @@ export class PlateFinder {
     const found: PlateFinding[] = [];
     const used = new Set<number>();
     // Double rows: a short top line (province + letter, often found as the province alone, cut
-    // apart at the dot, or read as nothing with a margin around it) over a wider line of five; the lower line is read again as serial
-    // positions (its first character is not a province), the upper one again across the lower
-    // one's width when it did not give two characters.
+    // apart at the dot, or read as nothing with a margin around it) over a wider line of five;
+    // the lower line is read again as serial positions (its first character is not a province),
+    // the upper one again across the lower one's width when it did not give two characters.
     for (const [i, top] of read.entries()) {
       const n = [...top.r.text].length;
       if (used.has(i) || n > 3) continue;
@@ -201,16 +213,11 @@ export class PlateFinder {
   }
 
   private finding(chars: PlateReading['chars'], box: Box, rows: 1 | 2, source: PlateFinding['source']): PlateFinding {
-    const r3 = (x: number) => Math.round(x * 1000) / 1000;
-    const ps = chars.map((c) => c.p);
     return {
       ...this.describe(chars.map((c) => c.ch).join('')),
       rows,
       colour: 'unknown',
-      score: r3(ps.length ? ps.reduce((a, b) => a + b, 0) / ps.length : 0),
-      confidence: r3(ps.length ? Math.min(...ps) : 0),
-      uncertain: ps.flatMap((p, i) => (p < (i === 0 ? UNCERTAIN_PROVINCE_BELOW : UNCERTAIN_BELOW) ? [i] : [])),
-      probabilities: ps.map(r3),
+      ...certainty(chars.map((c) => c.p)),
       box,
       source,
     };

@@ -1,5 +1,5 @@
 import { parsePlate } from '../../protocols/index.ts';
-import { type PlateFinding, UNCERTAIN_BELOW, UNCERTAIN_PROVINCE_BELOW } from './plate-finder.ts';
+import { certainty, type PlateFinding } from './plate-finder.ts';
 
 /** How many other characters a read's leftover probability is taken to spread over. */
 const ALTERNATIVES = 20;
@@ -39,16 +39,12 @@ export function votePlate(reads: PlateFinding[]): PlateFinding | undefined {
   });
   const text = positions.map((x) => x.ch).join('');
   const parsed = parsePlate(text);
-  const ps = positions.map((x) => Math.round(x.p * 1000) / 1000);
   const surest = [...group].sort((a, b) => b.confidence - a.confidence)[0]!;
   return {
     ...surest,
     text: parsed.ok ? parsed.value.text : text,
     valid: parsed.ok,
     kind: parsed.ok ? parsed.value.kind : undefined,
-    score: Math.round((ps.reduce((a, b) => a + b, 0) / ps.length) * 1000) / 1000,
-    confidence: Math.min(...ps),
-    uncertain: ps.flatMap((p, i) => (p < (i === 0 ? UNCERTAIN_PROVINCE_BELOW : UNCERTAIN_BELOW) ? [i] : [])),
-    probabilities: ps,
+    ...certainty(positions.map((x) => x.p)),
   };
 }
