@@ -22,6 +22,7 @@ export * from './vision/models/manifest.ts';
 export * from './vision/object-detector.ts';
 export * from './vision/rider-rule.ts';
 export * from './vision/pipeline.ts';
+export * from './vision/vision-runner.ts';
 export * from './vision/models/default-models.ts';
 export * from './vision/models/tfjs-to-onnx.ts';
 export * from './selftest/box-self-test.ts';

@@ -140,7 +140,7 @@ export const ScheduleConfig = Type.Object(
 
 export const VisionConfig = Type.Object(
   {
-    /** models.yaml: the vehicle and person detector (task: objects), e.g. a county-trained YOLOv8; default: the built-in COCO NanoDet. */
+    /** models.yaml: the vehicle and person detector (task: objects), e.g. a county-trained YOLOv8; default: the built-in COCO CenterNet. */
     models: Type.Optional(Type.String({ minLength: 1 })),
     /** Grab a frame this often; frames are dropped, not queued, while inference is busy. */
     everyMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 60_000, description: 'default 1000' })),

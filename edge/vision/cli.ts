@@ -24,7 +24,7 @@ export function registerRecognizeCli(program: Command, _logger: (cmd: Command) =
     )
     .option(
       '--models <models.yaml>',
-      'model manifest with a vehicle/person detector (task: objects), e.g. a county-trained YOLOv8 tricycle model; default: the built-in COCO NanoDet',
+      'model manifest with a vehicle/person detector (task: objects), e.g. a county-trained YOLOv8 tricycle model; default: the built-in COCO CenterNet',
     )
     .option(
       '--max-riders <class=n>',

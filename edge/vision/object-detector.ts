@@ -1,9 +1,10 @@
 import type * as ort from 'onnxruntime-node';
+import { decodeCenternet } from './decoders/centernet.ts';
 import { decodeNanodet } from './decoders/nanodet.ts';
 import { decodeYolov5, decodeYolov8, nms, type RawDetection } from './decoders/yolo.ts';
 import { loadModelSession, toTensor, type ModelInfo } from './models/model-session.ts';
 import { fitImage } from './letterbox.ts';
-import type { ModelEntry } from './models/manifest.ts';
+import { type ModelEntry, TASK_DECODERS } from './models/manifest.ts';
 import type { Box } from './text-detector.ts';
 
 export type ObjectKind = 'person' | 'vehicle' | 'other';
@@ -53,9 +54,10 @@ export class ObjectDetector {
 
   /** An ONNX file, or a TensorFlow.js graph (model.json beside its weights), converted to ONNX here. */
   static async load(model: ModelEntry): Promise<ObjectDetector> {
-    if (!['yolov8', 'yolov5', 'nanodet'].includes(model.decoder))
+    const detectors = TASK_DECODERS.objects;
+    if (!detectors.includes(model.decoder))
       throw new Error(
-        `model ${model.name}: the ${model.decoder} decoder is not an object detector (yolov8, yolov5, nanodet)`,
+        `model ${model.name}: the ${model.decoder} decoder is not an object detector (${detectors.join(', ')})`,
       );
     const { session, info } = await loadModelSession(model);
     return new ObjectDetector(model, info, session);
@@ -74,6 +76,24 @@ export class ObjectDetector {
           cells: Number(s.dims[1]),
         }));
       return decodeNanodet(levels, classes, m.input.width, threshold);
+    }
+    if (m.decoder === 'centernet') {
+      // Two outputs, NHWC: the class heatmap [1, rows, cols, classes] and the side distances [1, rows, cols, 4].
+      const all = this.session.outputNames.map((n) => out[n] as ort.Tensor);
+      const heat = all.find((t) => t.dims.length === 4 && t.dims[3] === classes);
+      const sides = all.find((t) => t !== heat && t.dims.length === 4 && t.dims[3] === 4);
+      if (!heat || !sides)
+        throw new Error(
+          `model ${m.name}: the centernet decoder needs two NHWC outputs, [1, rows, cols, ${classes}] and [1, rows, cols, 4]; ` +
+            `the model gives ${all.map((t) => `[${t.dims.join(', ')}]`).join(' and ')} (name them with outputs:)`,
+        );
+      const [rows, cols] = [Number(heat.dims[1]), Number(heat.dims[2])];
+      return decodeCenternet(
+        { heatmap: heat.data as Float32Array, sides: sides.data as Float32Array, rows, cols },
+        classes,
+        m.input.width,
+        threshold,
+      );
     }
     const t = out[this.session.outputNames[0]] as ort.Tensor;
     return m.decoder === 'yolov8'

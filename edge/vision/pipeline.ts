@@ -36,7 +36,7 @@ export interface FrameResult {
 
 export interface PipelineOptions {
   /**
-   * models.yaml with at least one `task: objects` model (without it, the built-in COCO NanoDet);
+   * models.yaml with at least one `task: objects` model (without it, the built-in COCO CenterNet);
    * `faces`, `plate_det`, `plate_rec` and `embedding` entries replace BlazeFace, PP-OCRv4 and faceres.
    */
   manifest?: string;

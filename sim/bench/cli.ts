@@ -245,7 +245,7 @@ export function registerBenchCli(program: Command, logger: (cmd: Command) => Log
       'the vision pipeline on real road photos scored against labels: plates exact, wrong-but-valid and missed (whole frame and inside vehicles), vehicles, riders and people found, violations flagged, time per frame',
     )
     .option('--truth <file>', 'the labels (default: sim/vision/scene-labels.yaml, for ../shared/fixtures/scenes)')
-    .option('--models <models.yaml>', 'a detector manifest (default: the built-in COCO NanoDet)')
+    .option('--models <models.yaml>', 'a detector manifest (default: the built-in COCO CenterNet)')
     .option('--tricycle-classes <list>', 'detector classes treated as tricycles, comma-separated')
     .action(
       async (dir: string | undefined, o: { truth?: string; models?: string; tricycleClasses?: string }, c: Command) => {

@@ -1,13 +1,15 @@
+import { fork } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VisionPipeline } from '../../edge/index.ts';
 import { loadSceneLabels, type SceneLabel, scoreDetections, scorePlates } from '../vision/scene-labels.ts';
+import type { BoxVisionJob, BoxVisionReport } from './box-vision-process.ts';
 import { quantile, rssMb, summary, value, type BenchLine } from './report.ts';
 
 export interface ScenesBenchOptions {
   dir: string;
   truth?: string;
-  /** models.yaml for the detector (default: the built-in COCO NanoDet) */
+  /** models.yaml for the detector (default: the built-in COCO CenterNet) */
   models?: string;
   tricycleClasses?: string[];
   onProgress?: (msg: string) => void;
@@ -135,6 +137,34 @@ export async function runScenesBench(o: ScenesBenchOptions): Promise<BenchLine[]
       },
     ),
     summary(BENCH, 'frame_ms', 'ms', ms, { p90: Math.round(quantile(sorted, 0.9)), scenes: files.length }),
-    value(BENCH, 'rss', 'MB', rssMb()),
+    value(BENCH, 'rss', 'MB', rssMb(), {
+      note: 'this bench: every model, every scene, plate search on whole frames too',
+    }),
+    await boxVisionRss(
+      files.map((f) => join(o.dir, f)),
+      o,
+    ),
   ];
+}
+
+/** The peak RSS of a process holding only what a box's vision holds (its worker thread, every model) over the scenes. */
+async function boxVisionRss(files: string[], o: ScenesBenchOptions): Promise<BenchLine> {
+  o.onProgress?.("a box's vision worker alone, in a fresh process, over the scenes");
+  const compiled = import.meta.url.endsWith('.js');
+  const child = fork(new URL(compiled ? './box-vision-process.js' : './box-vision-process.ts', import.meta.url), [], {
+    execArgv: compiled ? [] : ['--import', 'tsx'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const job: BoxVisionJob = { files, manifest: o.models, tricycleClasses: o.tricycleClasses };
+  const report = await new Promise<BoxVisionReport>((resolve, reject) => {
+    child.once('message', (r: BoxVisionReport) => resolve(r));
+    child.once('exit', (code) => reject(new Error(`the box vision process exited (code ${code}) before it reported`)));
+    child.send(job);
+  });
+  return value(BENCH, 'box_rss', 'MB', report.peakMb, {
+    before_vision: report.baseMb,
+    frames: report.frames,
+    errors: report.errors,
+    note: `the agent's vision worker in a process of its own${compiled ? '' : ' (through tsx)'}, plates read for every vehicle`,
+  });
 }

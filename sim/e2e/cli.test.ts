@@ -1,10 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BIN } from '../testing/gateway-process.ts';
 import { runCli } from '../testing/run-cli.ts';
+import { SHARED_SCENES } from '../vision/scene-labels.ts';
 import { haveCjkFont, renderPlate, sceneWithPlate } from '../vision/synthetic-plate.ts';
 import { TINY_YOLO_CLASSES, tinyYoloModel } from '../vision/tiny-yolo.ts';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -328,6 +338,7 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
         .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines.map((l) => l.metric)).toEqual([
         'detector_ms',
+        'nanodet_ms',
         'pipeline_ms',
         'plate_det_ms',
         'plate_rec_ms',
@@ -337,15 +348,43 @@ describe('roadwarden CLI, as a newcomer uses it', { timeout: 60_000 }, () => {
         'face_match_ms',
         'rss_mb',
       ]);
-      for (const l of lines.slice(0, 8))
+      for (const l of lines.slice(0, 9))
         expect(l).toMatchObject({ bench: 'vision', unit: 'ms', n: 2, median: expect.any(Number) });
       // The whole search includes detection and recognition, so it takes longer than either;
       // a violation frame goes through the detector and the plate search, so it takes longer than both.
-      expect(lines[4].median as number).toBeGreaterThan(lines[3].median as number);
-      expect(lines[1].median as number).toBeGreaterThan(lines[0].median as number);
-      expect(lines[1]).toMatchObject({ plate: '鲁PA1234' });
-      expect(lines[7]).toMatchObject({ sightings: 50 });
+      expect(lines[5].median as number).toBeGreaterThan(lines[4].median as number);
+      expect(lines[2].median as number).toBeGreaterThan(lines[0].median as number);
+      expect(lines[2]).toMatchObject({ plate: '鲁PA1234' });
+      expect(lines[8]).toMatchObject({ sightings: 50 });
     },
+  );
+
+  it.skipIf(!existsSync(SHARED_SCENES))(
+    "`bench scenes` scores real photos against the labels and measures a box's vision worker alone (skipped without ../shared/fixtures/scenes)",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'rw-scenes-'));
+      try {
+        // A street with riders, a truck's plate close up, a car park with three plates.
+        for (const f of ['scene-01.jpg', 'scene-24.jpg', 'scene-31.jpg'])
+          symlinkSync(join(SHARED_SCENES, f), join(dir, f));
+        const r = await run(['bench', 'scenes', dir], 240_000);
+        expect(r.code, r.stderr).toBe(0);
+        const lines = r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+        const by = Object.fromEntries(lines.map((l) => [l.metric, l]));
+        expect(by.frame_plates_exact).toMatchObject({ of: 1 + 1 + 3 });
+        expect(by.vehicles_found).toMatchObject({ of: 12 + 1 + 6 });
+        expect(by.frame_ms).toMatchObject({ n: 3 });
+        // The worker ran every frame in its own process, and holds its models: more than before it started.
+        expect(by.box_rss).toMatchObject({ frames: 3, errors: 0 });
+        expect(by.box_rss.value as number).toBeGreaterThan(by.box_rss.before_vision as number);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    300_000,
   );
 
   it.skipIf(!existsSync('/usr/bin/chromium'))(

@@ -4,7 +4,16 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { loadYamlConfig } from '../../../protocols/index.ts';
 
-export const DECODERS = ['yolov8', 'yolov5', 'nanodet', 'blazeface', 'ppocr-det', 'ppocr-ctc', 'embedding'] as const;
+export const DECODERS = [
+  'yolov8',
+  'yolov5',
+  'nanodet',
+  'centernet',
+  'blazeface',
+  'ppocr-det',
+  'ppocr-ctc',
+  'embedding',
+] as const;
 export type DecoderName = (typeof DECODERS)[number];
 
 export const ModelEntry = Type.Object(
@@ -60,11 +69,11 @@ export const ModelManifest = Type.Object(
 export type ModelManifest = Static<typeof ModelManifest>;
 
 /** Decoders that produce boxes with classes need the class list. */
-const NEEDS_CLASSES: DecoderName[] = ['yolov8', 'yolov5', 'nanodet'];
+const NEEDS_CLASSES: DecoderName[] = ['yolov8', 'yolov5', 'nanodet', 'centernet'];
 
 /** Which decoders serve which task. */
 export const TASK_DECODERS: Record<ModelEntry['task'], DecoderName[]> = {
-  objects: ['yolov8', 'yolov5', 'nanodet'],
+  objects: ['yolov8', 'yolov5', 'nanodet', 'centernet'],
   faces: ['blazeface'],
   plate_det: ['ppocr-det'],
   plate_rec: ['ppocr-ctc'],

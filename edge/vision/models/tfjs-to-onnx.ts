@@ -59,6 +59,7 @@ export const SUPPORTED_OPS = [
   'Transpose',
   'LeakyRelu',
   'Relu',
+  'Relu6',
   'ResizeBilinear',
   'ConcatV2',
   'SplitV',
@@ -420,6 +421,13 @@ export function convertTfjsToOnnx(
       case 'Maximum':
       case 'Minimum':
         nodes.push({ op: ELEMENTWISE[n.op], inputs: ins.map(input), outputs: [n.name] });
+        break;
+      case 'Relu6':
+        nodes.push({
+          op: 'Clip',
+          inputs: [ref(ins[0]), newFloat(0, `${n.name}_min`), newFloat(6, `${n.name}_max`)],
+          outputs: [n.name],
+        });
         break;
       case 'Square':
         nodes.push({ op: 'Mul', inputs: [ref(ins[0]), ref(ins[0])], outputs: [n.name] });

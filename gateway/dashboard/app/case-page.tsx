@@ -5,7 +5,7 @@ import { kindLabel, responseLabel, serverText, stateLabel, t, time, timeLeft } f
 import type { CaseDetail, CaseResponse, Me } from './types.ts';
 
 /** The detector a box uses when its county gives none: general, with no tricycle class. */
-const BUILT_IN = new Set(['nanodet-m-coco']);
+const BUILT_IN = new Set(['centernet-mb3-coco', 'nanodet-m-coco']);
 
 type Verb = 'acknowledge' | 'complete' | 'waive' | 'reopen';
 
