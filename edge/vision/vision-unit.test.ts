@@ -90,6 +90,9 @@ describe.skipIf(!haveCjkFont() || !existsSync(SHARED_SCENES))(
         // Every frame of the pass voted (the camera shows the last one again while it waits).
         expect(reports[0]!.data?.plateReads).toBeGreaterThanOrEqual(3);
         expect(reports[0]!.data?.plateUncertain).toBeUndefined();
+        // Its riders too are counted in every frame of the pass (the model sees one on it each time).
+        expect(reports[0]!.data?.riders).toBe(1);
+        expect(reports[0]!.data?.riderFrames).toBeGreaterThanOrEqual(3);
         expect(unit.stats.debounced).toBeGreaterThanOrEqual(2);
       } finally {
         await unit.stop();

@@ -9,6 +9,7 @@ import { iou } from './decoders/yolo.ts';
 import type { FrameResult, VehicleResult } from './pipeline.ts';
 import type { PlateFinding } from './plate-finder.ts';
 import { votePlate } from './plate-vote.ts';
+import { voteRiders } from './rider-vote.ts';
 import type { Box } from './text-detector.ts';
 import { VisionRunner } from './vision-runner.ts';
 
@@ -108,7 +109,8 @@ export class VisionUnit {
   /**
    * Each vehicle breaking the rule warns at once, on its first frame; its pass then gathers the
    * plate reads of the frames that see it for `voteMs`, and one report goes out with the plate
-   * voted over them (plate-vote.ts) and the frame of its surest read — a single bad frame does not
+   * voted over them (plate-vote.ts), its rider count voted over every frame that saw it, within its
+   * limit or not (rider-vote.ts), and the frame of its surest read — a single bad frame does not
    * decide the plate. The same vehicle (its plate, or its place in the frame) within `debounceS`
    * is the same pass.
    */
@@ -116,6 +118,11 @@ export class VisionUnit {
     const now = frame.at.getTime();
     const window = (this.o.config.debounceS ?? 20) * 1000;
     this.passes = this.passes.filter((x) => !x.reported || now - x.at < window);
+    for (const v of r.vehicles.filter((x) => !x.violation)) {
+      // A frame where a vehicle already passing looks within its limit still counts its riders.
+      const same = this.passes.find((x) => !x.reported && iou(x.box, v.box) > 0.3);
+      if (same) Object.assign(same, { box: v.box, riders: [...same.riders, v.riders] });
+    }
     for (const v of r.vehicles.filter((x) => x.violation)) {
       this.stats.violations++;
       const kind = v.kind && ALARM[v.kind];
@@ -126,6 +133,7 @@ export class VisionUnit {
         // Still the same vehicle passing: keep it in view, and its read for the vote.
         Object.assign(same, { at: now, box: v.box });
         this.stats.debounced++;
+        if (!same.reported) same.riders.push(v.riders);
         if (!same.reported && v.plate) {
           same.reads.push(v.plate);
           if (v.plate.valid && v.plate.confidence > (same.best.v.plate?.confidence ?? -1)) same.best = { v, frame, r };
@@ -139,6 +147,7 @@ export class VisionUnit {
         at: now,
         warned: this.o.warn(kind),
         reads: v.plate ? [v.plate] : [],
+        riders: [v.riders],
         best: { v, frame, r },
         reported: false,
       };
@@ -166,7 +175,8 @@ export class VisionUnit {
         evidenceId,
         data: {
           vehicle: v.class,
-          riders: v.riders,
+          riders: voteRiders(pass.riders) ?? v.riders,
+          riderFrames: pass.riders.length,
           reason: v.reason,
           plate: sure?.text ?? null,
           ...(sure
@@ -198,6 +208,8 @@ interface Pass {
   /** the warning, fired on its first frame */
   warned: Promise<Firing[]>;
   reads: PlateFinding[];
+  /** the rider count of each frame that saw it, within its limit or not */
+  riders: number[];
   /** the frame with its surest valid plate read (else its first) */
   best: { v: VehicleResult; frame: Frame; r: FrameResult };
   reported: boolean;

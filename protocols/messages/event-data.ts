@@ -25,6 +25,8 @@ export const EventData = Type.Object(
     vehicle: Type.Optional(Type.String({ maxLength: 32 })),
     /** People on the vehicle, driver included. */
     riders: Type.Optional(Type.Integer({ minimum: 0, maximum: 99 })),
+    /** How many frames of the vehicle's pass counted its riders; `riders` is their vote. */
+    riderFrames: Type.Optional(Type.Integer({ minimum: 1, maximum: 9999 })),
     /** Why the rule judged it a violation, in words. */
     reason: Type.Optional(Why),
     /** The plate as read and normalised (鲁PA1234), or null when none could be read. */

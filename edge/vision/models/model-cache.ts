@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { convertTfjsToOnnx, type TfjsGraphModel } from './tfjs-to-onnx.ts';
+import { CONVERTER_REVISION, convertTfjsToOnnx, type TfjsGraphModel } from './tfjs-to-onnx.ts';
 
 /** Where converted models are kept: $ROADWARDEN_MODEL_CACHE, else node_modules/.cache/roadwarden of this install. */
 export function modelCacheDir(): string {
@@ -16,7 +16,8 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /**
  * A TensorFlow.js graph as ONNX, converted once and kept on disk. The cached file is named after
- * the source's SHA-256 (a new package version converts again) and is checked against the SHA-256
+ * the source's SHA-256 and the converter's revision (a new package version, or a converter that
+ * writes differently, converts again) and is checked against the SHA-256
  * recorded beside it, so a damaged cache is converted again rather than loaded.
  */
 export function cachedTfjsAsOnnx(
@@ -29,7 +30,9 @@ export function cachedTfjsAsOnnx(
   const weights = Buffer.concat(
     json.weightsManifest.flatMap((g) => g.paths).map((p) => readFileSync(join(dirname(modelJson), p))),
   );
-  const key = sha(Buffer.concat([jsonBytes, weights, Buffer.from(JSON.stringify(only ?? []))])).slice(0, 16);
+  const key = sha(
+    Buffer.concat([jsonBytes, weights, Buffer.from(JSON.stringify([only ?? [], CONVERTER_REVISION]))]),
+  ).slice(0, 16);
   const dir = modelCacheDir();
   const path = join(dir, `${name}-${key}.onnx`);
   if (existsSync(path) && existsSync(`${path}.sha256`)) {

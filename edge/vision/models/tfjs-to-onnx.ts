@@ -45,6 +45,9 @@ interface Value {
 
 export class ConversionError extends Error {}
 
+/** Raised whenever a change here alters the ONNX written for a model converted before: caches keyed by it convert again. */
+export const CONVERTER_REVISION = 2;
+
 /** The ops this converter knows; anything else stops the conversion with its name. */
 export const SUPPORTED_OPS = [
   'Const',
