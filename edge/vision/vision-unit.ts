@@ -121,7 +121,9 @@ export class VisionUnit {
     for (const v of r.vehicles.filter((x) => !x.violation)) {
       // A frame where a vehicle already passing looks within its limit still counts its riders.
       const same = this.passes.find((x) => !x.reported && iou(x.box, v.box) > 0.3);
-      if (same) Object.assign(same, { box: v.box, riders: [...same.riders, v.riders] });
+      if (!same) continue;
+      same.box = v.box;
+      same.riders.push(v.riders);
     }
     for (const v of r.vehicles.filter((x) => x.violation)) {
       this.stats.violations++;
