@@ -11,7 +11,7 @@ import { blazeFaceModelPath, FaceDetector } from './face-detector.ts';
 import { FaceEmbedder } from './face-embedder.ts';
 import { defaultFaceEmbeddingModel } from './models/default-models.ts';
 import { loadModelManifest } from './models/manifest.ts';
-import { VisionPipeline } from './pipeline.ts';
+import { MIN_PLATE_VEHICLE_WIDTH, VisionPipeline } from './pipeline.ts';
 
 /**
  * The tiny YOLO-shaped model always sees, in a 1280×720 frame, a tricycle at [440, 260, 400, 200],
@@ -100,6 +100,19 @@ describe.skipIf(!haveCjkFont())(
       const lawful = await VisionPipeline.load({ manifest });
       const [ok] = (await lawful.run(empty)).vehicles;
       expect(ok).toMatchObject({ violation: false, riders: 1, plate: null, plateReason: 'not searched: no violation' });
+    });
+
+    it('does not search a plate on a vehicle too narrow in the frame to hold a readable one, and says so', async () => {
+      const strict = await VisionPipeline.load({ manifest, rules: { maxRiders: { tricycle: 0 } } });
+      const frame = await sceneWithPlate(await renderPlate({ text: '鲁PA1234' }), { x: 560, y: 400, plateWidth: 160 });
+      // The same scene, small: the tricycle is 400 × 240/1280 = 75 px wide.
+      const small = await sharp(frame).resize(240).jpeg().toBuffer();
+      const [v] = (await strict.run(small)).vehicles;
+      expect(v!.box[2]).toBeLessThan(MIN_PLATE_VEHICLE_WIDTH);
+      expect(v).toMatchObject({ violation: true, plate: null });
+      expect(v!.plateReason).toMatch(/too small in the frame to read a plate \(75 px wide, under 96\)/);
+      // At full size the same vehicle's plate is read.
+      expect((await strict.run(frame)).vehicles[0]!.plate?.text).toBe('鲁PA1234');
     });
 
     it('takes every model from the manifest when it names them: face detector, plate detector and reader, descriptor', async () => {

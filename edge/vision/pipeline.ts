@@ -10,6 +10,14 @@ import { assessVehicles, type RiderRules, type VehicleAssessment } from './rider
 import type { Box } from './text-detector.ts';
 import { oneBoxPerVehicle, ownerOf } from './vehicle-boxes.ts';
 
+/**
+ * A plate is a quarter to a third of its vehicle's width; below this many pixels it is too few to
+ * read, and searching costs a text detection each. On the 39 real scenes the narrowest vehicle
+ * whose plate read validly was 184 px wide (its plate 58 px); 121 of 187 vehicles were under 120
+ * px and none of them gave a valid read.
+ */
+export const MIN_PLATE_VEHICLE_WIDTH = 96;
+
 export interface VehicleResult {
   class: string;
   score: number;
@@ -192,7 +200,11 @@ export class VisionPipeline {
     const y0 = Math.max(0, b[1] - my);
     const w = Math.min(W, b[0] + b[2] + mx) - x0;
     const h = Math.min(H, b[1] + b[3] + my) - y0;
-    if (w < 16 || h < 8) return { plate: null, plateReason: 'vehicle too small in the frame to read a plate' };
+    if (b[2] < MIN_PLATE_VEHICLE_WIDTH || w < 16 || h < 8)
+      return {
+        plate: null,
+        plateReason: `vehicle too small in the frame to read a plate (${Math.round(b[2])} px wide, under ${MIN_PLATE_VEHICLE_WIDTH})`,
+      };
     const found = (
       await this.plates.find(
         await sharp(image).extract({ left: x0, top: y0, width: w, height: h }).jpeg({ quality: 95 }).toBuffer(),
