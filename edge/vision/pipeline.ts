@@ -215,7 +215,9 @@ export class VisionPipeline {
     const plate = found.find((f) => f.valid) ?? found[0];
     if (!plate)
       return { plate: null, plateReason: 'no plate found on the vehicle (none fitted, covered, or too small)' };
-    return plate.valid ? { plate } : { plate, plateReason: 'text found, but not a valid plate' };
+    return plate.valid
+      ? { plate }
+      : { plate, plateReason: `text found, but not a valid plate: ${plate.notPlate?.why ?? 'GA 36 rules'}` };
   }
 }
 

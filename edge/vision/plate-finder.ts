@@ -3,6 +3,7 @@ import { parsePlate, type PlateColour, type PlateKind } from '../../protocols/in
 import { PlateReader, type PlateReading } from './plate-reader.ts';
 import { TextDetector, type Box } from './text-detector.ts';
 import type { ModelEntry } from './models/manifest.ts';
+import { type NotAPlate, whyNotAPlate } from './not-a-plate.ts';
 
 /**
  * A character read with less probability than this is uncertain, and its plate a lead, not an
@@ -46,6 +47,8 @@ export interface PlateFinding {
   box: Box;
   /** Found by text detection, or the whole image read as one plate (a tight crop). */
   source: 'detected' | 'whole_image';
+  /** Why the text is no valid plate (only when `valid` is false). */
+  notPlate?: { code: NotAPlate; why: string };
 }
 
 const union = (a: Box, b: Box): Box => {
@@ -207,9 +210,11 @@ export class PlateFinder {
     return chars.length >= 6 ? [this.finding(chars, [0, 0, W, H], 2, 'whole_image')] : [];
   }
 
-  private describe(text: string): Pick<PlateFinding, 'text' | 'valid' | 'kind'> {
+  private describe(text: string): Pick<PlateFinding, 'text' | 'valid' | 'kind' | 'notPlate'> {
     const p = parsePlate(text);
-    return p.ok ? { text: p.value.text, valid: true, kind: p.value.kind } : { text, valid: false };
+    return p.ok
+      ? { text: p.value.text, valid: true, kind: p.value.kind }
+      : { text, valid: false, notPlate: whyNotAPlate(text) };
   }
 
   private finding(chars: PlateReading['chars'], box: Box, rows: 1 | 2, source: PlateFinding['source']): PlateFinding {

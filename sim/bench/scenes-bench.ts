@@ -16,6 +16,8 @@ export interface ScenesBenchOptions {
 }
 
 const BENCH = 'scenes';
+const countBy = (xs: string[]) =>
+  Object.fromEntries([...new Set(xs)].sort().map((x) => [x, xs.filter((y) => y === x).length]));
 const rate = (a: number, b: number) => (b ? Math.round((a / b) * 1000) / 1000 : 0);
 
 type Plates = ReturnType<typeof scorePlates>;
@@ -60,6 +62,7 @@ function plateLines(stage: string, labels: SceneLabel[], scored: Plates[]): Benc
       'reads',
       scored.reduce((n, s) => n + s.notPlates, 0),
       {
+        by_reason: countBy(scored.flatMap((s) => s.notPlateCodes)),
         note: 'text read and rejected as no valid plate',
       },
     ),

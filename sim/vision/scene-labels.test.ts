@@ -38,7 +38,7 @@ describe('the scene labels and how reads are scored against them', () => {
       { text: '湘A3MA06', valid: true },
       { text: '皖ATL269', valid: true, uncertain: [0] },
       { text: '湘AY4936', valid: true },
-      { text: '长WT33B稍横', valid: false },
+      { text: '长WT33B稍横', valid: false, notPlate: { code: 'han_inside' } },
     ]);
     expect(s).toMatchObject({
       exact: 1,
@@ -47,6 +47,7 @@ describe('the scene labels and how reads are scored against them', () => {
       wrongSure: ['湘AY4936'],
       sureReads: 3,
       notPlates: 1,
+      notPlateCodes: ['han_inside'],
       validReads: 4,
     });
     expect(s.missed.map((p) => p.text)).toEqual(['湘ATL269']);

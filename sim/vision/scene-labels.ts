@@ -53,6 +53,8 @@ export interface PlateRead {
   valid: boolean;
   /** positions read unsure: such a read is a lead, not an identity */
   uncertain?: number[];
+  /** why it is no plate, for reads that are not valid */
+  notPlate?: { code: string };
 }
 
 /**
@@ -83,6 +85,8 @@ export function scorePlates(label: SceneLabel, reads: PlateRead[]) {
     sureReads: reads.filter((r) => r.valid && !r.uncertain?.length).length,
     duplicates: left.filter(again).length,
     notPlates: left.filter((r) => !r.valid && !again(r)).length,
+    /** the rejected reads by why they are no plate (not-a-plate.ts) */
+    notPlateCodes: left.filter((r) => !r.valid && !again(r)).map((r) => r.notPlate?.code ?? 'unknown'),
     validReads: reads.filter((r) => r.valid).length,
   };
 }
