@@ -116,13 +116,13 @@ dataDir: ${join(dir, 'edge-data')}
     let r = await update(forged, 'forged', ['failed']);
     expect(r.states.map((m) => m.state)).toEqual(['failed']);
     expect(r.states[0]!.reason).toMatch(/signature/);
-    expect(centre.results.find((x) => x.commandId === r.id)).toMatchObject({ ok: false, code: 'bad_signature' });
+    expect(await centre.result(r.id)).toMatchObject({ ok: false, code: 'bad_signature' });
     // The signed manifest of the good bundle, with another file behind its URL.
     const other = await bundle('0.2.1-other');
     r = await update({ signed: good.signed, url: other.url }, 'swapped', ['failed']);
     expect(r.states.map((m) => m.state)).toEqual(['downloading', 'failed']);
     // Longer than signed (cut off at the signed size) or as long with other bytes.
-    expect(centre.results.find((x) => x.commandId === r.id)).toMatchObject({
+    expect(await centre.result(r.id)).toMatchObject({
       ok: false,
       code: expect.stringMatching(/^(too_large|hash_mismatch)$/),
     });
@@ -136,7 +136,7 @@ dataDir: ${join(dir, 'edge-data')}
     const r = await update(good, 'good', ['healthy', 'rolled_back']);
     expect(r.states.map((m) => m.state)).toEqual(['downloading', 'installed', 'healthy']);
     expect(r.states.at(-1)!.firmware).toBe('roadwarden-edge/0.2.1');
-    expect(centre.results.find((x) => x.commandId === r.id)).toMatchObject({ ok: true, data: { state: 'installed' } });
+    expect(await centre.result(r.id)).toMatchObject({ ok: true, data: { state: 'installed' } });
     expect(running()).toBe(join(opt, 'releases', good.name));
     expect(box.starts.at(-1)!.release).toBe(join(opt, 'releases', good.name));
     await until(() => firmware().at(-1) === 'roadwarden-edge/0.2.1', 20_000, 'the box online on 0.2.1');

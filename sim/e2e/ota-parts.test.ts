@@ -149,7 +149,7 @@ dataDir: ${data}
     let r = await update(radar, 'radar', ['failed', 'healthy']);
     expect(r.states.map((m) => m.state)).toEqual(['downloading', 'failed']);
     expect(r.states.at(-1)!.reason).toMatch(/rules\.0 \(radar_rule\)\.trigger\.sensor: no sensor named "radar"/);
-    expect(centre.results.find((x) => x.commandId === r.id)).toMatchObject({ ok: false, code: 'invalid_content' });
+    expect(await centre.result(r.id)).toMatchObject({ ok: false, code: 'invalid_content' });
     expect(box.starts).toHaveLength(1);
     expect(part('config')).toBeUndefined();
 

@@ -99,6 +99,12 @@ export class OtaCentre {
     return { id, states: this.ota.filter((m) => m.rollout === rollout) };
   }
 
+  /** The box's result for a command: it comes on its own topic, so it may follow the last OTA state a moment later. */
+  async result(id: string, ms = 10_000) {
+    await until(() => this.results.some((x) => x.commandId === id), ms, `the result of command ${id}`);
+    return this.results.find((x) => x.commandId === id);
+  }
+
   async stop(): Promise<void> {
     await this.client.endAsync();
     await this.broker.close();
