@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { VisionRunner } from '../../edge/index.ts';
+import { rssMb } from './report.ts';
 
 export interface BoxVisionJob {
   files: string[];
@@ -19,12 +20,10 @@ export interface BoxVisionReport {
   errors: number;
 }
 
-const mb = () => Math.round((process.memoryUsage().rss / 1e6) * 10) / 10;
-
 process.once('message', async (job: BoxVisionJob) => {
-  const base = mb();
+  const base = rssMb();
   let peak = base;
-  const sample = setInterval(() => (peak = Math.max(peak, mb())), 20);
+  const sample = setInterval(() => (peak = Math.max(peak, rssMb())), 20);
   // Plates read for every vehicle: more than a box reads (offenders only), so this is its worst case.
   const runner = new VisionRunner<number>({
     manifest: job.manifest,
@@ -48,7 +47,7 @@ process.once('message', async (job: BoxVisionJob) => {
       runner.on('error', failed);
       runner.submit({ jpeg: readFileSync(f), meta: i });
     });
-    peak = Math.max(peak, mb());
+    peak = Math.max(peak, rssMb());
   }
   clearInterval(sample);
   await runner.stop();

@@ -1,7 +1,8 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { ClusterRig } from '../cluster/cluster-rig.ts';
 import { until } from '../testing/until.ts';
+import { forkBenchProcess } from './bench-process.ts';
 import type { FleetReport, FleetShare } from './fleet-process.ts';
 import { type BenchLine, value } from './report.ts';
 
@@ -42,12 +43,7 @@ class FleetProcesses {
   constructor(boxes: [string, string][], ports: number[]) {
     const shares = Math.ceil(boxes.length / BOXES_PER_PROCESS);
     for (let k = 0; k < shares; k++) {
-      // From the sources through tsx; an installed release runs the compiled file.
-      const compiled = import.meta.url.endsWith('.js');
-      const p = fork(new URL(compiled ? './fleet-process.js' : './fleet-process.ts', import.meta.url), [], {
-        execArgv: compiled ? [] : ['--import', 'tsx'],
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
+      const p = forkBenchProcess('fleet-process', { stdout: true });
       this.reports.push({ connected: 0, connects: 0, rssMb: 0 });
       p.on('message', (r: FleetReport) => {
         this.reports[k] = r;

@@ -1,8 +1,8 @@
-import { fork } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VisionPipeline } from '../../edge/index.ts';
 import { loadSceneLabels, type SceneLabel, scoreDetections, scorePlates } from '../vision/scene-labels.ts';
+import { benchCompiled, forkBenchProcess } from './bench-process.ts';
 import type { BoxVisionJob, BoxVisionReport } from './box-vision-process.ts';
 import { quantile, rssMb, summary, value, type BenchLine } from './report.ts';
 
@@ -29,6 +29,8 @@ function plateLines(stage: string, labels: SceneLabel[], scored: Plates[]): Benc
   const valid = scored.reduce((n, s) => n + s.validReads, 0);
   const wrong = scored.flatMap((s) => s.wrongValid);
   const missed = scored.flatMap((s) => s.missed);
+  const wrongSure = scored.flatMap((s) => s.wrongSure);
+  const sure = scored.reduce((n, s) => n + s.sureReads, 0);
   const kinds = new Map<string, { of: number; missed: number }>();
   for (const l of labels)
     for (const p of l.plates) {
@@ -46,13 +48,10 @@ function plateLines(stage: string, labels: SceneLabel[], scored: Plates[]): Benc
       rate: rate(wrong.length, valid),
       reads: wrong,
     }),
-    value(BENCH, `${stage}_plates_wrong_sure`, 'reads', scored.flatMap((s) => s.wrongSure).length, {
-      of_sure_reads: scored.reduce((n, s) => n + s.sureReads, 0),
-      rate: rate(
-        scored.flatMap((s) => s.wrongSure).length,
-        scored.reduce((n, s) => n + s.sureReads, 0),
-      ),
-      reads: scored.flatMap((s) => s.wrongSure),
+    value(BENCH, `${stage}_plates_wrong_sure`, 'reads', wrongSure.length, {
+      of_sure_reads: sure,
+      rate: rate(wrongSure.length, sure),
+      reads: wrongSure,
       note: 'wrong valid reads with no character unsure: only these could name a wrong owner',
     }),
     value(BENCH, `${stage}_plates_missed`, 'plates', missed.length, { plates: missed.map((p) => p.text) }),
@@ -163,11 +162,7 @@ export async function runScenesBench(o: ScenesBenchOptions): Promise<BenchLine[]
 /** The peak RSS of a process holding only what a box's vision holds (its worker thread, every model) over the scenes. */
 async function boxVisionRss(files: string[], o: ScenesBenchOptions): Promise<BenchLine> {
   o.onProgress?.("a box's vision worker alone, in a fresh process, over the scenes");
-  const compiled = import.meta.url.endsWith('.js');
-  const child = fork(new URL(compiled ? './box-vision-process.js' : './box-vision-process.ts', import.meta.url), [], {
-    execArgv: compiled ? [] : ['--import', 'tsx'],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
+  const child = forkBenchProcess('box-vision-process');
   const job: BoxVisionJob = { files, manifest: o.models, tricycleClasses: o.tricycleClasses };
   const report = await new Promise<BoxVisionReport>((resolve, reject) => {
     child.once('message', (r: BoxVisionReport) => resolve(r));
@@ -178,6 +173,6 @@ async function boxVisionRss(files: string[], o: ScenesBenchOptions): Promise<Ben
     before_vision: report.baseMb,
     frames: report.frames,
     errors: report.errors,
-    note: `the agent's vision worker in a process of its own${compiled ? '' : ' (through tsx)'}, plates read for every vehicle`,
+    note: `the agent's vision worker in a process of its own${benchCompiled() ? '' : ' (through tsx)'}, plates read for every vehicle`,
   });
 }
