@@ -65,9 +65,9 @@ export class ObjectDetector {
 
   private decode(out: ort.InferenceSession.OnnxValueMapType, classes: number, threshold: number): RawDetection[] {
     const m = this.model;
+    const all = this.session.outputNames.map((n) => out[n] as ort.Tensor);
     if (m.decoder === 'nanodet') {
       // Outputs come in pairs per level: class scores [1, cells, classes] and distances [1, cells, 4 × bins].
-      const all = this.session.outputNames.map((n) => out[n] as ort.Tensor);
       const levels = all
         .filter((t) => t.dims[2] === classes)
         .map((s) => ({
@@ -79,7 +79,6 @@ export class ObjectDetector {
     }
     if (m.decoder === 'centernet') {
       // Two outputs, NHWC: the class heatmap [1, rows, cols, classes] and the side distances [1, rows, cols, 4].
-      const all = this.session.outputNames.map((n) => out[n] as ort.Tensor);
       const heat = all.find((t) => t.dims.length === 4 && t.dims[3] === classes);
       const sides = all.find((t) => t !== heat && t.dims.length === 4 && t.dims[3] === 4);
       if (!heat || !sides)
@@ -95,7 +94,7 @@ export class ObjectDetector {
         threshold,
       );
     }
-    const t = out[this.session.outputNames[0]] as ort.Tensor;
+    const t = all[0]!;
     return m.decoder === 'yolov8'
       ? decodeYolov8(t.data as Float32Array, t.dims, classes, threshold)
       : decodeYolov5(t.data as Float32Array, t.dims, classes, threshold);

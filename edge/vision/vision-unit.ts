@@ -135,11 +135,11 @@ export class VisionUnit {
         // Still the same vehicle passing: keep it in view, and its read for the vote.
         Object.assign(same, { at: now, box: v.box });
         this.stats.debounced++;
-        if (!same.reported) same.riders.push(v.riders);
-        if (!same.reported && v.plate) {
-          same.reads.push(v.plate);
-          if (v.plate.valid && v.plate.confidence > (same.best.v.plate?.confidence ?? -1)) same.best = { v, frame, r };
-        }
+        if (same.reported) continue;
+        same.riders.push(v.riders);
+        if (!v.plate) continue;
+        same.reads.push(v.plate);
+        if (v.plate.valid && v.plate.confidence > (same.best.v.plate?.confidence ?? -1)) same.best = { v, frame, r };
         continue;
       }
       const pass: Pass = {
